@@ -1,0 +1,220 @@
+/**
+ * The checklist domain: plain data, no platform types. See ARCHITECTURE.md.
+ */
+
+export const LOCALES = ['en', 'nl'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+export const HOSTINGS = ['cloud-us', 'cloud-eu', 'self-hosted'] as const;
+export type Hosting = (typeof HOSTINGS)[number];
+
+/** Where a change came from; lands in every audit entry. */
+export type Surface = 'slack' | 'teams' | 'cli' | 'console' | 'scheduler';
+
+export const STEP_STATES = ['open', 'done', 'verified', 'failing', 'not_applicable'] as const;
+export type StepState = (typeof STEP_STATES)[number];
+
+export const CHECK_STATUSES = ['pass', 'fail', 'warn', 'manual', 'error', 'not_applicable'] as const;
+export type CheckStatus = (typeof CHECK_STATUSES)[number];
+
+/** A localizable message: an i18n key plus its variables, rendered late in the reader's language. */
+export interface Message {
+  key: string;
+  vars?: Record<string, string | number>;
+}
+
+/**
+ * A person, platform-qualified: `slack:U0123ABC`, `teams:<aadObjectId>`, `cli:<os user>`.
+ * Stored as one string so it can be a map key and an admin-list entry.
+ */
+export type UserKey = string;
+
+export interface Actor {
+  user: UserKey;
+  surface: Surface;
+  /** Display name where the surface knows it (for audit readability only). */
+  name?: string;
+  /** True when the surface itself vouches for admin rights (e.g. Slack workspace admin). */
+  platformAdmin?: boolean;
+}
+
+export interface Evidence {
+  /** e.g. `GET /public/policies` */
+  endpoint?: string;
+  /** What was counted, e.g. `{ confirmedOwners: 1 }` */
+  counts?: Record<string, number>;
+  /** Offending ids or names (capped by the check). */
+  items?: string[];
+  /** Free structured detail. */
+  detail?: Record<string, unknown>;
+  /** ISO time the data was read. */
+  at?: string;
+}
+
+export interface CheckRecord {
+  status: CheckStatus;
+  summary: Message;
+  evidence: Evidence;
+  at: string;
+}
+
+export interface StepRecord {
+  id: string;
+  state: StepState;
+  owner?: UserKey;
+  /** YYYY-MM-DD in the rollout's time zone. */
+  due?: string;
+  /** `manual` due dates win over dates planned back from go-live. */
+  dueSource?: 'manual' | 'planned';
+  /** Who claimed it done, and the note they left. */
+  doneBy?: UserKey;
+  doneAt?: string;
+  note?: string;
+  /** Why an admin skipped it (state not_applicable). */
+  skipReason?: string;
+  /** Not applicable because of the rollout's hosting (computed, never by a person). */
+  hostingExcluded?: boolean;
+  lastCheck?: CheckRecord;
+  updatedAt: string;
+  updatedBy?: UserKey;
+  /** Day (YYYY-MM-DD, rollout tz) until which reminders are snoozed. */
+  snoozedUntil?: string;
+}
+
+/** A reference to a message bwprep posted and keeps up to date. */
+export interface MessageRef {
+  platform: 'slack' | 'teams';
+  channel: string;
+  ts: string;
+}
+
+export interface ConversationRef {
+  platform: 'slack' | 'teams' | 'cli';
+  /** Slack team id / Teams tenant id / `local`. */
+  workspace: string;
+  /** Slack channel id / Teams conversation id / `console`. */
+  channel: string;
+  /** Human name of the channel, where known. */
+  name?: string;
+  /** Teams needs the service URL for proactive sends. */
+  serviceUrl?: string;
+}
+
+/** AES-256-GCM blob, base64 parts; see src/store/crypto.ts. */
+export interface EncryptedSecret {
+  v: 1;
+  iv: string;
+  tag: string;
+  data: string;
+}
+
+export interface RolloutSettings {
+  locale: Locale;
+  hosting: Hosting;
+  /** Self-hosted base URL (→ {url}/api, {url}/identity). */
+  serverUrl?: string;
+  timezone: string;
+  /** HH:mm, local to `timezone`. */
+  digestTime: string;
+  /** ISO weekdays, 1 = Monday … 7 = Sunday. */
+  weekdays: number[];
+  /** YYYY-MM-DD */
+  goLive?: string;
+  /** Rollout admins (UserKeys), besides global admins. */
+  admins: UserKey[];
+  /** Policy types that step 2a requires (Bitwarden PolicyType numbers). */
+  desiredPolicies: number[];
+  /** Thresholds for checks, in percent / counts. */
+  thresholds: CheckThresholds;
+  /** Per-rollout Bitwarden organization API key; secret encrypted. */
+  credentials?: { clientId: string; secret: EncryptedSecret };
+  /** Whether the daily digest is on. */
+  digestEnabled: boolean;
+}
+
+export interface CheckThresholds {
+  /** 5b: share of confirmed members with an extension login for a pass. */
+  extensionPassPct: number;
+  /** 6: share of members confirmed for a pass / a warning. */
+  onboardingPassPct: number;
+  onboardingWarnPct: number;
+  /** 4d: confirmed owners needed for a pass. */
+  minOwners: number;
+}
+
+export const DEFAULT_THRESHOLDS: CheckThresholds = {
+  extensionPassPct: 80,
+  onboardingPassPct: 90,
+  onboardingWarnPct: 50,
+  minOwners: 2,
+};
+
+/** Default desired policies for 2a: two-step login, master password, single organization. */
+export const DEFAULT_DESIRED_POLICIES = [0, 1, 3];
+
+export interface DigestDay {
+  /** YYYY-MM-DD in the rollout tz. */
+  date: string;
+  stepsPct: number;
+  hoursPct: number;
+}
+
+export interface DigestState {
+  /** The slot key of the last digest posted (`YYYY-MM-DDTHH:mm` local). */
+  lastSlot?: string;
+  lastPostedAt?: string;
+  /** Step states at the last digest, for "what changed". */
+  lastStates?: Record<string, StepState>;
+  /** Readiness per day, most recent last, capped. */
+  history: DigestDay[];
+}
+
+export interface Rollout {
+  /** Equal to the conversation key: `slack:T…:C…`. */
+  id: string;
+  conversation: ConversationRef;
+  templateId: string;
+  templateVersion: number;
+  settings: RolloutSettings;
+  steps: Record<string, StepRecord>;
+  /** The living checklist card. */
+  card?: MessageRef;
+  digest: DigestState;
+  createdAt: string;
+  createdBy: UserKey;
+  /** Optimistic-concurrency version, bumped by the store on every write. */
+  version: number;
+}
+
+export type AuditAction =
+  | 'rollout.created'
+  | 'step.assigned'
+  | 'step.unassigned'
+  | 'step.done'
+  | 'step.reopened'
+  | 'step.skipped'
+  | 'step.due_set'
+  | 'step.snoozed'
+  | 'step.check'
+  | 'rollout.locale_set'
+  | 'rollout.settings_updated'
+  | 'rollout.credentials_set'
+  | 'rollout.card_posted'
+  | 'digest.posted';
+
+export interface AuditEntry {
+  rolloutId: string;
+  at: string;
+  actor: UserKey;
+  surface: Surface;
+  action: AuditAction;
+  stepId?: string;
+  /** State or value before / after, where it makes sense. */
+  from?: string;
+  to?: string;
+  detail?: Record<string, unknown>;
+}
+
+export function conversationKey(c: Pick<ConversationRef, 'platform' | 'workspace' | 'channel'>): string {
+  return `${c.platform}:${c.workspace}:${c.channel}`;
+}

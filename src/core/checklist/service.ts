@@ -1,0 +1,405 @@
+import { BwprepError } from '../errors';
+import type { Clock, RolloutStore } from '../ports';
+import {
+  type Actor,
+  type AuditAction,
+  type AuditEntry,
+  type CheckRecord,
+  type ConversationRef,
+  conversationKey,
+  DEFAULT_DESIRED_POLICIES,
+  DEFAULT_THRESHOLDS,
+  type Hosting,
+  type Locale,
+  type MessageRef,
+  type Message,
+  type Rollout,
+  type RolloutSettings,
+  type StepRecord,
+  type UserKey,
+} from './model';
+import { allowed, isAdmin, type Permission } from './permissions';
+import { appliesToHosting } from './readiness';
+import { findStep, type Template, type TemplateStep } from './template';
+
+export interface RolloutDefaults {
+  locale: Locale;
+  hosting: Hosting;
+  serverUrl?: string;
+  timezone: string;
+  digestTime: string;
+  weekdays: number[];
+}
+
+export interface ChecklistServiceDeps {
+  store: RolloutStore;
+  template: Template;
+  clock: Clock;
+  defaults: RolloutDefaults;
+  globalAdmins: readonly string[];
+}
+
+/** The outcome of a command: the rollout after it, whether anything changed, and a notice for the user. */
+export interface ChangeResult {
+  rollout: Rollout;
+  changed: boolean;
+  notice: Message;
+}
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+export function isValidDate(s: string): boolean {
+  if (!DATE_RE.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
+/**
+ * The one service every checklist change goes through: permission check, state transition, and the audit
+ * entry, written together by the store (DESIGN §2).
+ */
+export class ChecklistService {
+  constructor(private readonly deps: ChecklistServiceDeps) {}
+
+  get template(): Template {
+    return this.deps.template;
+  }
+
+  get globalAdmins(): readonly string[] {
+    return this.deps.globalAdmins;
+  }
+
+  isAdmin(actor: Actor, rollout: Rollout): boolean {
+    return isAdmin(actor, rollout, this.deps.globalAdmins);
+  }
+
+  /** Resolves a step id case-insensitively or throws `unknown_step` with the list of ids. */
+  step(id: string): TemplateStep {
+    const s = findStep(this.deps.template, id);
+    if (!s) {
+      throw new BwprepError('unknown_step', {
+        key: 'error.unknown_step',
+        vars: { step: id, steps: this.deps.template.steps.map((x) => x.id).join(', ') },
+      });
+    }
+    return s;
+  }
+
+  async get(id: string): Promise<Rollout | undefined> {
+    return this.deps.store.get(id);
+  }
+
+  /** Returns the rollout of a conversation, creating it with the defaults on first use. */
+  async ensureRollout(conversation: ConversationRef, actor: Actor): Promise<Rollout> {
+    const id = conversationKey(conversation);
+    const existing = await this.deps.store.get(id);
+    if (existing) return existing;
+    const now = this.now();
+    const d = this.deps.defaults;
+    const settings: RolloutSettings = {
+      locale: d.locale,
+      hosting: d.hosting,
+      ...(d.serverUrl ? { serverUrl: d.serverUrl } : {}),
+      timezone: d.timezone,
+      digestTime: d.digestTime,
+      weekdays: [...d.weekdays],
+      admins: [actor.user],
+      desiredPolicies: [...DEFAULT_DESIRED_POLICIES],
+      thresholds: { ...DEFAULT_THRESHOLDS },
+      digestEnabled: true,
+    };
+    const steps: Record<string, StepRecord> = {};
+    for (const s of this.deps.template.steps) {
+      const applies = appliesToHosting(s, settings.hosting);
+      steps[s.id] = { id: s.id, state: applies ? 'open' : 'not_applicable', updatedAt: now, ...(applies ? {} : { hostingExcluded: true }) };
+    }
+    const rollout: Rollout = {
+      id,
+      conversation,
+      templateId: this.deps.template.id,
+      templateVersion: this.deps.template.version,
+      settings,
+      steps,
+      digest: { history: [] },
+      createdAt: now,
+      createdBy: actor.user,
+      version: 0,
+    };
+    return this.deps.store.create(rollout, [this.audit(rollout, actor, 'rollout.created', { detail: { hosting: settings.hosting } })]);
+  }
+
+  async assign(rolloutId: string, stepId: string, owner: UserKey, actor: Actor): Promise<ChangeResult> {
+    const step = this.step(stepId);
+    return this.change(rolloutId, actor, (r, rec) => {
+      const self = owner === actor.user;
+      this.require(self ? 'assign_self' : 'assign', actor, r, rec, self ? 'error.forbidden.assign_self' : 'error.forbidden.assign');
+      if (rec.owner === owner) return { notice: { key: 'notice.already_owner', vars: { step: step.id, owner } } };
+      const from = rec.owner;
+      rec.owner = owner;
+      return {
+        audit: { action: 'step.assigned', stepId: step.id, ...(from ? { from } : {}), to: owner },
+        notice: { key: 'notice.assigned', vars: { step: step.id, owner } },
+      };
+    }, step.id);
+  }
+
+  async unassign(rolloutId: string, stepId: string, actor: Actor): Promise<ChangeResult> {
+    const step = this.step(stepId);
+    return this.change(rolloutId, actor, (r, rec) => {
+      if (!rec.owner) return { notice: { key: 'notice.already_unassigned', vars: { step: step.id } } };
+      this.require('unassign', actor, r, rec, 'error.forbidden.unassign');
+      const from = rec.owner;
+      delete rec.owner;
+      return { audit: { action: 'step.unassigned', stepId: step.id, from }, notice: { key: 'notice.unassigned', vars: { step: step.id } } };
+    }, step.id);
+  }
+
+  async markDone(rolloutId: string, stepId: string, actor: Actor, note?: string): Promise<ChangeResult> {
+    const step = this.step(stepId);
+    return this.change(rolloutId, actor, (r, rec) => {
+      this.notExcluded(rec, step);
+      this.require('mark', actor, r, rec, 'error.forbidden.mark');
+      if (rec.state === 'done' || rec.state === 'verified') {
+        return { notice: { key: 'notice.already_done', vars: { step: step.id } } };
+      }
+      if (rec.state === 'not_applicable') {
+        throw new BwprepError('invalid_transition', { key: 'error.skipped_step', vars: { step: step.id } });
+      }
+      const from = rec.state;
+      rec.state = 'done';
+      rec.doneBy = actor.user;
+      rec.doneAt = this.now();
+      if (note) rec.note = note;
+      else delete rec.note;
+      return {
+        audit: { action: 'step.done', stepId: step.id, from, to: 'done', ...(note ? { detail: { note } } : {}) },
+        notice: { key: 'notice.done', vars: { step: step.id } },
+      };
+    }, step.id);
+  }
+
+  async reopen(rolloutId: string, stepId: string, actor: Actor): Promise<ChangeResult> {
+    const step = this.step(stepId);
+    return this.change(rolloutId, actor, (r, rec) => {
+      this.notExcluded(rec, step);
+      if (rec.state === 'open') return { notice: { key: 'notice.already_open', vars: { step: step.id } } };
+      // Un-skipping is a settings decision; reopening a claim is the owner's.
+      this.require(rec.state === 'not_applicable' ? 'skip' : 'mark', actor, r, rec, rec.state === 'not_applicable' ? 'error.forbidden.unskip' : 'error.forbidden.mark');
+      const from = rec.state;
+      rec.state = 'open';
+      delete rec.doneBy;
+      delete rec.doneAt;
+      delete rec.note;
+      delete rec.skipReason;
+      return { audit: { action: 'step.reopened', stepId: step.id, from, to: 'open' }, notice: { key: 'notice.reopened', vars: { step: step.id } } };
+    }, step.id);
+  }
+
+  async skip(rolloutId: string, stepId: string, reason: string, actor: Actor): Promise<ChangeResult> {
+    const step = this.step(stepId);
+    const why = reason.trim();
+    if (!why) throw new BwprepError('bad_usage', { key: 'error.skip_reason' }, { usage: { key: 'usage.skip' } });
+    return this.change(rolloutId, actor, (r, rec) => {
+      this.notExcluded(rec, step);
+      this.require('skip', actor, r, rec, 'error.forbidden.skip');
+      if (rec.state === 'not_applicable' && rec.skipReason === why) return { notice: { key: 'notice.already_skipped', vars: { step: step.id } } };
+      const from = rec.state;
+      rec.state = 'not_applicable';
+      rec.skipReason = why;
+      return {
+        audit: { action: 'step.skipped', stepId: step.id, from, to: 'not_applicable', detail: { reason: why } },
+        notice: { key: 'notice.skipped', vars: { step: step.id } },
+      };
+    }, step.id);
+  }
+
+  async setDue(rolloutId: string, stepId: string, date: string | null, actor: Actor): Promise<ChangeResult> {
+    const step = this.step(stepId);
+    if (date !== null && !isValidDate(date)) {
+      throw new BwprepError('bad_date', { key: 'error.bad_date', vars: { date } }, { usage: { key: 'usage.due' } });
+    }
+    return this.change(rolloutId, actor, (r, rec) => {
+      this.require('due', actor, r, rec, 'error.forbidden.due');
+      if ((rec.due ?? null) === date && (date === null || rec.dueSource === 'manual')) {
+        return { notice: { key: 'notice.due_unchanged', vars: { step: step.id } } };
+      }
+      const from = rec.due;
+      if (date) {
+        rec.due = date;
+        rec.dueSource = 'manual';
+      } else {
+        delete rec.due;
+        delete rec.dueSource;
+      }
+      return {
+        audit: { action: 'step.due_set', stepId: step.id, ...(from ? { from } : {}), ...(date ? { to: date } : {}) },
+        notice: (date ? { key: 'notice.due_set', vars: { step: step.id, date } } : { key: 'notice.due_cleared', vars: { step: step.id } }) as Message,
+      };
+    }, step.id);
+  }
+
+  async snooze(rolloutId: string, stepId: string, until: string, actor: Actor): Promise<ChangeResult> {
+    const step = this.step(stepId);
+    return this.change(rolloutId, actor, (r, rec) => {
+      this.require('due', actor, r, rec, 'error.forbidden.mark');
+      rec.snoozedUntil = until;
+      return { audit: { action: 'step.snoozed', stepId: step.id, to: until }, notice: { key: 'notice.snoozed', vars: { step: step.id, date: until } } };
+    }, step.id);
+  }
+
+  async setLocale(rolloutId: string, locale: Locale, actor: Actor): Promise<ChangeResult> {
+    return this.changeRollout(rolloutId, actor, (r) => {
+      this.require('settings', actor, r, undefined, 'error.forbidden.settings');
+      if (r.settings.locale === locale) return { notice: { key: 'notice.locale_unchanged', vars: { locale } } };
+      const from = r.settings.locale;
+      r.settings.locale = locale;
+      return { audit: { action: 'rollout.locale_set', from, to: locale }, notice: { key: 'notice.locale_set', vars: { locale } } };
+    });
+  }
+
+  /**
+   * Applies a settings patch (setup dialog). Hosting changes re-evaluate which steps apply; secrets are set
+   * through `credentials` already encrypted by the caller and never written to the audit detail.
+   */
+  async updateSettings(rolloutId: string, patch: Partial<RolloutSettings>, actor: Actor): Promise<ChangeResult> {
+    return this.changeRollout(rolloutId, actor, (r) => {
+      this.require('settings', actor, r, undefined, 'error.forbidden.settings');
+      const changedKeys = Object.keys(patch).filter((k) => JSON.stringify((r.settings as unknown as Record<string, unknown>)[k]) !== JSON.stringify((patch as Record<string, unknown>)[k]));
+      if (!changedKeys.length) return { notice: { key: 'notice.settings_unchanged' } };
+      r.settings = { ...r.settings, ...patch };
+      if (patch.hosting) this.applyHosting(r);
+      const audit: PendingAudit[] = [{ action: 'rollout.settings_updated', detail: { changed: changedKeys.filter((k) => k !== 'credentials') } }];
+      if (changedKeys.includes('credentials')) audit.push({ action: 'rollout.credentials_set', detail: { clientId: patch.credentials?.clientId ?? null } });
+      return { audit, notice: { key: 'notice.settings_saved' } };
+    });
+  }
+
+  /** Records where the living card is; a re-post retires the old one (the caller deletes it). */
+  async setCard(rolloutId: string, card: MessageRef | undefined, actor: Actor): Promise<{ rollout: Rollout; previous?: MessageRef }> {
+    let previous: MessageRef | undefined;
+    const rollout = await this.deps.store.update(rolloutId, (r) => {
+      previous = r.card;
+      if (card) r.card = card;
+      else delete r.card;
+      return { rollout: r, audit: card ? [this.audit(r, actor, 'rollout.card_posted', { detail: { channel: card.channel, ts: card.ts } })] : [] };
+    });
+    return { rollout, ...(previous ? { previous } : {}) };
+  }
+
+  /**
+   * Applies verification results (DESIGN §2): a pass verifies (even unclaimed); a fail on a claimed or
+   * verified step flags it `failing` (never silently erasing the claim); a pass on a failing step restores
+   * it. Other statuses only record the evidence. Returns the steps whose state changed.
+   */
+  async recordChecks(
+    rolloutId: string,
+    results: { stepId: string; record: CheckRecord }[],
+    actor: Actor,
+  ): Promise<{ rollout: Rollout; transitions: { stepId: string; from: string; to: string }[] }> {
+    let transitions: { stepId: string; from: string; to: string }[] = [];
+    const rollout = await this.deps.store.update(rolloutId, (r) => {
+      transitions = [];
+      const audit: AuditEntry[] = [];
+      for (const { stepId, record } of results) {
+        const rec = r.steps[stepId];
+        if (!rec) continue;
+        rec.lastCheck = record;
+        const from = rec.state;
+        let to = from;
+        if (from !== 'not_applicable') {
+          if (record.status === 'pass') to = 'verified';
+          else if (record.status === 'fail' && (from === 'done' || from === 'verified')) to = 'failing';
+        }
+        if (to !== from) {
+          rec.state = to;
+          rec.updatedAt = record.at;
+          rec.updatedBy = actor.user;
+          transitions.push({ stepId, from, to });
+        }
+        audit.push(
+          this.audit(r, actor, 'step.check', {
+            stepId,
+            from,
+            to,
+            detail: { status: record.status, summary: record.summary, evidence: record.evidence },
+          }),
+        );
+      }
+      return { rollout: r, audit };
+    });
+    return { rollout, transitions };
+  }
+
+  /** Mutates the rollout (not a step) atomically. */
+  async changeRollout(
+    rolloutId: string,
+    actor: Actor,
+    fn: (r: Rollout) => { audit?: PendingAudit | PendingAudit[]; notice: Message },
+  ): Promise<ChangeResult> {
+    let changed = false;
+    let notice: Message = { key: 'notice.saved' };
+    const rollout = await this.deps.store.update(rolloutId, (r) => {
+      const out = fn(r);
+      notice = out.notice;
+      const pending = out.audit === undefined ? [] : Array.isArray(out.audit) ? out.audit : [out.audit];
+      changed = pending.length > 0;
+      if (!changed) return null;
+      return { rollout: r, audit: pending.map((p) => this.audit(r, actor, p.action, p)) };
+    });
+    return { rollout, changed, notice };
+  }
+
+  private async change(
+    rolloutId: string,
+    actor: Actor,
+    fn: (r: Rollout, rec: StepRecord) => { audit?: PendingAudit; notice: Message },
+    stepId: string,
+  ): Promise<ChangeResult> {
+    return this.changeRollout(rolloutId, actor, (r) => {
+      const rec = r.steps[stepId];
+      if (!rec) throw new BwprepError('unknown_step', { key: 'error.unknown_step', vars: { step: stepId, steps: Object.keys(r.steps).join(', ') } });
+      const out = fn(r, rec);
+      if (out.audit) {
+        rec.updatedAt = this.now();
+        rec.updatedBy = actor.user;
+      }
+      return out;
+    });
+  }
+
+  private applyHosting(r: Rollout): void {
+    for (const s of this.deps.template.steps) {
+      const rec = r.steps[s.id];
+      if (!rec) continue;
+      const applies = appliesToHosting(s, r.settings.hosting);
+      if (!applies && rec.state !== 'not_applicable') {
+        rec.state = 'not_applicable';
+        rec.hostingExcluded = true;
+      } else if (applies && rec.hostingExcluded) {
+        rec.state = 'open';
+        delete rec.hostingExcluded;
+      }
+    }
+  }
+
+  private notExcluded(rec: StepRecord, step: TemplateStep): void {
+    if (rec.hostingExcluded) throw new BwprepError('not_applicable_step', { key: 'error.hosting_excluded', vars: { step: step.id } });
+  }
+
+  private require(perm: Permission, actor: Actor, r: Rollout, rec: StepRecord | undefined, key: string): void {
+    if (!allowed(perm, actor, r, rec, this.deps.globalAdmins)) {
+      throw new BwprepError('forbidden', { key, vars: { step: rec?.id ?? '', owner: rec?.owner ?? '' } });
+    }
+  }
+
+  private audit(r: Rollout, actor: Actor, action: AuditAction, extra: Partial<AuditEntry> = {}): AuditEntry {
+    const { action: _ignored, ...rest } = extra as Partial<AuditEntry> & { action?: string };
+    return { rolloutId: r.id, at: this.now(), actor: actor.user, surface: actor.surface, action, ...rest };
+  }
+
+  private now(): string {
+    return this.deps.clock.now().toISOString();
+  }
+}
+
+export type PendingAudit = Omit<Partial<AuditEntry>, 'action'> & { action: AuditAction };

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+const localized = z.object({ en: z.string().min(1), nl: z.string().min(1) }).strict();
+
+export const templateStepSchema = z
+  .object({
+    id: z.string().regex(/^[0-9]+[a-z]?$/, 'a step id is a number with an optional letter, like 2a or 6'),
+    phase: z.number().int().positive(),
+    /** null = not estimated (shown as such, never as 0). */
+    hours: z.number().nonnegative().nullable(),
+    appliesTo: z.enum(['all', 'self-hosted', 'cloud']),
+    /** How far the Bitwarden Public API can verify it. */
+    check: z.enum(['api', 'partial', 'manual']),
+    helpUrl: z.string().url(),
+    title: localized,
+    description: localized,
+  })
+  .strict();
+
+export const templateSchema = z
+  .object({
+    id: z.string().min(1),
+    version: z.number().int().positive(),
+    name: localized,
+    source: z.string().url().optional(),
+    phases: z.array(z.object({ id: z.number().int().positive(), title: localized }).strict()).min(1),
+    steps: z.array(templateStepSchema).min(1),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const seen = new Set<string>();
+    const phases = new Set(t.phases.map((p) => p.id));
+    t.steps.forEach((s, i) => {
+      if (seen.has(s.id)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `step id "${s.id}" is used twice` });
+      seen.add(s.id);
+      if (!phases.has(s.phase))
+        ctx.addIssue({ code: 'custom', path: ['steps', i, 'phase'], message: `phase ${s.phase} is not listed under "phases"` });
+    });
+  });
+
+export type Template = z.infer<typeof templateSchema>;
+export type TemplateStep = z.infer<typeof templateStepSchema>;
+
+export interface TemplateProblem {
+  path: string;
+  message: string;
+}
+
+/** Validates parsed JSON as a template; returns every problem with a readable path. */
+export function validateTemplate(data: unknown): { ok: true; template: Template } | { ok: false; problems: TemplateProblem[] } {
+  const r = templateSchema.safeParse(data);
+  if (r.success) return { ok: true, template: r.data };
+  return {
+    ok: false,
+    problems: r.error.issues.map((i) => ({
+      path: i.path.length ? i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(root)',
+      message: i.message,
+    })),
+  };
+}
+
+export function findStep(t: Template, id: string): TemplateStep | undefined {
+  const needle = id.trim().toLowerCase();
+  return t.steps.find((s) => s.id.toLowerCase() === needle);
+}

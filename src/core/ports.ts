@@ -1,0 +1,54 @@
+import type { AuditEntry, Rollout } from './checklist/model';
+
+/** Injected time, so schedules and due dates are testable. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export type RolloutMutation = { rollout: Rollout; audit: AuditEntry[] } | null;
+
+/**
+ * The rollout repository. `update` is atomic per rollout: the mutator sees the latest version and its
+ * result is written together with its audit entries, or retried on a concurrent write. Mutators must be
+ * synchronous and pure (they may run more than once).
+ */
+export interface RolloutStore {
+  get(id: string): Promise<Rollout | undefined>;
+  /** Inserts if absent; returns the stored rollout (the existing one when another writer won). */
+  create(rollout: Rollout, audit: AuditEntry[]): Promise<Rollout>;
+  update(id: string, mutate: (current: Rollout) => RolloutMutation): Promise<Rollout>;
+  list(): Promise<Rollout[]>;
+}
+
+export interface AuditStore {
+  append(entries: AuditEntry[]): Promise<void>;
+  /** Newest last. */
+  list(rolloutId: string, opts?: { since?: string; limit?: number }): Promise<AuditEntry[]>;
+}
+
+/** Leases and one-shot keys (idempotency). Atomic across replicas sharing the store. */
+export interface LeaseStore {
+  /** True when `holder` now holds `key` (it was free, expired, or already held by `holder`). */
+  acquire(key: string, holder: string, ttlMs: number): Promise<boolean>;
+  release(key: string, holder: string): Promise<void>;
+}
+
+/** A plain TTL'd key/value cache (keyv): user profiles, event high-water marks, message refs. */
+export interface KeyValueStore {
+  get<T>(key: string): Promise<T | undefined>;
+  set<T>(key: string, value: T, ttlMs?: number): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+export interface Store {
+  rollouts: RolloutStore;
+  audit: AuditStore;
+  leases: LeaseStore;
+  kv: KeyValueStore;
+  /** A short description for logs/readyz, never the password. */
+  describe(): string;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import i18next, { type i18n } from 'i18next';
+import { LOCALES, type Locale, type Message } from '../core/checklist/model';
+
+/** locales/ sits two levels above both src/i18n and dist/i18n. */
+export const LOCALES_DIR = path.resolve(__dirname, '..', '..', 'locales');
+
+export type Vars = Record<string, string | number | undefined>;
+export type T = (key: string, vars?: Vars) => string;
+
+let instance: i18n | undefined;
+
+function load(): i18n {
+  if (instance) return instance;
+  const resources: Record<string, { translation: Record<string, unknown> }> = {};
+  for (const l of LOCALES) {
+    resources[l] = { translation: JSON.parse(readFileSync(path.join(LOCALES_DIR, `${l}.json`), 'utf8')) };
+  }
+  const inst = i18next.createInstance();
+  // initAsync:false makes init synchronous with in-memory resources.
+  void inst.init({
+    resources,
+    lng: 'en',
+    fallbackLng: 'en',
+    initAsync: false,
+    interpolation: { escapeValue: false },
+    returnNull: false,
+  });
+  instance = inst;
+  return inst;
+}
+
+export function isLocale(x: unknown): x is Locale {
+  return typeof x === 'string' && (LOCALES as readonly string[]).includes(x);
+}
+
+/** Maps a platform locale (`nl-NL`, `en-GB`, `nl`) to a supported one, or undefined. */
+export function toLocale(platformLocale: string | undefined | null): Locale | undefined {
+  if (!platformLocale) return undefined;
+  const base = platformLocale.toLowerCase().split(/[-_]/)[0];
+  return isLocale(base) ? base : undefined;
+}
+
+export function translator(locale: Locale): T {
+  const inst = load();
+  const fixed = inst.getFixedT(locale);
+  return (key, vars) => {
+    const out = fixed(key, vars as Record<string, unknown>) as unknown as string;
+    return out;
+  };
+}
+
+export function t(locale: Locale, key: string, vars?: Vars): string {
+  return translator(locale)(key, vars);
+}
+
+/** Vars with these names hold UserKeys (`slack:U…`) and are shown through the platform's user formatter. */
+export const USER_VARS = ['owner', 'user', 'by'] as const;
+
+/** Renders a stored Message in a locale; user vars go through `formatUser` (a Slack mention, a Teams name…). */
+export function render(locale: Locale, m: Message, formatUser: (key: string) => string = plainUser): string {
+  const vars: Vars = { ...(m.vars ?? {}) };
+  for (const name of USER_VARS) {
+    const v = vars[name];
+    if (typeof v === 'string' && v) vars[name] = formatUser(v);
+  }
+  return t(locale, m.key, vars);
+}
+
+/** `slack:U0BOB` → `U0BOB`: the fallback when no platform formatter is given. */
+export function plainUser(key: string): string {
+  const i = key.indexOf(':');
+  return i >= 0 ? key.slice(i + 1) : key;
+}
+
+export function hasKey(locale: Locale, key: string): boolean {
+  return load().exists(key, { lng: locale, fallbackLng: false } as never);
+}
+
+// ---- formatting -----------------------------------------------------------------------------
+
+const BCP47: Record<Locale, string> = { en: 'en-GB', nl: 'nl-NL' };
+
+export function bcp47(locale: Locale): string {
+  return BCP47[locale];
+}
+
+/** 4.5 → "4.5" (en) / "4,5" (nl); whole numbers without decimals. */
+export function formatNumber(locale: Locale, n: number): string {
+  return new Intl.NumberFormat(BCP47[locale], { maximumFractionDigits: 2 }).format(n);
+}
+
+/** Hours with unit: "4.5 h" / "4,5 uur". */
+export function formatHours(locale: Locale, n: number): string {
+  return t(locale, 'format.hours', { hours: formatNumber(locale, n) });
+}
+
+/** YYYY-MM-DD → "25 Nov 2026" / "25 nov. 2026"; long: "25 November 2026" / "25 november 2026". */
+export function formatDate(locale: Locale, ymd: string, style: 'short' | 'long' = 'short'): string {
+  const d = new Date(`${ymd}T12:00:00Z`);
+  if (Number.isNaN(d.getTime())) return ymd;
+  return new Intl.DateTimeFormat(BCP47[locale], {
+    day: 'numeric',
+    month: style === 'long' ? 'long' : 'short',
+    year: 'numeric',
+    timeZone: 'UTC',
+  }).format(d);
+}
+
+/** An instant in a time zone: "25 Nov 2026, 09:00". */
+export function formatDateTime(locale: Locale, iso: string, timeZone: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return new Intl.DateTimeFormat(BCP47[locale], {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+    timeZone,
+  }).format(d);
+}
