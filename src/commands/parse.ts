@@ -1,0 +1,137 @@
+import type { Locale, UserKey } from '../core/checklist/model';
+import { BwprepError } from '../core/errors';
+
+/** The command grammar of DESIGN §4, shared by Slack, Teams and the terminal console. */
+export type Command =
+  | { name: 'help' }
+  | { name: 'status' }
+  | { name: 'mine' }
+  | { name: 'assign'; step: string; user: UserKey }
+  | { name: 'unassign'; step: string }
+  | { name: 'done'; step: string; note?: string }
+  | { name: 'reopen'; step: string }
+  | { name: 'skip'; step: string; reason: string }
+  | { name: 'due'; step: string; date: string | null }
+  | { name: 'check'; step?: string }
+  | { name: 'digest' }
+  | { name: 'setup' }
+  | { name: 'lang'; locale: Locale }
+  | { name: 'export'; format: 'csv' | 'md' | 'json' };
+
+export const COMMAND_NAMES = [
+  'help',
+  'status',
+  'mine',
+  'assign',
+  'unassign',
+  'done',
+  'reopen',
+  'skip',
+  'due',
+  'check',
+  'digest',
+  'setup',
+  'lang',
+  'export',
+] as const;
+
+/** Dutch aliases a Dutch-speaking admin might type; the canonical names stay English (as in the manifest). */
+const ALIASES: Record<string, (typeof COMMAND_NAMES)[number]> = {
+  hulp: 'help',
+  '?': 'help',
+  mijn: 'mine',
+  toewijzen: 'assign',
+  klaar: 'done',
+  afgerond: 'done',
+  heropen: 'reopen',
+  overslaan: 'skip',
+  deadline: 'due',
+  controleer: 'check',
+  controleren: 'check',
+  taal: 'lang',
+  language: 'lang',
+  overzicht: 'digest',
+  exporteer: 'export',
+  list: 'status',
+};
+
+export interface ParseContext {
+  /** Turns a platform mention token (`<@U123|bob>`, `<at>Bob</at>`) into a UserKey, or undefined. */
+  resolveUser(token: string): UserKey | undefined;
+}
+
+const usage = (name: string) => ({ key: `usage.${name}` });
+
+function needStep(name: string, step: string | undefined): string {
+  if (!step) throw new BwprepError('bad_usage', { key: 'error.missing_step' }, { usage: usage(name) });
+  return step;
+}
+
+/**
+ * Parses the text after `/bwprep` (or after the Teams mention). Empty text means `status`.
+ * Throws BwprepError with a `usage` hint on anything malformed.
+ */
+export function parseCommand(text: string, ctx: ParseContext): Command {
+  const trimmed = text.replace(/\u00a0/g, ' ').trim();
+  if (!trimmed) return { name: 'status' };
+  const [head = '', ...rest] = trimmed.split(/\s+/);
+  const word = head.toLowerCase();
+  const name = (COMMAND_NAMES as readonly string[]).includes(word) ? (word as (typeof COMMAND_NAMES)[number]) : ALIASES[word];
+  if (!name) throw new BwprepError('unknown_command', { key: 'error.unknown_command', vars: { command: head } }, { usage: { key: 'usage.help' } });
+  const args = rest;
+  const tail = (from: number) => args.slice(from).join(' ').trim();
+  switch (name) {
+    case 'help':
+    case 'status':
+    case 'mine':
+    case 'digest':
+    case 'setup':
+      return { name };
+    case 'assign': {
+      const step = needStep(name, args[0]);
+      const who = tail(1);
+      if (!who) throw new BwprepError('bad_usage', { key: 'error.missing_user' }, { usage: usage(name) });
+      const user = ctx.resolveUser(who);
+      if (!user) throw new BwprepError('bad_user', { key: 'error.bad_user', vars: { value: who } }, { usage: usage(name) });
+      return { name, step, user };
+    }
+    case 'unassign':
+    case 'reopen':
+      return { name, step: needStep(name, args[0]) };
+    case 'done': {
+      const note = tail(1);
+      return { name, step: needStep(name, args[0]), ...(note ? { note: note.slice(0, 500) } : {}) };
+    }
+    case 'skip': {
+      const step = needStep(name, args[0]);
+      const reason = tail(1);
+      if (!reason) throw new BwprepError('bad_usage', { key: 'error.skip_reason' }, { usage: usage(name) });
+      return { name, step, reason: reason.slice(0, 500) };
+    }
+    case 'due': {
+      const step = needStep(name, args[0]);
+      const date = args[1];
+      if (!date) throw new BwprepError('bad_usage', { key: 'error.missing_date' }, { usage: usage(name) });
+      if (['none', 'clear', 'geen', '-'].includes(date.toLowerCase())) return { name, step, date: null };
+      return { name, step, date };
+    }
+    case 'check':
+      return args[0] ? { name, step: args[0] } : { name };
+    case 'lang': {
+      const l = (args[0] ?? '').toLowerCase();
+      if (l !== 'nl' && l !== 'en') throw new BwprepError('bad_usage', { key: 'error.bad_locale', vars: { value: args[0] ?? '' } }, { usage: usage(name) });
+      return { name, locale: l };
+    }
+    case 'export': {
+      const f = (args[0] ?? 'md').toLowerCase();
+      if (f !== 'csv' && f !== 'md' && f !== 'json') throw new BwprepError('bad_usage', { key: 'error.bad_export', vars: { value: args[0] ?? '' } }, { usage: usage(name) });
+      return { name, format: f };
+    }
+  }
+}
+
+/** Slack mention tokens: `<@U0123ABC|name>` or `<@U0123ABC>` (also W… enterprise ids). */
+export function resolveSlackMention(token: string): UserKey | undefined {
+  const m = /^<@([UW][A-Z0-9]+)(\|[^>]*)?>$/.exec(token.trim());
+  return m ? `slack:${m[1]}` : undefined;
+}

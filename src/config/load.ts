@@ -1,0 +1,128 @@
+import type { Hosting } from '../core/checklist/model';
+import type { RolloutDefaults } from '../core/checklist/service';
+import { decodeKey, type Env, envSchema, parseDigestTime } from './schema';
+
+export interface BitwardenEndpoints {
+  hosting: Hosting;
+  apiUrl: string;
+  identityUrl: string;
+  /** Self-hosted base URL, for /api/config probes. */
+  serverUrl?: string;
+}
+
+export interface Config {
+  slack?: {
+    botToken: string;
+    signingSecret?: string;
+    appToken?: string;
+    apiUrl?: string;
+    socketMode: boolean;
+  };
+  teams?: {
+    appId?: string;
+    appPassword?: string;
+    tenantId?: string;
+    appType?: string;
+    allowUnauthenticated: boolean;
+  };
+  bitwarden: BitwardenEndpoints & {
+    clientId?: string;
+    clientSecret?: string;
+    caFile?: string;
+  };
+  storeUrl: string;
+  encryptionKey?: Buffer;
+  defaults: RolloutDefaults;
+  admins: string[];
+  http: { port: number; host: string; publicUrl?: string };
+  logLevel: Env['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(formatProblems(problems));
+    this.name = 'ConfigError';
+  }
+}
+
+export function formatProblems(problems: { variable: string; message: string }[]): string {
+  return [
+    `bwprep cannot start: ${problems.length} setting${problems.length === 1 ? ' is' : 's are'} missing or invalid.`,
+    ...problems.map((p) => `  - ${p.variable} ${p.message}`),
+    'Set them in the environment or in a .env file (see .env.example), then start again.',
+  ].join('\n');
+}
+
+/** Endpoints for a hosting choice: cloud US/EU, or a self-hosted base URL (→ /api, /identity). */
+export function bitwardenEndpoints(hosting: Hosting, serverUrl?: string, overrides: { apiUrl?: string; identityUrl?: string } = {}): BitwardenEndpoints {
+  const base = serverUrl?.replace(/\/+$/, '');
+  const defaults =
+    hosting === 'cloud-eu'
+      ? { apiUrl: 'https://api.bitwarden.eu', identityUrl: 'https://identity.bitwarden.eu' }
+      : hosting === 'self-hosted' && base
+        ? { apiUrl: `${base}/api`, identityUrl: `${base}/identity` }
+        : { apiUrl: 'https://api.bitwarden.com', identityUrl: 'https://identity.bitwarden.com' };
+  return {
+    hosting,
+    apiUrl: (overrides.apiUrl ?? defaults.apiUrl).replace(/\/+$/, ''),
+    identityUrl: (overrides.identityUrl ?? defaults.identityUrl).replace(/\/+$/, ''),
+    ...(base ? { serverUrl: base } : {}),
+  };
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? 'environment'), message: i.message })));
+  }
+  const e = parsed.data;
+  const hosting: Hosting = e.BW_REGION === 'eu' ? 'cloud-eu' : e.BW_REGION === 'self-hosted' ? 'self-hosted' : 'cloud-us';
+  const digest = parseDigestTime(e.BWPREP_DIGEST_TIME) ?? { time: '09:00', weekdays: [1, 2, 3, 4, 5] };
+  const slackConfigured = Boolean(e.SLACK_BOT_TOKEN);
+  return {
+    ...(slackConfigured
+      ? {
+          slack: {
+            botToken: e.SLACK_BOT_TOKEN as string,
+            ...(e.SLACK_SIGNING_SECRET ? { signingSecret: e.SLACK_SIGNING_SECRET } : {}),
+            ...(e.SLACK_APP_TOKEN ? { appToken: e.SLACK_APP_TOKEN } : {}),
+            ...(e.SLACK_API_URL ? { apiUrl: e.SLACK_API_URL } : {}),
+            socketMode: Boolean(e.SLACK_APP_TOKEN),
+          },
+        }
+      : {}),
+    ...(e.TEAMS_ENABLED
+      ? {
+          teams: {
+            ...(e.MICROSOFT_APP_ID ? { appId: e.MICROSOFT_APP_ID } : {}),
+            ...(e.MICROSOFT_APP_PASSWORD ? { appPassword: e.MICROSOFT_APP_PASSWORD } : {}),
+            ...(e.MICROSOFT_APP_TENANT_ID ? { tenantId: e.MICROSOFT_APP_TENANT_ID } : {}),
+            ...(e.MICROSOFT_APP_TYPE ? { appType: e.MICROSOFT_APP_TYPE } : {}),
+            allowUnauthenticated: e.TEAMS_ALLOW_UNAUTHENTICATED,
+          },
+        }
+      : {}),
+    bitwarden: {
+      ...bitwardenEndpoints(hosting, e.BW_SERVER_URL, {
+        ...(e.BW_API_URL ? { apiUrl: e.BW_API_URL } : {}),
+        ...(e.BW_IDENTITY_URL ? { identityUrl: e.BW_IDENTITY_URL } : {}),
+      }),
+      ...(e.BW_CLIENT_ID ? { clientId: e.BW_CLIENT_ID } : {}),
+      ...(e.BW_CLIENT_SECRET ? { clientSecret: e.BW_CLIENT_SECRET } : {}),
+      ...(e.BW_CA_FILE ? { caFile: e.BW_CA_FILE } : {}),
+    },
+    storeUrl: e.BWPREP_STORE_URL,
+    ...(e.BWPREP_ENCRYPTION_KEY ? { encryptionKey: decodeKey(e.BWPREP_ENCRYPTION_KEY) as Buffer } : {}),
+    defaults: {
+      locale: e.BWPREP_LOCALE,
+      hosting,
+      ...(e.BW_SERVER_URL ? { serverUrl: e.BW_SERVER_URL.replace(/\/+$/, '') } : {}),
+      timezone: e.BWPREP_TIMEZONE,
+      digestTime: digest.time,
+      weekdays: digest.weekdays,
+    },
+    admins: e.BWPREP_ADMINS,
+    http: { port: e.PORT, host: e.HOST, ...(e.BWPREP_PUBLIC_URL ? { publicUrl: e.BWPREP_PUBLIC_URL } : {}) },
+    logLevel: e.LOG_LEVEL,
+  };
+}
