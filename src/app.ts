@@ -1,0 +1,83 @@
+import type { Server } from 'node:http';
+import type { Config } from './config/load';
+import { ChecklistService } from './core/checklist/service';
+import type { Template } from './core/checklist/template';
+import { type Clock, type Store, systemClock } from './core/ports';
+import { close, createHttpServer, listen } from './http/server';
+import type { Logger } from './logging/logger';
+import { createMetrics, type Metrics } from './metrics';
+import { createSlackApp, type SlackRuntime } from './slack/app';
+import { openStore } from './store';
+import { loadTemplate } from './templates';
+
+export interface Bwprep {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  store: Store;
+  template: Template;
+  service: ChecklistService;
+  metrics: Metrics;
+  slack?: SlackRuntime;
+  server?: Server;
+  /** Base URL of the HTTP server when listening (tests, logs). */
+  url?: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger: Logger;
+  clock?: Clock;
+  /** An already-open store (tests, benchmarks); otherwise opened from config.storeUrl. */
+  store?: Store;
+  template?: Template;
+  /** Serve HTTP even with no platform configured (health and metrics). Default: when a platform is configured. */
+  http?: boolean;
+}
+
+/** Composition root: config → store → services → platforms → one HTTP server. */
+export async function startBwprep(config: Config, opts: StartOptions): Promise<Bwprep> {
+  const logger = opts.logger;
+  const clock = opts.clock ?? systemClock;
+  const template = opts.template ?? loadTemplate();
+  const store = opts.store ?? (await openStore(config.storeUrl, { logger }));
+  const metrics = createMetrics();
+  const service = new ChecklistService({ store: store.rollouts, template, clock, defaults: config.defaults, globalAdmins: config.admins });
+  const app: Bwprep = {
+    config,
+    logger,
+    clock,
+    store,
+    template,
+    service,
+    metrics,
+    stop: async () => undefined,
+  };
+
+  if (config.slack) {
+    app.slack = createSlackApp(config.slack, { service, store, clock, logger: logger.child({ platform: 'slack' }), metrics, defaults: config.defaults });
+  }
+
+  const serveHttp = opts.http ?? Boolean(config.slack || config.teams);
+  if (serveHttp) {
+    const server = createHttpServer({
+      ...(app.slack?.requestListener ? { slack: app.slack.requestListener } : {}),
+      ready: { store: () => store.ping() },
+      metrics,
+      logger,
+    });
+    const addr = await listen(server, config.http.port, config.http.host);
+    app.server = server;
+    const host = addr.address === '0.0.0.0' || addr.address === '::' ? '127.0.0.1' : addr.address;
+    app.url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+    logger.info({ port: addr.port, slack: config.slack ? (config.slack.socketMode ? 'socket-mode' : 'http') : 'off' }, 'bwprep listening');
+  }
+  await app.slack?.start();
+
+  app.stop = async () => {
+    await app.slack?.stop().catch((err) => logger.warn({ err }, 'slack stop failed'));
+    if (app.server) await close(app.server);
+    if (!opts.store) await store.close();
+  };
+  return app;
+}

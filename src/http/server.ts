@@ -1,0 +1,81 @@
+import http, { type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../logging/logger';
+import type { Metrics } from '../metrics';
+
+export interface HttpRoutes {
+  /** Bolt's HTTP receiver, mounted at POST /slack/events. */
+  slack?: RequestListener;
+  /** Teams (botbuilder) at POST /api/messages, once the Teams adapter lands. */
+  teams?: RequestListener;
+  /** Readiness probes: each resolves or throws. */
+  ready: Record<string, () => Promise<void>>;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+function send(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+/** One HTTP server for every surface: /slack/events, /api/messages, /healthz, /readyz, /metrics. */
+export function createHttpServer(routes: HttpRoutes): http.Server {
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/slack/events' && routes.slack) return routes.slack(req, res);
+    if (path === '/api/messages' && routes.teams) return routes.teams(req, res);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method_not_allowed' });
+    if (path === '/healthz') return send(res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      const results: Record<string, string> = {};
+      let ok = true;
+      await Promise.all(
+        Object.entries(routes.ready).map(async ([name, probe]) => {
+          try {
+            await probe();
+            results[name] = 'ok';
+          } catch (e) {
+            ok = false;
+            results[name] = 'failing';
+            routes.logger.warn({ err: e, probe: name }, 'readiness probe failed');
+          }
+        }),
+      );
+      return send(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not_ready', checks: results });
+    }
+    if (path === '/metrics') {
+      return send(res, 200, await routes.metrics.registry.metrics(), routes.metrics.registry.contentType);
+    }
+    return send(res, 404, { error: 'not_found' });
+  };
+  const server = http.createServer((req, res) => {
+    handler(req, res).catch((err) => {
+      routes.logger.error({ err }, 'http handler failed');
+      if (!res.headersSent) send(res, 500, { error: 'internal' });
+      else res.end();
+    });
+  });
+  // Slack and load balancers keep connections alive; don't let idle sockets hold shutdown forever.
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+export async function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server.address() as AddressInfo;
+}
+
+export async function close(server: http.Server): Promise<void> {
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections?.();
+  });
+}

@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import pino from 'pino';
+import { startBwprep } from './app';
+import { ConfigError, type Config, loadConfig } from './config/load';
+import { createLogger } from './logging/logger';
+
+/** Every configured secret value, so the logger can mask it wherever it turns up. */
+export function configSecrets(c: Config): string[] {
+  return [c.slack?.botToken, c.slack?.signingSecret, c.slack?.appToken, c.teams?.appPassword, c.bitwarden.clientSecret, c.encryptionKey?.toString('hex')].filter(
+    (s): s is string => Boolean(s),
+  );
+}
+
+/** `bwprep` / `bwprep serve`: run the bot; with no chat platform configured, open the terminal console. */
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (env === process.env && existsSync('.env')) process.loadEnvFile('.env');
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const consoleMode = !config.slack && !config.teams;
+  // In the console, stdout belongs to the conversation: logs go to stderr and only warnings show.
+  const logger = createLogger({
+    level: consoleMode && config.logLevel === 'info' ? 'warn' : config.logLevel,
+    secrets: configSecrets(config),
+    ...(consoleMode ? { destination: pino.destination(2) } : {}),
+  });
+  const app = await startBwprep(config, { logger });
+
+  if (consoleMode) {
+    const { runConsole } = await import('./cli/console');
+    await runConsole({
+      service: app.service,
+      template: app.template,
+      clock: app.clock,
+      input: process.stdin,
+      output: process.stdout,
+      user: `cli:${safeUser()}`,
+      locale: config.defaults.locale,
+    });
+    await app.stop();
+    return;
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    await app.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username.replace(/[^A-Za-z0-9._-]/g, '') || 'admin';
+  } catch {
+    return 'admin';
+  }
+}

@@ -1,0 +1,24 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** Prometheus metrics (prom-client: the standard exposition format without hand-written text). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'bwprep_' });
+  return {
+    registry,
+    commands: new Counter({ name: 'bwprep_commands_total', help: 'Commands handled, by command and outcome', labelNames: ['platform', 'command', 'outcome'], registers: [registry] }),
+    actions: new Counter({ name: 'bwprep_actions_total', help: 'Card interactions handled, by action and outcome', labelNames: ['platform', 'action', 'outcome'], registers: [registry] }),
+    errors: new Counter({ name: 'bwprep_errors_total', help: 'Errors shown to users, by code', labelNames: ['code'], registers: [registry] }),
+    checks: new Counter({ name: 'bwprep_checks_total', help: 'Verification results, by step and status', labelNames: ['step', 'status'], registers: [registry] }),
+    digests: new Counter({ name: 'bwprep_digests_total', help: 'Digests posted, by outcome', labelNames: ['outcome'], registers: [registry] }),
+    handlerSeconds: new Histogram({
+      name: 'bwprep_handler_seconds',
+      help: 'Time from request to the end of its work (after the ack), by kind',
+      labelNames: ['kind'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,94 @@
+import type { RequestListener } from 'node:http';
+import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import type { Config } from '../config/load';
+import type { ChecklistService, RolloutDefaults } from '../core/checklist/service';
+import type { Clock, Store } from '../core/ports';
+import type { Logger } from '../logging/logger';
+import type { Metrics } from '../metrics';
+import { CardPublisher } from './card';
+import { registerActions } from './listeners/actions';
+import { type Delegate, registerCommand } from './listeners/command';
+import { registerEvents } from './listeners/events';
+
+export interface SlackDeps {
+  service: ChecklistService;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  defaults: RolloutDefaults;
+  cards: CardPublisher;
+  /** Handlers for check, digest, setup and export, added by their features. */
+  delegates: Partial<Record<'check' | 'digest' | 'setup' | 'export', Delegate>>;
+}
+
+export interface SlackRuntime {
+  app: App;
+  deps: SlackDeps;
+  /** HTTP mode: mount on POST /slack/events of the shared server. Undefined in Socket Mode. */
+  requestListener?: RequestListener;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Bolt logs through our pino logger (one JSON stream). */
+export function boltLogger(logger: Logger): BoltLogger {
+  const log = logger.child({ component: 'bolt' });
+  let level: LogLevel = LogLevel.INFO;
+  return {
+    debug: (...m: unknown[]) => log.debug(m.map(String).join(' ')),
+    info: (...m: unknown[]) => log.info(m.map(String).join(' ')),
+    warn: (...m: unknown[]) => log.warn(m.map(String).join(' ')),
+    error: (...m: unknown[]) => log.error(m.map(String).join(' ')),
+    setLevel: (l: LogLevel) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
+
+export function createSlackApp(
+  config: NonNullable<Config['slack']>,
+  base: Omit<SlackDeps, 'cards' | 'delegates'> & { delegates?: SlackDeps['delegates'] },
+): SlackRuntime {
+  const logger = boltLogger(base.logger);
+  const clientOptions = { ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}), retryConfig: { retries: 2 } };
+  let receiver: HTTPReceiver | undefined;
+  let app: App;
+  if (config.socketMode) {
+    app = new App({ token: config.botToken, appToken: config.appToken as string, socketMode: true, logger, clientOptions });
+  } else {
+    receiver = new HTTPReceiver({
+      signingSecret: config.signingSecret as string,
+      endpoints: '/slack/events',
+      logger,
+      // Ack as soon as the listener calls ack(); slow work continues after the HTTP response.
+      processBeforeResponse: false,
+    });
+    app = new App({ token: config.botToken, receiver, logger, clientOptions });
+  }
+  const deps: SlackDeps = {
+    ...base,
+    delegates: base.delegates ?? {},
+    cards: new CardPublisher({ service: base.service, clock: base.clock, logger: base.logger }),
+  };
+  registerCommand(app, deps);
+  registerActions(app, deps);
+  registerEvents(app, deps);
+  app.error(async (err) => {
+    base.logger.error({ err }, 'unhandled Slack error');
+  });
+  return {
+    app,
+    deps,
+    ...(receiver ? { requestListener: receiver.requestListener } : {}),
+    start: async () => {
+      // Socket Mode opens its WebSocket; in HTTP mode our shared server carries the requests.
+      if (config.socketMode) await app.start();
+    },
+    stop: async () => {
+      if (config.socketMode) await app.stop();
+    },
+  };
+}

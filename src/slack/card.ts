@@ -1,0 +1,90 @@
+import type { webApi } from '@slack/bolt';
+import type { Actor, Rollout } from '../core/checklist/model';
+import type { ChecklistService } from '../core/checklist/service';
+import type { Clock } from '../core/ports';
+import type { Logger } from '../logging/logger';
+import { t } from '../i18n';
+import { buildChecklistView } from '../views/checklist';
+import { checklistBlocks, checklistFallback } from './blocks/checklist';
+import { textMessage } from './blocks/messages';
+
+type WebClient = webApi.WebClient;
+
+const slackError = (e: unknown) => (e as { data?: { error?: string } }).data?.error;
+
+/**
+ * The living checklist card: one current card per channel, updated in place (chat.update) after every
+ * change; `status` re-posts it and retires the old one. Updates to one rollout are serialized in-process and
+ * always render the latest stored state, so two quick clicks never leave an older card behind.
+ */
+export class CardPublisher {
+  private readonly chains = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly deps: { service: ChecklistService; clock: Clock; logger: Logger },
+  ) {}
+
+  render(rollout: Rollout) {
+    const view = buildChecklistView(this.deps.service.template, rollout, this.deps.clock.now());
+    return { text: checklistFallback(view), blocks: checklistBlocks(view) };
+  }
+
+  /** Posts a fresh card to the rollout's channel and retires the previous one. Throws Slack errors (e.g. not_in_channel). */
+  async post(client: WebClient, rolloutId: string, actor: Actor): Promise<void> {
+    await this.serialize(rolloutId, async () => {
+      const rollout = await this.mustGet(rolloutId);
+      const msg = this.render(rollout);
+      const res = await client.chat.postMessage({ channel: rollout.conversation.channel, text: msg.text, blocks: msg.blocks, unfurl_links: false });
+      const ts = res.ts as string;
+      const { previous } = await this.deps.service.setCard(rolloutId, { platform: 'slack', channel: (res.channel as string) ?? rollout.conversation.channel, ts }, actor);
+      if (previous && previous.ts !== ts) {
+        const retired = textMessage(`_${t(rollout.settings.locale, 'card.retired')}_`);
+        try {
+          await client.chat.update({ channel: previous.channel, ts: previous.ts, text: retired.text, blocks: retired.blocks });
+        } catch (e) {
+          // The old card may have been deleted by someone; the new one stands.
+          this.deps.logger.info({ err: slackError(e) ?? String(e), rolloutId }, 'could not retire the previous card');
+        }
+      }
+    });
+  }
+
+  /** Re-renders the living card in place, if there is one. A vanished card is forgotten (the next `status` posts anew). */
+  async refresh(client: WebClient, rolloutId: string, overlay?: { checking?: boolean }): Promise<void> {
+    await this.serialize(rolloutId, async () => {
+      const rollout = await this.deps.service.get(rolloutId);
+      if (!rollout?.card || rollout.card.platform !== 'slack') return;
+      const msg = this.render(rollout);
+      if (overlay?.checking) {
+        msg.blocks.splice(2, 0, { type: 'context', elements: [{ type: 'mrkdwn', text: `⏳ ${t(rollout.settings.locale, 'card.checking')}` }] });
+      }
+      try {
+        await client.chat.update({ channel: rollout.card.channel, ts: rollout.card.ts, text: msg.text, blocks: msg.blocks });
+      } catch (e) {
+        const code = slackError(e);
+        if (code === 'message_not_found' || code === 'channel_not_found') {
+          await this.deps.service.setCard(rolloutId, undefined, { user: 'system:bwprep', surface: 'slack' });
+          return;
+        }
+        throw e;
+      }
+    });
+  }
+
+  private async mustGet(id: string): Promise<Rollout> {
+    const r = await this.deps.service.get(id);
+    if (!r) throw new Error(`rollout ${id} vanished`);
+    return r;
+  }
+
+  private serialize<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.chains.set(key, tail);
+    void tail.then(() => {
+      if (this.chains.get(key) === tail) this.chains.delete(key);
+    });
+    return next;
+  }
+}

@@ -1,0 +1,63 @@
+import type { webApi } from '@slack/bolt';
+import type { Actor, Locale, Rollout } from '../core/checklist/model';
+import type { KeyValueStore } from '../core/ports';
+import { toLocale } from '../i18n';
+
+type WebClient = webApi.WebClient;
+
+export interface SlackProfile {
+  id: string;
+  /** Supported locale from the user's Slack language, if any. */
+  locale?: Locale;
+  /** IANA time zone from the Slack profile. */
+  tz?: string;
+  /** Workspace admin or owner: vouched admin rights. */
+  isAdmin: boolean;
+  name?: string;
+  exists: boolean;
+}
+
+const PROFILE_TTL_MS = 60 * 60 * 1000;
+
+/** users.info with include_locale, cached per user in the kv store for an hour. */
+export async function getProfile(client: WebClient, kv: KeyValueStore, teamId: string, userId: string): Promise<SlackProfile> {
+  const key = `slack:profile:${teamId}:${userId}`;
+  const cached = await kv.get<SlackProfile>(key);
+  if (cached) return cached;
+  let profile: SlackProfile;
+  try {
+    const res = await client.users.info({ user: userId, include_locale: true });
+    const u = res.user as
+      | { locale?: string; tz?: string; is_admin?: boolean; is_owner?: boolean; real_name?: string; name?: string; deleted?: boolean; profile?: { display_name?: string } }
+      | undefined;
+    const locale = toLocale(u?.locale);
+    profile = {
+      id: userId,
+      ...(locale ? { locale } : {}),
+      ...(u?.tz ? { tz: u.tz } : {}),
+      isAdmin: Boolean(u?.is_admin || u?.is_owner),
+      ...(u?.profile?.display_name || u?.real_name || u?.name ? { name: u?.profile?.display_name || u?.real_name || u?.name } : {}),
+      exists: Boolean(u) && !u?.deleted,
+    };
+  } catch (e) {
+    const code = (e as { data?: { error?: string } }).data?.error;
+    if (code === 'user_not_found') return { id: userId, isAdmin: false, exists: false };
+    throw e;
+  }
+  await kv.set(key, profile, PROFILE_TTL_MS);
+  return profile;
+}
+
+export function slackActor(userId: string, profile: SlackProfile | undefined): Actor {
+  return {
+    user: `slack:${userId}`,
+    surface: 'slack',
+    ...(profile?.name ? { name: profile.name } : {}),
+    ...(profile?.isAdmin ? { platformAdmin: true } : {}),
+  };
+}
+
+/** Ephemeral replies use the user's Slack language where set, else the rollout's. */
+export function replyLocale(profile: SlackProfile | undefined, rollout: Rollout | undefined, fallback: Locale): Locale {
+  return profile?.locale ?? rollout?.settings.locale ?? fallback;
+}

@@ -1,0 +1,28 @@
+import type { App, webApi } from '@slack/bolt';
+import { buildHomeView } from '../../views/home';
+import { homeView } from '../blocks/home';
+import { getProfile } from '../context';
+import type { SlackDeps } from '../app';
+
+/** Publishes the user's App Home: their steps across rollouts, and the rollouts they take part in. */
+export async function publishHome(deps: SlackDeps, client: webApi.WebClient, userId: string, teamId: string): Promise<void> {
+  const profile = await getProfile(client, deps.store.kv, teamId, userId);
+  const rollouts = (await deps.store.rollouts.list()).filter((r) => r.conversation.platform === 'slack' && r.conversation.workspace === teamId);
+  const view = buildHomeView(deps.service.template, rollouts, `slack:${userId}`, deps.clock.now(), profile.locale ?? deps.defaults.locale, deps.service.globalAdmins);
+  await client.views.publish({ user_id: userId, view: homeView(view) });
+}
+
+export function registerEvents(app: App, deps: SlackDeps): void {
+  app.event('app_home_opened', async ({ event, body, client }) => {
+    if (event.tab !== 'home') return;
+    // Slack redelivers events it thinks were not acknowledged in time; publish once per event.
+    const eventId = (body as { event_id?: string }).event_id;
+    if (eventId && !(await deps.store.leases.acquire(`slack:event:${eventId}`, eventId, 60 * 60 * 1000))) return;
+    const teamId = (body as { team_id?: string }).team_id ?? '';
+    try {
+      await publishHome(deps, client, event.user, teamId);
+    } catch (err) {
+      deps.logger.warn({ err, user: event.user }, 'could not publish the App Home');
+    }
+  });
+}
