@@ -1,0 +1,33 @@
+import type { Store } from '../core/ports';
+import type { Logger } from '../logging/logger';
+import { parseStoreUrl } from './url';
+
+export type { StoreUrl } from './url';
+export { parseStoreUrl } from './url';
+export { decryptSecret, encryptSecret } from './crypto';
+
+export interface OpenStoreOptions {
+  logger?: Logger;
+}
+
+/**
+ * Opens the store named by `BWPREP_STORE_URL` (see ./url.ts for the URL forms and the `prefix` /
+ * `schema` query parameters). Backends are loaded on demand, so an SQLite deployment never loads pg.
+ */
+export async function openStore(url: string, opts: OpenStoreOptions = {}): Promise<Store> {
+  const parsed = parseStoreUrl(url);
+  switch (parsed.kind) {
+    case 'sqlite': {
+      const { openSqliteStore } = await import('./sqlite');
+      return openSqliteStore(parsed.path, parsed.description, opts.logger);
+    }
+    case 'redis': {
+      const { openRedisStore } = await import('./redis');
+      return openRedisStore(parsed, opts.logger);
+    }
+    case 'postgres': {
+      const { openPostgresStore } = await import('./postgres');
+      return openPostgresStore(parsed, opts.logger);
+    }
+  }
+}
