@@ -1,7 +1,14 @@
 /** YYYY-MM-DD of an instant in an IANA time zone (en-CA formats dates as ISO). */
 export function localDate(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  let f = dateFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dateFormats.set(timeZone, f);
+  }
+  return f.format(at);
 }
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** Adds days to a YYYY-MM-DD date. */
 export function addDays(ymd: string, days: number): string {

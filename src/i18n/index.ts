@@ -26,7 +26,9 @@ function load(): i18n {
     initAsync: false,
     interpolation: { escapeValue: false },
     returnNull: false,
-  });
+    // No console output from a library: stdout belongs to the terminal console and to JSON logs.
+    showSupportNotice: false,
+  } as Parameters<typeof inst.init>[0]);
   instance = inst;
   return inst;
 }
@@ -86,9 +88,20 @@ export function bcp47(locale: Locale): string {
   return BCP47[locale];
 }
 
+// Intl formatters are costly to build; cards and digests format hundreds of values, so keep one per shape.
+const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+function cached<F extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => F): F {
+  let f = formatters.get(key) as F | undefined;
+  if (!f) {
+    f = make();
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 /** 4.5 → "4.5" (en) / "4,5" (nl); whole numbers without decimals. */
 export function formatNumber(locale: Locale, n: number): string {
-  return new Intl.NumberFormat(BCP47[locale], { maximumFractionDigits: 2 }).format(n);
+  return cached(`n:${locale}`, () => new Intl.NumberFormat(BCP47[locale], { maximumFractionDigits: 2 })).format(n);
 }
 
 /** Hours with unit: "4.5 h" / "4,5 uur". */
@@ -100,25 +113,18 @@ export function formatHours(locale: Locale, n: number): string {
 export function formatDate(locale: Locale, ymd: string, style: 'short' | 'long' = 'short'): string {
   const d = new Date(`${ymd}T12:00:00Z`);
   if (Number.isNaN(d.getTime())) return ymd;
-  return new Intl.DateTimeFormat(BCP47[locale], {
-    day: 'numeric',
-    month: style === 'long' ? 'long' : 'short',
-    year: 'numeric',
-    timeZone: 'UTC',
-  }).format(d);
+  return cached(
+    `d:${locale}:${style}`,
+    () => new Intl.DateTimeFormat(BCP47[locale], { day: 'numeric', month: style === 'long' ? 'long' : 'short', year: 'numeric', timeZone: 'UTC' }),
+  ).format(d);
 }
 
 /** An instant in a time zone: "25 Nov 2026, 09:00". */
 export function formatDateTime(locale: Locale, iso: string, timeZone: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat(BCP47[locale], {
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    hour12: false,
-    timeZone,
-  }).format(d);
+  return cached(
+    `dt:${locale}:${timeZone}`,
+    () => new Intl.DateTimeFormat(BCP47[locale], { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false, timeZone }),
+  ).format(d);
 }

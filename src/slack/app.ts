@@ -9,6 +9,7 @@ import { CardPublisher } from './card';
 import { registerActions } from './listeners/actions';
 import { type Delegate, registerCommand } from './listeners/command';
 import { registerEvents } from './listeners/events';
+import { exportDelegate } from './listeners/export';
 
 export interface SlackDeps {
   service: ChecklistService;
@@ -70,9 +71,10 @@ export function createSlackApp(
   }
   const deps: SlackDeps = {
     ...base,
-    delegates: base.delegates ?? {},
+    delegates: { ...(base.delegates ?? {}) },
     cards: new CardPublisher({ service: base.service, clock: base.clock, logger: base.logger }),
   };
+  deps.delegates.export ??= exportDelegate(deps);
   registerCommand(app, deps);
   registerActions(app, deps);
   registerEvents(app, deps);

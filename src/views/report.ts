@@ -1,0 +1,173 @@
+import type { AuditEntry, Locale, Rollout } from '../core/checklist/model';
+import { readiness } from '../core/checklist/readiness';
+import type { Template } from '../core/checklist/template';
+import { formatDate, formatDateTime, formatHours, plainUser, render, t } from '../i18n';
+
+/**
+ * The readiness report (`/bwprep export csv|md|json`): every step with owner, state, due date, last check and
+ * its evidence — an audit pack a manager can attach to a change ticket.
+ */
+export interface ReportRow {
+  step: string;
+  phase: number;
+  title: string;
+  hours: number | null;
+  state: string;
+  stateLabel: string;
+  owner: string | null;
+  due: string | null;
+  doneBy: string | null;
+  doneAt: string | null;
+  note: string | null;
+  skipReason: string | null;
+  check: {
+    status: string;
+    statusLabel: string;
+    summary: string;
+    at: string;
+    evidence: unknown;
+  } | null;
+  helpUrl: string;
+}
+
+export interface Report {
+  rollout: string;
+  channel: string;
+  generatedAt: string;
+  locale: Locale;
+  hosting: string;
+  goLive: string | null;
+  readiness: ReturnType<typeof readiness>;
+  steps: ReportRow[];
+  /** The most recent audit entries, newest last. */
+  audit: AuditEntry[];
+}
+
+export function buildReport(template: Template, rollout: Rollout, now: Date, locale: Locale, audit: AuditEntry[] = []): Report {
+  return {
+    rollout: rollout.id,
+    channel: rollout.conversation.name ?? rollout.conversation.channel,
+    generatedAt: now.toISOString(),
+    locale,
+    hosting: rollout.settings.hosting,
+    goLive: rollout.settings.goLive ?? null,
+    readiness: readiness(template, rollout),
+    steps: template.steps.map((s) => {
+      const rec = rollout.steps[s.id];
+      const state = rec?.state ?? 'open';
+      return {
+        step: s.id,
+        phase: s.phase,
+        title: s.title[locale],
+        hours: s.hours,
+        state,
+        stateLabel: rec?.skipReason && state === 'not_applicable' ? t(locale, 'state.skipped') : t(locale, `state.${state}`),
+        owner: rec?.owner ?? null,
+        due: rec?.due ?? null,
+        doneBy: rec?.doneBy ?? null,
+        doneAt: rec?.doneAt ?? null,
+        note: rec?.note ?? null,
+        skipReason: rec?.skipReason ?? null,
+        check: rec?.lastCheck
+          ? {
+              status: rec.lastCheck.status,
+              statusLabel: t(locale, `check_status.${rec.lastCheck.status}`),
+              summary: render(locale, rec.lastCheck.summary),
+              at: rec.lastCheck.at,
+              evidence: rec.lastCheck.evidence,
+            }
+          : null,
+        helpUrl: s.helpUrl,
+      };
+    }),
+    audit,
+  };
+}
+
+export function reportJson(r: Report): string {
+  return `${JSON.stringify(r, null, 2)}\n`;
+}
+
+const csvCell = (v: unknown): string => {
+  const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+  // Spreadsheet formula injection: a cell starting with = + - @ is prefixed so it stays text.
+  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+};
+
+export function reportCsv(r: Report, formatUser: (k: string) => string = plainUser): string {
+  const L = r.locale;
+  const header = ['step', 'phase', 'title', 'hours', 'state', 'owner', 'due', 'done_by', 'done_at', 'note', 'skip_reason', 'check_status', 'check_summary', 'checked_at', 'evidence', 'guide'].map((h) =>
+    t(L, `report.col.${h}`),
+  );
+  const rows = r.steps.map((s) =>
+    [
+      s.step,
+      s.phase,
+      s.title,
+      s.hours,
+      s.stateLabel,
+      s.owner ? formatUser(s.owner) : '',
+      s.due,
+      s.doneBy ? formatUser(s.doneBy) : '',
+      s.doneAt,
+      s.note,
+      s.skipReason,
+      s.check?.statusLabel,
+      s.check?.summary,
+      s.check?.at,
+      s.check?.evidence,
+      s.helpUrl,
+    ]
+      .map(csvCell)
+      .join(','),
+  );
+  return `${[header.map(csvCell).join(','), ...rows].join('\r\n')}\r\n`;
+}
+
+const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export function reportMarkdown(r: Report, timeZone: string, formatUser: (k: string) => string = plainUser): string {
+  const L = r.locale;
+  const rd = r.readiness;
+  const lines = [
+    `# ${t(L, 'report.title', { channel: r.channel })}`,
+    '',
+    t(L, 'report.generated', { when: formatDateTime(L, r.generatedAt, timeZone) }),
+    '',
+    `- ${t(L, 'report.readiness', { done: rd.complete, applicable: rd.applicable, stepsPct: rd.stepsPct, hoursPct: rd.hoursPct })}`,
+    `- ${t(L, 'report.hours_left', { left: formatHours(L, rd.hoursLeft), total: formatHours(L, rd.hoursTotal) })}`,
+    `- ${t(L, 'report.hosting', { hosting: t(L, `hosting.${r.hosting}`) })}`,
+    ...(r.goLive ? [`- ${t(L, 'report.go_live', { date: formatDate(L, r.goLive, 'long') })}`] : []),
+    '',
+    `| ${['step', 'title', 'state', 'owner', 'due', 'check_status', 'check_summary'].map((h) => t(L, `report.col.${h}`)).join(' | ')} |`,
+    '|---|---|---|---|---|---|---|',
+    ...r.steps.map(
+      (s) =>
+        `| ${[
+          s.step,
+          `[${mdCell(s.title)}](${s.helpUrl})`,
+          s.stateLabel,
+          s.owner ? formatUser(s.owner) : '—',
+          s.due ? formatDate(L, s.due) : '—',
+          s.check?.statusLabel ?? '—',
+          mdCell(s.check?.summary ?? s.skipReason ?? ''),
+        ].join(' | ')} |`,
+    ),
+    '',
+    `## ${t(L, 'report.evidence')}`,
+    '',
+  ];
+  for (const s of r.steps) {
+    if (!s.check) continue;
+    lines.push(`### ${s.step} ${s.title}`, '', `${s.check.statusLabel}: ${s.check.summary} (${formatDateTime(L, s.check.at, timeZone)})`, '', '```json', JSON.stringify(s.check.evidence, null, 2), '```', '');
+  }
+  if (r.audit.length) {
+    lines.push(`## ${t(L, 'report.audit')}`, '');
+    for (const a of r.audit) {
+      lines.push(`- ${formatDateTime(L, a.at, timeZone)} · ${formatUser(a.actor)} (${a.surface}) · ${a.action}${a.stepId ? ` ${a.stepId}` : ''}${a.to ? ` → ${a.to}` : ''}`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
