@@ -97,7 +97,7 @@ function assertWithinLimits(blocks: Block[], maxBlocks: number) {
 describe('Block Kit limits of the rendered card', () => {
   for (const locale of ['en', 'nl'] as const) {
     it(`keeps the worst-case checklist card within Slack's message limits (${locale})`, () => {
-      const blocks = checklistBlocks(buildChecklistView(template, worstCase(locale), NOW)) as Block[];
+      const blocks = checklistBlocks(buildChecklistView(template, worstCase(locale), NOW)) as unknown as Block[];
       assertWithinLimits(blocks, SLACK_LIMITS.messageBlocks);
       // Every step is on the card with its buttons, none dropped to fit.
       for (const s of template.steps) expect(blocks.some((b) => b.block_id === `step:${s.id}`)).toBe(true);
@@ -105,7 +105,7 @@ describe('Block Kit limits of the rendered card', () => {
 
     it(`keeps the App Home within 100 blocks for a user in many rollouts (${locale})`, () => {
       const rollouts = Array.from({ length: 40 }, (_, i) => worstCase(locale, `slack:T0FAKE:C0ROLL${i}`));
-      const view = homeView(buildHomeView(template, rollouts, 'slack:U0SOMEBODYWITHALONGID', NOW, locale)) as { blocks: Block[] };
+      const view = homeView(buildHomeView(template, rollouts, 'slack:U0SOMEBODYWITHALONGID', NOW, locale)) as unknown as { blocks: Block[] };
       assertWithinLimits(view.blocks, SLACK_LIMITS.homeBlocks);
     });
   }
