@@ -53,12 +53,21 @@ interface Parsed {
   weekdays: Set<number>;
 }
 
+const knownZones = new Set<string>();
+
+function validZone(zone: string): boolean {
+  if (knownZones.has(zone)) return true;
+  if (!DateTime.now().setZone(zone).isValid) return false;
+  knownZones.add(zone);
+  return true;
+}
+
 function parse(settings: ScheduleSettings): Parsed {
   const m = TIME_RE.exec(settings.digestTime);
   if (!m) {
     throw new BwprepError('invalid_setting', { key: 'digest.error.bad_time', vars: { value: settings.digestTime } });
   }
-  if (!DateTime.now().setZone(settings.timezone).isValid) {
+  if (!validZone(settings.timezone)) {
     throw new BwprepError('invalid_setting', { key: 'digest.error.bad_timezone', vars: { value: settings.timezone } });
   }
   return { zone: settings.timezone, hour: Number(m[1]), minute: Number(m[2]), weekdays: new Set(settings.weekdays) };
@@ -75,18 +84,17 @@ function slotOn(day: DateTime, p: Parsed): Slot | undefined {
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** Local calendar day `offset` days from the local day of `now`; calendar arithmetic, not 24 h steps. */
-function localDay(now: Date, zone: string, offset: number): DateTime {
-  const today = DateTime.fromJSDate(now, { zone });
+function localDay(today: DateTime, offset: number): DateTime {
   // Work on a zone-free calendar date so a DST day (23 or 25 hours) cannot shift the date.
-  const d = DateTime.fromObject({ year: today.year, month: today.month, day: today.day }, { zone: 'UTC' }).plus({ days: offset });
-  return d;
+  return DateTime.fromObject({ year: today.year, month: today.month, day: today.day }, { zone: 'UTC' }).plus({ days: offset });
 }
 
 /** The most recent slot at or before `now`, or undefined when no weekday is set. */
 export function slotFor(now: Date, settings: ScheduleSettings): Slot | undefined {
   const p = parse(settings);
+  const today = DateTime.fromJSDate(now, { zone: p.zone });
   for (let back = 0; back <= SEARCH_DAYS; back++) {
-    const s = slotOn(localDay(now, p.zone, -back), p);
+    const s = slotOn(localDay(today, -back), p);
     if (s && s.at.getTime() <= now.getTime()) return s;
   }
   return undefined;
@@ -95,8 +103,9 @@ export function slotFor(now: Date, settings: ScheduleSettings): Slot | undefined
 /** The first slot strictly after `now` (for "next digest: …" in setup and App Home). */
 export function nextSlot(now: Date, settings: ScheduleSettings): Slot | undefined {
   const p = parse(settings);
+  const today = DateTime.fromJSDate(now, { zone: p.zone });
   for (let ahead = 0; ahead <= SEARCH_DAYS; ahead++) {
-    const s = slotOn(localDay(now, p.zone, ahead), p);
+    const s = slotOn(localDay(today, ahead), p);
     if (s && s.at.getTime() > now.getTime()) return s;
   }
   return undefined;

@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { isBwprepError } from '../../src/core/errors';
+import { dueSlots, missedSlot, nextSlot, slotFor, type ScheduleSettings } from '../../src/core/digest/schedule';
+import { FakeClock } from './fixtures';
+
+const AMS: ScheduleSettings = { timezone: 'Europe/Amsterdam', digestTime: '09:00', weekdays: [1, 2, 3, 4, 5] };
+const EVERY_DAY: ScheduleSettings = { ...AMS, weekdays: [1, 2, 3, 4, 5, 6, 7] };
+const d = (iso: string) => new Date(iso);
+
+/** Runs a scheduler-like loop minute by minute and returns what it would post (key, UTC instant, late). */
+function simulate(settings: ScheduleSettings, fromIso: string, toIso: string, stepMs = 60_000, down?: [string, string]) {
+  const clock = new FakeClock(fromIso);
+  // Whatever was due before the window counts as posted.
+  let lastSlot: string | undefined = slotFor(d(fromIso), settings)?.key;
+  const posts: { key: string; postedAt: string; late: boolean }[] = [];
+  while (clock.now() < d(toIso)) {
+    const now = clock.now();
+    const isDown = down && now >= d(down[0]) && now < d(down[1]);
+    if (!isDown) {
+      const due = dueSlots(now, settings, lastSlot);
+      if (due) {
+        posts.push({ key: due.key, postedAt: now.toISOString(), late: due.late });
+        lastSlot = due.key;
+      }
+    }
+    clock.advance(stepMs);
+  }
+  return posts;
+}
+
+describe('digest slots: time zones', () => {
+  it('09:00 Europe/Amsterdam in winter is 08:00 UTC', () => {
+    const s = slotFor(d('2026-11-25T08:00:00Z'), AMS);
+    expect(s).toMatchObject({ key: '2026-11-25T09:00', date: '2026-11-25' });
+    expect(s!.at.toISOString()).toBe('2026-11-25T08:00:00.000Z');
+    // One minute earlier the most recent slot is yesterday's.
+    expect(slotFor(d('2026-11-25T07:59:00Z'), AMS)!.key).toBe('2026-11-24T09:00');
+  });
+
+  it('keeps New York local time across the US switch (1 November 2026)', () => {
+    const ny: ScheduleSettings = { timezone: 'America/New_York', digestTime: '09:00', weekdays: [1, 2, 3, 4, 5] };
+    expect(slotFor(d('2026-10-30T20:00:00Z'), ny)!.at.toISOString()).toBe('2026-10-30T13:00:00.000Z'); // EDT
+    expect(nextSlot(d('2026-10-30T20:00:00Z'), ny)!.at.toISOString()).toBe('2026-11-02T14:00:00.000Z'); // EST, Monday
+  });
+
+  it('uses the local date of the rollout, not the UTC date', () => {
+    const tokyo: ScheduleSettings = { timezone: 'Asia/Tokyo', digestTime: '08:00', weekdays: [1, 2, 3, 4, 5] };
+    // 23:30 UTC on Tuesday is 08:30 on Wednesday in Tokyo.
+    expect(slotFor(d('2026-11-24T23:30:00Z'), tokyo)).toMatchObject({ key: '2026-11-25T08:00' });
+  });
+});
+
+describe('digest slots: DST in Europe/Amsterdam', () => {
+  it('spring forward, last Sunday of March (29 March 2026): 09:00 stays 09:00 local', () => {
+    expect(slotFor(d('2026-03-28T12:00:00Z'), EVERY_DAY)!.at.toISOString()).toBe('2026-03-28T08:00:00.000Z'); // CET
+    const sunday = nextSlot(d('2026-03-28T12:00:00Z'), EVERY_DAY)!;
+    expect(sunday.key).toBe('2026-03-29T09:00');
+    expect(sunday.at.toISOString()).toBe('2026-03-29T07:00:00.000Z'); // CEST
+    expect(nextSlot(sunday.at, EVERY_DAY)!.at.toISOString()).toBe('2026-03-30T07:00:00.000Z');
+  });
+
+  it('fall back, last Sunday of October (25 October 2026): 09:00 stays 09:00 local', () => {
+    expect(slotFor(d('2026-10-24T12:00:00Z'), EVERY_DAY)!.at.toISOString()).toBe('2026-10-24T07:00:00.000Z'); // CEST
+    const sunday = nextSlot(d('2026-10-24T12:00:00Z'), EVERY_DAY)!;
+    expect(sunday.key).toBe('2026-10-25T09:00');
+    expect(sunday.at.toISOString()).toBe('2026-10-25T08:00:00.000Z'); // CET
+  });
+
+  it('posts exactly once a day at 09:00 local through both switches (minute-by-minute clock)', () => {
+    const march = simulate(EVERY_DAY, '2026-03-27T12:00:00Z', '2026-03-31T12:00:00Z');
+    expect(march.map((p) => [p.key, p.postedAt, p.late])).toEqual([
+      ['2026-03-28T09:00', '2026-03-28T08:00:00.000Z', false],
+      ['2026-03-29T09:00', '2026-03-29T07:00:00.000Z', false],
+      ['2026-03-30T09:00', '2026-03-30T07:00:00.000Z', false],
+      ['2026-03-31T09:00', '2026-03-31T07:00:00.000Z', false],
+    ]);
+    const october = simulate(EVERY_DAY, '2026-10-23T12:00:00Z', '2026-10-27T12:00:00Z');
+    expect(october.map((p) => p.postedAt)).toEqual([
+      '2026-10-24T07:00:00.000Z',
+      '2026-10-25T08:00:00.000Z',
+      '2026-10-26T08:00:00.000Z',
+      '2026-10-27T08:00:00.000Z',
+    ]);
+  });
+
+  it('a local time that does not exist (02:30 on 29 March) moves forward to 03:30 CEST, once', () => {
+    const night: ScheduleSettings = { ...EVERY_DAY, digestTime: '02:30' };
+    const s = nextSlot(d('2026-03-28T12:00:00Z'), night)!;
+    expect(s.key).toBe('2026-03-29T02:30');
+    expect(s.at.toISOString()).toBe('2026-03-29T01:30:00.000Z'); // 03:30 CEST
+    const posts = simulate(night, '2026-03-28T12:00:00Z', '2026-03-30T12:00:00Z');
+    expect(posts.map((p) => [p.key, p.postedAt])).toEqual([
+      ['2026-03-29T02:30', '2026-03-29T01:30:00.000Z'],
+      ['2026-03-30T02:30', '2026-03-30T00:30:00.000Z'],
+    ]);
+  });
+
+  it('a local time that exists twice (02:30 on 25 October) posts once, not at both instants', () => {
+    const night: ScheduleSettings = { ...EVERY_DAY, digestTime: '02:30' };
+    const posts = simulate(night, '2026-10-24T12:00:00Z', '2026-10-26T12:00:00Z');
+    expect(posts.map((p) => p.key)).toEqual(['2026-10-25T02:30', '2026-10-26T02:30']);
+    expect(['2026-10-25T00:30:00.000Z', '2026-10-25T01:30:00.000Z']).toContain(posts[0]!.postedAt);
+  });
+});
+
+describe('digest slots: weekdays', () => {
+  it('skips the weekend: Friday is the latest slot on Saturday, Monday is next', () => {
+    const saturday = d('2026-11-28T10:00:00Z');
+    expect(slotFor(saturday, AMS)!.key).toBe('2026-11-27T09:00');
+    expect(dueSlots(saturday, AMS, '2026-11-27T09:00')).toBeUndefined();
+    expect(nextSlot(saturday, AMS)).toMatchObject({ key: '2026-11-30T09:00' });
+    expect(nextSlot(saturday, AMS)!.at.toISOString()).toBe('2026-11-30T08:00:00.000Z');
+  });
+
+  it('honours an odd set of weekdays over two weeks', () => {
+    const monWed = { ...AMS, weekdays: [1, 3] };
+    const posts = simulate(monWed, '2026-11-22T00:00:00Z', '2026-12-06T00:00:00Z', 5 * 60_000);
+    expect(posts.map((p) => p.key)).toEqual(['2026-11-23T09:00', '2026-11-25T09:00', '2026-11-30T09:00', '2026-12-02T09:00']);
+  });
+
+  it('no weekdays: no slot at all', () => {
+    expect(slotFor(d('2026-11-25T12:00:00Z'), { ...AMS, weekdays: [] })).toBeUndefined();
+    expect(nextSlot(d('2026-11-25T12:00:00Z'), { ...AMS, weekdays: [] })).toBeUndefined();
+  });
+});
+
+describe('digest slots: due, late and catch-up', () => {
+  it('on time within the grace period, late after it', () => {
+    expect(dueSlots(d('2026-11-25T08:10:00Z'), AMS, '2026-11-24T09:00')).toMatchObject({ key: '2026-11-25T09:00', late: false });
+    expect(dueSlots(d('2026-11-25T08:20:00Z'), AMS, '2026-11-24T09:00')).toMatchObject({ key: '2026-11-25T09:00', late: true });
+  });
+
+  it('after downtime over two slots posts only the newest missed one, once, marked late', () => {
+    // Down from Tuesday 07:00Z to Wednesday 14:00Z: Tuesday's and Wednesday's 09:00 were missed.
+    const posts = simulate(AMS, '2026-11-23T12:00:00Z', '2026-11-26T12:00:00Z', 60_000, ['2026-11-24T07:00:00Z', '2026-11-25T14:00:00Z']);
+    expect(posts).toEqual([
+      { key: '2026-11-25T09:00', postedAt: '2026-11-25T14:00:00.000Z', late: true },
+      { key: '2026-11-26T09:00', postedAt: '2026-11-26T08:00:00.000Z', late: false },
+    ]);
+  });
+
+  it('a slot older than 24 hours is skipped, not back-posted; the next slot posts on time', () => {
+    // Friday's slot missed, the bot is back on Sunday.
+    const sunday = d('2026-11-29T12:00:00Z');
+    expect(dueSlots(sunday, AMS, '2026-11-26T09:00')).toBeUndefined();
+    expect(missedSlot(sunday, AMS, '2026-11-26T09:00')).toMatchObject({ key: '2026-11-27T09:00' });
+    const posts = simulate(AMS, '2026-11-29T12:00:00Z', '2026-11-30T12:00:00Z');
+    expect(posts).toEqual([{ key: '2026-11-30T09:00', postedAt: '2026-11-30T08:00:00.000Z', late: false }]);
+  });
+
+  it('a recorded slot is never due again (restart), even after the digest time moved later that day', () => {
+    expect(dueSlots(d('2026-11-25T12:00:00Z'), AMS, '2026-11-25T09:00')).toBeUndefined();
+    expect(dueSlots(d('2026-11-25T12:00:00Z'), AMS, '2026-11-25T08:00')).toBeUndefined();
+  });
+
+  it('an invalid time zone or time is a coded setting error', () => {
+    for (const bad of [{ ...AMS, timezone: 'Mars/Olympus' }, { ...AMS, digestTime: '9am' }]) {
+      let err: unknown;
+      try {
+        slotFor(d('2026-11-25T12:00:00Z'), bad);
+      } catch (e) {
+        err = e;
+      }
+      expect(isBwprepError(err) && err.code).toBe('invalid_setting');
+    }
+  });
+});
