@@ -60,12 +60,20 @@ export function t(locale: Locale, key: string, vars?: Vars): string {
 /** Vars with these names hold UserKeys (`slack:U…`) and are shown through the platform's user formatter. */
 export const USER_VARS = ['owner', 'user', 'by'] as const;
 
+/** Vars with these names hold YYYY-MM-DD dates, formatted in the reader's locale. */
+export const DATE_VARS = ['date', 'due', 'goLive'] as const;
+
 /** Renders a stored Message in a locale; user vars go through `formatUser` (a Slack mention, a Teams name…). */
 export function render(locale: Locale, m: Message, formatUser: (key: string) => string = plainUser): string {
   const vars: Vars = { ...(m.vars ?? {}) };
   for (const name of USER_VARS) {
     const v = vars[name];
     if (typeof v === 'string' && v) vars[name] = formatUser(v);
+  }
+  // Stored messages keep dates as YYYY-MM-DD; the reader sees them in their own language.
+  for (const name of DATE_VARS) {
+    const v = vars[name];
+    if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v)) vars[name] = formatDate(locale, v);
   }
   return t(locale, m.key, vars);
 }

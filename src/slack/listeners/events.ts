@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { App, webApi } from '@slack/bolt';
 import { buildHomeView } from '../../views/home';
 import { homeView } from '../blocks/home';
@@ -17,7 +18,8 @@ export function registerEvents(app: App, deps: SlackDeps): void {
     if (event.tab !== 'home') return;
     // Slack redelivers events it thinks were not acknowledged in time; publish once per event.
     const eventId = (body as { event_id?: string }).event_id;
-    if (eventId && !(await deps.store.leases.acquire(`slack:event:${eventId}`, eventId, 60 * 60 * 1000))) return;
+    // A fresh holder per delivery: leases are re-entrant for the same holder, so the event id cannot be it.
+    if (eventId && !(await deps.store.leases.acquire(`slack:event:${eventId}`, randomUUID(), 60 * 60 * 1000))) return;
     const teamId = (body as { team_id?: string }).team_id ?? '';
     try {
       await publishHome(deps, client, event.user, teamId);
