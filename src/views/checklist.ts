@@ -40,6 +40,8 @@ export interface StepView {
   /** Extra facts: excluded reason, done by, note. */
   details: string[];
   lastCheck?: { status: CheckStatus; icon: string; label: string; summary: string; when: string };
+  /** For automatable steps never checked: "not checked yet". */
+  neverChecked?: string;
   /** What the card offers for this step (everyone sees the same card; permission is checked on click). */
   actions: { done: boolean; reopen: boolean; check: boolean; assign: boolean };
   /** A `by` user key for "done by", rendered by the platform. */
@@ -106,6 +108,7 @@ export function buildChecklistView(template: Template, rollout: Rollout, now: Da
         assign: !rec.hostingExcluded,
       },
     };
+    if (!rec.lastCheck && view.actions.check) view.neverChecked = tr('card.never_checked');
     if (rec.lastCheck) {
       view.lastCheck = {
         status: rec.lastCheck.status,

@@ -28,6 +28,7 @@ function stepText(view: ChecklistView, s: StepView): string {
   const lines = [head, facts.join(' · ')];
   if (!s.excluded && s.details.length) lines.push(s.details.map(esc).join(' · '));
   if (s.lastCheck) lines.push(`${s.lastCheck.icon} ${esc(s.lastCheck.summary)} _(${s.lastCheck.when})_`);
+  else if (s.neverChecked) lines.push(`🔍 _${s.neverChecked}_`);
   return clip(lines.join('\n'), SLACK_LIMITS.sectionText);
 }
 
