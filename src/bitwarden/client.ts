@@ -1,0 +1,448 @@
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import tls from 'node:tls';
+import { Agent, type Dispatcher, request } from 'undici';
+import type { z } from 'zod';
+import type { BitwardenEndpoints } from '../config/load';
+import { BwprepError } from '../core/errors';
+import type { Clock, KeyValueStore } from '../core/ports';
+import type { Logger } from '../logging/logger';
+import {
+  authError,
+  badResponse,
+  hostOf,
+  notFoundError,
+  rateLimitedError,
+  serverError,
+  transportDetail,
+  transportError,
+  transportKind,
+  unexpectedStatus,
+  vaultwardenError,
+} from './errors';
+import { readEventsSince, type EventReadResult, type ReadEventsOptions } from './events';
+import {
+  type Collection,
+  collectionSchema,
+  configSchema,
+  type EventPage,
+  eventPageSchema,
+  type Group,
+  groupSchema,
+  listSchema,
+  type Member,
+  memberSchema,
+  oauthErrorSchema,
+  type Policy,
+  policySchema,
+  publicErrorSchema,
+  type ServerConfig,
+  subscriptionSchema,
+  tokenResponseSchema,
+} from './schemas';
+
+export interface BitwardenTimeouts {
+  /** TCP+TLS connect. */
+  connectMs: number;
+  /** Until the response headers arrive. */
+  headersMs: number;
+  /** Between body chunks. */
+  bodyMs: number;
+}
+
+export interface BitwardenRetryPolicy {
+  /** Total tries for a GET on 5xx / connection reset (1 = no retry). */
+  maxAttempts: number;
+  /** First backoff delay; doubles each try, plus up to 100 % jitter. */
+  baseDelayMs: number;
+  /** A 429 asking to wait longer than this gives up at once. */
+  maxRetryAfterSeconds: number;
+  /** How many 429s a single GET waits out. */
+  maxRateLimitRetries: number;
+}
+
+export interface BitwardenClientOptions {
+  endpoints: BitwardenEndpoints;
+  clientId: string;
+  clientSecret: string;
+  /** Extra CA bundle (PEM file) trusted on top of Node's root store, e.g. BW_CA_FILE. */
+  caFile?: string;
+  timeouts?: Partial<BitwardenTimeouts>;
+  retry?: Partial<BitwardenRetryPolicy>;
+  /** Concurrent requests to this organization (default 4). */
+  concurrency?: number;
+  logger?: Logger;
+  clock?: Clock;
+  /** Use a shared dispatcher instead of the client's own Agent (the client then does not close it). */
+  dispatcher?: Dispatcher;
+}
+
+export const DEFAULT_TIMEOUTS: BitwardenTimeouts = { connectMs: 10_000, headersMs: 10_000, bodyMs: 10_000 };
+export const DEFAULT_RETRY: BitwardenRetryPolicy = { maxAttempts: 3, baseDelayMs: 250, maxRetryAfterSeconds: 60, maxRateLimitRetries: 3 };
+/** Refresh the token this long before it expires. */
+const TOKEN_MARGIN_MS = 60_000;
+/** Identifies bwprep as a device (Vaultwarden requires these; Bitwarden ignores them for org keys). */
+const DEVICE_NAME = 'bwprep';
+const DEVICE_TYPE = '21';
+
+/** The answer to the cloud-only subscription endpoint: 200 on cloud, 400 on a self-hosted server. */
+export interface SubscriptionProbe {
+  status: number;
+  seats: number | null;
+  maxAutoScaleSeats: number | null;
+  message: string | null;
+}
+
+class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/** Builds the undici Agent with our timeouts and, when given, an extra CA bundle. TLS verification stays on. */
+export function createBitwardenAgent(opts: { caFile?: string; timeouts?: Partial<BitwardenTimeouts>; connections?: number } = {}): Agent {
+  const t = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+  let ca: string[] | undefined;
+  if (opts.caFile) {
+    let pem: string;
+    try {
+      pem = readFileSync(opts.caFile, 'utf8');
+    } catch (e) {
+      throw new BwprepError('invalid_setting', { key: 'bw.error.ca_file', vars: { file: opts.caFile } }, { cause: e });
+    }
+    ca = [...tls.rootCertificates, pem];
+  }
+  return new Agent({
+    connect: { timeout: t.connectMs, rejectUnauthorized: true, ...(ca ? { ca } : {}) },
+    headersTimeout: t.headersMs,
+    bodyTimeout: t.bodyMs,
+    connections: opts.connections ?? 8,
+  });
+}
+
+/**
+ * A read-only client for one organization's Public API key. Only `POST /connect/token` writes anything
+ * (a token request); every other call is a GET.
+ */
+export class BitwardenClient {
+  readonly endpoints: BitwardenEndpoints;
+  readonly clientId: string;
+  private readonly secret: string;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly timeouts: BitwardenTimeouts;
+  private readonly retry: BitwardenRetryPolicy;
+  private readonly sem: Semaphore;
+  private readonly logger?: Logger;
+  private readonly clock: Clock;
+  private readonly deviceId = randomUUID();
+  private cached?: { token: string; expiresAt: number };
+  private pendingToken?: Promise<string>;
+  /** Token requests made (observability; tests read it). */
+  tokenRequests = 0;
+
+  constructor(opts: BitwardenClientOptions) {
+    this.endpoints = opts.endpoints;
+    this.clientId = opts.clientId;
+    // Not enumerable: the secret never shows up when the client is logged or inspected.
+    this.secret = opts.clientSecret;
+    Object.defineProperty(this, 'secret', { enumerable: false });
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+    this.retry = { ...DEFAULT_RETRY, ...opts.retry };
+    this.sem = new Semaphore(Math.max(1, opts.concurrency ?? 4));
+    if (opts.logger) this.logger = opts.logger;
+    this.clock = opts.clock ?? { now: () => new Date() };
+    if (opts.dispatcher) {
+      this.dispatcher = opts.dispatcher;
+      this.ownsDispatcher = false;
+    } else {
+      this.dispatcher = createBitwardenAgent({ ...(opts.caFile ? { caFile: opts.caFile } : {}), timeouts: this.timeouts, connections: opts.concurrency ?? 4 });
+      this.ownsDispatcher = true;
+    }
+  }
+
+  /** A stable key for per-organization state (event high-water marks): API host + client id. */
+  get orgKey(): string {
+    return `${this.endpoints.apiUrl}|${this.clientId}`;
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  // ---- auth ---------------------------------------------------------------------------------
+
+  /** A valid access token: cached until ~60 s before expiry; concurrent callers share one request. */
+  async token(): Promise<string> {
+    const now = this.clock.now().getTime();
+    if (this.cached && now < this.cached.expiresAt - TOKEN_MARGIN_MS) return this.cached.token;
+    if (!this.pendingToken) {
+      this.pendingToken = this.fetchToken().finally(() => {
+        this.pendingToken = undefined;
+      });
+    }
+    return this.pendingToken;
+  }
+
+  /** Drops the cached token if it is still the given one (a 401 told us it no longer works). */
+  private invalidate(token: string): void {
+    if (this.cached?.token === token) this.cached = undefined;
+  }
+
+  private async fetchToken(): Promise<string> {
+    const url = `${this.endpoints.identityUrl}/connect/token`;
+    const body = new URLSearchParams({
+      grant_type: 'client_credentials',
+      scope: 'api.organization',
+      client_id: this.clientId,
+      client_secret: this.secret,
+      deviceIdentifier: this.deviceId,
+      deviceName: DEVICE_NAME,
+      deviceType: DEVICE_TYPE,
+    }).toString();
+    this.tokenRequests++;
+    // POST is never retried: the token endpoint allows 10 requests a minute on cloud.
+    let res: RawResponse;
+    try {
+      res = await this.send('POST', url, { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body, 1);
+    } catch (e) {
+      throw transportError(e instanceof TransportFailure ? e.cause : e, url, { timeoutMs: Math.max(this.timeouts.headersMs, this.timeouts.connectMs) });
+    }
+    if (res.status === 200) {
+      const parsed = tokenResponseSchema.safeParse(safeJson(res.text));
+      // No cause attached: the parse input is the token response.
+      if (!parsed.success) throw badResponse(url, 'token response does not have access_token/expires_in');
+      this.cached = { token: parsed.data.access_token, expiresAt: this.clock.now().getTime() + parsed.data.expires_in * 1000 };
+      this.logger?.debug({ host: hostOf(url), expiresIn: parsed.data.expires_in }, 'bitwarden token granted');
+      return parsed.data.access_token;
+    }
+    if (res.status === 400 || res.status === 401) {
+      const err = oauthErrorSchema.safeParse(safeJson(res.text));
+      const code = err.success ? err.data.error : `HTTP ${res.status}`;
+      this.logger?.warn({ host: hostOf(url), status: res.status, error: code }, 'bitwarden token refused');
+      throw authError(this.endpoints.identityUrl, this.endpoints.hosting, code);
+    }
+    if (res.status === 429) throw rateLimitedError(url, retryAfterSeconds(res.headers['retry-after'], this.clock));
+    if (res.status >= 500) throw serverError(url, res.status);
+    if (res.status === 404) throw notFoundError(url);
+    throw unexpectedStatus(url, res.status);
+  }
+
+  // ---- transport -------------------------------------------------------------------------------
+
+  /** One HTTP exchange under the per-organization semaphore; transport failures become BwprepErrors. */
+  private async send(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body: string | undefined, attempt: number): Promise<RawResponse> {
+    return this.sem.run(async () => {
+      const started = Date.now();
+      try {
+        const res = await request(url, {
+          method,
+          headers: { 'user-agent': 'bwprep', ...headers },
+          ...(body !== undefined ? { body } : {}),
+          dispatcher: this.dispatcher,
+          headersTimeout: this.timeouts.headersMs,
+          bodyTimeout: this.timeouts.bodyMs,
+        });
+        const text = await res.body.text();
+        this.logger?.debug({ method, host: hostOf(url), path: pathOf(url), status: res.statusCode, ms: Date.now() - started, attempt }, 'bitwarden request');
+        return { status: res.statusCode, headers: res.headers, text };
+      } catch (e) {
+        this.logger?.debug({ method, host: hostOf(url), path: pathOf(url), error: transportDetail(e), attempt }, 'bitwarden request failed');
+        throw new TransportFailure(e);
+      }
+    });
+  }
+
+  private async backoff(attempt: number): Promise<void> {
+    const base = this.retry.baseDelayMs * 2 ** (attempt - 1);
+    await sleep(base + Math.random() * base);
+  }
+
+  /**
+   * GET with the retry rules: 401 → refresh the token once; 429 → wait out Retry-After (bounded);
+   * 5xx and connection resets → exponential backoff with jitter (bounded).
+   */
+  private async getRaw(url: string, opts: { auth: boolean }): Promise<RawResponse> {
+    let attempt = 0;
+    let rateLimited = 0;
+    let refreshed = false;
+    for (;;) {
+      attempt++;
+      const token = opts.auth ? await this.token() : undefined;
+      let res: RawResponse;
+      try {
+        res = await this.send('GET', url, { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, undefined, attempt);
+      } catch (e) {
+        const cause = e instanceof TransportFailure ? e.cause : e;
+        if (transportKind(cause) === 'reset' && attempt < this.retry.maxAttempts) {
+          this.logger?.warn({ host: hostOf(url), path: pathOf(url), attempt }, 'bitwarden connection reset, retrying');
+          await this.backoff(attempt);
+          continue;
+        }
+        throw transportError(cause, url, { timeoutMs: Math.max(this.timeouts.headersMs, this.timeouts.connectMs) });
+      }
+      if (res.status === 401 && token && !refreshed) {
+        refreshed = true;
+        attempt--;
+        this.invalidate(token);
+        this.logger?.info({ host: hostOf(url), path: pathOf(url) }, 'bitwarden token rejected, refreshing once');
+        continue;
+      }
+      if (res.status === 401) {
+        throw new BwprepError('bitwarden_auth', { key: 'bw.error.api_unauthorized', vars: { host: hostOf(url) } }, { detail: `401 from ${hostOf(url)}${pathOf(url)} with a fresh token` });
+      }
+      if (res.status === 429) {
+        const wait = retryAfterSeconds(res.headers['retry-after'], this.clock);
+        if (wait !== undefined && wait > this.retry.maxRetryAfterSeconds) throw rateLimitedError(url, wait);
+        if (rateLimited >= this.retry.maxRateLimitRetries) throw rateLimitedError(url, wait);
+        rateLimited++;
+        attempt--;
+        this.logger?.warn({ host: hostOf(url), path: pathOf(url), retryAfter: wait ?? null }, 'bitwarden rate limit, waiting');
+        if (wait !== undefined) await sleep(wait * 1000);
+        else await this.backoff(rateLimited);
+        continue;
+      }
+      if (res.status >= 500) {
+        if (attempt < this.retry.maxAttempts) {
+          this.logger?.warn({ host: hostOf(url), path: pathOf(url), status: res.status, attempt }, 'bitwarden server error, retrying');
+          await this.backoff(attempt);
+          continue;
+        }
+        throw serverError(url, res.status);
+      }
+      return res;
+    }
+  }
+
+  /** GET + JSON + zod. Statuses in `allow` are returned to the caller instead of thrown. */
+  private async getJson<S extends z.ZodTypeAny>(
+    url: string,
+    schema: S,
+    opts: { auth?: boolean; allow?: number[] } = {},
+  ): Promise<{ status: number; data?: z.infer<S>; raw?: unknown }> {
+    const res = await this.getRaw(url, { auth: opts.auth ?? true });
+    if (res.status >= 200 && res.status < 300) {
+      const json = safeJson(res.text);
+      if (json === INVALID) throw badResponse(url, 'body is not JSON');
+      const parsed = schema.safeParse(json);
+      if (!parsed.success) {
+        const where = parsed.error.issues
+          .slice(0, 3)
+          .map((i) => `${i.path.join('.') || '(root)'}: ${i.code}`)
+          .join('; ');
+        throw badResponse(url, where, parsed.error);
+      }
+      return { status: res.status, data: parsed.data };
+    }
+    if (opts.allow?.includes(res.status)) return { status: res.status, raw: safeJson(res.text) };
+    if (res.status === 404) throw notFoundError(url);
+    throw unexpectedStatus(url, res.status);
+  }
+
+  private api(path: string): string {
+    return `${this.endpoints.apiUrl}${path}`;
+  }
+
+  // ---- endpoints ------------------------------------------------------------------------------
+
+  /** `GET {api}/config` (unauthenticated). Throws `bitwarden_not_supported` on Vaultwarden. */
+  async getConfig(): Promise<ServerConfig> {
+    const url = this.api('/config');
+    const { data } = await this.getJson(url, configSchema, { auth: false });
+    const cfg = data as ServerConfig;
+    if (cfg.server?.name && /vaultwarden/i.test(cfg.server.name)) throw vaultwardenError(url);
+    return cfg;
+  }
+
+  async listMembers(): Promise<Member[]> {
+    return (await this.getJson(this.api('/public/members'), listSchema(memberSchema))).data!.data;
+  }
+
+  async listGroups(): Promise<Group[]> {
+    return (await this.getJson(this.api('/public/groups'), listSchema(groupSchema))).data!.data;
+  }
+
+  async listCollections(): Promise<Collection[]> {
+    return (await this.getJson(this.api('/public/collections'), listSchema(collectionSchema))).data!.data;
+  }
+
+  async listPolicies(): Promise<Policy[]> {
+    return (await this.getJson(this.api('/public/policies'), listSchema(policySchema))).data!.data;
+  }
+
+  /** Cloud answers 200 with seats; a self-hosted server answers 400 "Only allowed when not self hosted." */
+  async probeSubscription(): Promise<SubscriptionProbe> {
+    const r = await this.getJson(this.api('/public/organization/subscription'), subscriptionSchema, { allow: [400, 404] });
+    if (r.data) {
+      const pm = r.data.passwordManager;
+      return { status: r.status, seats: pm?.seats ?? null, maxAutoScaleSeats: pm?.maxAutoScaleSeats ?? null, message: null };
+    }
+    const err = publicErrorSchema.safeParse(r.raw);
+    return { status: r.status, seats: null, maxAutoScaleSeats: null, message: err.success ? (err.data.message ?? null) : null };
+  }
+
+  /** One page of `GET /public/events` for an explicit range (start and end always sent together). */
+  async eventsPage(params: { start: string; end: string; continuationToken?: string | null }): Promise<EventPage> {
+    const q = new URLSearchParams({ start: params.start, end: params.end });
+    if (params.continuationToken) q.set('continuationToken', params.continuationToken);
+    return (await this.getJson(this.api(`/public/events?${q.toString()}`), eventPageSchema)).data as EventPage;
+  }
+
+  /** Incremental event read with a per-organization high-water mark in `store` (see events.ts). */
+  async readEventsSince(store: KeyValueStore, orgKey: string = this.orgKey, opts: ReadEventsOptions = {}): Promise<EventReadResult> {
+    return readEventsSince(this, store, orgKey, { clock: this.clock, ...opts });
+  }
+}
+
+class TransportFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super('transport failure');
+    this.name = 'TransportFailure';
+  }
+}
+
+const INVALID = Symbol('invalid-json');
+
+function safeJson(text: string): unknown {
+  if (!text.trim()) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return INVALID;
+  }
+}
+
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url;
+  }
+}
+
+/** `Retry-After` as seconds (delta-seconds or an HTTP date); undefined when absent or unreadable. */
+export function retryAfterSeconds(h: string | string[] | undefined, clock: Clock): number | undefined {
+  const v = Array.isArray(h) ? h[0] : h;
+  if (!v) return undefined;
+  if (/^\s*\d+(\.\d+)?\s*$/.test(v)) return Number(v);
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, Math.ceil((at - clock.now().getTime()) / 1000));
+}

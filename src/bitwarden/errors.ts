@@ -1,0 +1,147 @@
+import { BwprepError, isBwprepError } from '../core/errors';
+
+/**
+ * Maps transport, HTTP and schema failures of the Bitwarden client to BwprepErrors with localized,
+ * actionable messages. Nothing here ever sees or echoes a secret: callers pass hosts and paths only.
+ */
+
+/** Error codes that mean the whole run cannot go on (as opposed to one endpoint answering oddly). */
+export const RUN_LEVEL_CODES = new Set([
+  'bitwarden_auth',
+  'bitwarden_region',
+  'bitwarden_unavailable',
+  'bitwarden_rate_limited',
+  'bitwarden_timeout',
+  'bitwarden_tls',
+  'bitwarden_not_supported',
+  'no_credentials',
+]);
+
+export function isRunLevel(e: unknown): e is BwprepError {
+  return isBwprepError(e) && RUN_LEVEL_CODES.has(e.code);
+}
+
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'HOSTNAME_MISMATCH',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
+]);
+
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNABORTED']);
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+/** The error codes along the cause chain (undici wraps system errors). */
+function codes(e: unknown): string[] {
+  const out: string[] = [];
+  let cur: unknown = e;
+  for (let i = 0; i < 5 && cur && typeof cur === 'object'; i++) {
+    const c = (cur as { code?: unknown }).code;
+    if (typeof c === 'string') out.push(c);
+    const m = (cur as { message?: unknown }).message;
+    if (typeof m === 'string' && /certificate|self[- ]signed|SSL routines|TLS/i.test(m)) out.push('TLS_MESSAGE');
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return out;
+}
+
+export type TransportKind = 'tls' | 'unreachable' | 'reset' | 'timeout' | 'other';
+
+export function transportKind(e: unknown): TransportKind {
+  const cs = codes(e);
+  if (cs.some((c) => TLS_CODES.has(c) || c.startsWith('ERR_SSL_') || c.startsWith('ERR_TLS_') || c === 'TLS_MESSAGE')) return 'tls';
+  if (cs.some((c) => TIMEOUT_CODES.has(c))) return 'timeout';
+  if (cs.some((c) => UNREACHABLE_CODES.has(c))) return 'unreachable';
+  if (cs.some((c) => RESET_CODES.has(c))) return 'reset';
+  return 'other';
+}
+
+/** A short, secret-free description of a transport failure for logs (codes only). */
+export function transportDetail(e: unknown): string {
+  return codes(e).filter((c) => c !== 'TLS_MESSAGE').join('/') || (e instanceof Error ? e.name : 'error');
+}
+
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+/** A transport failure (no HTTP answer) → the user-facing error. */
+export function transportError(e: unknown, url: string, opts: { timeoutMs?: number } = {}): BwprepError {
+  const host = hostOf(url);
+  const kind = transportKind(e);
+  const detail = `${kind} ${host}: ${transportDetail(e)}`;
+  switch (kind) {
+    case 'tls':
+      return new BwprepError('bitwarden_tls', { key: 'bw.error.tls', vars: { host } }, { cause: e, detail });
+    case 'timeout':
+      return new BwprepError('bitwarden_timeout', { key: 'bw.error.timeout', vars: { host, seconds: Math.round((opts.timeoutMs ?? 10_000) / 100) / 10 } }, { cause: e, detail });
+    default:
+      return new BwprepError('bitwarden_unavailable', { key: 'bw.error.unavailable', vars: { host } }, { cause: e, detail });
+  }
+}
+
+export function authError(identityUrl: string, hosting: string, oauthError: string): BwprepError {
+  return new BwprepError(
+    'bitwarden_auth',
+    { key: 'bw.error.auth', vars: { host: hostOf(identityUrl), hosting, error: oauthError } },
+    { detail: `token refused by ${hostOf(identityUrl)}: ${oauthError}` },
+  );
+}
+
+export function rateLimitedError(url: string, retryAfterSeconds: number | undefined): BwprepError {
+  return new BwprepError(
+    'bitwarden_rate_limited',
+    { key: 'bw.error.rate_limited', vars: { host: hostOf(url), seconds: retryAfterSeconds ?? 60 } },
+    { detail: `rate limited by ${hostOf(url)} (retry-after ${retryAfterSeconds ?? 'n/a'})` },
+  );
+}
+
+export function serverError(url: string, status: number): BwprepError {
+  return new BwprepError('bitwarden_unavailable', { key: 'bw.error.server', vars: { host: hostOf(url), status } }, { detail: `HTTP ${status} from ${hostOf(url)}` });
+}
+
+export function badResponse(url: string, what: string, cause?: unknown): BwprepError {
+  const path = (() => {
+    try {
+      return new URL(url).pathname;
+    } catch {
+      return url;
+    }
+  })();
+  return new BwprepError(
+    'bitwarden_bad_response',
+    { key: 'bw.error.bad_response', vars: { host: hostOf(url), path } },
+    { ...(cause !== undefined ? { cause } : {}), detail: `unexpected response from ${hostOf(url)}${path}: ${what}` },
+  );
+}
+
+export function notFoundError(url: string): BwprepError {
+  return new BwprepError('bitwarden_not_supported', { key: 'bw.error.not_found', vars: { url: url.replace(/\?.*$/, '') } }, { detail: `404 from ${url.replace(/\?.*$/, '')}` });
+}
+
+export function unexpectedStatus(url: string, status: number): BwprepError {
+  return new BwprepError('bitwarden_bad_response', { key: 'bw.error.http_status', vars: { host: hostOf(url), status, path: new URL(url).pathname } }, { detail: `HTTP ${status} from ${url.replace(/\?.*$/, '')}` });
+}
+
+export function vaultwardenError(url: string): BwprepError {
+  return new BwprepError('bitwarden_not_supported', { key: 'bw.error.vaultwarden', vars: { host: hostOf(url) } }, { detail: `Vaultwarden at ${hostOf(url)}` });
+}
+
+export function noCredentialsError(): BwprepError {
+  return new BwprepError('no_credentials', { key: 'bw.error.no_credentials' });
+}

@@ -1,0 +1,165 @@
+import { z } from 'zod';
+
+/**
+ * zod schemas for the Bitwarden Public API responses bwprep reads (reference/bitwarden-public-api.md §2–§5).
+ * Tolerant by design: enums are plain integers (new values keep appearing), nullable lists default to
+ * empty, unknown keys are dropped, dates without a zone are read as UTC.
+ */
+
+const int = z.number().int();
+const str = z.string();
+const nstr = z.string().nullish().transform((v) => v ?? null);
+
+/** `2026-08-20T14:03:11.123` (self-hosted, no zone) is UTC. */
+export function parseBitwardenDate(s: string): number {
+  const withZone = /([zZ]|[+-]\d\d:?\d\d)$/.test(s) ? s : `${s}Z`;
+  return Date.parse(withZone);
+}
+
+const date = z.string().transform((s, ctx) => {
+  const ms = parseBitwardenDate(s);
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({ code: 'custom', message: 'not a date' });
+    return z.NEVER;
+  }
+  return new Date(ms).toISOString();
+});
+
+export const tokenResponseSchema = z.object({
+  access_token: z.string().min(1),
+  expires_in: z.coerce.number().positive().default(3600),
+  token_type: z.string().optional(),
+});
+export type TokenResponse = z.infer<typeof tokenResponseSchema>;
+
+export const oauthErrorSchema = z.object({ error: z.string(), error_description: z.string().optional() });
+
+export const associationSchema = z.object({
+  id: str,
+  readOnly: z.boolean().nullish(),
+  hidePasswords: z.boolean().nullish(),
+  manage: z.boolean().nullish(),
+});
+
+const assocList = z
+  .array(associationSchema)
+  .nullish()
+  .transform((v) => v ?? null);
+
+export const memberSchema = z.object({
+  id: str,
+  userId: nstr,
+  name: nstr,
+  email: nstr,
+  twoFactorEnabled: z.boolean().nullish().transform((v) => v ?? false),
+  status: int,
+  type: int,
+  externalId: nstr,
+  resetPasswordEnrolled: z.boolean().nullish().transform((v) => v ?? false),
+  permissions: z.record(z.string(), z.unknown()).nullish().transform((v) => v ?? null),
+  collections: assocList.transform((v) => v ?? []),
+});
+export type Member = z.infer<typeof memberSchema>;
+
+export const groupSchema = z.object({
+  id: str,
+  name: nstr,
+  externalId: nstr,
+  /** null on older servers. */
+  collections: assocList,
+});
+export type Group = z.infer<typeof groupSchema>;
+
+export const collectionSchema = z.object({
+  id: str,
+  externalId: nstr,
+  /** null in the list before server v2025.12.2. */
+  groups: assocList,
+});
+export type Collection = z.infer<typeof collectionSchema>;
+
+export const policySchema = z.object({
+  id: nstr,
+  type: int,
+  enabled: z.boolean(),
+  data: z.record(z.string(), z.unknown()).nullish().transform((v) => v ?? null),
+});
+export type Policy = z.infer<typeof policySchema>;
+
+export const eventSchema = z.object({
+  type: int,
+  itemId: nstr,
+  collectionId: nstr,
+  groupId: nstr,
+  policyId: nstr,
+  memberId: nstr,
+  actingUserId: nstr,
+  installationId: nstr,
+  date,
+  device: int.nullish().transform((v) => v ?? null),
+  ipAddress: nstr,
+});
+export type BwEvent = z.infer<typeof eventSchema>;
+
+/** `{ object: "list", data: [...] }`; a legacy `continuationToken` on non-event lists is ignored. */
+export function listSchema<T extends z.ZodTypeAny>(item: T) {
+  return z.object({
+    object: z.string().optional(),
+    data: z.array(item).nullish().transform((v) => (v ?? []) as z.infer<T>[]),
+  });
+}
+
+/** Event pages: `continuationToken` null, `""` or absent all mean "last page". */
+export const eventPageSchema = z.object({
+  object: z.string().optional(),
+  data: z
+    .array(eventSchema)
+    .nullish()
+    .transform((v) => v ?? []),
+  continuationToken: z
+    .string()
+    .nullish()
+    .transform((v) => (v ? v : null)),
+});
+export type EventPage = z.infer<typeof eventPageSchema>;
+
+export const configSchema = z.object({
+  version: z.string().nullish().transform((v) => v ?? null),
+  gitHash: nstr,
+  server: z
+    .object({ name: z.string().nullish(), url: z.string().nullish() })
+    .nullish()
+    .transform((v) => v ?? null),
+  environment: z
+    .object({ cloudRegion: z.string().nullish(), vault: z.string().nullish(), api: z.string().nullish(), identity: z.string().nullish() })
+    .nullish()
+    .transform((v) => v ?? null),
+});
+export type ServerConfig = z.infer<typeof configSchema>;
+
+export const subscriptionSchema = z.object({
+  passwordManager: z
+    .object({
+      seats: z.number().nullish(),
+      maxAutoScaleSeats: z.number().nullish(),
+      storage: z.number().nullish(),
+    })
+    .nullish(),
+});
+export type Subscription = z.infer<typeof subscriptionSchema>;
+
+export const publicErrorSchema = z.object({ object: z.string().optional(), message: z.string().nullish() });
+
+/** Policy type numbers (reference §4.1); unknown numbers are shown as `#n`. */
+export const POLICY_TYPES = {
+  twoFactor: 0,
+  masterPassword: 1,
+  singleOrg: 3,
+  resetPassword: 8,
+} as const;
+
+export const MEMBER_STATUS = { revoked: -1, invited: 0, accepted: 1, confirmed: 2, staged: 3 } as const;
+export const MEMBER_TYPE = { owner: 0, admin: 1, user: 2, custom: 4 } as const;
+export const EXTENSION_DEVICES: ReadonlySet<number> = new Set([2, 3, 4, 5, 19, 20]);
+export const EVENT_USER_LOGGED_IN = 1000;
+export const EVENT_CIPHER_AUTOFILLED = 1114;
