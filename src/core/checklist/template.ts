@@ -28,15 +28,30 @@ export const templateSchema = z
   })
   .strict()
   .superRefine((t, ctx) => {
-    const seen = new Set<string>();
-    const phases = new Set(t.phases.map((p) => p.id));
-    t.steps.forEach((s, i) => {
-      if (seen.has(s.id)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `step id "${s.id}" is used twice` });
-      seen.add(s.id);
-      if (!phases.has(s.phase))
-        ctx.addIssue({ code: 'custom', path: ['steps', i, 'phase'], message: `phase ${s.phase} is not listed under "phases"` });
-    });
+    for (const p of crossStepProblems(t)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
   });
+
+/**
+ * Checks across steps (duplicate ids, phases not listed). Works on unvalidated data too: zod runs
+ * refinements only once the shape is valid, and an author should see every problem in one go.
+ */
+function crossStepProblems(data: unknown): { path: (string | number)[]; message: string }[] {
+  const d = data as { phases?: unknown; steps?: unknown } | null;
+  if (!d || typeof d !== 'object' || !Array.isArray(d.steps)) return [];
+  const out: { path: (string | number)[]; message: string }[] = [];
+  const seen = new Set<string>();
+  const phases = Array.isArray(d.phases) ? new Set(d.phases.map((p) => (p as { id?: unknown } | null)?.id)) : undefined;
+  d.steps.forEach((raw, i) => {
+    const s = raw as { id?: unknown; phase?: unknown } | null;
+    if (typeof s?.id === 'string') {
+      if (seen.has(s.id)) out.push({ path: ['steps', i, 'id'], message: `step id "${s.id}" is used twice` });
+      seen.add(s.id);
+    }
+    if (phases && typeof s?.phase === 'number' && !phases.has(s.phase))
+      out.push({ path: ['steps', i, 'phase'], message: `phase ${s.phase} is not listed under "phases"` });
+  });
+  return out;
+}
 
 export type Template = z.infer<typeof templateSchema>;
 export type TemplateStep = z.infer<typeof templateStepSchema>;
@@ -50,9 +65,14 @@ export interface TemplateProblem {
 export function validateTemplate(data: unknown): { ok: true; template: Template } | { ok: false; problems: TemplateProblem[] } {
   const r = templateSchema.safeParse(data);
   if (r.success) return { ok: true, template: r.data };
+  const issues: { path: PropertyKey[]; message: string }[] = [...r.error.issues];
+  // The cross-step checks did not run on invalid data; add what they find (once).
+  for (const p of crossStepProblems(data)) {
+    if (!issues.some((i) => i.message === p.message && i.path.join('.') === p.path.join('.'))) issues.push(p);
+  }
   return {
     ok: false,
-    problems: r.error.issues.map((i) => ({
+    problems: issues.map((i) => ({
       path: i.path.length ? i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(root)',
       message: i.message,
     })),
