@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/load';
+import { parseDigestTime } from '../../src/config/schema';
+
+function problems(env: NodeJS.ProcessEnv): { variable: string; message: string }[] {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const FAKE_BOT_TOKEN = 'xoxb-0000000000-fake-bot-token';
+
+describe('loadConfig', () => {
+  it('starts with no environment at all: console mode, cloud US, SQLite, Dutch, Amsterdam, 09:00 Mon–Fri', () => {
+    const c = loadConfig({});
+    expect(c.slack).toBeUndefined();
+    expect(c.teams).toBeUndefined();
+    expect(c.bitwarden).toEqual({ hosting: 'cloud-us', apiUrl: 'https://api.bitwarden.com', identityUrl: 'https://identity.bitwarden.com' });
+    expect(c.storeUrl).toBe('sqlite://./data/bwprep.sqlite');
+    expect(c.defaults).toEqual({ locale: 'nl', hosting: 'cloud-us', timezone: 'Europe/Amsterdam', digestTime: '09:00', weekdays: [1, 2, 3, 4, 5] });
+    expect(c.admins).toEqual([]);
+    expect(c.http).toEqual({ port: 3000, host: '0.0.0.0' });
+    expect(c.logLevel).toBe('info');
+    expect(c.encryptionKey).toBeUndefined();
+  });
+
+  it('Slack over HTTP with a bot token and signing secret; Socket Mode with an app token', () => {
+    expect(loadConfig({ SLACK_BOT_TOKEN: FAKE_BOT_TOKEN, SLACK_SIGNING_SECRET: 'fake-signing-secret' }).slack).toEqual({
+      botToken: FAKE_BOT_TOKEN,
+      signingSecret: 'fake-signing-secret',
+      socketMode: false,
+    });
+    expect(loadConfig({ SLACK_BOT_TOKEN: FAKE_BOT_TOKEN, SLACK_APP_TOKEN: 'xapp-1-fake' }).slack).toMatchObject({ socketMode: true, appToken: 'xapp-1-fake' });
+  });
+
+  it('lists every problem at once', () => {
+    const p = problems({
+      SLACK_BOT_TOKEN: 'xoxp-fake-user-token',
+      SLACK_SIGNING_SECRET: 'fake',
+      BW_REGION: 'mars',
+      BWPREP_TIMEZONE: 'Europe/Atlantis',
+      BWPREP_DIGEST_TIME: '25:00',
+      PORT: 'eighty',
+      BWPREP_ADMINS: 'U0123ABC',
+      BWPREP_STORE_URL: 'mysql://db/bwprep',
+    });
+    expect(p.map((x) => x.variable).sort()).toEqual(
+      ['BWPREP_ADMINS', 'BWPREP_DIGEST_TIME', 'BWPREP_STORE_URL', 'BWPREP_TIMEZONE', 'BW_REGION', 'PORT', 'SLACK_BOT_TOKEN'].sort(),
+    );
+  });
+
+  it('its error message names each variable and never echoes a secret value', () => {
+    let message = '';
+    try {
+      loadConfig({ SLACK_BOT_TOKEN: 'xoxp-fake-user-token-1234', SLACK_SIGNING_SECRET: 'fake', BW_CLIENT_SECRET: 'fake-bw-client-secret', BWPREP_TIMEZONE: 'Nowhere/City' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/^bwprep cannot start: 3 settings are missing or invalid\./);
+    expect(message).toContain('SLACK_BOT_TOKEN must be a bot token starting with xoxb-');
+    expect(message).toContain('BWPREP_TIMEZONE');
+    expect(message).toContain('BW_CLIENT_ID BW_CLIENT_ID and BW_CLIENT_SECRET go together');
+    expect(message).not.toContain('xoxp-fake-user-token-1234');
+    expect(message).not.toContain('fake-bw-client-secret');
+  });
+
+  it.each<[string, NodeJS.ProcessEnv, string[]]>([
+    ['only an app token', { SLACK_APP_TOKEN: 'xapp-1-fake' }, ['SLACK_BOT_TOKEN']],
+    ['only a signing secret', { SLACK_SIGNING_SECRET: 'fake-signing-secret' }, ['SLACK_BOT_TOKEN']],
+    ['only a bot token', { SLACK_BOT_TOKEN: FAKE_BOT_TOKEN }, ['SLACK_SIGNING_SECRET']],
+  ])('Slack half-configured (%s) names the missing variable', (_label, env, missing) => {
+    const p = problems(env);
+    expect(p.map((x) => x.variable)).toEqual(missing);
+    expect(p[0]?.message).toMatch(/Slack/);
+  });
+
+  it('the signing-secret problem mentions Socket Mode as the alternative', () => {
+    expect(problems({ SLACK_BOT_TOKEN: FAKE_BOT_TOKEN })[0]?.message).toContain('SLACK_APP_TOKEN');
+  });
+
+  it('BW_REGION=self-hosted needs BW_SERVER_URL (or both explicit URLs)', () => {
+    expect(problems({ BW_REGION: 'self-hosted' }).map((x) => x.variable)).toEqual(['BW_SERVER_URL']);
+    expect(problems({ BW_REGION: 'self-hosted', BW_API_URL: 'https://vault.example.test/api' }).map((x) => x.variable)).toEqual(['BW_SERVER_URL']);
+    const c = loadConfig({ BW_REGION: 'self-hosted', BW_SERVER_URL: 'https://vault.example.test/' });
+    expect(c.bitwarden).toEqual({
+      hosting: 'self-hosted',
+      apiUrl: 'https://vault.example.test/api',
+      identityUrl: 'https://vault.example.test/identity',
+      serverUrl: 'https://vault.example.test',
+    });
+    expect(c.defaults).toMatchObject({ hosting: 'self-hosted', serverUrl: 'https://vault.example.test' });
+    const explicit = loadConfig({ BW_REGION: 'self-hosted', BW_API_URL: 'https://api.example.test', BW_IDENTITY_URL: 'https://id.example.test' });
+    expect(explicit.bitwarden).toMatchObject({ apiUrl: 'https://api.example.test', identityUrl: 'https://id.example.test' });
+  });
+
+  it('BW_REGION=eu points at the EU cloud', () => {
+    expect(loadConfig({ BW_REGION: 'eu' }).bitwarden).toMatchObject({ hosting: 'cloud-eu', apiUrl: 'https://api.bitwarden.eu', identityUrl: 'https://identity.bitwarden.eu' });
+  });
+
+  it('a malformed BW_SERVER_URL is refused', () => {
+    expect(problems({ BW_REGION: 'self-hosted', BW_SERVER_URL: 'vault.example.test' }).map((x) => x.variable)).toContain('BW_SERVER_URL');
+  });
+
+  it('reads the admins list, the digest time with weekdays, and an encryption key', () => {
+    const c = loadConfig({
+      BWPREP_ADMINS: ' slack:U0123ABC , teams:00000000-aad ,',
+      BWPREP_DIGEST_TIME: '08:30 mon,wed,fri',
+      BWPREP_ENCRYPTION_KEY: '00'.repeat(32),
+      BWPREP_LOCALE: 'en',
+    });
+    expect(c.admins).toEqual(['slack:U0123ABC', 'teams:00000000-aad']);
+    expect(c.defaults).toMatchObject({ digestTime: '08:30', weekdays: [1, 3, 5], locale: 'en' });
+    expect(c.encryptionKey?.length).toBe(32);
+    expect(problems({ BWPREP_ENCRYPTION_KEY: 'too-short' }).map((x) => x.variable)).toEqual(['BWPREP_ENCRYPTION_KEY']);
+  });
+
+  it('Teams enabled without an app id is refused unless explicitly unauthenticated', () => {
+    expect(problems({ TEAMS_ENABLED: 'true' }).map((x) => x.variable)).toEqual(['MICROSOFT_APP_ID']);
+    expect(loadConfig({ TEAMS_ENABLED: 'true', TEAMS_ALLOW_UNAUTHENTICATED: 'true' }).teams).toEqual({ allowUnauthenticated: true });
+  });
+});
+
+describe('parseDigestTime', () => {
+  it.each<[string, { time: string; weekdays: number[] } | undefined]>([
+    ['09:00', { time: '09:00', weekdays: [1, 2, 3, 4, 5] }],
+    ['08:30 Mon-Fri', { time: '08:30', weekdays: [1, 2, 3, 4, 5] }],
+    ['08:30 mon,wed,fri', { time: '08:30', weekdays: [1, 3, 5] }],
+    ['07:15 Fri-Mon', { time: '07:15', weekdays: [1, 5, 6, 7] }],
+    ['23:59 sun', { time: '23:59', weekdays: [7] }],
+    ['00:00 Monday,Tuesday', { time: '00:00', weekdays: [1, 2] }],
+    ['24:00', undefined],
+    ['09:60', undefined],
+    ['9am', undefined],
+    ['09:00 someday', undefined],
+    ['09:00 mon-', undefined],
+  ])('%j', (input, expected) => {
+    expect(parseDigestTime(input)).toEqual(expected);
+  });
+});
