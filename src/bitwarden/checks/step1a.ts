@@ -1,0 +1,31 @@
+import { MEMBER_STATUS } from '../schemas';
+import type { StepCheck } from './types';
+import { evidence, isCloud, outcome } from './util';
+
+/** 1a: the token is granted (organization enabled with API access); cloud: enough seats for active members. */
+export const step1a: StepCheck = {
+  stepId: '1a',
+  needs: (h) => (isCloud(h) ? ['token', 'subscription', 'members'] : ['token']),
+  async run(ctx) {
+    await ctx.snap.token();
+    if (!isCloud(ctx.hosting)) {
+      return outcome('pass', 'check.1a.pass', undefined, evidence(ctx, { endpoint: 'POST /connect/token', detail: { tokenGranted: true } }));
+    }
+    const [sub, members] = await Promise.all([ctx.snap.subscription(), ctx.snap.members()]);
+    const active = members.filter((m) => m.status === MEMBER_STATUS.invited || m.status === MEMBER_STATUS.accepted || m.status === MEMBER_STATUS.confirmed).length;
+    const endpoint = 'POST /connect/token, GET /public/organization/subscription, GET /public/members';
+    if (sub.status !== 200 || sub.seats === null) {
+      return outcome(
+        'pass',
+        'check.1a.pass_no_seats',
+        { members: active },
+        evidence(ctx, { endpoint, counts: { activeMembers: active }, detail: { tokenGranted: true, subscriptionStatus: sub.status } }),
+      );
+    }
+    const counts = { seats: sub.seats, activeMembers: active };
+    if (sub.seats < active) {
+      return outcome('warn', 'check.1a.warn_seats', { seats: sub.seats, members: active }, evidence(ctx, { endpoint, counts, detail: { tokenGranted: true, maxAutoScaleSeats: sub.maxAutoScaleSeats } }));
+    }
+    return outcome('pass', 'check.1a.pass_seats', { seats: sub.seats, members: active }, evidence(ctx, { endpoint, counts, detail: { tokenGranted: true } }));
+  },
+};

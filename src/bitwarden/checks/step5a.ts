@@ -1,0 +1,35 @@
+import { isBwprepError } from '../../core/errors';
+import { hostOf } from '../errors';
+import type { StepCheck } from './types';
+import { evidence, isCloud, notApplicableOnCloud, outcome } from './util';
+
+/**
+ * 5a: the self-hosted server answers `/api/config` over valid TLS with a version. Logins recorded on this
+ * server in the last 30 days (events 1000) are evidence that clients point at it.
+ */
+export const step5a: StepCheck = {
+  stepId: '5a',
+  needs: (h) => (isCloud(h) ? [] : ['config', 'events']),
+  async run(ctx) {
+    if (isCloud(ctx.hosting)) return notApplicableOnCloud(ctx);
+    const host = hostOf(ctx.apiUrl);
+    let version: string | null;
+    try {
+      version = (await ctx.snap.config()).version;
+    } catch (e) {
+      if (isBwprepError(e) && e.code !== 'bitwarden_not_supported') {
+        return outcome('fail', 'check.5a.fail_unreachable', { host, code: e.code }, evidence(ctx, { endpoint: 'GET /api/config', detail: { error: e.code } }));
+      }
+      throw e;
+    }
+    const events = await ctx.snap.events();
+    const users = Object.keys(events.logins).length;
+    const ev = evidence(ctx, {
+      endpoint: 'GET /api/config, GET /public/events',
+      counts: { usersLoggedIn30d: users },
+      detail: { version, host, tls: ctx.apiUrl.startsWith('https:') },
+    });
+    if (!version) return outcome('fail', 'check.5a.fail_version', { host }, ev);
+    return outcome('pass', 'check.5a.pass', { host, version, users }, ev);
+  },
+};
