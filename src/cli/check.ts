@@ -1,0 +1,157 @@
+import { ConfigError, loadConfig } from '../config/load';
+import { type CheckStatus, DEFAULT_DESIRED_POLICIES, DEFAULT_THRESHOLDS, type Evidence, type Locale } from '../core/checklist/model';
+import { findStep } from '../core/checklist/template';
+import { BwprepError, isBwprepError } from '../core/errors';
+import type { OrgCredentials, VerificationSettings } from '../core/verification/ports';
+import { isLocale, render, t } from '../i18n';
+import { type BitwardenTimeouts, type BitwardenRetryPolicy } from '../bitwarden/client';
+import { memoryKeyValueStore } from '../bitwarden/memory-kv';
+import { BitwardenVerification } from '../bitwarden/verifier';
+import { loadTemplate } from '../templates';
+
+export interface CheckCommandDeps {
+  env: NodeJS.ProcessEnv;
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  /** Optional HTTP tuning (tests use short timeouts and retry delays). */
+  timeouts?: Partial<BitwardenTimeouts>;
+  retry?: Partial<BitwardenRetryPolicy>;
+}
+
+interface Args {
+  step?: string;
+  json: boolean;
+  lang?: Locale;
+}
+
+const ICONS: Record<CheckStatus, string> = { pass: '✓', fail: '✗', warn: '!', manual: '?', error: '⚠', not_applicable: '–' };
+
+function parseArgs(argv: string[]): Args | { error: string } {
+  const out: Args = { json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => inline ?? argv[++i];
+    if (name === '--json') out.json = true;
+    else if (name === '--step') {
+      const v = value();
+      if (!v) return { error: '--step needs a step id' };
+      out.step = v;
+    } else if (name === '--lang') {
+      const v = value();
+      if (!isLocale(v)) return { error: '--lang must be nl or en' };
+      out.lang = v;
+    } else return { error: `unknown argument ${a}` };
+  }
+  return out;
+}
+
+/** Pads by code points, so the status icons line up. */
+function pad(s: string, width: number): string {
+  return s + ' '.repeat(Math.max(0, width - [...s].length));
+}
+
+/**
+ * `bwprep check [--step ID] [--json] [--lang nl|en]`: verifies the organization of BW_* against the
+ * checklist without a chat platform or store. Exit 0: no automated check fails; 1: one fails; 2: a
+ * configuration or connection problem (also when a check could not be done).
+ */
+export async function runCheckCommand(argv: string[], deps: CheckCommandDeps): Promise<number> {
+  const args = parseArgs(argv);
+  let locale: Locale = isLocale(deps.env.BWPREP_LOCALE) ? deps.env.BWPREP_LOCALE : 'nl';
+  if ('error' in args) {
+    deps.stderr(`${args.error}\n${t(locale, 'check.cli.usage')}\n`);
+    return 2;
+  }
+  if (args.lang) locale = args.lang;
+
+  let config;
+  try {
+    config = loadConfig(deps.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      deps.stderr(`${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (!args.lang) locale = config.defaults.locale;
+
+  const template = loadTemplate();
+  let stepIds = template.steps.map((s) => s.id);
+  if (args.step) {
+    const s = findStep(template, args.step);
+    if (!s) {
+      deps.stderr(`${t(locale, 'check.cli.unknown_step', { step: args.step, steps: stepIds.join(', ') })}\n`);
+      return 2;
+    }
+    stepIds = [s.id];
+  }
+
+  const bw = config.bitwarden;
+  const fail = (e: BwprepError): number => {
+    if (args.json) deps.stdout(`${JSON.stringify({ error: { code: e.code, message: render(locale, e.userMessage) } })}\n`);
+    deps.stderr(`${t(locale, 'check.cli.failed', { message: render(locale, e.userMessage) })}\n`);
+    return 2;
+  };
+  if (!bw.clientId || !bw.clientSecret) return fail(new BwprepError('no_credentials', { key: 'bw.error.no_credentials' }));
+  const credentials: OrgCredentials = { clientId: bw.clientId, clientSecret: bw.clientSecret };
+  const settings: VerificationSettings = {
+    hosting: bw.hosting,
+    ...(bw.serverUrl ? { serverUrl: bw.serverUrl } : {}),
+    desiredPolicies: [...DEFAULT_DESIRED_POLICIES],
+    thresholds: { ...DEFAULT_THRESHOLDS },
+  };
+
+  let verifier: BitwardenVerification;
+  try {
+    verifier = new BitwardenVerification({
+      kv: memoryKeyValueStore(),
+      endpoints: () => ({ hosting: bw.hosting, apiUrl: bw.apiUrl, identityUrl: bw.identityUrl, ...(bw.serverUrl ? { serverUrl: bw.serverUrl } : {}) }),
+      ...(bw.caFile ? { caFile: bw.caFile } : {}),
+      ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
+      ...(deps.retry ? { retry: deps.retry } : {}),
+    });
+  } catch (e) {
+    if (isBwprepError(e)) return fail(e);
+    throw e;
+  }
+
+  let outcomes;
+  try {
+    outcomes = await verifier.verify({ rolloutId: 'cli', settings, credentials, stepIds });
+  } catch (e) {
+    if (isBwprepError(e)) return fail(e);
+    throw e;
+  } finally {
+    await verifier.close();
+  }
+
+  const rows = stepIds.map((step) => {
+    const o = outcomes[step]!;
+    return { step, status: o.status, summary: render(locale, o.summary), evidence: o.evidence as Evidence };
+  });
+
+  if (args.json) {
+    deps.stdout(`${JSON.stringify({ results: rows })}\n`);
+  } else {
+    const head = { step: t(locale, 'check.cli.step'), status: t(locale, 'check.cli.status'), summary: t(locale, 'check.cli.summary') };
+    const statusText = (s: CheckStatus) => `${ICONS[s]} ${t(locale, `check_status.${s}`)}`;
+    const w1 = Math.max([...head.step].length, ...rows.map((r) => [...r.step].length));
+    const w2 = Math.max([...head.status].length, ...rows.map((r) => [...statusText(r.status)].length));
+    const lines = [
+      `${pad(head.step, w1)}  ${pad(head.status, w2)}  ${head.summary}`,
+      `${'-'.repeat(w1)}  ${'-'.repeat(w2)}  ${'-'.repeat([...head.summary].length)}`,
+      ...rows.map((r) => `${pad(r.step, w1)}  ${pad(statusText(r.status), w2)}  ${r.summary}`),
+    ];
+    const count = (s: CheckStatus) => rows.filter((r) => r.status === s).length;
+    lines.push(
+      '',
+      t(locale, 'check.cli.totals', { pass: count('pass'), warn: count('warn'), fail: count('fail'), manual: count('manual'), na: count('not_applicable'), error: count('error') }),
+    );
+    deps.stdout(`${lines.join('\n')}\n`);
+  }
+  if (rows.some((r) => r.status === 'error')) return 2;
+  if (rows.some((r) => r.status === 'fail')) return 1;
+  return 0;
+}
