@@ -26,6 +26,7 @@ export function createHttpServer(routes: HttpRoutes): http.Server {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/slack/events' && routes.slack) return routes.slack(req, res);
     if (path === '/api/messages' && routes.teams) return routes.teams(req, res);
+    if (!['/healthz', '/readyz', '/metrics'].includes(path ?? '')) return send(res, 404, { error: 'not_found' });
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method_not_allowed' });
     if (path === '/healthz') return send(res, 200, { status: 'ok' });
     if (path === '/readyz') {

@@ -8,10 +8,13 @@ import type { Clock } from '../../src/core/ports';
 import { createLogger } from '../../src/logging/logger';
 import { configSecrets } from '../../src/main';
 import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api';
-import { FAKE_BOT_TOKEN, FAKE_SIGNING_SECRET, type SendOptions, type SlackRequest, sendToApp } from '../helpers/slack-requests';
+import { attachSocketMode, type FakeSocketMode, startFakeSocketMode } from '../fakes/slack-socket';
+import { FAKE_APP_TOKEN, FAKE_BOT_TOKEN, FAKE_SIGNING_SECRET, type SendOptions, type SlackRequest, sendToApp } from '../helpers/slack-requests';
 
 export interface SlackHarness {
   slack: FakeSlackApi;
+  /** Socket Mode only: the fake WebSocket endpoint the app connected to. */
+  socket?: FakeSocketMode;
   app: Bwprep;
   dir: string;
   /** Signs and POSTs a request to the running app's /slack/events. */
@@ -27,12 +30,14 @@ export interface SlackHarness {
  * The real bwprep app over HTTP (real config, real SQLite file, real Bolt receiver) against a local fake
  * of the Slack Web API. Requests are signed exactly as Slack signs them.
  */
-export async function startSlackHarness(opts: { env?: Record<string, string>; clock?: Clock } = {}): Promise<SlackHarness> {
-  const slack = await startFakeSlackApi();
+export async function startSlackHarness(opts: { env?: Record<string, string>; clock?: Clock; socketMode?: boolean } = {}): Promise<SlackHarness> {
+  const slack = await startFakeSlackApi({ tokens: [FAKE_BOT_TOKEN, FAKE_APP_TOKEN] });
+  const socket = opts.socketMode ? await startFakeSocketMode() : undefined;
+  if (socket) attachSocketMode(slack, socket);
   const dir = mkdtempSync(path.join(tmpdir(), 'bwprep-e2e-'));
   const env = {
     SLACK_BOT_TOKEN: FAKE_BOT_TOKEN,
-    SLACK_SIGNING_SECRET: FAKE_SIGNING_SECRET,
+    ...(socket ? { SLACK_APP_TOKEN: FAKE_APP_TOKEN } : { SLACK_SIGNING_SECRET: FAKE_SIGNING_SECRET }),
     SLACK_API_URL: slack.apiUrl,
     BWPREP_STORE_URL: `sqlite://${path.join(dir, 'bwprep.sqlite')}`,
     BWPREP_LOCALE: 'en',
@@ -51,6 +56,7 @@ export async function startSlackHarness(opts: { env?: Record<string, string>; cl
   const start = () => startBwprep(config, { logger, ...(opts.clock ? { clock: opts.clock } : {}) });
   const h: SlackHarness = {
     slack,
+    ...(socket ? { socket } : {}),
     app: await start(),
     dir,
     send: (req, o) => sendToApp(h.app.url as string, FAKE_SIGNING_SECRET, req, o),
@@ -61,6 +67,7 @@ export async function startSlackHarness(opts: { env?: Record<string, string>; cl
     },
     close: async () => {
       await h.app.stop();
+      await socket?.close();
       await slack.close();
       rmSync(dir, { recursive: true, force: true });
     },
