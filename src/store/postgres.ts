@@ -3,7 +3,7 @@ import type { AuditEntry, Rollout } from '../core/checklist/model';
 import type { AuditStore, LeaseStore, RolloutStore, Store } from '../core/ports';
 import type { Logger } from '../logging/logger';
 import { PostgresKeyvStore } from './postgres-keyv';
-import { type CasBackend, createKeyValueStore, updateWithRetry } from './shared';
+import { type CasBackend, checkAuditFor, createKeyValueStore, updateWithRetry } from './shared';
 import type { StoreUrl } from './url';
 
 const LEASE_SWEEP_EVERY = 200;
@@ -105,6 +105,7 @@ export async function openPostgresStore(url: Extract<StoreUrl, { kind: 'postgres
   const rollouts: RolloutStore = {
     get: backend.get,
     async create(rollout, audit) {
+      checkAuditFor(rollout.id, audit);
       const stored: Rollout = { ...rollout, version: 1 };
       return tx(async (c) => {
         const ins = await c.query(`INSERT INTO ${T.rollouts} (id, version, data) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, [

@@ -3,7 +3,7 @@ import type { AuditEntry, Rollout } from '../core/checklist/model';
 import type { AuditStore, LeaseStore, RolloutStore, Store } from '../core/ports';
 import type { Logger } from '../logging/logger';
 import { RedisKeyvStore } from './redis-keyv';
-import { type CasBackend, createKeyValueStore, filterAudit, updateWithRetry } from './shared';
+import { type CasBackend, checkAuditFor, createKeyValueStore, filterAudit, updateWithRetry } from './shared';
 import type { StoreUrl } from './url';
 
 /*
@@ -112,6 +112,7 @@ export async function openRedisStore(url: Extract<StoreUrl, { kind: 'redis' }>, 
   const rollouts: RolloutStore = {
     get: backend.get,
     async create(rollout, audit) {
+      checkAuditFor(rollout.id, audit);
       const stored: Rollout = { ...rollout, version: 1 };
       const existing = (await createScript(
         ROLLOUTS,
@@ -125,7 +126,7 @@ export async function openRedisStore(url: Extract<StoreUrl, { kind: 'redis' }>, 
     },
     update: (id, mutate) => updateWithRetry(backend, id, mutate),
     async list() {
-      return (await client.hvals(ROLLOUTS)).map(parse);
+      return (await client.hvals(ROLLOUTS)).map(parse).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     },
   };
 

@@ -40,7 +40,18 @@ export function applyMutation(
       detail: `a mutator changed the rollout id from ${current.id} to ${result.rollout.id}`,
     });
   }
+  checkAuditFor(current.id, result.audit);
   return { next: { ...result.rollout, version: current.version + 1 }, audit: result.audit };
+}
+
+/** Audit entries written with a rollout must belong to it (Redis keeps them in that rollout's list). */
+export function checkAuditFor(id: string, audit: AuditEntry[]): void {
+  const stray = audit.find((e) => e.rolloutId !== id);
+  if (stray) {
+    throw new BwprepError('internal', { key: 'error.internal', vars: { ref: 'audit-rollout-mismatch' } }, {
+      detail: `an audit entry for rollout ${stray.rolloutId} was written with rollout ${id}`,
+    });
+  }
 }
 
 /** A backend's compare-and-set primitives; `updateWithRetry` builds `RolloutStore.update` on them. */

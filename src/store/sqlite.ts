@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import type { AuditEntry, Rollout } from '../core/checklist/model';
 import type { AuditStore, LeaseStore, RolloutMutation, RolloutStore, Store } from '../core/ports';
 import type { Logger } from '../logging/logger';
-import { applyMutation, backoff, conflictError, createKeyValueStore, MAX_UPDATE_ATTEMPTS, rolloutNotFound } from './shared';
+import { applyMutation, backoff, checkAuditFor, conflictError, createKeyValueStore, MAX_UPDATE_ATTEMPTS, rolloutNotFound } from './shared';
 import { SqliteKeyvStore } from './sqlite-keyv';
 
 /** How long a writer waits for another process's write lock before SQLite reports busy (then we retry). */
@@ -122,6 +122,7 @@ export function openSqliteStore(path: string, description: string, logger?: Logg
       return row ? toRollout(row) : undefined;
     },
     async create(rollout, audit) {
+      checkAuditFor(rollout.id, audit);
       return withRetry(rollout.id, () => createTx.immediate(rollout, audit));
     },
     async update(id, mutate) {

@@ -102,6 +102,15 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect(await store.audit.list(r.id)).toEqual([]);
       });
 
+      it('refuses audit entries that belong to another rollout, writing nothing', async () => {
+        const r = await store.rollouts.create(makeRollout(), []);
+        await expect(
+          store.rollouts.update(r.id, (cur) => ({ rollout: cur, audit: [entry(uniqueId('other'), 'step.done')] })),
+        ).rejects.toThrow(/audit entry for rollout/);
+        await expect(store.rollouts.create(makeRollout(), [entry(uniqueId('other'), 'rollout.created')])).rejects.toThrow(/audit entry for rollout/);
+        expect(await store.rollouts.get(r.id)).toEqual(r);
+      });
+
       it('update of an unknown id throws a clear BwprepError', async () => {
         const err = await store.rollouts.update(uniqueId('missing'), (cur) => ({ rollout: cur, audit: [] })).catch((e: unknown) => e);
         expect(isBwprepError(err)).toBe(true);
@@ -134,8 +143,10 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         for (let i = 0; i < ids.length; i += 100) {
           await Promise.all(ids.slice(i, i + 100).map((id) => store.rollouts.create(makeRollout(id), [])));
         }
-        const listed = new Set((await replica.rollouts.list()).map((r) => r.id));
-        expect(ids.every((id) => listed.has(id))).toBe(true);
+        const listed = (await replica.rollouts.list()).map((r) => r.id);
+        const set = new Set(listed);
+        expect(ids.every((id) => set.has(id))).toBe(true);
+        expect(listed).toEqual([...listed].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
       });
     });
 
