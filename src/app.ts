@@ -5,7 +5,12 @@ import type { Template } from './core/checklist/template';
 import { type Clock, type Store, systemClock } from './core/ports';
 import { close, createHttpServer, listen } from './http/server';
 import type { Logger } from './logging/logger';
+import { BitwardenVerification } from './bitwarden/verifier';
+import { bitwardenEndpoints } from './config/load';
+import { BwprepError } from './core/errors';
+import { VerificationService } from './core/verification/service';
 import { createMetrics, type Metrics } from './metrics';
+import { decryptSecret } from './store/crypto';
 import { createSlackApp, type SlackRuntime } from './slack/app';
 import { openStore } from './store';
 import { loadTemplate } from './templates';
@@ -17,6 +22,7 @@ export interface Bwprep {
   store: Store;
   template: Template;
   service: ChecklistService;
+  verification: VerificationService;
   metrics: Metrics;
   slack?: SlackRuntime;
   server?: Server;
@@ -43,6 +49,7 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
   const store = opts.store ?? (await openStore(config.storeUrl, { logger }));
   const metrics = createMetrics();
   const service = new ChecklistService({ store: store.rollouts, template, clock, defaults: config.defaults, globalAdmins: config.admins });
+  const verification = createVerification(config, { store, service, clock, logger });
   const app: Bwprep = {
     config,
     logger,
@@ -50,12 +57,21 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
     store,
     template,
     service,
+    verification,
     metrics,
     stop: async () => undefined,
   };
 
   if (config.slack) {
-    app.slack = createSlackApp(config.slack, { service, store, clock, logger: logger.child({ platform: 'slack' }), metrics, defaults: config.defaults });
+    app.slack = createSlackApp(config.slack, {
+      service,
+      verification,
+      store,
+      clock,
+      logger: logger.child({ platform: 'slack' }),
+      metrics,
+      defaults: config.defaults,
+    });
   }
 
   const serveHttp = opts.http ?? Boolean(config.slack || config.teams);
@@ -80,4 +96,36 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
     if (!opts.store) await store.close();
   };
   return app;
+}
+
+/**
+ * Verification against the Bitwarden Public API. A rollout on the hosting configured in the environment
+ * uses the configured endpoints (so BW_API_URL / BW_IDENTITY_URL overrides apply); another hosting uses
+ * its standard endpoints. A rollout's own API key is decrypted just before a run.
+ */
+export function createVerification(
+  config: Config,
+  deps: { store: Store; service: ChecklistService; clock: Clock; logger: Logger },
+): VerificationService {
+  const env = config.bitwarden;
+  const verifier = new BitwardenVerification({
+    kv: deps.store.kv,
+    endpoints: (s) =>
+      s.hosting === env.hosting && (s.serverUrl ?? undefined) === (env.serverUrl ?? undefined) ? env : bitwardenEndpoints(s.hosting, s.serverUrl),
+    ...(env.caFile ? { caFile: env.caFile } : {}),
+    logger: deps.logger.child({ component: 'bitwarden' }),
+    clock: deps.clock,
+  });
+  return new VerificationService({
+    checklist: deps.service,
+    verifier,
+    clock: deps.clock,
+    ...(env.clientId && env.clientSecret ? { defaultCredentials: { clientId: env.clientId, clientSecret: env.clientSecret } } : {}),
+    resolveCredentials: (rollout) => {
+      const own = rollout.settings.credentials;
+      if (!own) return undefined;
+      if (!config.encryptionKey) throw new BwprepError('no_encryption_key', { key: 'error.no_encryption_key' });
+      return { clientId: own.clientId, clientSecret: decryptSecret(config.encryptionKey, own.secret) };
+    },
+  });
 }

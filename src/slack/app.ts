@@ -3,10 +3,13 @@ import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from '@slack/b
 import type { Config } from '../config/load';
 import type { ChecklistService, RolloutDefaults } from '../core/checklist/service';
 import type { Clock, Store } from '../core/ports';
+import type { VerificationService } from '../core/verification/service';
 import type { Logger } from '../logging/logger';
 import type { Metrics } from '../metrics';
+import { ACTIONS } from '../views/actions';
 import { CardPublisher } from './card';
-import { registerActions } from './listeners/actions';
+import { registerActions, type StepAction } from './listeners/actions';
+import { checkDelegate, runCheckAction } from './listeners/check';
 import { type Delegate, registerCommand } from './listeners/command';
 import { registerEvents } from './listeners/events';
 import { exportDelegate } from './listeners/export';
@@ -19,6 +22,8 @@ export interface SlackDeps {
   metrics: Metrics;
   defaults: RolloutDefaults;
   cards: CardPublisher;
+  /** Verification against Bitwarden (`check`, the card's Check button). */
+  verification?: VerificationService;
   /** Handlers for check, digest, setup and export, added by their features. */
   delegates: Partial<Record<'check' | 'digest' | 'setup' | 'export', Delegate>>;
 }
@@ -75,8 +80,13 @@ export function createSlackApp(
     cards: new CardPublisher({ service: base.service, clock: base.clock, logger: base.logger }),
   };
   deps.delegates.export ??= exportDelegate(deps);
+  const actions: Record<string, StepAction> = {};
+  if (deps.verification) {
+    deps.delegates.check ??= checkDelegate(deps);
+    actions[ACTIONS.runCheck] = runCheckAction;
+  }
   registerCommand(app, deps);
-  registerActions(app, deps);
+  registerActions(app, deps, actions);
   registerEvents(app, deps);
   app.error(async (err) => {
     base.logger.error({ err }, 'unhandled Slack error');

@@ -22,7 +22,7 @@ export interface ActionContext {
   tell(text: string): Promise<void>;
 }
 
-type StepAction = (ctx: ActionContext, deps: SlackDeps) => Promise<ChangeResult | void>;
+export type StepAction = (ctx: ActionContext, deps: SlackDeps) => Promise<ChangeResult | void>;
 
 /**
  * Card buttons and pickers. Every handler acks first, then makes one service call, then updates the
