@@ -203,8 +203,9 @@ export class Scheduler {
     const now = this.clock.now();
     let due: DueSlot | undefined;
     try {
-      due = dueSlot(now, listed.settings, listed.digest.lastSlot, this.o.schedule);
-      if (!due) this.warnMissed(listed, now);
+      const opts: DueOptions = { ...this.o.schedule, notBefore: new Date(listed.createdAt) };
+      due = dueSlot(now, listed.settings, listed.digest.lastSlot, opts);
+      if (!due) this.warnMissed(listed, now, opts);
     } catch (err) {
       this.warnOnce(`schedule:${id}`, { err, rolloutId: id }, 'invalid digest schedule; no digest');
       return { ...base, skipped: 'not_due' };
@@ -330,8 +331,8 @@ export class Scheduler {
     };
   }
 
-  private warnMissed(r: Rollout, now: Date): void {
-    const missed = missedSlot(now, r.settings, r.digest.lastSlot, this.o.schedule);
+  private warnMissed(r: Rollout, now: Date, opts: DueOptions): void {
+    const missed = missedSlot(now, r.settings, r.digest.lastSlot, opts);
     if (missed) this.warnOnce(`missed:${r.id}:${missed.key}`, { rolloutId: r.id, slot: missed.key }, 'digest slot missed for too long (downtime); skipped, the next slot posts');
     // A claim without a recorded post: the process died between the two (see the header).
     const last = r.digest.lastSlot;

@@ -165,3 +165,11 @@ describe('digest slots: due, late and catch-up', () => {
     }
   });
 });
+
+describe('digest slots: new rollouts', () => {
+  it('a slot before the rollout existed is never due (no late digest for a brand-new rollout)', () => {
+    const created = d('2026-11-24T15:00:00Z');
+    expect(dueSlots(d('2026-11-25T07:59:00Z'), AMS, undefined, { notBefore: created })).toBeUndefined();
+    expect(dueSlots(d('2026-11-25T08:00:00Z'), AMS, undefined, { notBefore: created })).toMatchObject({ key: '2026-11-25T09:00', late: false });
+  });
+});

@@ -37,6 +37,8 @@ export interface DueOptions {
   graceMs?: number;
   /** A slot older than this is not posted any more (the next one will be). Default 24 hours. */
   maxLateMs?: number;
+  /** Slots before this instant are never due (the rollout's creation: a new rollout gets no late digest). */
+  notBefore?: Date;
 }
 
 export const DEFAULT_GRACE_MS = 15 * 60_000;
@@ -122,6 +124,7 @@ export function dueSlots(now: Date, settings: ScheduleSettings, lastSlot: string
   const s = slotFor(now, settings);
   if (!s) return undefined;
   if (alreadyPosted(s, lastSlot)) return undefined;
+  if (opts.notBefore && s.at.getTime() < opts.notBefore.getTime()) return undefined;
   const age = now.getTime() - s.at.getTime();
   if (age > (opts.maxLateMs ?? DEFAULT_MAX_LATE_MS)) return undefined;
   return { ...s, late: age > (opts.graceMs ?? DEFAULT_GRACE_MS) };
@@ -143,6 +146,7 @@ export const dueSlot = dueSlots;
 export function missedSlot(now: Date, settings: ScheduleSettings, lastSlot: string | undefined, opts: DueOptions = {}): Slot | undefined {
   const s = slotFor(now, settings);
   if (!s || alreadyPosted(s, lastSlot)) return undefined;
+  if (opts.notBefore && s.at.getTime() < opts.notBefore.getTime()) return undefined;
   return now.getTime() - s.at.getTime() > (opts.maxLateMs ?? DEFAULT_MAX_LATE_MS) ? s : undefined;
 }
 
