@@ -6,9 +6,10 @@ import { isBwprepError, BwprepError } from '../core/errors';
 import { buildDigestModel, nextDigestState } from '../core/digest/model';
 import { replanDueDates } from '../core/digest/planning';
 import type { DigestPublisher, DigestVerifier, PostedDigest, ReminderSender, UserTimezoneLookup } from '../core/digest/ports';
-import { remindersDue, type ReminderDue, type ReminderOptions } from '../core/digest/reminders';
-import { alreadyPosted, dueSlot, missedSlot, type DueOptions, type DueSlot } from '../core/digest/schedule';
+import { reminderKind, remindersDue, type ReminderDue, type ReminderOptions } from '../core/digest/reminders';
+import { alreadyPosted, dueSlot, missedSlot, slotInstant, type DueOptions, type DueSlot } from '../core/digest/schedule';
 import { type Clock, type Store, systemClock } from '../core/ports';
+import { localDate } from '../core/time';
 import { buildDigestView, type DigestView } from '../views/digest';
 import { buildReminderView } from '../views/reminder';
 
@@ -104,6 +105,7 @@ export interface TickResult {
 export const SCHEDULER_ACTOR: Actor = { user: 'bwprep:scheduler', surface: 'scheduler' };
 const REMINDER_LEASE_MS = 36 * 3_600_000;
 const REMINDER_SENT_TTL_MS = 3 * 24 * 3_600_000;
+const TZ_CACHE_MS = 6 * 3_600_000;
 
 const noopLogger: SchedulerLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -120,6 +122,7 @@ export class Scheduler {
   private readonly warned = new Set<string>();
   /** Reminder keys known to be sent (a cache over the kv sent log). */
   private readonly sent = new Set<string>();
+  private readonly tzCache = new Map<UserKey, { tz: string | undefined; at: number }>();
 
   constructor(opts: SchedulerOptions) {
     this.o = {
@@ -335,10 +338,12 @@ export class Scheduler {
     const missed = missedSlot(now, r.settings, r.digest.lastSlot, opts);
     if (missed) this.warnOnce(`missed:${r.id}:${missed.key}`, { rolloutId: r.id, slot: missed.key }, 'digest slot missed for too long (downtime); skipped, the next slot posts');
     // A claim without a recorded post: the process died between the two (see the header).
+    // A post always happens after its slot's time, so a recorded post older than the slot means it never
+    // got recorded. (Only a hint: a replica may still be posting a late slot right now.)
     const last = r.digest.lastSlot;
-    if (last && (!r.digest.lastPostedAt || r.digest.lastPostedAt.slice(0, 10) < last.slice(0, 10))) {
-      const age = now.getTime() - Date.parse(r.digest.lastPostedAt ?? r.createdAt);
-      if (age > this.o.leaseTtlMs) this.warnOnce(`orphan:${r.id}:${last}`, { rolloutId: r.id, slot: last }, 'digest slot claimed but not recorded as posted');
+    const at = last ? slotInstant(last, r.settings.timezone) : undefined;
+    if (last && at && (!r.digest.lastPostedAt || Date.parse(r.digest.lastPostedAt) < at.getTime()) && now.getTime() - at.getTime() > this.o.leaseTtlMs) {
+      this.warnOnce(`orphan:${r.id}:${last}`, { rolloutId: r.id, slot: last }, 'digest slot claimed but not recorded as posted');
     }
   }
 
@@ -353,18 +358,15 @@ export class Scheduler {
   private async reminders(rollouts: Rollout[]): Promise<TickResult['reminders']> {
     const sender = this.o.reminderSender!;
     const now = this.clock.now();
+    // Only owners with something to be reminded of need their time zone (a Slack API call behind the port).
     const owners = new Set<UserKey>();
-    for (const r of rollouts) for (const rec of Object.values(r.steps)) if (rec.owner && rec.due) owners.add(rec.owner);
-    const tz = new Map<UserKey, string | undefined>();
-    for (const u of owners) {
-      try {
-        tz.set(u, await this.o.userTimezone?.(u));
-      } catch (err) {
-        this.log.warn({ err, user: u }, 'owner time zone lookup failed; using the rollout time zone');
-      }
+    for (const r of rollouts) {
+      const today = localDate(now, r.settings.timezone);
+      for (const rec of Object.values(r.steps)) if (rec.owner && reminderKind(rec, today)) owners.add(rec.owner);
     }
+    for (const u of owners) await this.userTz(u, now);
     this.pruneSent(now);
-    const due = remindersDue(this.o.template, rollouts, now, (u) => tz.get(u), this.sent, this.o.reminderOptions);
+    const due = remindersDue(this.o.template, rollouts, now, (u) => this.tzCache.get(u)?.tz, this.sent, this.o.reminderOptions);
     const out: TickResult['reminders'] = [];
     for (const d of due) {
       try {
@@ -375,6 +377,18 @@ export class Scheduler {
       }
     }
     return out;
+  }
+
+  /** Owner time zones, cached for `TZ_CACHE_MS` (people rarely move; the lookup is an API call). */
+  private async userTz(user: UserKey, now: Date): Promise<void> {
+    if (!this.o.userTimezone) return;
+    const hit = this.tzCache.get(user);
+    if (hit && now.getTime() - hit.at < TZ_CACHE_MS) return;
+    try {
+      this.tzCache.set(user, { tz: await this.o.userTimezone(user), at: now.getTime() });
+    } catch (err) {
+      this.log.warn({ err, user }, 'owner time zone lookup failed; using the rollout time zone');
+    }
   }
 
   private async sendReminder(sender: ReminderSender, d: ReminderDue, rollouts: Rollout[], now: Date): Promise<boolean> {

@@ -416,3 +416,31 @@ describe('Scheduler: reminders', () => {
     expect(sender.sent).toHaveLength(1);
   });
 });
+
+describe('Scheduler: what it logs about lost slots', () => {
+  it('warns once about a slot claimed but never recorded (crash between claim and post), and about a skipped stale slot', async () => {
+    const store = await open();
+    const r = makeRollout();
+    // Tuesday's slot was claimed, but the last recorded post is Monday's: the process died in between.
+    r.digest = { lastSlot: '2026-11-24T09:00', lastPostedAt: '2026-11-23T08:00:04.000Z', history: [] };
+    await seed(store, r);
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (_o: object, msg?: string) => void warnings.push(msg ?? '') };
+    const clock = new FakeClock('2026-11-25T07:00:00Z');
+    const s = scheduler(store, clock, new RecordingPublisher(), { logger });
+    await s.tick();
+    await s.tick();
+    expect(warnings).toEqual(['digest slot claimed but not recorded as posted']);
+
+    const store2 = await open();
+    const stale = makeRollout({ id: 'slack:T0TEST:C0STALE' });
+    stale.digest = { lastSlot: '2026-11-26T09:00', lastPostedAt: '2026-11-26T08:00:02.000Z', history: [] };
+    await seed(store2, stale);
+    const w2: string[] = [];
+    const s2 = scheduler(store2, new FakeClock('2026-11-29T12:00:00Z'), new RecordingPublisher(), {
+      logger: { ...logger, warn: (_o: object, msg?: string) => void w2.push(msg ?? '') },
+    });
+    await s2.tick();
+    expect(w2).toContain('digest slot missed for too long (downtime); skipped, the next slot posts');
+  });
+});

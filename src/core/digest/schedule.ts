@@ -150,6 +150,12 @@ export function missedSlot(now: Date, settings: ScheduleSettings, lastSlot: stri
   return now.getTime() - s.at.getTime() > (opts.maxLateMs ?? DEFAULT_MAX_LATE_MS) ? s : undefined;
 }
 
+/** The instant of a slot key in a zone (the same DST rules as `slotFor`). */
+export function slotInstant(key: string, timezone: string): Date | undefined {
+  const d = DateTime.fromISO(key, { zone: timezone });
+  return d.isValid ? d.toJSDate() : undefined;
+}
+
 /** Local `YYYY-MM-DD` and `HH:mm`, ISO weekday of an instant in a zone (used by reminders and views). */
 export function localParts(now: Date, zone: string): { date: string; time: string; weekday: number } {
   const d = DateTime.fromJSDate(now, { zone });
