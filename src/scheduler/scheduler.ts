@@ -94,7 +94,7 @@ export interface DigestOutcome {
   view?: DigestView;
   result?: PostedDigest;
   /** Why nothing was posted. */
-  skipped?: 'not_due' | 'leased' | 'claimed' | 'backoff' | 'post_failed' | 'disabled' | 'gone';
+  skipped?: 'not_due' | 'leased' | 'claimed' | 'backoff' | 'post_failed' | 'disabled' | 'gone' | 'error';
 }
 
 export interface TickResult {
@@ -173,7 +173,7 @@ export class Scheduler {
         return await this.scheduledDigest(r);
       } catch (err) {
         this.log.error({ err, rolloutId: r.id }, 'digest failed');
-        return { rolloutId: r.id, late: false, preview: false, posted: false, checksFailed: false, skipped: 'post_failed' as const };
+        return { rolloutId: r.id, late: false, preview: false, posted: false, checksFailed: false, skipped: 'error' as const };
       }
     });
     const reminders = this.o.reminderSender ? await this.reminders(rollouts) : [];
