@@ -171,7 +171,7 @@ export class FakeBitwardenServer {
     this.org = structuredClone(org);
     this.faults = [];
     this.tokens.clear();
-    this.log.length = 0;
+    this.resetLog();
     return this;
   }
 
@@ -217,6 +217,7 @@ export class FakeBitwardenServer {
 
   resetLog(): void {
     this.log.length = 0;
+    this.peakInFlight = this.inFlight;
   }
 
   // ---- handling ----------------------------------------------------------------------------------
@@ -245,7 +246,14 @@ export class FakeBitwardenServer {
     return undefined;
   }
 
+  /** Requests being handled right now, and the most at once since the last resetLog(). */
+  inFlight = 0;
+  peakInFlight = 0;
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.inFlight++;
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
+    res.once('close', () => this.inFlight--);
     const u = new URL(req.url ?? '/', 'http://fake');
     const { path } = this.normalize(u.pathname);
     const method = req.method ?? 'GET';

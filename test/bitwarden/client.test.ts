@@ -1,0 +1,332 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BitwardenClient } from '../../src/bitwarden/client';
+import { type BwprepError, isBwprepError } from '../../src/core/errors';
+import { render } from '../../src/i18n';
+import { ACCESS_TOKEN_PREFIX, type FakeBitwardenServer, startFakeBitwarden } from '../fakes/bitwarden-server';
+import { FAKE_SECRET, readyOrg } from '../fixtures/bitwarden';
+import { fakeEndpoints, makeVerification, memoryLogger, NOW, settingsFor, TestClock } from './helpers';
+
+let server: FakeBitwardenServer;
+beforeAll(async () => {
+  server = await startFakeBitwarden();
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+/** Everything a user or operator could see of an error. */
+function visible(e: unknown): string {
+  if (!isBwprepError(e)) return String(e);
+  const parts = [e.message, String(e), JSON.stringify(e), render('en', e.userMessage), render('nl', e.userMessage)];
+  let cause: unknown = e.cause;
+  for (let i = 0; i < 4 && cause; i++) {
+    parts.push(String(cause), cause instanceof Error ? (cause.stack ?? '') : '');
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return parts.join('\n');
+}
+
+async function failure(p: Promise<unknown>): Promise<BwprepError> {
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  if (!isBwprepError(e)) throw new Error(`expected a BwprepError, got ${String(e)}`);
+  return e;
+}
+
+const logs = memoryLogger();
+const errors: BwprepError[] = [];
+
+afterEach(() => {
+  server.clearFaults();
+});
+
+describe('token', () => {
+  it('is requested with the org key form fields, cached across runs and refreshed once on a 401', async () => {
+    server.load(readyOrg(NOW));
+    const h = makeVerification(server, 'cloud-us', { logger: logs.logger });
+    await h.run(['4a']);
+    const form = server.requests('POST', '/connect/token')[0]!.form!;
+    expect(form).toMatchObject({ grant_type: 'client_credentials', scope: 'api.organization', client_id: server.clientId, deviceName: 'bwprep' });
+    expect(form.deviceIdentifier).toMatch(/^[0-9a-f-]{36}$/);
+    expect(form.deviceType).toBeDefined();
+
+    h.clock.advance(10 * 60_000);
+    await h.run(['4a']);
+    expect(server.count('POST', '/connect/token')).toBe(1);
+
+    // The server forgets the token (expired early): one 401, one new token, the request is retried.
+    server.expireTokens();
+    server.resetLog();
+    const out = await h.run(['4a']);
+    expect(out['4a']!.status).toBe('pass');
+    expect(server.log.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(
+      expect.arrayContaining(['GET /public/collections 401', 'POST /connect/token 200', 'GET /public/collections 200']),
+    );
+    expect(server.count('POST', '/connect/token')).toBe(1);
+  });
+
+  it('is renewed about a minute before it expires', async () => {
+    server.load(readyOrg(NOW));
+    const h = makeVerification(server, 'cloud-us');
+    await h.run(['4a']);
+    h.clock.advance(3600_000 - 61_000);
+    await h.run(['4a']);
+    expect(server.count('POST', '/connect/token')).toBe(1);
+    h.clock.advance(2_000);
+    await h.run(['4a']);
+    expect(server.count('POST', '/connect/token')).toBe(2);
+  });
+
+  it('a 401 that survives a fresh token is an auth error, after exactly one refresh', async () => {
+    server.load(readyOrg(NOW));
+    server.fault({ path: '/public/collections', kind: 'status', status: 401, body: '' });
+    const h = makeVerification(server, 'cloud-us', { logger: logs.logger });
+    const e = await failure(h.run(['4a']));
+    errors.push(e);
+    expect(e.code).toBe('bitwarden_auth');
+    expect(e.userMessage.key).toBe('bw.error.api_unauthorized');
+    expect(server.count('POST', '/connect/token')).toBe(2);
+    expect(server.count('GET', '/public/collections')).toBe(2);
+  });
+
+  it('invalid_client explains key, region and API access', async () => {
+    server.load({ ...readyOrg(NOW), clientSecret: 'another-secret-on-the-server' });
+    const h = makeVerification(server, 'cloud-us', { logger: logs.logger });
+    const e = await failure(
+      h.verification.verify({ rolloutId: 'test', settings: settingsFor('cloud-us'), credentials: { clientId: server.clientId, clientSecret: FAKE_SECRET }, stepIds: ['1a', '2a'] }),
+    );
+    errors.push(e);
+    expect(e.code).toBe('bitwarden_auth');
+    const en = render('en', e.userMessage);
+    expect(en).toContain('invalid_client');
+    expect(en).toContain('an EU key does not work against the US host');
+    expect(en).toContain('API access');
+    expect(render('nl', e.userMessage)).toContain('een EU-sleutel werkt niet op de Amerikaanse server');
+    // The token endpoint is never retried, and no API call follows a refused key.
+    expect(server.count('POST', '/connect/token')).toBe(1);
+    expect(server.count('GET', /^\/public\//)).toBe(0);
+  });
+
+  it('invalid_client injected on the token endpoint', async () => {
+    server.load(readyOrg(NOW));
+    server.fault({ path: '/connect/token', kind: 'invalid-client' });
+    const e = await failure(makeVerification(server, 'cloud-eu', { logger: logs.logger }).run(['1a']));
+    errors.push(e);
+    expect(e).toMatchObject({ code: 'bitwarden_auth', userMessage: { vars: { hosting: 'cloud-eu', error: 'invalid_client' } } });
+  });
+});
+
+describe('faults', () => {
+  it('429 with a short Retry-After is waited out and retried', async () => {
+    server.load(readyOrg(NOW));
+    server.fault({ path: '/public/members', kind: 'rate-limit', retryAfter: 1, times: 1 });
+    const out = await makeVerification(server, 'cloud-us', { logger: logs.logger }).run(['4d']);
+    expect(out['4d']!.status).toBe('pass');
+    expect(server.requests('GET', '/public/members').map((r) => r.status)).toEqual([429, 200]);
+  });
+
+  it('429 asking to wait longer than the cap gives up with rate_limited', async () => {
+    server.load(readyOrg(NOW));
+    server.fault({ path: '/public/members', kind: 'rate-limit', retryAfter: 120 });
+    const e = await failure(makeVerification(server, 'cloud-us', { logger: logs.logger }).run(['4d']));
+    errors.push(e);
+    expect(e.code).toBe('bitwarden_rate_limited');
+    expect(render('en', e.userMessage)).toContain('wait 120 s');
+    expect(render('nl', e.userMessage)).toContain('Wacht een minuut');
+    expect(server.count('GET', '/public/members')).toBe(1);
+  });
+
+  it('429 repeated beyond the retry budget gives up', async () => {
+    server.load(readyOrg(NOW));
+    server.fault({ path: '/public/members', kind: 'rate-limit', retryAfter: 0 });
+    const e = await failure(makeVerification(server, 'cloud-us', { retry: { baseDelayMs: 1, maxRateLimitRetries: 2 } }).run(['4d']));
+    expect(e.code).toBe('bitwarden_rate_limited');
+    expect(server.count('GET', '/public/members')).toBe(3);
+  });
+
+  it('5xx is retried with backoff and succeeds', async () => {
+    server.load(readyOrg(NOW));
+    server.fault({ path: '/public/policies', kind: 'status', status: 503, times: 2 });
+    const out = await makeVerification(server, 'cloud-us', { logger: logs.logger }).run(['2a']);
+    expect(out['2a']!.status).toBe('pass');
+    expect(server.requests('GET', '/public/policies').map((r) => r.status)).toEqual([503, 503, 200]);
+  });
+
+  it('5xx on every try ends after 3 tries with bitwarden_unavailable', async () => {
+    server.load(readyOrg(NOW));
+    server.fault({ path: '/public/policies', kind: 'status', status: 500 });
+    const e = await failure(makeVerification(server, 'cloud-us', { logger: logs.logger }).run(['2a']));
+    errors.push(e);
+    expect(e.code).toBe('bitwarden_unavailable');
+    expect(render('en', e.userMessage)).toContain('HTTP 500');
+    expect(server.count('GET', '/public/policies')).toBe(3);
+  });
+
+  it('a connection reset is retried', async () => {
+    server.load(readyOrg(NOW));
+    server.fault({ path: '/public/groups', kind: 'reset', times: 1 });
+    const out = await makeVerification(server, 'cloud-us').run(['4c']);
+    expect(out['4c']!.status).toBe('pass');
+    expect(server.count('GET', '/public/groups')).toBe(2);
+  });
+
+  it('a response slower than the timeout is bitwarden_timeout', async () => {
+    server.load(readyOrg(NOW));
+    server.fault({ path: '/public/policies', kind: 'slow', delayMs: 3_000 });
+    const e = await failure(makeVerification(server, 'cloud-us', { timeouts: { headersMs: 150, bodyMs: 150 }, logger: logs.logger }).run(['2a']));
+    errors.push(e);
+    expect(e.code).toBe('bitwarden_timeout');
+    expect(render('en', e.userMessage)).toContain('did not answer within');
+    expect(render('nl', e.userMessage)).toContain('antwoordde niet binnen');
+  });
+
+  it('malformed JSON makes the affected checks "error" with a clear message, the rest still run', async () => {
+    server.load(readyOrg(NOW));
+    server.fault({ path: '/public/members', kind: 'malformed' });
+    const out = await makeVerification(server, 'cloud-us', { logger: logs.logger }).run(['2a', '4d', '6']);
+    expect(out['2a']!.status).toBe('pass');
+    expect(out['4d']).toMatchObject({ status: 'error', summary: { key: 'bw.error.bad_response', vars: { path: '/public/members' } } });
+    expect(out['6']!.status).toBe('error');
+    expect(render('en', out['4d']!.summary)).toContain('does not understand');
+    // Parsed once, shared: one request for both checks.
+    expect(server.count('GET', '/public/members')).toBe(1);
+  });
+
+  it('a body of the wrong shape is bitwarden_bad_response, not a crash', async () => {
+    server.load(readyOrg(NOW));
+    server.fault({ path: '/public/policies', kind: 'malformed', body: '{"object":"list","data":[{"type":"zero","enabled":"yes"}]}' });
+    const out = await makeVerification(server, 'cloud-us').run(['2a']);
+    expect(out['2a']).toMatchObject({ status: 'error', summary: { key: 'bw.error.bad_response' } });
+  });
+
+  it('an unreachable server is bitwarden_unavailable', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const port = (s.address() as { port: number }).port;
+        s.close(() => resolve(port));
+      });
+    });
+    const client = new BitwardenClient({
+      endpoints: { hosting: 'cloud-us', apiUrl: `http://127.0.0.1:${closed}`, identityUrl: `http://127.0.0.1:${closed}/identity` },
+      clientId: 'organization.4f1c2a3b-0000-4000-8000-00000000a001',
+      clientSecret: FAKE_SECRET,
+      logger: logs.logger,
+    });
+    const e = await failure(client.listMembers());
+    errors.push(e);
+    expect(e.code).toBe('bitwarden_unavailable');
+    expect(render('en', e.userMessage)).toContain(`Cannot reach Bitwarden at 127.0.0.1:${closed}`);
+    await client.close();
+  });
+
+  it('an unknown host is bitwarden_unavailable', async () => {
+    const client = new BitwardenClient({
+      endpoints: { hosting: 'self-hosted', apiUrl: 'http://bitwarden.invalid/api', identityUrl: 'http://bitwarden.invalid/identity' },
+      clientId: 'organization.4f1c2a3b-0000-4000-8000-00000000a001',
+      clientSecret: FAKE_SECRET,
+    });
+    const e = await failure(client.getConfig());
+    expect(e.code).toBe('bitwarden_unavailable');
+    await client.close();
+  });
+
+  it('404 with an empty body on a list endpoint says the address is wrong', async () => {
+    server.load(readyOrg(NOW));
+    server.fault({ path: '/public/collections', kind: 'status', status: 404 });
+    const e = await failure(makeVerification(server, 'cloud-us').run(['4a']));
+    expect(e).toMatchObject({ code: 'bitwarden_not_supported', userMessage: { key: 'bw.error.not_found' } });
+    expect(render('en', e.userMessage)).toContain(`${server.url}/public/collections does not exist (HTTP 404)`);
+  });
+
+  it('only GETs are retried: a 500 from the token endpoint is not', async () => {
+    server.load(readyOrg(NOW));
+    server.fault({ path: '/connect/token', kind: 'status', status: 500 });
+    const e = await failure(makeVerification(server, 'cloud-us').run(['4a']));
+    expect(e.code).toBe('bitwarden_unavailable');
+    expect(server.count('POST', '/connect/token')).toBe(1);
+  });
+
+  it('keeps to the per-organization concurrency limit', async () => {
+    server.load(readyOrg(NOW));
+    for (const p of ['/public/members', '/public/groups', '/public/collections', '/public/policies', '/public/organization/subscription', '/public/events']) {
+      server.fault({ path: p, kind: 'slow', delayMs: 30, times: 1 });
+    }
+    const out = await makeVerification(server, 'cloud-us', { concurrency: 2 }).run();
+    expect(out['4c']!.status).toBe('pass');
+    expect(server.peakInFlight).toBe(2);
+    server.load(readyOrg(NOW));
+    for (const p of ['/public/members', '/public/groups', '/public/collections', '/public/policies', '/public/organization/subscription', '/public/events']) {
+      server.fault({ path: p, kind: 'slow', delayMs: 30, times: 1 });
+    }
+    await makeVerification(server, 'cloud-us').run();
+    expect(server.peakInFlight).toBe(4);
+  });
+});
+
+describe('TLS', () => {
+  let dir: string | undefined;
+  let tlsServer: FakeBitwardenServer | undefined;
+  beforeAll(async () => {
+    try {
+      dir = mkdtempSync(join(tmpdir(), 'bwprep-tls-'));
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'ca.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+      tlsServer = await startFakeBitwarden();
+      await tlsServer.stop();
+      tlsServer = await new (tlsServer.constructor as new () => FakeBitwardenServer)().start({ tls: { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'ca.pem'), 'utf8') } });
+      tlsServer.load(readyOrg(NOW));
+    } catch {
+      tlsServer = undefined;
+    }
+  });
+  afterAll(async () => {
+    await tlsServer?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('an unknown CA is bitwarden_tls pointing at BW_CA_FILE; with the CA file it works', async (ctx) => {
+    if (!tlsServer || !dir) return ctx.skip();
+    const e = await failure(makeVerification(tlsServer, 'self-hosted', { logger: logs.logger }).run(['5a']));
+    errors.push(e);
+    expect(e.code).toBe('bitwarden_tls');
+    expect(render('en', e.userMessage)).toContain('BW_CA_FILE');
+    expect(render('nl', e.userMessage)).toContain('BW_CA_FILE');
+    tlsServer.load(readyOrg(NOW));
+    const ok = await makeVerification(tlsServer, 'self-hosted', { caFile: join(dir, 'ca.pem') }).run(['5a', '3b']);
+    expect(ok['5a']!.status).toBe('pass');
+    expect(ok['3b']!.status).toBe('fail'); // the fixture is a cloud org
+  });
+
+  it('an unreadable CA file is a setting error', () => {
+    expect(() => makeVerification(server, 'self-hosted', { caFile: '/nonexistent/ca.pem' }).verification.clientFor(fakeEndpoints(server, 'self-hosted'), { clientId: 'x', clientSecret: 'y' })).toThrow(
+      expect.objectContaining({ code: 'invalid_setting' }),
+    );
+  });
+});
+
+describe('secrets', () => {
+  it('never appear in a log line, an error message or its cause', () => {
+    expect(errors.length).toBeGreaterThanOrEqual(6);
+    expect(logs.lines.length).toBeGreaterThan(10);
+    const everything = [...logs.lines, ...errors.map(visible)].join('\n');
+    expect(everything).not.toContain(FAKE_SECRET);
+    expect(everything).not.toContain('another-secret-on-the-server');
+    expect(everything).not.toContain(ACCESS_TOKEN_PREFIX);
+    expect(everything).not.toMatch(/Bearer\s+\S/);
+    // The log does record what happened.
+    expect(everything).toContain('bitwarden token refused');
+    expect(everything).toContain('bitwarden server error, retrying');
+  });
+
+  it('the client secret is not an enumerable property of the client', () => {
+    const client = new BitwardenClient({ endpoints: fakeEndpoints(server, 'cloud-us'), clientId: 'organization.x', clientSecret: FAKE_SECRET, clock: new TestClock() });
+    expect(JSON.stringify(client)).not.toContain(FAKE_SECRET);
+    void client.close();
+  });
+});
