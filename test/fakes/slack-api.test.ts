@@ -96,11 +96,14 @@ describe('fake Slack Web API with a real WebClient', () => {
 
   it('is lenient about unknown message ts by default and strict on request', async () => {
     await expect(client.chat.update({ channel: FAKE_CHANNEL_ID, ts: '1700000001.000100', text: 'x' })).resolves.toMatchObject({ ok: true });
+    await expect(client.views.publish({ user_id: 'U0NOBODY', view: { type: 'home', blocks: [] } })).resolves.toMatchObject({ ok: true });
     const strict = await startFakeSlackApi({ strict: true });
     try {
       const c = new WebClient(FAKE_BOT_TOKEN, { slackApiUrl: strict.apiUrl, retryConfig: { retries: 0 } });
       expect(await slackError(c.chat.update({ channel: FAKE_CHANNEL_ID, ts: '1700000001.000100', text: 'x' }))).toBe('message_not_found');
       expect(await slackError(c.conversations.info({ channel: 'C0NOPE' }))).toBe('channel_not_found');
+      expect(await slackError(c.views.publish({ user_id: 'U0NOBODY', view: { type: 'home', blocks: [] } }))).toBe('user_not_found');
+      expect(await slackError(c.chat.postEphemeral({ channel: FAKE_CHANNEL_ID, user: 'U0NOBODY', text: 'x' }))).toBe('user_not_in_channel');
     } finally {
       await strict.close();
     }

@@ -16,9 +16,11 @@
  *
  * Behaviour notes (where the fake is deliberately simpler than Slack):
  * - A missing or wrong token answers `invalid_auth` (Slack answers `not_authed` for a missing one).
- * - `chat.update`/`chat.delete` of an unknown ts, `views.update` of an unknown view and
- *   `conversations.info` of an unknown channel succeed (lenient) unless `strict: true`, in which case
- *   they answer `message_not_found` / `not_found` / `channel_not_found` like Slack.
+ * - `chat.update`/`chat.delete` of an unknown ts, `views.update` of an unknown view,
+ *   `conversations.info` of an unknown channel, and `views.publish`/`chat.postEphemeral` for a user
+ *   the fake does not know succeed (lenient) unless `strict: true`, in which case they answer
+ *   `message_not_found` / `not_found` / `channel_not_found` / `user_not_found` / `user_not_in_channel`.
+ *   `users.info` and `conversations.open` always answer `user_not_found` for unknown users.
  * - Blocks are checked against the documented Block Kit limits (50 blocks per message, 100 per view,
  *   section text ≤ 3000, ≤ 10 fields of ≤ 2000, ≤ 25 elements per actions block, header ≤ 150,
  *   unique block_id) and answer `invalid_blocks` like Slack. Turn off with `validateBlocks: false`.
@@ -187,7 +189,7 @@ export interface FakeSlackOptions {
   users?: FakeSlackUser[];
   /** Channels known to conversations.info (default: FAKE_CHANNEL_ID #bitwarden-rollout). */
   channels?: FakeSlackChannel[];
-  /** Unknown message ts / view id / channel → Slack's not-found errors (default false: lenient). */
+  /** Unknown message ts / view id / channel / user (views.publish, chat.postEphemeral) → Slack's errors (default false: lenient). */
   strict?: boolean;
   /** Check Block Kit limits (default true). */
   validateBlocks?: boolean;
@@ -746,7 +748,7 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
       const user = str(a.user);
       if (!channel) return fail('channel_not_found');
       if (!user) return fail('user_not_found');
-      if (!users.has(user)) return fail('user_not_found');
+      if (strict && !users.has(user)) return fail('user_not_in_channel');
       const bad = checkMessageContent(a);
       if (bad) return bad;
       const e: FakeEphemeral = {
@@ -770,7 +772,7 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
     'views.publish': (a) => {
       const userId = str(a.user_id);
       if (!userId) return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: user_id'] } });
-      if (!users.has(userId)) return fail('user_not_found');
+      if (strict && !users.has(userId)) return fail('user_not_found');
       const bad = checkView(a.view);
       if (bad) return bad;
       const view = a.view as Record<string, unknown>;
