@@ -11,6 +11,9 @@ import { BwprepError } from './core/errors';
 import { VerificationService } from './core/verification/service';
 import { createMetrics, type Metrics } from './metrics';
 import { decryptSecret } from './store/crypto';
+import { SCHEDULER_ACTOR, Scheduler } from './scheduler/scheduler';
+import { SlackDigestPublisher, SlackReminderSender, slackTimezoneLookup } from './slack/scheduling';
+import { slackUser } from './slack/blocks/limits';
 import { createSlackApp, type SlackRuntime } from './slack/app';
 import { openStore } from './store';
 import { loadTemplate } from './templates';
@@ -25,6 +28,8 @@ export interface Bwprep {
   verification: VerificationService;
   metrics: Metrics;
   slack?: SlackRuntime;
+  /** Digests and reminders; runs when a chat platform is configured. */
+  scheduler?: Scheduler;
   server?: Server;
   /** Base URL of the HTTP server when listening (tests, logs). */
   url?: string;
@@ -39,6 +44,8 @@ export interface StartOptions {
   template?: Template;
   /** Serve HTTP even with no platform configured (health and metrics). Default: when a platform is configured. */
   http?: boolean;
+  /** Start the scheduler's timer (default true); tests drive `scheduler.tick()` themselves. */
+  startScheduler?: boolean;
 }
 
 /** Composition root: config → store → services → platforms → one HTTP server. */
@@ -71,7 +78,26 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
       logger: logger.child({ platform: 'slack' }),
       metrics,
       defaults: config.defaults,
+      ...(config.encryptionKey ? { encryptionKey: config.encryptionKey } : {}),
     });
+    const client = app.slack.app.client;
+    const slackLog = logger.child({ platform: 'slack', component: 'scheduler' });
+    app.scheduler = new Scheduler({
+      store,
+      template,
+      clock,
+      logger: slackLog,
+      publisher: new SlackDigestPublisher({ client, logger: slackLog }),
+      reminderSender: new SlackReminderSender({ client, rollouts: store.rollouts, kv: store.kv, template, logger: slackLog }),
+      userTimezone: slackTimezoneLookup(client, store.kv),
+      // Fresh state before each digest: drift since yesterday shows up; a failed run is reported, not fatal.
+      verifier: async (rollout) => {
+        const run = await verification.run(rollout, { actor: SCHEDULER_ACTOR });
+        for (const r of run.results) metrics.checks.inc({ step: r.stepId, status: r.record.status });
+      },
+      formatUser: slackUser,
+    });
+    app.slack.deps.scheduler = app.scheduler;
   }
 
   const serveHttp = opts.http ?? Boolean(config.slack || config.teams);
@@ -89,8 +115,10 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
     logger.info({ port: addr.port, slack: config.slack ? (config.slack.socketMode ? 'socket-mode' : 'http') : 'off' }, 'bwprep listening');
   }
   await app.slack?.start();
+  if (app.scheduler && opts.startScheduler !== false) app.scheduler.start();
 
   app.stop = async () => {
+    await app.scheduler?.stop();
     await app.slack?.stop().catch((err) => logger.warn({ err }, 'slack stop failed'));
     if (app.server) await close(app.server);
     if (!opts.store) await store.close();

@@ -4,6 +4,7 @@ import type { Config } from '../config/load';
 import type { ChecklistService, RolloutDefaults } from '../core/checklist/service';
 import type { Clock, Store } from '../core/ports';
 import type { VerificationService } from '../core/verification/service';
+import type { Scheduler } from '../scheduler/scheduler';
 import type { Logger } from '../logging/logger';
 import type { Metrics } from '../metrics';
 import { ACTIONS } from '../views/actions';
@@ -11,7 +12,9 @@ import { CardPublisher } from './card';
 import { registerActions, type StepAction } from './listeners/actions';
 import { checkDelegate, runCheckAction } from './listeners/check';
 import { type Delegate, registerCommand } from './listeners/command';
+import { digestDelegate, snoozeAction } from './listeners/digest';
 import { registerEvents } from './listeners/events';
+import { registerSetup, setupDelegate } from './listeners/setup';
 import { exportDelegate } from './listeners/export';
 
 export interface SlackDeps {
@@ -22,6 +25,10 @@ export interface SlackDeps {
   metrics: Metrics;
   defaults: RolloutDefaults;
   cards: CardPublisher;
+  /** Key for per-rollout secrets (BWPREP_ENCRYPTION_KEY); without it the setup dialog refuses API keys. */
+  encryptionKey?: Buffer;
+  /** The digest scheduler (`/bwprep digest` previews). */
+  scheduler?: Scheduler;
   /** Verification against Bitwarden (`check`, the card's Check button). */
   verification?: VerificationService;
   /** Handlers for check, digest, setup and export, added by their features. */
@@ -85,8 +92,12 @@ export function createSlackApp(
     deps.delegates.check ??= checkDelegate(deps);
     actions[ACTIONS.runCheck] = runCheckAction;
   }
+  deps.delegates.setup ??= setupDelegate(deps);
+  deps.delegates.digest ??= digestDelegate(deps);
+  actions[ACTIONS.snoozeStep] = snoozeAction;
   registerCommand(app, deps);
   registerActions(app, deps, actions);
+  registerSetup(app, deps);
   registerEvents(app, deps);
   app.error(async (err) => {
     base.logger.error({ err }, 'unhandled Slack error');

@@ -20,8 +20,9 @@ export interface SlackProfile {
 const PROFILE_TTL_MS = 60 * 60 * 1000;
 
 /** users.info with include_locale, cached per user in the kv store for an hour. */
-export async function getProfile(client: WebClient, kv: KeyValueStore, teamId: string, userId: string): Promise<SlackProfile> {
-  const key = `slack:profile:${teamId}:${userId}`;
+/** Slack user ids are unique across workspaces, so one cache entry serves commands, clicks and the scheduler. */
+export async function getProfile(client: WebClient, kv: KeyValueStore, userId: string): Promise<SlackProfile> {
+  const key = `slack:profile:${userId}`;
   const cached = await kv.get<SlackProfile>(key);
   if (cached) return cached;
   let profile: SlackProfile;

@@ -130,6 +130,8 @@ export interface RolloutSettings {
   credentials?: { clientId: string; secret: EncryptedSecret };
   /** Whether the daily digest is on. */
   digestEnabled: boolean;
+  /** When an admin first saved the setup dialog (until then the dialog proposes the admin's own time zone). */
+  setupAt?: string;
 }
 
 export interface CheckThresholds {

@@ -54,7 +54,7 @@ export function registerActions(app: App, deps: SlackDeps, extra: Record<string,
         }
       };
       try {
-        const profile = await getProfile(client, deps.store.kv, body.team?.id ?? body.user.team_id ?? '', body.user.id);
+        const profile = await getProfile(client, deps.store.kv, body.user.id);
         locale = profile.locale ?? locale;
         const { rollout, stepId } = await resolveTarget(deps, body);
         locale = replyLocale(profile, rollout, deps.defaults.locale);
@@ -77,8 +77,8 @@ export function registerActions(app: App, deps: SlackDeps, extra: Record<string,
     });
   }
 
-  // Link buttons (the step guide) still send an action; acknowledge them so Slack shows no error.
-  app.action(new RegExp(`^${ACTIONS.openHelp}`), async ({ ack }) => {
+  // Link buttons (the step guide, "open the card") still send an action; acknowledge them so Slack shows no error.
+  app.action(new RegExp(`^(${ACTIONS.openHelp}|${ACTIONS.openCard})`), async ({ ack }) => {
     await ack();
   });
 }

@@ -66,7 +66,7 @@ async function tellOwnersOfDrift(deps: SlackDeps, client: webApi.WebClient, roll
     if (!owner?.startsWith('slack:') || !rec?.lastCheck) continue;
     const userId = owner.slice('slack:'.length);
     try {
-      const profile = await getProfile(client, deps.store.kv, rollout.conversation.workspace, userId);
+      const profile = await getProfile(client, deps.store.kv, userId);
       const locale = profile.locale ?? rollout.settings.locale;
       const title = deps.service.template.steps.find((s) => s.id === stepId)?.title[locale] ?? stepId;
       const text = t(locale, 'check_report.owner_failing', {

@@ -38,7 +38,7 @@ export function registerCommand(app: App, deps: SlackDeps): void {
       await respond({ response_type: 'ephemeral', ...textMessage(text) });
     };
     try {
-      const profile = await getProfile(client, deps.store.kv, command.team_id, command.user_id);
+      const profile = await getProfile(client, deps.store.kv, command.user_id);
       locale = profile.locale ?? locale;
       const actor = slackActor(command.user_id, profile);
       const rollout = await deps.service.ensureRollout(
@@ -48,7 +48,7 @@ export function registerCommand(app: App, deps: SlackDeps): void {
       locale = replyLocale(profile, rollout, deps.defaults.locale);
       const cmd = parseCommand(command.text ?? '', { resolveUser: resolveSlackMention });
       name = cmd.name;
-      if (cmd.name === 'assign') await ensureSlackUser(client, deps, command.team_id, cmd.user);
+      if (cmd.name === 'assign') await ensureSlackUser(client, deps, cmd.user);
       const reply = await executeCommand(deps.service, rollout, cmd, actor);
       switch (reply.kind) {
         case 'card':
@@ -87,9 +87,9 @@ export function registerCommand(app: App, deps: SlackDeps): void {
 }
 
 /** `assign 2a <@U…>`: the mention must be a real, active user of this workspace. */
-async function ensureSlackUser(client: webApi.WebClient, deps: SlackDeps, teamId: string, user: string): Promise<void> {
+async function ensureSlackUser(client: webApi.WebClient, deps: SlackDeps, user: string): Promise<void> {
   const id = user.slice('slack:'.length);
-  const profile = await getProfile(client, deps.store.kv, teamId, id);
+  const profile = await getProfile(client, deps.store.kv, id);
   if (!profile.exists) throw new BwprepError('bad_user', { key: 'error.bad_user', vars: { value: `<@${id}>` } }, { usage: { key: 'usage.assign' } });
 }
 

@@ -7,7 +7,7 @@ import type { SlackDeps } from '../app';
 
 /** Publishes the user's App Home: their steps across rollouts, and the rollouts they take part in. */
 export async function publishHome(deps: SlackDeps, client: webApi.WebClient, userId: string, teamId: string): Promise<void> {
-  const profile = await getProfile(client, deps.store.kv, teamId, userId);
+  const profile = await getProfile(client, deps.store.kv, userId);
   const rollouts = (await deps.store.rollouts.list()).filter((r) => r.conversation.platform === 'slack' && r.conversation.workspace === teamId);
   const view = buildHomeView(deps.service.template, rollouts, `slack:${userId}`, deps.clock.now(), profile.locale ?? deps.defaults.locale, deps.service.globalAdmins);
   await client.views.publish({ user_id: userId, view: homeView(view) });

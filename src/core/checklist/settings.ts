@@ -1,0 +1,112 @@
+import { isValidTimeZone, localDate } from '../time';
+import { HOSTINGS, type Hosting, LOCALES, type Locale, type Message, type RolloutSettings, type UserKey } from './model';
+import { isValidDate } from './service';
+
+/** What a setup form sends, as strings and lists, before validation. Platform-free (Slack modal, Teams card). */
+export interface SetupInput {
+  locale?: string;
+  hosting?: string;
+  serverUrl?: string;
+  clientId?: string;
+  /** Only when the admin typed a new one; empty means "keep the saved key". */
+  clientSecret?: string;
+  digestTime?: string;
+  timezone?: string;
+  weekdays?: string[];
+  goLive?: string;
+  admins?: UserKey[];
+  desiredPolicies?: string[];
+  digestEnabled?: boolean;
+}
+
+export type SetupField = keyof SetupInput;
+
+export interface SetupResult {
+  /** Field → localizable error; empty when the input is valid. */
+  errors: Partial<Record<SetupField, Message>>;
+  /** The settings to apply (credentials excluded: the caller encrypts the secret). */
+  patch: Partial<RolloutSettings>;
+  /** A new API key to store: the caller encrypts `clientSecret` before saving. */
+  newKey?: { clientId: string; clientSecret: string };
+  /** Forget the saved key (client id cleared). */
+  clearKey?: boolean;
+}
+
+const CLIENT_ID_RE = /^organization\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Validates a setup form against the current settings. Every problem is reported on its own field, and
+ * nothing is applied unless all fields are valid, so a form is never half-saved.
+ */
+export function validateSetup(input: SetupInput, current: RolloutSettings, now: Date): SetupResult {
+  const errors: SetupResult['errors'] = {};
+  const patch: Partial<RolloutSettings> = {};
+  const err = (f: SetupField, key: string, vars?: Message['vars']) => {
+    errors[f] = { key: `setup.error.${key}`, ...(vars ? { vars } : {}) };
+  };
+
+  if (input.locale !== undefined) {
+    if ((LOCALES as readonly string[]).includes(input.locale)) patch.locale = input.locale as Locale;
+    else err('locale', 'locale');
+  }
+  const hosting = (input.hosting ?? current.hosting) as Hosting;
+  if (!(HOSTINGS as readonly string[]).includes(hosting)) err('hosting', 'hosting');
+  else patch.hosting = hosting;
+
+  const url = input.serverUrl?.trim();
+  if (hosting === 'self-hosted') {
+    const candidate = url || current.serverUrl;
+    if (!candidate) err('serverUrl', 'server_url_required');
+    else if (!/^https:\/\/[^\s/]+[^\s]*$/.test(candidate)) err('serverUrl', 'server_url');
+    else patch.serverUrl = candidate.replace(/\/+$/, '');
+  } else if (url) {
+    err('serverUrl', 'server_url_cloud');
+  }
+
+  const clientId = input.clientId?.trim();
+  const secret = input.clientSecret?.trim();
+  let result: Pick<SetupResult, 'newKey' | 'clearKey'> = {};
+  if (clientId === '' && !secret && current.credentials) {
+    result = { clearKey: true };
+  } else if (clientId) {
+    if (!CLIENT_ID_RE.test(clientId)) err('clientId', 'client_id');
+    else if (secret) result = { newKey: { clientId, clientSecret: secret } };
+    else if (!current.credentials || current.credentials.clientId !== clientId) err('clientSecret', 'secret_required');
+  } else if (secret) {
+    err('clientId', 'client_id_required');
+  }
+
+  if (input.digestTime !== undefined) {
+    if (/^([01]\d|2[0-3]):[0-5]\d$/.test(input.digestTime)) patch.digestTime = input.digestTime;
+    else err('digestTime', 'digest_time');
+  }
+  if (input.timezone !== undefined) {
+    const tz = input.timezone.trim();
+    if (isValidTimeZone(tz) && tz.includes('/')) patch.timezone = tz;
+    else if (tz.toUpperCase() === 'UTC') patch.timezone = 'UTC';
+    else err('timezone', 'timezone', { value: tz });
+  }
+  if (input.weekdays !== undefined) {
+    const days = [...new Set(input.weekdays.map(Number))].filter((d) => Number.isInteger(d) && d >= 1 && d <= 7).sort((a, b) => a - b);
+    if (!days.length) err('weekdays', 'weekdays');
+    else patch.weekdays = days;
+  }
+  if (input.goLive !== undefined) {
+    const g = input.goLive.trim();
+    if (!g) patch.goLive = undefined;
+    else if (!isValidDate(g)) err('goLive', 'go_live');
+    else if (g < localDate(now, patch.timezone ?? current.timezone) && g !== current.goLive) err('goLive', 'go_live_past');
+    else patch.goLive = g;
+  }
+  if (input.admins !== undefined) {
+    if (!input.admins.length) err('admins', 'admins');
+    else patch.admins = [...new Set(input.admins)];
+  }
+  if (input.desiredPolicies !== undefined) {
+    patch.desiredPolicies = [...new Set(input.desiredPolicies.map(Number))].filter((n) => Number.isInteger(n) && n >= 0).sort((a, b) => a - b);
+  }
+  if (input.digestEnabled !== undefined) patch.digestEnabled = input.digestEnabled;
+
+  if (Object.keys(errors).length) return { errors, patch: {} };
+  return { errors, patch, ...result };
+}
