@@ -30,9 +30,9 @@ describe('checks against a ready cloud organization', () => {
     expect(out['1a']!.summary).toEqual({ key: 'check.1a.pass_seats', vars: { seats: 25, members: 21 } });
     expect(out['2a']!.evidence).toMatchObject({ endpoint: 'GET /public/policies', counts: { desired: 3, enabled: 3 }, detail: { missing: [] } });
     expect(render('en', out['2a']!.summary)).toBe(
-      'All 3 required policies are on: Require two-step login (0), Master password requirements (1), Single organization (3).',
+      'All required policies are on (3): Require two-step login (0), Master password requirements (1), Single organization (3).',
     );
-    expect(render('nl', out['2a']!.summary)).toBe('Alle 3 vereiste beleidsregels staan aan: Tweestapsaanmelding vereisen (0), Vereisten hoofdwachtwoord (1), Eén organisatie (3).');
+    expect(render('nl', out['2a']!.summary)).toBe('Alle vereiste beleidsregels staan aan (3): Tweestapsaanmelding vereisen (0), Vereisten hoofdwachtwoord (1), Eén organisatie (3).');
     expect(out['2b']!.summary.key).toBe('check.2b.pass_auto');
     expect(out['2b']!.evidence).toMatchObject({ counts: { confirmedMembers: 20, enrolled: 18, enrolledPct: 90 }, detail: { autoEnrollEnabled: true } });
     expect(out['2b']!.evidence.items).toEqual(['member19@example.com', 'member20@example.com']);
@@ -46,7 +46,7 @@ describe('checks against a ready cloud organization', () => {
     ]);
     expect(out['5b']!.evidence.counts).toMatchObject({ confirmedMembers: 20, withExtension: 17, pct: 85, targetPct: 80 });
     expect(out['5b']!.evidence.items).toEqual(['member18@example.com', 'member19@example.com', 'member20@example.com']);
-    expect(render('en', out['5b']!.summary)).toBe('17 of 20 confirmed members (85%) used a browser extension in the last 30 days (target 80%).');
+    expect(render('en', out['5b']!.summary)).toBe('Browser extension used in the last 30 days by 17 of 20 confirmed members (85%; target 80%).');
     expect(out['6']!.evidence.counts).toMatchObject({ invited: 1, accepted: 0, confirmed: 20, pct: 95.2 });
     expect(out['3a']!.summary.key).toBe('check.na_cloud');
   });
@@ -84,7 +84,7 @@ describe('checks against a half-done cloud organization', () => {
     expect(out['1a']!.summary).toEqual({ key: 'check.1a.warn_seats', vars: { seats: 10, members: 15 } });
     expect(out['2a']!.evidence).toMatchObject({ counts: { desired: 3, enabled: 1 }, items: ['Master password requirements (1)', 'Single organization (3)'], detail: { missing: [1, 3] } });
     expect(render('nl', out['2a']!.summary)).toBe(
-      '2 van de 3 vereiste beleidsregels staan niet aan: Vereisten hoofdwachtwoord (1), Eén organisatie (3). Zet ze aan in de Beheerconsole onder Instellingen → Beleid.',
+      'Vereiste beleidsregels die niet aan staan (2 van 3): Vereisten hoofdwachtwoord (1), Eén organisatie (3). Zet ze aan in de Beheerconsole onder Instellingen → Beleid.',
     );
     expect(out['2b']!.summary.key).toBe('check.2b.fail_both');
     expect(out['2b']!.evidence.detail).toMatchObject({ resetPasswordPolicy: false, singleOrgPolicy: false, autoEnrollEnabled: false });
@@ -93,11 +93,15 @@ describe('checks against a half-done cloud organization', () => {
     expect(out['4c']!.evidence.counts).toMatchObject({ groupsWithoutCollection: 1, collectionsWithoutGroup: 1 });
     expect(out['4c']!.evidence.items).toEqual(['group Finance (09000000-0000-4000-8000-000000000002)', 'collection orphan-hr (0c000000-0000-4000-8000-000000000003)']);
     expect(render('en', out['4c']!.summary)).toBe(
-      '1 groups have no collection (Finance) and 1 collections have no group (orphan-hr). Assign them in the Admin Console under Groups.',
+      'Groups without a collection: 1 (Finance). Collections without a group: 1 (orphan-hr). Assign them in the Admin Console under Groups.',
     );
     expect(out['4d']!.summary).toMatchObject({ key: 'check.4d.warn_owners', vars: { owners: 1, min: 2, names: 'owner@example.com' } });
     expect(out['4d']!.evidence.items).toEqual(['accepted7@example.com', 'accepted8@example.com', 'accepted9@example.com']);
     expect(out['5b']!.evidence.counts).toMatchObject({ confirmedMembers: 6, withExtension: 1, pct: 16.7 });
+    // Dutch decimal comma.
+    expect(render('nl', out['5b']!.summary)).toBe(
+      'Browserextensie gebruikt in de afgelopen 30 dagen door maar 1 van de 6 bevestigde leden (16,7%); het doel is 80%. Rol de extensie uit naar de overige apparaten.',
+    );
     expect(out['6']!.evidence.counts).toMatchObject({ invited: 6, accepted: 3, confirmed: 6, revoked: 1, pct: 40 });
     expect(out['6']!.evidence.items).toHaveLength(9);
   });

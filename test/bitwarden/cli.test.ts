@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCheckCommand } from '../../src/cli/check';
+import { CHECK_STATUSES } from '../../src/core/checklist/model';
+import { type FakeBitwardenServer, startFakeBitwarden } from '../fakes/bitwarden-server';
+import { FAKE_SECRET, halfDoneOrg, readyOrg, selfHostedOrg, vaultwardenOrg } from '../fixtures/bitwarden';
+
+// The CLI reads real time; fixtures are built around it.
+const now = () => new Date();
+
+let server: FakeBitwardenServer;
+beforeAll(async () => {
+  server = await startFakeBitwarden();
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+function cloudEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    BW_REGION: 'us',
+    BW_API_URL: server.url,
+    BW_IDENTITY_URL: `${server.url}/identity`,
+    BW_CLIENT_ID: server.clientId,
+    BW_CLIENT_SECRET: FAKE_SECRET,
+    ...extra,
+  };
+}
+
+async function cli(argv: string[], env: NodeJS.ProcessEnv) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCheckCommand(argv, {
+    env,
+    stdout: (s) => (stdout += s),
+    stderr: (s) => (stderr += s),
+    retry: { baseDelayMs: 1 },
+    timeouts: { headersMs: 2_000 },
+  });
+  return { code, stdout, stderr };
+}
+
+describe('bwprep check', () => {
+  it('exit 0 and exactly {"results":[{step,status,summary,evidence}]} with --json for a ready org', async () => {
+    server.load(readyOrg(now()));
+    const r = await cli(['--json', '--lang', 'en'], cloudEnv());
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const parsed = JSON.parse(r.stdout) as { results: Record<string, unknown>[] };
+    expect(Object.keys(parsed)).toEqual(['results']);
+    expect(parsed.results).toHaveLength(14);
+    for (const row of parsed.results) {
+      expect(Object.keys(row)).toEqual(['step', 'status', 'summary', 'evidence']);
+      expect(CHECK_STATUSES).toContain(row.status);
+      expect(typeof row.summary).toBe('string');
+      expect(row.summary).not.toMatch(/^check\./);
+    }
+    expect(parsed.results.find((x) => x.step === '2a')).toMatchObject({
+      status: 'pass',
+      summary: 'All required policies are on (3): Require two-step login (0), Master password requirements (1), Single organization (3).',
+      evidence: { endpoint: 'GET /public/policies', counts: { desired: 3, enabled: 3 } },
+    });
+  });
+
+  it('exit 1 and a Dutch table when a check fails', async () => {
+    server.load(halfDoneOrg(now()));
+    const r = await cli(['--lang', 'nl'], cloudEnv());
+    expect(r.code).toBe(1);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^Stap\s+Status\s+Resultaat$/);
+    const row2a = lines.find((l) => l.startsWith('2a '))!;
+    expect(row2a).toContain('✗ Mislukt');
+    expect(row2a).toContain('Vereiste beleidsregels die niet aan staan (2 van 3): Vereisten hoofdwachtwoord (1), Eén organisatie (3)');
+    expect(lines.find((l) => l.startsWith('3a '))).toContain('– Niet van toepassing');
+    expect(lines.find((l) => l.startsWith('4d '))).toContain('! Waarschuwing');
+    expect(lines.find((l) => l.startsWith('4b '))).toContain('Collecties die via geen enkele groep bereikbaar zijn (1): orphan-hr');
+    expect(lines.find((l) => l.startsWith('5b '))).toContain('(16,7%)');
+    // Columns line up: the status column starts at the same offset on every row.
+    const rows = lines.filter((l) => /^\d[a-z]?\s+[✓✗!?⚠–] /.test(l));
+    expect(rows).toHaveLength(14);
+    const col = (l: string) => [...l].findIndex((_, i, a) => i > 0 && a[i - 1] === ' ' && a[i - 2] === ' ' && a[i] !== ' ');
+    expect(new Set(rows.map(col)).size).toBe(1);
+    expect(r.stdout).toContain('geslaagd: 1 · waarschuwingen: 5 · mislukt: 4 · met de hand controleren: 0 · niet van toepassing: 4 · niet gecontroleerd: 0');
+  });
+
+  it('--step checks one step (case-insensitive); an unknown step is a usage error', async () => {
+    server.load(halfDoneOrg(now()));
+    const r = await cli(['--step', '4A', '--json'], cloudEnv());
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { results: { step: string }[] }).results.map((x) => x.step)).toEqual(['4a']);
+    const bad = await cli(['--step', '9z', '--lang', 'en'], cloudEnv());
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('There is no step "9z"');
+  });
+
+  it('exit 2 on a refused key, with the localized reason and no secret', async () => {
+    server.load({ ...readyOrg(now()), clientSecret: 'the-real-one-on-the-server' });
+    const r = await cli(['--lang', 'en'], cloudEnv());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('refused the organization API key (invalid_client)');
+    expect(r.stdout + r.stderr).not.toContain(FAKE_SECRET);
+    const json = await cli(['--json', '--lang', 'nl'], cloudEnv());
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'bitwarden_auth', message: expect.stringContaining('weigert de API-sleutel') } });
+  });
+
+  it('exit 2 when Bitwarden is down', async () => {
+    server.load(readyOrg(now()));
+    server.fault({ path: /^\/public\//, kind: 'status', status: 503 });
+    const r = await cli(['--lang', 'en'], cloudEnv());
+    server.clearFaults();
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('server error (HTTP 503)');
+  });
+
+  it('exit 2 on a configuration problem, and without credentials', async () => {
+    const half = await cli([], { BW_CLIENT_ID: 'organization.4f1c2a3b-0000-4000-8000-00000000a001' });
+    expect(half.code).toBe(2);
+    expect(half.stderr).toContain('BW_CLIENT_SECRET');
+    const none = await cli(['--lang', 'en'], {});
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('BW_CLIENT_ID and BW_CLIENT_SECRET');
+    const usage = await cli(['--frobnicate'], {});
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('bwprep check [--step ID] [--json] [--lang nl|en]');
+  });
+
+  it('checks a self-hosted server from BW_SERVER_URL, and refuses Vaultwarden', async () => {
+    server.load(selfHostedOrg(now()));
+    const env = { BW_REGION: 'self-hosted', BW_SERVER_URL: server.url, BW_CLIENT_ID: server.clientId, BW_CLIENT_SECRET: FAKE_SECRET };
+    const r = await cli(['--json'], env);
+    expect(r.code).toBe(0);
+    const rows = (JSON.parse(r.stdout) as { results: { step: string; status: string }[] }).results;
+    expect(rows.find((x) => x.step === '3b')!.status).toBe('pass');
+    expect(rows.find((x) => x.step === '5a')!.status).toBe('pass');
+    server.load(vaultwardenOrg());
+    const vw = await cli(['--lang', 'en'], { ...env, BW_CLIENT_ID: server.clientId });
+    expect(vw.code).toBe(2);
+    expect(vw.stderr).toContain('Public API is not available');
+  });
+
+  it('defaults to BWPREP_LOCALE', async () => {
+    server.load(readyOrg(now()));
+    const r = await cli(['--step', '6'], cloudEnv({ BWPREP_LOCALE: 'en' }));
+    expect(r.stdout.split('\n')[0]).toMatch(/^Step\s+Status\s+Result$/);
+    expect(r.stdout).toContain('✓ Pass');
+  });
+});
