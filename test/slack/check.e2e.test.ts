@@ -59,7 +59,7 @@ describe('/bwprep check against a ready organization', () => {
     expect(report.args.channel).toBe(FAKE_CHANNEL_ID);
     const text = blockText(report.args.blocks);
     expect(text).toContain('All required policies are on (3)');
-    expect(text).toContain('(85%)');
+    expect(text).toMatch(/\*5b\*[^\n]*85/);
     expect(text).toContain('now verified');
     // 9 automated passes (1a, 2a, 2b, 4a, 4c, 4d, 4e, 5b, 6), 4b manual, the four self-hosted steps not applicable.
     expect(text).toContain('9 pass · 1 manual check · 4 not applicable');
