@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
-import { type BitwardenEndpoints, bitwardenEndpoints } from '../config/load';
+import { type BitwardenEndpoints, bitwardenEndpoints, type Config } from '../config/load';
 import { isBwprepError } from '../core/errors';
 import type { Clock, KeyValueStore } from '../core/ports';
 import type { BitwardenVerifier, CheckOutcome, OrgCredentials, VerificationRequest, VerificationSettings } from '../core/verification/ports';
@@ -79,6 +79,30 @@ export class RunSnapshot implements Snapshot {
   events(): Promise<EventReadResult> {
     return this.once('events', () => this.client.readEventsSince(this.kv, this.client.orgKey));
   }
+}
+
+/**
+ * Endpoints for a rollout from the environment config: a rollout on the environment's own hosting (and
+ * server URL) gets the configured endpoints, BW_API_URL / BW_IDENTITY_URL overrides included; any other
+ * hosting gets the standard URLs for it.
+ */
+export function endpointsFromConfig(bw: Pick<Config['bitwarden'], 'hosting' | 'apiUrl' | 'identityUrl' | 'serverUrl'>): (settings: VerificationSettings) => BitwardenEndpoints {
+  const norm = (u?: string) => u?.replace(/\/+$/, '') || undefined;
+  return (s) => {
+    if (s.hosting === bw.hosting && norm(s.serverUrl) === norm(bw.serverUrl)) {
+      return { hosting: bw.hosting, apiUrl: bw.apiUrl, identityUrl: bw.identityUrl, ...(bw.serverUrl ? { serverUrl: bw.serverUrl } : {}) };
+    }
+    return bitwardenEndpoints(s.hosting, s.serverUrl);
+  };
+}
+
+/** The verifier as the composition root builds it from the config (the kv holds event high-water marks). */
+export function createBitwardenVerifier(config: Pick<Config, 'bitwarden'>, deps: Omit<BitwardenVerificationDeps, 'endpoints' | 'caFile'>): BitwardenVerification {
+  return new BitwardenVerification({
+    ...deps,
+    endpoints: endpointsFromConfig(config.bitwarden),
+    ...(config.bitwarden.caFile ? { caFile: config.bitwarden.caFile } : {}),
+  });
 }
 
 export interface BitwardenVerificationDeps {

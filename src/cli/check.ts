@@ -6,7 +6,7 @@ import type { OrgCredentials, VerificationSettings } from '../core/verification/
 import { isLocale, render, t } from '../i18n';
 import { type BitwardenTimeouts, type BitwardenRetryPolicy } from '../bitwarden/client';
 import { memoryKeyValueStore } from '../bitwarden/memory-kv';
-import { BitwardenVerification } from '../bitwarden/verifier';
+import { type BitwardenVerification, createBitwardenVerifier } from '../bitwarden/verifier';
 import { loadTemplate } from '../templates';
 
 export interface CheckCommandDeps {
@@ -105,10 +105,8 @@ export async function runCheckCommand(argv: string[], deps: CheckCommandDeps): P
 
   let verifier: BitwardenVerification;
   try {
-    verifier = new BitwardenVerification({
+    verifier = createBitwardenVerifier(config, {
       kv: memoryKeyValueStore(),
-      endpoints: () => ({ hosting: bw.hosting, apiUrl: bw.apiUrl, identityUrl: bw.identityUrl, ...(bw.serverUrl ? { serverUrl: bw.serverUrl } : {}) }),
-      ...(bw.caFile ? { caFile: bw.caFile } : {}),
       ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
       ...(deps.retry ? { retry: deps.retry } : {}),
     });

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHECKS } from '../../src/bitwarden/checks';
+import { endpointsFromConfig } from '../../src/bitwarden/verifier';
+import { DEFAULT_THRESHOLDS } from '../../src/core/checklist/model';
 import { render } from '../../src/i18n';
+import { loadTemplate } from '../../src/templates';
 import { type FakeBitwardenServer, startFakeBitwarden } from '../fakes/bitwarden-server';
 import { halfDoneOrg, oldServerOrg, readyOrg, selfHostedOrg, vaultwardenOrg } from '../fixtures/bitwarden';
 import { ALL_STEPS, makeVerification, NOW } from './helpers';
@@ -148,7 +152,12 @@ describe('checks against an old self-hosted server', () => {
   it('tolerates null collection groups, legacy list tokens, "" event tokens and dates without a zone', async () => {
     server.load(oldServerOrg(NOW));
     const out = await makeVerification(server, 'self-hosted').run();
-    expect(statuses(out)).toMatchObject({ '2a': 'pass', '3b': 'pass', '4c': 'pass', '4d': 'warn', '5a': 'pass', '5b': 'pass', '6': 'warn' });
+    expect(statuses(out)).toEqual({
+      '1a': 'pass', '2a': 'pass', '2b': 'pass', '3a': 'manual', '3b': 'pass', '3c': 'manual',
+      '4a': 'pass', '4b': 'manual', '4c': 'pass', '4d': 'warn', '4e': 'warn', '5a': 'pass', '5b': 'pass', '6': 'warn',
+    });
+    expect(out['4d']!.evidence.items).toEqual(['waiting@old.example']);
+    expect(out['6']!.evidence.counts).toMatchObject({ confirmed: 3, accepted: 1, pct: 75 });
     expect(out['4c']!.evidence.counts).toMatchObject({ groups: 2, collections: 2, collectionsWithoutGroup: 0 });
     expect(out['4d']!.summary.key).toBe('check.4d.warn_accepted');
     expect(out['5a']!.evidence.detail).toMatchObject({ version: '2024.12.0' });
@@ -169,6 +178,21 @@ describe('checks against Vaultwarden', () => {
   });
 });
 
-it('lists every step of the template', () => {
-  expect(ALL_STEPS).toHaveLength(14);
+it('has a check registered for every step of the built-in template', () => {
+  expect(loadTemplate().steps.map((st) => st.id)).toEqual(ALL_STEPS);
+  for (const id of ALL_STEPS) expect(CHECKS[id]?.stepId).toBe(id);
+});
+
+describe('endpointsFromConfig', () => {
+  const env = { hosting: 'cloud-eu' as const, apiUrl: 'http://127.0.0.1:1/api-override', identityUrl: 'http://127.0.0.1:1/id-override' };
+  it('keeps the BW_* overrides for rollouts on the configured hosting, standard URLs otherwise', () => {
+    const f = endpointsFromConfig(env);
+    const base = { desiredPolicies: [0], thresholds: DEFAULT_THRESHOLDS };
+    expect(f({ ...base, hosting: 'cloud-eu' })).toMatchObject({ apiUrl: env.apiUrl, identityUrl: env.identityUrl });
+    expect(f({ ...base, hosting: 'cloud-us' })).toMatchObject({ apiUrl: 'https://api.bitwarden.com', identityUrl: 'https://identity.bitwarden.com' });
+    expect(f({ ...base, hosting: 'self-hosted', serverUrl: 'https://vault.example.com/' })).toMatchObject({
+      apiUrl: 'https://vault.example.com/api',
+      identityUrl: 'https://vault.example.com/identity',
+    });
+  });
 });
