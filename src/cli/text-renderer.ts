@@ -18,6 +18,7 @@ export interface TextOptions {
 const DEFAULT_WIDTH = 100;
 const INDENT = '  ';
 const GAP = '  ';
+const MIN_TITLE = 20;
 
 /** `cli:alice` → `@alice`; a Slack or Teams key stays as it is, so it is clear whose it is. */
 export function consoleUser(key: UserKey): string {
@@ -159,17 +160,26 @@ export function renderChecklistText(view: ChecklistView, opts: TextOptions = {})
     check: col((r) => r.check, 18),
   };
   const fixed = displayWidth(INDENT) + w.icon + 1 + w.id + GAP.length + [w.owner, w.due, w.state, w.check].filter((x) => x > 0).length * GAP.length;
-  const titleWidth = Math.max(16, Math.min(col((r) => r.title, 80), width - fixed - w.owner - w.due - w.state - w.check));
+  const room = () => width - fixed - w.owner - w.due - w.state - w.check;
+  // On a narrow terminal the title keeps at least MIN_TITLE cells: narrow the widest other column first.
+  const min = { owner: Math.min(w.owner, 8), due: w.due, state: Math.min(w.state, 8), check: Math.min(w.check, 6) };
+  for (let guard = 0; room() < MIN_TITLE && guard < 200; guard++) {
+    const k = (['owner', 'state', 'check'] as const).filter((c) => w[c] > min[c]).sort((x, y) => w[y] - w[x])[0];
+    if (!k) break;
+    w[k]--;
+  }
+  const titleWidth = Math.max(MIN_TITLE, Math.min(col((r) => r.title, 80), room()));
   const detailIndent = ' '.repeat(displayWidth(INDENT) + w.icon + 1 + w.id + GAP.length);
 
   const out: string[] = [];
   const title = plain(view.title);
-  out.push(title, '='.repeat(Math.min(width, displayWidth(title))));
-  out.push(plain(view.subtitle));
-  out.push(`${plain(view.readinessLine)}`);
+  const titleLines = wrap(title, width);
+  out.push(...titleLines, '='.repeat(Math.max(...titleLines.map(displayWidth))));
+  out.push(...wrap(plain(view.subtitle), width));
+  out.push(...wrap(plain(view.readinessLine), width));
   out.push(`${bar(view.readiness.stepsPct)} ${view.readiness.stepsPct}%`);
   for (const phase of rows) {
-    out.push('', plain(phase.title));
+    out.push('', ...wrap(plain(phase.title), width));
     for (const r of phase.rows) {
       const cells = [
         `${INDENT}${padEnd(r.icon, w.icon)} ${padEnd(r.id, w.id)}`,
@@ -187,7 +197,7 @@ export function renderChecklistText(view: ChecklistView, opts: TextOptions = {})
       for (const d of r.details) out.push(...block(d, width, detailIndent));
     }
   }
-  out.push('', plain(view.footer));
+  out.push('', ...wrap(plain(view.footer), width));
   return out.join('\n');
 }
 
