@@ -53,7 +53,8 @@ export async function startSlackHarness(opts: { env?: Record<string, string>; cl
     out += c.toString();
   });
   const logger = createLogger({ level: 'debug', destination: sink, secrets: configSecrets(config) });
-  const start = () => startBwprep(config, { logger, ...(opts.clock ? { clock: opts.clock } : {}) });
+  // Tests drive the scheduler with tick(); its timer would post on the wall clock.
+  const start = () => startBwprep(config, { logger, startScheduler: false, ...(opts.clock ? { clock: opts.clock } : {}) });
   const h: SlackHarness = {
     slack,
     ...(socket ? { socket } : {}),
@@ -73,6 +74,20 @@ export async function startSlackHarness(opts: { env?: Record<string, string>; cl
     },
   };
   return h;
+}
+
+/** A clock the test moves by hand. */
+export class TestClock {
+  constructor(private at: Date) {}
+  now(): Date {
+    return new Date(this.at);
+  }
+  set(iso: string): void {
+    this.at = new Date(iso);
+  }
+  advance(ms: number): void {
+    this.at = new Date(this.at.getTime() + ms);
+  }
 }
 
 /** The text of every section/context/header in a list of blocks, joined by newlines. */

@@ -8,7 +8,7 @@ import type { ActionsElement, KnownBlock } from './types';
 export function digestBlocks(view: DigestView, cardPermalink?: string): { text: string; blocks: KnownBlock[] } {
   const blocks: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: clip(view.title, SLACK_LIMITS.headerText), emoji: true } }];
   if (view.notices.length) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(view.notices.map((n) => `⚠️ ${n}`).join('\n'), SLACK_LIMITS.contextText) }] });
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(view.notices.join('\n'), SLACK_LIMITS.contextText) }] });
   }
   blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(view.lines.join('\n'), SLACK_LIMITS.sectionText) } });
   for (const s of view.sections) {
