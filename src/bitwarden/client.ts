@@ -223,7 +223,7 @@ export class BitwardenClient {
     try {
       res = await this.send('POST', url, { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body, 1);
     } catch (e) {
-      throw transportError(e instanceof TransportFailure ? e.cause : e, url, { timeoutMs: Math.max(this.timeouts.headersMs, this.timeouts.connectMs) });
+      throw transportError(e instanceof TransportFailure ? e.cause : e, url, this.timeouts);
     }
     if (res.status === 200) {
       const parsed = tokenResponseSchema.safeParse(safeJson(res.text));
@@ -296,7 +296,7 @@ export class BitwardenClient {
           await this.backoff(attempt);
           continue;
         }
-        throw transportError(cause, url, { timeoutMs: Math.max(this.timeouts.headersMs, this.timeouts.connectMs) });
+        throw transportError(cause, url, this.timeouts);
       }
       if (res.status === 401 && token && !refreshed) {
         refreshed = true;

@@ -81,15 +81,18 @@ export function hostOf(url: string): string {
 }
 
 /** A transport failure (no HTTP answer) → the user-facing error. */
-export function transportError(e: unknown, url: string, opts: { timeoutMs?: number } = {}): BwprepError {
+export function transportError(e: unknown, url: string, timeouts: { connectMs: number; headersMs: number; bodyMs: number } = { connectMs: 10_000, headersMs: 10_000, bodyMs: 10_000 }): BwprepError {
   const host = hostOf(url);
   const kind = transportKind(e);
   const detail = `${kind} ${host}: ${transportDetail(e)}`;
   switch (kind) {
     case 'tls':
       return new BwprepError('bitwarden_tls', { key: 'bw.error.tls', vars: { host } }, { cause: e, detail });
-    case 'timeout':
-      return new BwprepError('bitwarden_timeout', { key: 'bw.error.timeout', vars: { host, seconds: Math.round((opts.timeoutMs ?? 10_000) / 100) / 10 } }, { cause: e, detail });
+    case 'timeout': {
+      const cs = codes(e);
+      const ms = cs.includes('UND_ERR_CONNECT_TIMEOUT') ? timeouts.connectMs : cs.includes('UND_ERR_BODY_TIMEOUT') ? timeouts.bodyMs : timeouts.headersMs;
+      return new BwprepError('bitwarden_timeout', { key: 'bw.error.timeout', vars: { host, seconds: Math.round(ms / 100) / 10 } }, { cause: e, detail });
+    }
     default:
       return new BwprepError('bitwarden_unavailable', { key: 'bw.error.unavailable', vars: { host } }, { cause: e, detail });
   }

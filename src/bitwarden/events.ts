@@ -16,6 +16,7 @@ import { type BwEvent, EVENT_CIPHER_AUTOFILLED, EVENT_USER_LOGGED_IN, type Event
 export const EVENT_WINDOW_DAYS = 30;
 export const EVENT_LAG_MS = 30_000;
 const DAY_MS = 86_400_000;
+const STATE_TTL_MS = 90 * DAY_MS;
 
 export interface EventSource {
   eventsPage(params: { start: string; end: string; continuationToken?: string | null }): Promise<EventPage>;
@@ -125,6 +126,7 @@ export async function readEventsSince(source: EventSource, store: KeyValueStore,
     extension: prune(extension, windowStart),
     logins: prune(logins, windowStart),
   };
-  await store.set(key, next);
+  // Kept a while past the window, so an organization checked now and then still reads incrementally.
+  await store.set(key, next, STATE_TTL_MS);
   return { events, pages, start, end, firstRun: !state, extension: next.extension, logins: next.logins };
 }

@@ -184,7 +184,8 @@ describe('faults', () => {
     errors.push(e);
     expect(e.code).toBe('bitwarden_timeout');
     expect(render('en', e.userMessage)).toContain('did not answer within');
-    expect(render('nl', e.userMessage)).toContain('antwoordde niet binnen');
+    expect(render('en', e.userMessage)).toContain('did not answer within 0.2 s');
+    expect(render('nl', e.userMessage)).toContain('antwoordde niet binnen 0,2 s');
   });
 
   it('malformed JSON makes the affected checks "error" with a clear message, the rest still run', async () => {

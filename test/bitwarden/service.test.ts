@@ -169,7 +169,7 @@ describe('VerificationService', () => {
     const s = await setup('self-hosted');
     const run = await s.service.run(s.rollout, { actor: ADMIN });
     expect(run.rollout.steps['3b']).toMatchObject({ state: 'verified' });
-    expect(run.rollout.steps['5a']).toMatchObject({ state: 'verified' });
+    expect(run.rollout.steps['5a']).toMatchObject({ state: 'open', lastCheck: { status: 'warn', summary: { key: 'check.5a.warn_http' } } });
     expect(run.rollout.steps['3a']).toMatchObject({ state: 'open', lastCheck: { status: 'manual' } });
   });
 });

@@ -4,7 +4,7 @@ import type { StepCheck } from './types';
 import { evidence, isCloud, notApplicableOnCloud, outcome } from './util';
 
 /**
- * 5a: the self-hosted server answers `/api/config` over valid TLS with a version. Logins recorded on this
+ * 5a: the self-hosted server answers `/api/config` over valid TLS with a version (plain HTTP → warn). Logins recorded on this
  * server in the last 30 days (events 1000) are evidence that clients point at it.
  */
 export const step5a: StepCheck = {
@@ -30,6 +30,8 @@ export const step5a: StepCheck = {
       detail: { version, host, tls: ctx.apiUrl.startsWith('https:') },
     });
     if (!version) return outcome('fail', 'check.5a.fail_version', { host }, ev);
+    // DESIGN §5: over valid TLS. Plain HTTP works for bwprep but Bitwarden clients need HTTPS.
+    if (!ctx.apiUrl.startsWith('https:')) return outcome('warn', 'check.5a.warn_http', { host, version, users }, ev);
     return outcome('pass', 'check.5a.pass', { host, version, users }, ev);
   },
 };
