@@ -1,0 +1,374 @@
+/**
+ * Benchmark 1 — interaction ack (DESIGN §8).
+ *
+ * The real bwprep app (servers/bwprep.ts: startBwprep, SQLite, Slack over HTTP) and a bare Bolt app
+ * (servers/bare-bolt.ts) each run in their own child process; the fake Slack Web API runs in a third
+ * (servers/fake-slack.ts), so the work bwprep does after each ack (users.info, chat.postMessage/update,
+ * response_url posts) really happens. This process is the load generator (undici, signed requests from
+ * test/helpers/slack-requests.ts).
+ *
+ * The payload mix (same seeded sequence for both apps): 20 % `/bwprep status` (posts a new card and
+ * retires the old one), 40 % `mark_done`, 40 % `reopen_step` clicks on 10 steps across 16 channels
+ * (= 16 rollouts), by alice (a workspace admin, so clicks are allowed; about half are no-ops that answer
+ * by response_url, half change the rollout and update the card).
+ *
+ *   (a) fixed 300 req/s for 10 s: ack latency p50/p95/p99/max; target p99 ≤ 1.5 × bare, nothing > 3 s.
+ *   (b) closed loop, 32 concurrent, 10 s: acks/s; bwprep's throughput is counted on *completed work*
+ *       (its handler histogram in /metrics, waiting for the backlog to drain); target ≥ 0.25 × bare.
+ *
+ * Run alone: npx tsc -p tsconfig.bench.json && node dist-bench/bench/ack.js
+ * Env: BENCH_ACK_RPS (300), BENCH_ACK_SECONDS (10), BENCH_ACK_CONCURRENCY (32).
+ */
+import './lib/links';
+import os from 'node:os';
+import { ACTIONS, encodeStepRef } from '../src/views/actions';
+import {
+  blockActions,
+  button,
+  FAKE_SIGNING_SECRET,
+  FAKE_TEAM_ID,
+  FAKE_USERS,
+  type SlackRequest,
+  slashCommand,
+} from '../test/helpers/slack-requests';
+import { type Child, startChild } from './lib/child';
+import { closedLoop, fixedRate, get, type LoadOutcome, makePool } from './lib/load';
+import { cpuMeter, kbToMb, machineMeter, procStatusKb } from './lib/proc';
+import { type BenchResult, machine, writeResult } from './lib/results';
+import { formatTable, type LatencySummary, round, type Row, sleep, summarize } from './lib/stats';
+
+const RPS = Number(process.env.BENCH_ACK_RPS ?? 300);
+const SECONDS = Number(process.env.BENCH_ACK_SECONDS ?? 10);
+const CONCURRENCY = Number(process.env.BENCH_ACK_CONCURRENCY ?? 32);
+const WARMUP_SECONDS = 2;
+const ROUNDS = Number(process.env.BENCH_ACK_ROUNDS ?? 2);
+const DRAIN_TIMEOUT_MS = 90_000;
+
+const CHANNELS = Array.from({ length: 16 }, (_, i) => `C0BENCH${String(i + 1).padStart(2, '0')}`);
+const STEPS = ['1a', '2a', '2b', '4a', '4b', '4c', '4d', '4e', '5b', '6'];
+
+/** mulberry32: a tiny seeded PRNG, so both apps get the same payload sequence. */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function requestStream(seed: number, fakeSlackUrl: string, tag: string) {
+  const rand = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+  return (i: number): SlackRequest => {
+    const r = rand();
+    const channel = pick(CHANNELS);
+    const response_url = `${fakeSlackUrl}/response/${tag}-${i}`;
+    if (r < 0.2) {
+      return slashCommand({ text: 'status', user_id: pick([FAKE_USERS.alice, FAKE_USERS.bob]), channel_id: channel, channel_name: channel.toLowerCase(), response_url });
+    }
+    const action = r < 0.6 ? ACTIONS.markDone : ACTIONS.reopenStep;
+    const rolloutId = `slack:${FAKE_TEAM_ID}:${channel}`;
+    return blockActions({ user: FAKE_USERS.alice, channel, actions: [button(action, encodeStepRef(rolloutId, pick(STEPS)))], response_url });
+  };
+}
+
+interface Cpu {
+  server?: number | undefined;
+  fakeSlack?: number | undefined;
+  loadGenerator?: number | undefined;
+  /** Busy cores on the whole machine (ours + everything else). */
+  machine?: number | undefined;
+}
+
+interface Phase {
+  latency: LatencySummary;
+  sent: number;
+  ok: number;
+  statuses: Record<string, number>;
+  errors: Record<string, number>;
+  over3s: number;
+  elapsedMs: number;
+  acksPerSec: number;
+  maxSendLagMs?: number;
+  /** Per round (each round is SECONDS / ROUNDS long). */
+  cpu: Cpu[];
+}
+
+function merge(outs: LoadOutcome[], cpu: Cpu[]): Phase {
+  const o = outs.reduce<LoadOutcome>(
+    (acc, x) => {
+      acc.latencies.push(...x.latencies);
+      acc.sent += x.sent;
+      acc.ok += x.ok;
+      for (const [k, v] of Object.entries(x.statuses)) acc.statuses[k] = (acc.statuses[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(x.errors)) acc.errors[k] = (acc.errors[k] ?? 0) + v;
+      acc.over3s += x.over3s;
+      acc.elapsedMs += x.elapsedMs;
+      if (x.maxSendLagMs !== undefined) acc.maxSendLagMs = Math.max(acc.maxSendLagMs ?? 0, x.maxSendLagMs);
+      return acc;
+    },
+    { latencies: [], sent: 0, ok: 0, statuses: {}, errors: {}, over3s: 0, elapsedMs: 0 },
+  );
+  return {
+    latency: summarize(o.latencies),
+    sent: o.sent,
+    ok: o.ok,
+    statuses: o.statuses,
+    errors: o.errors,
+    over3s: o.over3s,
+    elapsedMs: round(o.elapsedMs),
+    acksPerSec: round((o.ok / o.elapsedMs) * 1000, 1),
+    ...(o.maxSendLagMs !== undefined ? { maxSendLagMs: round(o.maxSendLagMs) } : {}),
+    cpu,
+  };
+}
+
+/** bwprep's completed handlers (the histogram counts every command/action when its work ends). */
+async function handlersDone(pool: ReturnType<typeof makePool>): Promise<number> {
+  const { text } = await get(pool, '/metrics');
+  let n = 0;
+  for (const m of text.matchAll(/^bwprep_handler_seconds_count\{[^}]*\} (\d+)/gm)) n += Number(m[1]);
+  return n;
+}
+
+interface TargetResult {
+  name: 'bare' | 'bwprep';
+  fixed: Phase;
+  saturation: Phase & {
+    /** Completed work per second: bwprep's handler ends / (window + time until its backlog drained); bare: acks/s. */
+    workPerSec: number;
+    /** Per round, ms after the window until the backlog drained. */
+    drainMs: number[];
+  };
+  /** Per round, ms after the fixed-rate window until bwprep's backlog drained. */
+  afterFixedDrainMs: number[];
+  rssMb?: number | undefined;
+  hwmMb?: number | undefined;
+  slackCalls: Record<string, number>;
+  slackFailures: Record<string, number>;
+  responseUrlPosts: { posted: number; rejected: number };
+  logs?: unknown;
+}
+
+async function fakeStats(fake: Child) {
+  return fake.ask<{ calls: Record<string, number>; failures: Record<string, number>; responses: { posted: number; rejected: number } }>({ type: 'stats' }, 'stats');
+}
+
+const diff = (a: Record<string, number>, b: Record<string, number>) => {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(b)) if (v - (a[k] ?? 0)) out[k] = v - (a[k] ?? 0);
+  return out;
+};
+
+/** One server under test and its pools; `acked` counts every 200 it gave, to know when its work is done. */
+class Target {
+  acked = 0;
+  readonly fixedPool: ReturnType<typeof makePool>;
+  readonly satPool: ReturnType<typeof makePool>;
+  readonly probe: ReturnType<typeof makePool>;
+  readonly fixed: LoadOutcome[] = [];
+  readonly fixedCpu: Cpu[] = [];
+  readonly sat: LoadOutcome[] = [];
+  readonly satCpu: Cpu[] = [];
+  readonly fixedDrain: number[] = [];
+  readonly satDrain: number[] = [];
+  satWork = 0;
+  satWorkMs = 0;
+  slackBefore?: Awaited<ReturnType<typeof fakeStats>>;
+  slackAfter?: Awaited<ReturnType<typeof fakeStats>>;
+
+  constructor(
+    readonly name: 'bare' | 'bwprep',
+    readonly server: Child,
+    readonly fake: Child,
+  ) {
+    this.fixedPool = makePool(server.ready.url, 64);
+    this.satPool = makePool(server.ready.url, CONCURRENCY);
+    this.probe = makePool(server.ready.url, 1);
+  }
+
+  get counting() {
+    return this.name === 'bwprep';
+  }
+
+  stream(seed: number, tag: string) {
+    return requestStream(seed, this.fake.ready.url, `${this.name}-${tag}`);
+  }
+
+  /** Waits until every acked request's work has finished (bwprep); returns how long that took. */
+  async drain(log: (s: string) => void): Promise<number> {
+    const t0 = performance.now();
+    if (!this.counting) return 0;
+    while (performance.now() - t0 < DRAIN_TIMEOUT_MS) {
+      if ((await handlersDone(this.probe)) >= this.acked) return round(performance.now() - t0);
+      await sleep(50);
+    }
+    log(`  ${this.name}: backlog did not drain within ${DRAIN_TIMEOUT_MS} ms`);
+    return round(performance.now() - t0);
+  }
+
+  meters() {
+    const m = { server: cpuMeter(this.server.pid), fakeSlack: cpuMeter(this.fake.pid), loadGenerator: cpuMeter('self'), machine: machineMeter() };
+    return (): Cpu => ({ server: m.server(), fakeSlack: m.fakeSlack(), loadGenerator: m.loadGenerator(), machine: m.machine() });
+  }
+
+  async prime(log: (s: string) => void) {
+    this.slackBefore = await fakeStats(this.fake);
+    // One status per channel creates the 16 rollouts and posts their cards.
+    const url = this.fake.ready.url;
+    const reqs = CHANNELS.map((channel, i) =>
+      slashCommand({ text: 'status', user_id: FAKE_USERS.alice, channel_id: channel, channel_name: channel.toLowerCase(), response_url: `${url}/response/${this.name}-prime-${i}` }),
+    );
+    const o = await closedLoop(this.fixedPool, FAKE_SIGNING_SECRET, 1, 0, (i) => reqs[i] as SlackRequest, reqs.length);
+    this.acked += o.ok;
+    await this.drain(log);
+    // Warm-up (JIT, connections, the users.info profile cache): not recorded.
+    const warm = await fixedRate(this.fixedPool, FAKE_SIGNING_SECRET, RPS, WARMUP_SECONDS * 1000, this.stream(2, 'warm'));
+    this.acked += warm.ok;
+    await this.drain(log);
+  }
+
+  async fixedRound(round: number, ms: number, log: (s: string) => void) {
+    const stop = this.meters();
+    const o = await fixedRate(this.fixedPool, FAKE_SIGNING_SECRET, RPS, ms, this.stream(100 + round, `fixed${round}`));
+    this.fixedCpu.push(stop());
+    this.fixed.push(o);
+    this.acked += o.ok;
+    this.fixedDrain.push(await this.drain(log));
+  }
+
+  async satRound(round: number, ms: number, log: (s: string) => void) {
+    const before = this.counting ? await handlersDone(this.probe) : 0;
+    const stop = this.meters();
+    const t0 = performance.now();
+    const o = await closedLoop(this.satPool, FAKE_SIGNING_SECRET, CONCURRENCY, ms, this.stream(200 + round, `sat${round}`));
+    this.satCpu.push(stop());
+    this.sat.push(o);
+    this.acked += o.ok;
+    this.satDrain.push(await this.drain(log));
+    const after = this.counting ? await handlersDone(this.probe) : 0;
+    this.satWork += this.counting ? after - before : o.ok;
+    this.satWorkMs += this.counting ? performance.now() - t0 : o.elapsedMs;
+  }
+
+  async result(): Promise<TargetResult> {
+    this.slackAfter = await fakeStats(this.fake);
+    const logs = this.counting ? (await this.server.ask<{ logs: unknown }>({ type: 'stats' }, 'stats')).logs : undefined;
+    const before = this.slackBefore as Awaited<ReturnType<typeof fakeStats>>;
+    const after = this.slackAfter;
+    return {
+      name: this.name,
+      fixed: merge(this.fixed, this.fixedCpu),
+      saturation: { ...merge(this.sat, this.satCpu), workPerSec: round((this.satWork / this.satWorkMs) * 1000, 1), drainMs: this.satDrain },
+      afterFixedDrainMs: this.fixedDrain,
+      rssMb: kbToMb(procStatusKb(this.server.pid, 'VmRSS')),
+      hwmMb: kbToMb(procStatusKb(this.server.pid, 'VmHWM')),
+      // Only meaningful for bwprep (bare makes no calls); counted over its whole run, warm-up included.
+      slackCalls: diff(before.calls, after.calls),
+      slackFailures: diff(before.failures, after.failures),
+      responseUrlPosts: { posted: after.responses.posted - before.responses.posted, rejected: after.responses.rejected - before.responses.rejected },
+      ...(logs ? { logs } : {}),
+    };
+  }
+
+  async close() {
+    await Promise.all([this.fixedPool.close(), this.satPool.close(), this.probe.close()]);
+    await this.server.stop();
+  }
+}
+
+const avg = (xs: (number | undefined)[]) => {
+  const v = xs.filter((x): x is number => x !== undefined);
+  return v.length ? round(v.reduce((a, b) => a + b, 0) / v.length) : undefined;
+};
+const cpuAvg = (cs: Cpu[]): Cpu => ({
+  server: avg(cs.map((c) => c.server)),
+  fakeSlack: avg(cs.map((c) => c.fakeSlack)),
+  loadGenerator: avg(cs.map((c) => c.loadGenerator)),
+  machine: avg(cs.map((c) => c.machine)),
+});
+
+export async function runAck(log: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): Promise<BenchResult> {
+  const startedAt = new Date();
+  const fake = await startChild('fake-slack');
+  const targets: Target[] = [];
+  try {
+    const env = { BENCH_SLACK_API_URL: String(fake.ready.apiUrl) };
+    const [bareChild, bwChild] = await Promise.all([startChild('bare-bolt', env), startChild('bwprep', env)]);
+    const bare = new Target('bare', bareChild, fake);
+    const bw = new Target('bwprep', bwChild, fake);
+    targets.push(bare, bw);
+    log(`ack: priming and warming up both apps (${WARMUP_SECONDS} s each at ${RPS} req/s)`);
+    await bare.prime(log);
+    await bw.prime(log);
+    // Rounds alternate the two apps (bare first, then bwprep first), so background load on a shared
+    // machine falls on both alike.
+    const roundMs = (SECONDS * 1000) / ROUNDS;
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const t of r % 2 === 0 ? [bare, bw] : [bw, bare]) {
+        log(`  round ${r + 1}/${ROUNDS}: ${t.name} at ${RPS} req/s for ${roundMs / 1000} s`);
+        await t.fixedRound(r, roundMs, log);
+      }
+    }
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const t of r % 2 === 0 ? [bare, bw] : [bw, bare]) {
+        log(`  round ${r + 1}/${ROUNDS}: ${t.name} closed loop ×${CONCURRENCY} for ${roundMs / 1000} s`);
+        await t.satRound(r, roundMs, log);
+      }
+    }
+    const b = await bare.result();
+    const w = await bw.result();
+
+    const p99Ratio = round(w.fixed.latency.p99 / b.fixed.latency.p99);
+    const bad = (p: Phase) => p.over3s + Object.values(p.statuses).reduce((x, y) => x + y, 0) + Object.values(p.errors).reduce((x, y) => x + y, 0);
+    const thrRatio = round(w.saturation.workPerSec / b.saturation.acksPerSec);
+    const ackThrRatio = round(w.saturation.acksPerSec / b.saturation.acksPerSec);
+    const rows: Row[] = [
+      { bench: 'ack', metric: `p50 ack @${RPS}/s`, value: w.fixed.latency.p50, baseline: b.fixed.latency.p50, unit: 'ms', ratio: round(w.fixed.latency.p50 / b.fixed.latency.p50) },
+      { bench: 'ack', metric: `p95 ack @${RPS}/s`, value: w.fixed.latency.p95, baseline: b.fixed.latency.p95, unit: 'ms', ratio: round(w.fixed.latency.p95 / b.fixed.latency.p95) },
+      { bench: 'ack', metric: `p99 ack @${RPS}/s`, value: w.fixed.latency.p99, baseline: b.fixed.latency.p99, unit: 'ms', ratio: p99Ratio, target: '≤ 1.5× bare', met: p99Ratio <= 1.5 },
+      { bench: 'ack', metric: `max ack @${RPS}/s`, value: w.fixed.latency.max, baseline: b.fixed.latency.max, unit: 'ms', ratio: round(w.fixed.latency.max / b.fixed.latency.max), target: '≤ 3000 ms', met: w.fixed.latency.max <= 3000 && w.fixed.over3s === 0 },
+      { bench: 'ack', metric: `non-200 + errors @${RPS}/s`, value: bad(w.fixed), baseline: bad(b.fixed), target: '0', met: bad(w.fixed) === 0 && w.fixed.ok === w.fixed.sent },
+      { bench: 'ack', metric: `acks/s closed loop ×${CONCURRENCY}`, value: w.saturation.acksPerSec, baseline: b.saturation.acksPerSec, ratio: ackThrRatio },
+      { bench: 'ack', metric: `work done/s ×${CONCURRENCY}`, value: w.saturation.workPerSec, baseline: b.saturation.acksPerSec, ratio: thrRatio, target: '≥ 0.25× bare acks/s', met: thrRatio >= 0.25 },
+      { bench: 'ack', metric: `p99 ack closed loop ×${CONCURRENCY}`, value: w.saturation.latency.p99, baseline: b.saturation.latency.p99, unit: 'ms', ratio: round(w.saturation.latency.p99 / b.saturation.latency.p99) },
+      { bench: 'ack', metric: `non-200 + errors ×${CONCURRENCY}`, value: bad(w.saturation), baseline: bad(b.saturation) },
+    ];
+    const fc = { bw: cpuAvg(w.fixed.cpu), bare: cpuAvg(b.fixed.cpu) };
+    const sc = { bw: cpuAvg(w.saturation.cpu), bare: cpuAvg(b.saturation.cpu) };
+    const notes = [
+      `CPU in cores, fixed rate: server bwprep ${fc.bw.server} / bare ${fc.bare.server}; fake Slack ${fc.bw.fakeSlack}; load generator ${fc.bw.loadGenerator} / ${fc.bare.loadGenerator}; whole machine ${fc.bw.machine} / ${fc.bare.machine} of ${machine().cpus}`,
+      `CPU in cores, closed loop: server bwprep ${sc.bw.server} / bare ${sc.bare.server}; fake Slack ${sc.bw.fakeSlack}; load generator ${sc.bw.loadGenerator} / ${sc.bare.loadGenerator}; whole machine ${sc.bw.machine} / ${sc.bare.machine}`,
+      `bwprep backlog after each fixed-rate round drained in ${w.afterFixedDrainMs.join(', ')} ms; after each closed-loop round in ${w.saturation.drainMs.join(', ')} ms`,
+      `RSS at the end: bwprep ${w.rssMb} MB (peak ${w.hwmMb} MB), bare ${b.rssMb} MB (peak ${b.hwmMb} MB)`,
+      `fake Slack calls made by bwprep (whole run incl. warm-up): ${JSON.stringify(w.slackCalls)}; failed calls ${JSON.stringify(w.slackFailures)}; response_url posts ${JSON.stringify(w.responseUrlPosts)}`,
+      `bwprep log lines by level: ${JSON.stringify((w.logs as { counts?: unknown } | undefined)?.counts ?? {})}`,
+    ];
+    return {
+      bench: 'ack',
+      startedAt: startedAt.toISOString(),
+      durationMs: Date.now() - startedAt.getTime(),
+      rows,
+      details: { rps: RPS, seconds: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY, loadavgAtEnd: os.loadavg(), bare: b, bwprep: w },
+      notes,
+    };
+  } finally {
+    for (const t of targets) await t.close().catch(() => undefined);
+    await fake.stop();
+  }
+}
+
+if (require.main === module) {
+  runAck()
+    .then((r) => {
+      const file = writeResult(r);
+      process.stdout.write(`\n${formatTable(r.rows)}\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n\nwritten ${file}\n`);
+    })
+    .catch((e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(1);
+    });
+}
