@@ -57,7 +57,7 @@ function setupValues(over: Partial<Record<string, unknown>> = {}): Values {
   return Object.fromEntries(Object.entries(v).map(([k, val]) => [k, { value: val }]));
 }
 
-function submit(values: Values, user = alice) {
+function submit(values: Values, user: string = alice) {
   return h.send(viewSubmission({ user, view: { callback_id: ACTIONS.setupSubmit, private_metadata: ROLLOUT, state: { values } } }));
 }
 
