@@ -120,7 +120,8 @@ export function formatHours(locale: Locale, n: number): string {
 /** YYYY-MM-DD → "25 Nov 2026" / "25 nov. 2026"; long: "25 November 2026" / "25 november 2026". */
 export function formatDate(locale: Locale, ymd: string, style: 'short' | 'long' = 'short'): string {
   const d = new Date(`${ymd}T12:00:00Z`);
-  if (Number.isNaN(d.getTime())) return ymd;
+  // An impossible date (2026-02-30) would roll over to another day: show it as typed instead.
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== ymd) return ymd;
   return cached(
     `d:${locale}:${style}`,
     () => new Intl.DateTimeFormat(BCP47[locale], { day: 'numeric', month: style === 'long' ? 'long' : 'short', year: 'numeric', timeZone: 'UTC' }),

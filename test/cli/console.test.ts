@@ -128,10 +128,7 @@ describe('terminal console', () => {
     expect(out).toContain('Say why the step is skipped');
   });
 
-  // Known bug outside this module: i18n `render` formats every YYYY-MM-DD-shaped `date` var, and
-  // formatDate rolls an impossible date over (2026-02-30 → "2 Mar 2026"), so the error quotes a date
-  // the user never typed. Flip to `it` once src/i18n formatDate returns invalid dates unchanged.
-  it.fails('an impossible date is quoted as typed', async () => {
+  it('an impossible date is quoted as typed', async () => {
     const out = afterWelcome(await session(['due 2a 2026-02-30']));
     expect(out).toContain('⚠ "2026-02-30" is not a date.');
   });
