@@ -121,6 +121,34 @@ describe('checks against a half-done cloud organization', () => {
   });
 });
 
+describe('tolerance', () => {
+  it('unknown enum numbers (policy, member type/status, event type/device) do not break a run', async () => {
+    const org = readyOrg(NOW);
+    const { event, member, policy, userIdOf } = await import('../fixtures/bitwarden');
+    org.policies.push(policy(42, true, { futureSetting: 'x' }));
+    org.members.push({ ...member(90, { status: 7, type: 9 }), permissions: null });
+    org.events.push(event(9999, new Date(NOW.getTime() - 3_600_000), { actingUserId: userIdOf(1), device: 77 }));
+    server.load(org);
+    const out = await makeVerification(server, 'cloud-us').run();
+    expect(Object.values(out).every((o) => o.status !== 'error')).toBe(true);
+    expect(out['2a']!.status).toBe('pass');
+    expect(out['6']!.evidence.counts).toMatchObject({ invited: 1, accepted: 0, confirmed: 20 });
+  });
+
+  it('an unknown desired policy is named by number', async () => {
+    server.load(readyOrg(NOW));
+    const h = makeVerification(server, 'cloud-us');
+    const out = await h.verification.verify({
+      rolloutId: 't',
+      settings: { hosting: 'cloud-us', desiredPolicies: [0, 57], thresholds: DEFAULT_THRESHOLDS },
+      credentials: { clientId: server.clientId, clientSecret: server.fixture.clientSecret },
+      stepIds: ['2a'],
+    });
+    expect(out['2a']).toMatchObject({ status: 'fail', evidence: { items: ['#57'] } });
+    expect(render('en', out['2a']!.summary)).toContain('(1 of 2): #57.');
+  });
+});
+
 describe('checks against a self-hosted server', () => {
   it('checks the licence probe and server config, and keeps billing sync and licence download manual', async () => {
     server.load(selfHostedOrg(NOW));
