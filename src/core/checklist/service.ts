@@ -131,6 +131,8 @@ export class ChecklistService {
   async assign(rolloutId: string, stepId: string, owner: UserKey, actor: Actor): Promise<ChangeResult> {
     const step = this.step(stepId);
     return this.change(rolloutId, actor, (r, rec) => {
+      // The card offers no owner picker on these; the command must not take a way round it.
+      this.notExcluded(rec, step);
       const self = owner === actor.user;
       this.require(self ? 'assign_self' : 'assign', actor, r, rec, self ? 'error.forbidden.assign_self' : 'error.forbidden.assign');
       if (rec.owner === owner) return { notice: { key: 'notice.already_owner', vars: { step: step.id, owner } } };
