@@ -305,7 +305,7 @@ export class BitwardenClient {
         this.logger?.info({ host: hostOf(url), path: pathOf(url) }, 'bitwarden token rejected, refreshing once');
         continue;
       }
-      if (res.status === 401) {
+      if (res.status === 401 && token) {
         throw new BwprepError('bitwarden_auth', { key: 'bw.error.api_unauthorized', vars: { host: hostOf(url) } }, { detail: `401 from ${hostOf(url)}${pathOf(url)} with a fresh token` });
       }
       if (res.status === 429) {

@@ -117,6 +117,7 @@ describe.each(STORE_KINDS)('ChecklistService step state machine (%s store)', (ki
     ['done', (hh: Harness, rid: string) => hh.service.markDone(rid, '3a', ADMIN)],
     ['skip', (hh: Harness, rid: string) => hh.service.skip(rid, '3a', 'no licence needed', ADMIN)],
     ['reopen', (hh: Harness, rid: string) => hh.service.reopen(rid, '5a', ADMIN)],
+    ['assign', (hh: Harness, rid: string) => hh.service.assign(rid, '3b', OWNER.user, ADMIN)],
   ])('refuses %s on a step the hosting excludes, even for an admin', async (_name, act) => {
     const err = await rejection(act(h, id));
     expect(err.code).toBe('not_applicable_step');
@@ -124,6 +125,7 @@ describe.each(STORE_KINDS)('ChecklistService step state machine (%s store)', (ki
     const r = await h.service.get(id);
     expect(r?.steps['3a']).toMatchObject({ state: 'not_applicable', hostingExcluded: true });
     expect(r?.steps['5a']).toMatchObject({ state: 'not_applicable', hostingExcluded: true });
+    expect(r?.steps['3b']?.owner).toBeUndefined();
   });
 
   it('marking done twice is idempotent: same claim time, no second audit entry', async () => {
