@@ -1,6 +1,6 @@
 import type { Hosting } from '../core/checklist/model';
 import type { RolloutDefaults } from '../core/checklist/service';
-import { decodeKey, type Env, envSchema, parseDigestTime } from './schema';
+import { crossVariableProblems, decodeKey, type Env, envSchema, parseDigestTime } from './schema';
 
 export interface BitwardenEndpoints {
   hosting: Hosting;
@@ -71,10 +71,12 @@ export function bitwardenEndpoints(hosting: Hosting, serverUrl?: string, overrid
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(source);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? 'environment'), message: i.message })));
-  }
+  // An empty variable (`PORT=` in a .env or compose template) means "not set": the default applies.
+  const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = envSchema.safeParse(env);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? 'environment'), message: i.message }));
+  for (const p of crossVariableProblems(env)) if (!problems.some((x) => x.variable === p.variable)) problems.push(p);
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   const hosting: Hosting = e.BW_REGION === 'eu' ? 'cloud-eu' : e.BW_REGION === 'self-hosted' ? 'self-hosted' : 'cloud-us';
   const digest = parseDigestTime(e.BWPREP_DIGEST_TIME) ?? { time: '09:00', weekdays: [1, 2, 3, 4, 5] };

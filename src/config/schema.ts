@@ -108,23 +108,34 @@ export const envSchema = z
     HOST: z.string().default('0.0.0.0'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
-  .superRefine((e, ctx) => {
-    const add = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    // A platform that is configured must be configured completely.
-    if (e.SLACK_BOT_TOKEN || e.SLACK_SIGNING_SECRET || e.SLACK_APP_TOKEN) {
-      if (!e.SLACK_BOT_TOKEN) add('SLACK_BOT_TOKEN', 'is required when Slack is configured (Slack app → OAuth & Permissions → Bot User OAuth Token)');
-      if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET)
-        add('SLACK_SIGNING_SECRET', 'is required for Slack over HTTP (Slack app → Basic Information → Signing Secret); or set SLACK_APP_TOKEN for Socket Mode');
-    }
-    if (e.TEAMS_ENABLED && !e.MICROSOFT_APP_ID && !e.TEAMS_ALLOW_UNAUTHENTICATED)
-      add('MICROSOFT_APP_ID', 'is required when TEAMS_ENABLED=true (or set TEAMS_ALLOW_UNAUTHENTICATED=true for a local emulator only)');
-    if (e.MICROSOFT_APP_ID && !e.MICROSOFT_APP_PASSWORD && e.MICROSOFT_APP_TYPE !== 'UserAssignedMSI')
-      add('MICROSOFT_APP_PASSWORD', 'is required with MICROSOFT_APP_ID');
-    if (e.BW_REGION === 'self-hosted' && !e.BW_SERVER_URL && !(e.BW_API_URL && e.BW_IDENTITY_URL))
-      add('BW_SERVER_URL', 'is required when BW_REGION=self-hosted (or set both BW_API_URL and BW_IDENTITY_URL)');
-    if (Boolean(e.BW_CLIENT_ID) !== Boolean(e.BW_CLIENT_SECRET))
-      add(e.BW_CLIENT_ID ? 'BW_CLIENT_SECRET' : 'BW_CLIENT_ID', 'BW_CLIENT_ID and BW_CLIENT_SECRET go together (the organization API key)');
-  });
+  ;
+
+/**
+ * Checks that span variables. They run on the raw environment, apart from the schema, so they are listed
+ * together with type errors (zod skips refinements once a field fails) and the operator sees every problem
+ * in one go.
+ */
+export function crossVariableProblems(env: Record<string, string | undefined>): { variable: string; message: string }[] {
+  const out: { variable: string; message: string }[] = [];
+  const has = (k: string) => Boolean(env[k]?.trim());
+  const add = (variable: string, message: string) => out.push({ variable, message });
+  // A platform that is configured must be configured completely.
+  if (has('SLACK_BOT_TOKEN') || has('SLACK_SIGNING_SECRET') || has('SLACK_APP_TOKEN')) {
+    if (!has('SLACK_BOT_TOKEN')) add('SLACK_BOT_TOKEN', 'is required when Slack is configured (Slack app → OAuth & Permissions → Bot User OAuth Token)');
+    if (!has('SLACK_APP_TOKEN') && !has('SLACK_SIGNING_SECRET'))
+      add('SLACK_SIGNING_SECRET', 'is required for Slack over HTTP (Slack app → Basic Information → Signing Secret); or set SLACK_APP_TOKEN for Socket Mode');
+  }
+  const truthy = (k: string) => ['true', '1', 'yes'].includes((env[k] ?? '').trim());
+  if (truthy('TEAMS_ENABLED') && !has('MICROSOFT_APP_ID') && !truthy('TEAMS_ALLOW_UNAUTHENTICATED'))
+    add('MICROSOFT_APP_ID', 'is required when TEAMS_ENABLED=true (or set TEAMS_ALLOW_UNAUTHENTICATED=true for a local emulator only)');
+  if (has('MICROSOFT_APP_ID') && !has('MICROSOFT_APP_PASSWORD') && env.MICROSOFT_APP_TYPE !== 'UserAssignedMSI')
+    add('MICROSOFT_APP_PASSWORD', 'is required with MICROSOFT_APP_ID');
+  if (env.BW_REGION?.trim() === 'self-hosted' && !has('BW_SERVER_URL') && !(has('BW_API_URL') && has('BW_IDENTITY_URL')))
+    add('BW_SERVER_URL', 'is required when BW_REGION=self-hosted (or set both BW_API_URL and BW_IDENTITY_URL)');
+  if (has('BW_CLIENT_ID') !== has('BW_CLIENT_SECRET'))
+    add(has('BW_CLIENT_ID') ? 'BW_CLIENT_SECRET' : 'BW_CLIENT_ID', 'BW_CLIENT_ID and BW_CLIENT_SECRET go together (the organization API key)');
+  return out;
+}
 
 export type Env = z.infer<typeof envSchema>;
 
