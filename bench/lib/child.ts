@@ -53,7 +53,7 @@ export function startChild(script: string, env: Record<string, string> = {}, tim
               rej(new Error(`${script}: no ${reply} within ${t} ms`));
             }, t);
             const on = (x: ChildMessage) => {
-              if (x.type !== reply) return;
+              if (x.type !== reply && (x as { reply?: string }).reply !== reply) return;
               clearTimeout(timer2);
               proc.off('message', on);
               res(x as never);
