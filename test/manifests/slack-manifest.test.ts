@@ -85,7 +85,7 @@ describe('Slack app manifests', () => {
     expect(m.features.slash_commands).toHaveLength(1);
     const cmd = m.features.slash_commands?.[0] as SlashCommand;
     expect(cmd.command).toBe('/bwprep');
-    expect(cmd.should_escape).toBe(false); // mentions arrive raw as <@U…|name>, which parse.ts expects
+    expect(cmd.should_escape).toBe(true); // escaped: a mention arrives as <@U…|name>, which parse.ts expects (unescaped it is plain @name)
     expect(cmd.usage_hint).toBe('status | mine | assign <step> @user | done <step> | check | digest | setup | help');
     expect(cmd.description.length).toBeGreaterThan(0);
     expect(m.settings.interactivity?.is_enabled).toBe(true);
