@@ -15,8 +15,9 @@ export const step5b: StepCheck = {
     const [members, events] = await Promise.all([ctx.snap.members(), ctx.snap.events()]);
     const since = new Date(ctx.now.getTime() - 30 * DAY_MS).toISOString();
     const confirmed = members.filter((m) => m.status === MEMBER_STATUS.confirmed);
-    const using = confirmed.filter((m) => m.userId && (events.extension[m.userId] ?? '') >= since);
-    const without = confirmed.filter((m) => !using.includes(m));
+    const uses = (m: (typeof confirmed)[number]) => Boolean(m.userId && (events.extension[m.userId] ?? '') >= since);
+    const using = confirmed.filter(uses);
+    const without = confirmed.filter((m) => !uses(m));
     const share = pct(using.length, confirmed.length);
     const target = ctx.settings.thresholds.extensionPassPct;
     const ev = evidence(ctx, {
