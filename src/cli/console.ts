@@ -27,7 +27,8 @@ export interface ConsoleDeps {
   locale?: Locale;
   /**
    * Serves `check`, `digest`, `setup` and `export`, which need services beyond the checklist. Return the
-   * text to print, or undefined when the command is not available here (the console then says so).
+   * text to print, or undefined when the command is not available here (the console then says so). The
+   * rollout it gets carries the console's current language in `settings.locale`.
    */
   onCommand?: (cmd: DelegatedCommand, rollout: Rollout) => Promise<string | undefined>;
 }
@@ -113,7 +114,9 @@ export async function runConsole(deps: ConsoleDeps): Promise<void> {
         return `${notice}\n  ${plain(buildChecklistView(template, reply.rollout, clock.now(), locale).readinessLine)}`;
       }
       case 'delegate': {
-        const text = deps.onCommand ? await deps.onCommand(reply.command, reply.rollout) : undefined;
+        // The hook renders in the rollout's language; hand it the console's, so one session speaks one language.
+        const view = { ...reply.rollout, settings: { ...reply.rollout.settings, locale } };
+        const text = deps.onCommand ? await deps.onCommand(reply.command, view) : undefined;
         return text ?? renderNoticeText(locale, { key: `console.delegate.${reply.command.name}` }, { kind: 'info' });
       }
     }

@@ -194,6 +194,17 @@ describe('terminal console', () => {
     expect(plainOut).toContain('There is no step "9z"');
   });
 
+  it('the hook gets the console language, so its output matches the rest of the session', async () => {
+    const locales: string[] = [];
+    const onCommand: ConsoleDeps['onCommand'] = async (_cmd, rollout) => {
+      locales.push(rollout.settings.locale);
+      return 'ok';
+    };
+    await session(['digest'], { locale: 'nl', onCommand });
+    await session(['lang nl', 'digest', 'lang en', 'digest'], { onCommand });
+    expect(locales).toEqual(['nl', 'nl', 'en']);
+  });
+
   it('help lists every command without the Slash prefix, and how to leave', async () => {
     const out = afterWelcome(await session(['help']));
     expect(out).toContain('bwprep: your Bitwarden trial-to-production checklist');
