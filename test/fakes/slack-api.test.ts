@@ -173,6 +173,9 @@ describe('fake Slack Web API with a real WebClient', () => {
     expect(updated.view?.id).toBe(opened.view?.id);
     expect(slack.views().find((v) => v.id === opened.view?.id)?.history).toHaveLength(2);
     expect(await slackError(client.views.open({ trigger_id: '', view: modal as never }))).toBe('invalid_arguments');
+    await client.views.push({ trigger_id: '123.456.abd', view: modal as never });
+    await client.views.push({ trigger_id: '123.456.abd', view: modal as never });
+    expect(await slackError(client.views.push({ trigger_id: '123.456.abd', view: modal as never }))).toBe('push_limit_reached');
   });
 
   it('uploads a file through files.getUploadURLExternal, the upload URL and files.completeUploadExternal', async () => {

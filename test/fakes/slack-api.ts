@@ -11,6 +11,9 @@
  *
  * Routes:
  *   POST|GET /api/<method>      Web API; JSON, form-urlencoded or multipart bodies (GET: query string)
+ *                               auth.test, chat.postMessage/update/delete/postEphemeral/getPermalink,
+ *                               views.publish/open/push/update, users.info, conversations.open/info,
+ *                               files.getUploadURLExternal/completeUploadExternal, api.test
  *   POST     /response/<id>     a `response_url` (see responseUrl(id)); records what the app posts
  *   POST     /upload/<file_id>  the upload URL handed out by files.getUploadURLExternal
  *
@@ -133,6 +136,8 @@ export interface FakeView {
   user_id?: string;
   trigger_id?: string;
   external_id?: string;
+  /** Set for views.push. */
+  pushed?: boolean;
   hash: string;
   view: Record<string, unknown>;
   /** Every version, oldest first. */
@@ -792,6 +797,19 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
       const view = a.view as Record<string, unknown>;
       if (view.type !== 'modal') return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] view.type must be modal for views.open'] } });
       const v = storeView(undefined, view, { trigger_id: trigger });
+      return ok({ view: viewJson(v) });
+    },
+    'views.push': (a) => {
+      const trigger = str(a.trigger_id) ?? str(a.interactivity_pointer);
+      if (!trigger) return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: trigger_id'] } });
+      const bad = checkView(a.view);
+      if (bad) return bad;
+      const view = a.view as Record<string, unknown>;
+      if (view.type !== 'modal') return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] view.type must be modal for views.push'] } });
+      // Slack allows 3 views in a modal stack: the opened one plus two pushed.
+      const pushed = [...views.values()].filter((v) => v.trigger_id === trigger && v.pushed).length;
+      if (pushed >= 2) return fail('push_limit_reached');
+      const v = storeView(undefined, view, { trigger_id: trigger, pushed: true });
       return ok({ view: viewJson(v) });
     },
     'views.update': (a) => {
