@@ -1,4 +1,5 @@
 import type { AuditEntry, Rollout } from '../../src/core/checklist/model';
+import { BwprepError } from '../../src/core/errors';
 import type { AuditStore, RolloutMutation, RolloutStore } from '../../src/core/ports';
 
 /**
@@ -30,7 +31,7 @@ export class MemoryStore implements RolloutStore {
 
   async update(id: string, mutate: (current: Rollout) => RolloutMutation): Promise<Rollout> {
     const current = this.rollouts.get(id);
-    if (!current) throw new Error(`rollout not found: ${id}`);
+    if (!current) throw new BwprepError('internal', { key: 'error.internal', vars: { ref: 'rollout-not-found' } }, { detail: `rollout not found: ${id}` });
     const result = mutate(structuredClone(current));
     if (result === null) return structuredClone(current);
     const next = structuredClone({ ...result.rollout, version: current.version + 1 });
@@ -41,7 +42,7 @@ export class MemoryStore implements RolloutStore {
   }
 
   async list(): Promise<Rollout[]> {
-    return [...this.rollouts.values()].map((r) => structuredClone(r));
+    return [...this.rollouts.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((r) => structuredClone(r));
   }
 
   /** AuditStore.list: this rollout's entries, newest last. */
