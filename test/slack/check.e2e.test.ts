@@ -107,6 +107,16 @@ describe('/bwprep check against a ready organization', () => {
     expect(bw.count('GET', '/public/members')).toBe(1);
   });
 
+  it('a run held by another replica (a lease in the shared store) is not started twice', async () => {
+    await postCard();
+    expect(await h.app.store.leases.acquire(`check:${ROLLOUT}`, 'another-replica', 60_000)).toBe(true);
+    bw.resetLog();
+    const id = await command('check', bob);
+    expect(String((await h.slack.waitForResponse(id)).body.text)).toContain('already running');
+    expect(bw.log).toHaveLength(0);
+    await h.app.store.leases.release(`check:${ROLLOUT}`, 'another-replica');
+  });
+
   it('never puts the client secret or the access token in a Slack call or a log line', async () => {
     await postCard();
     await command('check');

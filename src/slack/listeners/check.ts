@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { webApi } from '@slack/bolt';
 import type { Actor, Locale, Rollout } from '../../core/checklist/model';
 import { render, t } from '../../i18n';
@@ -32,7 +33,10 @@ export async function runCheck(deps: SlackDeps, req: CheckRequest): Promise<void
   const verification = deps.verification;
   if (!verification) return;
   const { client, rollout } = req;
-  if (verification.isRunning(rollout.id)) {
+  // One run per rollout: in this process (the service joins concurrent calls) and across replicas (a lease).
+  const holder = randomUUID();
+  const leaseKey = `check:${rollout.id}`;
+  if (verification.isRunning(rollout.id) || !(await deps.store.leases.acquire(leaseKey, holder, CHECK_LEASE_MS))) {
     await req.tell(textMessage(`⏳ ${t(req.locale, 'check_report.in_progress')}`));
     return;
   }
@@ -54,9 +58,13 @@ export async function runCheck(deps: SlackDeps, req: CheckRequest): Promise<void
     const log = deps.logger.child({ rolloutId: rollout.id, step: req.stepId });
     await req.tell(textMessage(`${describeError(e, req.locale, log, deps.metrics)}\n${t(req.locale, 'check_report.failed')}`));
   } finally {
+    await deps.store.leases.release(leaseKey, holder).catch(() => undefined);
     end();
   }
 }
+
+/** Longest a check run may hold the rollout before another replica may start one. */
+const CHECK_LEASE_MS = 5 * 60_000;
 
 /** A failing check on a claimed or verified step: its owner hears what is wrong, in their own language. */
 async function tellOwnersOfDrift(deps: SlackDeps, client: webApi.WebClient, rollout: Rollout, stepIds: string[]): Promise<void> {
