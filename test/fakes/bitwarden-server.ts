@@ -377,6 +377,31 @@ export class FakeBitwardenServer {
     send(200, { access_token: token, expires_in: this.expiresIn, token_type: 'Bearer', scope: 'api.organization' });
   }
 
+  /** Events sorted newest first with parsed times, rebuilt when the fixture's event list changes. */
+  private sorted?: { source: EventJson[]; length: number; items: { t: number; ev: EventJson }[] };
+
+  /** The index range [from, to) of events with lo <= date <= hi in the sorted list. */
+  private eventsIn(lo: number, hi: number): { items: { t: number; ev: EventJson }[]; from: number; to: number } {
+    const events = this.fixture.events;
+    if (!this.sorted || this.sorted.source !== events || this.sorted.length !== events.length) {
+      const items = events.map((ev) => ({ t: Date.parse(ev.date), ev })).sort((a, b) => b.t - a.t);
+      this.sorted = { source: events, length: events.length, items };
+    }
+    const items = this.sorted.items;
+    // First index with t <= hi, first index with t < lo (descending order).
+    const firstAtOrBelow = (x: number, strict: boolean) => {
+      let a = 0;
+      let b = items.length;
+      while (a < b) {
+        const m = (a + b) >> 1;
+        if (strict ? items[m]!.t < x : items[m]!.t <= x) b = m;
+        else a = m + 1;
+      }
+      return a;
+    };
+    return { items, from: firstAtOrBelow(hi, false), to: firstAtOrBelow(lo, true) };
+  }
+
   /** Events newest first, fixed page size, opaque offset tokens; start/end inclusive (reference §3.7). */
   private events(u: URL, send: (status: number, payload: unknown) => void): void {
     const org = this.fixture;
@@ -393,12 +418,8 @@ export class FakeBitwardenServer {
     if (Number.isNaN(s) || Number.isNaN(e)) return send(400, { object: 'error', message: 'The request is invalid.', errors: null });
     const [lo, hi] = s <= e ? [s, e] : [e, s];
     if (hi - lo > 367 * 86_400_000) return send(400, { object: 'error', message: 'Date range must be < 367 days.', errors: null });
-    const matching = org.events
-      .filter((ev) => {
-        const t = Date.parse(ev.date);
-        return t >= lo && t <= hi;
-      })
-      .sort((a, b) => Date.parse(b.date) - Date.parse(a.date));
+    const range = this.eventsIn(lo, hi);
+    const total = range.to - range.from;
     const raw = q.get('continuationToken');
     let offset = 0;
     let emptyServed = false;
@@ -412,8 +433,8 @@ export class FakeBitwardenServer {
     if (org.quirks?.emptyPages && !emptyServed) {
       return send(200, { object: 'list', data: [], continuationToken: tok(`o:${offset}:e`) });
     }
-    const page = matching.slice(offset, offset + this.pageSize);
-    const next = offset + this.pageSize < matching.length ? tok(`o:${offset + this.pageSize}`) : org.quirks?.emptyStringToken ? '' : null;
+    const page = range.items.slice(range.from + offset, Math.min(range.to, range.from + offset + this.pageSize)).map((x) => x.ev);
+    const next = offset + this.pageSize < total ? tok(`o:${offset + this.pageSize}`) : org.quirks?.emptyStringToken ? '' : null;
     const data = org.quirks?.dateWithoutZone ? page.map((ev) => ({ ...ev, date: ev.date.replace(/Z$/, '') })) : page;
     send(200, { object: 'list', data, continuationToken: next });
   }
