@@ -135,6 +135,13 @@ describe('tolerance', () => {
     expect(out['6']!.evidence.counts).toMatchObject({ invited: 1, accepted: 0, confirmed: 20 });
   });
 
+  it('1a still passes on the token when only the subscription endpoint answers oddly', async () => {
+    server.load(readyOrg(NOW));
+    server.fault({ path: '/public/organization/subscription', kind: 'malformed' });
+    const out = await makeVerification(server, 'cloud-us').run(['1a']);
+    expect(out['1a']).toMatchObject({ status: 'pass', summary: { key: 'check.1a.pass_no_seats' }, evidence: { detail: { subscriptionStatus: 0 } } });
+  });
+
   it('an unknown desired policy is named by number', async () => {
     server.load(readyOrg(NOW));
     const h = makeVerification(server, 'cloud-us');

@@ -1,3 +1,6 @@
+import { isBwprepError } from '../../core/errors';
+import type { SubscriptionProbe } from '../client';
+import { isRunLevel } from '../errors';
 import { MEMBER_STATUS } from '../schemas';
 import type { StepCheck } from './types';
 import { evidence, isCloud, outcome } from './util';
@@ -11,7 +14,14 @@ export const step1a: StepCheck = {
     if (!isCloud(ctx.hosting)) {
       return outcome('pass', 'check.1a.pass', undefined, evidence(ctx, { endpoint: 'POST /connect/token', detail: { tokenGranted: true } }));
     }
-    const [sub, members] = await Promise.all([ctx.snap.subscription(), ctx.snap.members()]);
+    // The seat count is a bonus: if only the subscription endpoint misbehaves, the token still decides.
+    const [sub, members] = await Promise.all([
+      ctx.snap.subscription().catch((e: unknown): SubscriptionProbe => {
+        if (isRunLevel(e) || !isBwprepError(e)) throw e;
+        return { status: 0, seats: null, maxAutoScaleSeats: null, message: e.code };
+      }),
+      ctx.snap.members(),
+    ]);
     const active = members.filter((m) => m.status === MEMBER_STATUS.invited || m.status === MEMBER_STATUS.accepted || m.status === MEMBER_STATUS.confirmed).length;
     const endpoint = 'POST /connect/token, GET /public/organization/subscription, GET /public/members';
     if (sub.status !== 200 || sub.seats === null) {
