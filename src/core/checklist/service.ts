@@ -221,6 +221,7 @@ export class ChecklistService {
       throw new BwprepError('bad_date', { key: 'error.bad_date', vars: { date } }, { usage: { key: 'usage.due' } });
     }
     return this.change(rolloutId, actor, (r, rec) => {
+      this.notExcluded(rec, step);
       this.require('due', actor, r, rec, 'error.forbidden.due');
       if ((rec.due ?? null) === date && (date === null || rec.dueSource === 'manual')) {
         return { notice: { key: 'notice.due_unchanged', vars: { step: step.id } } };
