@@ -104,7 +104,7 @@ describe('checks against a half-done cloud organization', () => {
     expect(out['5b']!.evidence.counts).toMatchObject({ confirmedMembers: 6, withExtension: 1, pct: 16.7 });
     // Dutch decimal comma.
     expect(render('nl', out['5b']!.summary)).toBe(
-      'Browserextensie gebruikt in de afgelopen 30 dagen door maar 1 van de 6 bevestigde leden (16,7%); het doel is 80%. Rol de extensie uit naar de overige apparaten.',
+      'Browserextensie gebruikt in de afgelopen 30 dagen door pas 1 van de 6 bevestigde leden (16,7%); het doel is 80%. Rol de extensie uit naar de overige apparaten.',
     );
     expect(out['6']!.evidence.counts).toMatchObject({ invited: 6, accepted: 3, confirmed: 6, revoked: 1, pct: 40 });
     expect(out['6']!.evidence.items).toHaveLength(9);
