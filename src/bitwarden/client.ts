@@ -159,7 +159,9 @@ export class BitwardenClient {
   tokenRequests = 0;
 
   constructor(opts: BitwardenClientOptions) {
-    this.endpoints = opts.endpoints;
+    // Only the URLs: callers may pass a config object that also carries the key.
+    const e = opts.endpoints;
+    this.endpoints = { hosting: e.hosting, apiUrl: e.apiUrl.replace(/\/+$/, ''), identityUrl: e.identityUrl.replace(/\/+$/, ''), ...(e.serverUrl ? { serverUrl: e.serverUrl } : {}) };
     this.clientId = opts.clientId;
     // Not enumerable: the secret never shows up when the client is logged or inspected.
     this.secret = opts.clientSecret;
