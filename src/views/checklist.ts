@@ -63,7 +63,7 @@ export interface ChecklistView {
   readinessLine: string;
   phases: PhaseView[];
   footer: string;
-  labels: { done: string; reopen: string; check: string; assignPlaceholder: string; owner: string; help: string; unassigned: string };
+  labels: { done: string; reopen: string; check: string; assignPlaceholder: string; owner: string; help: string; unassigned: string; doneBy: string };
 }
 
 export function today(rollout: Rollout, now: Date): string {
@@ -145,6 +145,8 @@ export function buildChecklistView(template: Template, rollout: Rollout, now: Da
       owner: tr('card.owner'),
       help: tr('card.help_link'),
       unassigned: tr('card.unassigned'),
+      // "done by {{by}}": the platform fills in the person.
+      doneBy: tr('card.done_by', { by: '{{by}}' }),
     },
   };
 }

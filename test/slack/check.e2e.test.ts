@@ -142,6 +142,10 @@ describe('/bwprep check when things go wrong', () => {
     expect(r?.steps['2a']).toMatchObject({ state: 'failing', doneBy: `slack:${bob}` });
     const report = h.slack.calls('chat.postMessage').find((c) => String(c.args.text).includes('Verification against Bitwarden'));
     expect(blockText(report?.args.blocks)).toContain('now failing');
+    // The card flags the claim without erasing it: failing, and still "done by" its owner.
+    const card = h.slack.calls('chat.update').at(-1);
+    expect(stepSection(card?.args.blocks, '2a')).toContain('❌');
+    expect(stepSection(card?.args.blocks, '2a')).toContain(`done by <@${bob}>`);
   });
 
   it('Bitwarden down: a clear error with what to do, and no step changes', async () => {

@@ -25,6 +25,8 @@ function stepText(view: ChecklistView, s: StepView): string {
   const owner = s.owner ? slackUser(s.owner) : `_${view.labels.unassigned}_`;
   const head = `${s.icon} *${s.id}* ${esc(s.title)}`;
   const facts = s.excluded ? [s.stateLabel, ...s.details.map(esc)] : [s.stateLabel, owner, s.dueLabel, s.hoursLabel];
+  // A claim stays visible, also when the check now fails (the claim is flagged, never erased).
+  if (s.doneBy) facts.push(view.labels.doneBy.replace('{{by}}', slackUser(s.doneBy)));
   const lines = [head, facts.join(' · ')];
   if (!s.excluded && s.details.length) lines.push(s.details.map(esc).join(' · '));
   if (s.lastCheck) lines.push(`${s.lastCheck.icon} ${esc(s.lastCheck.summary)} _(${s.lastCheck.when})_`);
