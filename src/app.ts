@@ -5,8 +5,7 @@ import type { Template } from './core/checklist/template';
 import { type Clock, type Store, systemClock } from './core/ports';
 import { close, createHttpServer, listen } from './http/server';
 import type { Logger } from './logging/logger';
-import { BitwardenVerification } from './bitwarden/verifier';
-import { bitwardenEndpoints } from './config/load';
+import { type BitwardenVerification, createBitwardenVerifier } from './bitwarden/verifier';
 import { BwprepError } from './core/errors';
 import { VerificationService } from './core/verification/service';
 import { createMetrics, type Metrics } from './metrics';
@@ -56,7 +55,7 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
   const store = opts.store ?? (await openStore(config.storeUrl, { logger }));
   const metrics = createMetrics();
   const service = new ChecklistService({ store: store.rollouts, template, clock, defaults: config.defaults, globalAdmins: config.admins });
-  const verification = createVerification(config, { store, service, clock, logger });
+  const { verification, verifier } = createVerification(config, { store, service, clock, logger });
   const app: Bwprep = {
     config,
     logger,
@@ -121,6 +120,7 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
     await app.scheduler?.stop();
     await app.slack?.stop().catch((err) => logger.warn({ err }, 'slack stop failed'));
     if (app.server) await close(app.server);
+    await verifier.close().catch((err) => logger.warn({ err }, 'closing Bitwarden connections failed'));
     if (!opts.store) await store.close();
   };
   return app;
@@ -134,17 +134,10 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
 export function createVerification(
   config: Config,
   deps: { store: Store; service: ChecklistService; clock: Clock; logger: Logger },
-): VerificationService {
+): { verification: VerificationService; verifier: BitwardenVerification } {
   const env = config.bitwarden;
-  const verifier = new BitwardenVerification({
-    kv: deps.store.kv,
-    endpoints: (s) =>
-      s.hosting === env.hosting && (s.serverUrl ?? undefined) === (env.serverUrl ?? undefined) ? env : bitwardenEndpoints(s.hosting, s.serverUrl),
-    ...(env.caFile ? { caFile: env.caFile } : {}),
-    logger: deps.logger.child({ component: 'bitwarden' }),
-    clock: deps.clock,
-  });
-  return new VerificationService({
+  const verifier = createBitwardenVerifier(config, { kv: deps.store.kv, logger: deps.logger.child({ component: 'bitwarden' }), clock: deps.clock });
+  const verification = new VerificationService({
     checklist: deps.service,
     verifier,
     clock: deps.clock,
@@ -156,4 +149,5 @@ export function createVerification(
       return { clientId: own.clientId, clientSecret: decryptSecret(config.encryptionKey, own.secret) };
     },
   });
+  return { verification, verifier };
 }
