@@ -68,10 +68,13 @@ async function main() {
       const end = new Date(now.getTime() - 30_000).toISOString();
       const start = new Date(now.getTime() - 30 * 86_400_000).toISOString();
       const u = new URL(`http://fake/public/events?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}`);
-      const t1 = performance.now();
-      const tries = 3;
-      for (let i = 0; i < tries; i++) original.call(fake, u, () => undefined);
-      const fakeOriginalPageMs = (performance.now() - t1) / tries;
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t1 = performance.now();
+        original.call(fake, u, () => undefined);
+        times.push(performance.now() - t1);
+      }
+      const fakeOriginalPageMs = [...times].sort((a, b) => a - b)[2] as number;
       if (m.memoize !== false) slot.events = memoizedEvents(fake, original);
       const latencyMs = Number(m.latencyMs ?? 0);
       if (latencyMs > 0) fake.fault({ path: /.*/, kind: 'slow', delayMs: latencyMs });
