@@ -10,15 +10,9 @@ import type { FakeBitwardenServer } from '../fakes/bitwarden-server';
 
 export const NOW = new Date('2026-11-25T09:00:00.000Z');
 
-export class TestClock implements Clock {
-  constructor(private at: Date = NOW) {}
-  now(): Date {
-    return new Date(this.at);
-  }
-  advance(ms: number): void {
-    this.at = new Date(this.at.getTime() + ms);
-  }
-}
+import { TestClock } from '../helpers/clock';
+
+export { TestClock };
 
 /** Endpoints of the fake for a hosting: cloud uses explicit API/identity URLs, self-hosted a base URL. */
 export function fakeEndpoints(server: FakeBitwardenServer, hosting: Hosting): BitwardenEndpoints {

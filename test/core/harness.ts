@@ -16,18 +16,9 @@ export type StoreKind = (typeof STORE_KINDS)[number];
 export const TEMPLATE: Template = loadTemplate();
 
 /** A clock the test moves by hand. */
-export class FakeClock implements Clock {
-  constructor(private at: Date = new Date('2026-11-25T09:00:00.000Z')) {}
-  now(): Date {
-    return new Date(this.at);
-  }
-  set(iso: string): void {
-    this.at = new Date(iso);
-  }
-  advance(ms: number): void {
-    this.at = new Date(this.at.getTime() + ms);
-  }
-}
+import { TestClock as FakeClock } from '../helpers/clock';
+
+export { FakeClock };
 
 export const CONVERSATION: ConversationRef = { platform: 'slack', workspace: 'T0TEST', channel: 'C0ROLLOUT', name: 'bitwarden-rollout' };
 

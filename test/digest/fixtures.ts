@@ -1,3 +1,4 @@
+import { TestClock } from '../helpers/clock';
 import {
   DEFAULT_DESIRED_POLICIES,
   DEFAULT_THRESHOLDS,
@@ -16,19 +17,10 @@ import { loadTemplate } from '../../src/templates';
 export const TEMPLATE: Template = loadTemplate();
 
 /** A clock the test moves by hand. */
-export class FakeClock implements Clock {
-  private at: Date;
+/** The digest tests start at 08:00 UTC (09:00 in Amsterdam) unless told otherwise. */
+export class FakeClock extends TestClock {
   constructor(iso = '2026-11-25T08:00:00.000Z') {
-    this.at = new Date(iso);
-  }
-  now(): Date {
-    return new Date(this.at);
-  }
-  set(iso: string): void {
-    this.at = new Date(iso);
-  }
-  advance(ms: number): void {
-    this.at = new Date(this.at.getTime() + ms);
+    super(iso);
   }
 }
 

@@ -77,18 +77,7 @@ export async function startSlackHarness(opts: { env?: Record<string, string>; cl
 }
 
 /** A clock the test moves by hand. */
-export class TestClock {
-  constructor(private at: Date) {}
-  now(): Date {
-    return new Date(this.at);
-  }
-  set(iso: string): void {
-    this.at = new Date(iso);
-  }
-  advance(ms: number): void {
-    this.at = new Date(this.at.getTime() + ms);
-  }
-}
+export { TestClock } from '../helpers/clock';
 
 /** The text of every section/context/header in a list of blocks, joined by newlines. */
 export function blockText(blocks: unknown): string {

@@ -9,7 +9,6 @@ import {
   conversationKey,
   DEFAULT_DESIRED_POLICIES,
   DEFAULT_THRESHOLDS,
-  type Hosting,
   type Locale,
   type MessageRef,
   type Message,
@@ -22,14 +21,8 @@ import { allowed, isAdmin, type Permission } from './permissions';
 import { appliesToHosting } from './readiness';
 import { findStep, type Template, type TemplateStep } from './template';
 
-export interface RolloutDefaults {
-  locale: Locale;
-  hosting: Hosting;
-  serverUrl?: string;
-  timezone: string;
-  digestTime: string;
-  weekdays: number[];
-}
+/** The settings a new rollout starts with (from BWPREP_LOCALE, BW_REGION, BWPREP_TIMEZONE, BWPREP_DIGEST_TIME). */
+export type RolloutDefaults = Pick<RolloutSettings, 'locale' | 'hosting' | 'serverUrl' | 'timezone' | 'digestTime' | 'weekdays'>;
 
 export interface ChecklistServiceDeps {
   store: RolloutStore;
