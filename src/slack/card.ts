@@ -49,24 +49,33 @@ export class CardPublisher {
     });
   }
 
-  /** Re-renders the living card in place, if there is one. A vanished card is forgotten (the next `status` posts anew). */
+  /**
+   * Re-renders the living card in place, if there is one. Another replica may write a newer version while
+   * this one renders; after updating, the version is read again and the card re-rendered until it holds the
+   * latest state (bounded), so the last word on the card is the latest state, not the last writer's.
+   * A vanished card is forgotten (the next `status` posts anew).
+   */
   async refresh(client: WebClient, rolloutId: string, overlay?: { checking?: boolean }): Promise<void> {
     await this.serialize(rolloutId, async () => {
-      const rollout = await this.deps.service.get(rolloutId);
-      if (!rollout?.card || rollout.card.platform !== 'slack') return;
-      const msg = this.render(rollout);
-      if (overlay?.checking) {
-        msg.blocks.splice(2, 0, { type: 'context', elements: [{ type: 'mrkdwn', text: `⏳ ${t(rollout.settings.locale, 'card.checking')}` }] });
-      }
-      try {
-        await client.chat.update({ channel: rollout.card.channel, ts: rollout.card.ts, text: msg.text, blocks: msg.blocks });
-      } catch (e) {
-        const code = slackError(e);
-        if (code === 'message_not_found' || code === 'channel_not_found') {
-          await this.deps.service.setCard(rolloutId, undefined, { user: 'system:bwprep', surface: 'slack' });
-          return;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const rollout = await this.deps.service.get(rolloutId);
+        if (!rollout?.card || rollout.card.platform !== 'slack') return;
+        const msg = this.render(rollout);
+        if (overlay?.checking) {
+          msg.blocks.splice(2, 0, { type: 'context', elements: [{ type: 'mrkdwn', text: `⏳ ${t(rollout.settings.locale, 'card.checking')}` }] });
         }
-        throw e;
+        try {
+          await client.chat.update({ channel: rollout.card.channel, ts: rollout.card.ts, text: msg.text, blocks: msg.blocks });
+        } catch (e) {
+          const code = slackError(e);
+          if (code === 'message_not_found' || code === 'channel_not_found') {
+            await this.deps.service.setCard(rolloutId, undefined, { user: 'system:bwprep', surface: 'slack' });
+            return;
+          }
+          throw e;
+        }
+        const after = await this.deps.service.get(rolloutId);
+        if (!after || after.version === rollout.version) return;
       }
     });
   }

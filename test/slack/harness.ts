@@ -30,8 +30,11 @@ export interface SlackHarness {
  * The real bwprep app over HTTP (real config, real SQLite file, real Bolt receiver) against a local fake
  * of the Slack Web API. Requests are signed exactly as Slack signs them.
  */
-export async function startSlackHarness(opts: { env?: Record<string, string>; clock?: Clock; socketMode?: boolean } = {}): Promise<SlackHarness> {
-  const slack = await startFakeSlackApi({ tokens: [FAKE_BOT_TOKEN, FAKE_APP_TOKEN] });
+export async function startSlackHarness(
+  opts: { env?: Record<string, string>; clock?: Clock; socketMode?: boolean; /** Share one fake Slack between replicas. */ slack?: FakeSlackApi } = {},
+): Promise<SlackHarness> {
+  const ownSlack = !opts.slack;
+  const slack = opts.slack ?? (await startFakeSlackApi({ tokens: [FAKE_BOT_TOKEN, FAKE_APP_TOKEN] }));
   const socket = opts.socketMode ? await startFakeSocketMode() : undefined;
   if (socket) attachSocketMode(slack, socket);
   const dir = mkdtempSync(path.join(tmpdir(), 'bwprep-e2e-'));
@@ -69,7 +72,7 @@ export async function startSlackHarness(opts: { env?: Record<string, string>; cl
     close: async () => {
       await h.app.stop();
       await socket?.close();
-      await slack.close();
+      if (ownSlack) await slack.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
