@@ -47,6 +47,15 @@ describe('.env.example', () => {
     expect(config.http).toMatchObject({ port: 3000, host: '0.0.0.0' });
   });
 
+  it('every variable is in the README settings table', () => {
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    const section = readme.split(/^## /m).find((x) => x.startsWith('Settings')) ?? '';
+    const rows = section.split('\n').filter((l) => l.startsWith('| `'));
+    const documented = new Set(rows.flatMap((r) => [...(r.split('|')[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1] as string)));
+    expect(schemaKeys.filter((k) => !documented.has(k))).toEqual([]);
+    expect([...documented].filter((k) => !schemaKeys.includes(k))).toEqual([]);
+  });
+
   it('holds no real-looking secrets', () => {
     for (const [key, value] of set) if (/(_TOKEN|_SECRET|_PASSWORD|_KEY)$/.test(key)) expect(value, key).toBe('');
     expect(text).not.toMatch(/xox[bpa]-\d/);
