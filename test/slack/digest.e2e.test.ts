@@ -52,6 +52,10 @@ function setupValues(over: Partial<Record<string, unknown>> = {}): Values {
     goLive: stateValue.datepicker('2026-12-18'),
     admins: { type: 'multi_users_select', selected_users: [alice, bob] },
     desiredPolicies: { type: 'multi_static_select', selected_options: [{ text: { type: 'plain_text', text: '0' }, value: '0' }, { text: { type: 'plain_text', text: '8' }, value: '8' }] },
+    extensionPassPct: { type: 'number_input', value: '70' },
+    onboardingPassPct: { type: 'number_input', value: '95' },
+    onboardingWarnPct: { type: 'number_input', value: '60' },
+    minOwners: { type: 'number_input', value: '3' },
     ...over,
   };
   return Object.fromEntries(Object.entries(v).map(([k, val]) => [k, { value: val }]));
@@ -88,6 +92,8 @@ describe('/bwprep setup', () => {
         clientId: stateValue.plainText('not-an-org-id'),
         weekdays: stateValue.checkboxes([]),
         goLive: stateValue.datepicker('2026-01-01'),
+        onboardingWarnPct: { type: 'number_input', value: '99' },
+        minOwners: { type: 'number_input', value: '0' },
       }),
       bob, // English
     );
@@ -99,6 +105,8 @@ describe('/bwprep setup', () => {
     expect(body.errors.clientId).toContain('organization.<uuid>');
     expect(body.errors.weekdays).toContain('at least one day');
     expect(body.errors.goLive).toContain('in the past');
+    expect(body.errors.onboardingWarnPct).toContain('cannot be above the pass level');
+    expect(body.errors.minOwners).toContain('from 1 to 20');
     const after = await h.app.service.get(ROLLOUT);
     expect(after?.settings).toEqual(before?.settings);
     expect(JSON.stringify(body)).not.toContain(SECRET);
@@ -126,6 +134,7 @@ describe('/bwprep setup', () => {
       goLive: '2026-12-18',
       admins: [`slack:${alice}`, `slack:${bob}`],
       desiredPolicies: [0, 8],
+      thresholds: { extensionPassPct: 70, onboardingPassPct: 95, onboardingWarnPct: 60, minOwners: 3 },
     });
     expect(r.settings.credentials?.clientId).toBe(ORG_ID);
     expect(JSON.stringify(r)).not.toContain(SECRET);

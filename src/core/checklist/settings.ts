@@ -17,6 +17,11 @@ export interface SetupInput {
   admins?: UserKey[];
   desiredPolicies?: string[];
   digestEnabled?: boolean;
+  /** Check thresholds as typed (percentages and a count). */
+  extensionPassPct?: string;
+  onboardingPassPct?: string;
+  onboardingWarnPct?: string;
+  minOwners?: string;
 }
 
 export type SetupField = keyof SetupInput;
@@ -106,6 +111,26 @@ export function validateSetup(input: SetupInput, current: RolloutSettings, now: 
     patch.desiredPolicies = [...new Set(input.desiredPolicies.map(Number))].filter((n) => Number.isInteger(n) && n >= 0).sort((a, b) => a - b);
   }
   if (input.digestEnabled !== undefined) patch.digestEnabled = input.digestEnabled;
+
+  // Thresholds of the checks (DESIGN §5 defaults), per rollout.
+  const thresholds = { ...current.thresholds };
+  let thresholdsTouched = false;
+  const number = (f: 'extensionPassPct' | 'onboardingPassPct' | 'onboardingWarnPct' | 'minOwners', min: number, max: number) => {
+    const raw = input[f];
+    if (raw === undefined || raw.trim() === '') return;
+    const n = Number(raw.trim().replace(',', '.'));
+    if (!Number.isInteger(n) || n < min || n > max) return err(f, f === 'minOwners' ? 'min_owners' : 'percent', { min, max });
+    thresholds[f] = n;
+    thresholdsTouched = true;
+  };
+  number('extensionPassPct', 1, 100);
+  number('onboardingPassPct', 1, 100);
+  number('onboardingWarnPct', 0, 100);
+  number('minOwners', 1, 20);
+  if (!errors.onboardingWarnPct && !errors.onboardingPassPct && thresholds.onboardingWarnPct > thresholds.onboardingPassPct) {
+    err('onboardingWarnPct', 'warn_above_pass');
+  }
+  if (thresholdsTouched) patch.thresholds = thresholds;
 
   if (Object.keys(errors).length) return { errors, patch: {} };
   return { errors, patch, ...result };

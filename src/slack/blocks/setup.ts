@@ -64,6 +64,11 @@ export function setupModal(
       options: policies,
       ...(s.desiredPolicies.length ? { initial_options: policies.filter((p) => s.desiredPolicies.includes(Number(p.value))) } : {}),
     }, { optional: true, hint: tr('setup.hint.policies') }),
+    { type: 'header', text: { type: 'plain_text', text: clip(tr('setup.section.thresholds'), 150) } },
+    input('extensionPassPct', tr('setup.field.extension_pass_pct'), { type: 'number_input', is_decimal_allowed: false, min_value: '1', max_value: '100', initial_value: String(s.thresholds.extensionPassPct) }, { optional: true, hint: tr('setup.hint.extension_pass_pct') }),
+    input('onboardingPassPct', tr('setup.field.onboarding_pass_pct'), { type: 'number_input', is_decimal_allowed: false, min_value: '1', max_value: '100', initial_value: String(s.thresholds.onboardingPassPct) }, { optional: true }),
+    input('onboardingWarnPct', tr('setup.field.onboarding_warn_pct'), { type: 'number_input', is_decimal_allowed: false, min_value: '0', max_value: '100', initial_value: String(s.thresholds.onboardingWarnPct) }, { optional: true, hint: tr('setup.hint.onboarding') }),
+    input('minOwners', tr('setup.field.min_owners'), { type: 'number_input', is_decimal_allowed: false, min_value: '1', max_value: '20', initial_value: String(s.thresholds.minOwners) }, { optional: true, hint: tr('setup.hint.min_owners') }),
   ];
   return {
     type: 'modal',

@@ -47,6 +47,10 @@ export function readSetupInput(values: Values): SetupInput {
     admins: (field(values, 'admins')?.selected_users ?? []).map((u) => `slack:${u}`),
     desiredPolicies: selected('desiredPolicies'),
     digestEnabled: selected('digestEnabled').includes('on'),
+    extensionPassPct: text('extensionPassPct'),
+    onboardingPassPct: text('onboardingPassPct'),
+    onboardingWarnPct: text('onboardingWarnPct'),
+    minOwners: text('minOwners'),
   };
 }
 
