@@ -216,7 +216,9 @@ describe('commands', () => {
     const unknown = await replyText('frobnicate', bob);
     expect(unknown).toContain('I don\'t know the command "frobnicate"');
     expect(unknown).toContain('/bwprep help');
-    expect(await replyText('done 9z', bob)).toContain('There is no step "9z". The steps are: 1a, 2a, 2b');
+    const unknownStep = await replyText('done 9z', bob);
+    expect(unknownStep).toContain('There is no step "9z". The steps are: 1a, 2a, 2b');
+    expect(unknownStep).toContain('Usage: `/bwprep done <step> [note]`');
     const badDate = await replyText('due 2a 2026-13-01', bob);
     expect(badDate).toContain('"2026-13-01" is not a date');
     expect(badDate).toContain('/bwprep due <step> <YYYY-MM-DD>');

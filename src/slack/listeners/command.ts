@@ -79,7 +79,8 @@ export function registerCommand(app: App, deps: SlackDeps): void {
     } catch (e) {
       deps.metrics.commands.inc({ platform: 'slack', command: name, outcome: 'error' });
       const log = deps.logger.child({ command: name, team: command.team_id, channel: command.channel_id, user: command.user_id });
-      await ephemeral(describeError(e, locale, log, deps.metrics)).catch((err) => log.warn({ err }, 'could not send the error reply'));
+      const usage = name !== 'unknown' ? { key: `usage.${name}` } : undefined;
+      await ephemeral(describeError(e, locale, log, deps.metrics, usage)).catch((err) => log.warn({ err }, 'could not send the error reply'));
     } finally {
       end();
     }
