@@ -23,7 +23,7 @@ export function buildHelpView(locale: Locale): HelpView {
 export interface MineView {
   title: string;
   empty?: string;
-  lines: { step: string; text: string }[];
+  lines: { step: string; text: string; description: string }[];
 }
 
 export function buildMineView(template: Template, rollout: Rollout, user: UserKey, locale: Locale): MineView {
@@ -33,6 +33,7 @@ export function buildMineView(template: Template, rollout: Rollout, user: UserKe
       const rec = rollout.steps[s.id]!;
       return {
         step: s.id,
+        description: s.description[locale],
         text: t(locale, 'mine.line', {
           icon: STATE_ICON[rec.state],
           step: s.id,

@@ -3,6 +3,8 @@ import type { Locale, Rollout } from '../../src/core/checklist/model';
 import { DEFAULT_DESIRED_POLICIES, DEFAULT_THRESHOLDS } from '../../src/core/checklist/model';
 import { checklistBlocks } from '../../src/slack/blocks/checklist';
 import { homeView } from '../../src/slack/blocks/home';
+import { mineBlocks } from '../../src/slack/blocks/messages';
+import { buildMineView } from '../../src/views/text';
 import { SLACK_LIMITS } from '../../src/slack/blocks/limits';
 import { loadTemplate } from '../../src/templates';
 import { buildChecklistView } from '../../src/views/checklist';
@@ -101,6 +103,13 @@ describe('Block Kit limits of the rendered card', () => {
       assertWithinLimits(blocks, SLACK_LIMITS.messageBlocks);
       // Every step is on the card with its buttons, none dropped to fit.
       for (const s of template.steps) expect(blocks.some((b) => b.block_id === `step:${s.id}`)).toBe(true);
+    });
+
+    it(`keeps "mine" for an owner of every step within the limits, descriptions included (${locale})`, () => {
+      const msg = mineBlocks(buildMineView(template, worstCase(locale), 'slack:U0SOMEBODYWITHALONGID', locale));
+      assertWithinLimits(msg.blocks as unknown as Block[], SLACK_LIMITS.messageBlocks);
+      const all = (msg.blocks as unknown as Block[]).map((b) => texts(b).map((x) => x.text).join('')).join('');
+      for (const step of template.steps) expect(all).toContain(step.description[locale]);
     });
 
     it(`keeps the App Home within 100 blocks for a user in many rollouts (${locale})`, () => {

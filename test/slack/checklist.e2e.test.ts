@@ -265,6 +265,8 @@ describe('commands', () => {
     expect(text).toContain('Your steps in this rollout');
     expect(text).toContain('2a');
     expect(text).toContain('Roll out the browser extension');
+    // What the step asks, in our own words.
+    expect(text).toContain('Push the Bitwarden browser extension to company devices centrally');
     expect(text).not.toContain('4a');
   });
 });

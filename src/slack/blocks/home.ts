@@ -23,7 +23,7 @@ export function homeView(view: HomeView): View {
         continue;
       }
       const ref = encodeStepRef(r.rolloutId, s.id);
-      const lines = [`${s.icon} *${s.id}* ${esc(s.title)} · <#${r.channel}>`, [s.stateLabel, s.dueLabel, s.hoursLabel].join(' · ')];
+      const lines = [`${s.icon} *${s.id}* ${esc(s.title)} · <#${r.channel}>`, [s.stateLabel, s.dueLabel, s.hoursLabel].join(' · '), `_${esc(s.description)}_`];
       const block: KnownBlock = { type: 'section', block_id: `home:${ref}`, text: { type: 'mrkdwn', text: clip(lines.join('\n'), SLACK_LIMITS.sectionText) } };
       if (s.actions.done) {
         block.accessory = { type: 'button', action_id: ACTIONS.markDone, value: ref, style: 'primary', text: { type: 'plain_text', text: clip(view.labels.done, SLACK_LIMITS.buttonText) } };

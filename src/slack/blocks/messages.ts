@@ -2,6 +2,22 @@ import type { HelpView, MineView } from '../../views/text';
 import { clip, esc, SLACK_LIMITS } from './limits';
 import type { KnownBlock } from './types';
 
+/** Lines as mrkdwn sections, as many as needed to keep each under Slack's 3,000 characters. */
+export function sectionsOf(lines: string[]): KnownBlock[] {
+  const sections: string[] = [];
+  let current = '';
+  for (const line of lines) {
+    const piece = clip(line, SLACK_LIMITS.sectionText);
+    if (current && current.length + piece.length + 1 > SLACK_LIMITS.sectionText) {
+      sections.push(current);
+      current = '';
+    }
+    current = current ? `${current}\n${piece}` : piece;
+  }
+  if (current) sections.push(current);
+  return sections.map((text): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } }));
+}
+
 /** A short message (notice, error with usage) as text + one section. */
 export function textMessage(text: string): { text: string; blocks: KnownBlock[] } {
   return { text: clip(text, SLACK_LIMITS.fallbackText), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, SLACK_LIMITS.sectionText) } }] };
@@ -19,12 +35,10 @@ export function helpBlocks(view: HelpView): { text: string; blocks: KnownBlock[]
 }
 
 export function mineBlocks(view: MineView): { text: string; blocks: KnownBlock[] } {
-  const body = view.empty ?? view.lines.map((l) => l.text).join('\n');
+  // Owners see what each step asks of them, in our own words, under its line.
+  const lines = view.empty ? [view.empty] : view.lines.map((l) => `${l.text}\n>${esc(l.description)}`);
   return {
     text: view.title,
-    blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: clip(`*${esc(view.title)}*`, SLACK_LIMITS.sectionText) } },
-      { type: 'section', text: { type: 'mrkdwn', text: clip(body, SLACK_LIMITS.sectionText) } },
-    ],
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(`*${esc(view.title)}*`, SLACK_LIMITS.sectionText) } }, ...sectionsOf(lines)],
   };
 }
