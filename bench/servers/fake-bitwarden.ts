@@ -5,58 +5,14 @@
  *                                  latency to every request (the fake's `slow` fault), answers `loaded`
  *   addEvents {count, from, to}  → appends events (between two runs)
  *   stats                        → requests by method and path since the last stats, peak in flight
- *
- * One deviation, on this instance only: the fake's `events()` filters and re-sorts the WHOLE event list
- * for every page (Date.parse in the sort comparator). At 50,000 events that costs far more than the
- * latency being simulated and would make the benchmark measure the fake. We measure that cost once
- * (reported as `fakeOriginalPageMs`), then replace `events()` on this instance with the same logic over a
- * list filtered and sorted once per (range, event count). Answers are identical (same order, same tokens).
  */
 import '../lib/links';
-import { FakeBitwardenServer, type EventJson } from '../../test/fakes/bitwarden-server';
+import { FakeBitwardenServer } from '../../test/fakes/bitwarden-server';
 import { bigOrg, type BigOrgSpec, eventsBetween } from '../lib/big-org';
 import { exitWithParent, toParent } from '../lib/child';
 
-type Send = (status: number, payload: unknown, headers?: Record<string, string>) => void;
-type EventsFn = (u: URL, send: Send) => void;
-
-function memoizedEvents(fake: FakeBitwardenServer, original: EventsFn): EventsFn {
-  let memo: { key: string; list: EventJson[] } | undefined;
-  return (u, send) => {
-    const org = fake.fixture;
-    const q = u.searchParams;
-    const start = q.get('start');
-    const end = q.get('end');
-    // Anything unusual (quirks, missing or bad range): the fake's own code.
-    if (org.quirks || !start || !end || Number.isNaN(Date.parse(start)) || Number.isNaN(Date.parse(end))) return original.call(fake, u, send);
-    const s = Date.parse(start);
-    const e = Date.parse(end);
-    const [lo, hi] = s <= e ? [s, e] : [e, s];
-    if (hi - lo > 367 * 86_400_000) return original.call(fake, u, send);
-    const key = `${lo}|${hi}|${org.events.length}`;
-    if (memo?.key !== key) {
-      const withTime = org.events.map((ev) => ({ ev, t: Date.parse(ev.date) })).filter((x) => x.t >= lo && x.t <= hi);
-      withTime.sort((a, b) => b.t - a.t); // stable, newest first: the fake's order
-      memo = { key, list: withTime.map((x) => x.ev) };
-    }
-    const matching = memo.list;
-    const raw = q.get('continuationToken');
-    let offset = 0;
-    if (raw) {
-      const m = /^o:(\d+)(:e)?$/.exec(Buffer.from(raw, 'base64').toString('utf8'));
-      if (!m) return send(400, { object: 'error', message: 'Invalid continuation token.', errors: null });
-      offset = Number(m[1]);
-    }
-    const page = matching.slice(offset, offset + fake.pageSize);
-    const next = offset + fake.pageSize < matching.length ? Buffer.from(`o:${offset + fake.pageSize}`).toString('base64') : null;
-    send(200, { object: 'list', data: page, continuationToken: next });
-  };
-}
-
 async function main() {
   const fake = await new FakeBitwardenServer().start();
-  const slot = fake as unknown as { events: EventsFn };
-  const original = slot.events;
   process.on('message', (m: { type?: string; [k: string]: unknown }) => {
     if (m?.type === 'load') {
       const spec = m.spec as BigOrgSpec;
@@ -64,18 +20,6 @@ async function main() {
       const t0 = performance.now();
       fake.load(bigOrg(now, spec));
       const generateMs = performance.now() - t0;
-      // The fake's own events() on a first page, a few times (see the header).
-      const end = new Date(now.getTime() - 30_000).toISOString();
-      const start = new Date(now.getTime() - 30 * 86_400_000).toISOString();
-      const u = new URL(`http://fake/public/events?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}`);
-      const times: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        const t1 = performance.now();
-        original.call(fake, u, () => undefined);
-        times.push(performance.now() - t1);
-      }
-      const fakeOriginalPageMs = [...times].sort((a, b) => a - b)[2] as number;
-      if (m.memoize !== false) slot.events = memoizedEvents(fake, original);
       const latencyMs = Number(m.latencyMs ?? 0);
       if (latencyMs > 0) fake.fault({ path: /.*/, kind: 'slow', delayMs: latencyMs });
       fake.resetLog();
@@ -85,7 +29,6 @@ async function main() {
         clientId: fake.clientId,
         clientSecret: fake.fixture.clientSecret,
         generateMs,
-        fakeOriginalPageMs,
         counts: { members: fake.fixture.members.length, groups: fake.fixture.groups.length, collections: fake.fixture.collections.length, events: fake.fixture.events.length },
       });
     } else if (m?.type === 'addEvents') {
