@@ -19,6 +19,8 @@ const slackError = (e: unknown) => (e as { data?: { error?: string } }).data?.er
  */
 export class CardPublisher {
   private readonly chains = new Map<string, Promise<unknown>>();
+  /** A refresh queued behind the running one, per rollout: later requests share it (it renders the latest state). */
+  private readonly queued = new Map<string, Promise<void>>();
 
   constructor(
     private readonly deps: { service: ChecklistService; clock: Clock; logger: Logger },
@@ -56,28 +58,41 @@ export class CardPublisher {
    * A vanished card is forgotten (the next `status` posts anew).
    */
   async refresh(client: WebClient, rolloutId: string, overlay?: { checking?: boolean }): Promise<void> {
-    await this.serialize(rolloutId, async () => {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const rollout = await this.deps.service.get(rolloutId);
-        if (!rollout?.card || rollout.card.platform !== 'slack') return;
-        const msg = this.render(rollout);
-        if (overlay?.checking) {
-          msg.blocks.splice(2, 0, { type: 'context', elements: [{ type: 'mrkdwn', text: `⏳ ${t(rollout.settings.locale, 'card.checking')}` }] });
-        }
-        try {
-          await client.chat.update({ channel: rollout.card.channel, ts: rollout.card.ts, text: msg.text, blocks: msg.blocks });
-        } catch (e) {
-          const code = slackError(e);
-          if (code === 'message_not_found' || code === 'channel_not_found') {
-            await this.deps.service.setCard(rolloutId, undefined, { user: 'system:bwprep', surface: 'slack' });
-            return;
-          }
-          throw e;
-        }
-        const after = await this.deps.service.get(rolloutId);
-        if (!after || after.version === rollout.version) return;
-      }
+    // Many clicks on one card (and Slack's chat.update limit, ~50 a minute) need not mean many renders:
+    // a refresh still waiting its turn will read the newest state anyway, so later requests join it.
+    const waiting = overlay?.checking ? undefined : this.queued.get(rolloutId);
+    if (waiting) return waiting;
+    const task: Promise<void> = this.serialize(rolloutId, async () => {
+      if (this.queued.get(rolloutId) === task) this.queued.delete(rolloutId);
+      await this.renderLatest(client, rolloutId, overlay);
     });
+    if (!overlay?.checking) this.queued.set(rolloutId, task);
+    return task.finally(() => {
+      if (this.queued.get(rolloutId) === task) this.queued.delete(rolloutId);
+    });
+  }
+
+  private async renderLatest(client: WebClient, rolloutId: string, overlay?: { checking?: boolean }): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const rollout = await this.deps.service.get(rolloutId);
+      if (!rollout?.card || rollout.card.platform !== 'slack') return;
+      const msg = this.render(rollout);
+      if (overlay?.checking) {
+        msg.blocks.splice(2, 0, { type: 'context', elements: [{ type: 'mrkdwn', text: `⏳ ${t(rollout.settings.locale, 'card.checking')}` }] });
+      }
+      try {
+        await client.chat.update({ channel: rollout.card.channel, ts: rollout.card.ts, text: msg.text, blocks: msg.blocks });
+      } catch (e) {
+        const code = slackError(e);
+        if (code === 'message_not_found' || code === 'channel_not_found') {
+          await this.deps.service.setCard(rolloutId, undefined, { user: 'system:bwprep', surface: 'slack' });
+          return;
+        }
+        throw e;
+      }
+      const after = await this.deps.service.get(rolloutId);
+      if (!after || after.version === rollout.version) return;
+    }
   }
 
   private async mustGet(id: string): Promise<Rollout> {

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { webApi } from '@slack/bolt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChecklistService } from '../../src/core/checklist/service';
+import type { Store } from '../../src/core/ports';
+import { createLogger } from '../../src/logging/logger';
+import { CardPublisher } from '../../src/slack/card';
+import { openStore } from '../../src/store';
+import { loadTemplate } from '../../src/templates';
+import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api';
+import { TestClock } from '../helpers/clock';
+import { FAKE_BOT_TOKEN } from '../helpers/slack-requests';
+import { blockText } from './harness';
+
+let slack: FakeSlackApi;
+let store: Store;
+let dir: string;
+let service: ChecklistService;
+let cards: CardPublisher;
+let client: webApi.WebClient;
+const actor = { user: 'slack:U0ALICE', surface: 'slack' as const };
+
+beforeAll(async () => {
+  slack = await startFakeSlackApi();
+  dir = mkdtempSync(path.join(tmpdir(), 'bwprep-card-'));
+  store = await openStore(`sqlite://${path.join(dir, 's.sqlite')}`);
+  const clock = new TestClock();
+  service = new ChecklistService({
+    store: store.rollouts,
+    template: loadTemplate(),
+    clock,
+    defaults: { locale: 'en', hosting: 'cloud-us', timezone: 'Europe/Amsterdam', digestTime: '09:00', weekdays: [1, 2, 3, 4, 5] },
+    globalAdmins: [],
+  });
+  cards = new CardPublisher({ service, clock, logger: createLogger({ level: 'silent' }) });
+  client = new webApi.WebClient(FAKE_BOT_TOKEN, { slackApiUrl: slack.apiUrl });
+});
+afterAll(async () => {
+  await store.close();
+  await slack.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the living card', () => {
+  it('coalesces a burst of refreshes into one render of the latest state', async () => {
+    const r = await service.ensureRollout({ platform: 'slack', workspace: 'T0FAKE', channel: 'C0BURST' }, actor);
+    await cards.post(client, r.id, actor);
+    slack.reset();
+    for (const id of ['1a', '2a', '2b', '4a']) await service.markDone(r.id, id, actor);
+    await Promise.all(Array.from({ length: 10 }, () => cards.refresh(client, r.id)));
+    const updates = slack.calls('chat.update');
+    expect(updates).toHaveLength(1);
+    expect(blockText(updates[0]?.args.blocks)).toContain('4 of 10 steps done');
+  });
+
+  it('a change during a render gets its own render after it', async () => {
+    const r = (await service.get('slack:T0FAKE:C0BURST'))!;
+    slack.reset();
+    slack.setLatency('chat.update', 150);
+    const first = cards.refresh(client, r.id);
+    await new Promise((res) => setTimeout(res, 50)); // the first render is in flight now
+    await service.markDone(r.id, '4b', actor);
+    await Promise.all([first, cards.refresh(client, r.id), cards.refresh(client, r.id)]);
+    slack.setLatency('chat.update', 0);
+    const updates = slack.calls('chat.update');
+    expect(updates.length).toBeGreaterThanOrEqual(2);
+    expect(blockText(updates.at(-1)?.args.blocks)).toContain('5 of 10 steps done');
+  });
+});
