@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { Dispatcher } from 'undici';
 import { type BitwardenEndpoints, bitwardenEndpoints, type Config } from '../config/load';
 import { isBwprepError } from '../core/errors';
 import type { Clock, KeyValueStore } from '../core/ports';
 import type { BitwardenVerifier, CheckOutcome, OrgCredentials, VerificationRequest, VerificationSettings } from '../core/verification/ports';
 import type { Logger } from '../logging/logger';
 import { checkFor, type CheckContext, type Resource, type Snapshot } from './checks';
-import { BitwardenClient, type BitwardenRetryPolicy, type BitwardenTimeouts, type SubscriptionProbe } from './client';
+import { BitwardenClient, type BitwardenClientOptions, type SubscriptionProbe } from './client';
 import { isRunLevel } from './errors';
 import type { EventReadResult } from './events';
 import type { Collection, Group, Member, Policy, ServerConfig } from './schemas';
@@ -105,19 +104,14 @@ export function createBitwardenVerifier(config: Pick<Config, 'bitwarden'>, deps:
   });
 }
 
-export interface BitwardenVerificationDeps {
+/** How each organization's client is tuned (CA bundle, timeouts, retries, concurrency…): the client's own options. */
+export type ClientTuning = Omit<BitwardenClientOptions, 'endpoints' | 'clientId' | 'clientSecret'>;
+
+export interface BitwardenVerificationDeps extends ClientTuning {
   /** Holds the event high-water marks and login maps per organization. */
   kv: KeyValueStore;
   /** Base URLs for a rollout's hosting; default `bitwardenEndpoints(hosting, serverUrl)`. */
   endpoints?: (settings: VerificationSettings) => BitwardenEndpoints;
-  caFile?: string;
-  timeouts?: Partial<BitwardenTimeouts>;
-  retry?: Partial<BitwardenRetryPolicy>;
-  /** Concurrent requests per organization (default 4). */
-  concurrency?: number;
-  logger?: Logger;
-  clock?: Clock;
-  dispatcher?: Dispatcher;
 }
 
 /**
@@ -138,18 +132,8 @@ export class BitwardenVerification implements BitwardenVerifier {
     const key = [endpoints.apiUrl, endpoints.identityUrl, credentials.clientId, secretHash].join('|');
     let c = this.clients.get(key);
     if (!c) {
-      c = new BitwardenClient({
-        endpoints,
-        clientId: credentials.clientId,
-        clientSecret: credentials.clientSecret,
-        ...(this.deps.caFile ? { caFile: this.deps.caFile } : {}),
-        ...(this.deps.timeouts ? { timeouts: this.deps.timeouts } : {}),
-        ...(this.deps.retry ? { retry: this.deps.retry } : {}),
-        ...(this.deps.concurrency ? { concurrency: this.deps.concurrency } : {}),
-        ...(this.deps.logger ? { logger: this.deps.logger } : {}),
-        ...(this.deps.dispatcher ? { dispatcher: this.deps.dispatcher } : {}),
-        clock: this.clock,
-      });
+      const { kv: _kv, endpoints: _endpoints, ...tuning } = this.deps;
+      c = new BitwardenClient({ ...tuning, endpoints, clientId: credentials.clientId, clientSecret: credentials.clientSecret, clock: this.clock });
       this.clients.set(key, c);
     }
     return c;
