@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { machine, readResult, RESULTS_DIR } from './lib/results';
+import { gitInfo, machine, readResult, RESULTS_DIR } from './lib/results';
 import { formatTable, type Row } from './lib/stats';
 
 const ALL = ['ack', 'startup', 'verify', 'digest'] as const;
@@ -22,6 +22,7 @@ function main() {
   const unknown = names.filter((n) => !(ALL as readonly string[]).includes(n));
   if (unknown.length) throw new Error(`unknown benchmark(s): ${unknown.join(', ')} (known: ${ALL.join(', ')})`);
   const started = new Date();
+  const git = gitInfo();
   const outcome: Record<string, { status: 'ok' | 'failed' | 'missing'; exitCode?: number | null; durationMs?: number }> = {};
   for (const name of names) {
     const file = path.join(__dirname, `${name}.js`);
@@ -53,6 +54,7 @@ function main() {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
     machine: machine(),
+    git,
     loadavgAtEnd: os.loadavg(),
     outcome,
     summary: rows,
@@ -62,7 +64,7 @@ function main() {
   writeFileSync(file, `${JSON.stringify(latest, null, 2)}\n`);
   const m = machine();
   process.stdout.write(
-    `\nbwprep benchmarks — ${m.cpus} CPUs (${m.cpuModel ?? 'unknown'}), node ${m.node}, load average at the end ${os
+    `\nbwprep benchmarks at ${git.commit ?? 'unknown commit'}${git.changedFiles ? ` (+${git.changedFiles} uncommitted files in the tree)` : ''} — ${m.cpus} CPUs (${m.cpuModel ?? 'unknown'}), node ${m.node}, load average at the end ${os
       .loadavg()
       .map((x) => x.toFixed(2))
       .join(' ')}\nratios are against the baseline measured in the same run\n\n${formatTable(rows)}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n\nwritten ${file}\n`,

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,17 @@ export interface BenchResult {
   notes: string[];
 }
 
+/** The commit measured, and how many files in the working tree differed from it (others may be editing). */
+export function gitInfo(): { commit?: string; subject?: string; changedFiles?: number } {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const changed = git('status', '--porcelain', '--untracked-files=no');
+    return { commit: git('rev-parse', '--short', 'HEAD'), subject: git('log', '-1', '--format=%s'), changedFiles: changed ? changed.split('\n').length : 0 };
+  } catch {
+    return {};
+  }
+}
+
 export function machine() {
   return {
     node: process.version,
@@ -30,7 +42,7 @@ export function machine() {
 export function writeResult(r: BenchResult): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, `${r.bench}.json`);
-  writeFileSync(file, `${JSON.stringify({ machine: machine(), ...r }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ machine: machine(), git: gitInfo(), ...r }, null, 2)}\n`);
   return file;
 }
 
