@@ -99,7 +99,8 @@ describe('Slack app manifests', () => {
     expect(socket.settings.event_subscriptions?.bot_events).toEqual(http.settings.event_subscriptions?.bot_events);
     expect(socket.features.app_home).toEqual(http.features.app_home);
     expect(socket.display_information).toEqual(http.display_information);
-    expect(http.oauth_config.scopes.bot).toEqual(['commands', 'chat:write', 'chat:write.public', 'users:read', 'im:write', 'files:write', 'channels:read', 'groups:read']);
+    // Least privilege: only the scopes of methods bwprep calls (see the next tests).
+    expect(http.oauth_config.scopes.bot).toEqual(['commands', 'chat:write', 'chat:write.public', 'users:read', 'im:write', 'files:write']);
     expect(http.oauth_config.scopes.user).toBeUndefined();
   });
 
