@@ -33,7 +33,9 @@ async function main() {
   });
   const destination = pino.destination({ dest: logFile, sync: false, mkdir: true });
   const logger = createLogger({ level: config.logLevel, destination, secrets: configSecrets(config) });
-  const app = await startBwprep(config, { logger });
+  // The scheduler's timer stays off: a run crossing the rollouts' 09:00 slot would post 16 digests in the
+  // middle of the measurement. Digests are measured by digest.ts; start-up (startup.ts) runs it all.
+  const app = await startBwprep(config, { logger, startScheduler: false });
 
   const logStats = () => {
     destination.flushSync();
