@@ -95,6 +95,20 @@ export class CardPublisher {
     }
   }
 
+  /**
+   * Refresh after a saved change: the change stands even when Slack refuses the update, so the user hears
+   * that it is saved and how to get a fresh card, instead of a generic error. Returns false then.
+   */
+  async refreshAfterChange(client: WebClient, rolloutId: string): Promise<boolean> {
+    try {
+      await this.refresh(client, rolloutId);
+      return true;
+    } catch (e) {
+      this.deps.logger.warn({ err: slackError(e) ?? String(e), rolloutId }, 'change saved, card not updated');
+      return false;
+    }
+  }
+
   private async mustGet(id: string): Promise<Rollout> {
     const r = await this.deps.service.get(id);
     if (!r) throw new Error(`rollout ${id} vanished`);

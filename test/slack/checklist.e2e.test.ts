@@ -160,6 +160,16 @@ describe('card interactions', () => {
     expect(String((await h.slack.waitForResponse(id)).body.text)).toContain('Alleen de eigenaar van stap 4a of een beheerder');
   });
 
+  it('a change that Slack will not show on the card is still saved, and the owner is told so', async () => {
+    h.slack.failNext('chat.update', { times: 3, error: 'internal_error' });
+    const id = await click(alice, button(ACTIONS.markDone, encodeStepRef(ROLLOUT, '4a')));
+    const reply = await h.slack.waitForResponse(id);
+    expect(String(reply.body.text)).toContain('Stap 4a is afgerond'); // alice reads Dutch
+    expect(String(reply.body.text)).toContain('/bwprep status');
+    expect((await h.app.service.get(ROLLOUT))?.steps['4a']?.state).toBe('done');
+    expect(h.logs()).toContain('change saved, card not updated');
+  });
+
   it('anyone can take an unowned step for themselves', async () => {
     await click(carol, usersSelect(ACTIONS.assignOwner, carol, { block_id: 'step:4b' }));
     const [update] = await cardUpdates(1);

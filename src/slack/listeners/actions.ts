@@ -2,7 +2,7 @@ import type { App, BlockAction, ButtonAction, UsersSelectAction, webApi } from '
 import type { Locale, Rollout } from '../../core/checklist/model';
 import type { ChangeResult } from '../../core/checklist/service';
 import { BwprepError } from '../../core/errors';
-import { render } from '../../i18n';
+import { render, t } from '../../i18n';
 import { ACTIONS, decodeStepRef } from '../../views/actions';
 import { slackUser } from '../blocks/limits';
 import { textMessage } from '../blocks/messages';
@@ -60,8 +60,10 @@ export function registerActions(app: App, deps: SlackDeps, extra: Record<string,
         locale = replyLocale(profile, rollout, deps.defaults.locale);
         const result = await handler({ client, body, rollout, stepId, profile, locale, tell }, deps);
         if (result) {
-          if (result.changed) await deps.cards.refresh(client, rollout.id);
-          else await tell(`ℹ️ ${render(locale, result.notice, slackUser)}`);
+          if (!result.changed) await tell(`ℹ️ ${render(locale, result.notice, slackUser)}`);
+          else if (!(await deps.cards.refreshAfterChange(client, rollout.id))) {
+            await tell(`✅ ${render(locale, result.notice, slackUser)}\n${t(locale, 'error.card_not_updated')}`);
+          }
         }
         if (fromHome) await publishHome(deps, client, body.user.id, body.team?.id ?? '');
         deps.metrics.actions.inc({ platform: 'slack', action: actionId, outcome: 'ok' });

@@ -3,7 +3,7 @@ import { executeCommand } from '../../commands/execute';
 import { type Command, parseCommand, resolveSlackMention } from '../../commands/parse';
 import type { Actor, Locale, Rollout } from '../../core/checklist/model';
 import { BwprepError } from '../../core/errors';
-import { render } from '../../i18n';
+import { render, t } from '../../i18n';
 import { buildHelpView, buildMineView } from '../../views/text';
 import { slackUser } from '../blocks/limits';
 import { helpBlocks, mineBlocks, textMessage } from '../blocks/messages';
@@ -64,8 +64,8 @@ export function registerCommand(app: App, deps: SlackDeps): void {
         case 'notice': {
           // A language switch answers in the new language.
           const noticeLocale = cmd.name === 'lang' ? reply.rollout.settings.locale : locale;
-          await ephemeral(`✅ ${render(noticeLocale, reply.notice, slackUser)}`);
-          if (reply.changed) await deps.cards.refresh(client, reply.rollout.id);
+          const cardOk = !reply.changed || (await deps.cards.refreshAfterChange(client, reply.rollout.id));
+          await ephemeral(`✅ ${render(noticeLocale, reply.notice, slackUser)}${cardOk ? '' : `\n${t(noticeLocale, 'error.card_not_updated')}`}`);
           break;
         }
         case 'delegate': {
