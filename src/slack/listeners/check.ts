@@ -42,12 +42,14 @@ export async function runCheck(deps: SlackDeps, req: CheckRequest): Promise<void
   }
   const end = deps.metrics.handlerSeconds.startTimer({ kind: 'check' });
   const hasCard = Boolean(rollout.card);
-  if (hasCard) await deps.cards.refresh(client, rollout.id, { checking: true });
+  // "checking…" on the card is a courtesy: if Slack refuses it, the run still goes ahead.
+  if (hasCard) await deps.cards.refresh(client, rollout.id, { checking: true }).catch((err) => deps.logger.info({ err }, 'could not show checking… on the card'));
   else await req.tell(textMessage(`⏳ ${t(req.locale, 'check_report.started')}`));
   try {
     const run = await verification.run(rollout, { ...(req.stepId ? { stepIds: [req.stepId] } : {}), actor: req.actor });
     for (const r of run.results) deps.metrics.checks.inc({ step: r.stepId, status: r.record.status });
-    await deps.cards.refresh(client, rollout.id);
+    // The results are recorded; a card Slack will not update now catches up on the next change or status.
+    await deps.cards.refreshAfterChange(client, rollout.id);
     const locale = run.rollout.settings.locale;
     const report = checkReportBlocks(buildCheckReportView(deps.service.template, run.results, run.transitions, locale, { single: Boolean(req.stepId) }));
     if (req.stepId) await req.tell(report);
