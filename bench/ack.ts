@@ -34,8 +34,8 @@ import {
 import { type Child, startChild } from './lib/child';
 import { closedLoop, fixedRate, get, type LoadOutcome, makePool } from './lib/load';
 import { cpuMeter, kbToMb, machineMeter, procCpuMs, procStatusKb } from './lib/proc';
-import { type BenchResult, machine, writeResult } from './lib/results';
-import { formatTable, type LatencySummary, round, type Row, sleep, summarize } from './lib/stats';
+import { type BenchResult, machine, runAsScript } from './lib/results';
+import { type LatencySummary, round, type Row, sleep, summarize } from './lib/stats';
 
 const RPS = Number(process.env.BENCH_ACK_RPS ?? 300);
 const SECONDS = Number(process.env.BENCH_ACK_SECONDS ?? 10);
@@ -382,14 +382,4 @@ export async function runAck(log: (s: string) => void = (s) => process.stderr.wr
   }
 }
 
-if (require.main === module) {
-  runAck()
-    .then((r) => {
-      const file = writeResult(r);
-      process.stdout.write(`\n${formatTable(r.rows)}\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n\nwritten ${file}\n`);
-    })
-    .catch((e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exit(1);
-    });
-}
+if (require.main === module) runAsScript(runAck);

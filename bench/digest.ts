@@ -31,8 +31,8 @@ import { openStore } from '../src/store';
 import { loadTemplate } from '../src/templates';
 import type { DigestView } from '../src/views/digest';
 import { kbToMb, procStatusKb } from './lib/proc';
-import { type BenchResult, writeResult } from './lib/results';
-import { formatTable, median, round, type Row } from './lib/stats';
+import { type BenchResult, runAsScript } from './lib/results';
+import { median, round, type Row } from './lib/stats';
 
 const ROLLOUTS = Number(process.env.BENCH_DIGEST_ROLLOUTS ?? 1000);
 const TICKS = Number(process.env.BENCH_DIGEST_TICKS ?? 3);
@@ -252,14 +252,4 @@ export async function runDigest(log: (s: string) => void = (s) => process.stderr
   }
 }
 
-if (require.main === module) {
-  runDigest()
-    .then((r) => {
-      const file = writeResult(r);
-      process.stdout.write(`\n${formatTable(r.rows)}\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n\nwritten ${file}\n`);
-    })
-    .catch((e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exit(1);
-    });
-}
+if (require.main === module) runAsScript(runDigest);

@@ -22,8 +22,8 @@ import { request } from 'undici';
 import { startFakeSlackApi } from '../test/fakes/slack-api';
 import { FAKE_BOT_TOKEN, FAKE_SIGNING_SECRET } from '../test/helpers/slack-fixtures';
 import { kbToMb, procStatusKb } from './lib/proc';
-import { type BenchResult, writeResult } from './lib/results';
-import { formatTable, median, round, type Row, sleep } from './lib/stats';
+import { type BenchResult, runAsScript } from './lib/results';
+import { median, round, type Row, sleep } from './lib/stats';
 
 const RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 3);
 const IDLE_MS = Number(process.env.BENCH_STARTUP_IDLE_MS ?? 5000);
@@ -149,14 +149,4 @@ export async function runStartup(log: (s: string) => void = (s) => process.stder
   return { bench: 'startup', startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), rows, details: { runs: RUNS, idleMs: IDLE_MS, samples }, notes };
 }
 
-if (require.main === module) {
-  runStartup()
-    .then((r) => {
-      const file = writeResult(r);
-      process.stdout.write(`\n${formatTable(r.rows)}\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n\nwritten ${file}\n`);
-    })
-    .catch((e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exit(1);
-    });
-}
+if (require.main === module) runAsScript(runStartup);

@@ -35,8 +35,8 @@ import { openStore } from '../src/store';
 import { loadTemplate } from '../src/templates';
 import { startChild } from './lib/child';
 import { cpuMeter, kbToMb, machineMeter, procStatusKb } from './lib/proc';
-import { type BenchResult, writeResult } from './lib/results';
-import { formatTable, round, type Row } from './lib/stats';
+import { type BenchResult, runAsScript } from './lib/results';
+import { round, type Row } from './lib/stats';
 
 const LATENCY_MS = Number(process.env.BENCH_VERIFY_LATENCY_MS ?? 5);
 const SPEC = {
@@ -210,14 +210,4 @@ export async function runVerify(log: (s: string) => void = (s) => process.stderr
   }
 }
 
-if (require.main === module) {
-  runVerify()
-    .then((r) => {
-      const file = writeResult(r);
-      process.stdout.write(`\n${formatTable(r.rows)}\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n\nwritten ${file}\n`);
-    })
-    .catch((e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exit(1);
-    });
-}
+if (require.main === module) runAsScript(runVerify);

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './links';
-import type { Row } from './stats';
+import { formatTable, type Row } from './stats';
 
 export const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
 
@@ -52,4 +52,20 @@ export function readResult(name: string): (BenchResult & { machine?: unknown }) 
   } catch {
     return undefined;
   }
+}
+
+/**
+ * `node dist-bench/bench/<name>.js`: runs one benchmark, writes its result file and prints the table and
+ * notes; exits 1 on failure.
+ */
+export function runAsScript(run: () => Promise<BenchResult>): void {
+  run()
+    .then((r) => {
+      const file = writeResult(r);
+      process.stdout.write(`\n${formatTable(r.rows)}\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n\nwritten ${file}\n`);
+    })
+    .catch((e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(1);
+    });
 }
