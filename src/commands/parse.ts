@@ -129,9 +129,3 @@ export function parseCommand(text: string, ctx: ParseContext): Command {
     }
   }
 }
-
-/** Slack mention tokens: `<@U0123ABC|name>` or `<@U0123ABC>` (also W… enterprise ids). */
-export function resolveSlackMention(token: string): UserKey | undefined {
-  const m = /^<@([UW][A-Z0-9]+)(\|[^>]*)?>$/.exec(token.trim());
-  return m ? `slack:${m[1]}` : undefined;
-}

@@ -1,5 +1,5 @@
 import type { webApi } from '@slack/bolt';
-import type { Actor, Locale, Rollout } from '../core/checklist/model';
+import type { Actor, Locale, Rollout, UserKey } from '../core/checklist/model';
 import type { KeyValueStore } from '../core/ports';
 import { toLocale } from '../i18n';
 
@@ -61,4 +61,10 @@ export function slackActor(userId: string, profile: SlackProfile | undefined): A
 /** Ephemeral replies use the user's Slack language where set, else the rollout's. */
 export function replyLocale(profile: SlackProfile | undefined, rollout: Rollout | undefined, fallback: Locale): Locale {
   return profile?.locale ?? rollout?.settings.locale ?? fallback;
+}
+
+/** Slack mention tokens: `<@U0123ABC|name>` or `<@U0123ABC>` (also W… enterprise ids). */
+export function resolveSlackMention(token: string): UserKey | undefined {
+  const m = /^<@([UW][A-Z0-9]+)(\|[^>]*)?>$/.exec(token.trim());
+  return m ? `slack:${m[1]}` : undefined;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type Command, parseCommand, resolveSlackMention } from '../../src/commands/parse';
+import { type Command, parseCommand } from '../../src/commands/parse';
+import { resolveSlackMention } from '../../src/slack/context';
 import { BwprepError } from '../../src/core/errors';
 import { ADMIN, makeHarness, rejection } from './harness';
 

@@ -1,13 +1,13 @@
 import type { App, RespondFn, SlashCommand, webApi } from '@slack/bolt';
 import { executeCommand } from '../../commands/execute';
-import { type Command, parseCommand, resolveSlackMention } from '../../commands/parse';
+import { type Command, parseCommand } from '../../commands/parse';
 import type { Actor, Locale, Rollout } from '../../core/checklist/model';
 import { BwprepError } from '../../core/errors';
 import { render, t } from '../../i18n';
 import { buildHelpView, buildMineView } from '../../views/text';
 import { slackUser } from '../blocks/limits';
 import { helpBlocks, mineBlocks, textMessage } from '../blocks/messages';
-import { getProfile, replyLocale, type SlackProfile, slackActor } from '../context';
+import { getProfile, replyLocale, resolveSlackMention, type SlackProfile, slackActor } from '../context';
 import { describeError } from '../errors';
 import type { SlackDeps } from '../app';
 
