@@ -1,0 +1,58 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(__dirname, '..');
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((e) => {
+    const p = path.join(dir, e);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+/** Every module specifier a file imports or requires, with whether the import is type-only. */
+function imports(file: string): { spec: string; typeOnly: boolean }[] {
+  const src = readFileSync(file, 'utf8');
+  const out: { spec: string; typeOnly: boolean }[] = [];
+  for (const m of src.matchAll(/^\s*import\s+(type\s+)?[^;]*?from\s+['"]([^'"]+)['"]/gms)) out.push({ spec: m[2]!, typeOnly: Boolean(m[1]) });
+  for (const m of src.matchAll(/(?:require|import)\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push({ spec: m[1]!, typeOnly: false });
+  return out;
+}
+
+const rel = (f: string) => path.relative(ROOT, f);
+
+describe('architecture (DESIGN §3)', () => {
+  it('core/ imports no platform or I/O package, and nothing outside core at run time', () => {
+    const allowedPackages = new Set(['zod', 'luxon']);
+    const problems: string[] = [];
+    for (const f of files(path.join(ROOT, 'src', 'core'))) {
+      for (const { spec, typeOnly } of imports(f)) {
+        if (spec.startsWith('.')) {
+          const target = path.resolve(path.dirname(f), spec);
+          const inCore = target.startsWith(path.join(ROOT, 'src', 'core'));
+          // Type-only imports of view models (the digest ports) carry no code.
+          if (!inCore && !typeOnly) problems.push(`${rel(f)} imports ${spec} at run time`);
+        } else if (!allowedPackages.has(spec)) {
+          problems.push(`${rel(f)} imports the package ${spec}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('botbuilder stays inside src/teams/ (so moving to the Teams SDK touches one folder)', () => {
+    const outside = files(path.join(ROOT, 'src'))
+      .filter((f) => !f.startsWith(path.join(ROOT, 'src', 'teams')))
+      .filter((f) => imports(f).some((i) => i.spec === 'botbuilder' || i.spec.startsWith('botbuilder-')));
+    expect(outside.map(rel)).toEqual([]);
+  });
+
+  it('the Slack SDK is only imported by the Slack adapter and the composition root', () => {
+    const allowed = [path.join(ROOT, 'src', 'slack'), path.join(ROOT, 'src', 'app.ts')];
+    const outside = files(path.join(ROOT, 'src'))
+      .filter((f) => !allowed.some((a) => f.startsWith(a)))
+      .filter((f) => imports(f).some((i) => i.spec.startsWith('@slack/')));
+    expect(outside.map(rel)).toEqual([]);
+  });
+});
