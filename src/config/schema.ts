@@ -104,7 +104,7 @@ export const envSchema = z
         message: 'must be a comma list like slack:U0123ABC,teams:<aadObjectId>',
       }),
     BWPREP_PUBLIC_URL: url('the public base URL of this bot, used in links (optional)'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PORT: z.coerce.number({ message: 'must be a port number such as 3000' }).int({ message: 'must be a whole port number such as 3000' }).min(0, { message: 'must be 0–65535' }).max(65535, { message: 'must be 0–65535' }).default(3000),
     HOST: z.string().default('0.0.0.0'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
