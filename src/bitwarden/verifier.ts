@@ -3,7 +3,6 @@ import { type BitwardenEndpoints, bitwardenEndpoints, type Config } from '../con
 import { isBwprepError } from '../core/errors';
 import type { Clock, KeyValueStore } from '../core/ports';
 import type { BitwardenVerifier, CheckOutcome, OrgCredentials, VerificationRequest, VerificationSettings } from '../core/verification/ports';
-import type { Logger } from '../logging/logger';
 import { checkFor, type CheckContext, type Resource, type Snapshot } from './checks';
 import { BitwardenClient, type BitwardenClientOptions, type SubscriptionProbe } from './client';
 import { isRunLevel } from './errors';

@@ -9,7 +9,7 @@ export class SqliteKeyvStore extends KeyvAdapterBase {
   private writes = 0;
   private readonly stmts;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(db: Database.Database) {
     super();
     db.exec('CREATE TABLE IF NOT EXISTS keyv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires INTEGER)');
     this.stmts = {

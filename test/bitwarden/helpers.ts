@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { bitwardenEndpoints, type BitwardenEndpoints } from '../../src/config/load';
 import { DEFAULT_DESIRED_POLICIES, DEFAULT_THRESHOLDS, type Hosting } from '../../src/core/checklist/model';
-import type { Clock, KeyValueStore } from '../../src/core/ports';
+import type { KeyValueStore } from '../../src/core/ports';
 import type { OrgCredentials, VerificationSettings } from '../../src/core/verification/ports';
 import { memoryKeyValueStore } from '../../src/bitwarden/memory-kv';
 import { BitwardenVerification, type BitwardenVerificationDeps } from '../../src/bitwarden/verifier';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Actor, AuditEntry, ConversationRef, Hosting, Rollout } from '../../src/core/checklist/model';
 import { ChecklistService } from '../../src/core/checklist/service';
 import type { Template } from '../../src/core/checklist/template';
-import type { Clock, RolloutStore } from '../../src/core/ports';
+import type { RolloutStore } from '../../src/core/ports';
 import { openStore } from '../../src/store';
 import { loadTemplate } from '../../src/templates';
 import { MemoryStore } from '../fakes/memory-store';

@@ -11,7 +11,6 @@ import {
 } from '../../src/core/checklist/model';
 import { appliesToHosting } from '../../src/core/checklist/readiness';
 import type { Template } from '../../src/core/checklist/template';
-import type { Clock } from '../../src/core/ports';
 import { loadTemplate } from '../../src/templates';
 
 export const TEMPLATE: Template = loadTemplate();
