@@ -35,7 +35,7 @@ import { type Child, startChild } from './lib/child';
 import { closedLoop, fixedRate, get, type LoadOutcome, makePool } from './lib/load';
 import { cpuMeter, kbToMb, machineMeter, procCpuMs, procStatusKb } from './lib/proc';
 import { type BenchResult, machine, runAsScript } from './lib/results';
-import { type LatencySummary, round, type Row, sleep, summarize } from './lib/stats';
+import { type LatencySummary, round, type Row, sleep, summarize, rng } from './lib/stats';
 
 const RPS = Number(process.env.BENCH_ACK_RPS ?? 300);
 const SECONDS = Number(process.env.BENCH_ACK_SECONDS ?? 10);
@@ -46,18 +46,6 @@ const DRAIN_TIMEOUT_MS = 90_000;
 
 const CHANNELS = Array.from({ length: 16 }, (_, i) => `C0BENCH${String(i + 1).padStart(2, '0')}`);
 const STEPS = ['1a', '2a', '2b', '4a', '4b', '4c', '4d', '4e', '5b', '6'];
-
-/** mulberry32: a tiny seeded PRNG, so both apps get the same payload sequence. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function requestStream(seed: number, fakeSlackUrl: string, tag: string) {
   const rand = rng(seed);
@@ -83,16 +71,10 @@ interface Cpu {
   machine?: number | undefined;
 }
 
-interface Phase {
+/** A phase's load outcome, with the raw latencies summarized. */
+interface Phase extends Omit<LoadOutcome, 'latencies'> {
   latency: LatencySummary;
-  sent: number;
-  ok: number;
-  statuses: Record<string, number>;
-  errors: Record<string, number>;
-  over3s: number;
-  elapsedMs: number;
   acksPerSec: number;
-  maxSendLagMs?: number;
   /** Per round (each round is SECONDS / ROUNDS long). */
   cpu: Cpu[];
 }

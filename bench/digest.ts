@@ -32,7 +32,7 @@ import { loadTemplate } from '../src/templates';
 import type { DigestView } from '../src/views/digest';
 import { kbToMb, procStatusKb } from './lib/proc';
 import { type BenchResult, runAsScript } from './lib/results';
-import { median, round, type Row } from './lib/stats';
+import { median, round, type Row, rng } from './lib/stats';
 
 const ROLLOUTS = Number(process.env.BENCH_DIGEST_ROLLOUTS ?? 1000);
 const TICKS = Number(process.env.BENCH_DIGEST_TICKS ?? 3);
@@ -52,18 +52,6 @@ class MovableClock implements Clock {
 }
 
 const ymd = (t: number) => new Date(t).toISOString().slice(0, 10);
-
-/** mulberry32 */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function buildRollouts(service: ChecklistService, store: Awaited<ReturnType<typeof openStore>>, clock: MovableClock): Promise<void> {
   const rand = rng(42);
