@@ -20,13 +20,12 @@ import './lib/links';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Actor, CheckRecord, Hosting, Locale, Rollout, StepState } from '../src/core/checklist/model';
+import type { Actor, CheckRecord, ConversationRef, Hosting, Locale, MessageRef, Rollout, StepState } from '../src/core/checklist/model';
 import { ChecklistService } from '../src/core/checklist/service';
-import type { DigestPublisher } from '../src/core/digest/ports';
+import { Platforms } from '../src/interactions/platforms';
 import type { Clock } from '../src/core/ports';
 import { Scheduler } from '../src/scheduler/scheduler';
 import { digestBlocks } from '../src/slack/blocks/digest';
-import { slackUser } from '../src/slack/blocks/limits';
 import { openStore } from '../src/store';
 import { loadTemplate } from '../src/templates';
 import type { DigestView } from '../src/views/digest';
@@ -111,18 +110,19 @@ async function buildRollouts(service: ChecklistService, store: Awaited<ReturnTyp
   }
 }
 
-class RecordingPublisher implements DigestPublisher {
+/** A Slack platform that renders each digest to its Block Kit request body and counts it, posting nothing. */
+class RecordingPublisher {
   posted = 0;
   bytes = 0;
   maxBlocks = 0;
-  async postDigest(rollout: Rollout, view: DigestView) {
-    const permalink = rollout.card ? `https://fake-team.slack.com/archives/${rollout.card.channel}/p${rollout.card.ts.replace('.', '')}` : undefined;
+  async postDigest(conversation: ConversationRef, view: DigestView, card?: MessageRef) {
+    const permalink = card ? `https://fake-team.slack.com/archives/${card.channel}/p${card.ts.replace('.', '')}` : undefined;
     const msg = digestBlocks(view, permalink);
-    const body = JSON.stringify({ channel: rollout.conversation.channel, text: msg.text, blocks: msg.blocks, unfurl_links: false });
+    const body = JSON.stringify({ channel: conversation.channel, text: msg.text, blocks: msg.blocks, unfurl_links: false });
     this.posted += 1;
     this.bytes += body.length;
     this.maxBlocks = Math.max(this.maxBlocks, msg.blocks.length);
-    return { ref: { platform: 'slack' as const, channel: rollout.conversation.channel, ts: `${Math.floor(NOW / 1000)}.${String(this.posted).padStart(6, '0')}` } };
+    return { ref: { platform: 'slack' as const, channel: conversation.channel, ts: `${Math.floor(NOW / 1000)}.${String(this.posted).padStart(6, '0')}` } };
   }
 }
 
@@ -178,7 +178,13 @@ export async function runDigest(log: (s: string) => void = (s) => process.stderr
     const rewriteMs = performance.now() - t;
 
     const publisher = new RecordingPublisher();
-    const scheduler = new Scheduler({ store, template, clock, publisher, formatUser: slackUser });
+    const platforms = new Platforms().register({
+      id: 'slack',
+      publisher: { postDigest: (c, v, card) => publisher.postDigest(c, v, card), postCheckReport: async () => undefined },
+      directory: { profile: async (user) => ({ user, exists: true, platformAdmin: false }) },
+      cards: { post: async () => ({ platform: 'slack', channel: 'C', ts: '1' }), update: async () => undefined, retire: async () => undefined },
+    });
+    const scheduler = new Scheduler({ store, service, template, clock, platforms, reminders: false });
     const ticks: { ms: number; listMs: number; posted: number; late: number; skipped: Record<string, number>; peakHwmMb?: number | undefined; peakSampledMb: number; rssBeforeMb?: number | undefined; heapAfterMb: number }[] = [];
     for (let k = 0; k < TICKS; k++) {
       clock.at = NOW + k * DAY; // Wed, Thu, Fri at 14:00 UTC

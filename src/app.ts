@@ -11,9 +11,10 @@ import { VerificationService } from './core/verification/service';
 import { createMetrics, type Metrics } from './metrics';
 import { decryptSecret } from './store/crypto';
 import { SCHEDULER_ACTOR, Scheduler } from './scheduler/scheduler';
-import { SlackDigestPublisher, SlackReminderSender, slackTimezoneLookup } from './slack/scheduling';
-import { slackUser } from './slack/blocks/limits';
 import { createSlackApp, type SlackRuntime } from './slack/app';
+import { Interactions } from './interactions';
+import { Platforms } from './interactions/platforms';
+import { kvCheckHistory } from './core/ports';
 import { openStore } from './store';
 import { loadTemplate } from './templates';
 
@@ -26,6 +27,10 @@ export interface Bwprep {
   service: ChecklistService;
   verification: VerificationService;
   metrics: Metrics;
+  /** The chat platforms served (the console registers itself here too). */
+  platforms: Platforms;
+  /** The application layer: every user journey, for every platform. */
+  interactions: Interactions;
   slack?: SlackRuntime;
   /** Digests and reminders; runs when a chat platform is configured. */
   scheduler?: Scheduler;
@@ -54,8 +59,27 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
   const template = opts.template ?? loadTemplate();
   const store = opts.store ?? (await openStore(config.storeUrl, { logger }));
   const metrics = createMetrics();
-  const service = new ChecklistService({ store: store.rollouts, template, clock, defaults: config.defaults, globalAdmins: config.admins });
+  const service = new ChecklistService({
+    store: store.rollouts,
+    template,
+    clock,
+    defaults: config.defaults,
+    globalAdmins: config.admins,
+    checkHistory: kvCheckHistory(store.kv, clock),
+  });
   const { verification, verifier } = createVerification(config, { store, service, clock, logger });
+  const platforms = new Platforms();
+  const interactions = new Interactions({
+    service,
+    store,
+    clock,
+    platforms,
+    logger: logger.child({ component: 'interactions' }),
+    metrics,
+    defaults: config.defaults,
+    verification,
+    ...(config.encryptionKey ? { encryptionKey: config.encryptionKey } : {}),
+  });
   const app: Bwprep = {
     config,
     logger,
@@ -65,39 +89,36 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
     service,
     verification,
     metrics,
+    platforms,
+    interactions,
     stop: async () => undefined,
   };
 
   if (config.slack) {
     app.slack = createSlackApp(config.slack, {
-      service,
-      verification,
-      store,
-      clock,
+      kv: store.kv,
+      leases: store.leases,
       logger: logger.child({ platform: 'slack' }),
-      metrics,
-      defaults: config.defaults,
-      ...(config.encryptionKey ? { encryptionKey: config.encryptionKey } : {}),
+      defaultLocale: config.defaults.locale,
     });
-    const client = app.slack.app.client;
-    const slackLog = logger.child({ platform: 'slack', component: 'scheduler' });
+    platforms.register(app.slack.platform);
+  }
+
+  // Digests and reminders whenever any chat platform is served; each rollout goes to its own platform.
+  if (platforms.hasChat) {
     app.scheduler = new Scheduler({
       store,
+      service,
       template,
       clock,
-      logger: slackLog,
-      publisher: new SlackDigestPublisher({ client, logger: slackLog }),
-      reminderSender: new SlackReminderSender({ client, rollouts: store.rollouts, kv: store.kv, template, logger: slackLog }),
-      userTimezone: slackTimezoneLookup(client, store.kv),
+      platforms,
+      logger: logger.child({ component: 'scheduler' }),
       // Fresh state before each digest: drift since yesterday shows up; a failed run is reported, not fatal.
-      verifier: async (rollout) => {
-        const run = await verification.run(rollout, { actor: SCHEDULER_ACTOR });
-        for (const r of run.results) metrics.checks.inc({ step: r.stepId, status: r.record.status });
-      },
-      formatUser: slackUser,
+      verifier: (rollout) => interactions.checks!.runScheduled(rollout, SCHEDULER_ACTOR),
     });
-    app.slack.deps.scheduler = app.scheduler;
+    interactions.setDigest(app.scheduler);
   }
+  app.slack?.listen(interactions);
 
   const serveHttp = opts.http ?? Boolean(config.slack || config.teams);
   if (serveHttp) {

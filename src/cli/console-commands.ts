@@ -29,7 +29,7 @@ export function consoleCommands(app: Bwprep, user: string, cwd: string = process
           const view = buildCheckReportView(app.template, run.results, run.transitions, locale, { single: Boolean(cmd.step) });
           return [
             `${view.title} · ${view.tally}`,
-            ...view.lines.map((l) => `  ${l.icon} ${l.step.padEnd(3)} ${l.summary}${l.transition ? ` (${l.transition})` : ''}`),
+            ...view.lines.map((l) => `  ${l.icon} ${l.step.padEnd(3)} ${plain(l.summary)}${l.transition ? ` (${l.transition})` : ''}`),
             plain(view.footer),
           ].join('\n');
         } catch (e) {
@@ -39,7 +39,7 @@ export function consoleCommands(app: Bwprep, user: string, cwd: string = process
       }
       case 'digest': {
         const model = buildDigestModel(app.template, rollout, { now: app.clock.now(), preview: true });
-        return plain(digestText(buildDigestView(app.template, model, { formatUser: consoleUser })));
+        return digestText(buildDigestView(app.template, model), { user: consoleUser });
       }
       case 'export': {
         const audit = await app.store.audit.list(rollout.id, { limit: 200 });

@@ -1,5 +1,6 @@
 import type { Locale, Message, UserKey } from '../core/checklist/model';
-import { formatDate, render, t } from '../i18n';
+import { formatDate, renderRich, t, tr } from '../i18n';
+import { plainText, type Rich } from '../views/rich';
 import type { ChecklistView, StepView } from '../views/checklist';
 import type { HelpView, MineView } from '../views/text';
 
@@ -26,15 +27,11 @@ export function consoleUser(key: UserKey): string {
 }
 
 /**
- * Slack mrkdwn → plain text: drops `*bold*` and `` `code` `` markers, turns `<url|label>` into
- * `label (url)`, and drops the `/bwprep ` prefix (in the terminal, commands are typed bare).
+ * Structured text → terminal text: no markup to strip, so a user's `*412*` stays `*412*`. Commands show
+ * bare (in the terminal they are typed without a prefix), people as `@name`.
  */
-export function plain(text: string): string {
-  return text
-    .replace(/<(https?:\/\/[^|>]+)\|([^>]+)>/g, '$2 ($1)')
-    .replace(/[*`]/g, '')
-    .replace(/\/bwprep /g, '')
-    .replace(/<@([a-z]+)>/gi, '@$1');
+export function plain(text: string | Rich, user: (key: UserKey) => string = consoleUser): string {
+  return typeof text === 'string' ? text : plainText(text, { user });
 }
 
 // ---- display width -------------------------------------------------------------------------------
@@ -114,15 +111,15 @@ interface Row {
   due: string;
   state: string;
   check: string;
-  details: string[];
+  details: (string | Rich)[];
 }
 
 function row(view: ChecklistView, s: StepView, user: (k: UserKey) => string): Row {
-  const details: string[] = [];
+  const details: (string | Rich)[] = [];
   if (s.overdue) details.push(s.dueLabel);
   details.push(...s.details);
-  if (s.doneBy) details.push(t(view.locale, 'card.done_by', { by: user(s.doneBy) }));
-  if (s.lastCheck) details.push(`${t(view.locale, 'card.last_check', { when: s.lastCheck.when, status: s.lastCheck.label })} — ${s.lastCheck.summary}`);
+  if (s.doneByLine) details.push(s.doneByLine);
+  if (s.lastCheck) details.push(`${t(view.locale, 'card.last_check', { when: s.lastCheck.when, status: s.lastCheck.label })} — ${plain(s.lastCheck.summary, user)}`);
   return {
     icon: s.icon,
     id: s.id,
@@ -132,7 +129,7 @@ function row(view: ChecklistView, s: StepView, user: (k: UserKey) => string): Ro
     due: s.excluded || !s.due ? '' : formatDate(view.locale, s.due),
     state: s.stateLabel,
     check: s.lastCheck ? `${s.lastCheck.icon} ${s.lastCheck.label}` : s.neverChecked ? '–' : '',
-    details: details.map(plain),
+    details: details.map((d) => plain(d, user)),
   };
 }
 
@@ -194,7 +191,7 @@ export function renderChecklistText(view: ChecklistView, opts: TextOptions = {})
           .map(([v, cw]) => padEnd(truncate(v as string, cw as number), cw as number)),
       ];
       out.push(cells.join(GAP).trimEnd());
-      for (const d of r.details) out.push(...block(d, width, detailIndent));
+      for (const d of r.details) out.push(...block(plain(d), width, detailIndent));
     }
   }
   out.push('', ...wrap(plain(view.footer), width));
@@ -204,14 +201,14 @@ export function renderChecklistText(view: ChecklistView, opts: TextOptions = {})
 // ---- help, mine, notices ---------------------------------------------------------------------------
 
 /** The command list: title, one usage line per command, and the intro as a closing hint. */
-export function renderHelpText(view: HelpView, extraLines: string[] = []): string {
-  const lines = [...view.lines, ...extraLines].map(plain);
+export function renderHelpText(view: HelpView, extraLines: (string | Rich)[] = []): string {
+  const lines = [...view.lines, ...extraLines].map((l) => plain(l));
   return [plain(view.title), '', ...lines.map((l) => `${INDENT}${l}`), '', ...wrap(plain(view.intro), DEFAULT_WIDTH)].join('\n');
 }
 
 /** The steps someone owns, or the hint that they own none. */
 export function renderMineText(view: MineView): string {
-  const body = view.empty ? block(plain(view.empty), DEFAULT_WIDTH, INDENT) : view.lines.map((l) => INDENT + plain(l.text));
+  const body = view.empty ? block(view.empty, DEFAULT_WIDTH, INDENT) : view.lines.map((l) => INDENT + plain(l.text));
   return [plain(view.title), ...body].join('\n');
 }
 
@@ -228,7 +225,7 @@ export function renderNoticeText(
   opts: { kind?: NoticeKind; usage?: Message; formatUser?: (key: UserKey) => string } = {},
 ): string {
   const user = opts.formatUser ?? consoleUser;
-  const lines = wrap(`${NOTICE_ICON[opts.kind ?? 'ok']} ${plain(render(locale, message, user))}`, DEFAULT_WIDTH - 2).map((l, i) => (i ? `  ${l}` : l));
-  if (opts.usage) lines.push(`  ${t(locale, 'error.usage_prefix')} ${plain(render(locale, opts.usage, user))}`);
+  const lines = wrap(`${NOTICE_ICON[opts.kind ?? 'ok']} ${plain(renderRich(locale, message), user)}`, DEFAULT_WIDTH - 2).map((l, i) => (i ? `  ${l}` : l));
+  if (opts.usage) lines.push(`  ${t(locale, 'error.usage_prefix')} ${plain(renderRich(locale, opts.usage), user)}`);
   return lines.join('\n');
 }

@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'bitwarden_not_supported'
   | 'bitwarden_tls'
   | 'invalid_setting'
+  | 'not_available'
   | 'internal';
 
 export class BwprepError extends Error {

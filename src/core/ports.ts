@@ -1,4 +1,4 @@
-import type { AuditEntry, Rollout } from './checklist/model';
+import type { AuditEntry, CheckRun, Rollout } from './checklist/model';
 
 /** Injected time, so schedules and due dates are testable. */
 export interface Clock {
@@ -40,6 +40,37 @@ export interface KeyValueStore {
   get<T>(key: string): Promise<T | undefined>;
   set<T>(key: string, value: T, ttlMs?: number): Promise<void>;
   delete(key: string): Promise<void>;
+}
+
+/**
+ * The bounded per-rollout history of check runs, with their evidence (what `export` shows as evidence).
+ * Kept apart from the audit trail, which records what people and the bot changed.
+ */
+export interface CheckHistoryStore {
+  /** Adds a run; keeps at most the newest `CHECK_HISTORY_MAX_RUNS` runs of the last `CHECK_HISTORY_MAX_DAYS` days. */
+  append(rolloutId: string, run: CheckRun): Promise<void>;
+  /** Oldest first. */
+  list(rolloutId: string): Promise<CheckRun[]>;
+}
+
+export const CHECK_HISTORY_MAX_RUNS = 30;
+export const CHECK_HISTORY_MAX_DAYS = 30;
+
+/** The check history on the kv store: one value per rollout (`checks:<rolloutId>`), pruned on every append. */
+export function kvCheckHistory(kv: KeyValueStore, clock: Clock = systemClock): CheckHistoryStore {
+  const key = (id: string) => `checks:${id}`;
+  return {
+    async append(rolloutId, run) {
+      const cutoff = clock.now().getTime() - CHECK_HISTORY_MAX_DAYS * 86_400_000;
+      const runs = [...((await kv.get<CheckRun[]>(key(rolloutId))) ?? []), run]
+        .filter((r) => Date.parse(r.at) >= cutoff)
+        .slice(-CHECK_HISTORY_MAX_RUNS);
+      await kv.set(key(rolloutId), runs, CHECK_HISTORY_MAX_DAYS * 86_400_000);
+    },
+    async list(rolloutId) {
+      return (await kv.get<CheckRun[]>(key(rolloutId))) ?? [];
+    },
+  };
 }
 
 export interface Store {

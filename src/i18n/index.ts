@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import i18next, { type i18n } from 'i18next';
 import { LOCALES, type Locale, type Message } from '../core/checklist/model';
+import { type Inline, parseTagged, plainText, type Rich, VAR_CLOSE, VAR_OPEN } from '../views/rich';
 
 /** locales/ sits two levels above both src/i18n and dist/i18n. */
 export const LOCALES_DIR = path.resolve(__dirname, '..', '..', 'locales');
@@ -82,30 +83,94 @@ export function translator(locale: Locale): T {
 
 const translators: Partial<Record<Locale, T>> = {};
 
-export function t(locale: Locale, key: string, vars?: Vars): string {
-  const tr = (translators[locale] ??= translator(locale));
-  return tr(key, vars);
+/**
+ * The locale string with its tags and variables as they are (for `tr`, which parses them). Cached.
+ */
+export function raw(locale: Locale, key: string, vars?: Vars): string {
+  const fn = (translators[locale] ??= translator(locale));
+  return fn(key, vars);
 }
 
-/** Vars with these names hold UserKeys (`slack:U…`) and are shown through the platform's user formatter. */
+/**
+ * A locale string as plain text: labels, titles, plain-text fields. A string with tags (`<b>`, `<cmd>` …)
+ * loses them here (a command shows bare); use `tr` where the text is shown with formatting.
+ */
+export function t(locale: Locale, key: string, vars?: Vars): string {
+  const s = raw(locale, key, vars);
+  return s.includes('</') ? plainText(parseTagged(s)) : s;
+}
+
+/** Vars with these names hold UserKeys (`slack:U…`) and are shown as a person by each renderer. */
 export const USER_VARS = ['owner', 'user', 'by'] as const;
 
 /** Vars with these names hold YYYY-MM-DD dates, formatted in the reader's locale. */
 export const DATE_VARS = ['date', 'due', 'goLive'] as const;
 
-/** Renders a stored Message in a locale; user vars go through `formatUser` (a Slack mention, a Teams name…). */
+/**
+ * Vars with these names hold Bitwarden policy type numbers (`"0,3"`), shown as the policy names of the
+ * reader's language ("Two-step login (0), Single organization (3)"). Stored check summaries keep numbers,
+ * never names, so one stored message reads right in both languages. Messages stored by release 0.1.0 carry
+ * `policies_en` / `policies_nl` instead; those are read as they are.
+ */
+export const POLICY_LIST_VARS = ['policies'] as const;
+
+/** A variable of a rich message: plain text, a number (plurals), or structured spans. */
+export type RichVar = string | number | undefined | Inline | Rich;
+export type RichVars = Record<string, RichVar>;
+
+/** "Single organization (3)"; an unknown number shows as "#23". */
+export function policyName(locale: Locale, type: number): string {
+  const key = `bw.policy.${type}`;
+  return hasKey(locale, key) ? `${t(locale, key)} (${type})` : `#${type}`;
+}
+
+/**
+ * A locale string as structured text: its tags (`<b>`, `<i>`, `<code>`, `<cmd>`) become spans and every
+ * variable is substituted after parsing, so a variable's text (a user's note) is never read as markup.
+ * Numbers pass through to i18next (plurals); user, date and policy vars become their typed spans.
+ */
+export function tr(locale: Locale, key: string, vars?: RichVars): Rich {
+  if (!vars) return parseTagged(raw(locale, key));
+  const spans: Rich[] = [];
+  const iv: Vars = {};
+  for (const name in vars) {
+    const v = vars[name];
+    if (v === undefined) continue;
+    if (typeof v === 'number') {
+      iv[name] = v;
+      continue;
+    }
+    iv[name] = `${VAR_OPEN}${spans.length}${VAR_CLOSE}`;
+    spans.push(varSpans(locale, name, v));
+  }
+  return parseTagged(raw(locale, key, iv), spans);
+}
+
+function varSpans(locale: Locale, name: string, v: string | Inline | Rich): Rich {
+  if (Array.isArray(v)) return v;
+  if (typeof v !== 'string') return [v];
+  if ((USER_VARS as readonly string[]).includes(name) && v) return [{ user: v }];
+  if ((DATE_VARS as readonly string[]).includes(name) && /^\d{4}-\d{2}-\d{2}$/.test(v)) return [formatDate(locale, v)];
+  if ((POLICY_LIST_VARS as readonly string[]).includes(name) && /^\d+(,\d+)*$/.test(v)) {
+    return [v.split(',').map((n) => policyName(locale, Number(n))).join(', ')];
+  }
+  return [v];
+}
+
+/** A stored Message as structured text in a locale (see `tr`). */
+export function renderRich(locale: Locale, m: Message): Rich {
+  const vars: RichVars = { ...(m.vars ?? {}) };
+  // Summaries stored by release 0.1.0 name the policies in both languages as separate variables.
+  for (const name of POLICY_LIST_VARS) {
+    const legacy = vars[`${name}_${locale}`];
+    if (vars[name] === undefined && legacy !== undefined) vars[name] = legacy;
+  }
+  return tr(locale, m.key, vars);
+}
+
+/** A stored Message as plain text: people through `formatUser` (default: the bare platform id). */
 export function render(locale: Locale, m: Message, formatUser: (key: string) => string = plainUser): string {
-  const vars: Vars = { ...(m.vars ?? {}) };
-  for (const name of USER_VARS) {
-    const v = vars[name];
-    if (typeof v === 'string' && v) vars[name] = formatUser(v);
-  }
-  // Stored messages keep dates as YYYY-MM-DD; the reader sees them in their own language.
-  for (const name of DATE_VARS) {
-    const v = vars[name];
-    if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v)) vars[name] = formatDate(locale, v);
-  }
-  return t(locale, m.key, vars);
+  return plainText(renderRich(locale, m), { user: formatUser });
 }
 
 /** `slack:U0BOB` → `U0BOB`: the fallback when no platform formatter is given. */

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Actor, AuditEntry, DigestState, Message, Rollout, UserKey } from '../core/checklist/model';
+import type { Actor, Message, Rollout, UserKey } from '../core/checklist/model';
+import type { ChecklistService } from '../core/checklist/service';
 import type { Template } from '../core/checklist/template';
 import { isBwprepError, BwprepError } from '../core/errors';
-import { buildDigestModel, nextDigestState } from '../core/digest/model';
-import { replanDueDates } from '../core/digest/planning';
-import type { DigestPublisher, DigestVerifier, PostedDigest, ReminderSender, UserTimezoneLookup } from '../core/digest/ports';
+import { buildDigestModel } from '../core/digest/model';
+import type { DigestVerifier, PostedDigest } from '../core/digest/ports';
+import { isPlatformError } from '../interactions/errors';
+import type { Platforms } from '../interactions/platforms';
+import { renderRich, tr } from '../i18n';
 import { reminderKind, remindersDue, type ReminderDue, type ReminderOptions } from '../core/digest/reminders';
 import { alreadyPosted, dueSlot, missedSlot, slotInstant, type DueOptions, type DueSlot } from '../core/digest/schedule';
 import { type Clock, type Store, systemClock } from '../core/ports';
@@ -40,10 +43,22 @@ import { buildReminderView } from '../views/reminder';
  * after Slack accepted the message; for a daily digest in a manager channel a rare missing digest is the
  * lesser evil, and it is visible in the logs.
  *
+ * A publisher error the platform classifies as *lasting* (bot removed from the channel, channel archived,
+ * installation revoked) is not retried: the rollout's conversation is marked unreachable, its admins are
+ * told once by DM, and no digest is attempted until the bot can post there again (the next successful
+ * `status`, or the platform telling us it is back).
+ *
+ * ## Platforms
+ * Every post and DM is routed through `Platforms`: a rollout's digest to the platform of its conversation,
+ * a reminder to the owner's platform. A Slack-only, Teams-only or mixed deployment runs the same loop.
+ *
  * ## Reminders
  * One DM per owner per owner-local day: key `reminder:<user>:<YYYY-MM-DD>`, taken as a lease (TTL 36 h, so
  * a restarted replica with a new holder id cannot take it again) and recorded in the kv store before
- * sending (at most once, like digests); a send that throws frees both for a later tick.
+ * sending (at most once, like digests); a send that throws, or that the platform could not deliver, frees
+ * both for a later tick (with back-off).
+ *
+ * Every state change goes through ChecklistService (slot claims, the posted record, re-planning).
  */
 
 export interface SchedulerLogger {
@@ -55,8 +70,11 @@ export interface SchedulerLogger {
 
 export interface SchedulerOptions {
   store: Store;
+  /** The one writer of rollout state. */
+  service: ChecklistService;
   template: Template;
-  publisher: DigestPublisher;
+  /** The chat platforms to post digests and send reminders on. */
+  platforms: Platforms;
   clock?: Clock;
   logger?: SchedulerLogger;
   /** Tick interval for `start()`. Default 60 s. */
@@ -64,11 +82,9 @@ export interface SchedulerOptions {
   verifier?: DigestVerifier;
   /** The checks get this long before the digest goes out without them. Default 2 minutes. */
   verifierTimeoutMs?: number;
-  reminderSender?: ReminderSender;
-  userTimezone?: UserTimezoneLookup;
+  /** Send owner reminders (default true). */
+  reminders?: boolean;
   reminderOptions?: ReminderOptions;
-  /** How owners show in the digest text (a Slack mention). Default: the bare platform id. */
-  formatUser?: (user: UserKey) => string;
   /** Unique per replica; default `<hostname>:<pid>:<random>`. */
   holder?: string;
   /** Digest lease TTL; must exceed verifier time + post time. Default 10 minutes. */
@@ -94,7 +110,7 @@ export interface DigestOutcome {
   view?: DigestView;
   result?: PostedDigest;
   /** Why nothing was posted. */
-  skipped?: 'not_due' | 'leased' | 'claimed' | 'backoff' | 'post_failed' | 'disabled' | 'gone' | 'error';
+  skipped?: 'not_due' | 'leased' | 'claimed' | 'backoff' | 'post_failed' | 'disabled' | 'gone' | 'unreachable' | 'error';
 }
 
 export interface TickResult {
@@ -176,7 +192,7 @@ export class Scheduler {
         return { rolloutId: r.id, late: false, preview: false, posted: false, checksFailed: false, skipped: 'error' as const };
       }
     });
-    const reminders = this.o.reminderSender ? await this.reminders(rollouts) : [];
+    const reminders = this.o.reminders !== false ? await this.reminders(rollouts) : [];
     return { digests, reminders };
   }
 
@@ -192,8 +208,8 @@ export class Scheduler {
     const rollout = (await this.o.store.rollouts.get(rolloutId)) ?? found;
     const now = this.clock.now();
     const view = this.view(rollout, { now, preview: true, ...(checkRunFailed ? { checkRunFailed } : {}) });
-    const result = await this.o.publisher.postDigest(rollout, view);
-    await this.o.store.audit.append([this.postedAudit(rollout, actor, now, view, result, undefined)]);
+    const result = await this.publish(rollout, view);
+    await this.o.service.recordDigest(rollout.id, view.model, { at: now, detail: this.postedDetail(view, result, undefined) }, actor);
     return { rolloutId, late: false, preview: true, posted: true, checksFailed: !!checkRunFailed, view, result };
   }
 
@@ -203,6 +219,7 @@ export class Scheduler {
     const id = listed.id;
     const base = { rolloutId: id, late: false, preview: false, posted: false, checksFailed: false };
     if (!listed.settings.digestEnabled) return { ...base, skipped: 'disabled' };
+    if (listed.unreachable) return { ...base, skipped: 'unreachable' };
     const now = this.clock.now();
     let due: DueSlot | undefined;
     try {
@@ -230,62 +247,74 @@ export class Scheduler {
     if (alreadyPosted(due, fresh.digest.lastSlot)) return { ...out, skipped: 'claimed' };
 
     if (this.o.planDueDates !== false && fresh.settings.goLive) {
-      await replanDueDates(this.o.store.rollouts, this.o.template, id, this.clock, SCHEDULER_ACTOR, { mode: 'fill' });
+      await this.o.service.replanDueDates(id, 'fill', SCHEDULER_ACTOR);
     }
     const checkRunFailed = await this.verify(fresh);
 
     // The claim (see the header): conditional, atomic; only the winner posts.
-    let claimed = false;
-    let before: DigestState | undefined;
-    const rollout = await this.o.store.rollouts.update(id, (r) => {
-      claimed = false;
-      if (alreadyPosted(due, r.digest.lastSlot)) return null;
-      before = r.digest;
-      r.digest = { ...r.digest, lastSlot: slot };
-      claimed = true;
-      return { rollout: r, audit: [] };
-    });
-    if (!claimed || !before) return { ...out, skipped: 'claimed' };
-    const prev = before;
+    const { rollout, before: prev } = await this.o.service.claimDigestSlot(id, slot, (last) => alreadyPosted(due, last));
+    if (!prev) return { ...out, skipped: 'claimed' };
 
     const view = this.view(rollout, { now, lastState: prev, late: due.late, slot, ...(checkRunFailed ? { checkRunFailed } : {}) });
     let result: PostedDigest;
     try {
-      result = await this.o.publisher.postDigest(rollout, view);
+      result = await this.publish(rollout, view);
     } catch (err) {
+      const lasting = isPlatformError(err) && err.kind === 'lasting';
       const attempts = (failed?.attempts ?? 0) + 1;
-      const giveUp = attempts >= this.o.maxPostAttempts;
+      const giveUp = lasting || attempts >= this.o.maxPostAttempts;
       this.failures.set(failKey, { attempts, retryAt: now.getTime() + this.o.retryDelayMs });
-      if (!giveUp) {
-        // Nothing went out: free the slot for a retry (only if it is still our claim).
-        await this.o.store.rollouts.update(id, (r) => {
-          if (r.digest.lastSlot !== slot) return null;
-          const digest: DigestState = { ...r.digest };
-          if (prev.lastSlot) digest.lastSlot = prev.lastSlot;
-          else delete digest.lastSlot;
-          r.digest = digest;
-          return { rollout: r, audit: [] };
-        });
+      // Nothing went out: free the slot (only if it is still our claim), so the digest can go out later.
+      if (!giveUp || lasting) await this.o.service.releaseDigestSlot(id, slot, prev.lastSlot);
+      if (lasting) {
+        this.log.warn({ rolloutId: id, slot, code: err.code }, 'digest not posted: the conversation is unreachable; no retries until the bot can post there again');
+        await this.markUnreachable(rollout, err.code, err.hint);
+      } else {
+        this.log.error({ err, rolloutId: id, slot, attempts, giveUp }, giveUp ? 'digest post failed; giving up on this slot' : 'digest post failed; will retry');
       }
-      this.log.error({ err, rolloutId: id, slot, attempts, giveUp }, giveUp ? 'digest post failed; giving up on this slot' : 'digest post failed; will retry');
       return { ...out, checksFailed: !!checkRunFailed, view, skipped: 'post_failed' };
     }
     this.failures.delete(failKey);
 
     const postedAt = this.clock.now();
-    await this.o.store.rollouts.update(id, (r) => {
-      // Snapshot the steps the digest reported on, so changes made meanwhile show in the next one.
-      r.digest = nextDigestState(r.digest, view.model, rollout, postedAt, slot);
-      return { rollout: r, audit: [this.postedAudit(r, SCHEDULER_ACTOR, postedAt, view, result, slot)] };
-    });
+    // Snapshot the steps the digest reported on, so changes made meanwhile show in the next one.
+    await this.o.service.recordDigest(id, view.model, { at: postedAt, slot, detail: this.postedDetail(view, result, slot) }, SCHEDULER_ACTOR);
     await this.o.store.leases.release(leaseKey, this.holder);
     this.log.info({ rolloutId: id, slot, late: due.late, checksFailed: !!checkRunFailed }, 'digest posted');
     return { ...out, posted: true, checksFailed: !!checkRunFailed, view, result };
   }
 
+  /** Posts a digest to the rollout's conversation on its platform, linking the living card. */
+  private publish(rollout: Rollout, view: DigestView): Promise<PostedDigest> {
+    return this.o.platforms.forConversation(rollout.conversation).publisher.postDigest(rollout.conversation, view, view.card ?? rollout.card);
+  }
+
+  /**
+   * Records that the rollout's conversation cannot be posted in, and tells its admins once, by DM, what
+   * happened and what to do (the platform's hint). Cleared by the next successful post there.
+   */
+  private async markUnreachable(rollout: Rollout, code: string, hint: Message): Promise<void> {
+    const first = await this.o.service.markUnreachable(rollout.id, code);
+    if (!first) return;
+    for (const admin of rollout.settings.admins) {
+      const platform = this.o.platforms.forUser(admin);
+      if (!platform?.notifier) continue;
+      try {
+        const profile = await platform.directory.profile(admin);
+        const locale = profile.locale ?? rollout.settings.locale;
+        await platform.notifier.send(admin, {
+          kind: 'notice',
+          lines: [tr(locale, 'digest.unreachable', { channel: { conversation: rollout.conversation } }), renderRich(locale, hint)],
+        });
+      } catch (err) {
+        this.log.warn({ err, rolloutId: rollout.id, admin }, 'could not tell an admin that the digest cannot be posted');
+      }
+    }
+  }
+
   private view(rollout: Rollout, opts: Parameters<typeof buildDigestModel>[2]): DigestView {
     const model = buildDigestModel(this.o.template, rollout, opts);
-    return buildDigestView(this.o.template, model, this.o.formatUser ? { formatUser: this.o.formatUser } : {});
+    return buildDigestView(this.o.template, model);
   }
 
   /** Runs the verifier; returns why the checks could not run, or undefined when they ran. */
@@ -312,25 +341,17 @@ export class Scheduler {
     }
   }
 
-  private postedAudit(r: Rollout, actor: Actor, at: Date, view: DigestView, result: PostedDigest, slot: string | undefined): AuditEntry {
+  private postedDetail(view: DigestView, result: PostedDigest, slot: string | undefined): Record<string, unknown> {
     const m = view.model;
     return {
-      rolloutId: r.id,
-      at: at.toISOString(),
-      actor: actor.user,
-      surface: actor.surface,
-      action: 'digest.posted',
-      ...(slot ? { to: slot } : {}),
-      detail: {
-        preview: m.preview,
-        late: m.late,
-        ...(slot ? { slot } : {}),
-        checksFailed: !!m.checkRunFailed,
-        stepsPct: m.readiness.stepsPct,
-        hoursPct: m.readiness.hoursPct,
-        ...(result.ref ? { ref: result.ref } : {}),
-        ...(result.permalink ? { permalink: result.permalink } : {}),
-      },
+      preview: m.preview,
+      late: m.late,
+      ...(slot ? { slot } : {}),
+      checksFailed: !!m.checkRunFailed,
+      stepsPct: m.readiness.stepsPct,
+      hoursPct: m.readiness.hoursPct,
+      ...(result.ref ? { ref: result.ref } : {}),
+      ...(result.permalink ? { permalink: result.permalink } : {}),
     };
   }
 
@@ -356,7 +377,6 @@ export class Scheduler {
   // ---- reminders ------------------------------------------------------------------------------
 
   private async reminders(rollouts: Rollout[]): Promise<TickResult['reminders']> {
-    const sender = this.o.reminderSender!;
     const now = this.clock.now();
     // Only owners with something to be reminded of need their time zone (a Slack API call behind the port).
     const owners = new Set<UserKey>();
@@ -370,7 +390,7 @@ export class Scheduler {
     const out: TickResult['reminders'] = [];
     for (const d of due) {
       try {
-        out.push({ user: d.user, key: d.key, sent: await this.sendReminder(sender, d, rollouts, now) });
+        out.push({ user: d.user, key: d.key, sent: await this.sendReminder(d, rollouts, now) });
       } catch (err) {
         this.log.error({ err, user: d.user, key: d.key }, 'reminder failed');
         out.push({ user: d.user, key: d.key, sent: false });
@@ -381,18 +401,25 @@ export class Scheduler {
 
   /** Owner time zones, cached for `TZ_CACHE_MS` (people rarely move; the lookup is an API call). */
   private async userTz(user: UserKey, now: Date): Promise<void> {
-    if (!this.o.userTimezone) return;
+    const platform = this.o.platforms.forUser(user);
+    if (!platform) return;
     const hit = this.tzCache.get(user);
     if (hit && now.getTime() - hit.at < TZ_CACHE_MS) return;
     try {
-      this.tzCache.set(user, { tz: await this.o.userTimezone(user), at: now.getTime() });
+      this.tzCache.set(user, { tz: (await platform.directory.profile(user)).tz, at: now.getTime() });
     } catch (err) {
       this.log.warn({ err, user }, 'owner time zone lookup failed; using the rollout time zone');
     }
   }
 
-  private async sendReminder(sender: ReminderSender, d: ReminderDue, rollouts: Rollout[], now: Date): Promise<boolean> {
+  private async sendReminder(d: ReminderDue, rollouts: Rollout[], now: Date): Promise<boolean> {
     const { kv, leases } = this.o.store;
+    const platform = this.o.platforms.forUser(d.user);
+    if (!platform?.notifier) {
+      // An owner on a platform this process does not serve: nobody to deliver it, nothing recorded.
+      this.warnOnce(`no-platform:${d.user}`, { user: d.user }, 'reminder not sent: the owner is on a platform this process does not serve');
+      return false;
+    }
     const failed = this.failures.get(d.key);
     if (failed && failed.retryAt > now.getTime()) return false;
     if (await kv.get(d.key)) {
@@ -404,14 +431,25 @@ export class Scheduler {
       return false;
     }
     await kv.set(d.key, { at: now.toISOString(), holder: this.holder }, REMINDER_SENT_TTL_MS);
-    try {
-      await sender.sendReminder(d.user, buildReminderView(this.o.template, d, rollouts), d);
-    } catch (err) {
+    const unsend = async () => {
       await kv.delete(d.key);
       await leases.release(d.key, this.holder);
-      const attempts = (failed?.attempts ?? 0) + 1;
-      this.failures.set(d.key, { attempts, retryAt: now.getTime() + this.o.retryDelayMs });
+      this.failures.set(d.key, { attempts: (failed?.attempts ?? 0) + 1, retryAt: now.getTime() + this.o.retryDelayMs });
+    };
+    let delivered: boolean;
+    try {
+      const profile = await platform.directory.profile(d.user);
+      const view = buildReminderView(this.o.template, d, rollouts, profile.locale);
+      delivered = await platform.notifier.send(d.user, { kind: 'reminder', view });
+    } catch (err) {
+      await unsend();
       throw err;
+    }
+    if (!delivered) {
+      // Recorded as sent only when it was delivered: free the key, try again after the back-off.
+      await unsend();
+      this.log.info({ user: d.user, key: d.key }, 'reminder not deliverable now');
+      return false;
     }
     this.failures.delete(d.key);
     this.sent.add(d.key);

@@ -1,45 +1,34 @@
 import type { RequestListener } from 'node:http';
 import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import type { Config } from '../config/load';
-import type { ChecklistService, RolloutDefaults } from '../core/checklist/service';
-import type { Clock, Store } from '../core/ports';
-import type { VerificationService } from '../core/verification/service';
-import type { Scheduler } from '../scheduler/scheduler';
+import type { Locale } from '../core/checklist/model';
+import type { KeyValueStore, LeaseStore } from '../core/ports';
+import type { Interactions } from '../interactions';
+import type { ChatPlatform } from '../interactions/ports';
 import type { Logger } from '../logging/logger';
-import type { Metrics } from '../metrics';
-import { ACTIONS } from '../views/actions';
-import { CardPublisher } from './card';
-import { registerActions, type StepAction } from './listeners/actions';
-import { checkDelegate, runCheckAction } from './listeners/check';
-import { type Delegate, registerCommand } from './listeners/command';
-import { digestDelegate, snoozeAction } from './listeners/digest';
+import { registerActions } from './listeners/actions';
+import { registerCommand } from './listeners/command';
 import { registerEvents } from './listeners/events';
-import { registerSetup, setupDelegate } from './listeners/setup';
-import { exportDelegate } from './listeners/export';
+import { registerSetup } from './listeners/setup';
+import { slackPlatform } from './platform';
 
+/** What the Slack listeners need: the application layer, and Slack-side caches. */
 export interface SlackDeps {
-  service: ChecklistService;
-  store: Store;
-  clock: Clock;
+  interactions: Interactions;
+  kv: KeyValueStore;
+  leases: LeaseStore;
   logger: Logger;
-  metrics: Metrics;
-  defaults: RolloutDefaults;
-  cards: CardPublisher;
-  /** Key for per-rollout secrets (BWPREP_ENCRYPTION_KEY); without it the setup dialog refuses API keys. */
-  encryptionKey?: Buffer;
-  /** The digest scheduler (`/bwprep digest` previews). */
-  scheduler?: Scheduler;
-  /** Verification against Bitwarden (`check`, the card's Check button). */
-  verification?: VerificationService;
-  /** Handlers for check, digest, setup and export, added by their features. */
-  delegates: Partial<Record<'check' | 'digest' | 'setup' | 'export', Delegate>>;
+  defaultLocale: Locale;
 }
 
 export interface SlackRuntime {
   app: App;
-  deps: SlackDeps;
+  /** The ports the application layer uses to reach Slack. */
+  platform: ChatPlatform;
   /** HTTP mode: mount on POST /slack/events of the shared server. Undefined in Socket Mode. */
   requestListener?: RequestListener;
+  /** Registers the listeners on the application layer (once, after every platform is known). */
+  listen(interactions: Interactions): void;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -61,10 +50,11 @@ export function boltLogger(logger: Logger): BoltLogger {
   };
 }
 
-export function createSlackApp(
-  config: NonNullable<Config['slack']>,
-  base: Omit<SlackDeps, 'cards' | 'delegates'> & { delegates?: SlackDeps['delegates'] },
-): SlackRuntime {
+/**
+ * The Slack adapter: a Bolt app whose listeners translate Slack requests into calls of the application
+ * layer, and the Slack implementation of its ports. No user journey lives here.
+ */
+export function createSlackApp(config: NonNullable<Config['slack']>, base: Omit<SlackDeps, 'interactions'>): SlackRuntime {
   const logger = boltLogger(base.logger);
   const clientOptions = { ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}), retryConfig: { retries: 2 } };
   let receiver: HTTPReceiver | undefined;
@@ -81,31 +71,24 @@ export function createSlackApp(
     });
     app = new App({ token: config.botToken, receiver, logger, clientOptions });
   }
-  const deps: SlackDeps = {
-    ...base,
-    delegates: { ...(base.delegates ?? {}) },
-    cards: new CardPublisher({ service: base.service, clock: base.clock, logger: base.logger }),
-  };
-  deps.delegates.export ??= exportDelegate(deps);
-  const actions: Record<string, StepAction> = {};
-  if (deps.verification) {
-    deps.delegates.check ??= checkDelegate(deps);
-    actions[ACTIONS.runCheck] = runCheckAction;
-  }
-  deps.delegates.setup ??= setupDelegate(deps);
-  deps.delegates.digest ??= digestDelegate(deps);
-  actions[ACTIONS.snoozeStep] = snoozeAction;
-  registerCommand(app, deps);
-  registerActions(app, deps, actions);
-  registerSetup(app, deps);
-  registerEvents(app, deps);
-  app.error(async (err) => {
-    base.logger.error({ err }, 'unhandled Slack error');
-  });
+  const platform = slackPlatform({ client: app.client, kv: base.kv, logger: base.logger });
+  let listening = false;
   return {
     app,
-    deps,
+    platform,
     ...(receiver ? { requestListener: receiver.requestListener } : {}),
+    listen(interactions) {
+      if (listening) return;
+      listening = true;
+      const deps: SlackDeps = { ...base, interactions };
+      registerCommand(app, deps);
+      registerActions(app, deps);
+      registerSetup(app, deps);
+      registerEvents(app, deps);
+      app.error(async (err) => {
+        base.logger.error({ err }, 'unhandled Slack error');
+      });
+    },
     start: async () => {
       // Socket Mode opens its WebSocket; in HTTP mode our shared server carries the requests.
       if (config.socketMode) await app.start();

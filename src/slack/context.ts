@@ -15,6 +15,8 @@ export interface SlackProfile {
   isAdmin: boolean;
   name?: string;
   exists: boolean;
+  /** A deactivated account (users.info `deleted: true`). */
+  deleted?: boolean;
 }
 
 const PROFILE_TTL_MS = 60 * 60 * 1000;
@@ -39,6 +41,7 @@ export async function getProfile(client: WebClient, kv: KeyValueStore, userId: s
       isAdmin: Boolean(u?.is_admin || u?.is_owner),
       ...(u?.profile?.display_name || u?.real_name || u?.name ? { name: u?.profile?.display_name || u?.real_name || u?.name } : {}),
       exists: Boolean(u) && !u?.deleted,
+      ...(u?.deleted ? { deleted: true } : {}),
     };
   } catch (e) {
     const code = (e as { data?: { error?: string } }).data?.error;

@@ -1,29 +1,70 @@
-import { randomUUID } from 'node:crypto';
-import type { Locale, Message } from '../core/checklist/model';
-import { isBwprepError } from '../core/errors';
-import type { Logger } from '../logging/logger';
-import type { Metrics } from '../metrics';
-import { render, t } from '../i18n';
-import { slackUser } from './blocks/limits';
-
-const USAGE_CODES = new Set(['unknown_step', 'bad_usage', 'bad_date', 'bad_user']);
+import { CardGoneError, PlatformError } from '../interactions/errors';
 
 /**
- * One place that turns any failure into a localized message for the user: expected errors (BwprepError)
- * show their message and the right usage; anything else logs the details with a reference the user sees.
+ * Slack Web API error codes, classified once (docs.slack.dev, each method's "Errors" table) and used on
+ * every path: commands, clicks, the scheduler, exports. A code not listed here is an unexpected error.
+ *
+ * - lasting: a condition of the channel or the installation; retrying will not help until someone acts.
+ * - transient: Slack is busy or down; a later try may work (the WebClient already retried).
+ * - user: the request went stale (Slack gives 3 s for a trigger); the user just runs the command again.
  */
-export function describeError(e: unknown, locale: Locale, logger: Logger, metrics?: Metrics, commandUsage?: Message): string {
-  if (isBwprepError(e)) {
-    metrics?.errors.inc({ code: e.code });
-    logger.info({ code: e.code, key: e.userMessage.key }, 'request refused');
-    const lines = [`⚠️ ${render(locale, e.userMessage, slackUser)}`];
-    // Input errors found past the parser (an unknown step id) still show how the command is written.
-    const usage = e.usage ?? (commandUsage && USAGE_CODES.has(e.code) ? commandUsage : undefined);
-    if (usage) lines.push(`${t(locale, 'error.usage_prefix')} ${render(locale, usage)}`);
-    return lines.join('\n');
-  }
-  const ref = randomUUID().slice(0, 8);
-  metrics?.errors.inc({ code: 'internal' });
-  logger.error({ err: e, ref }, 'unexpected error');
-  return `⚠️ ${t(locale, 'error.internal', { ref })}`;
+const LASTING: Record<string, string> = {
+  not_in_channel: 'error.slack.not_in_channel',
+  channel_not_found: 'error.slack.channel_not_found',
+  is_archived: 'error.slack.is_archived',
+  restricted_action: 'error.slack.restricted_action',
+  restricted_action_read_only_channel: 'error.slack.restricted_action',
+  cannot_dm_bot: 'error.slack.cannot_dm',
+  user_not_found: 'error.slack.user_not_found',
+  account_inactive: 'error.slack.installation',
+  token_revoked: 'error.slack.installation',
+  invalid_auth: 'error.slack.installation',
+  not_authed: 'error.slack.installation',
+  team_access_not_granted: 'error.slack.installation',
+  missing_scope: 'error.slack.missing_scope',
+  no_permission: 'error.slack.no_permission',
+  ekm_access_denied: 'error.slack.ekm_access_denied',
+  method_deprecated: 'error.slack.installation',
+};
+
+const TRANSIENT = new Set(['ratelimited', 'rate_limited', 'internal_error', 'service_unavailable', 'request_timeout', 'fatal_error', 'team_added_to_org']);
+
+const USER = new Set(['expired_trigger_id', 'exchanged_trigger_id', 'invalid_trigger_id', 'trigger_exchanged', 'expired_url']);
+
+/** Message codes that mean "the card you want to update is gone". */
+const CARD_GONE = new Set(['message_not_found', 'cant_update_message', 'channel_not_found']);
+
+/** The Web API's error code of a failed call (`WebAPIPlatformError.data.error`), if any. */
+export function slackErrorCode(e: unknown): string | undefined {
+  const data = (e as { data?: { error?: string; needed?: string } } | undefined)?.data;
+  if (typeof data?.error === 'string') return data.error;
+  const code = (e as { code?: string } | undefined)?.code;
+  // Transport failures of @slack/web-api: slack_webapi_request_error, slack_webapi_rate_limited_error, …
+  if (code === 'slack_webapi_rate_limited_error') return 'ratelimited';
+  if (code === 'slack_webapi_request_error' || code === 'slack_webapi_http_error') return 'service_unavailable';
+  return undefined;
+}
+
+/** A Slack failure as a PlatformError (with the hint for the user), or undefined when it is not a Slack API error. */
+export function classifySlackError(e: unknown): PlatformError | undefined {
+  if (e instanceof PlatformError) return e;
+  const code = slackErrorCode(e);
+  if (!code) return undefined;
+  const needed = (e as { data?: { needed?: string } }).data?.needed;
+  if (LASTING[code]) return new PlatformError('slack', code, 'lasting', { key: LASTING[code]!, vars: { scope: needed ?? '?', code } }, { cause: e });
+  if (USER.has(code)) return new PlatformError('slack', code, 'user', { key: 'error.slack.expired_trigger' }, { cause: e });
+  if (TRANSIENT.has(code)) return new PlatformError('slack', code, 'transient', { key: 'error.slack.unavailable' }, { cause: e });
+  return undefined;
+}
+
+/** Rethrows a Slack failure in classified form (unclassified errors pass through unchanged). */
+export function rethrowSlack(e: unknown): never {
+  throw classifySlackError(e) ?? e;
+}
+
+/** For card updates: a vanished card becomes CardGoneError, the rest is classified. */
+export function rethrowCardUpdate(e: unknown): never {
+  const code = slackErrorCode(e);
+  if (code && CARD_GONE.has(code)) throw new CardGoneError(code);
+  rethrowSlack(e);
 }

@@ -1,6 +1,7 @@
 import type { CheckRecord, CheckStatus, Locale, StepState } from '../core/checklist/model';
 import type { Template } from '../core/checklist/template';
-import { render, t } from '../i18n';
+import { renderRich, t, tr } from '../i18n';
+import type { Rich } from './rich';
 import { CHECK_ICON } from './checklist';
 
 export interface CheckReportLine {
@@ -9,7 +10,7 @@ export interface CheckReportLine {
   status: CheckStatus;
   icon: string;
   statusLabel: string;
-  summary: string;
+  summary: Rich;
   /** Set when the step's state changed because of this run: "now verified" / "now failing". */
   transition?: string;
 }
@@ -20,7 +21,7 @@ export interface CheckReportView {
   /** "3 pass · 1 fail · 2 manual" */
   tally: string;
   lines: CheckReportLine[];
-  footer: string;
+  footer: Rich;
 }
 
 const ORDER: CheckStatus[] = ['fail', 'error', 'warn', 'pass', 'manual', 'not_applicable'];
@@ -44,7 +45,7 @@ export function buildCheckReportView(
         status: record.status,
         icon: CHECK_ICON[record.status],
         statusLabel: t(locale, `check_status.${record.status}`),
-        summary: render(locale, record.summary),
+        summary: renderRich(locale, record.summary),
         ...(to ? { transition: t(locale, 'check_report.now', { state: t(locale, `state.${to}`).toLowerCase() }) } : {}),
       };
     })
@@ -55,6 +56,6 @@ export function buildCheckReportView(
     title: opts.single && lines[0] ? t(locale, 'check_report.title_step', { step: lines[0].step }) : t(locale, 'check_report.title'),
     tally: counts.map(([s, n]) => `${n} ${t(locale, `check_status.${s}`).toLowerCase()}`).join(' · '),
     lines,
-    footer: t(locale, 'check_report.footer'),
+    footer: tr(locale, 'check_report.footer'),
   };
 }

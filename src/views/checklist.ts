@@ -2,7 +2,8 @@ import type { CheckStatus, Locale, Rollout, StepState, UserKey } from '../core/c
 import { readiness, type Readiness } from '../core/checklist/readiness';
 import type { Template } from '../core/checklist/template';
 import { localDate } from '../core/time';
-import { formatDate, formatDateTime, formatHours, render, t } from '../i18n';
+import { formatDate, formatDateTime, formatHours, renderRich, t, tr as rich } from '../i18n';
+import { type Rich, rich as concat } from './rich';
 
 export const STATE_ICON: Record<StepState, string> = {
   open: '⬜',
@@ -37,15 +38,16 @@ export interface StepView {
   hoursLabel: string;
   /** Not applicable (by hosting or skipped). */
   excluded: boolean;
-  /** Extra facts: excluded reason, done by, note. */
-  details: string[];
-  lastCheck?: { status: CheckStatus; icon: string; label: string; summary: string; when: string };
+  /** Extra facts: excluded reason, skip reason, the note left when it was marked done (user text, verbatim). */
+  details: Rich[];
+  lastCheck?: { status: CheckStatus; icon: string; label: string; summary: Rich; when: string };
   /** For automatable steps never checked: "not checked yet". */
   neverChecked?: string;
   /** What the card offers for this step (everyone sees the same card; permission is checked on click). */
   actions: { done: boolean; reopen: boolean; check: boolean; assign: boolean };
-  /** A `by` user key for "done by", rendered by the platform. */
+  /** Who claimed it: "done by @bob" (shown also while the check fails: a claim is flagged, never erased). */
   doneBy?: UserKey;
+  doneByLine?: Rich;
 }
 
 export interface PhaseView {
@@ -60,10 +62,10 @@ export interface ChecklistView {
   title: string;
   subtitle: string;
   readiness: Readiness;
-  readinessLine: string;
+  readinessLine: Rich;
   phases: PhaseView[];
-  footer: string;
-  labels: { done: string; reopen: string; check: string; assignPlaceholder: string; owner: string; help: string; unassigned: string; doneBy: string };
+  footer: Rich;
+  labels: { done: string; reopen: string; check: string; assignPlaceholder: string; owner: string; help: string; unassigned: string };
 }
 
 export function today(rollout: Rollout, now: Date): string {
@@ -80,10 +82,10 @@ export function buildChecklistView(template: Template, rollout: Rollout, now: Da
     if (!rec) continue;
     const excluded = rec.state === 'not_applicable';
     const overdue = !excluded && rec.state !== 'done' && rec.state !== 'verified' && !!rec.due && rec.due < day;
-    const details: string[] = [];
-    if (rec.hostingExcluded) details.push(tr('card.excluded_hosting', { hosting: tr(`hosting.${rollout.settings.hosting}`) }));
-    else if (rec.skipReason) details.push(tr('card.skipped_reason', { reason: rec.skipReason }));
-    if (rec.note) details.push(`“${rec.note}”`);
+    const details: Rich[] = [];
+    if (rec.hostingExcluded) details.push(rich(locale, 'card.excluded_hosting', { hosting: tr(`hosting.${rollout.settings.hosting}`) }));
+    else if (rec.skipReason) details.push(rich(locale, 'card.skipped_reason', { reason: rec.skipReason }));
+    if (rec.note) details.push(['“', rec.note, '”']);
     const view: StepView = {
       id: s.id,
       phase: s.phase,
@@ -100,7 +102,7 @@ export function buildChecklistView(template: Template, rollout: Rollout, now: Da
       hoursLabel: s.hours === null ? tr('card.not_estimated') : formatHours(locale, s.hours),
       excluded,
       details,
-      ...(rec.doneBy && (rec.state === 'done' || rec.state === 'failing') ? { doneBy: rec.doneBy } : {}),
+      ...(rec.doneBy && (rec.state === 'done' || rec.state === 'failing') ? { doneBy: rec.doneBy, doneByLine: rich(locale, 'card.done_by', { by: rec.doneBy }) } : {}),
       actions: {
         done: !excluded && rec.state !== 'done' && rec.state !== 'verified',
         reopen: !rec.hostingExcluded && rec.state !== 'open',
@@ -114,20 +116,20 @@ export function buildChecklistView(template: Template, rollout: Rollout, now: Da
         status: rec.lastCheck.status,
         icon: CHECK_ICON[rec.lastCheck.status],
         label: tr(`check_status.${rec.lastCheck.status}`),
-        summary: render(locale, rec.lastCheck.summary),
+        summary: renderRich(locale, rec.lastCheck.summary),
         when: formatDateTime(locale, rec.lastCheck.at, rollout.settings.timezone),
       };
     }
     phases.find((p) => p.n === s.phase)?.steps.push(view);
   }
-  let readinessLine = tr('card.readiness', {
+  let readinessLine = rich(locale, 'card.readiness', {
     done: r.complete,
     applicable: r.applicable,
     stepsPct: r.stepsPct,
     hoursLeft: formatHours(locale, r.hoursLeft),
     hoursTotal: formatHours(locale, r.hoursTotal),
   });
-  if (r.unestimatedOpen) readinessLine += ` (+ ${tr('card.readiness_unestimated', { count: r.unestimatedOpen })})`;
+  if (r.unestimatedOpen) readinessLine = concat(readinessLine, ` (+ ${tr('card.readiness_unestimated', { count: r.unestimatedOpen })})`);
   return {
     locale,
     rolloutId: rollout.id,
@@ -136,7 +138,7 @@ export function buildChecklistView(template: Template, rollout: Rollout, now: Da
     readiness: r,
     readinessLine,
     phases: phases.filter((p) => p.steps.length),
-    footer: tr('card.footer', { when: formatDateTime(locale, now.toISOString(), rollout.settings.timezone) }),
+    footer: rich(locale, 'card.footer', { when: formatDateTime(locale, now.toISOString(), rollout.settings.timezone) }),
     labels: {
       done: tr('card.btn_done'),
       reopen: tr('card.btn_reopen'),
@@ -145,8 +147,6 @@ export function buildChecklistView(template: Template, rollout: Rollout, now: Da
       owner: tr('card.owner'),
       help: tr('card.help_link'),
       unassigned: tr('card.unassigned'),
-      // "done by {{by}}": the platform fills in the person.
-      doneBy: tr('card.done_by', { by: '{{by}}' }),
     },
   };
 }

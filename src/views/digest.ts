@@ -1,7 +1,8 @@
 import type { Locale, MessageRef, UserKey } from '../core/checklist/model';
 import type { Template } from '../core/checklist/template';
 import { changeCount, type DigestChanges, type DigestModel } from '../core/digest/model';
-import { formatDate, formatHours, plainUser, render, t, type Vars } from '../i18n';
+import { formatDate, formatHours, renderRich, type RichVars, t, tr as rich, type Vars } from '../i18n';
+import { plainText, type PlainOptions, type Rich, rich as concat } from './rich';
 
 /**
  * The daily digest as localized text, platform-free (DESIGN §6). Short on purpose: a manager reads it in
@@ -11,7 +12,7 @@ import { formatDate, formatHours, plainUser, render, t, type Vars } from '../i18
 export type DigestSectionId = 'changes' | 'failing' | 'overdue' | 'unassigned';
 
 export interface DigestItem {
-  text: string;
+  text: Rich;
   stepId?: string;
   /** The step owner, for platforms that want to add a mention or avatar themselves. */
   owner?: UserKey;
@@ -28,11 +29,11 @@ export interface DigestView {
   rolloutId: string;
   title: string;
   /** Markers above the figures: preview, posted late, checks could not run. */
-  notices: string[];
+  notices: Rich[];
   /** Readiness, go-live and fit, trend. */
-  lines: string[];
+  lines: Rich[];
   sections: DigestSection[];
-  footer: string;
+  footer: Rich;
   openCardLabel: string;
   /** The living checklist card to link to, when there is one. */
   card?: MessageRef;
@@ -45,8 +46,6 @@ export interface DigestView {
 
 export interface DigestViewOptions {
   locale?: Locale;
-  /** How a UserKey shows (a Slack mention `<@U…>`, a Teams name). Default: the bare platform id. */
-  formatUser?: (user: UserKey) => string;
 }
 
 const CHANGE_KINDS: (keyof DigestChanges)[] = ['done', 'verified', 'reopened', 'drifted', 'skipped'];
@@ -58,36 +57,36 @@ export function trendText(model: Pick<DigestModel, 'trend'>): string {
 
 export function buildDigestView(template: Template, model: DigestModel, opts: DigestViewOptions = {}): DigestView {
   const locale = opts.locale ?? model.locale;
-  const user = opts.formatUser ?? plainUser;
   const tr = (k: string, v?: Vars) => t(locale, k, v);
+  const rt = (k: string, v?: RichVars) => rich(locale, k, v);
   const title = (id: string) => template.steps.find((s) => s.id === id)?.title[locale] ?? id;
   const r = model.readiness;
 
-  const notices: string[] = [];
-  if (model.preview) notices.push(tr('digest.preview'));
-  if (model.late) notices.push(tr('digest.late', { time: model.slot?.slice(11) ?? '' }));
-  if (model.checkRunFailed) notices.push(tr('digest.checks_failed', { reason: render(locale, model.checkRunFailed, user) }));
+  const notices: Rich[] = [];
+  if (model.preview) notices.push(rt('digest.preview'));
+  if (model.late) notices.push(rt('digest.late', { time: model.slot?.slice(11) ?? '' }));
+  if (model.checkRunFailed) notices.push(rt('digest.checks_failed', { reason: renderRich(locale, model.checkRunFailed) }));
 
-  const lines: string[] = [];
-  let readinessLine = tr('digest.readiness', {
+  const lines: Rich[] = [];
+  let readinessLine = rt('digest.readiness', {
     stepsPct: r.stepsPct,
     done: r.complete,
     applicable: r.applicable,
     hoursPct: r.hoursPct,
     hoursLeft: formatHours(locale, r.hoursLeft),
   });
-  if (r.unestimatedOpen) readinessLine += ` ${tr('digest.unestimated', { count: r.unestimatedOpen })}`;
+  if (r.unestimatedOpen) readinessLine = concat(readinessLine, ' ', rt('digest.unestimated', { count: r.unestimatedOpen }));
   lines.push(readinessLine);
 
   const g = model.goLive;
   if (g) {
     const date = formatDate(locale, g.date, 'long');
-    if (g.daysLeft > 0) lines.push(tr('digest.golive.future', { date, count: g.daysLeft }));
-    else if (g.daysLeft === 0) lines.push(tr('digest.golive.today', { date }));
-    else lines.push(tr('digest.golive.passed', { date, count: -g.daysLeft }));
+    if (g.daysLeft > 0) lines.push(rt('digest.golive.future', { date, count: g.daysLeft }));
+    else if (g.daysLeft === 0) lines.push(rt('digest.golive.today', { date }));
+    else lines.push(rt('digest.golive.passed', { date, count: -g.daysLeft }));
     if (g.daysLeft > 0 && g.hoursLeft > 0) {
       lines.push(
-        tr(g.fits ? 'digest.golive.fits' : 'digest.golive.no_fit', {
+        rt(g.fits ? 'digest.golive.fits' : 'digest.golive.no_fit', {
           hoursLeft: formatHours(locale, g.hoursLeft),
           capacity: formatHours(locale, g.capacityHours),
           count: g.workingDays,
@@ -95,17 +94,17 @@ export function buildDigestView(template: Template, model: DigestModel, opts: Di
       );
     }
   } else {
-    lines.push(tr('digest.golive.none'));
+    lines.push(rt('digest.golive.none'));
   }
-  if (model.trend.length > 1) lines.push(tr('digest.trend', { trend: trendText(model) }));
+  if (model.trend.length > 1) lines.push(rt('digest.trend', { trend: trendText(model) }));
 
   const sections: DigestSection[] = [];
   if (model.changes) {
     const c = model.changes;
-    const items = CHANGE_KINDS.filter((k) => c[k].length).map((k) => ({ text: tr(`digest.changes.${k}`, { steps: c[k].join(', ') }) }));
-    sections.push({ id: 'changes', title: tr('digest.section.changes'), items: changeCount(c) ? items : [{ text: tr('digest.changes.none') }] });
+    const items = CHANGE_KINDS.filter((k) => c[k].length).map((k) => ({ text: rt(`digest.changes.${k}`, { steps: c[k].join(', ') }) }));
+    sections.push({ id: 'changes', title: tr('digest.section.changes'), items: changeCount(c) ? items : [{ text: rt('digest.changes.none') }] });
   } else if (!model.preview) {
-    sections.push({ id: 'changes', title: tr('digest.section.changes'), items: [{ text: tr('digest.changes.first') }] });
+    sections.push({ id: 'changes', title: tr('digest.section.changes'), items: [{ text: rt('digest.changes.first') }] });
   }
   if (model.failing.length) {
     sections.push({
@@ -115,8 +114,8 @@ export function buildDigestView(template: Template, model: DigestModel, opts: Di
         stepId: f.stepId,
         ...(f.owner ? { owner: f.owner } : {}),
         text: f.summary
-          ? tr('digest.failing_item', { step: f.stepId, title: title(f.stepId), reason: render(locale, f.summary, user) })
-          : tr('digest.failing_item_plain', { step: f.stepId, title: title(f.stepId) }),
+          ? rt('digest.failing_item', { step: f.stepId, title: title(f.stepId), reason: renderRich(locale, f.summary) })
+          : rt('digest.failing_item_plain', { step: f.stepId, title: title(f.stepId) }),
       })),
     });
   }
@@ -127,18 +126,18 @@ export function buildDigestView(template: Template, model: DigestModel, opts: Di
       items: model.overdue.map((o) => ({
         stepId: o.stepId,
         ...(o.owner ? { owner: o.owner } : {}),
-        text: tr('digest.overdue_item', {
+        text: rt('digest.overdue_item', {
           step: o.stepId,
           title: title(o.stepId),
           count: o.daysOverdue,
           date: formatDate(locale, o.due, 'long'),
-          owner: o.owner ? user(o.owner) : tr('digest.no_owner'),
+          owner: o.owner ? { user: o.owner } : tr('digest.no_owner'),
         }),
       })),
     });
   }
   if (model.unassigned.length) {
-    sections.push({ id: 'unassigned', title: tr('digest.section.unassigned'), items: [{ text: model.unassigned.join(', ') }] });
+    sections.push({ id: 'unassigned', title: tr('digest.section.unassigned'), items: [{ text: [model.unassigned.join(', ')] }] });
   }
 
   return {
@@ -148,7 +147,7 @@ export function buildDigestView(template: Template, model: DigestModel, opts: Di
     notices,
     lines,
     sections,
-    footer: tr('digest.footer'),
+    footer: rt('digest.footer'),
     openCardLabel: tr('digest.open_card'),
     ...(model.card ? { card: model.card } : {}),
     fallbackText: tr('digest.fallback', { stepsPct: r.stepsPct, overdue: model.overdue.length, failing: model.failing.length }),
@@ -159,9 +158,10 @@ export function buildDigestView(template: Template, model: DigestModel, opts: Di
 }
 
 /** The whole digest as plain text (console, CLI, logs, and tests that read it as a manager would). */
-export function digestText(view: DigestView): string {
-  const out = [view.title, ...view.notices, ...view.lines];
-  for (const s of view.sections) out.push('', s.title, ...s.items.map((i) => `• ${i.text}`));
-  out.push('', view.footer);
+export function digestText(view: DigestView, o: PlainOptions = {}): string {
+  const p = (r: Rich) => plainText(r, o);
+  const out = [view.title, ...view.notices.map(p), ...view.lines.map(p)];
+  for (const s of view.sections) out.push('', s.title, ...s.items.map((i) => `• ${p(i.text)}`));
+  out.push('', p(view.footer));
   return out.join('\n');
 }

@@ -1,14 +1,14 @@
 import type { Locale, Rollout, UserKey } from '../core/checklist/model';
 import type { Template } from '../core/checklist/template';
-import { t } from '../i18n';
+import { t, tr } from '../i18n';
+import type { Rich } from './rich';
 import { buildChecklistView, type StepView } from './checklist';
 
 export interface HomeRollout {
   rolloutId: string;
-  /** Platform channel id, for a channel mention. */
-  channel: string;
-  name?: string;
-  readinessLine: string;
+  /** The rollout's conversation (a channel mention on Slack). */
+  conversation: { platform: string; channel: string; name?: string };
+  readinessLine: Rich;
   role: string;
   steps: StepView[];
 }
@@ -16,7 +16,7 @@ export interface HomeRollout {
 export interface HomeView {
   locale: Locale;
   title: string;
-  intro: string;
+  intro: Rich;
   myStepsTitle: string;
   noSteps: string;
   rolloutsTitle: string;
@@ -42,8 +42,7 @@ export function buildHomeView(template: Template, rollouts: Rollout[], user: Use
       .sort((a, b) => Number(b.overdue) - Number(a.overdue));
     mine.push({
       rolloutId: r.id,
-      channel: r.conversation.channel,
-      ...(r.conversation.name ? { name: r.conversation.name } : {}),
+      conversation: { platform: r.conversation.platform, channel: r.conversation.channel, ...(r.conversation.name ? { name: r.conversation.name } : {}) },
       readinessLine: view.readinessLine,
       role: t(locale, admin ? 'home.role_admin' : 'home.role_owner'),
       steps,
@@ -53,7 +52,7 @@ export function buildHomeView(template: Template, rollouts: Rollout[], user: Use
   return {
     locale,
     title: t(locale, 'home.title'),
-    intro: t(locale, 'home.intro'),
+    intro: tr(locale, 'home.intro'),
     myStepsTitle: t(locale, 'home.my_steps'),
     noSteps: t(locale, 'home.no_steps'),
     rolloutsTitle: t(locale, 'home.rollouts'),

@@ -1,7 +1,8 @@
-import type { Locale, Rollout } from '../core/checklist/model';
+import type { Locale, MessageRef, Rollout } from '../core/checklist/model';
 import type { Template } from '../core/checklist/template';
 import type { ReminderDue, ReminderKind } from '../core/digest/reminders';
-import { formatDate, t, type Vars } from '../i18n';
+import { formatDate, t, tr as rich, type Vars } from '../i18n';
+import type { Rich } from './rich';
 import { ACTIONS, encodeStepRef } from './actions';
 
 /**
@@ -22,10 +23,12 @@ export interface ReminderItem {
   kind: ReminderKind;
   title: string;
   dueLabel: string;
-  /** `*4d* Review member roles · 2 days overdue (due 23 November 2026)` */
-  text: string;
+  /** **4d** Review member roles · 2 days overdue (due 23 November 2026) */
+  text: Rich;
   /** The channel the rollout lives in, when known (owners may have steps in several rollouts). */
   channelLabel?: string;
+  /** The rollout's living card, for an "open the card" link. */
+  card?: MessageRef;
   buttons: { done: ReminderButton; snooze: ReminderButton; open: ReminderButton };
 }
 
@@ -42,7 +45,7 @@ export interface ReminderView {
 export function buildReminderView(
   template: Template,
   due: ReminderDue,
-  rollouts: readonly Pick<Rollout, 'id' | 'conversation' | 'settings'>[],
+  rollouts: readonly Pick<Rollout, 'id' | 'conversation' | 'settings' | 'card'>[],
   locale?: Locale,
 ): ReminderView {
   const byId = new Map(rollouts.map((r) => [r.id, r]));
@@ -60,14 +63,16 @@ export function buildReminderView(
           : tr('reminder.due_tomorrow', { date });
     const value = encodeStepRef(s.rolloutId, s.stepId);
     const channel = byId.get(s.rolloutId)?.conversation.name;
+    const card = byId.get(s.rolloutId)?.card;
     return {
       rolloutId: s.rolloutId,
       stepId: s.stepId,
       kind: s.kind,
       title,
       dueLabel,
-      text: tr('reminder.line', { step: s.stepId, title, due: dueLabel }),
+      text: rich(loc, 'reminder.line', { step: s.stepId, title, due: dueLabel }),
       ...(several && channel ? { channelLabel: tr('reminder.in_channel', { channel }) } : {}),
+      ...(card ? { card } : {}),
       buttons: {
         done: { actionId: ACTIONS.markDone, label: tr('reminder.btn_done'), value },
         snooze: { actionId: ACTIONS.snoozeStep, label: tr('reminder.btn_snooze'), value },

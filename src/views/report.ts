@@ -1,4 +1,4 @@
-import type { AuditEntry, Locale, Rollout } from '../core/checklist/model';
+import type { AuditEntry, CheckRun, Locale, Rollout } from '../core/checklist/model';
 import { readiness } from '../core/checklist/readiness';
 import type { Template } from '../core/checklist/template';
 import { formatDate, formatDateTime, formatHours, plainUser, render, t } from '../i18n';
@@ -41,9 +41,11 @@ export interface Report {
   steps: ReportRow[];
   /** The most recent audit entries, newest last. */
   audit: AuditEntry[];
+  /** The recent check runs with their evidence (bounded history), oldest first. */
+  checks: CheckRun[];
 }
 
-export function buildReport(template: Template, rollout: Rollout, now: Date, locale: Locale, audit: AuditEntry[] = []): Report {
+export function buildReport(template: Template, rollout: Rollout, now: Date, locale: Locale, audit: AuditEntry[] = [], checks: CheckRun[] = []): Report {
   return {
     rollout: rollout.id,
     channel: rollout.conversation.name ?? rollout.conversation.channel,
@@ -81,6 +83,7 @@ export function buildReport(template: Template, rollout: Rollout, now: Date, loc
       };
     }),
     audit,
+    checks,
   };
 }
 
@@ -155,12 +158,23 @@ export function reportMarkdown(r: Report, timeZone: string, formatUser: (k: stri
         ].join(' | ')} |`,
     ),
     '',
-    `## ${t(L, 'report.evidence')}`,
-    '',
   ];
-  for (const s of r.steps) {
-    if (!s.check) continue;
-    lines.push(`### ${s.step} ${s.title}`, '', `${s.check.statusLabel}: ${s.check.summary} (${formatDateTime(L, s.check.at, timeZone)})`, '', '```json', JSON.stringify(s.check.evidence, null, 2), '```', '');
+  // Evidence: each step's latest check as the check history has it (the step's own record otherwise).
+  const evidence = r.steps.filter((s) => s.check);
+  if (evidence.length) {
+    lines.push(`## ${t(L, 'report.evidence')}`, '');
+    for (const s of evidence) {
+      const c = s.check!;
+      lines.push(`### ${s.step} ${s.title}`, '', `${c.statusLabel}: ${c.summary} (${formatDateTime(L, c.at, timeZone)})`, '', '```json', JSON.stringify(c.evidence, null, 2), '```', '');
+    }
+  }
+  if (r.checks.length) {
+    lines.push(`## ${t(L, 'report.check_history')}`, '');
+    for (const run of [...r.checks].reverse()) {
+      const tally = run.results.map((x) => `${x.stepId} ${t(L, `check_status.${x.status}`).toLowerCase()}`).join(', ');
+      lines.push(`- ${formatDateTime(L, run.at, timeZone)} · ${formatUser(run.actor)} (${run.surface}) · ${tally}`);
+    }
+    lines.push('');
   }
   if (r.audit.length) {
     lines.push(`## ${t(L, 'report.audit')}`, '');

@@ -1,6 +1,7 @@
 import type { Locale, Rollout, UserKey } from '../core/checklist/model';
 import type { Template } from '../core/checklist/template';
-import { formatDate, t } from '../i18n';
+import { formatDate, t, tr } from '../i18n';
+import type { Rich } from './rich';
 import { STATE_ICON } from './checklist';
 
 /** Every command's usage line, in the order `help` lists them. */
@@ -8,22 +9,22 @@ export const HELP_ORDER = ['status', 'mine', 'assign', 'unassign', 'done', 'reop
 
 export interface HelpView {
   title: string;
-  intro: string;
-  lines: string[];
+  intro: Rich;
+  lines: Rich[];
 }
 
 export function buildHelpView(locale: Locale): HelpView {
   return {
     title: t(locale, 'help.title'),
-    intro: t(locale, 'help.intro'),
-    lines: HELP_ORDER.map((c) => t(locale, `usage.${c}`)),
+    intro: tr(locale, 'help.intro'),
+    lines: HELP_ORDER.map((c) => tr(locale, `usage.${c}`)),
   };
 }
 
 export interface MineView {
   title: string;
   empty?: string;
-  lines: { step: string; text: string; description: string }[];
+  lines: { step: string; text: Rich; description: string }[];
 }
 
 export function buildMineView(template: Template, rollout: Rollout, user: UserKey, locale: Locale): MineView {
@@ -34,7 +35,7 @@ export function buildMineView(template: Template, rollout: Rollout, user: UserKe
       return {
         step: s.id,
         description: s.description[locale],
-        text: t(locale, 'mine.line', {
+        text: tr(locale, 'mine.line', {
           icon: STATE_ICON[rec.state],
           step: s.id,
           title: s.title[locale],

@@ -25,7 +25,7 @@ async function rollout(): Promise<Rollout> {
 const stepLine = (text: string, id: string) => text.split('\n').find((l) => new RegExp(`^ {2}\\S+\\s+${id}\\s`).test(l)) ?? '';
 
 describe('renderChecklistText', () => {
-  it('has a header, the readiness line without mrkdwn, and a progress bar', async () => {
+  it('has a header, the readiness line without markup, and a progress bar; a user note shows verbatim', async () => {
     const text = renderChecklistText(buildChecklistView(TEMPLATE, await rollout(), NOW, 'en'));
     const lines = text.split('\n');
     expect(lines[0]).toBe('Bitwarden rollout checklist · #bitwarden-rollout');
@@ -33,8 +33,9 @@ describe('renderChecklistText', () => {
     expect(lines[2]).toBe('Bitwarden cloud (EU) · language: English');
     expect(lines[3]).toBe('Readiness: 1 of 9 steps done (11%) · 4 h of 4.5 h left (+ 1 step not estimated)');
     expect(lines[4]).toBe('[##------------------] 11%');
-    expect(text).not.toMatch(/[*`]/);
-    expect(text).toContain('imported 412 items with bw import');
+    // No markup of ours anywhere; a person's own asterisks and backticks stay exactly as typed.
+    expect(text.replace('“imported *412* items with `bw import`”', '')).not.toMatch(/[*`]/);
+    expect(text).toContain('“imported *412* items with `bw import`”');
     expect(text.trimEnd().split('\n').at(-1)).toBe('Updated 25 Nov 2026, 10:00 · help lists every command');
   });
 
@@ -55,7 +56,7 @@ describe('renderChecklistText', () => {
     const after = (id: string) => text.split('\n').slice(text.split('\n').indexOf(stepLine(text, id)) + 1);
     expect(after('2a')[0]?.trim()).toBe('overdue since 20 Nov 2026');
     expect(after('2b')[0]?.trim()).toBe('last check 25 Nov 2026, 09:00: Fail — not checked yet');
-    expect(after('4a').slice(0, 2).map((l) => l.trim())).toEqual(['“imported 412 items with bw import”', 'done by @alice']);
+    expect(after('4a').slice(0, 2).map((l) => l.trim())).toEqual(['“imported *412* items with `bw import`”', 'done by @alice']);
     expect(after('4e')[0]?.trim()).toBe('skipped: built-in roles only');
     expect(after('3a')[0]?.trim()).toBe('does not apply to Bitwarden cloud (EU)');
     expect(stepLine(text, '3a')).toMatch(/Download the production licence\s+Not applicable$/);
@@ -114,8 +115,12 @@ describe('help, mine and notices', () => {
 });
 
 describe('text helpers', () => {
-  it('plain strips mrkdwn, the /bwprep prefix, and turns Slack links into label (url)', () => {
-    expect(plain('*Readiness:* `/bwprep help` <https://bitwarden.com/help/|Guide> <@user>')).toBe('Readiness: help Guide (https://bitwarden.com/help/) @user');
+  it('plain renders structured text for a terminal: no markup, bare commands, links as label (url), people as @name', () => {
+    expect(plain([{ strong: ['Readiness:'] }, ' ', { command: 'help' }, ' ', { link: 'https://bitwarden.com/help/', label: ['Guide'] }, ' ', { user: 'cli:user' }])).toBe(
+      'Readiness: help Guide (https://bitwarden.com/help/) @user',
+    );
+    // Text is never parsed: a string with mrkdwn-looking characters is shown as it is.
+    expect(plain('*412* `x` <y>')).toBe('*412* `x` <y>');
   });
 
   it('measures emoji as two cells and variation selectors as none', () => {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mrkdwn } from '../../src/slack/blocks/mrkdwn';
 import { readiness, totalHours } from '../../src/core/checklist/readiness';
 import { buildChecklistView } from '../../src/views/checklist';
 import { ADMIN, type Harness, makeHarness, STORE_KINDS, TEMPLATE } from './harness';
@@ -77,9 +78,9 @@ describe.each(STORE_KINDS)('readiness of a rollout (%s store)', (kind) => {
       await h.service.markDone(id, '2a', ADMIN);
       const r = (await h.service.get(id))!;
       const en = buildChecklistView(TEMPLATE, r, h.clock.now(), 'en');
-      expect(en.readinessLine).toBe('*Readiness:* 1 of 10 steps done (10%) · 5 h of 5.5 h left (+ 1 step not estimated)');
+      expect(mrkdwn(en.readinessLine)).toBe('*Readiness:* 1 of 10 steps done (10%) · 5 h of 5.5 h left (+ 1 step not estimated)');
       const nl = buildChecklistView(TEMPLATE, r, h.clock.now(), 'nl');
-      expect(nl.readinessLine).toBe('*Gereedheid:* 1 van 10 stappen afgerond (10%) · nog 5 uur van 5,5 uur (+ 1 stap niet geschat)');
+      expect(mrkdwn(nl.readinessLine)).toBe('*Gereedheid:* 1 van 10 stappen afgerond (10%) · nog 5 uur van 5,5 uur (+ 1 stap niet geschat)');
       const six = en.phases.flatMap((p) => p.steps).find((s) => s.id === '6');
       expect(six?.hoursLabel).toBe('not estimated');
     });

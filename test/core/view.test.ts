@@ -29,14 +29,14 @@ describe('buildChecklistView', () => {
     expect(v.subtitle).toBe('Bitwarden cloud (EU) · language: English');
     expect(s['2a']).toMatchObject({ owner: OWNER.user, overdue: true, icon: '⏰', dueLabel: 'overdue since 20 Nov 2026', title: 'Review the policy configuration' });
     expect(s['2b']).toMatchObject({ overdue: false, dueLabel: 'due 25 Nov 2026', state: 'open', lastCheck: { status: 'fail', label: 'Fail', icon: '❌' } });
-    expect(s['4a']).toMatchObject({ overdue: false, state: 'done', doneBy: ADMIN.user, details: ['“imported”'] });
-    expect(s['4e']).toMatchObject({ excluded: true, stateLabel: 'Skipped', details: ['skipped: built-in roles only'] });
+    expect(s['4a']).toMatchObject({ overdue: false, state: 'done', doneBy: ADMIN.user, details: [['“', 'imported', '”']] });
+    expect(s['4e']).toMatchObject({ excluded: true, stateLabel: 'Skipped', details: [['skipped: built-in roles only']] });
     expect(s['6']).toMatchObject({ hoursLabel: 'not estimated', dueLabel: 'no due date' });
     expect(s['2a']?.hoursLabel).toBe('0.5 h');
     expect(s['3a']).toMatchObject({
       excluded: true,
       stateLabel: 'Not applicable',
-      details: ['does not apply to Bitwarden cloud (EU)'],
+      details: [['does not apply to Bitwarden cloud (EU)']],
       actions: { done: false, reopen: false, check: false, assign: false },
     });
     // Phase 3 is all self-hosted: still listed, every step not applicable.
@@ -49,7 +49,7 @@ describe('buildChecklistView', () => {
     expect(v.title).toBe('Checklist Bitwarden-uitrol · #bitwarden-rollout');
     expect(s['2a']).toMatchObject({ overdue: true, dueLabel: 'te laat sinds 20 nov 2026', title: 'Beleidsconfiguratie nalopen', hoursLabel: '0,5 uur' });
     expect(s['6']?.hoursLabel).toBe('niet geschat');
-    expect(s['3a']?.details).toEqual(['niet van toepassing bij Bitwarden-cloud (EU)']);
+    expect(s['3a']?.details).toEqual([['niet van toepassing bij Bitwarden-cloud (EU)']]);
     expect(s['4e']?.stateLabel).toBe('Overgeslagen');
     expect(v.phases[2]?.title).toBe('Fase 3: Productielicentie (zelf gehost)');
   });

@@ -3,6 +3,7 @@ import type { DigestState, Rollout } from '../../src/core/checklist/model';
 import { buildDigestModel, HISTORY_DAYS, nextDigestState } from '../../src/core/digest/model';
 import { buildDigestView, digestText, type DigestView } from '../../src/views/digest';
 import { AT, check, makeRollout, TEMPLATE } from './fixtures';
+import { mrkdwn } from '../../src/slack/blocks/mrkdwn';
 
 /** Wednesday 25 November 2026, 09:00 in Amsterdam. */
 const NOW = new Date('2026-11-25T08:00:00Z');
@@ -53,12 +54,21 @@ function midRollout(locale: 'nl' | 'en'): Rollout {
   return r;
 }
 
-function view(r: Rollout, opts: Partial<Parameters<typeof buildDigestModel>[2]> = {}, formatUser?: (u: string) => string): DigestView {
+/** The digest view with its structured text rendered as Slack mrkdwn, as a Slack reader gets it. */
+function view(r: Rollout, opts: Partial<Parameters<typeof buildDigestModel>[2]> = {}) {
   const model = buildDigestModel(TEMPLATE, r, { now: NOW, slot: '2026-11-25T09:00', ...opts });
-  return buildDigestView(TEMPLATE, model, formatUser ? { formatUser } : {});
+  const v: DigestView = buildDigestView(TEMPLATE, model);
+  return {
+    ...v,
+    raw: v,
+    notices: v.notices.map(mrkdwn),
+    lines: v.lines.map(mrkdwn),
+    footer: mrkdwn(v.footer),
+    sections: v.sections.map((s) => ({ ...s, items: s.items.map((i) => ({ ...i, text: mrkdwn(i.text) })) })),
+  };
 }
 
-const section = (v: DigestView, id: string) => v.sections.find((s) => s.id === id);
+const section = (v: ReturnType<typeof view>, id: string) => v.sections.find((s) => s.id === id);
 
 describe('digest model: the numbers', () => {
   const m = buildDigestModel(TEMPLATE, midRollout('nl'), { now: NOW });
@@ -94,8 +104,8 @@ describe('digest model: the numbers', () => {
 });
 
 describe('digest view in Dutch', () => {
-  const v = view(midRollout('nl'), {}, (u) => `<@${u.split(':')[1]}>`);
-  const text = digestText(v);
+  const v = view(midRollout('nl'));
+  const text = digestText(v.raw, { user: (u) => `<@${u.split(':')[1]}>` });
 
   it('title and readiness with a decimal comma', () => {
     expect(v.title).toBe('Dagelijks overzicht gereedheid · 25 november 2026');
@@ -156,7 +166,7 @@ describe('digest view in English', () => {
     expect(v.lines).toContain('*Go-live:* 1 December 2026, 6 days to go');
     expect(v.lines).toContain('✅ 5.25 h left fits in 16 h (4 working days)');
     expect(section(v, 'changes')!.items.map((i) => i.text)).toContain('❌ Drifted (the check fails now): 4c');
-    expect(section(v, 'overdue')!.items[0]!.text).toMatch(/· 2 days overdue \(due 23 November 2026\) · U0BOB$/);
+    expect(section(v, 'overdue')!.items[0]!.text).toMatch(/· 2 days overdue \(due 23 November 2026\) · <@U0BOB>$/);
     expect(section(v, 'overdue')!.items[1]!.text).toMatch(/· 1 day overdue \(due 24 November 2026\) · no owner$/);
     expect(section(v, 'unassigned')!.title).toBe('No owner yet');
   });

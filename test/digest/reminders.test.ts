@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mrkdwn } from '../../src/slack/blocks/mrkdwn';
 import { reminderKey, remindersDue, snoozeDate } from '../../src/core/digest/reminders';
 import { buildReminderView } from '../../src/views/reminder';
 import { makeRollout, TEMPLATE } from './fixtures';
@@ -96,7 +97,7 @@ describe('reminder view', () => {
     const v = buildReminderView(TEMPLATE, due!, [r]);
     expect(v.title).toBe('Herinnering: 2 stappen van de Bitwarden-uitrol wachten op je');
     expect(v.items.map((i) => i.dueLabel)).toEqual(['5 dagen te laat (deadline 20 november 2026)', 'deadline morgen, 26 november 2026']);
-    expect(v.items[0]!.text).toBe(`*2a* ${TEMPLATE.steps.find((s) => s.id === '2a')!.title.nl} · 5 dagen te laat (deadline 20 november 2026)`);
+    expect(mrkdwn(v.items[0]!.text)).toBe(`*2a* ${TEMPLATE.steps.find((s) => s.id === '2a')!.title.nl} · 5 dagen te laat (deadline 20 november 2026)`);
     expect(v.items[0]!.buttons).toEqual({
       done: { actionId: 'mark_done', label: 'Afronden', value: `2a@${r.id}` },
       snooze: { actionId: 'snooze_step', label: 'Een dag uitstellen', value: `2a@${r.id}` },

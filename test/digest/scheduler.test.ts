@@ -5,44 +5,70 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MessageRef, Rollout, UserKey } from '../../src/core/checklist/model';
 import { ChecklistService } from '../../src/core/checklist/service';
 import { BwprepError } from '../../src/core/errors';
-import type { DigestPublisher, PostedDigest, ReminderSender } from '../../src/core/digest/ports';
-import type { ReminderDue } from '../../src/core/digest/reminders';
+import type { PostedDigest } from '../../src/core/digest/ports';
 import type { Store } from '../../src/core/ports';
+import { Platforms } from '../../src/interactions/platforms';
+import type { ConversationRef } from '../../src/core/checklist/model';
 import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler';
 import { openStore } from '../../src/store';
 import type { DigestView } from '../../src/views/digest';
+import { plainText, type Rich } from '../../src/views/rich';
 import type { ReminderView } from '../../src/views/reminder';
 import { FakeClock, makeRollout, TEMPLATE } from './fixtures';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** A test double of our own DigestPublisher port: records what would be posted. */
-class RecordingPublisher implements DigestPublisher {
-  posts: { rolloutId: string; view: DigestView }[] = [];
+/** The digest's structured text as the plain text a reader sees (the assertions below read it so). */
+function readable(v: DigestView) {
+  const p = (r: Rich) => plainText(r);
+  return { ...v, notices: v.notices.map(p), lines: v.lines.map(p), footer: p(v.footer), sections: v.sections.map((x) => ({ ...x, items: x.items.map((i) => ({ ...i, text: p(i.text) })) })) };
+}
+
+/** An in-memory double of the application layer's publisher port: records what would be posted. */
+class RecordingPublisher {
+  posts: { rolloutId: string; view: ReturnType<typeof readable> }[] = [];
   failNext = 0;
   delayMs = 0;
-  async postDigest(rollout: Rollout, view: DigestView): Promise<PostedDigest> {
+  async postDigest(conversation: ConversationRef, view: DigestView): Promise<PostedDigest> {
     if (this.delayMs) await sleep(this.delayMs);
     if (this.failNext > 0) {
       this.failNext--;
       throw new Error('channel_not_found');
     }
-    this.posts.push({ rolloutId: rollout.id, view });
-    const ref: MessageRef = { platform: 'slack', channel: rollout.conversation.channel, ts: `${this.posts.length}.000` };
+    this.posts.push({ rolloutId: `${conversation.platform}:${conversation.workspace}:${conversation.channel}`, view: readable(view) });
+    const ref: MessageRef = { platform: 'slack', channel: conversation.channel, ts: `${this.posts.length}.000` };
     return { ref, permalink: `https://example.invalid/archives/${ref.channel}/p${ref.ts}` };
   }
 }
 
-class RecordingSender implements ReminderSender {
-  sent: { user: UserKey; view: ReminderView; due: ReminderDue }[] = [];
+/** An in-memory double of the notifier port: records reminders; can fail or be undeliverable. */
+class RecordingSender {
+  sent: { user: UserKey; view: ReminderView }[] = [];
   failNext = 0;
-  async sendReminder(user: UserKey, view: ReminderView, due: ReminderDue): Promise<void> {
+  undeliverable = 0;
+  async send(user: UserKey, view: ReminderView): Promise<boolean> {
     if (this.failNext > 0) {
       this.failNext--;
       throw new Error('cannot_dm_bot');
     }
-    this.sent.push({ user, view, due });
+    if (this.undeliverable > 0) {
+      this.undeliverable--;
+      return false;
+    }
+    this.sent.push({ user, view });
+    return true;
   }
+}
+
+/** One chat platform ('slack') made of the doubles above. */
+function platformsOf(publisher: RecordingPublisher, sender?: RecordingSender, tz?: (u: UserKey) => Promise<string | undefined>): Platforms {
+  return new Platforms().register({
+    id: 'slack',
+    publisher: { postDigest: (c, v) => publisher.postDigest(c, v), postCheckReport: async () => undefined },
+    directory: { profile: async (user) => ({ user, exists: true, platformAdmin: false, ...((await tz?.(user)) ? { tz: (await tz?.(user))! } : {}) }) },
+    cards: { post: async () => ({ platform: 'slack', channel: 'C', ts: '1' }), update: async () => undefined, retire: async () => undefined },
+    ...(sender ? { notifier: { send: async (u, m) => (m.kind === 'reminder' ? sender.send(u, m.view) : true) } } : {}),
+  });
 }
 
 let dir: string;
@@ -70,9 +96,15 @@ afterEach(async () => {
 const WED_0859 = '2026-11-25T07:59:00Z';
 const WED_0900 = '2026-11-25T08:00:00Z';
 
-function scheduler(store: Store, clock: FakeClock, publisher: DigestPublisher, extra: Partial<SchedulerOptions> = {}): Scheduler {
-  return new Scheduler({ store, template: TEMPLATE, clock, publisher, ...extra });
+type TestExtra = Partial<SchedulerOptions> & { reminderSender?: RecordingSender; userTimezone?: (u: UserKey) => Promise<string | undefined> };
+
+function scheduler(store: Store, clock: FakeClock, publisher: RecordingPublisher, extra: TestExtra = {}): Scheduler {
+  const { reminderSender, userTimezone, ...opts } = extra;
+  const service = new ChecklistService({ store: store.rollouts, template: TEMPLATE, clock, defaults: DEFAULTS, globalAdmins: [] });
+  return new Scheduler({ store, service, template: TEMPLATE, clock, platforms: platformsOf(publisher, reminderSender, userTimezone), reminders: Boolean(reminderSender), ...opts });
 }
+
+const DEFAULTS = { locale: 'nl' as const, hosting: 'cloud-eu' as const, timezone: 'Europe/Amsterdam', digestTime: '09:00', weekdays: [1, 2, 3, 4, 5] };
 
 async function seed(store: Store, r: Rollout = makeRollout()): Promise<Rollout> {
   return store.rollouts.create(r, []);
@@ -391,7 +423,8 @@ describe('Scheduler: reminders', () => {
     const b = scheduler(store, clock, pub, { reminderSender: sender, userTimezone: tz });
     await Promise.all([a.tick(), b.tick()]);
     expect(sender.sent).toHaveLength(1);
-    expect(sender.sent[0]).toMatchObject({ user: ALICE, due: { key: `reminder:${ALICE}:2026-11-25` } });
+    expect(sender.sent[0]).toMatchObject({ user: ALICE });
+    expect(await store.kv.get(`reminder:${ALICE}:2026-11-25`)).toBeTruthy();
     expect(sender.sent[0]!.view.items.map((i) => i.stepId)).toEqual(['1a', '2a']);
     // A restarted replica (new holder) later that day.
     clock.advance(3_600_000);

@@ -5,8 +5,10 @@ import { webApi } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChecklistService } from '../../src/core/checklist/service';
 import type { Store } from '../../src/core/ports';
+import { LivingCards } from '../../src/interactions/cards';
+import { Platforms } from '../../src/interactions/platforms';
 import { createLogger } from '../../src/logging/logger';
-import { CardPublisher } from '../../src/slack/card';
+import { slackPlatform } from '../../src/slack/platform';
 import { openStore } from '../../src/store';
 import { loadTemplate } from '../../src/templates';
 import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api';
@@ -18,8 +20,7 @@ let slack: FakeSlackApi;
 let store: Store;
 let dir: string;
 let service: ChecklistService;
-let cards: CardPublisher;
-let client: webApi.WebClient;
+let cards: LivingCards;
 const actor = { user: 'slack:U0ALICE', surface: 'slack' as const };
 
 beforeAll(async () => {
@@ -27,6 +28,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'bwprep-card-'));
   store = await openStore(`sqlite://${path.join(dir, 's.sqlite')}`);
   const clock = new TestClock();
+  const logger = createLogger({ level: 'silent' });
   service = new ChecklistService({
     store: store.rollouts,
     template: loadTemplate(),
@@ -34,8 +36,9 @@ beforeAll(async () => {
     defaults: { locale: 'en', hosting: 'cloud-us', timezone: 'Europe/Amsterdam', digestTime: '09:00', weekdays: [1, 2, 3, 4, 5] },
     globalAdmins: [],
   });
-  cards = new CardPublisher({ service, clock, logger: createLogger({ level: 'silent' }) });
-  client = new webApi.WebClient(FAKE_BOT_TOKEN, { slackApiUrl: slack.apiUrl });
+  const client = new webApi.WebClient(FAKE_BOT_TOKEN, { slackApiUrl: slack.apiUrl });
+  const platforms = new Platforms().register(slackPlatform({ client, kv: store.kv, logger }));
+  cards = new LivingCards({ service, platforms, clock, logger });
 });
 afterAll(async () => {
   await store.close();
@@ -43,13 +46,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('the living card', () => {
+describe('the living card on Slack', () => {
   it('coalesces a burst of refreshes into one render of the latest state', async () => {
     const r = await service.ensureRollout({ platform: 'slack', workspace: 'T0FAKE', channel: 'C0BURST' }, actor);
-    await cards.post(client, r.id, actor);
+    await cards.post(r.id, actor);
     slack.reset();
     for (const id of ['1a', '2a', '2b', '4a']) await service.markDone(r.id, id, actor);
-    await Promise.all(Array.from({ length: 10 }, () => cards.refresh(client, r.id)));
+    await Promise.all(Array.from({ length: 10 }, () => cards.refresh(r.id)));
     const updates = slack.calls('chat.update');
     expect(updates).toHaveLength(1);
     expect(blockText(updates[0]?.args.blocks)).toContain('4 of 10 steps done');
@@ -59,13 +62,21 @@ describe('the living card', () => {
     const r = (await service.get('slack:T0FAKE:C0BURST'))!;
     slack.reset();
     slack.setLatency('chat.update', 150);
-    const first = cards.refresh(client, r.id);
-    await new Promise((res) => setTimeout(res, 50)); // the first render is in flight now
+    const first = cards.refresh(r.id);
+    // The first render is in flight once Slack has received its chat.update.
+    await slack.waitFor('chat.update');
     await service.markDone(r.id, '4b', actor);
-    await Promise.all([first, cards.refresh(client, r.id), cards.refresh(client, r.id)]);
+    await Promise.all([first, cards.refresh(r.id), cards.refresh(r.id)]);
     slack.setLatency('chat.update', 0);
     const updates = slack.calls('chat.update');
     expect(updates.length).toBeGreaterThanOrEqual(2);
     expect(blockText(updates.at(-1)?.args.blocks)).toContain('5 of 10 steps done');
+  });
+
+  it('a card deleted in Slack is forgotten, so the next status posts a new one', async () => {
+    const r = (await service.get('slack:T0FAKE:C0BURST'))!;
+    slack.failNext('chat.update', { error: 'message_not_found' });
+    await cards.refresh(r.id);
+    expect((await service.get(r.id))?.card).toBeUndefined();
   });
 });

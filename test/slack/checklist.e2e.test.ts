@@ -228,13 +228,13 @@ describe('commands', () => {
     expect(unknown).toContain('/bwprep help');
     const unknownStep = await replyText('done 9z', bob);
     expect(unknownStep).toContain('There is no step "9z". The steps are: 1a, 2a, 2b');
-    expect(unknownStep).toContain('Usage: `/bwprep done <step> [note]`');
+    expect(unknownStep).toContain('Usage: `/bwprep done &lt;step&gt; [note]`');
     const badDate = await replyText('due 2a 2026-13-01', bob);
     expect(badDate).toContain('"2026-13-01" is not a date');
-    expect(badDate).toContain('/bwprep due <step> <YYYY-MM-DD>');
+    expect(badDate).toContain('/bwprep due &lt;step&gt; &lt;YYYY-MM-DD&gt;');
     expect(await replyText('due 2a 2026-13-01')).toContain('"2026-13-01" is geen datum');
-    expect(await replyText('assign 2a bob', bob)).toContain('"bob" is not a Slack user');
-    expect(await replyText('assign 2a <@U0NOBODY>', bob)).toContain('is not a Slack user');
+    expect(await replyText('assign 2a bob', bob)).toContain('"bob" is not a mention of a person');
+    expect(await replyText('assign 2a <@U0NOBODY>', bob)).toContain("I can't find <@U0NOBODY> in this workspace");
     expect(await replyText('skip 4b', bob)).toContain('Say why the step is skipped');
     expect(await replyText('skip 4b not needed', carol)).toContain('Only a rollout admin can skip a step');
     expect(await replyText('assign 2a <@U0BOB>', carol)).toContain('Only a rollout admin can assign steps to someone else');
@@ -244,7 +244,7 @@ describe('commands', () => {
     expect(after?.steps).toEqual(before?.steps);
   });
 
-  it('lang nl switches the channel to Dutch: the card, help and channel texts follow', async () => {
+  it('lang nl switches the channel to Dutch: the card and channel texts follow; help, a private reply, stays in the reader\'s own language', async () => {
     await command('status', bob);
     await h.slack.waitFor('chat.postMessage');
     expect(await replyText('lang nl', carol)).toContain('Only a rollout admin can change');
@@ -257,7 +257,9 @@ describe('commands', () => {
     const help = await command('help', bob);
     const body = (await help.reply()).body;
     const helpText = blockText(body.blocks);
-    expect(helpText).toContain('je checklist van Bitwarden-proefperiode naar productie');
+    // Bob's Slack language is English: a reply only he sees follows it (README, "Languages").
+    expect(helpText).toContain('your Bitwarden trial-to-production checklist');
+    expect(helpText).not.toContain('je checklist van Bitwarden-proefperiode naar productie');
     for (const c of ['status', 'mine', 'assign', 'unassign', 'done', 'reopen', 'skip', 'due', 'check', 'digest', 'setup', 'lang', 'export', 'help']) {
       expect(helpText).toContain(`/bwprep ${c}`);
     }

@@ -1,5 +1,5 @@
 import type { StepCheck } from './types';
-import { bilingual, evidence, outcome, policyName } from './util';
+import { evidence, outcome, policyName } from './util';
 
 /** 2a: every desired policy exists with `enabled: true`; an absent policy is a disabled one. */
 export const step2a: StepCheck = {
@@ -10,7 +10,9 @@ export const step2a: StepCheck = {
     const desired = [...new Set(ctx.settings.desiredPolicies)].sort((a, b) => a - b);
     const enabled = new Set(policies.filter((p) => p.enabled).map((p) => p.type));
     const missing = desired.filter((t) => !enabled.has(t));
-    const names = (types: number[]) => bilingual('policies', (l) => types.map((t) => policyName(l, t)).join(', '));
+    // Policy names depend on the reader's language: the summary keeps the type numbers (`policies: "0,3"`)
+    // and i18n looks the names up at render time (POLICY_LIST_VARS in src/i18n).
+    const names = (types: number[]) => ({ policies: types.join(',') });
     const ev = evidence(ctx, {
       endpoint: 'GET /public/policies',
       counts: { desired: desired.length, enabled: desired.length - missing.length, configured: policies.length },

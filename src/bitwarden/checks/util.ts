@@ -52,17 +52,7 @@ export function outcome(status: CheckOutcome['status'], key: string, vars: Messa
   return { status, summary: vars ? { key, vars } : { key }, evidence: ev };
 }
 
-/** A var in both languages (`name_en`, `name_nl`), for names that need translating, such as policy names. */
-export function bilingual(name: string, make: (locale: 'en' | 'nl') => string): Record<string, string> {
-  return { [`${name}_en`]: make('en'), [`${name}_nl`]: make('nl') };
-}
-
-/** Localized policy name with its number: "Single organization (3)". Unknown numbers: "#23". */
-export function policyName(locale: 'en' | 'nl', type: number): string {
-  const key = `bw.policy.${type}`;
-  const name = t(locale, key);
-  return name === key ? `#${type}` : `${name} (${type})`;
-}
+export { policyName } from '../../i18n';
 
 export function notApplicableOnCloud(ctx: CheckContext): CheckOutcome {
   return outcome('not_applicable', 'check.na_cloud', { hosting: ctx.hosting }, evidence(ctx, { detail: { hosting: ctx.hosting } }));

@@ -58,6 +58,14 @@ export interface CheckRecord {
   at: string;
 }
 
+/** One check run as kept in the check history: what each step's check said, with its evidence. */
+export interface CheckRun {
+  at: string;
+  actor: UserKey;
+  surface: Surface;
+  results: { stepId: string; status: CheckStatus; summary: Message; evidence: Evidence }[];
+}
+
 export interface StepRecord {
   id: string;
   state: StepState;
@@ -181,6 +189,11 @@ export interface Rollout {
   steps: Record<string, StepRecord>;
   /** The living checklist card. */
   card?: MessageRef;
+  /**
+   * Set when the platform refused a scheduled post for a lasting reason (bot removed, channel archived,
+   * installation revoked): no digest is attempted until the bot posts there again.
+   */
+  unreachable?: { code: string; since: string };
   digest: DigestState;
   createdAt: string;
   createdBy: UserKey;
@@ -202,6 +215,8 @@ export type AuditAction =
   | 'rollout.settings_updated'
   | 'rollout.credentials_set'
   | 'rollout.card_posted'
+  | 'rollout.unreachable'
+  | 'rollout.reachable'
   | 'digest.posted';
 
 export interface AuditEntry {

@@ -1,12 +1,17 @@
 import { BwprepError } from '../errors';
-import type { Clock, RolloutStore } from '../ports';
+import type { CheckHistoryStore, Clock, RolloutStore } from '../ports';
+import { applyDuePatch, type DueChange, planPatch, type PlanMode } from '../digest/planning';
+import { nextDigestState, type DigestModel } from '../digest/model';
+import { localDate } from '../time';
 import {
   type Actor,
   type AuditAction,
   type AuditEntry,
   type CheckRecord,
+  type CheckRun,
   type ConversationRef,
   conversationKey,
+  type DigestState,
   DEFAULT_DESIRED_POLICIES,
   DEFAULT_THRESHOLDS,
   type Locale,
@@ -30,6 +35,8 @@ export interface ChecklistServiceDeps {
   clock: Clock;
   defaults: RolloutDefaults;
   globalAdmins: readonly string[];
+  /** Where check runs with their evidence are kept (bounded); without it only the step keeps its last check. */
+  checkHistory?: CheckHistoryStore;
 }
 
 /** The outcome of a command: the rollout after it, whether anything changed, and a notice for the user. */
@@ -80,6 +87,11 @@ export class ChecklistService {
 
   async get(id: string): Promise<Rollout | undefined> {
     return this.deps.store.get(id);
+  }
+
+  /** The rollout's recent check runs with their evidence, oldest first (empty without a history store). */
+  async checkHistory(id: string): Promise<CheckRun[]> {
+    return this.deps.checkHistory ? this.deps.checkHistory.list(id) : [];
   }
 
   /** Returns the rollout of a conversation, creating it with the defaults on first use. */
@@ -238,6 +250,8 @@ export class ChecklistService {
     const step = this.step(stepId);
     return this.change(rolloutId, actor, (r, rec) => {
       this.require('due', actor, r, rec, 'error.forbidden.mark');
+      // A second click on the same snooze changes nothing and writes nothing.
+      if (rec.snoozedUntil === until) return { notice: { key: 'notice.snoozed', vars: { step: step.id, date: until } } };
       rec.snoozedUntil = until;
       return { audit: { action: 'step.snoozed', stepId: step.id, to: until }, notice: { key: 'notice.snoozed', vars: { step: step.id, date: until } } };
     }, step.id);
@@ -255,18 +269,134 @@ export class ChecklistService {
 
   /**
    * Applies a settings patch (setup dialog). Hosting changes re-evaluate which steps apply; secrets are set
-   * through `credentials` already encrypted by the caller and never written to the audit detail.
+   * through `credentials` already encrypted by the caller and never written to the audit detail. When the
+   * go-live date, hosting, weekdays or time zone change and a go-live date is set, planned due dates are
+   * re-planned in the same atomic write (a manual `due` always wins). Returns the re-planned steps.
    */
-  async updateSettings(rolloutId: string, patch: Partial<RolloutSettings>, actor: Actor): Promise<ChangeResult> {
-    return this.changeRollout(rolloutId, actor, (r) => {
+  async updateSettings(rolloutId: string, patch: Partial<RolloutSettings>, actor: Actor): Promise<ChangeResult & { replanned: DueChange[] }> {
+    let replanned: DueChange[] = [];
+    const result = await this.changeRollout(rolloutId, actor, (r) => {
+      replanned = [];
       this.require('settings', actor, r, undefined, 'error.forbidden.settings');
-      const changedKeys = Object.keys(patch).filter((k) => JSON.stringify((r.settings as unknown as Record<string, unknown>)[k]) !== JSON.stringify((patch as Record<string, unknown>)[k]));
+      const changedKeys = Object.keys(patch).filter(
+        (k) => (k !== 'setupAt' || !r.settings.setupAt) && JSON.stringify((r.settings as unknown as Record<string, unknown>)[k]) !== JSON.stringify((patch as Record<string, unknown>)[k]),
+      );
       if (!changedKeys.length) return { notice: { key: 'notice.settings_unchanged' } };
+      const before = r.settings;
       r.settings = { ...r.settings, ...patch };
+      if (patch.credentials === undefined && 'credentials' in patch) delete r.settings.credentials;
       if (patch.hosting) this.applyHosting(r);
       const audit: PendingAudit[] = [{ action: 'rollout.settings_updated', detail: { changed: changedKeys.filter((k) => k !== 'credentials') } }];
       if (changedKeys.includes('credentials')) audit.push({ action: 'rollout.credentials_set', detail: { clientId: patch.credentials?.clientId ?? null } });
+      const s = r.settings;
+      const planInputsChanged =
+        s.goLive !== before.goLive || s.hosting !== before.hosting || String(s.weekdays) !== String(before.weekdays) || s.timezone !== before.timezone;
+      if (planInputsChanged && (s.goLive || before.goLive)) {
+        replanned = this.replanInPlace(r, 'full');
+        audit.push(...this.dueAudit(replanned));
+      }
       return { audit, notice: { key: 'notice.settings_saved' } };
+    });
+    return { ...result, replanned };
+  }
+
+  /**
+   * Gives steps planned due dates back from go-live (`fill`: only steps without a date, the scheduler's
+   * daily pass; `full`: every non-manual step). One `step.due_set` audit entry per change
+   * (`detail.source = 'planned'`); nothing is written when the plan already holds.
+   */
+  async replanDueDates(rolloutId: string, mode: PlanMode, actor: Actor): Promise<{ rollout: Rollout; changes: DueChange[] }> {
+    let changes: DueChange[] = [];
+    const { rollout } = await this.changeRollout(rolloutId, actor, (r) => {
+      changes = this.replanInPlace(r, mode);
+      return { audit: this.dueAudit(changes), notice: { key: 'notice.saved' } };
+    });
+    return { rollout, changes };
+  }
+
+  private replanInPlace(r: Rollout, mode: PlanMode): DueChange[] {
+    const now = this.deps.clock.now();
+    const today = localDate(now, r.settings.timezone);
+    return applyDuePatch(r, planPatch(this.deps.template, r, { mode, today }), now.toISOString());
+  }
+
+  private dueAudit(changes: DueChange[]): PendingAudit[] {
+    return changes.map((c) => ({ action: 'step.due_set', stepId: c.stepId, ...(c.from ? { from: c.from } : {}), ...(c.to ? { to: c.to } : {}), detail: { source: 'planned' } }));
+  }
+
+  // ---- the daily digest's state (the scheduler's writes) ------------------------------------------
+
+  /**
+   * Claims a digest slot before posting (at-most-once, see src/scheduler/scheduler.ts): succeeds only when
+   * `isPosted(lastSlot)` is false, in one conditional write. Returns the digest state before the claim.
+   */
+  async claimDigestSlot(rolloutId: string, slot: string, isPosted: (lastSlot: string | undefined) => boolean): Promise<{ rollout: Rollout; before?: DigestState }> {
+    let before: DigestState | undefined;
+    const rollout = await this.deps.store.update(rolloutId, (r) => {
+      before = undefined;
+      if (isPosted(r.digest.lastSlot)) return null;
+      before = r.digest;
+      r.digest = { ...r.digest, lastSlot: slot };
+      return { rollout: r, audit: [] };
+    });
+    return { rollout, ...(before ? { before } : {}) };
+  }
+
+  /** Frees a claimed slot after a post that did not go out (only while the claim is still ours). */
+  async releaseDigestSlot(rolloutId: string, slot: string, previousSlot: string | undefined): Promise<void> {
+    await this.deps.store.update(rolloutId, (r) => {
+      if (r.digest.lastSlot !== slot) return null;
+      const digest: DigestState = { ...r.digest };
+      if (previousSlot) digest.lastSlot = previousSlot;
+      else delete digest.lastSlot;
+      r.digest = digest;
+      return { rollout: r, audit: [] };
+    });
+  }
+
+  /**
+   * Records a posted digest: the step snapshot for tomorrow's "what changed", the day's readiness, and a
+   * `digest.posted` audit entry. A preview (`slot` undefined) records the audit entry only.
+   */
+  async recordDigest(rolloutId: string, model: DigestModel, posted: { at: Date; slot?: string; detail: Record<string, unknown> }, actor: Actor): Promise<void> {
+    await this.deps.store.update(rolloutId, (r) => {
+      if (posted.slot) r.digest = nextDigestState(r.digest, model, r, posted.at, posted.slot);
+      const entry: AuditEntry = {
+        rolloutId: r.id,
+        at: posted.at.toISOString(),
+        actor: actor.user,
+        surface: actor.surface,
+        action: 'digest.posted',
+        ...(posted.slot ? { to: posted.slot } : {}),
+        detail: posted.detail,
+      };
+      return { rollout: r, audit: [entry] };
+    });
+  }
+
+  /**
+   * Marks the rollout's conversation unreachable for scheduled posts (see Rollout.unreachable). Returns true
+   * when this call set it (so the admins are told once), false when it was already set.
+   */
+  async markUnreachable(rolloutId: string, code: string): Promise<boolean> {
+    let first = false;
+    await this.deps.store.update(rolloutId, (r) => {
+      first = false;
+      if (r.unreachable) return null;
+      first = true;
+      r.unreachable = { code, since: this.now() };
+      return { rollout: r, audit: [this.audit(r, { user: 'bwprep:scheduler', surface: 'scheduler' }, 'rollout.unreachable', { to: code })] };
+    });
+    return first;
+  }
+
+  /** The bot can post in the conversation again (it was re-invited, the channel unarchived). */
+  async clearUnreachable(rolloutId: string, actor: Actor): Promise<void> {
+    await this.deps.store.update(rolloutId, (r) => {
+      if (!r.unreachable) return null;
+      const from = r.unreachable.code;
+      delete r.unreachable;
+      return { rollout: r, audit: [this.audit(r, actor, 'rollout.reachable', { from })] };
     });
   }
 
@@ -275,9 +405,17 @@ export class ChecklistService {
     let previous: MessageRef | undefined;
     const rollout = await this.deps.store.update(rolloutId, (r) => {
       previous = r.card;
-      if (card) r.card = card;
-      else delete r.card;
-      return { rollout: r, audit: card ? [this.audit(r, actor, 'rollout.card_posted', { detail: { channel: card.channel, ts: card.ts } })] : [] };
+      const audit: AuditEntry[] = [];
+      if (card) {
+        r.card = card;
+        audit.push(this.audit(r, actor, 'rollout.card_posted', { detail: { channel: card.channel, ts: card.ts } }));
+        // A card that went out proves the bot can post in the conversation again.
+        if (r.unreachable) {
+          audit.push(this.audit(r, actor, 'rollout.reachable', { from: r.unreachable.code }));
+          delete r.unreachable;
+        }
+      } else delete r.card;
+      return { rollout: r, audit };
     });
     return { rollout, ...(previous ? { previous } : {}) };
   }
@@ -285,7 +423,10 @@ export class ChecklistService {
   /**
    * Applies verification results (DESIGN §2): a pass verifies (even unclaimed); a fail on a claimed or
    * verified step flags it `failing` (never silently erasing the claim); a pass on a failing step restores
-   * it. Other statuses only record the evidence. Returns the steps whose state changed.
+   * it. Other statuses (warn, manual, error) only record the evidence: a check that could not run is not
+   * drift. Every step keeps its latest result; the audit trail gets an entry only for a step whose state
+   * changed (no evidence, so no member e-mail address, lands there); the run with its evidence goes to the
+   * bounded check history. Returns the steps whose state changed.
    */
   async recordChecks(
     rolloutId: string,
@@ -306,28 +447,28 @@ export class ChecklistService {
           if (record.status === 'pass') to = 'verified';
           else if (record.status === 'fail' && (from === 'done' || from === 'verified')) to = 'failing';
         }
-        if (to !== from) {
-          rec.state = to;
-          rec.updatedAt = record.at;
-          rec.updatedBy = actor.user;
-          transitions.push({ stepId, from, to });
-        }
-        audit.push(
-          this.audit(r, actor, 'step.check', {
-            stepId,
-            from,
-            to,
-            detail: { status: record.status, summary: record.summary, evidence: record.evidence },
-          }),
-        );
+        if (to === from) continue;
+        rec.state = to;
+        rec.updatedAt = record.at;
+        rec.updatedBy = actor.user;
+        transitions.push({ stepId, from, to });
+        audit.push(this.audit(r, actor, 'step.check', { stepId, from, to, detail: { status: record.status, summary: { key: record.summary.key } } }));
       }
       return { rollout: r, audit };
     });
+    if (this.deps.checkHistory && results.length) {
+      await this.deps.checkHistory.append(rolloutId, {
+        at: results[0]!.record.at,
+        actor: actor.user,
+        surface: actor.surface,
+        results: results.map(({ stepId, record }) => ({ stepId, status: record.status, summary: record.summary, evidence: record.evidence })),
+      });
+    }
     return { rollout, transitions };
   }
 
-  /** Mutates the rollout (not a step) atomically. */
-  async changeRollout(
+  /** Mutates the rollout (not a step) atomically; a mutator that returns no audit entry writes nothing. */
+  private async changeRollout(
     rolloutId: string,
     actor: Actor,
     fn: (r: Rollout) => { audit?: PendingAudit | PendingAudit[]; notice: Message },

@@ -1,7 +1,9 @@
 import type { KnownBlock } from './types';
 import { ACTIONS, encodeStepRef } from '../../views/actions';
 import type { ChecklistView, StepView } from '../../views/checklist';
-import { clip, esc, SLACK_LIMITS, slackUser } from './limits';
+import { clip, SLACK_LIMITS } from './limits';
+import { escText, mrkdwn, slackUser } from './mrkdwn';
+import { plainText } from '../../views/rich';
 
 /** The living checklist card as Block Kit: ≤ 50 blocks, every text inside Slack's limits. */
 export function checklistBlocks(view: ChecklistView): KnownBlock[] {
@@ -9,28 +11,28 @@ export function checklistBlocks(view: ChecklistView): KnownBlock[] {
     { type: 'header', text: { type: 'plain_text', text: clip(view.title, SLACK_LIMITS.headerText), emoji: true } },
     {
       type: 'section',
-      text: { type: 'mrkdwn', text: clip(view.readinessLine, SLACK_LIMITS.sectionText) },
+      text: { type: 'mrkdwn', text: clip(mrkdwn(view.readinessLine), SLACK_LIMITS.sectionText) },
     },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: clip(view.subtitle, SLACK_LIMITS.contextText) }] },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: clip(escText(view.subtitle), SLACK_LIMITS.contextText) }] },
   ];
   for (const phase of view.phases) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(`*${esc(phase.title)}*`, SLACK_LIMITS.contextText) }] });
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(`*${escText(phase.title)}*`, SLACK_LIMITS.contextText) }] });
     for (const step of phase.steps) blocks.push(...stepBlocks(view, step));
   }
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(view.footer, SLACK_LIMITS.contextText) }] });
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(mrkdwn(view.footer), SLACK_LIMITS.contextText) }] });
   return blocks;
 }
 
 function stepText(view: ChecklistView, s: StepView): string {
-  const owner = s.owner ? slackUser(s.owner) : `_${view.labels.unassigned}_`;
-  const head = `${s.icon} *${s.id}* ${esc(s.title)}`;
-  const facts = s.excluded ? [s.stateLabel, ...s.details.map(esc)] : [s.stateLabel, owner, s.dueLabel, s.hoursLabel];
+  const owner = s.owner ? slackUser(s.owner) : `_${escText(view.labels.unassigned)}_`;
+  const head = `${s.icon} *${escText(s.id)}* ${escText(s.title)}`;
+  const facts = s.excluded ? [escText(s.stateLabel), ...s.details.map(mrkdwn)] : [escText(s.stateLabel), owner, escText(s.dueLabel), escText(s.hoursLabel)];
   // A claim stays visible, also when the check now fails (the claim is flagged, never erased).
-  if (s.doneBy) facts.push(view.labels.doneBy.replace('{{by}}', slackUser(s.doneBy)));
+  if (s.doneByLine) facts.push(mrkdwn(s.doneByLine));
   const lines = [head, facts.join(' · ')];
-  if (!s.excluded && s.details.length) lines.push(s.details.map(esc).join(' · '));
-  if (s.lastCheck) lines.push(`${s.lastCheck.icon} ${esc(s.lastCheck.summary)} _(${s.lastCheck.when})_`);
-  else if (s.neverChecked) lines.push(`🔍 _${s.neverChecked}_`);
+  if (!s.excluded && s.details.length) lines.push(s.details.map(mrkdwn).join(' · '));
+  if (s.lastCheck) lines.push(`${s.lastCheck.icon} ${mrkdwn(s.lastCheck.summary)} _(${escText(s.lastCheck.when)})_`);
+  else if (s.neverChecked) lines.push(`🔍 _${escText(s.neverChecked)}_`);
   return clip(lines.join('\n'), SLACK_LIMITS.sectionText);
 }
 
@@ -71,5 +73,5 @@ function stepBlocks(view: ChecklistView, s: StepView): KnownBlock[] {
 
 /** Plain-text fallback for notifications and screen readers. */
 export function checklistFallback(view: ChecklistView): string {
-  return clip(`${view.title}: ${view.readinessLine.replace(/\*/g, '')}`, SLACK_LIMITS.fallbackText);
+  return clip(`${view.title}: ${plainText(view.readinessLine, { command: (c) => `/bwprep ${c}` })}`, SLACK_LIMITS.fallbackText);
 }

@@ -16,12 +16,4 @@ export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** Escapes &, <, > as Slack mrkdwn requires (user text such as notes and reasons). */
-export function esc(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** `slack:U0BOB` → `<@U0BOB>`; other platforms' users shown by id. */
-export function slackUser(key: string): string {
-  return key.startsWith('slack:') ? `<@${key.slice(6)}>` : esc(key.replace(/^[a-z]+:/, ''));
-}
+export { esc, slackUser } from './mrkdwn';

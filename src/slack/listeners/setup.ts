@@ -1,28 +1,11 @@
 import type { App, ViewOutput, ViewStateValue } from '@slack/bolt';
-import type { Locale, RolloutSettings } from '../../core/checklist/model';
-import { type SetupField, type SetupInput, validateSetup } from '../../core/checklist/settings';
-import { replanDueDates } from '../../core/digest/planning';
-import { BwprepError } from '../../core/errors';
-import { render, t } from '../../i18n';
-import { encryptSecret } from '../../store/crypto';
+import type { SetupField, SetupInput } from '../../core/checklist/settings';
 import { ACTIONS } from '../../views/actions';
+import { plainText } from '../../views/rich';
+import { t } from '../../i18n';
+import { randomUUID } from 'node:crypto';
 import type { SlackDeps } from '../app';
-import { setupModal } from '../blocks/setup';
-import { getProfile, slackActor } from '../context';
-import { describeError } from '../errors';
-import type { Delegate } from './command';
-
-/** `/bwprep setup` (rollout admins): opens the settings modal, pre-filled; the time zone defaults to the admin's Slack tz. */
-export function setupDelegate(deps: SlackDeps): Delegate {
-  return async ({ client, command, rollout, actor, profile, locale }) => {
-    if (!deps.service.isAdmin(actor, rollout)) throw new BwprepError('forbidden', { key: 'error.forbidden.settings' });
-    const timezone = rollout.settings.setupAt ? rollout.settings.timezone : (profile.tz ?? rollout.settings.timezone);
-    await client.views.open({
-      trigger_id: command.trigger_id,
-      view: setupModal(rollout.id, rollout.settings, locale, { timezone, encryptionAvailable: Boolean(deps.encryptionKey) }),
-    });
-  };
-}
+import { slackRequester } from '../requester';
 
 type Values = ViewOutput['state']['values'];
 
@@ -55,65 +38,38 @@ export function readSetupInput(values: Values): SetupInput {
 }
 
 /**
- * The modal's submit: every invalid field gets its message in the modal and nothing is saved; otherwise the
- * modal closes, the settings are saved through the one service (the secret encrypted first, never echoed or
- * logged), due dates are re-planned from go-live, the card is refreshed and the admin gets a confirmation.
+ * The setup modal's submit: invalid fields get their messages in the modal (nothing saved); otherwise the
+ * modal closes and the application layer saves, re-plans and confirms by DM or ephemeral.
  */
 export function registerSetup(app: App, deps: SlackDeps): void {
   app.view(ACTIONS.setupSubmit, async ({ ack, body, view, client }) => {
-    const userId = body.user.id;
-    let locale: Locale = deps.defaults.locale;
+    const teamId = body.team?.id ?? body.user.team_id ?? '';
+    const logger = deps.logger.child({ view: ACTIONS.setupSubmit, user: body.user.id });
+    let acked = false;
     try {
-      const profile = await getProfile(client, deps.store.kv, userId);
-      const rollout = await deps.service.get(view.private_metadata);
-      locale = profile.locale ?? rollout?.settings.locale ?? locale;
-      const fieldError = (f: SetupField, m: { key: string; vars?: Record<string, string | number> }) => ({ [f]: render(locale, m) });
-      if (!rollout) {
-        await ack({ response_action: 'errors', errors: fieldError('locale', { key: 'error.unknown_rollout' }) });
-        return;
-      }
-      const actor = slackActor(userId, profile);
-      if (!deps.service.isAdmin(actor, rollout)) {
-        await ack({ response_action: 'errors', errors: fieldError('admins', { key: 'setup.error.forbidden' }) });
-        return;
-      }
-      const now = deps.clock.now();
-      const result = validateSetup(readSetupInput(view.state.values), rollout.settings, now);
-      if (result.newKey && !deps.encryptionKey) result.errors.clientSecret = { key: 'setup.error.no_encryption_key' };
-      const errorKeys = Object.keys(result.errors) as SetupField[];
-      if (errorKeys.length) {
+      const rollout = await deps.interactions.service.get(view.private_metadata);
+      const { requester } = await slackRequester(deps, {
+        client,
+        userId: body.user.id,
+        teamId,
+        logger,
+        ...(rollout ? { channel: rollout.conversation.channel, ephemeralIn: rollout.conversation.channel } : {}),
+      });
+      const outcome = await deps.interactions.submitSetup(requester, view.private_metadata, readSetupInput(view.state.values));
+      if (!outcome.ok) {
         const errors: Record<string, string> = {};
-        for (const f of errorKeys) errors[f] = render(locale, result.errors[f]!);
+        for (const [f, msg] of Object.entries(outcome.errors)) if (msg) errors[f] = plainText(msg, { command: (c) => `/bwprep ${c}` });
+        acked = true;
         await ack({ response_action: 'errors', errors });
         return;
       }
+      acked = true;
       await ack();
-
-      const patch: Partial<RolloutSettings> = { ...result.patch, setupAt: now.toISOString() };
-      if (result.newKey && deps.encryptionKey) {
-        patch.credentials = { clientId: result.newKey.clientId, secret: encryptSecret(deps.encryptionKey, result.newKey.clientSecret) };
-      } else if (result.clearKey) {
-        patch.credentials = undefined;
-      }
-      const before = rollout.settings;
-      const saved = await deps.service.updateSettings(rollout.id, patch, actor);
-      const lines = [`✅ ${t(locale, 'setup.saved')}`];
-      if (result.newKey) lines.push(t(locale, 'setup.saved_key', { clientId: result.newKey.clientId }));
-      if (result.clearKey) lines.push(t(locale, 'setup.removed_key'));
-      const s = saved.rollout.settings;
-      if (s.goLive && (s.goLive !== before.goLive || s.hosting !== before.hosting || String(s.weekdays) !== String(before.weekdays) || s.timezone !== before.timezone)) {
-        const { changes } = await replanDueDates(deps.store.rollouts, deps.service.template, rollout.id, deps.clock, actor, { mode: 'full' });
-        if (changes.length) lines.push(t(locale, 'setup.replanned', { count: changes.length }));
-      }
-      await deps.cards.refresh(client, rollout.id);
-      await client.chat
-        .postEphemeral({ channel: rollout.conversation.channel, user: userId, text: lines.join('\n') })
-        .catch(() => client.chat.postMessage({ channel: userId, text: lines.join('\n') }));
-    } catch (e) {
-      const log = deps.logger.child({ view: ACTIONS.setupSubmit, user: userId });
-      const text = describeError(e, locale, log, deps.metrics);
-      // Before the ack the modal can show it; after, the admin hears it by DM.
-      await ack({ response_action: 'errors', errors: { locale: text } }).catch(() => client.chat.postMessage({ channel: userId, text }).catch(() => undefined));
+      await outcome.save();
+    } catch (err) {
+      const ref = randomUUID().slice(0, 8);
+      logger.error({ err, ref }, 'setup submission failed');
+      if (!acked) await ack({ response_action: 'errors', errors: { locale: t(deps.defaultLocale, 'error.internal', { ref }) } }).catch(() => undefined);
     }
   });
 }

@@ -1,0 +1,119 @@
+import type { Actor, Rollout } from '../core/checklist/model';
+import type { ChecklistService } from '../core/checklist/service';
+import type { Clock } from '../core/ports';
+import { buildChecklistView } from '../views/checklist';
+import { CardGoneError, type ErrorLogger } from './errors';
+import type { Platforms } from './platforms';
+
+/** The bwprep system actor, for bookkeeping writes no person asked for (a vanished card forgotten). */
+export const SYSTEM_ACTOR = (surface: Actor['surface']): Actor => ({ user: 'system:bwprep', surface });
+
+/**
+ * The living checklist card, for every platform: one current card per conversation, re-rendered in place
+ * after every change; `status` re-posts it and retires the old one.
+ *
+ * Refreshes of one rollout are serialized in this process and coalesced: while one renders, at most one
+ * more waits, and every later request joins the waiting one (it renders the newest state anyway). So a burst
+ * of clicks costs at most two updates in flight per card — also inside Slack's `chat.update` limit — and the
+ * last word on the card is always the latest stored state. After an update the version is read again, and
+ * the card re-rendered (bounded) when another replica wrote meanwhile.
+ */
+export class LivingCards {
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly queued = new Map<string, Promise<void>>();
+
+  constructor(private readonly deps: { service: ChecklistService; platforms: Platforms; clock: Clock; logger: ErrorLogger }) {}
+
+  view(rollout: Rollout) {
+    return buildChecklistView(this.deps.service.template, rollout, this.deps.clock.now());
+  }
+
+  /**
+   * Posts a fresh card to the rollout's conversation and retires the previous one. Throws what the surface
+   * throws (a PlatformError when the bot cannot post there).
+   */
+  async post(rolloutId: string, actor: Actor): Promise<void> {
+    await this.serialize(rolloutId, async () => {
+      const rollout = await this.mustGet(rolloutId);
+      const surface = this.deps.platforms.forConversation(rollout.conversation).cards;
+      const ref = await surface.post(rollout.conversation, this.view(rollout));
+      const { previous } = await this.deps.service.setCard(rolloutId, ref, actor);
+      if (previous && (previous.ts !== ref.ts || previous.channel !== ref.channel)) {
+        const old = this.deps.platforms.get(previous.platform)?.cards;
+        try {
+          await old?.retire(previous, rollout.settings.locale);
+        } catch (err) {
+          // The old card may have been deleted by someone; the new one stands.
+          this.deps.logger.info({ err, rolloutId }, 'could not retire the previous card');
+        }
+      }
+    });
+  }
+
+  /** Re-renders the card in place, if there is one (see the class comment). */
+  refresh(rolloutId: string, opts: { checking?: boolean } = {}): Promise<void> {
+    const waiting = opts.checking ? undefined : this.queued.get(rolloutId);
+    if (waiting) return waiting;
+    const task: Promise<void> = this.serialize(rolloutId, async () => {
+      if (this.queued.get(rolloutId) === task) this.queued.delete(rolloutId);
+      await this.renderLatest(rolloutId, opts);
+    });
+    if (!opts.checking) this.queued.set(rolloutId, task);
+    return task.finally(() => {
+      if (this.queued.get(rolloutId) === task) this.queued.delete(rolloutId);
+    });
+  }
+
+  /**
+   * Refresh after a saved change: the change stands even when the platform refuses the update; returns
+   * false then, so the user hears it is saved and how to get a fresh card.
+   */
+  async refreshAfterChange(rolloutId: string): Promise<boolean> {
+    try {
+      await this.refresh(rolloutId);
+      return true;
+    } catch (err) {
+      this.deps.logger.warn({ err, rolloutId }, 'change saved, card not updated');
+      return false;
+    }
+  }
+
+  private async renderLatest(rolloutId: string, opts: { checking?: boolean }): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const rollout = await this.deps.service.get(rolloutId);
+      const ref = rollout?.card;
+      if (!rollout || !ref) return;
+      const platform = this.deps.platforms.get(ref.platform);
+      if (!platform) return;
+      try {
+        await platform.cards.update(ref, this.view(rollout), opts);
+      } catch (e) {
+        if (e instanceof CardGoneError) {
+          this.deps.logger.info({ rolloutId, reason: e.reason }, 'the card is gone; the next status posts a new one');
+          await this.deps.service.setCard(rolloutId, undefined, SYSTEM_ACTOR(rollout.conversation.platform === 'cli' ? 'console' : rollout.conversation.platform));
+          return;
+        }
+        throw e;
+      }
+      const after = await this.deps.service.get(rolloutId);
+      if (!after || after.version === rollout.version) return;
+    }
+  }
+
+  private async mustGet(id: string): Promise<Rollout> {
+    const r = await this.deps.service.get(id);
+    if (!r) throw new Error(`rollout ${id} vanished`);
+    return r;
+  }
+
+  private serialize<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.chains.set(key, tail);
+    void tail.then(() => {
+      if (this.chains.get(key) === tail) this.chains.delete(key);
+    });
+    return next;
+  }
+}

@@ -1,0 +1,345 @@
+import { executeCommand } from '../commands/execute';
+import { type Command, parseCommand } from '../commands/parse';
+import type { ConversationRef, Locale, Message, Rollout, RolloutSettings, UserKey } from '../core/checklist/model';
+import type { ChangeResult, ChecklistService, RolloutDefaults } from '../core/checklist/service';
+import { type SetupField, type SetupInput, validateSetup } from '../core/checklist/settings';
+import { snoozeDate } from '../core/digest/reminders';
+import { BwprepError } from '../core/errors';
+import type { Clock, Store } from '../core/ports';
+import type { VerificationService } from '../core/verification/service';
+import { renderRich, t, tr } from '../i18n';
+import type { Metrics } from '../metrics';
+import { encryptSecret } from '../store/crypto';
+import { ACTIONS, type ActionId } from '../views/actions';
+import { buildHomeView, type HomeView } from '../views/home';
+import { buildReport, reportCsv, reportJson, reportMarkdown } from '../views/report';
+import type { Rich } from '../views/rich';
+import { buildHelpView, buildMineView } from '../views/text';
+import { LivingCards } from './cards';
+import { CheckRunner } from './checks';
+import { describeError, type ErrorLogger } from './errors';
+import type { Platforms } from './platforms';
+import type { NoticeTone, Requester, UserProfile } from './ports';
+
+export { LivingCards } from './cards';
+export { CheckRunner } from './checks';
+export { CardGoneError, PlatformError, describeError } from './errors';
+export { Platforms } from './platforms';
+export type * from './ports';
+
+/** Audit entries the export includes (newest). */
+export const AUDIT_IN_REPORT = 200;
+
+/** The digest preview (`digest` command), provided by the scheduler. */
+export interface DigestPreviewer {
+  previewDigest(rolloutId: string, actor: Requester['actor']): Promise<unknown>;
+}
+
+export interface InteractionsDeps {
+  service: ChecklistService;
+  store: Store;
+  clock: Clock;
+  platforms: Platforms;
+  logger: ErrorLogger & { child?(bindings: object): ErrorLogger };
+  metrics?: Metrics;
+  defaults: RolloutDefaults;
+  verification?: VerificationService;
+  /** Key for per-rollout secrets (BWPREP_ENCRYPTION_KEY); without it setup refuses API keys. */
+  encryptionKey?: Buffer;
+  digest?: DigestPreviewer;
+}
+
+/** A card click or DM button, decoded by the platform: which rollout and step, and what the person chose. */
+export interface CardAction {
+  action: ActionId;
+  rolloutId: string;
+  stepId: string;
+  /** `assign_owner`: the person picked in the owner picker. */
+  owner?: UserKey;
+}
+
+export type SetupOutcome =
+  | { ok: false; errors: Partial<Record<SetupField, Rich>> }
+  | { ok: true; save(): Promise<void> };
+
+/**
+ * The application layer: every user journey, for every chat surface. Platforms translate their wire format
+ * into these calls and render the view models they get back; they hold no flow of their own. Each public
+ * method is an error boundary: it never throws for a user's mistake or a platform's refusal, it replies.
+ *
+ * Language rule (README "Languages"): what everyone in a conversation sees is in the rollout's language;
+ * what one person sees (replies, help, mine, setup, DMs, App Home) is in that person's language where the
+ * platform tells it, else the rollout's.
+ */
+export class Interactions {
+  readonly cards: LivingCards;
+  readonly checks?: CheckRunner;
+
+  constructor(private readonly deps: InteractionsDeps) {
+    this.cards = new LivingCards({ service: deps.service, platforms: deps.platforms, clock: deps.clock, logger: deps.logger });
+    if (deps.verification) {
+      this.checks = new CheckRunner({
+        service: deps.service,
+        verification: deps.verification,
+        leases: deps.store.leases,
+        cards: this.cards,
+        platforms: deps.platforms,
+        logger: deps.logger,
+        ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      });
+    }
+  }
+
+  /** The digest preview (`digest`), once a scheduler exists. */
+  setDigest(digest: DigestPreviewer): void {
+    this.deps.digest = digest;
+  }
+
+  get service(): ChecklistService {
+    return this.deps.service;
+  }
+
+  /** The language of a reply only `requester` sees. */
+  privateLocale(requester: Pick<Requester, 'locale'>, rollout?: Rollout): Locale {
+    return requester.locale ?? rollout?.settings.locale ?? this.deps.defaults.locale;
+  }
+
+  /** The rollout of a conversation, created with the defaults on first use. */
+  rolloutFor(conversation: ConversationRef, requester: Requester): Promise<Rollout> {
+    return this.deps.service.ensureRollout(conversation, requester.actor);
+  }
+
+  /**
+   * A command typed in a conversation (`/bwprep done 2a`, `@bwprep done 2a`, `done 2a` in the console).
+   * `resolveUser` turns the platform's mention syntax into a UserKey.
+   */
+  async command(conversation: ConversationRef, requester: Requester, text: string, resolveUser: (token: string) => UserKey | undefined): Promise<void> {
+    const end = this.deps.metrics?.handlerSeconds.startTimer({ kind: 'command' });
+    let name = 'unknown';
+    let rollout: Rollout | undefined;
+    try {
+      rollout = await this.rolloutFor(conversation, requester);
+      const cmd = parseCommand(text, { resolveUser });
+      name = cmd.name;
+      await this.runCommand(rollout, cmd, requester);
+      this.deps.metrics?.commands.inc({ platform: requester.scope.platform, command: name, outcome: 'ok' });
+    } catch (e) {
+      this.deps.metrics?.commands.inc({ platform: requester.scope.platform, command: name, outcome: 'error' });
+      await this.fail(requester, rollout, e, { command: name, conversation: conversation.channel }, name !== 'unknown' ? { key: `usage.${name}` } : undefined);
+    } finally {
+      end?.();
+    }
+  }
+
+  private async runCommand(rollout: Rollout, cmd: Command, requester: Requester): Promise<void> {
+    const locale = this.privateLocale(requester, rollout);
+    if (cmd.name === 'assign') await this.ensureUser(cmd.user);
+    const reply = await executeCommand(this.deps.service, rollout, cmd, requester.actor);
+    switch (reply.kind) {
+      case 'card':
+        await this.cards.post(rollout.id, requester.actor);
+        return;
+      case 'help':
+        await requester.reply({ kind: 'help', view: buildHelpView(locale) });
+        return;
+      case 'mine':
+        await requester.reply({ kind: 'mine', view: buildMineView(this.deps.service.template, reply.rollout, requester.actor.user, locale) });
+        return;
+      case 'notice': {
+        // A language switch answers in the new language.
+        const noticeLocale = cmd.name === 'lang' ? reply.rollout.settings.locale : locale;
+        await this.noticeAfterChange(requester, reply, noticeLocale);
+        return;
+      }
+      case 'delegate':
+        switch (reply.command.name) {
+          case 'check':
+            if (!this.checks) throw new BwprepError('not_available', { key: 'error.not_available', vars: { command: 'check' } });
+            await this.checks.run(rollout, requester, reply.command.step ? this.deps.service.step(reply.command.step).id : undefined);
+            return;
+          case 'digest':
+            if (!this.deps.digest) throw new BwprepError('not_available', { key: 'error.not_available', vars: { command: 'digest' } });
+            await requester.reply({ kind: 'notice', tone: 'wait', lines: [tr(locale, 'digest.preview_started')] });
+            await this.deps.digest.previewDigest(rollout.id, requester.actor);
+            return;
+          case 'setup':
+            await this.openSetup(rollout, requester);
+            return;
+          case 'export':
+            await this.export(rollout, requester, reply.command.format);
+            return;
+        }
+    }
+  }
+
+  /** A card button, picker or DM button. */
+  async cardAction(requester: Requester, a: CardAction): Promise<void> {
+    const end = this.deps.metrics?.handlerSeconds.startTimer({ kind: 'action' });
+    let rollout: Rollout | undefined;
+    try {
+      rollout = await this.target(requester, a);
+      const locale = this.privateLocale(requester, rollout);
+      const actor = requester.actor;
+      let result: ChangeResult | undefined;
+      switch (a.action) {
+        case ACTIONS.markDone:
+          result = await this.deps.service.markDone(rollout.id, a.stepId, actor);
+          break;
+        case ACTIONS.reopenStep:
+          result = await this.deps.service.reopen(rollout.id, a.stepId, actor);
+          break;
+        case ACTIONS.assignOwner:
+          if (!a.owner) return;
+          await this.ensureUser(a.owner);
+          result = await this.deps.service.assign(rollout.id, a.stepId, a.owner, actor);
+          break;
+        case ACTIONS.runCheck:
+          if (!this.checks) throw new BwprepError('not_available', { key: 'error.not_available', vars: { command: 'check' } });
+          await this.checks.run(rollout, requester, a.stepId);
+          break;
+        case ACTIONS.snoozeStep: {
+          const snoozed = await this.deps.service.snooze(rollout.id, a.stepId, snoozeDate(this.deps.clock.now(), rollout), actor);
+          // The card does not show snoozes, so only the owner hears about it.
+          await requester.reply({ kind: 'notice', tone: 'snooze', lines: [renderRich(locale, snoozed.notice)] });
+          break;
+        }
+        default:
+          throw new BwprepError('bad_usage', { key: 'error.bad_payload' });
+      }
+      if (result) {
+        if (!result.changed) await requester.reply({ kind: 'notice', tone: 'info', lines: [renderRich(locale, result.notice)] });
+        else if (!(await this.cards.refreshAfterChange(rollout.id))) {
+          await requester.reply({ kind: 'notice', tone: 'ok', lines: [renderRich(locale, result.notice), tr(locale, 'error.card_not_updated')] });
+        }
+      }
+      this.deps.metrics?.actions.inc({ platform: requester.scope.platform, action: a.action, outcome: 'ok' });
+    } catch (e) {
+      this.deps.metrics?.actions.inc({ platform: requester.scope.platform, action: a.action, outcome: 'error' });
+      await this.fail(requester, rollout, e, { action: a.action, step: a.stepId });
+      // A refused picker change must snap back to the real owner on the card.
+      if (a.action === ACTIONS.assignOwner && rollout) await this.cards.refresh(rollout.id).catch(() => undefined);
+    } finally {
+      end?.();
+    }
+  }
+
+  /** The rollout a click is about; a payload can only act on rollouts of the workspace it came from. */
+  private async target(requester: Requester, a: Pick<CardAction, 'rolloutId' | 'stepId'>): Promise<Rollout> {
+    const rollout = await this.deps.service.get(a.rolloutId);
+    const c = rollout?.conversation;
+    if (!rollout || !c || c.platform !== requester.scope.platform || c.workspace !== requester.scope.workspace) {
+      throw new BwprepError('bad_usage', { key: 'error.unknown_rollout' });
+    }
+    this.deps.service.step(a.stepId);
+    return rollout;
+  }
+
+  /** `assign`: the person must be a real, active account of the platform (issue: deactivated vs unknown). */
+  private async ensureUser(user: UserKey): Promise<void> {
+    const platform = this.deps.platforms.forUser(user);
+    if (!platform) return;
+    const profile = await platform.directory.profile(user);
+    if (profile.exists) return;
+    const key = profile.missing === 'deactivated' ? 'error.user_deactivated' : 'error.unknown_user';
+    throw new BwprepError('bad_user', { key, vars: { user } }, { usage: { key: 'usage.assign' } });
+  }
+
+  private async noticeAfterChange(requester: Requester, reply: { rollout: Rollout; changed: boolean; notice: Message }, locale: Locale): Promise<void> {
+    const cardOk = !reply.changed || (await this.cards.refreshAfterChange(reply.rollout.id));
+    const lines: Rich[] = [renderRich(locale, reply.notice)];
+    if (!cardOk) lines.push(tr(locale, 'error.card_not_updated'));
+    await requester.reply({ kind: 'notice', tone: reply.changed ? 'ok' : 'info', lines });
+  }
+
+  // ---- setup --------------------------------------------------------------------------------------
+
+  private async openSetup(rollout: Rollout, requester: Requester): Promise<void> {
+    if (!this.deps.service.isAdmin(requester.actor, rollout)) throw new BwprepError('forbidden', { key: 'error.forbidden.settings' });
+    const timezone = rollout.settings.setupAt ? rollout.settings.timezone : (requester.tz ?? rollout.settings.timezone);
+    await requester.reply({
+      kind: 'setup',
+      form: { rolloutId: rollout.id, settings: rollout.settings, locale: this.privateLocale(requester, rollout), timezone, encryptionAvailable: Boolean(this.deps.encryptionKey) },
+    });
+  }
+
+  /**
+   * A submitted setup form: every invalid field gets its own message and nothing is saved; otherwise
+   * `save()` encrypts a new API key (never echoed or logged), saves the settings and re-plans due dates in
+   * one atomic write, refreshes the card and tells the admin. Split in two so a platform can answer its
+   * form (Slack's 3-second view submission) before the slower save.
+   */
+  async submitSetup(requester: Requester, rolloutId: string, input: SetupInput): Promise<SetupOutcome> {
+    const rollout = await this.deps.service.get(rolloutId);
+    const locale = this.privateLocale(requester, rollout);
+    if (!rollout) return { ok: false, errors: { locale: tr(locale, 'error.unknown_rollout') } };
+    if (!this.deps.service.isAdmin(requester.actor, rollout)) return { ok: false, errors: { admins: tr(locale, 'setup.error.forbidden') } };
+    const now = this.deps.clock.now();
+    const result = validateSetup(input, rollout.settings, now);
+    if (result.newKey && !this.deps.encryptionKey) result.errors.clientSecret = { key: 'setup.error.no_encryption_key' };
+    const fields = Object.keys(result.errors) as SetupField[];
+    if (fields.length) {
+      const errors: Partial<Record<SetupField, Rich>> = {};
+      for (const f of fields) errors[f] = renderRich(locale, result.errors[f]!);
+      return { ok: false, errors };
+    }
+    return {
+      ok: true,
+      save: async () => {
+        try {
+          const patch: Partial<RolloutSettings> = { ...result.patch, setupAt: now.toISOString() };
+          if (result.newKey && this.deps.encryptionKey) {
+            patch.credentials = { clientId: result.newKey.clientId, secret: encryptSecret(this.deps.encryptionKey, result.newKey.clientSecret) };
+          } else if (result.clearKey) {
+            patch.credentials = undefined;
+          }
+          const saved = await this.deps.service.updateSettings(rollout.id, patch, requester.actor);
+          const lines: Rich[] = [tr(locale, 'setup.saved')];
+          if (result.newKey) lines.push(tr(locale, 'setup.saved_key', { clientId: result.newKey.clientId }));
+          if (result.clearKey) lines.push(tr(locale, 'setup.removed_key'));
+          if (saved.replanned.length) lines.push(tr(locale, 'setup.replanned', { count: saved.replanned.length }));
+          await this.cards.refresh(rollout.id).catch((err) => this.deps.logger.warn({ err, rolloutId }, 'settings saved, card not updated'));
+          await requester.reply({ kind: 'notice', tone: 'ok', lines });
+        } catch (e) {
+          await this.fail(requester, rollout, e, { view: ACTIONS.setupSubmit });
+        }
+      },
+    };
+  }
+
+  // ---- export, home ---------------------------------------------------------------------------------
+
+  private async export(rollout: Rollout, requester: Requester, format: 'csv' | 'md' | 'json'): Promise<void> {
+    const locale = rollout.settings.locale;
+    const [audit, history] = await Promise.all([this.deps.store.audit.list(rollout.id, { limit: AUDIT_IN_REPORT }), this.deps.service.checkHistory(rollout.id)]);
+    const report = buildReport(this.deps.service.template, rollout, this.deps.clock.now(), locale, audit, history);
+    // A person is shown by id inside files: a mention means nothing there.
+    const content = format === 'csv' ? reportCsv(report) : format === 'json' ? reportJson(report) : reportMarkdown(report, rollout.settings.timezone);
+    const day = this.deps.clock.now().toISOString().slice(0, 10);
+    const filename = `${t(locale, 'report.filename')}-${day}.${format}`;
+    await requester.reply({ kind: 'file', file: { filename, content, format, comment: t(locale, 'report.uploaded', { format: format.toUpperCase() }) } });
+  }
+
+  /** The App Home (or a platform's equivalent): the person's steps and rollouts in this workspace. */
+  async home(user: UserKey, scope: Requester['scope'], locale?: Locale): Promise<HomeView> {
+    const rollouts = (await this.deps.store.rollouts.list()).filter((r) => r.conversation.platform === scope.platform && r.conversation.workspace === scope.workspace);
+    return buildHomeView(this.deps.service.template, rollouts, user, this.deps.clock.now(), locale ?? this.deps.defaults.locale, this.deps.service.globalAdmins);
+  }
+
+  // ---- the one error boundary --------------------------------------------------------------------
+
+  /** Tells the requester what went wrong (never throws); logs the details. */
+  async fail(requester: Requester, rollout: Rollout | undefined, e: unknown, context: object, usage?: Message): Promise<void> {
+    const locale = this.privateLocale(requester, rollout);
+    const log = this.deps.logger.child ? this.deps.logger.child({ ...context, user: requester.actor.user, rolloutId: rollout?.id }) : this.deps.logger;
+    const lines = describeError(e, locale, log, this.deps.metrics, usage);
+    await requester.reply({ kind: 'notice', tone: 'warn', lines }).catch((err: unknown) => log.warn({ err }, 'could not send the error reply'));
+  }
+
+  /** Profile of a person on their platform, or a stand-in when the platform is not served. */
+  async profile(user: UserKey): Promise<UserProfile> {
+    const p = this.deps.platforms.forUser(user);
+    return p ? p.directory.profile(user) : { user, exists: true, platformAdmin: false };
+  }
+}
+
+export type { NoticeTone };
