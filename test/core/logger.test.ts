@@ -92,3 +92,18 @@ describe('scrub', () => {
     expect(scrub('the word abc stays', ['abc'])).toBe('the word abc stays');
   });
 });
+
+describe('path-based redaction covers secrets nobody configured', () => {
+  it("censors a rollout's own client secret by its field name, though it is in no configured-secrets list", () => {
+    const chunks: string[] = [];
+    // No known secret values at all: only the field names protect this line.
+    const logger = createLogger({ level: 'info', secrets: [], destination: { write: (s: string) => void chunks.push(s) } });
+    const perRollout = 'PerRolloutFakeSecret-not-in-config-77';
+    logger.info({ rolloutId: 'slack:T1:C1', credentials: { clientId: 'organization.fake', clientSecret: perRollout } }, 'setup saved');
+    logger.info({ clientSecret: perRollout }, 'top level');
+    const out = chunks.join('');
+    expect(out).toContain('setup saved');
+    expect(out).not.toContain(perRollout);
+    expect(out.match(/\[REDACTED\]/g)?.length).toBe(2);
+  });
+});

@@ -183,4 +183,43 @@ describe.each(STORE_KINDS)('ChecklistService step state machine (%s store)', (ki
     await h.service.assign(id, '5b', OTHER.user, ADMIN);
     expect((await h.service.markDone(id, '5b', OTHER)).rollout.steps['5b']?.doneBy).toBe(OTHER.user);
   });
+
+  it('done on a failing step claims it again: done by the new person, with the new note', async () => {
+    await h.service.assign(id, '2a', OWNER.user, ADMIN);
+    await h.service.markDone(id, '2a', OWNER, 'first try');
+    await h.service.recordChecks(id, [{ stepId: '2a', record: check('fail') }], ADMIN);
+    const again = await h.service.markDone(id, '2a', OWNER, 'fixed the policies');
+    expect(again.changed).toBe(true);
+    expect(again.rollout.steps['2a']).toMatchObject({ state: 'done', doneBy: OWNER.user, note: 'fixed the policies' });
+    const entry = (await h.audit(id)).filter((e) => e.action === 'step.done').at(-1);
+    expect(entry).toMatchObject({ stepId: '2a', from: 'failing', to: 'done' });
+  });
+
+  it("a stranger may not snooze someone else's reminders; the owner may, and a repeated snooze writes nothing", async () => {
+    await h.service.assign(id, '2a', OWNER.user, ADMIN);
+    const err = await rejection(h.service.snooze(id, '2a', '2026-11-27', STRANGER));
+    expect(err).toMatchObject({ code: 'forbidden' });
+    expect((await h.service.get(id))?.steps['2a']?.snoozedUntil).toBeUndefined();
+    const first = await h.service.snooze(id, '2a', '2026-11-27', OWNER);
+    expect(first.changed).toBe(true);
+    const before = (await h.service.get(id))!;
+    const auditBefore = (await h.audit(id)).length;
+    const second = await h.service.snooze(id, '2a', '2026-11-27', OWNER);
+    expect(second.changed).toBe(false);
+    expect((await h.service.get(id))!.version).toBe(before.version);
+    expect((await h.audit(id)).length).toBe(auditBefore);
+  });
+
+  it('saving settings re-plans planned due dates in the same write, and a manual date wins', async () => {
+    await h.service.setDue(id, '4c', '2026-12-10', ADMIN);
+    const before = (await h.service.get(id))!.version;
+    const saved = await h.service.updateSettings(id, { goLive: '2026-12-15' }, ADMIN);
+    // One write: settings and the plan together.
+    expect(saved.rollout.version).toBe(before + 1);
+    expect(saved.replanned.length).toBeGreaterThan(0);
+    expect(saved.rollout.steps['4c']).toMatchObject({ due: '2026-12-10', dueSource: 'manual' });
+    expect(saved.rollout.steps['2a']?.dueSource).toBe('planned');
+    const audit = await h.audit(id);
+    expect(audit.filter((e) => e.action === 'step.due_set' && (e.detail as { source?: string })?.source === 'planned').length).toBe(saved.replanned.length);
+  });
 });

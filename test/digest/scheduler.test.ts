@@ -477,3 +477,29 @@ describe('Scheduler: what it logs about lost slots', () => {
     expect(w2).toContain('digest slot missed for too long (downtime); skipped, the next slot posts');
   });
 });
+
+describe('Scheduler: the timer', () => {
+  it('ticks right away and then every interval until stopped (fake timers, ticks counted at the store)', async () => {
+    const { vi } = await import('vitest');
+    const store = await open();
+    await seed(store);
+    // Count ticks where they show: each tick lists the rollouts once.
+    let lists = 0;
+    const counting: Store = { ...store, rollouts: { ...store.rollouts, get: (id) => store.rollouts.get(id), update: (id, m) => store.rollouts.update(id, m), create: (r, a) => store.rollouts.create(r, a), list: () => { lists++; return store.rollouts.list(); } } };
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const s = scheduler(counting, new FakeClock(WED_0859), new RecordingPublisher(), { intervalMs: 60_000 });
+      s.start();
+      await vi.waitFor(() => expect(lists).toBe(1));
+      for (let n = 2; n <= 4; n++) {
+        await vi.advanceTimersByTimeAsync(60_000);
+        await vi.waitFor(() => expect(lists).toBe(n));
+      }
+      await s.stop();
+      await vi.advanceTimersByTimeAsync(5 * 60_000);
+      expect(lists).toBe(4);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

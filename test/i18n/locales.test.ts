@@ -146,4 +146,37 @@ describe('locales', () => {
     expect(seen).toBeGreaterThan(0);
     expect([...missing]).toEqual([]);
   });
+
+  it('no string carries platform markup: Slack mrkdwn, mention or channel syntax, or a /bwprep spelling', () => {
+    // Views carry structured text; renderers format it. Locale strings may only use our tags.
+    const rules: [string, RegExp][] = [
+      ['Slack bold', /(^|[\s(])\*[^*\s][^*]*\*(?=$|[\s.,:;!?)])/],
+      ['Slack italic', /(^|[\s(])_[^_\s][^_]*_(?=$|[\s.,:;!?)])/],
+      ['Slack strike', /(^|[\s(])~[^~\s][^~]*~(?=$|[\s.,:;!?)])/],
+      ['backtick code', /`/],
+      ['Slack mention or channel', /<[@#!]/],
+      ['Slack link', /<https?:[^>]*\|/],
+      ['platform command spelling', /\/bwprep\b/],
+    ];
+    const bad: string[] = [];
+    for (const l of LANGS)
+      for (const [key, value] of flat[l])
+        if (typeof value === 'string') for (const [what, re] of rules) if (re.test(value)) bad.push(`${l}: ${key} (${what}): ${value}`);
+    expect(bad).toEqual([]);
+  });
+
+  it('tags are ours and balanced: <b>, <i>, <code>, <cmd>', () => {
+    const bad: string[] = [];
+    for (const l of LANGS)
+      for (const [key, value] of flat[l]) {
+        if (typeof value !== 'string') continue;
+        const stack: string[] = [];
+        for (const m of value.matchAll(/<(\/?)(b|i|code|cmd)>/g)) {
+          if (!m[1]) stack.push(m[2]!);
+          else if (stack.pop() !== m[2]) bad.push(`${l}: ${key}`);
+        }
+        if (stack.length) bad.push(`${l}: ${key}`);
+      }
+    expect(bad).toEqual([]);
+  });
 });
