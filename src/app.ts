@@ -14,6 +14,7 @@ import { SCHEDULER_ACTOR, Scheduler } from './scheduler/scheduler';
 import { SlackDigestPublisher, SlackReminderSender, slackTimezoneLookup } from './slack/scheduling';
 import { slackUser } from './slack/blocks/limits';
 import { createSlackApp, type SlackRuntime } from './slack/app';
+import { verifySlackToken } from './slack/installation';
 import { openStore } from './store';
 import { loadTemplate } from './templates';
 
@@ -51,8 +52,23 @@ export interface StartOptions {
 export async function startBwprep(config: Config, opts: StartOptions): Promise<Bwprep> {
   const logger = opts.logger;
   const clock = opts.clock ?? systemClock;
-  const template = opts.template ?? loadTemplate();
+  // BWPREP_TEMPLATE: a custom template for new rollouts; a problem stops the start with the same words as `template validate`.
+  const template = opts.template ?? loadTemplate(config.templateFile, { variable: 'BWPREP_TEMPLATE' });
   const store = opts.store ?? (await openStore(config.storeUrl, { logger }));
+  try {
+    return await startOnStore(config, opts, { logger, clock, template, store });
+  } catch (err) {
+    // A start-up failure after the store opened (Slack refused the token, the port is taken): let go of it.
+    if (!opts.store) await store.close().catch((closeErr: unknown) => logger.warn({ err: closeErr }, 'closing the store failed'));
+    throw err;
+  }
+}
+
+async function startOnStore(
+  config: Config,
+  opts: StartOptions,
+  { logger, clock, template, store }: { logger: Logger; clock: Clock; template: Template; store: Store },
+): Promise<Bwprep> {
   const metrics = createMetrics();
   const service = new ChecklistService({ store: store.rollouts, template, clock, defaults: config.defaults, globalAdmins: config.admins });
   const { verification, verifier } = createVerification(config, { store, service, clock, logger });
@@ -69,7 +85,10 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
   };
 
   if (config.slack) {
+    // Before anything listens: a token Slack refuses stops the start with one clear message.
+    const installation = await verifySlackToken(config.slack, logger.child({ platform: 'slack' }));
     app.slack = createSlackApp(config.slack, {
+      installation,
       service,
       verification,
       store,
@@ -111,9 +130,14 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
     app.server = server;
     const host = addr.address === '0.0.0.0' || addr.address === '::' ? '127.0.0.1' : addr.address;
     app.url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
-    logger.info({ port: addr.port, slack: config.slack ? (config.slack.socketMode ? 'socket-mode' : 'http') : 'off' }, 'bwprep listening');
   }
-  await app.slack?.start();
+  try {
+    await app.slack?.start();
+  } catch (err) {
+    if (app.server) await close(app.server);
+    throw err;
+  }
+  if (app.server) logger.info({ port: (app.server.address() as { port: number }).port, slack: config.slack ? (config.slack.socketMode ? 'socket-mode' : 'http') : 'off' }, 'bwprep listening');
   if (app.scheduler && opts.startScheduler !== false) app.scheduler.start();
 
   app.stop = async () => {

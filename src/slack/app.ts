@@ -16,6 +16,7 @@ import { digestDelegate, snoozeAction } from './listeners/digest';
 import { registerEvents } from './listeners/events';
 import { registerSetup, setupDelegate } from './listeners/setup';
 import { exportDelegate } from './listeners/export';
+import { type SlackInstallation, slackStartupError } from './installation';
 
 export interface SlackDeps {
   service: ChecklistService;
@@ -38,6 +39,8 @@ export interface SlackDeps {
 export interface SlackRuntime {
   app: App;
   deps: SlackDeps;
+  /** Our workspace, from `auth.test` at start-up (see ./installation.ts); undefined when the caller did not verify the token. */
+  installation?: SlackInstallation;
   /** HTTP mode: mount on POST /slack/events of the shared server. Undefined in Socket Mode. */
   requestListener?: RequestListener;
   start(): Promise<void>;
@@ -63,14 +66,18 @@ export function boltLogger(logger: Logger): BoltLogger {
 
 export function createSlackApp(
   config: NonNullable<Config['slack']>,
-  base: Omit<SlackDeps, 'cards' | 'delegates'> & { delegates?: SlackDeps['delegates'] },
+  base: Omit<SlackDeps, 'cards' | 'delegates'> & { delegates?: SlackDeps['delegates']; installation?: SlackInstallation },
 ): SlackRuntime {
   const logger = boltLogger(base.logger);
   const clientOptions = { ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}), retryConfig: { retries: 2 } };
+  // With the bot's ids from our own auth.test, Bolt does not call auth.test again in its constructor
+  // (where a rejected token would end as an unhandled rejection).
+  const { installation, ...rest } = base;
+  const known = installation?.botId ? { botId: installation.botId, botUserId: installation.botUserId } : {};
   let receiver: HTTPReceiver | undefined;
   let app: App;
   if (config.socketMode) {
-    app = new App({ token: config.botToken, appToken: config.appToken as string, socketMode: true, logger, clientOptions });
+    app = new App({ token: config.botToken, ...known, appToken: config.appToken as string, socketMode: true, logger, clientOptions });
   } else {
     receiver = new HTTPReceiver({
       signingSecret: config.signingSecret as string,
@@ -79,10 +86,10 @@ export function createSlackApp(
       // Ack as soon as the listener calls ack(); slow work continues after the HTTP response.
       processBeforeResponse: false,
     });
-    app = new App({ token: config.botToken, receiver, logger, clientOptions });
+    app = new App({ token: config.botToken, ...known, receiver, logger, clientOptions });
   }
   const deps: SlackDeps = {
-    ...base,
+    ...rest,
     delegates: { ...(base.delegates ?? {}) },
     cards: new CardPublisher({ service: base.service, clock: base.clock, logger: base.logger }),
   };
@@ -105,10 +112,17 @@ export function createSlackApp(
   return {
     app,
     deps,
+    ...(installation ? { installation } : {}),
     ...(receiver ? { requestListener: receiver.requestListener } : {}),
     start: async () => {
       // Socket Mode opens its WebSocket; in HTTP mode our shared server carries the requests.
-      if (config.socketMode) await app.start();
+      if (!config.socketMode) return;
+      try {
+        await app.start();
+      } catch (err) {
+        // apps.connections.open refuses the app-level token: say so, naming SLACK_APP_TOKEN.
+        throw slackStartupError(err, 'app', config.apiUrl) ?? err;
+      }
     },
     stop: async () => {
       if (config.socketMode) await app.stop();
