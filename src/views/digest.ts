@@ -66,7 +66,9 @@ export function buildDigestView(template: Template, model: DigestModel, opts: Di
   const notices: string[] = [];
   if (model.preview) notices.push(tr('digest.preview'));
   if (model.late) notices.push(tr('digest.late', { time: model.slot?.slice(11) ?? '' }));
-  if (model.checkRunFailed) notices.push(tr('digest.checks_failed', { reason: render(locale, model.checkRunFailed, user) }));
+  // "The figures are from the last successful check" only when there was one; else say none has run yet.
+  if (model.checkRunFailed)
+    notices.push(tr(model.neverChecked ? 'digest.checks_never_ran' : 'digest.checks_failed', { reason: render(locale, model.checkRunFailed, user) }));
 
   const lines: string[] = [];
   let readinessLine = tr('digest.readiness', {

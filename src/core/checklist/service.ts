@@ -217,7 +217,8 @@ export class ChecklistService {
       this.notExcluded(rec, step);
       this.require('due', actor, r, rec, 'error.forbidden.due');
       if ((rec.due ?? null) === date && (date === null || rec.dueSource === 'manual')) {
-        return { notice: { key: 'notice.due_unchanged', vars: { step: step.id } } };
+        // Clearing a date that is not there: say the step has none, not "already has that due date".
+        return { notice: { key: date === null ? 'notice.due_already_none' : 'notice.due_unchanged', vars: { step: step.id } } };
       }
       const from = rec.due;
       if (date) {
