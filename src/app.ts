@@ -54,9 +54,14 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
   const clock = opts.clock ?? systemClock;
   // BWPREP_TEMPLATE: a custom template for new rollouts; a problem stops the start with the same words as `template validate`.
   const template = opts.template ?? loadTemplate(config.templateFile, { variable: 'BWPREP_TEMPLATE' });
+  // Existing rollouts keep the template they were created with (ChecklistService.templateFor).
+  const builtIn = config.templateFile && !opts.template ? loadTemplate() : undefined;
+  if (builtIn && builtIn.id === template.id && builtIn.version === template.version)
+    logger.warn({ template: config.templateFile, id: template.id, version: template.version }, 'BWPREP_TEMPLATE has the id and version of the built-in template; give it its own id or a higher version, or existing rollouts switch to it too');
+  const templates = builtIn && !(builtIn.id === template.id && builtIn.version === template.version) ? [builtIn] : [];
   const store = opts.store ?? (await openStore(config.storeUrl, { logger }));
   try {
-    return await startOnStore(config, opts, { logger, clock, template, store });
+    return await startOnStore(config, opts, { logger, clock, template, templates, store });
   } catch (err) {
     // A start-up failure after the store opened (Slack refused the token, the port is taken): let go of it.
     if (!opts.store) await store.close().catch((closeErr: unknown) => logger.warn({ err: closeErr }, 'closing the store failed'));
@@ -67,10 +72,10 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
 async function startOnStore(
   config: Config,
   opts: StartOptions,
-  { logger, clock, template, store }: { logger: Logger; clock: Clock; template: Template; store: Store },
+  { logger, clock, template, templates, store }: { logger: Logger; clock: Clock; template: Template; templates: Template[]; store: Store },
 ): Promise<Bwprep> {
   const metrics = createMetrics();
-  const service = new ChecklistService({ store: store.rollouts, template, clock, defaults: config.defaults, globalAdmins: config.admins });
+  const service = new ChecklistService({ store: store.rollouts, template, templates, clock, defaults: config.defaults, globalAdmins: config.admins });
   const { verification, verifier } = createVerification(config, { store, service, clock, logger });
   const app: Bwprep = {
     config,
