@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -206,9 +206,13 @@ describe('bwprep (bin)', () => {
   });
 
   it('never tells a terminal user to use a chat command', () => {
-    for (const lang of ['en', 'nl']) {
-      const text = usage({}, lang);
-      expect(text).not.toMatch(/\/bwprep|Slack-opdracht|slash command/i);
+    for (const lang of ['en', 'nl'] as const) {
+      expect(usage({}, lang)).not.toMatch(/\/bwprep|slash command/i);
+      // Everything the binary itself can print: its own texts, start-up and settings errors, template
+      // problems, and the Bitwarden errors `bwprep check` shows.
+      const catalogue = JSON.parse(readFileSync(join(__dirname, '..', '..', 'locales', `${lang}.json`), 'utf8')) as Record<string, Record<string, unknown>>;
+      const texts = [catalogue.cli, catalogue.startup, catalogue.config, catalogue.template, (catalogue.bw as Record<string, unknown>).error, (catalogue.check as Record<string, unknown>).cli];
+      expect(JSON.stringify(texts)).not.toContain('/bwprep');
     }
   });
 });
