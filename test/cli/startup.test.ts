@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api';
-import { FAKE_APP_TOKEN, FAKE_BOT_TOKEN, FAKE_SIGNING_SECRET } from '../helpers/slack-fixtures';
+import { FAKE_APP_TOKEN, FAKE_BOT_ID, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FAKE_SIGNING_SECRET, FAKE_TEAM_ID } from '../helpers/slack-fixtures';
+import { startSlackHarness } from '../slack/harness';
 import { BUILT_IN_TEMPLATE } from '../../src/templates';
 import { type BuiltBinary, buildBinary, stackLines } from './binary';
 
@@ -116,6 +117,11 @@ describe('start-up failures of the real binary: one message, exit 1, no stack tr
     expect(message).not.toContain('fake-pg-password');
   });
 
+  it('a store URL that cannot be used names BWPREP_STORE_URL', async () => {
+    const message = await failsWith({ ...base(), BWPREP_STORE_URL: 'redis://127.0.0.1:6379/not-a-number' });
+    expect(message).toMatch(/^BWPREP_STORE_URL cannot be used: redis database must be a number, got "not-a-number"\./);
+  });
+
   it('settings errors are sentences in our words, never zod’s, and localized', async () => {
     const message = await failsWith({ ...base(), BWPREP_LOCALE: 'de', BW_CLIENT_ID: 'organization.00000000-0000-4000-8000-000000000000' });
     expect(message.split('\n')).toEqual([
@@ -140,5 +146,21 @@ describe('start-up failures of the real binary: one message, exit 1, no stack tr
       `BWPREP_TEMPLATE names the template ${file}, which has 1 problem (check it with: bwprep template validate ${file}):`,
       '  steps[3].hours is required.',
     ]);
+  });
+});
+
+describe('a start that works', () => {
+  it('checks the token with auth.test before it listens, once, and keeps who the bot is', async () => {
+    const h = await startSlackHarness();
+    try {
+      expect(h.app.slack?.installation).toEqual({ teamId: FAKE_TEAM_ID, botUserId: FAKE_BOT_USER_ID, botId: FAKE_BOT_ID });
+      // Bolt got the bot's ids, so it does not call auth.test again (where a refusal was unhandled).
+      expect(h.slack.calls('auth.test')).toHaveLength(1);
+      const logs = h.logs();
+      expect(logs.indexOf('Slack accepted the bot token')).toBeGreaterThan(-1);
+      expect(logs.indexOf('bwprep listening')).toBeGreaterThan(logs.indexOf('Slack accepted the bot token'));
+    } finally {
+      await h.close();
+    }
   });
 });
