@@ -56,9 +56,10 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
   const template = opts.template ?? loadTemplate(config.templateFile, { variable: 'BWPREP_TEMPLATE' });
   // Existing rollouts keep the template they were created with (ChecklistService.templateFor).
   const builtIn = config.templateFile && !opts.template ? loadTemplate() : undefined;
-  if (builtIn && builtIn.id === template.id && builtIn.version === template.version)
+  const sameAsBuiltIn = builtIn !== undefined && builtIn.id === template.id && builtIn.version === template.version;
+  if (sameAsBuiltIn)
     logger.warn({ template: config.templateFile, id: template.id, version: template.version }, 'BWPREP_TEMPLATE has the id and version of the built-in template; give it its own id or a higher version, or existing rollouts switch to it too');
-  const templates = builtIn && !(builtIn.id === template.id && builtIn.version === template.version) ? [builtIn] : [];
+  const templates = builtIn && !sameAsBuiltIn ? [builtIn] : [];
   const store = opts.store ?? (await openStore(config.storeUrl, { logger }));
   try {
     return await startOnStore(config, opts, { logger, clock, template, templates, store });
