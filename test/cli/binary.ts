@@ -47,6 +47,8 @@ export function buildBinary(): BuiltBinary {
           cwd,
           env: { PATH: process.env.PATH ?? '', ...env },
           stdio: ['ignore', 'pipe', 'pipe'],
+          // Clean-up, not an assertion: a binary that unexpectedly keeps running is stopped, never left behind.
+          timeout: 15_000,
         });
         let stdout = '';
         let stderr = '';
