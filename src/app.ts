@@ -15,6 +15,7 @@ import { createSlackApp, type SlackRuntime } from './slack/app';
 import { Interactions } from './interactions';
 import { Platforms } from './interactions/platforms';
 import { kvCheckHistory } from './core/ports';
+import { verifySlackToken } from './slack/installation';
 import { openStore } from './store';
 import { loadTemplate } from './templates';
 
@@ -56,12 +57,34 @@ export interface StartOptions {
 export async function startBwprep(config: Config, opts: StartOptions): Promise<Bwprep> {
   const logger = opts.logger;
   const clock = opts.clock ?? systemClock;
-  const template = opts.template ?? loadTemplate();
+  // BWPREP_TEMPLATE: a custom template for new rollouts; a problem stops the start with the same words as `template validate`.
+  const template = opts.template ?? loadTemplate(config.templateFile, { variable: 'BWPREP_TEMPLATE' });
+  // Existing rollouts keep the template they were created with (ChecklistService.templateFor).
+  const builtIn = config.templateFile && !opts.template ? loadTemplate() : undefined;
+  const sameAsBuiltIn = builtIn !== undefined && builtIn.id === template.id && builtIn.version === template.version;
+  if (sameAsBuiltIn)
+    logger.warn({ template: config.templateFile, id: template.id, version: template.version }, 'BWPREP_TEMPLATE has the id and version of the built-in template; give it its own id or a higher version, or existing rollouts switch to it too');
+  const templates = builtIn && !sameAsBuiltIn ? [builtIn] : [];
   const store = opts.store ?? (await openStore(config.storeUrl, { logger }));
+  try {
+    return await startOnStore(config, opts, { logger, clock, template, templates, store });
+  } catch (err) {
+    // A start-up failure after the store opened (Slack refused the token, the port is taken): let go of it.
+    if (!opts.store) await store.close().catch((closeErr: unknown) => logger.warn({ err: closeErr }, 'closing the store failed'));
+    throw err;
+  }
+}
+
+async function startOnStore(
+  config: Config,
+  opts: StartOptions,
+  { logger, clock, template, templates, store }: { logger: Logger; clock: Clock; template: Template; templates: Template[]; store: Store },
+): Promise<Bwprep> {
   const metrics = createMetrics();
   const service = new ChecklistService({
     store: store.rollouts,
     template,
+    templates,
     clock,
     defaults: config.defaults,
     globalAdmins: config.admins,
@@ -95,7 +118,10 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
   };
 
   if (config.slack) {
+    // Before anything listens: a token Slack refuses stops the start with one clear message.
+    const installation = await verifySlackToken(config.slack, logger.child({ platform: 'slack' }));
     app.slack = createSlackApp(config.slack, {
+      installation,
       kv: store.kv,
       leases: store.leases,
       logger: logger.child({ platform: 'slack' }),
@@ -132,9 +158,14 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
     app.server = server;
     const host = addr.address === '0.0.0.0' || addr.address === '::' ? '127.0.0.1' : addr.address;
     app.url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
-    logger.info({ port: addr.port, slack: config.slack ? (config.slack.socketMode ? 'socket-mode' : 'http') : 'off' }, 'bwprep listening');
   }
-  await app.slack?.start();
+  try {
+    await app.slack?.start();
+  } catch (err) {
+    if (app.server) await close(app.server);
+    throw err;
+  }
+  if (app.server) logger.info({ port: (app.server.address() as { port: number }).port, slack: config.slack ? (config.slack.socketMode ? 'socket-mode' : 'http') : 'off' }, 'bwprep listening');
   if (app.scheduler && opts.startScheduler !== false) app.scheduler.start();
 
   app.stop = async () => {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import pino from 'pino';
 import { startBwprep } from './app';
-import { ConfigError, type Config, loadConfig } from './config/load';
+import { type Config, loadConfig } from './config/load';
 import { createLogger } from './logging/logger';
 
 /** Every configured secret value, so the logger can mask it wherever it turns up. */
@@ -12,19 +12,15 @@ export function configSecrets(c: Config): string[] {
   );
 }
 
-/** `bwprep` / `bwprep serve`: run the bot; with no chat platform configured, open the terminal console. */
+/**
+ * `bwprep` / `bwprep serve`: run the bot; with no chat platform configured, open the terminal console.
+ * Throws a ConfigError (every wrong setting) or a StartupError (port in use, store unreachable, Slack
+ * refused the token, invalid BWPREP_TEMPLATE) before anything is announced; the binary prints it as one
+ * message (src/cli/bin.ts).
+ */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (env === process.env && existsSync('.env')) process.loadEnvFile('.env');
-  let config: Config;
-  try {
-    config = loadConfig(env);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\n`);
-      process.exit(1);
-    }
-    throw e;
-  }
+  const config: Config = loadConfig(env);
   const consoleMode = !config.slack && !config.teams;
   // In the console, stdout belongs to the conversation: logs go to stderr and only warnings show.
   const logger = createLogger({

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { Locale } from '../core/checklist/model';
 import { totalHours } from '../core/checklist/readiness';
-import { validateTemplate } from '../core/checklist/template';
 import { formatHours, isLocale, t } from '../i18n';
+import { describeProblem, readTemplateFile } from '../templates';
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -18,63 +17,55 @@ export function cliLocale(env: NodeJS.ProcessEnv, lang?: string): Locale {
   return isLocale(env.BWPREP_LOCALE) ? env.BWPREP_LOCALE : 'nl';
 }
 
-function reason(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /**
  * `bwprep template validate <file> [--lang nl|en]`. Exit 0: the template is valid (prints its step count
- * and hours); 1: it has problems (each as `path: message`); 2: bad usage, or the file cannot be read or is
- * not JSON.
+ * and hours); 1: it has problems (each a plain sentence that names where, e.g. "steps[3].hours is
+ * required."); 2: bad usage, or the file cannot be read or is not JSON. Every line is in one language.
  */
 export function runTemplateValidate(argv: string[], io: CliIo): number {
   let lang: string | undefined;
   const files: string[] = [];
+  const unknown: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--lang') lang = argv[++i] ?? '';
     else if (a.startsWith('--lang=')) lang = a.slice('--lang='.length);
+    else if (a.startsWith('-') && a !== '-') unknown.push(a);
     else files.push(a);
   }
   const locale = cliLocale(io.env, lang);
   const tr = (key: string, vars?: Record<string, string | number>) => t(locale, key, vars);
+  if (lang !== undefined && !isLocale(lang)) {
+    io.stderr(`${tr('cli.bad_lang', { lang })}\n${tr('cli.template.usage')}\n`);
+    return 2;
+  }
+  if (unknown.length) {
+    io.stderr(`${tr('cli.unknown_option', { option: unknown[0]! })}\n${tr('cli.template.usage')}\n`);
+    return 2;
+  }
   const file = files[0];
-  if (!file || files.length > 1 || (lang !== undefined && !isLocale(lang))) {
-    io.stderr(`${tr('cli.template.usage')}\n`);
+  if (!file || files.length > 1) {
+    io.stderr(`${tr(file ? 'cli.template.one_file' : 'cli.template.no_file')}\n${tr('cli.template.usage')}\n`);
     return 2;
   }
 
-  let text: string;
-  try {
-    text = (io.readFile ?? ((f: string) => readFileSync(f, 'utf8')))(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException | null)?.code;
-    const key = code === 'ENOENT' ? 'cli.template.not_found' : code === 'EISDIR' ? 'cli.template.is_directory' : 'cli.template.unreadable';
-    io.stderr(`${tr(key, { file, reason: reason(e) })}\n`);
-    return 2;
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (e) {
-    io.stderr(`${tr('cli.template.not_json', { file, reason: reason(e) })}\n`);
-    return 2;
-  }
-
-  const result = validateTemplate(data);
-  if (!result.ok) {
-    // In file order (steps[2] before steps[10]), whatever order the checks found them in.
-    const problems = [...result.problems].sort((a, b) => a.path.localeCompare(b.path, 'en', { numeric: true }));
-    const lines = [tr('cli.template.invalid', { file, count: problems.length }), ...problems.map((p) => `  ${p.path}: ${p.message}`)];
+  const r = readTemplateFile(file, io.readFile);
+  if (!r.ok && r.reason === 'invalid') {
+    const lines = [tr('cli.template.invalid', r.vars), ...r.problems.map((p) => `  ${describeProblem(locale, p)}`)];
     io.stdout(`${lines.join('\n')}\n`);
     return 1;
   }
-  const tpl = result.template;
+  if (!r.ok) {
+    io.stderr(`${tr(`cli.template.${r.reason}`, r.vars)}\n`);
+    return 2;
+  }
+  const tpl = r.template;
   const unestimated = tpl.steps.filter((s) => s.hours === null).length;
   const lines = [
     `✔ ${tr('cli.template.ok', { file, name: tpl.name[locale], id: tpl.id, version: tpl.version, steps: tpl.steps.length, phases: tpl.phases.length })}`,
     `  ${tr('cli.template.hours', { selfHosted: formatHours(locale, totalHours(tpl, 'self-hosted')), cloud: formatHours(locale, totalHours(tpl, 'cloud-us')) })}`,
     ...(unestimated ? [`  ${tr('cli.template.unestimated', { count: unestimated })}`] : []),
+    `  ${tr('cli.template.use', { file })}`,
   ];
   io.stdout(`${lines.join('\n')}\n`);
   return 0;

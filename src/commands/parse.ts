@@ -35,24 +35,40 @@ export const COMMAND_NAMES = [
   'export',
 ] as const;
 
-/** Dutch aliases a Dutch-speaking admin might type; the canonical names stay English (as in the manifest). */
-const ALIASES: Record<string, (typeof COMMAND_NAMES)[number]> = {
+/**
+ * Dutch aliases a Dutch-speaking admin might type, in the forms people use: the infinitive, the
+ * imperative and the participle (`heropenen`, `heropen`). The canonical names stay English (as in the
+ * manifest). The Dutch help lists them beside each command (usage.* in locales/nl.json); a test keeps the
+ * two in step.
+ */
+export const ALIASES: Record<string, (typeof COMMAND_NAMES)[number]> = {
   hulp: 'help',
   '?': 'help',
+  lijst: 'status',
+  list: 'status',
   mijn: 'mine',
   toewijzen: 'assign',
+  eigenaar: 'assign',
+  vrijgeven: 'unassign',
   klaar: 'done',
+  afronden: 'done',
   afgerond: 'done',
+  gedaan: 'done',
   heropen: 'reopen',
+  heropenen: 'reopen',
   overslaan: 'skip',
   deadline: 'due',
+  vervaldatum: 'due',
   controleer: 'check',
   controleren: 'check',
+  controle: 'check',
+  overzicht: 'digest',
+  instellingen: 'setup',
+  instellen: 'setup',
   taal: 'lang',
   language: 'lang',
-  overzicht: 'digest',
   exporteer: 'export',
-  list: 'status',
+  exporteren: 'export',
 };
 
 export interface ParseContext {
@@ -119,6 +135,8 @@ export function parseCommand(text: string, ctx: ParseContext): Command {
       return args[0] ? { name, step: args[0] } : { name };
     case 'lang': {
       const l = (args[0] ?? '').toLowerCase();
+      // Without an argument: say which languages there are, not '"" is not a language'.
+      if (!l) throw new BwprepError('bad_usage', { key: 'error.missing_locale' }, { usage: usage(name) });
       if (l !== 'nl' && l !== 'en') throw new BwprepError('bad_usage', { key: 'error.bad_locale', vars: { value: args[0] ?? '' } }, { usage: usage(name) });
       return { name, locale: l };
     }

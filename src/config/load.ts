@@ -1,6 +1,9 @@
-import type { Hosting } from '../core/checklist/model';
+import type { Hosting, Locale } from '../core/checklist/model';
 import type { RolloutDefaults } from '../core/checklist/service';
-import { crossVariableProblems, decodeKey, type Env, envSchema, parseDigestTime } from './schema';
+import { t } from '../i18n';
+import { type ConfigProblem, crossVariableProblems, decodeKey, type Env, envSchema, invalidValue, parseDigestTime } from './schema';
+
+export type { ConfigProblem } from './schema';
 
 export interface BitwardenEndpoints {
   hosting: Hosting;
@@ -31,6 +34,8 @@ export interface Config {
     caFile?: string;
   };
   storeUrl: string;
+  /** BWPREP_TEMPLATE: a custom checklist template file for new rollouts; undefined = the built-in one. */
+  templateFile?: string;
   encryptionKey?: Buffer;
   defaults: RolloutDefaults;
   admins: string[];
@@ -38,18 +43,27 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
 }
 
+/**
+ * Every wrong setting at once. `message` is English; `render(locale)` gives the same text in Dutch or
+ * English (keys `config.*` in locales/*.json). No message ever holds a setting's value.
+ */
 export class ConfigError extends Error {
-  constructor(readonly problems: { variable: string; message: string }[]) {
-    super(formatProblems(problems));
+  constructor(readonly problems: ConfigProblem[]) {
+    super(formatProblems(problems, 'en'));
     this.name = 'ConfigError';
+  }
+
+  render(locale: Locale): string {
+    return formatProblems(this.problems, locale);
   }
 }
 
-export function formatProblems(problems: { variable: string; message: string }[]): string {
+/** One sentence per problem under a header and a closing hint, e.g. "  - BWPREP_LOCALE must be nl or en." */
+export function formatProblems(problems: ConfigProblem[], locale: Locale = 'en'): string {
   return [
-    `bwprep cannot start: ${problems.length} setting${problems.length === 1 ? ' is' : 's are'} missing or invalid.`,
-    ...problems.map((p) => `  - ${p.variable} ${p.message}`),
-    'Set them in the environment or in a .env file (see .env.example), then start again.',
+    t(locale, 'config.header', { count: problems.length }),
+    ...problems.map((p) => `  - ${t(locale, p.key, { variable: p.variable, ...(p.vars ?? {}) })}`),
+    t(locale, 'config.footer'),
   ].join('\n');
 }
 
@@ -74,8 +88,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable (`PORT=` in a .env or compose template) means "not set": the default applies.
   const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = envSchema.safeParse(env);
-  const problems = parsed.success ? [] : parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? 'environment'), message: i.message }));
-  for (const p of crossVariableProblems(env)) if (!problems.some((x) => x.variable === p.variable)) problems.push(p);
+  // One problem per variable, in our own words (zod may report several issues for one value).
+  const problems: ConfigProblem[] = [];
+  for (const p of [...(parsed.success ? [] : parsed.error.issues.map((i) => invalidValue(String(i.path[0] ?? 'environment')))), ...crossVariableProblems(env)])
+    if (!problems.some((x) => x.variable === p.variable)) problems.push(p);
   if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   const hosting: Hosting = e.BW_REGION === 'eu' ? 'cloud-eu' : e.BW_REGION === 'self-hosted' ? 'self-hosted' : 'cloud-us';
@@ -114,6 +130,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       ...(e.BW_CA_FILE ? { caFile: e.BW_CA_FILE } : {}),
     },
     storeUrl: e.BWPREP_STORE_URL,
+    ...(e.BWPREP_TEMPLATE ? { templateFile: e.BWPREP_TEMPLATE } : {}),
     ...(e.BWPREP_ENCRYPTION_KEY ? { encryptionKey: decodeKey(e.BWPREP_ENCRYPTION_KEY) as Buffer } : {}),
     defaults: {
       locale: e.BWPREP_LOCALE,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isValidTimeZone } from '../core/time';
+import { t } from '../i18n';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -41,7 +42,8 @@ export function parseDigestTime(v: string): { time: string; weekdays: number[] }
 }
 
 /**
- * The whole environment of DESIGN §4, parsed once. Names ending in _TOKEN, _SECRET, _PASSWORD or _KEY
+ * The whole environment of DESIGN §4, parsed once. The texts in the refinements below are notes for the
+ * reader of this file; what the operator sees comes from `invalidValue` (locales/*.json, `config.*`). Names ending in _TOKEN, _SECRET, _PASSWORD or _KEY
  * are secrets: never logged (see logging/logger.ts redaction) and never echoed in errors.
  */
 export const envSchema = z
@@ -79,6 +81,7 @@ export const envSchema = z
       .refine((v) => /^(sqlite:\/\/.+|redis(s)?:\/\/.+|postgres(ql)?:\/\/.+)$/.test(v), {
         message: 'must be sqlite://<file>, redis://host:port or postgres://user@host/db',
       }),
+    BWPREP_TEMPLATE: optionalString,
     BWPREP_ENCRYPTION_KEY: optionalString.refine((v) => v === undefined || decodeKey(v) !== undefined, {
       message: 'must be 32 bytes as 64 hex characters or base64 (generate one with: openssl rand -hex 32)',
     }),
@@ -111,29 +114,73 @@ export const envSchema = z
   ;
 
 /**
+ * One wrong setting: the variable and an i18n key (`config.invalid.*` / `config.missing.*` in
+ * locales/*.json) whose text is a whole sentence that names the variable and says what it must be.
+ * `message` is that sentence in English (logs, tests). A value is never echoed (it may be a secret).
+ */
+export interface ConfigProblem {
+  variable: string;
+  key: string;
+  vars?: Record<string, string>;
+  message: string;
+}
+
+/** Variables whose invalid value has its own sentence (`config.invalid.<lower-case name>`). */
+const OWN_SENTENCE = new Set([
+  'SLACK_BOT_TOKEN',
+  'SLACK_APP_TOKEN',
+  'SLACK_API_URL',
+  'MICROSOFT_APP_TYPE',
+  'BW_REGION',
+  'BW_SERVER_URL',
+  'BW_API_URL',
+  'BW_IDENTITY_URL',
+  'BW_CLIENT_ID',
+  'BWPREP_STORE_URL',
+  'BWPREP_ENCRYPTION_KEY',
+  'BWPREP_LOCALE',
+  'BWPREP_TIMEZONE',
+  'BWPREP_DIGEST_TIME',
+  'BWPREP_ADMINS',
+  'BWPREP_PUBLIC_URL',
+  'PORT',
+  'LOG_LEVEL',
+]);
+const BOOLEANS = new Set(['TEAMS_ENABLED', 'TEAMS_ALLOW_UNAUTHENTICATED']);
+
+function problem(variable: string, key: string, vars: Record<string, string> = {}): ConfigProblem {
+  return { variable, key, ...(Object.keys(vars).length ? { vars } : {}), message: t('en', key, { variable, ...vars }) };
+}
+
+/** The problem for a variable the schema refused, in our words rather than zod's. */
+export function invalidValue(variable: string): ConfigProblem {
+  if (OWN_SENTENCE.has(variable)) return problem(variable, `config.invalid.${variable.toLowerCase()}`);
+  if (BOOLEANS.has(variable)) return problem(variable, 'config.invalid.boolean');
+  return problem(variable, 'config.invalid.other');
+}
+
+/**
  * Checks that span variables. They run on the raw environment, apart from the schema, so they are listed
  * together with type errors (zod skips refinements once a field fails) and the operator sees every problem
  * in one go.
  */
-export function crossVariableProblems(env: Record<string, string | undefined>): { variable: string; message: string }[] {
-  const out: { variable: string; message: string }[] = [];
+export function crossVariableProblems(env: Record<string, string | undefined>): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
   const has = (k: string) => Boolean(env[k]?.trim());
-  const add = (variable: string, message: string) => out.push({ variable, message });
+  const add = (variable: string, key: string, vars?: Record<string, string>) => out.push(problem(variable, key, vars));
   // A platform that is configured must be configured completely.
   if (has('SLACK_BOT_TOKEN') || has('SLACK_SIGNING_SECRET') || has('SLACK_APP_TOKEN')) {
-    if (!has('SLACK_BOT_TOKEN')) add('SLACK_BOT_TOKEN', 'is required when Slack is configured (Slack app → OAuth & Permissions → Bot User OAuth Token)');
-    if (!has('SLACK_APP_TOKEN') && !has('SLACK_SIGNING_SECRET'))
-      add('SLACK_SIGNING_SECRET', 'is required for Slack over HTTP (Slack app → Basic Information → Signing Secret); or set SLACK_APP_TOKEN for Socket Mode');
+    if (!has('SLACK_BOT_TOKEN')) add('SLACK_BOT_TOKEN', 'config.missing.slack_bot_token');
+    if (!has('SLACK_APP_TOKEN') && !has('SLACK_SIGNING_SECRET')) add('SLACK_SIGNING_SECRET', 'config.missing.slack_signing_secret');
   }
   const truthy = (k: string) => ['true', '1', 'yes'].includes((env[k] ?? '').trim());
-  if (truthy('TEAMS_ENABLED') && !has('MICROSOFT_APP_ID') && !truthy('TEAMS_ALLOW_UNAUTHENTICATED'))
-    add('MICROSOFT_APP_ID', 'is required when TEAMS_ENABLED=true (or set TEAMS_ALLOW_UNAUTHENTICATED=true for a local emulator only)');
+  if (truthy('TEAMS_ENABLED') && !has('MICROSOFT_APP_ID') && !truthy('TEAMS_ALLOW_UNAUTHENTICATED')) add('MICROSOFT_APP_ID', 'config.missing.microsoft_app_id');
   if (has('MICROSOFT_APP_ID') && !has('MICROSOFT_APP_PASSWORD') && env.MICROSOFT_APP_TYPE !== 'UserAssignedMSI')
-    add('MICROSOFT_APP_PASSWORD', 'is required with MICROSOFT_APP_ID');
+    add('MICROSOFT_APP_PASSWORD', 'config.missing.microsoft_app_password');
   if (env.BW_REGION?.trim() === 'self-hosted' && !has('BW_SERVER_URL') && !(has('BW_API_URL') && has('BW_IDENTITY_URL')))
-    add('BW_SERVER_URL', 'is required when BW_REGION=self-hosted (or set both BW_API_URL and BW_IDENTITY_URL)');
+    add('BW_SERVER_URL', 'config.missing.bw_server_url');
   if (has('BW_CLIENT_ID') !== has('BW_CLIENT_SECRET'))
-    add(has('BW_CLIENT_ID') ? 'BW_CLIENT_SECRET' : 'BW_CLIENT_ID', 'BW_CLIENT_ID and BW_CLIENT_SECRET go together (the organization API key)');
+    add(has('BW_CLIENT_ID') ? 'BW_CLIENT_SECRET' : 'BW_CLIENT_ID', 'config.missing.bw_client_pair', { present: has('BW_CLIENT_ID') ? 'BW_CLIENT_ID' : 'BW_CLIENT_SECRET' });
   return out;
 }
 

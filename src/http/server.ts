@@ -1,5 +1,6 @@
 import http, { type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { reasonOf, StartupError } from '../config/errors';
 import type { Logger } from '../logging/logger';
 import type { Metrics } from '../metrics';
 
@@ -63,15 +64,37 @@ export function createHttpServer(routes: HttpRoutes): http.Server {
   return server;
 }
 
+/**
+ * Listens on `host:port`. A failure the operator can fix becomes a StartupError that names PORT/HOST:
+ * EADDRINUSE (another program has the port), EACCES (a port below 1024 without the right), EADDRNOTAVAIL /
+ * ENOTFOUND (HOST is not an address of this machine).
+ */
 export async function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (err: NodeJS.ErrnoException) => reject(listenError(err, port, host));
+    server.once('error', onError);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve();
     });
   });
   return server.address() as AddressInfo;
+}
+
+function listenError(err: NodeJS.ErrnoException, port: number, host: string): Error {
+  const vars = { port, host, reason: reasonOf(err) };
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new StartupError('startup.http.in_use', vars, { cause: err });
+    case 'EACCES':
+      return new StartupError('startup.http.denied', vars, { cause: err });
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new StartupError('startup.http.bad_host', vars, { cause: err });
+    default:
+      return new StartupError('startup.http.other', vars, { cause: err });
+  }
 }
 
 export async function close(server: http.Server): Promise<void> {

@@ -25,7 +25,7 @@ export class LivingCards {
   constructor(private readonly deps: { service: ChecklistService; platforms: Platforms; clock: Clock; logger: ErrorLogger }) {}
 
   view(rollout: Rollout) {
-    return buildChecklistView(this.deps.service.template, rollout, this.deps.clock.now());
+    return buildChecklistView(this.deps.service.templateFor(rollout), rollout, this.deps.clock.now());
   }
 
   /**

@@ -53,7 +53,7 @@ export class CheckRunner {
       for (const r of run.results) this.deps.metrics?.checks.inc({ step: r.stepId, status: r.record.status });
       // The results are recorded; a card the platform will not update now catches up on the next change.
       await cards.refreshAfterChange(rollout.id);
-      const view = buildCheckReportView(service.template, run.results, run.transitions, run.rollout.settings.locale, { single: Boolean(stepId) });
+      const view = buildCheckReportView(service.templateFor(run.rollout), run.results, run.transitions, run.rollout.settings.locale, { single: Boolean(stepId) });
       if (stepId) await requester.reply({ kind: 'check_report', view });
       else await this.deps.platforms.forConversation(rollout.conversation).publisher.postCheckReport(rollout.conversation, view);
       await this.tellOwnersOfDrift(run);
@@ -88,7 +88,7 @@ export class CheckRunner {
       try {
         const profile = await platform.directory.profile(owner);
         const locale = profile.locale ?? rollout.settings.locale;
-        const title = this.deps.service.template.steps.find((s) => s.id === stepId)?.title[locale] ?? stepId;
+        const title = this.deps.service.templateFor(rollout).steps.find((s) => s.id === stepId)?.title[locale] ?? stepId;
         const line = tr(locale, 'check_report.owner_failing', {
           step: stepId,
           title,

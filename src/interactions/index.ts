@@ -143,7 +143,7 @@ export class Interactions {
         await requester.reply({ kind: 'help', view: buildHelpView(locale) });
         return;
       case 'mine':
-        await requester.reply({ kind: 'mine', view: buildMineView(this.deps.service.template, reply.rollout, requester.actor.user, locale) });
+        await requester.reply({ kind: 'mine', view: buildMineView(this.deps.service.templateFor(reply.rollout), reply.rollout, requester.actor.user, locale) });
         return;
       case 'notice': {
         // A language switch answers in the new language.
@@ -311,7 +311,7 @@ export class Interactions {
   private async export(rollout: Rollout, requester: Requester, format: 'csv' | 'md' | 'json'): Promise<void> {
     const locale = rollout.settings.locale;
     const [audit, history] = await Promise.all([this.deps.store.audit.list(rollout.id, { limit: AUDIT_IN_REPORT }), this.deps.service.checkHistory(rollout.id)]);
-    const report = buildReport(this.deps.service.template, rollout, this.deps.clock.now(), locale, audit, history);
+    const report = buildReport(this.deps.service.templateFor(rollout), rollout, this.deps.clock.now(), locale, audit, history);
     // A person is shown by id inside files: a mention means nothing there.
     const content = format === 'csv' ? reportCsv(report) : format === 'json' ? reportJson(report) : reportMarkdown(report, rollout.settings.timezone);
     const day = this.deps.clock.now().toISOString().slice(0, 10);

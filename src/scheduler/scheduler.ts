@@ -313,8 +313,9 @@ export class Scheduler {
   }
 
   private view(rollout: Rollout, opts: Parameters<typeof buildDigestModel>[2]): DigestView {
-    const model = buildDigestModel(this.o.template, rollout, opts);
-    return buildDigestView(this.o.template, model);
+    const template = this.o.service.templateFor(rollout);
+    const model = buildDigestModel(template, rollout, opts);
+    return buildDigestView(template, model);
   }
 
   /** Runs the verifier; returns why the checks could not run, or undefined when they ran. */

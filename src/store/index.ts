@@ -1,3 +1,4 @@
+import { reasonOf, StartupError } from '../config/errors';
 import type { Store } from '../core/ports';
 import type { Logger } from '../logging/logger';
 import { parseStoreUrl } from './url';
@@ -15,7 +16,13 @@ export interface OpenStoreOptions {
  * `schema` query parameters). Backends are loaded on demand, so an SQLite deployment never loads pg.
  */
 export async function openStore(url: string, opts: OpenStoreOptions = {}): Promise<Store> {
-  const parsed = parseStoreUrl(url);
+  let parsed: ReturnType<typeof parseStoreUrl>;
+  try {
+    parsed = parseStoreUrl(url);
+  } catch (err) {
+    // A redis database that is not a number, a schema that is not an identifier: name the variable.
+    throw new StartupError('startup.store.bad_url', { reason: reasonOf(err).replace(/^store URL: /, '') }, { cause: err });
+  }
   switch (parsed.kind) {
     case 'sqlite': {
       const { openSqliteStore } = await import('./sqlite');

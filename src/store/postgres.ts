@@ -1,6 +1,7 @@
 import { Pool, type PoolClient } from 'pg';
 import type { AuditEntry, Rollout } from '../core/checklist/model';
 import type { AuditStore, LeaseStore, RolloutStore, Store } from '../core/ports';
+import { reasonOf, StartupError, withoutPassword } from '../config/errors';
 import type { Logger } from '../logging/logger';
 import { PostgresKeyvStore } from './postgres-keyv';
 import { type CasBackend, checkAuditFor, createKeyValueStore, updateWithRetry } from './shared';
@@ -69,7 +70,7 @@ export async function openPostgresStore(url: Extract<StoreUrl, { kind: 'postgres
     });
   } catch (err) {
     await pool.end().catch((endErr: unknown) => logger?.warn({ err: endErr }, 'postgres pool end failed'));
-    throw new Error(`cannot open the store (${url.description}): ${(err as Error).message}`, { cause: err });
+    throw new StartupError('startup.store.postgres', { url: withoutPassword(url.connectionString), reason: reasonOf(err) }, { cause: err });
   }
 
   /** Inserts audit entries in order (bigserial follows the ORDER BY), inside the caller's transaction. */

@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import type { AuditEntry, Rollout } from '../core/checklist/model';
 import type { AuditStore, LeaseStore, RolloutStore, Store } from '../core/ports';
+import { reasonOf, StartupError } from '../config/errors';
 import type { Logger } from '../logging/logger';
 import { RedisKeyvStore } from './redis-keyv';
 import { type CasBackend, checkAuditFor, createKeyValueStore, filterAudit, updateWithRetry } from './shared';
@@ -68,12 +69,21 @@ export async function openRedisStore(url: Extract<StoreUrl, { kind: 'redis' }>, 
     connectTimeout: 5_000,
     maxRetriesPerRequest: 3,
   });
-  client.on('error', (err: Error) => logger?.warn({ err, store: url.description }, 'redis connection error'));
+  // ioredis rejects connect() with "Connection is closed."; the reason is in the last 'error' event.
+  // Before the first connect the failure is reported once, as the start-up message; after it, logged.
+  let lastError: Error | undefined;
+  let connected = false;
+  client.on('error', (err: Error) => {
+    lastError = err;
+    if (connected) logger?.warn({ err, store: url.description }, 'redis connection error');
+  });
   try {
     await client.connect();
+    connected = true;
   } catch (err) {
     client.disconnect();
-    throw new Error(`cannot connect to the store (${url.description}): ${(err as Error).message}`, { cause: err });
+    const shown = `${url.tls ? 'rediss' : 'redis'}://${url.username ? `${url.username}${url.password ? ':***' : ''}@` : url.password ? ':***@' : ''}${url.host}:${url.port}/${url.db}`;
+    throw new StartupError('startup.store.redis', { url: shown, reason: reasonOf(lastError ?? err) }, { cause: err });
   }
 
   const p = url.prefix;

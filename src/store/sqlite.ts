@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AuditEntry, Rollout } from '../core/checklist/model';
 import type { AuditStore, LeaseStore, RolloutMutation, RolloutStore, Store } from '../core/ports';
+import { reasonOf, StartupError } from '../config/errors';
 import type { Logger } from '../logging/logger';
 import { applyMutation, backoff, checkAuditFor, conflictError, createKeyValueStore, MAX_UPDATE_ATTEMPTS, rolloutNotFound } from './shared';
 import { SqliteKeyvStore } from './sqlite-keyv';
@@ -43,12 +44,18 @@ function toRollout(row: RolloutRow): Rollout {
 export function openSqliteStore(path: string, description: string, logger?: Logger): Store {
   const memory = path === ':memory:';
   const file = memory ? path : resolve(process.cwd(), path);
-  if (!memory) mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  if (!memory) db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.transaction(() => db.exec(SCHEMA)).immediate();
+  let db: Database.Database;
+  try {
+    if (!memory) mkdirSync(dirname(file), { recursive: true });
+    db = new Database(file);
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    if (!memory) db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.transaction(() => db.exec(SCHEMA)).immediate();
+  } catch (err) {
+    // A folder in the way, no write permission, not an SQLite file: name the file and the variable.
+    throw new StartupError('startup.store.sqlite', { path: file, reason: reasonOf(err) }, { cause: err });
+  }
 
   const st = {
     get: db.prepare<[string], RolloutRow>('SELECT version, data FROM rollouts WHERE id = ?'),

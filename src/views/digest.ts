@@ -65,7 +65,8 @@ export function buildDigestView(template: Template, model: DigestModel, opts: Di
   const notices: Rich[] = [];
   if (model.preview) notices.push(rt('digest.preview'));
   if (model.late) notices.push(rt('digest.late', { time: model.slot?.slice(11) ?? '' }));
-  if (model.checkRunFailed) notices.push(rt('digest.checks_failed', { reason: renderRich(locale, model.checkRunFailed) }));
+  // "The figures are from the last successful check" only when there was one; else say none has run yet.
+  if (model.checkRunFailed) notices.push(rt(model.neverChecked ? 'digest.checks_never_ran' : 'digest.checks_failed', { reason: renderRich(locale, model.checkRunFailed) }));
 
   const lines: Rich[] = [];
   let readinessLine = rt('digest.readiness', {

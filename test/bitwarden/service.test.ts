@@ -146,7 +146,7 @@ describe('VerificationService', () => {
     expect(e).toMatchObject({ code: 'no_credentials', userMessage: { key: 'bw.error.no_credentials' } });
     const msg = mrkdwn(renderRich('nl', (e as { userMessage: { key: string } }).userMessage));
     expect(msg).toContain('BW_CLIENT_ID');
-    expect(msg).toContain('/bwprep setup');
+    expect(msg).toContain('bij de instellingen (setup)'); // the same words in Slack and in a terminal
     expect(server.log).toHaveLength(0);
   });
 

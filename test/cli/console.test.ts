@@ -115,7 +115,7 @@ describe('terminal console', () => {
     expect(out).toContain('⚠ There is no step "9z". The steps are: 1a, 2a, 2b, 3a, 3b, 3c, 4a, 4b, 4c, 4d, 4e, 5a, 5b, 6.');
     expect(out).toContain('⚠ Which step? Give a step id such as 2a.\n  Usage: done <step> [note]: mark a step done');
     expect(out).toContain('⚠ Er is geen stap "9z". De stappen zijn: 1a, 2a');
-    expect(out).toContain('⚠ Welke stap? Geef een stapnummer zoals 2a.\n  Gebruik: done <stap> [notitie]: rond een stap af');
+    expect(out).toContain('⚠ Welke stap? Geef een stapnummer zoals 2a.\n  Gebruik: done <stap> [notitie] (ook: klaar, afronden, afgerond, gedaan): rond een stap af');
   });
 
   it('explains console mentions, unknown commands and bad dates with their usage', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,7 +43,7 @@ describe('bwprep template validate', () => {
     expect(d.out()).toContain('1 stap is niet geschat.');
   });
 
-  it('lists every problem as path: message, in file order, and exits 1', () => {
+  it('lists every problem as a plain sentence that names where, in file order, and exits 1', () => {
     const t = builtIn();
     t.steps[2]!.id = '2a';
     delete t.steps[0]!.title.nl;
@@ -54,9 +54,12 @@ describe('bwprep template validate', () => {
     expect(runTemplateValidate([file], c)).toBe(1);
     const lines = c.out().trimEnd().split('\n');
     expect(lines[0]).toBe(`${file} is not a valid template (4 problems):`);
-    expect(lines.slice(1).map((l) => l.split(':')[0]?.trim())).toEqual(['steps[0].title.nl', 'steps[2].id', 'steps[3].phase', 'steps[11].helpUrl']);
-    expect(c.out()).toContain('  steps[2].id: step id "2a" is used twice');
-    expect(c.out()).toContain('  steps[3].phase: phase 9 is not listed under "phases"');
+    expect(lines.slice(1)).toEqual([
+      '  steps[0].title.nl is required.',
+      '  steps[2].id uses step id 2a a second time; every step needs its own id.',
+      '  steps[3].phase is 9, but phase 9 is not listed under phases.',
+      '  steps[11].helpUrl must be a web address, such as https://bitwarden.com/help/.',
+    ]);
   });
 
   it('uses the singular for one problem', () => {
@@ -64,7 +67,7 @@ describe('bwprep template validate', () => {
     t.version = 0;
     const c = io();
     expect(runTemplateValidate([write('one.json', t)], c)).toBe(1);
-    expect(c.out()).toMatch(/is not a valid template \(1 problem\):\n {2}version: /);
+    expect(c.out()).toMatch(/is not a valid template \(1 problem\):\n {2}version must be more than 0\.\n$/);
   });
 
   it('exits 2 when the file does not exist, is a folder, or is not JSON', () => {
@@ -87,12 +90,43 @@ describe('bwprep template validate', () => {
     expect(runTemplateValidate([write('bom.json', `\uFEFF${JSON.stringify(builtIn())}`)], c)).toBe(0);
   });
 
-  it('exits 2 with the usage when the file is missing or the language is unknown', () => {
-    for (const argv of [[], ['a.json', 'b.json'], ['--lang', 'de', BUILT_IN_TEMPLATE]]) {
+  it('exits 2 with what is wrong and the usage when the file is missing or the language is unknown', () => {
+    const cases: [string[], string][] = [
+      [[], 'Name the template file to check.'],
+      [['a.json', 'b.json'], 'Check one template file at a time.'],
+      [['--lang', 'de', BUILT_IN_TEMPLATE], '--lang must be nl or en (you gave "de").'],
+      [['--strict', BUILT_IN_TEMPLATE], 'Unknown option "--strict".'],
+    ];
+    for (const [argv, why] of cases) {
       const c = io();
       expect(runTemplateValidate(argv, c)).toBe(2);
-      expect(c.err()).toBe('Usage: bwprep template validate <file> [--lang nl|en]\n');
+      expect(c.err()).toBe(`${why}\nUsage: bwprep template validate <file> [--lang nl|en]\n`);
     }
+  });
+
+  it('explains problems in Dutch with --lang nl, in plain words and never zod’s', () => {
+    const t = builtIn();
+    delete t.steps[3]!.hours;
+    t.steps[5]!.appliesTo = 'moon';
+    t.steps[6]!.hour = 2;
+    t.version = 'one';
+    t.name = { en: 'Custom' };
+    const c = io({ BWPREP_LOCALE: 'en' });
+    expect(runTemplateValidate(['--lang', 'nl', write('nl.json', t)], c)).toBe(1);
+    const out = c.out();
+    expect(out).toContain('is geen geldig sjabloon (5 problemen):');
+    expect(out).toContain('  version moet een getal zijn.');
+    expect(out).toContain('  name.nl is verplicht.');
+    expect(out).toContain('  steps[3].hours is verplicht.');
+    expect(out).toContain('  steps[5].appliesTo moet all, self-hosted of cloud zijn.');
+    expect(out).toContain('  steps[6] heeft een veld dat sjablonen niet kennen: hour.');
+    expect(out).not.toMatch(/Invalid|expected|received|Too small|Unrecognized/);
+  });
+
+  it('says how to use a valid template', () => {
+    const c = io();
+    expect(runTemplateValidate([BUILT_IN_TEMPLATE], c)).toBe(0);
+    expect(c.out()).toContain(`To use it for new rollouts, set BWPREP_TEMPLATE=${BUILT_IN_TEMPLATE} and start bwprep again.`);
   });
 });
 
@@ -129,5 +163,56 @@ describe('bwprep (bin)', () => {
     // An unknown flag is a usage error of `bwprep check` itself (exit 2), before any network access.
     expect(await runBin(['check', '--no-such-flag'], c)).toBe(2);
     expect(c.err()).toContain('bwprep check');
+  });
+
+  it('--lang works for every command, wherever it stands, and everything it prints is in that one language', async () => {
+    const en = io({ BWPREP_LOCALE: 'nl' });
+    expect(await runBin(['--lang', 'en', '--help'], en)).toBe(0);
+    expect(en.out()).toBe(`${usage({}, 'en')}\n`);
+    expect(en.out()).toContain('Usage:');
+    expect(en.out()).not.toContain('Gebruik');
+
+    const nl = io({ BWPREP_LOCALE: 'en' });
+    expect(await runBin(['help', '--lang=nl'], nl)).toBe(0);
+    expect(nl.out()).toContain('Gebruik:');
+    expect(nl.out()).not.toContain('Usage:');
+
+    const unknown = io({ BWPREP_LOCALE: 'en' });
+    expect(await runBin(['frobnicate', '--lang', 'nl'], unknown)).toBe(2);
+    expect(unknown.err()).toMatch(/^Onbekende opdracht "frobnicate"\.\n\nbwprep: /);
+    expect(unknown.err()).toContain('Gebruik:');
+    expect(unknown.err()).not.toMatch(/Usage|Unknown/);
+
+    const option = io({ BWPREP_LOCALE: 'nl' });
+    expect(await runBin(['--lang', 'en', '--frobnicate'], option)).toBe(2);
+    expect(option.err()).toMatch(/^Unknown option "--frobnicate"\.\n/);
+    expect(option.err()).not.toContain('Gebruik');
+
+    const serve = io({ BWPREP_LOCALE: 'en' });
+    expect(await runBin(['serve', '--port', '80'], serve)).toBe(2);
+    expect(serve.err()).toMatch(/^Unknown option "--port"\.\n/);
+
+    const tpl = io({ BWPREP_LOCALE: 'nl' });
+    expect(await runBin(['--lang', 'en', 'template', 'validate', BUILT_IN_TEMPLATE], tpl)).toBe(0);
+    expect(tpl.out()).toContain('is a valid template');
+
+    const tplHelp = io({ BWPREP_LOCALE: 'nl' });
+    expect(await runBin(['template', 'validate', '--help', '--lang', 'en'], tplHelp)).toBe(0);
+    expect(tplHelp.out()).toBe('Usage: bwprep template validate <file> [--lang nl|en]\n');
+
+    const bad = io({ BWPREP_LOCALE: 'en' });
+    expect(await runBin(['--lang', 'de', '--help'], bad)).toBe(2);
+    expect(bad.err()).toMatch(/^--lang must be nl or en \(you gave "de"\)\.\n/);
+  });
+
+  it('never tells a terminal user to use a chat command', () => {
+    for (const lang of ['en', 'nl'] as const) {
+      expect(usage({}, lang)).not.toMatch(/\/bwprep|slash command/i);
+      // Everything the binary itself can print: its own texts, start-up and settings errors, template
+      // problems, and the Bitwarden errors `bwprep check` shows.
+      const catalogue = JSON.parse(readFileSync(join(__dirname, '..', '..', 'locales', `${lang}.json`), 'utf8')) as Record<string, Record<string, unknown>>;
+      const texts = [catalogue.cli, catalogue.startup, catalogue.config, catalogue.template, (catalogue.bw as Record<string, unknown>).error, (catalogue.check as Record<string, unknown>).cli];
+      expect(JSON.stringify(texts)).not.toContain('/bwprep');
+    }
   });
 });

@@ -109,7 +109,7 @@ describe('help, mine and notices', () => {
     expect(renderNoticeText('en', { key: 'notice.assigned', vars: { step: '2a', owner: 'cli:alice' } })).toBe('✔ Step 2a is now owned by @alice.');
     expect(renderNoticeText('nl', { key: 'notice.assigned', vars: { step: '2a', owner: 'cli:alice' } }, { kind: 'info' })).toBe('ℹ @alice is nu eigenaar van stap 2a.');
     expect(renderNoticeText('nl', { key: 'error.missing_step' }, { kind: 'error', usage: { key: 'usage.done' } })).toBe(
-      '⚠ Welke stap? Geef een stapnummer zoals 2a.\n  Gebruik: done <stap> [notitie]: rond een stap af',
+      '⚠ Welke stap? Geef een stapnummer zoals 2a.\n  Gebruik: done <stap> [notitie] (ook: klaar, afronden, afgerond, gedaan): rond een stap af',
     );
   });
 });

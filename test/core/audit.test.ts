@@ -101,7 +101,7 @@ describe.each(STORE_KINDS)('audit trail (%s store)', (kind) => {
       'notice.already_unassigned',
       'notice.already_skipped',
       'notice.due_unchanged',
-      'notice.due_unchanged',
+      'notice.due_already_none',
       'notice.locale_unchanged',
       'notice.settings_unchanged',
     ]);

@@ -61,9 +61,9 @@ describe('loadConfig', () => {
       message = (e as Error).message;
     }
     expect(message).toMatch(/^bwprep cannot start: 3 settings are missing or invalid\./);
-    expect(message).toContain('SLACK_BOT_TOKEN must be a bot token starting with xoxb-');
-    expect(message).toContain('BWPREP_TIMEZONE');
-    expect(message).toContain('BW_CLIENT_ID BW_CLIENT_ID and BW_CLIENT_SECRET go together');
+    expect(message).toContain('  - SLACK_BOT_TOKEN must be a bot token that starts with xoxb- (Slack app → OAuth & Permissions → Bot User OAuth Token).');
+    expect(message).toContain('  - BWPREP_TIMEZONE must be an IANA time zone, such as Europe/Amsterdam.');
+    expect(message).toContain('  - BW_CLIENT_ID is missing: BW_CLIENT_SECRET is set, and BW_CLIENT_ID and BW_CLIENT_SECRET go together (the organization API key). Set both or neither.');
     expect(message).not.toContain('xoxp-fake-user-token-1234');
     expect(message).not.toContain('fake-bw-client-secret');
   });
@@ -155,5 +155,58 @@ describe('parseDigestTime', () => {
     ['09:00 mon-', undefined],
   ])('%j', (input, expected) => {
     expect(parseDigestTime(input)).toEqual(expected);
+  });
+});
+
+describe('config problems in our own words', () => {
+  function error(env: NodeJS.ProcessEnv): ConfigError {
+    try {
+      loadConfig(env);
+    } catch (e) {
+      if (e instanceof ConfigError) return e;
+      throw e;
+    }
+    throw new Error('expected a ConfigError');
+  }
+
+  it('every problem is one sentence that names its variable, never zod’s wording', () => {
+    const e = error({
+      BWPREP_LOCALE: 'de',
+      BW_REGION: 'mars',
+      LOG_LEVEL: 'verbose',
+      PORT: '99999',
+      MICROSOFT_APP_TYPE: 'Other',
+      TEAMS_ENABLED: 'maybe',
+      BWPREP_STORE_URL: 'mysql://db',
+      BWPREP_DIGEST_TIME: '25:00',
+      BWPREP_ADMINS: 'U0123',
+      BWPREP_PUBLIC_URL: 'example.test',
+      BW_CLIENT_ID: 'not-an-id',
+      BW_CLIENT_SECRET: 'fake-bw-client-secret',
+    });
+    for (const p of e.problems) {
+      expect(p.message.startsWith(p.variable), p.message).toBe(true);
+      expect(p.message).toMatch(/\.$/);
+      expect(p.message).not.toMatch(/Invalid|expected|received|Too (small|big)/);
+    }
+    expect(e.problems.find((p) => p.variable === 'BWPREP_LOCALE')?.message).toBe('BWPREP_LOCALE must be nl or en.');
+    expect(e.problems.find((p) => p.variable === 'BW_REGION')?.message).toBe('BW_REGION must be us, eu or self-hosted.');
+    expect(e.problems.find((p) => p.variable === 'TEAMS_ENABLED')?.message).toBe('TEAMS_ENABLED must be true or false.');
+    expect(e.problems.filter((p) => p.variable === 'PORT')).toHaveLength(1);
+  });
+
+  it('renders in Dutch with the same variables', () => {
+    const nl = error({ BWPREP_LOCALE: 'de', BW_CLIENT_ID: 'organization.00000000-0000-4000-8000-000000000000' }).render('nl').split('\n');
+    expect(nl).toEqual([
+      'bwprep kan niet starten: 2 instellingen ontbreken of zijn ongeldig.',
+      '  - BWPREP_LOCALE moet nl of en zijn.',
+      '  - BW_CLIENT_SECRET ontbreekt: BW_CLIENT_ID is wel ingesteld, en BW_CLIENT_ID en BW_CLIENT_SECRET horen bij elkaar (de API-sleutel van de organisatie). Stel ze allebei in of geen van beide.',
+      'Stel ze in via de omgeving of in een .env-bestand (zie .env.example) en start opnieuw.',
+    ]);
+  });
+
+  it('reads BWPREP_TEMPLATE as the file of a custom template', () => {
+    expect(loadConfig({ BWPREP_TEMPLATE: './my-template.json' }).templateFile).toBe('./my-template.json');
+    expect(loadConfig({}).templateFile).toBeUndefined();
   });
 });

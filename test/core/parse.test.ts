@@ -84,7 +84,7 @@ describe('parseCommand', () => {
     ['skip 4e', 'bad_usage', 'error.skip_reason', 'usage.skip'],
     ['due', 'bad_usage', 'error.missing_step', 'usage.due'],
     ['due 2a', 'bad_usage', 'error.missing_date', 'usage.due'],
-    ['lang', 'bad_usage', 'error.bad_locale', 'usage.lang'],
+    ['lang', 'bad_usage', 'error.missing_locale', 'usage.lang'],
     ['lang de', 'bad_usage', 'error.bad_locale', 'usage.lang'],
     ['export pdf', 'bad_usage', 'error.bad_export', 'usage.export'],
   ])('%j fails with %s (%s) and shows %s', (text, code, key, usage) => {

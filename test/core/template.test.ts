@@ -63,8 +63,8 @@ describe('validateTemplate on a broken template', () => {
     const r = validateTemplate(t);
     if (r.ok) throw new Error('expected problems');
     expect(r.problems).toEqual([
-      { path: 'steps[2].id', message: 'step id "2a" is used twice' },
-      { path: 'steps[3].phase', message: 'phase 9 is not listed under "phases"' },
+      { path: 'steps[2].id', message: 'step id "2a" is used twice', issue: { code: 'duplicate_id', id: '2a' } },
+      { path: 'steps[3].phase', message: 'phase 9 is not listed under "phases"', issue: { code: 'phase_not_listed', phase: 9 } },
     ]);
   });
 
@@ -73,7 +73,9 @@ describe('validateTemplate on a broken template', () => {
     (t.steps[0] as Record<string, unknown>).id = 'step one';
     const r = validateTemplate(t);
     if (r.ok) throw new Error('expected problems');
-    expect(r.problems).toEqual([{ path: 'steps[0].id', message: 'a step id is a number with an optional letter, like 2a or 6' }]);
+    expect(r.problems).toEqual([
+      { path: 'steps[0].id', message: 'a step id is a number with an optional letter, like 2a or 6', issue: { code: 'invalid_format', origin: 'string', format: 'regex' } },
+    ]);
   });
 
   it('rejects unknown fields (typos) and negative hours', () => {

@@ -108,7 +108,7 @@ describe('digest view in Dutch', () => {
   const text = digestText(v.raw, { user: (u) => `<@${u.split(':')[1]}>` });
 
   it('title and readiness with a decimal comma', () => {
-    expect(v.title).toBe('Dagelijks overzicht gereedheid · 25 november 2026');
+    expect(v.title).toBe('Dagelijks gereedheidsoverzicht · 25 november 2026');
     expect(v.lines[0]).toBe('*Gereedheid:* 31% van de stappen (4 van 13) · 28% van de uren · nog 5,25 uur (+ 1 stap niet geschat)');
   });
 

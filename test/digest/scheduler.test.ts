@@ -130,7 +130,7 @@ describe('Scheduler: one digest per slot', () => {
     clock.advance(3 * 3_600_000);
     await s.tick();
     expect(pub.posts).toHaveLength(1);
-    expect(pub.posts[0]!.view.title).toBe('Dagelijks overzicht gereedheid · 25 november 2026');
+    expect(pub.posts[0]!.view.title).toBe('Dagelijks gereedheidsoverzicht · 25 november 2026');
 
     const stored = (await store.rollouts.get(r.id))!;
     expect(stored.digest).toMatchObject({ lastSlot: '2026-11-25T09:00', lastPostedAt: WED_0900.replace('Z', '.000Z') });
@@ -314,7 +314,9 @@ describe('Scheduler: fresh checks before composing', () => {
     };
     const out = await scheduler(store, new FakeClock(WED_0900), pub, { verifier }).tick();
     expect(out.digests[0]).toMatchObject({ posted: true, checksFailed: true });
-    expect(pub.posts[0]!.view.notices[0]).toMatch(/^⚠️ De controles konden niet draaien: .+ De cijfers komen van de laatste geslaagde controle\.$/);
+    // This rollout was never checked, so there is no "last successful check" to fall back on.
+    expect(pub.posts[0]!.view.notices[0]).toMatch(/^⚠️ Er is nog geen controle bij Bitwarden uitgevoerd, .+ De controles konden niet draaien: .+$/);
+    expect(pub.posts[0]!.view.notices[0]).not.toContain('laatste geslaagde controle');
   });
 
   it('an unexpected verifier error or a hanging verifier does not hold the digest back', async () => {
@@ -331,8 +333,8 @@ describe('Scheduler: fresh checks before composing', () => {
     expect(pub.posts).toHaveLength(2);
     const notices = pub.posts.map((p) => p.view.notices[0]).sort();
     expect(notices).toEqual([
-      '⚠️ The checks could not run: something went wrong on our side. The figures are from the last successful check.',
-      '⚠️ The checks could not run: they took too long. The figures are from the last successful check.',
+      '⚠️ No check against Bitwarden has run yet, so the figures show only what people marked done. The checks could not run: something went wrong on our side.',
+      '⚠️ No check against Bitwarden has run yet, so the figures show only what people marked done. The checks could not run: they took too long.',
     ]);
   });
 

@@ -45,7 +45,7 @@ describe('postgres store', () => {
 
   it('fails with a clear error when the server is unreachable, naming no password', async () => {
     const err = (await openStore('postgres://postgres:topsecret@127.0.0.1:1/test', {}).catch((e: unknown) => e)) as Error;
-    expect(err.message).toMatch(/cannot open the store \(postgres postgres@127\.0\.0\.1:1\/test\)/);
+    expect(err.message).toMatch(/^bwprep cannot use the PostgreSQL store at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/test \(/);
     expect(err.message).not.toContain('topsecret');
   });
 });

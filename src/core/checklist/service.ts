@@ -31,7 +31,13 @@ export type RolloutDefaults = Pick<RolloutSettings, 'locale' | 'hosting' | 'serv
 
 export interface ChecklistServiceDeps {
   store: RolloutStore;
+  /** The template of new rollouts (BWPREP_TEMPLATE, else the built-in one). */
   template: Template;
+  /**
+   * Other templates existing rollouts may use (the built-in one when BWPREP_TEMPLATE names another).
+   * A rollout keeps the template it was created with (`templateId` + `templateVersion`); see templateFor.
+   */
+  templates?: readonly Template[];
   clock: Clock;
   defaults: RolloutDefaults;
   globalAdmins: readonly string[];
@@ -61,8 +67,26 @@ export function isValidDate(s: string): boolean {
 export class ChecklistService {
   constructor(private readonly deps: ChecklistServiceDeps) {}
 
+  /** The template of new rollouts. For an existing rollout use templateFor(rollout). */
   get template(): Template {
     return this.deps.template;
+  }
+
+  /**
+   * The template a rollout was created with: the known template with its `templateId` and
+   * `templateVersion`, else the newest known version of that id, else the built-in one (the last of
+   * `templates`, or `template` when there are no others), so a rollout from before custom templates
+   * keeps the steps it has.
+   */
+  templateFor(rollout: Pick<Rollout, 'templateId' | 'templateVersion'>): Template {
+    const known = [this.deps.template, ...(this.deps.templates ?? [])];
+    const sameId = known.filter((t) => t.id === rollout.templateId);
+    return (
+      sameId.find((t) => t.version === rollout.templateVersion) ??
+      sameId.sort((a, b) => b.version - a.version)[0] ??
+      known[known.length - 1] ??
+      this.deps.template
+    );
   }
 
   get globalAdmins(): readonly string[] {
@@ -73,9 +97,12 @@ export class ChecklistService {
     return isAdmin(actor, rollout, this.deps.globalAdmins);
   }
 
-  /** Resolves a step id case-insensitively or throws `unknown_step` with the list of ids. */
+  /**
+   * Resolves a step id case-insensitively (in the template of new rollouts, then in the other known
+   * ones; the change itself checks that the rollout has the step) or throws `unknown_step`.
+   */
   step(id: string): TemplateStep {
-    const s = findStep(this.deps.template, id);
+    const s = [this.deps.template, ...(this.deps.templates ?? [])].map((t) => findStep(t, id)).find(Boolean);
     if (!s) {
       throw new BwprepError('unknown_step', {
         key: 'error.unknown_step',
@@ -229,7 +256,8 @@ export class ChecklistService {
       this.notExcluded(rec, step);
       this.require('due', actor, r, rec, 'error.forbidden.due');
       if ((rec.due ?? null) === date && (date === null || rec.dueSource === 'manual')) {
-        return { notice: { key: 'notice.due_unchanged', vars: { step: step.id } } };
+        // Clearing a date that is not there: say the step has none, not "already has that due date".
+        return { notice: { key: date === null ? 'notice.due_already_none' : 'notice.due_unchanged', vars: { step: step.id } } };
       }
       const from = rec.due;
       if (date) {
@@ -505,7 +533,7 @@ export class ChecklistService {
   }
 
   private applyHosting(r: Rollout): void {
-    for (const s of this.deps.template.steps) {
+    for (const s of this.templateFor(r).steps) {
       const rec = r.steps[s.id];
       if (!rec) continue;
       const applies = appliesToHosting(s, r.settings.hosting);

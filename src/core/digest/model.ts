@@ -73,6 +73,8 @@ export interface DigestModel {
   trend: DigestDay[];
   /** Why the checks could not run before this digest (then the figures are from the last run). */
   checkRunFailed?: Message;
+  /** No step of the rollout has ever been checked against Bitwarden: the figures are people's claims only. */
+  neverChecked?: true;
   card?: MessageRef;
 }
 
@@ -160,6 +162,7 @@ export function buildDigestModel(template: Template, rollout: Rollout, opts: Dig
     ...(goLive ? { goLive } : {}),
     trend,
     ...(opts.checkRunFailed ? { checkRunFailed: opts.checkRunFailed } : {}),
+    ...(Object.values(rollout.steps).some((rec) => rec.lastCheck) ? {} : { neverChecked: true as const }),
     ...(rollout.card ? { card: rollout.card } : {}),
   };
 }

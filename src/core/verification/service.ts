@@ -59,7 +59,7 @@ export class VerificationService {
   }
 
   private async execute(rollout: Rollout, opts: { stepIds?: string[]; actor: Actor }): Promise<VerificationRun> {
-    const template = this.deps.checklist.template;
+    const template = this.deps.checklist.templateFor(rollout);
     const stepIds = opts.stepIds?.length ? [...new Set(opts.stepIds.map((id) => this.deps.checklist.step(id).id))] : template.steps.map((s) => s.id);
     const credentials = await this.credentialsFor(rollout);
     const s = rollout.settings;
