@@ -1,6 +1,6 @@
 import { isBwprepError } from '../../core/errors';
 import type { SubscriptionProbe } from '../client';
-import { isRunLevel } from '../errors';
+import { isEndpointError, isRunLevel } from '../errors';
 import { MEMBER_STATUS } from '../schemas';
 import type { StepCheck } from './types';
 import { evidence, isCloud, outcome } from './util';
@@ -15,9 +15,11 @@ export const step1a: StepCheck = {
       return outcome('pass', 'check.1a.pass', undefined, evidence(ctx, { endpoint: 'POST /connect/token', detail: { tokenGranted: true } }));
     }
     // The seat count is a bonus: if only the subscription endpoint misbehaves, the token still decides.
+    let subscriptionError: Record<string, string> | undefined;
     const [sub, members] = await Promise.all([
       ctx.snap.subscription().catch((e: unknown): SubscriptionProbe => {
         if (isRunLevel(e) || !isBwprepError(e)) throw e;
+        subscriptionError = isEndpointError(e) ? { endpoint: e.endpoint, error: e.code, reason: e.reason.message } : { error: e.code, reason: e.message };
         return { status: 0, seats: null, maxAutoScaleSeats: null, message: e.code };
       }),
       ctx.snap.members(),
@@ -29,7 +31,7 @@ export const step1a: StepCheck = {
         'pass',
         'check.1a.pass_no_seats',
         { members: active },
-        evidence(ctx, { endpoint, counts: { activeMembers: active }, detail: { tokenGranted: true, subscriptionStatus: sub.status } }),
+        evidence(ctx, { endpoint, counts: { activeMembers: active }, detail: { tokenGranted: true, subscriptionStatus: sub.status, ...(subscriptionError ? { subscriptionError } : {}) } }),
       );
     }
     const counts = { seats: sub.seats, activeMembers: active };
