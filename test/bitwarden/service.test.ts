@@ -120,13 +120,34 @@ describe('VerificationService', () => {
     expect(server.count('GET', '/public/members')).toBe(2);
   });
 
-  it('when the whole run fails it throws and leaves every step untouched', async () => {
+  it('one failing endpoint only marks the steps that need it error, and an error never changes a step state', async () => {
+    const s = await setup('cloud-us');
+    await s.checklist.markDone(s.rollout.id, '2a', ADMIN);
+    // A first good run verifies 2b and 4d.
+    await s.service.run(s.rollout, { stepIds: ['2b', '4d'], actor: ADMIN });
+    server.fault({ path: '/public/policies', kind: 'status', status: 502 });
+    server.fault({ path: '/public/members', kind: 'malformed' });
+    const run = await s.service.run(s.rollout, { actor: ADMIN });
+    expect(run.results).toHaveLength(14);
+    const status = Object.fromEntries(run.results.map((r) => [r.stepId, r.record.status]));
+    expect(status).toMatchObject({ '2a': 'error', '2b': 'error', '4d': 'error', '4e': 'error', '5b': 'error', '6': 'error', '4a': 'pass', '4c': 'pass', '1a': 'pass' });
+    // Claimed, verified and open steps keep their state: missing data is not drift.
+    expect(run.rollout.steps['2a']).toMatchObject({ state: 'done', lastCheck: { status: 'error', evidence: { endpoint: 'GET /public/policies' } } });
+    expect(run.rollout.steps['2b']).toMatchObject({ state: 'verified', lastCheck: { status: 'error' } });
+    expect(run.rollout.steps['4d']).toMatchObject({ state: 'verified', lastCheck: { status: 'error', evidence: { endpoint: 'GET /public/members' } } });
+    expect(run.rollout.steps['6']).toMatchObject({ state: 'open' });
+    expect(run.transitions.map((t) => t.stepId).sort()).toEqual(['1a', '4a', '4c']);
+    expect(render('en', run.rollout.steps['2a']!.lastCheck!.summary)).toContain('Not checked: GET /public/policies failed. Bitwarden at');
+    expect(render('en', run.rollout.steps['2a']!.lastCheck!.summary)).toContain('(HTTP 502)');
+    // The audit log records the error like any check.
+    const audit = await s.store.listAudit(s.rollout.id);
+    expect(audit.filter((a) => a.action === 'step.check' && (a.detail as { status?: string } | undefined)?.status === 'error').length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('when the whole run fails (a revoked key) it throws and leaves every step untouched', async () => {
     const s = await setup('cloud-us');
     await s.checklist.markDone(s.rollout.id, '2a', ADMIN);
     const before = await s.checklist.get(s.rollout.id);
-    server.fault({ path: '/public/policies', kind: 'status', status: 502 });
-    await expect(s.service.run(s.rollout, { actor: ADMIN })).rejects.toMatchObject({ code: 'bitwarden_unavailable' });
-    server.clearFaults();
     // The key is revoked: the cached token stops working and a new one is refused.
     server.expireTokens();
     server.fault({ path: '/connect/token', kind: 'invalid-client' });
