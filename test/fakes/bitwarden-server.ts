@@ -93,6 +93,8 @@ export interface FixtureOrg {
   seats?: number | null;
   /** `/config` body. */
   config: Record<string, unknown>;
+  /** Faults the server injects as soon as the fixture is loaded (how this organization's server misbehaves). */
+  faults?: FaultSpec[];
   quirks?: {
     /** Collections list with `groups: null` (server < v2025.12.2). */
     nullCollectionGroups?: boolean;
@@ -182,7 +184,7 @@ export class FakeBitwardenServer {
 
   load(org: FixtureOrg): this {
     this.org = structuredClone(org);
-    this.faults = [];
+    this.faults = (org.faults ?? []).map((f) => ({ ...f, used: 0 }));
     this.tokens.clear();
     this.resetLog();
     return this;

@@ -1,6 +1,6 @@
 import { isBwprepError } from '../../core/errors';
 import type { SubscriptionProbe } from '../client';
-import { isEndpointError, isRunLevel } from '../errors';
+import { isEndpointError, isRunLevel, serverMessageOf } from '../errors';
 import { type Member, MEMBER_STATUS } from '../schemas';
 import type { StepCheck } from './types';
 import { evidence, isCloud, outcome } from './util';
@@ -8,7 +8,9 @@ import { evidence, isCloud, outcome } from './util';
 /** What a failed extra endpoint looked like, for evidence. */
 function failure(e: unknown): Record<string, string> {
   if (isRunLevel(e) || !isBwprepError(e)) throw e;
-  return isEndpointError(e) ? { endpoint: e.endpoint, error: e.code, reason: e.reason.message } : { error: e.code, reason: e.message };
+  if (!isEndpointError(e)) return { error: e.code, reason: e.message };
+  const serverMessage = serverMessageOf(e.reason);
+  return { endpoint: e.endpoint, error: e.code, reason: e.reason.message, ...(serverMessage ? { serverMessage } : {}) };
 }
 
 /**
