@@ -88,7 +88,7 @@ describe('§2 server shapes', () => {
     org.collections = Array.from({ length: 502 }, (_, i) => ({ object: 'collection' as const, id: `C${i}`, externalId: null, groups: [assoc(`G${i % 501}`)] }));
     server.load(org);
     const out = await makeVerification(server, 'self-hosted').run(['4c']);
-    expect(out['4c']).toMatchObject({ status: 'manual', summary: { key: 'check.access.manual_too_many', vars: { missing: 501, limit: 500 } } });
+    expect(out['4c']).toMatchObject({ status: 'manual', summary: { key: 'check.access.manual_over_limit', vars: { missing: 501, limit: 500 } } });
     expect(server.count('GET', /^\/public\/(groups|collections)\//)).toBe(0);
   });
 

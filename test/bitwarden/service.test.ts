@@ -6,6 +6,8 @@ import { ChecklistService } from '../../src/core/checklist/service';
 import type { OrgCredentials } from '../../src/core/verification/ports';
 import { VerificationService } from '../../src/core/verification/service';
 import { render } from '../../src/i18n';
+import { buildCheckReportView } from '../../src/views/check-report';
+import { buildChecklistView } from '../../src/views/checklist';
 import { loadTemplate } from '../../src/templates';
 import { type FakeBitwardenServer, startFakeBitwarden } from '../fakes/bitwarden-server';
 import { MemoryStore } from '../fakes/memory-store';
@@ -142,6 +144,30 @@ describe('VerificationService', () => {
     // The audit log records the error like any check.
     const audit = await s.store.listAudit(s.rollout.id);
     expect(audit.filter((a) => a.action === 'step.check' && (a.detail as { status?: string } | undefined)?.status === 'error').length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('the check report and the card name the steps that could not be checked and why', async () => {
+    const s = await setup('cloud-us');
+    server.fault({ path: '/public/policies', kind: 'status', status: 500 });
+    const run = await s.service.run(s.rollout, { actor: ADMIN });
+    const report = buildCheckReportView(s.checklist.template, run.results, run.transitions, 'en');
+    expect(report.unchecked).toBe('Not checked (2): 2a, 2b. The data they need did not come from Bitwarden; the reason is on each line. These steps keep their state.');
+    expect(report.footer.startsWith(report.unchecked!)).toBe(true);
+    expect(report.tally).toContain('2 could not check');
+    const line = report.lines.find((l) => l.step === '2a')!;
+    expect(line).toMatchObject({ status: 'error', icon: '❗', statusLabel: 'Could not check' });
+    expect(line.summary).toContain('Not checked: GET /public/policies failed.');
+    expect(line.summary).toContain('(HTTP 500)');
+    const nl = buildCheckReportView(s.checklist.template, run.results, run.transitions, 'nl');
+    expect(nl.unchecked).toContain('Niet gecontroleerd (2): 2a, 2b.');
+    const card = buildChecklistView(s.checklist.template, run.rollout, NOW, 'nl');
+    const step = card.phases.flatMap((p) => p.steps).find((x) => x.id === '2b')!;
+    expect(step.lastCheck).toMatchObject({ status: 'error', label: 'Kon niet controleren' });
+    expect(step.lastCheck!.summary).toContain('Niet gecontroleerd: GET /public/policies mislukte.');
+    // A run where everything could be checked has no such note.
+    server.clearFaults();
+    const ok = await s.service.run(run.rollout, { actor: ADMIN });
+    expect(buildCheckReportView(s.checklist.template, ok.results, ok.transitions, 'en').unchecked).toBeUndefined();
   });
 
   it('when the whole run fails (a revoked key) it throws and leaves every step untouched', async () => {

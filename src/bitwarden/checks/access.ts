@@ -42,7 +42,7 @@ export function accessDetail(a: AccessData): Record<string, unknown> {
  * reason and how many items are unknown.
  */
 export function incompleteAccess(ctx: CheckContext, a: AccessData, endpoint: string): CheckOutcome {
-  const key = a.reason === 'too_many' ? 'check.access.manual_too_many' : 'check.access.manual_not_sent';
+  const key = a.reason === 'too_many' ? 'check.access.manual_over_limit' : 'check.access.manual_not_sent';
   return outcome(
     'manual',
     key,
