@@ -285,7 +285,9 @@ export class ChecklistService {
   /**
    * Applies verification results (DESIGN §2): a pass verifies (even unclaimed); a fail on a claimed or
    * verified step flags it `failing` (never silently erasing the claim); a pass on a failing step restores
-   * it. Other statuses only record the evidence. Returns the steps whose state changed.
+   * it. Other statuses only record the evidence: in particular `error` (the data the check needs did not
+   * come) never changes a state, so a verified step stays verified and a failing one failing (missing data
+   * is not drift). Returns the steps whose state changed.
    */
   async recordChecks(
     rolloutId: string,
@@ -302,6 +304,7 @@ export class ChecklistService {
         rec.lastCheck = record;
         const from = rec.state;
         let to = from;
+        // Only a verdict moves a state; `error`, `warn`, `manual` and `not_applicable` record evidence only.
         if (from !== 'not_applicable') {
           if (record.status === 'pass') to = 'verified';
           else if (record.status === 'fail' && (from === 'done' || from === 'verified')) to = 'failing';
