@@ -4,6 +4,7 @@ import { render } from '../../src/i18n';
 import { type FakeBitwardenServer, type GroupJson, startFakeBitwarden } from '../fakes/bitwarden-server';
 import { assoc, EDGE_CASES } from '../fixtures/bitwarden';
 import { ALL_STEPS, makeVerification, NOW } from './helpers';
+import { runFixture } from './verdicts';
 
 let server: FakeBitwardenServer;
 beforeAll(async () => {
@@ -24,7 +25,8 @@ async function runCase(name: string, steps = ALL_STEPS) {
 describe('every edge-case organization gets the right verdicts', () => {
   for (const c of EDGE_CASES) {
     it(`${c.name} (§${c.kind}, ${c.origin})`, async () => {
-      const out = await runCase(c.name);
+      const { before, out } = await runFixture(server, c);
+      for (const [step, status] of Object.entries(c.expectedBefore ?? {})) expect(before![step]!.status, `${c.name} ${step} (first run)`).toBe(status);
       // A result for every step: the run never stops on one endpoint.
       expect(Object.keys(out).sort()).toEqual([...ALL_STEPS].sort());
       for (const [step, status] of Object.entries(c.expected)) expect(out[step]!.status, `${c.name} ${step}`).toBe(status);

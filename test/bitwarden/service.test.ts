@@ -95,6 +95,11 @@ describe('VerificationService', () => {
     expect(run.rollout.steps['2a']).toMatchObject({ state: 'failing', doneBy: ADMIN.user, note: 'policies done' });
     expect(run.rollout.steps['4c']).toMatchObject({ state: 'open', lastCheck: { status: 'fail' } });
     expect(render('en', run.rollout.steps['4c']!.lastCheck!.summary)).toContain('Finance');
+    // The next run cannot read the policies: 2a stays failing (an error is not a verdict).
+    server.fault({ path: '/public/policies', kind: 'malformed' });
+    const again = await s.service.run(run.rollout, { stepIds: ['2a'], actor: ADMIN });
+    expect(again.transitions).toEqual([]);
+    expect(again.rollout.steps['2a']).toMatchObject({ state: 'failing', lastCheck: { status: 'error' } });
   });
 
   it('runs only the requested steps (ids case-insensitive) and rejects unknown ones', async () => {

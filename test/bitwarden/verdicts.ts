@@ -1,6 +1,6 @@
 import type { Hosting } from '../../src/core/checklist/model';
 import { isBwprepError } from '../../src/core/errors';
-import type { FakeBitwardenServer, FixtureOrg } from '../fakes/bitwarden-server';
+import type { EventJson, FakeBitwardenServer, FixtureOrg } from '../fakes/bitwarden-server';
 import { EDGE_CASES, halfDoneOrg, oldServerOrg, readyOrg, selfHostedOrg, vaultwardenOrg } from '../fixtures/bitwarden';
 import { ALL_STEPS, makeVerification, NOW } from './helpers';
 
@@ -30,15 +30,33 @@ const BASE: { name: string; hosting: Hosting; note: string; org: (now: Date) => 
 
 export const FIXTURES = [
   ...BASE.map((b) => ({ ...b, kind: 0 as const, origin: 'base' })),
-  ...EDGE_CASES.map((c) => ({ name: c.name, hosting: c.hosting, note: `${c.origin} (§${c.kind}): ${c.note}`, org: c.org, kind: c.kind, origin: c.origin })),
+  ...EDGE_CASES.map((c) => ({
+    name: c.name,
+    hosting: c.hosting,
+    note: `${c.origin} (§${c.kind}): ${c.note}${c.lateEvents ? ' (verdicts of the second run)' : ''}`,
+    org: c.org,
+    lateEvents: c.lateEvents,
+    kind: c.kind,
+    origin: c.origin,
+  })),
 ];
+
+/** Runs every step; with late events, a first run, the late upload, and a second run 10 minutes later. */
+export async function runFixture(server: FakeBitwardenServer, f: { hosting: Hosting; org: (now: Date) => FixtureOrg; lateEvents?: ((now: Date) => EventJson[]) | undefined }, steps = ALL_STEPS) {
+  server.load(f.org(NOW));
+  const h = makeVerification(server, f.hosting);
+  if (!f.lateEvents) return { out: await h.run(steps) };
+  const before = await h.run(steps);
+  server.addEvents(f.lateEvents(NOW));
+  h.clock.advance(10 * 60_000);
+  return { before, out: await h.run(steps) };
+}
 
 export async function verdictRows(server: FakeBitwardenServer): Promise<VerdictRow[]> {
   const rows: VerdictRow[] = [];
   for (const f of FIXTURES) {
-    server.load(f.org(NOW));
     try {
-      const out = await makeVerification(server, f.hosting).run(ALL_STEPS);
+      const { out } = await runFixture(server, f);
       rows.push({ name: f.name, hosting: f.hosting, note: f.note, verdicts: Object.fromEntries(ALL_STEPS.map((s) => [s, out[s]!.status])), requests: server.log.length });
     } catch (e) {
       rows.push({ name: f.name, hosting: f.hosting, note: f.note, stopped: isBwprepError(e) ? e.code : String(e), requests: server.log.length });
