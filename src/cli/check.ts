@@ -106,7 +106,8 @@ export async function runCheckCommand(argv: string[], deps: CheckCommandDeps): P
 
   const bw = config.bitwarden;
   const failWith = (e: BwprepError): number => fail(e.code, t(locale, 'check.cli.failed', { message: render(locale, e.userMessage) }));
-  if (!bw.clientId || !bw.clientSecret) return failWith(new BwprepError('no_credentials', { key: 'bw.error.no_credentials' }));
+  // The terminal wording: no chat command, only the variables.
+  if (!bw.clientId || !bw.clientSecret) return failWith(new BwprepError('no_credentials', { key: 'check.cli.no_credentials' }));
   const credentials: OrgCredentials = { clientId: bw.clientId, clientSecret: bw.clientSecret };
   const settings: VerificationSettings = {
     hosting: bw.hosting,

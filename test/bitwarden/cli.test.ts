@@ -182,6 +182,10 @@ describe('bwprep check', () => {
     const none = await cli(['--lang', 'en'], {});
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('BW_CLIENT_ID and BW_CLIENT_SECRET');
+    // A terminal user is not sent to a chat command.
+    expect(none.stderr).not.toContain('/bwprep');
+    const noneNl = await cli(['--lang', 'nl'], {});
+    expect(noneNl.stderr).toContain('Zet BW_CLIENT_ID en BW_CLIENT_SECRET');
     const usage = await cli(['--frobnicate'], {});
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('bwprep check [--step ID] [--json] [--lang nl|en]');
