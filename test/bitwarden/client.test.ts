@@ -228,6 +228,17 @@ describe('faults', () => {
     expect(server.count('GET', '/public/groups')).toBe(2);
   });
 
+  it('a connection that keeps breaking off makes only the steps reading that endpoint error, after 3 tries', async () => {
+    server.load(readyOrg(NOW));
+    server.fault({ path: '/public/groups', kind: 'reset' });
+    const out = await makeVerification(server, 'cloud-us').run(['4a', '4c']);
+    const e = stepError(out, '4c');
+    expect(e.code).toBe('bitwarden_unavailable');
+    expect(e.en).toContain('broke off while bwprep was reading /public/groups');
+    expect(out['4a']!.status).toBe('pass');
+    expect(server.count('GET', '/public/groups')).toBe(3);
+  });
+
   it('a response slower than the timeout is bitwarden_timeout', async () => {
     server.load(readyOrg(NOW));
     server.fault({ path: '/public/policies', kind: 'slow', delayMs: 3_000 });
