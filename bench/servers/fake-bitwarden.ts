@@ -4,7 +4,10 @@
  *   load {spec, now, latencyMs}  → generates the organization here (no 50,000 events over IPC), adds the
  *                                  latency to every request (the fake's `slow` fault), answers `loaded`
  *   addEvents {count, from, to}  → appends events (between two runs)
+ *   countEvents {from, to}       → how many events are dated in [from, to] (the overlap's expected size)
+ *   quirks {quirks}              → sets the fixture's quirks (e.g. an old server's null associations)
  *   stats                        → requests by method and path since the last stats, peak in flight
+ *                                  (per-id paths are counted as /public/groups/{id}, /public/collections/{id})
  */
 import '../lib/links';
 import { FakeBitwardenServer } from '../../test/fakes/bitwarden-server';
@@ -36,12 +39,23 @@ async function main() {
       const to = new Date(m.to as string);
       fake.addEvents(eventsBetween(from, to, Number(m.count), fake.fixture.members.length, 3));
       toParent({ type: 'stats', reply: 'added', events: fake.fixture.events.length });
+    } else if (m?.type === 'countEvents') {
+      const from = Date.parse(m.from as string);
+      const to = Date.parse(m.to as string);
+      const count = fake.fixture.events.filter((e) => {
+        const t = Date.parse(e.date);
+        return t >= from && t <= to;
+      }).length;
+      toParent({ type: 'stats', reply: 'counted', count });
+    } else if (m?.type === 'quirks') {
+      fake.fixture.quirks = { ...(fake.fixture.quirks ?? {}), ...(m.quirks as object) };
+      toParent({ type: 'stats', reply: 'quirked' });
     } else if (m?.type === 'stats') {
       const byPath: Record<string, number> = {};
       const statuses: Record<string, number> = {};
       const eventStarts = new Set<string>();
       for (const r of fake.log) {
-        const k = `${r.method} ${r.path}`;
+        const k = `${r.method} ${r.path.replace(/^(\/public\/(?:groups|collections))\/[^/]+$/, '$1/{id}')}`;
         byPath[k] = (byPath[k] ?? 0) + 1;
         statuses[r.status] = (statuses[r.status] ?? 0) + 1;
         if (r.path === '/public/events' && r.query.start) eventStarts.add(r.query.start);

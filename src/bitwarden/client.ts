@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
-import { Agent, type Dispatcher, request } from 'undici';
+import { Agent, type Dispatcher, interceptors, request } from 'undici';
 import type { z } from 'zod';
 import type { BitwardenEndpoints } from '../config/load';
 import { BwprepError } from '../core/errors';
@@ -11,6 +10,7 @@ import type { Logger } from '../logging/logger';
 import {
   authError,
   badResponse,
+  RESET_CODES,
   hostOf,
   notFoundError,
   rateLimitedError,
@@ -21,6 +21,7 @@ import {
   unexpectedStatus,
   vaultwardenError,
 } from './errors';
+import type { RequestBudget } from './budget';
 import { readEventsSince, type EventReadResult, type ReadEventsOptions } from './events';
 import {
   type Collection,
@@ -60,6 +61,11 @@ export interface BitwardenRetryPolicy {
   maxRetryAfterSeconds: number;
   /** How many 429s a single GET waits out. */
   maxRateLimitRetries: number;
+  /**
+   * A 429 without `Retry-After` (a proxy in front of a self-hosted server) waits baseDelayMs × 2^(n−1),
+   * at most this long (no jitter, so the bound holds exactly). With the defaults: 0.25 s, 0.5 s, 1 s.
+   */
+  maxBackoffMs: number;
 }
 
 export interface BitwardenClientOptions {
@@ -79,7 +85,9 @@ export interface BitwardenClientOptions {
 }
 
 export const DEFAULT_TIMEOUTS: BitwardenTimeouts = { connectMs: 10_000, headersMs: 10_000, bodyMs: 10_000 };
-export const DEFAULT_RETRY: BitwardenRetryPolicy = { maxAttempts: 3, baseDelayMs: 250, maxRetryAfterSeconds: 60, maxRateLimitRetries: 3 };
+export const DEFAULT_RETRY: BitwardenRetryPolicy = { maxAttempts: 3, baseDelayMs: 250, maxRetryAfterSeconds: 60, maxRateLimitRetries: 3, maxBackoffMs: 8_000 };
+/** Statuses a GET is retried on (undici's retry interceptor; 429 by `Retry-After`, 5xx with backoff). */
+const RETRY_STATUSES = [429, 500, 502, 503, 504];
 /** Refresh the token this long before it expires. */
 const TOKEN_MARGIN_MS = 60_000;
 /** Identifies bwprep as a device (Vaultwarden requires these; Bitwarden ignores them for org keys). */
@@ -94,18 +102,20 @@ export interface SubscriptionProbe {
   message: string | null;
 }
 
+/** At most `limit` tasks at once; a finishing task hands its slot straight to the next waiter. */
 class Semaphore {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
   constructor(private readonly limit: number) {}
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
+    else this.active++;
     try {
       return await fn();
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
     }
   }
 }
@@ -133,7 +143,8 @@ export function createBitwardenAgent(opts: { caFile?: string; timeouts?: Partial
     connect: { timeout: t.connectMs, rejectUnauthorized: true, ...(ca ? { ca } : {}) },
     headersTimeout: t.headersMs,
     bodyTimeout: t.bodyMs,
-    connections: opts.connections ?? 8,
+    // No connection cap here: the client's semaphore is its one concurrency limiter.
+    ...(opts.connections ? { connections: opts.connections } : {}),
   });
 }
 
@@ -175,7 +186,7 @@ export class BitwardenClient {
       this.dispatcher = opts.dispatcher;
       this.ownsDispatcher = false;
     } else {
-      this.dispatcher = createBitwardenAgent({ ...(opts.caFile ? { caFile: opts.caFile } : {}), timeouts: this.timeouts, connections: opts.concurrency ?? 4 });
+      this.dispatcher = createBitwardenAgent({ ...(opts.caFile ? { caFile: opts.caFile } : {}), timeouts: this.timeouts });
       this.ownsDispatcher = true;
     }
   }
@@ -223,7 +234,7 @@ export class BitwardenClient {
     // POST is never retried: the token endpoint allows 10 requests a minute on cloud.
     let res: RawResponse;
     try {
-      res = await this.send('POST', url, { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body, 1);
+      res = await this.send('POST', url, { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body);
     } catch (e) {
       throw transportError(e instanceof TransportFailure ? e.cause : e, url, this.timeouts);
     }
@@ -249,60 +260,113 @@ export class BitwardenClient {
 
   // ---- transport -------------------------------------------------------------------------------
 
-  /** One HTTP exchange under the per-organization semaphore; transport failures become BwprepErrors. */
-  private async send(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body: string | undefined, attempt: number): Promise<RawResponse> {
+  /**
+   * One HTTP exchange under the per-organization semaphore (the client's only concurrency limiter; it is
+   * held through retry waits, so a rate-limited organization slows down as a whole). For a GET, undici's
+   * retry interceptor repeats the request by `retryDecision`; the last answer (or error) comes back here.
+   */
+  private async send(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body: string | undefined, retry?: RetryState): Promise<RawResponse> {
     return this.sem.run(async () => {
       const started = Date.now();
+      const dispatcher = retry
+        ? this.dispatcher.compose(
+            interceptors.retry({
+              methods: ['GET'],
+              statusCodes: RETRY_STATUSES,
+              errorCodes: [...RESET_CODES],
+              throwOnError: false,
+              retry: (err, _ctx, cb) => this.retryDecision(url, err as RetryError, retry, cb),
+            }),
+          )
+        : this.dispatcher;
       try {
         const res = await request(url, {
           method,
           headers: { 'user-agent': 'bwprep', ...headers },
           ...(body !== undefined ? { body } : {}),
-          dispatcher: this.dispatcher,
+          dispatcher,
           headersTimeout: this.timeouts.headersMs,
           bodyTimeout: this.timeouts.bodyMs,
         });
         const text = await res.body.text();
-        this.logger?.debug({ method, host: hostOf(url), path: pathOf(url), status: res.statusCode, ms: Date.now() - started, attempt }, 'bitwarden request');
+        this.logger?.debug({ method, host: hostOf(url), path: pathOf(url), status: res.statusCode, ms: Date.now() - started, tries: retry?.tries ?? 1 }, 'bitwarden request');
         return { status: res.statusCode, headers: res.headers, text };
       } catch (e) {
-        this.logger?.debug({ method, host: hostOf(url), path: pathOf(url), error: transportDetail(e), attempt }, 'bitwarden request failed');
+        this.logger?.debug({ method, host: hostOf(url), path: pathOf(url), error: transportDetail(e), tries: retry?.tries ?? 1 }, 'bitwarden request failed');
         throw new TransportFailure(e);
       }
     });
   }
 
-  private async backoff(attempt: number): Promise<void> {
-    const base = this.retry.baseDelayMs * 2 ** (attempt - 1);
-    await sleep(base + Math.random() * base);
+  /**
+   * The retry policy, called by undici's retry interceptor after each failed try of a GET:
+   * - 429 with `Retry-After` ≤ maxRetryAfterSeconds: wait exactly that long (at most maxRateLimitRetries
+   *   times); a longer `Retry-After` gives up at once, so the error can say what the server asked;
+   * - 429 without `Retry-After`: wait baseDelayMs × 2^(n−1), capped at maxBackoffMs;
+   * - 5xx and connection resets: exponential backoff with jitter, maxAttempts tries in all;
+   * - every retry is a request of the run's budget; without budget left the last answer stands.
+   * `cb()` retries, `cb(err)` hands the last answer (or error) to `send`.
+   */
+  private retryDecision(url: string, err: RetryError, st: RetryState, cb: (err?: Error | null) => void): void {
+    const status = err.statusCode;
+    const where = { host: hostOf(url), path: pathOf(url) };
+    let waitMs: number;
+    if (status === 429) {
+      const ra = retryAfterSeconds(err.headers?.['retry-after'], this.clock);
+      st.retryAfter = ra;
+      if ((ra !== undefined && ra > this.retry.maxRetryAfterSeconds) || st.rateLimited >= this.retry.maxRateLimitRetries) {
+        cb(err);
+        return;
+      }
+      st.rateLimited++;
+      waitMs = ra !== undefined ? ra * 1000 : Math.min(this.retry.baseDelayMs * 2 ** (st.rateLimited - 1), this.retry.maxBackoffMs);
+      this.logger?.warn({ ...where, retryAfter: ra ?? null, waitMs }, ra !== undefined ? 'bitwarden rate limit, waiting as asked' : 'bitwarden rate limit without Retry-After, backing off');
+    } else if ((status !== undefined && status >= 500) || (status === undefined && transportKind(err) === 'reset')) {
+      if (st.failures + 1 >= this.retry.maxAttempts) {
+        cb(err);
+        return;
+      }
+      st.failures++;
+      const base = this.retry.baseDelayMs * 2 ** (st.failures - 1);
+      waitMs = base + Math.random() * base;
+      this.logger?.warn({ ...where, status: status ?? null, attempt: st.failures }, status ? 'bitwarden server error, retrying' : 'bitwarden connection reset, retrying');
+    } else {
+      cb(err);
+      return;
+    }
+    const go = () => {
+      st.tries++;
+      st.waitsMs.push(Math.round(waitMs));
+      setTimeout(() => cb(null), waitMs);
+    };
+    if (!st.budget) return go();
+    st.budget.take(url).then(go, (e: unknown) => {
+      st.stopped = e;
+      cb(err);
+    });
   }
 
   /**
-   * GET with the retry rules: 401 → refresh the token once; 429 → wait out Retry-After (bounded);
-   * 5xx and connection resets → exponential backoff with jitter (bounded).
+   * GET with the retry rules (retryDecision) and one token refresh on a 401. Throws: bitwarden_auth (401
+   * with a fresh token), bitwarden_rate_limited (429 given up), bitwarden_unavailable (5xx after the
+   * tries, or the connection), bitwarden_timeout, bitwarden_bad_response (budget used up).
    */
-  private async getRaw(url: string, opts: { auth: boolean }): Promise<RawResponse> {
-    let attempt = 0;
-    let rateLimited = 0;
+  private async getRaw(url: string, opts: { auth: boolean; budget?: RequestBudget }): Promise<RawResponse> {
     let refreshed = false;
     for (;;) {
-      attempt++;
       const token = opts.auth ? await this.token() : undefined;
+      if (opts.budget) await opts.budget.take(url);
+      const st: RetryState = { tries: 1, failures: 0, rateLimited: 0, waitsMs: [], ...(opts.budget ? { budget: opts.budget } : {}) };
       let res: RawResponse;
       try {
-        res = await this.send('GET', url, { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, undefined, attempt);
+        res = await this.send('GET', url, { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, undefined, st);
       } catch (e) {
-        const cause = e instanceof TransportFailure ? e.cause : e;
-        if (transportKind(cause) === 'reset' && attempt < this.retry.maxAttempts) {
-          this.logger?.warn({ host: hostOf(url), path: pathOf(url), attempt }, 'bitwarden connection reset, retrying');
-          await this.backoff(attempt);
-          continue;
-        }
-        throw transportError(cause, url, this.timeouts);
+        if (st.stopped) throw st.stopped;
+        throw transportError(e instanceof TransportFailure ? e.cause : e, url, this.timeouts);
       }
+      if (st.stopped) throw st.stopped;
       if (res.status === 401 && token && !refreshed) {
         refreshed = true;
-        attempt--;
         this.invalidate(token);
         this.logger?.info({ host: hostOf(url), path: pathOf(url) }, 'bitwarden token rejected, refreshing once');
         continue;
@@ -310,24 +374,10 @@ export class BitwardenClient {
       if (res.status === 401 && token) {
         throw new BwprepError('bitwarden_auth', { key: 'bw.error.api_unauthorized', vars: { host: hostOf(url) } }, { detail: `401 from ${hostOf(url)}${pathOf(url)} with a fresh token` });
       }
-      if (res.status === 429) {
-        const wait = retryAfterSeconds(res.headers['retry-after'], this.clock);
-        if (wait !== undefined && wait > this.retry.maxRetryAfterSeconds) throw rateLimitedError(url, wait);
-        if (rateLimited >= this.retry.maxRateLimitRetries) throw rateLimitedError(url, wait);
-        rateLimited++;
-        attempt--;
-        this.logger?.warn({ host: hostOf(url), path: pathOf(url), retryAfter: wait ?? null }, 'bitwarden rate limit, waiting');
-        if (wait !== undefined) await sleep(wait * 1000);
-        else await this.backoff(rateLimited);
-        continue;
-      }
+      if (res.status === 429) throw rateLimitedError(url, st.retryAfter ?? retryAfterSeconds(res.headers['retry-after'], this.clock), st.tries);
       if (res.status >= 500) {
-        if (attempt < this.retry.maxAttempts) {
-          this.logger?.warn({ host: hostOf(url), path: pathOf(url), status: res.status, attempt }, 'bitwarden server error, retrying');
-          await this.backoff(attempt);
-          continue;
-        }
-        throw serverError(url, res.status);
+        const body = publicErrorSchema.safeParse(safeJson(res.text));
+        throw serverError(url, res.status, body.success ? body.data.message : null);
       }
       return res;
     }
@@ -337,9 +387,9 @@ export class BitwardenClient {
   private async getJson<S extends z.ZodTypeAny>(
     url: string,
     schema: S,
-    opts: { auth?: boolean; allow?: number[] } = {},
+    opts: { auth?: boolean; allow?: number[]; budget?: RequestBudget | undefined } = {},
   ): Promise<{ status: number; data?: z.infer<S>; raw?: unknown }> {
-    const res = await this.getRaw(url, { auth: opts.auth ?? true });
+    const res = await this.getRaw(url, { auth: opts.auth ?? true, ...(opts.budget ? { budget: opts.budget } : {}) });
     if (res.status >= 200 && res.status < 300) {
       const json = safeJson(res.text);
       if (json === INVALID) throw badResponse(url, 'body is not JSON');
@@ -373,25 +423,39 @@ export class BitwardenClient {
     return cfg;
   }
 
-  async listMembers(): Promise<Member[]> {
-    return (await this.getJson(this.api('/public/members'), listSchema(memberSchema))).data!.data;
+  async listMembers(budget?: RequestBudget): Promise<Member[]> {
+    return (await this.getJson(this.api('/public/members'), listSchema(memberSchema), { budget })).data!.data;
   }
 
-  async listGroups(): Promise<Group[]> {
-    return (await this.getJson(this.api('/public/groups'), listSchema(groupSchema))).data!.data;
+  /** Groups; `collections` is null in the list on servers from before 2022 (see getGroup). */
+  async listGroups(budget?: RequestBudget): Promise<Group[]> {
+    return (await this.getJson(this.api('/public/groups'), listSchema(groupSchema), { budget })).data!.data;
   }
 
-  async listCollections(): Promise<Collection[]> {
-    return (await this.getJson(this.api('/public/collections'), listSchema(collectionSchema))).data!.data;
+  /** Collections; `groups` is null in the list on servers before v2025.12.2 (see getCollection). */
+  async listCollections(budget?: RequestBudget): Promise<Collection[]> {
+    return (await this.getJson(this.api('/public/collections'), listSchema(collectionSchema), { budget })).data!.data;
   }
 
-  async listPolicies(): Promise<Policy[]> {
-    return (await this.getJson(this.api('/public/policies'), listSchema(policySchema))).data!.data;
+  /** `GET /public/groups/{id}`: the group with its collections; null when it no longer exists (404). */
+  async getGroup(id: string, budget?: RequestBudget): Promise<Group | null> {
+    const r = await this.getJson(this.api(`/public/groups/${encodeURIComponent(id)}`), groupSchema, { budget, allow: [404] });
+    return r.data ?? null;
+  }
+
+  /** `GET /public/collections/{id}`: the collection with its groups; null when it no longer exists (404). */
+  async getCollection(id: string, budget?: RequestBudget): Promise<Collection | null> {
+    const r = await this.getJson(this.api(`/public/collections/${encodeURIComponent(id)}`), collectionSchema, { budget, allow: [404] });
+    return r.data ?? null;
+  }
+
+  async listPolicies(budget?: RequestBudget): Promise<Policy[]> {
+    return (await this.getJson(this.api('/public/policies'), listSchema(policySchema), { budget })).data!.data;
   }
 
   /** Cloud answers 200 with seats; a self-hosted server answers 400 "Only allowed when not self hosted." */
-  async probeSubscription(): Promise<SubscriptionProbe> {
-    const r = await this.getJson(this.api('/public/organization/subscription'), subscriptionSchema, { allow: [400, 404] });
+  async probeSubscription(budget?: RequestBudget): Promise<SubscriptionProbe> {
+    const r = await this.getJson(this.api('/public/organization/subscription'), subscriptionSchema, { allow: [400, 404], budget });
     if (r.data) {
       const pm = r.data.passwordManager;
       return { status: r.status, seats: pm?.seats ?? null, maxAutoScaleSeats: pm?.maxAutoScaleSeats ?? null, message: null };
@@ -401,10 +465,10 @@ export class BitwardenClient {
   }
 
   /** One page of `GET /public/events` for an explicit range (start and end always sent together). */
-  async eventsPage(params: { start: string; end: string; continuationToken?: string | null }): Promise<EventPage> {
+  async eventsPage(params: { start: string; end: string; continuationToken?: string | null }, budget?: RequestBudget): Promise<EventPage> {
     const q = new URLSearchParams({ start: params.start, end: params.end });
     if (params.continuationToken) q.set('continuationToken', params.continuationToken);
-    return (await this.getJson(this.api(`/public/events?${q.toString()}`), eventPageSchema)).data as EventPage;
+    return (await this.getJson(this.api(`/public/events?${q.toString()}`), eventPageSchema, { budget })).data as EventPage;
   }
 
   /** Incremental event read with a per-organization high-water mark in `store` (see events.ts). */
@@ -412,6 +476,24 @@ export class BitwardenClient {
     return readEventsSince(this, store, orgKey, { clock: this.clock, ...opts });
   }
 }
+
+/** What one GET's tries went through (filled in by retryDecision). */
+interface RetryState {
+  tries: number;
+  /** 5xx answers and connection resets retried so far. */
+  failures: number;
+  /** 429s waited out so far. */
+  rateLimited: number;
+  /** The last `Retry-After` in seconds (undefined: none was sent). */
+  retryAfter?: number | undefined;
+  waitsMs: number[];
+  budget?: RequestBudget;
+  /** Set when the budget refused a retry. */
+  stopped?: unknown;
+}
+
+/** undici's RequestRetryError (status answers) or a transport error. */
+type RetryError = Error & { statusCode?: number; code?: string; headers?: Record<string, string | string[] | undefined> };
 
 class TransportFailure extends Error {
   constructor(override readonly cause: unknown) {

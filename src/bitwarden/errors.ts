@@ -1,24 +1,30 @@
 import { BwprepError, isBwprepError } from '../core/errors';
+import { render } from '../i18n';
 
 /**
  * Maps transport, HTTP and schema failures of the Bitwarden client to BwprepErrors with localized,
  * actionable messages. Nothing here ever sees or echoes a secret: callers pass hosts and paths only.
  */
 
-/** Error codes that mean the whole run cannot go on (as opposed to one endpoint answering oddly). */
-export const RUN_LEVEL_CODES = new Set([
-  'bitwarden_auth',
-  'bitwarden_region',
-  'bitwarden_unavailable',
-  'bitwarden_rate_limited',
-  'bitwarden_timeout',
-  'bitwarden_tls',
-  'bitwarden_not_supported',
-  'no_credentials',
-]);
+/**
+ * Errors that stop every step of a run (issue 8 §1): the key is missing or refused (wrong region included),
+ * the server is Vaultwarden, or the server cannot be reached at all (DNS, refused connection, TLS). Anything
+ * else that goes wrong with one endpoint after the token was granted (5xx after retries, 429 beyond the
+ * retry budget, a malformed body, a timeout, paging that does not end, the request budget) only marks the
+ * steps that need that endpoint `error`.
+ */
+const RUN_LEVEL_CODES = new Set(['bitwarden_auth', 'bitwarden_region', 'bitwarden_tls', 'no_credentials']);
+
+/** Errors created as "server unreachable" or "Vaultwarden" (their codes are shared with endpoint-level ones). */
+const runLevelErrors = new WeakSet<object>();
+
+function markRunLevel<E extends BwprepError>(e: E): E {
+  runLevelErrors.add(e);
+  return e;
+}
 
 export function isRunLevel(e: unknown): e is BwprepError {
-  return isBwprepError(e) && RUN_LEVEL_CODES.has(e.code);
+  return isBwprepError(e) && (RUN_LEVEL_CODES.has(e.code) || runLevelErrors.has(e));
 }
 
 const TLS_CODES = new Set([
@@ -39,7 +45,7 @@ const TLS_CODES = new Set([
 ]);
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNABORTED']);
+export const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNABORTED']);
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
 /** The error codes along the cause chain (undici wraps system errors). */
@@ -93,8 +99,10 @@ export function transportError(e: unknown, url: string, timeouts: { connectMs: n
       const ms = cs.includes('UND_ERR_CONNECT_TIMEOUT') ? timeouts.connectMs : cs.includes('UND_ERR_BODY_TIMEOUT') ? timeouts.bodyMs : timeouts.headersMs;
       return new BwprepError('bitwarden_timeout', { key: 'bw.error.timeout', vars: { host, seconds: Math.round(ms / 100) / 10 } }, { cause: e, detail });
     }
+    case 'unreachable':
+      return markRunLevel(new BwprepError('bitwarden_unavailable', { key: 'bw.error.unavailable', vars: { host } }, { cause: e, detail }));
     default:
-      return new BwprepError('bitwarden_unavailable', { key: 'bw.error.unavailable', vars: { host } }, { cause: e, detail });
+      return new BwprepError('bitwarden_unavailable', { key: 'bw.error.connection', vars: { host, path: pathOf(url) } }, { cause: e, detail });
   }
 }
 
@@ -106,16 +114,47 @@ export function authError(identityUrl: string, hosting: string, oauthError: stri
   );
 }
 
-export function rateLimitedError(url: string, retryAfterSeconds: number | undefined): BwprepError {
+/**
+ * A 429 bwprep gave up on. With `Retry-After` the message repeats the server's figure; without it the
+ * message says that no wait was given and how many times bwprep backed off (never a wait the server did
+ * not ask for).
+ */
+export function rateLimitedError(url: string, retryAfterSeconds: number | undefined, tries = 1): BwprepError {
+  const host = hostOf(url);
+  if (retryAfterSeconds === undefined) {
+    return new BwprepError(
+      'bitwarden_rate_limited',
+      { key: 'bw.error.rate_limited_no_wait', vars: { host, tries } },
+      { detail: `rate limited by ${host}${pathOf(url)} without Retry-After, ${tries} tries` },
+    );
+  }
   return new BwprepError(
     'bitwarden_rate_limited',
-    { key: 'bw.error.rate_limited', vars: { host: hostOf(url), seconds: retryAfterSeconds ?? 60 } },
-    { detail: `rate limited by ${hostOf(url)} (retry-after ${retryAfterSeconds ?? 'n/a'})` },
+    { key: 'bw.error.rate_limited', vars: { host, seconds: retryAfterSeconds } },
+    { detail: `rate limited by ${host}${pathOf(url)} (retry-after ${retryAfterSeconds}, ${tries} tries)` },
   );
 }
 
-export function serverError(url: string, status: number): BwprepError {
-  return new BwprepError('bitwarden_unavailable', { key: 'bw.error.server', vars: { host: hostOf(url), status } }, { detail: `HTTP ${status} from ${hostOf(url)}` });
+/** 5xx after the retries; `message` is the server's own `message` field, when it sent one (evidence only). */
+export function serverError(url: string, status: number, message?: string | null): BwprepError {
+  const e = new BwprepError('bitwarden_unavailable', { key: 'bw.error.server', vars: { host: hostOf(url), status } }, { detail: `HTTP ${status} from ${hostOf(url)}${pathOf(url)}` });
+  if (message) serverMessages.set(e, message);
+  return e;
+}
+
+const serverMessages = new WeakMap<object, string>();
+
+/** The `message` a Bitwarden error body carried, e.g. "An error occurred while retrieving the subscription details." */
+export function serverMessageOf(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null ? serverMessages.get(e) : undefined;
+}
+
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url;
+  }
 }
 
 export function badResponse(url: string, what: string, cause?: unknown): BwprepError {
@@ -142,9 +181,39 @@ export function unexpectedStatus(url: string, status: number): BwprepError {
 }
 
 export function vaultwardenError(url: string): BwprepError {
-  return new BwprepError('bitwarden_not_supported', { key: 'bw.error.vaultwarden', vars: { host: hostOf(url) } }, { detail: `Vaultwarden at ${hostOf(url)}` });
+  return markRunLevel(new BwprepError('bitwarden_not_supported', { key: 'bw.error.vaultwarden', vars: { host: hostOf(url) } }, { detail: `Vaultwarden at ${hostOf(url)}` }));
 }
 
 export function noCredentialsError(): BwprepError {
   return new BwprepError('no_credentials', { key: 'bw.error.no_credentials' });
+}
+
+/** An event paging whose continuation token came back: it would never end. */
+export function pagingLoopError(url: string, pages: number): BwprepError {
+  return new BwprepError(
+    'bitwarden_bad_response',
+    { key: 'bw.error.paging_loop', vars: { host: hostOf(url), path: pathOf(url), pages } },
+    { detail: `continuation token repeats at ${hostOf(url)}${pathOf(url)} after ${pages} pages` },
+  );
+}
+
+/**
+ * One endpoint's failure, as the steps that need it report it: the endpoint (`GET /public/members`) and the
+ * reason (the original error's message in both languages). Code and cause are the original error's.
+ */
+export class EndpointError extends BwprepError {
+  constructor(
+    readonly endpoint: string,
+    readonly reason: BwprepError,
+  ) {
+    super(
+      reason.code,
+      { key: 'check.error_endpoint', vars: { endpoint, reason_en: render('en', reason.userMessage), reason_nl: render('nl', reason.userMessage) } },
+      { cause: reason, detail: `${endpoint}: ${reason.message}` },
+    );
+  }
+}
+
+export function isEndpointError(e: unknown): e is EndpointError {
+  return e instanceof EndpointError;
 }

@@ -21,27 +21,41 @@ export interface CheckCommandDeps {
 interface Args {
   step?: string;
   json: boolean;
+  help: boolean;
   lang?: Locale;
 }
 
+type ArgError = { error: { key: string; vars?: Record<string, string> } };
+
 const ICONS: Record<CheckStatus, string> = { pass: '✓', fail: '✗', warn: '!', manual: '?', error: '⚠', not_applicable: '–' };
 
-function parseArgs(argv: string[]): Args | { error: string } {
-  const out: Args = { json: false };
+/** `--lang` as given anywhere in argv (so `--help` and argument errors use it too), if valid. */
+function langOf(argv: string[]): Locale | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const v = a.startsWith('--lang=') ? a.slice('--lang='.length) : a === '--lang' ? argv[i + 1] : undefined;
+    if (isLocale(v)) return v;
+  }
+  return undefined;
+}
+
+function parseArgs(argv: string[]): Args | ArgError {
+  const out: Args = { json: argv.includes('--json'), help: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     const value = () => inline ?? argv[++i];
     if (name === '--json') out.json = true;
+    else if (name === '--help' || name === '-h') out.help = true;
     else if (name === '--step') {
       const v = value();
-      if (!v) return { error: '--step needs a step id' };
+      if (!v || v.startsWith('--')) return { error: { key: 'check.cli.needs_step' } };
       out.step = v;
     } else if (name === '--lang') {
       const v = value();
-      if (!isLocale(v)) return { error: '--lang must be nl or en' };
+      if (!isLocale(v)) return { error: { key: 'check.cli.bad_lang' } };
       out.lang = v;
-    } else return { error: `unknown argument ${a}` };
+    } else return { error: { key: 'check.cli.unknown_argument', vars: { arg: a } } };
   }
   return out;
 }
@@ -52,27 +66,32 @@ function pad(s: string, width: number): string {
 }
 
 /**
- * `bwprep check [--step ID] [--json] [--lang nl|en]`: verifies the organization of BW_* against the
- * checklist without a chat platform or store. Exit 0: no automated check fails; 1: one fails; 2: a
- * configuration or connection problem (also when a check could not be done).
+ * `bwprep check [--step ID] [--json] [--lang nl|en] [--help]`: verifies the organization of BW_* against
+ * the checklist without a chat platform or store. Exit 1: a check fails; else 2: a check could not be done
+ * (`error`), or the run could not start (arguments, configuration, key, server); else 0. With `--json`
+ * every outcome is JSON on stdout: `{"results":[…]}` or `{"error":{"code","message"}}`.
  */
 export async function runCheckCommand(argv: string[], deps: CheckCommandDeps): Promise<number> {
-  const args = parseArgs(argv);
-  let locale: Locale = isLocale(deps.env.BWPREP_LOCALE) ? deps.env.BWPREP_LOCALE : 'nl';
-  if ('error' in args) {
-    deps.stderr(`${args.error}\n${t(locale, 'check.cli.usage')}\n`);
+  let locale: Locale = langOf(argv) ?? (isLocale(deps.env.BWPREP_LOCALE) ? deps.env.BWPREP_LOCALE : 'nl');
+  const json = argv.includes('--json');
+  /** An error before or instead of results: JSON on stdout with --json, the text on stderr always. */
+  const fail = (code: string, message: string, usage = false): number => {
+    if (json) deps.stdout(`${JSON.stringify({ error: { code, message } })}\n`);
+    deps.stderr(`${message}${usage ? `\n${t(locale, 'check.cli.usage')}` : ''}\n`);
     return 2;
+  };
+  const args = parseArgs(argv);
+  if ('error' in args) return fail('bad_usage', t(locale, args.error.key, args.error.vars), true);
+  if (args.help) {
+    deps.stdout(`${t(locale, 'check.cli.help')}\n`);
+    return 0;
   }
-  if (args.lang) locale = args.lang;
 
   let config;
   try {
     config = loadConfig(deps.env);
   } catch (e) {
-    if (e instanceof ConfigError) {
-      deps.stderr(`${e.message}\n`);
-      return 2;
-    }
+    if (e instanceof ConfigError) return fail('invalid_setting', e.message);
     throw e;
   }
   if (!args.lang) locale = config.defaults.locale;
@@ -81,20 +100,14 @@ export async function runCheckCommand(argv: string[], deps: CheckCommandDeps): P
   let stepIds = template.steps.map((s) => s.id);
   if (args.step) {
     const s = findStep(template, args.step);
-    if (!s) {
-      deps.stderr(`${t(locale, 'check.cli.unknown_step', { step: args.step, steps: stepIds.join(', ') })}\n`);
-      return 2;
-    }
+    if (!s) return fail('unknown_step', t(locale, 'check.cli.unknown_step', { step: args.step, steps: stepIds.join(', ') }));
     stepIds = [s.id];
   }
 
   const bw = config.bitwarden;
-  const fail = (e: BwprepError): number => {
-    if (args.json) deps.stdout(`${JSON.stringify({ error: { code: e.code, message: render(locale, e.userMessage) } })}\n`);
-    deps.stderr(`${t(locale, 'check.cli.failed', { message: render(locale, e.userMessage) })}\n`);
-    return 2;
-  };
-  if (!bw.clientId || !bw.clientSecret) return fail(new BwprepError('no_credentials', { key: 'bw.error.no_credentials' }));
+  const failWith = (e: BwprepError): number => fail(e.code, t(locale, 'check.cli.failed', { message: render(locale, e.userMessage) }));
+  // The terminal wording: no chat command, only the variables.
+  if (!bw.clientId || !bw.clientSecret) return failWith(new BwprepError('no_credentials', { key: 'check.cli.no_credentials' }));
   const credentials: OrgCredentials = { clientId: bw.clientId, clientSecret: bw.clientSecret };
   const settings: VerificationSettings = {
     hosting: bw.hosting,
@@ -111,7 +124,7 @@ export async function runCheckCommand(argv: string[], deps: CheckCommandDeps): P
       ...(deps.retry ? { retry: deps.retry } : {}),
     });
   } catch (e) {
-    if (isBwprepError(e)) return fail(e);
+    if (isBwprepError(e)) return failWith(e);
     throw e;
   }
 
@@ -119,7 +132,7 @@ export async function runCheckCommand(argv: string[], deps: CheckCommandDeps): P
   try {
     outcomes = await verifier.verify({ rolloutId: 'cli', settings, credentials, stepIds });
   } catch (e) {
-    if (isBwprepError(e)) return fail(e);
+    if (isBwprepError(e)) return failWith(e);
     throw e;
   } finally {
     await verifier.close();
@@ -149,7 +162,8 @@ export async function runCheckCommand(argv: string[], deps: CheckCommandDeps): P
     );
     deps.stdout(`${lines.join('\n')}\n`);
   }
-  if (rows.some((r) => r.status === 'error')) return 2;
+  // Exit codes (README "Exit codes", `check --help`): a failing check outranks one that could not be done.
   if (rows.some((r) => r.status === 'fail')) return 1;
+  if (rows.some((r) => r.status === 'error')) return 2;
   return 0;
 }

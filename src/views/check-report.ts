@@ -21,12 +21,18 @@ export interface CheckReportView {
   /** "3 pass · 1 fail · 2 manual" */
   tally: string;
   lines: CheckReportLine[];
+  /** Set when some steps could not be checked: which ones (their lines give the endpoint and reason). */
+  unchecked?: string;
+  /** The unchecked note (if any), then the standing footer. */
   footer: Rich;
 }
 
 const ORDER: CheckStatus[] = ['fail', 'error', 'warn', 'pass', 'manual', 'not_applicable'];
 
-/** The short report after `/bwprep check`: failures first, then warnings, passes and manual steps. */
+/**
+ * The short report after `/bwprep check`: failures first, then the steps that could not be checked (their
+ * summary names the endpoint and the reason, and the footer lists them), warnings, passes and manual steps.
+ */
 export function buildCheckReportView(
   template: Template,
   results: { stepId: string; record: CheckRecord }[],
@@ -50,12 +56,15 @@ export function buildCheckReportView(
       };
     })
     .sort((a, b) => ORDER.indexOf(a.status) - ORDER.indexOf(b.status) || template.steps.findIndex((s) => s.id === a.step) - template.steps.findIndex((s) => s.id === b.step));
+  const errors = lines.filter((l) => l.status === 'error').map((l) => l.step);
+  const unchecked = errors.length ? t(locale, 'check_report.unchecked', { count: errors.length, steps: errors.join(', ') }) : undefined;
   const counts = ORDER.map((s) => [s, lines.filter((l) => l.status === s).length] as const).filter(([, n]) => n > 0);
   return {
     locale,
     title: opts.single && lines[0] ? t(locale, 'check_report.title_step', { step: lines[0].step }) : t(locale, 'check_report.title'),
     tally: counts.map(([s, n]) => `${n} ${t(locale, `check_status.${s}`).toLowerCase()}`).join(' · '),
     lines,
-    footer: tr(locale, 'check_report.footer'),
+    ...(unchecked ? { unchecked } : {}),
+    footer: unchecked ? [`${unchecked} `, ...tr(locale, 'check_report.footer')] : tr(locale, 'check_report.footer'),
   };
 }

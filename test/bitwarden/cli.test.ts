@@ -90,6 +90,38 @@ describe('bwprep check', () => {
     const bad = await cli(['--step', '9z', '--lang', 'en'], cloudEnv());
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('There is no step "9z"');
+    const badJson = await cli(['--step', '9z', '--json', '--lang', 'nl'], cloudEnv());
+    expect(badJson.code).toBe(2);
+    expect(JSON.parse(badJson.stdout)).toEqual({ error: { code: 'unknown_step', message: expect.stringContaining('Er is geen stap "9z"') } });
+  });
+
+  it('--json is JSON on every error: a malformed BW_CLIENT_ID, a missing key, bad arguments', async () => {
+    const malformed = await cli(['--json'], cloudEnv({ BW_CLIENT_ID: 'not-an-org-key' }));
+    expect(malformed.code).toBe(2);
+    expect(JSON.parse(malformed.stdout)).toEqual({ error: { code: 'invalid_setting', message: expect.stringContaining('BW_CLIENT_ID') } });
+    const none = await cli(['--json', '--lang', 'en'], {});
+    expect(none.code).toBe(2);
+    expect(JSON.parse(none.stdout)).toEqual({ error: { code: 'no_credentials', message: expect.stringContaining('BW_CLIENT_ID and BW_CLIENT_SECRET') } });
+    for (const argv of [['--json', '--frobnicate'], ['--json', '--step'], ['--json', '--lang', 'de']]) {
+      const r = await cli(argv, {});
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(JSON.parse(r.stdout), argv.join(' ')).toMatchObject({ error: { code: 'bad_usage' } });
+    }
+  });
+
+  it('--lang applies to --help, unknown arguments and the usage line', async () => {
+    const nl = await cli(['--help', '--lang', 'nl'], { BWPREP_LOCALE: 'en' });
+    expect(nl.code).toBe(0);
+    expect(nl.stdout).toContain('Afsluitcodes:');
+    expect(nl.stdout).toContain('1  minstens één stap mislukt');
+    const en = await cli(['--lang=en', '-h'], { BWPREP_LOCALE: 'nl' });
+    expect(en.stdout).toContain('Exit codes:');
+    expect(en.stdout).toContain('2  no step fails, but at least one could not be checked');
+    const unknownNl = await cli(['--lang', 'nl', '--frobnicate'], { BWPREP_LOCALE: 'en' });
+    expect(unknownNl.code).toBe(2);
+    expect(unknownNl.stderr).toBe('Onbekend argument "--frobnicate".\nGebruik: bwprep check [--step ID] [--json] [--lang nl|en]\n');
+    const unknownEn = await cli(['--frobnicate', '--lang', 'en'], {});
+    expect(unknownEn.stderr).toBe('Unknown argument "--frobnicate".\nUsage: bwprep check [--step ID] [--json] [--lang nl|en]\n');
   });
 
   it('exit 2 on a refused key, with the localized reason and no secret', async () => {
@@ -103,13 +135,44 @@ describe('bwprep check', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'bitwarden_auth', message: expect.stringContaining('weigert de API-sleutel') } });
   });
 
-  it('exit 2 when Bitwarden is down', async () => {
+  it('exit 2 when every Public API endpoint answers 5xx: each step says what failed', async () => {
     server.load(readyOrg(now()));
     server.fault({ path: /^\/public\//, kind: 'status', status: 503 });
     const r = await cli(['--lang', 'en'], cloudEnv());
     server.clearFaults();
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('server error (HTTP 503)');
+    const row = r.stdout.split('\n').find((l) => l.startsWith('2a '))!;
+    expect(row).toContain('⚠ Could not check');
+    expect(row).toContain('Not checked: GET /public/policies failed.');
+    expect(row).toContain('server error (HTTP 503)');
+    // 1a still passes on the granted token; the seat comparison is only an extra.
+    expect(r.stdout.split('\n').find((l) => l.startsWith('1a '))).toContain('✓');
+  });
+
+  it('--json prints a result for every step when one endpoint fails (the subscription example), exit 0', async () => {
+    server.load(readyOrg(now()));
+    server.fault({ path: '/public/organization/subscription', kind: 'status', status: 500, body: JSON.stringify({ message: 'An error occurred while retrieving the subscription details.' }) });
+    const r = await cli(['--json', '--lang', 'en'], cloudEnv());
+    server.clearFaults();
+    const rows = (JSON.parse(r.stdout) as { results: { step: string; status: string; evidence: { detail?: Record<string, unknown> } }[] }).results;
+    expect(rows).toHaveLength(14);
+    expect(rows.find((x) => x.step === '1a')).toMatchObject({
+      status: 'pass',
+      evidence: { detail: { failedEndpoints: { subscription: { endpoint: 'GET /public/organization/subscription', error: 'bitwarden_unavailable' } } } },
+    });
+    expect(rows.every((x) => x.status !== 'error')).toBe(true);
+    expect(r.code).toBe(0);
+  });
+
+  it('exit 1 when a check fails, even when another could not be done', async () => {
+    server.load(halfDoneOrg(now()));
+    server.fault({ path: '/public/collections', kind: 'malformed' });
+    const r = await cli(['--json'], cloudEnv());
+    server.clearFaults();
+    const rows = (JSON.parse(r.stdout) as { results: { step: string; status: string; evidence: { endpoint?: string } }[] }).results;
+    expect(rows.find((x) => x.step === '4a')).toMatchObject({ status: 'error', evidence: { endpoint: 'GET /public/collections' } });
+    expect(rows.find((x) => x.step === '2a')!.status).toBe('fail');
+    expect(r.code).toBe(1);
   });
 
   it('exit 2 on a configuration problem, and without credentials', async () => {
@@ -119,9 +182,14 @@ describe('bwprep check', () => {
     const none = await cli(['--lang', 'en'], {});
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('BW_CLIENT_ID and BW_CLIENT_SECRET');
+    // A terminal user is not sent to a chat command.
+    expect(none.stderr).not.toContain('/bwprep');
+    const noneNl = await cli(['--lang', 'nl'], {});
+    expect(noneNl.stderr).toContain('Zet BW_CLIENT_ID en BW_CLIENT_SECRET');
     const usage = await cli(['--frobnicate'], {});
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('bwprep check [--step ID] [--json] [--lang nl|en]');
+    expect(usage.stdout).toBe('');
   });
 
   it('checks a self-hosted server from BW_SERVER_URL, and refuses Vaultwarden', async () => {

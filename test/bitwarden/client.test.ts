@@ -42,6 +42,20 @@ async function failure(p: Promise<unknown>): Promise<BwprepError> {
 
 const logs = memoryLogger();
 const errors: BwprepError[] = [];
+/** Rendered summaries and evidence of steps that came back `error` (for the secrets test). */
+const stepErrors: string[] = [];
+
+type Outcomes = Awaited<ReturnType<ReturnType<typeof makeVerification>['run']>>;
+
+/** A step that could not be checked: its code, endpoint and the summary in both languages. */
+function stepError(out: Outcomes, step: string): { code: string; endpoint: string | undefined; en: string; nl: string } {
+  const o = out[step]!;
+  expect(o.status, `${step} should be error`).toBe('error');
+  const en = render('en', o.summary);
+  const nl = render('nl', o.summary);
+  stepErrors.push(en, nl, JSON.stringify(o));
+  return { code: (o.evidence.detail as { error: string }).error, endpoint: o.evidence.endpoint, en, nl };
+}
 
 afterEach(() => {
   server.clearFaults();
@@ -129,25 +143,61 @@ describe('faults', () => {
     server.fault({ path: '/public/members', kind: 'rate-limit', retryAfter: 1, times: 1 });
     const out = await makeVerification(server, 'cloud-us', { logger: logs.logger }).run(['4d']);
     expect(out['4d']!.status).toBe('pass');
-    expect(server.requests('GET', '/public/members').map((r) => r.status)).toEqual([429, 200]);
+    const reqs = server.requests('GET', '/public/members');
+    expect(reqs.map((r) => r.status)).toEqual([429, 200]);
+    // The retry came no sooner than the server asked (its own arrival timestamps; 1 s asked).
+    expect(reqs[1]!.at - reqs[0]!.at).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('Retry-After as an HTTP date is honoured the same way', async () => {
+    server.load(readyOrg(NOW));
+    // The client's clock is the test clock (NOW): the date is 2 s after it.
+    server.fault({ path: '/public/policies', kind: 'rate-limit', retryAfter: new Date(NOW.getTime() + 2_000).toUTCString(), times: 1 });
+    const out = await makeVerification(server, 'cloud-us').run(['2a']);
+    expect(out['2a']!.status).toBe('pass');
+    const reqs = server.requests('GET', '/public/policies');
+    expect(reqs.map((r) => r.status)).toEqual([429, 200]);
+    expect(reqs[1]!.at - reqs[0]!.at).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('429 without Retry-After backs off exponentially within maxBackoffMs, then says what happened', async () => {
+    server.load(readyOrg(NOW));
+    server.fault({ path: '/public/members', kind: 'rate-limit' });
+    const own = memoryLogger();
+    const out = await makeVerification(server, 'cloud-us', { logger: own.logger, retry: { baseDelayMs: 40, maxBackoffMs: 70, maxRateLimitRetries: 3 } }).run(['4d', '2a']);
+    const reqs = server.requests('GET', '/public/members');
+    expect(reqs.map((r) => r.status)).toEqual([429, 429, 429, 429]);
+    // 40 ms, then 80 capped to 70, then 70: no jitter, so the bound holds exactly.
+    const waits = own.lines.map((l) => JSON.parse(l) as { msg: string; waitMs?: number }).filter((l) => l.msg === 'bitwarden rate limit without Retry-After, backing off').map((l) => l.waitMs);
+    expect(waits).toEqual([40, 70, 70]);
+    expect(reqs[1]!.at - reqs[0]!.at).toBeGreaterThanOrEqual(40);
+    expect(reqs[3]!.at - reqs[2]!.at).toBeGreaterThanOrEqual(70);
+    const e = stepError(out, '4d');
+    expect(e.code).toBe('bitwarden_rate_limited');
+    expect(e.en).toContain('without saying how long to wait');
+    expect(e.en).toContain('tried 4 times');
+    expect(e.en).not.toMatch(/wait \d+ s/);
+    expect(e.nl).toContain('zonder te zeggen hoe lang');
+    expect(out['2a']!.status).toBe('pass');
   });
 
   it('429 asking to wait longer than the cap gives up with rate_limited', async () => {
     server.load(readyOrg(NOW));
     server.fault({ path: '/public/members', kind: 'rate-limit', retryAfter: 120 });
-    const e = await failure(makeVerification(server, 'cloud-us', { logger: logs.logger }).run(['4d']));
-    errors.push(e);
+    const e = stepError(await makeVerification(server, 'cloud-us', { logger: logs.logger }).run(['4d']), '4d');
     expect(e.code).toBe('bitwarden_rate_limited');
-    expect(render('en', e.userMessage)).toContain('wait 120 s');
-    expect(render('nl', e.userMessage)).toContain('Wacht een minuut');
+    expect(e.endpoint).toBe('GET /public/members');
+    expect(e.en).toContain('asked to wait 120 s');
+    expect(e.nl).toContain('Wacht een minuut');
     expect(server.count('GET', '/public/members')).toBe(1);
   });
 
   it('429 repeated beyond the retry budget gives up', async () => {
     server.load(readyOrg(NOW));
     server.fault({ path: '/public/members', kind: 'rate-limit', retryAfter: 0 });
-    const e = await failure(makeVerification(server, 'cloud-us', { retry: { baseDelayMs: 1, maxRateLimitRetries: 2 } }).run(['4d']));
+    const e = stepError(await makeVerification(server, 'cloud-us', { retry: { baseDelayMs: 1, maxRateLimitRetries: 2 } }).run(['4d']), '4d');
     expect(e.code).toBe('bitwarden_rate_limited');
+    expect(e.en).toContain('asked to wait 0 s');
     expect(server.count('GET', '/public/members')).toBe(3);
   });
 
@@ -162,10 +212,11 @@ describe('faults', () => {
   it('5xx on every try ends after 3 tries with bitwarden_unavailable', async () => {
     server.load(readyOrg(NOW));
     server.fault({ path: '/public/policies', kind: 'status', status: 500 });
-    const e = await failure(makeVerification(server, 'cloud-us', { logger: logs.logger }).run(['2a']));
-    errors.push(e);
+    const e = stepError(await makeVerification(server, 'cloud-us', { logger: logs.logger }).run(['2a']), '2a');
     expect(e.code).toBe('bitwarden_unavailable');
-    expect(render('en', e.userMessage)).toContain('HTTP 500');
+    expect(e.en).toContain('Not checked: GET /public/policies failed.');
+    expect(e.en).toContain('HTTP 500');
+    expect(e.nl).toContain('Niet gecontroleerd: GET /public/policies mislukte.');
     expect(server.count('GET', '/public/policies')).toBe(3);
   });
 
@@ -177,15 +228,24 @@ describe('faults', () => {
     expect(server.count('GET', '/public/groups')).toBe(2);
   });
 
+  it('a connection that keeps breaking off makes only the steps reading that endpoint error, after 3 tries', async () => {
+    server.load(readyOrg(NOW));
+    server.fault({ path: '/public/groups', kind: 'reset' });
+    const out = await makeVerification(server, 'cloud-us').run(['4a', '4c']);
+    const e = stepError(out, '4c');
+    expect(e.code).toBe('bitwarden_unavailable');
+    expect(e.en).toContain('broke off while bwprep was reading /public/groups');
+    expect(out['4a']!.status).toBe('pass');
+    expect(server.count('GET', '/public/groups')).toBe(3);
+  });
+
   it('a response slower than the timeout is bitwarden_timeout', async () => {
     server.load(readyOrg(NOW));
     server.fault({ path: '/public/policies', kind: 'slow', delayMs: 3_000 });
-    const e = await failure(makeVerification(server, 'cloud-us', { timeouts: { headersMs: 150, bodyMs: 150 }, logger: logs.logger }).run(['2a']));
-    errors.push(e);
+    const e = stepError(await makeVerification(server, 'cloud-us', { timeouts: { headersMs: 150, bodyMs: 150 }, logger: logs.logger }).run(['2a']), '2a');
     expect(e.code).toBe('bitwarden_timeout');
-    expect(render('en', e.userMessage)).toContain('did not answer within');
-    expect(render('en', e.userMessage)).toContain('did not answer within 0.2 s');
-    expect(render('nl', e.userMessage)).toContain('antwoordde niet binnen 0,2 s');
+    expect(e.en).toContain('did not answer within 0.2 s');
+    expect(e.nl).toContain('antwoordde niet binnen 0,2 s');
   });
 
   it('malformed JSON makes the affected checks "error" with a clear message, the rest still run', async () => {
@@ -193,9 +253,9 @@ describe('faults', () => {
     server.fault({ path: '/public/members', kind: 'malformed' });
     const out = await makeVerification(server, 'cloud-us', { logger: logs.logger }).run(['2a', '4d', '6']);
     expect(out['2a']!.status).toBe('pass');
-    expect(out['4d']).toMatchObject({ status: 'error', summary: { key: 'bw.error.bad_response', vars: { path: '/public/members' } } });
+    expect(out['4d']).toMatchObject({ status: 'error', summary: { key: 'check.error_endpoint', vars: { endpoint: 'GET /public/members' } }, evidence: { endpoint: 'GET /public/members', detail: { error: 'bitwarden_bad_response' } } });
     expect(out['6']!.status).toBe('error');
-    expect(render('en', out['4d']!.summary)).toContain('does not understand');
+    expect(render('en', out['4d']!.summary)).toContain('sent an answer to /public/members that bwprep does not understand');
     // Parsed once, shared: one request for both checks.
     expect(server.count('GET', '/public/members')).toBe(1);
   });
@@ -204,7 +264,8 @@ describe('faults', () => {
     server.load(readyOrg(NOW));
     server.fault({ path: '/public/policies', kind: 'malformed', body: '{"object":"list","data":[{"type":"zero","enabled":"yes"}]}' });
     const out = await makeVerification(server, 'cloud-us').run(['2a']);
-    expect(out['2a']).toMatchObject({ status: 'error', summary: { key: 'bw.error.bad_response' } });
+    expect(out['2a']).toMatchObject({ status: 'error', summary: { key: 'check.error_endpoint' }, evidence: { detail: { error: 'bitwarden_bad_response' } } });
+    expect((out['2a']!.evidence.detail as { reason: string }).reason).toContain('data.0.type');
   });
 
   it('an unreachable server is bitwarden_unavailable', async () => {
@@ -238,12 +299,14 @@ describe('faults', () => {
     await client.close();
   });
 
-  it('404 with an empty body on a list endpoint says the address is wrong', async () => {
+  it('404 with an empty body on a list endpoint says the address is wrong, for the steps that need it', async () => {
     server.load(readyOrg(NOW));
     server.fault({ path: '/public/collections', kind: 'status', status: 404 });
-    const e = await failure(makeVerification(server, 'cloud-us').run(['4a']));
-    expect(e).toMatchObject({ code: 'bitwarden_not_supported', userMessage: { key: 'bw.error.not_found' } });
-    expect(render('en', e.userMessage)).toContain(`${server.url}/public/collections does not exist (HTTP 404)`);
+    const out = await makeVerification(server, 'cloud-us').run(['4a', '4d']);
+    const e = stepError(out, '4a');
+    expect(e.code).toBe('bitwarden_not_supported');
+    expect(e.en).toContain(`${server.url}/public/collections does not exist (HTTP 404)`);
+    expect(out['4d']!.status).toBe('pass');
   });
 
   it('only GETs are retried: a 500 from the token endpoint is not', async () => {
@@ -320,20 +383,20 @@ describe('secrets', () => {
     server.fault({ path: '/connect/token', kind: 'invalid-client', times: 1 });
     errors.push(await failure(run(['4a'])));
     server.fault({ path: '/public/policies', kind: 'status', status: 500 });
-    errors.push(await failure(run(['2a'])));
+    stepError(await run(['2a']), '2a');
     server.clearFaults();
     server.fault({ path: '/public/members', kind: 'rate-limit', retryAfter: 300 });
-    errors.push(await failure(run(['6'])));
+    stepError(await run(['6']), '6');
     server.clearFaults();
     server.fault({ path: '/public/groups', kind: 'slow', delayMs: 2_000 });
-    errors.push(await failure(run(['4c'], { timeouts: { headersMs: 100 } })));
+    stepError(await run(['4c'], { timeouts: { headersMs: 100 } }), '4c');
     server.clearFaults();
     server.fault({ path: '/public/collections', kind: 'status', status: 401, body: '' });
     errors.push(await failure(run(['4a'])));
     server.clearFaults();
     await run(['4a', '5b']);
     expect(own.lines.length).toBeGreaterThan(10);
-    const everything = [...logs.lines, ...own.lines, ...errors.map(visible)].join('\n');
+    const everything = [...logs.lines, ...own.lines, ...errors.map(visible), ...stepErrors].join('\n');
     expect(everything).not.toContain(FAKE_SECRET);
     expect(everything).not.toContain('another-secret-on-the-server');
     expect(everything).not.toContain(ACCESS_TOKEN_PREFIX);

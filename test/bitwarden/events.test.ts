@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BitwardenClient } from '../../src/bitwarden/client';
-import { type EventState, eventStateKey } from '../../src/bitwarden/events';
+import { EVENT_OVERLAP_MS, type EventState, eventStateKey, isExtensionUse } from '../../src/bitwarden/events';
+import { CLIENT_COLLECTED_EVENT_TYPES, eventSchema, EXTENSION_USE_EVENT_TYPES } from '../../src/bitwarden/schemas';
 import { memoryKeyValueStore } from '../../src/bitwarden/memory-kv';
 import { type FakeBitwardenServer, startFakeBitwarden } from '../fakes/bitwarden-server';
 import { DAY, event, FAKE_SECRET, member, oldServerOrg, readyOrg, userIdOf } from '../fixtures/bitwarden';
@@ -63,13 +64,16 @@ describe('readEventsSince', () => {
     server.resetLog();
     const second = await c.readEventsSince(kv);
     expect(second.firstRun).toBe(false);
-    expect(server.count('GET', '/public/events')).toBe(1);
-    expect(server.requests('GET', '/public/events')[0]!.query.start).toBe(firstEnd);
+    // It starts EVENT_OVERLAP_MS (72 h) behind the mark: 60 old events (one per 72 min) + 7 new → 2 pages.
+    const start = new Date(Date.parse(firstEnd) - EVENT_OVERLAP_MS).toISOString();
+    expect(server.requests('GET', '/public/events')[0]!.query.start).toBe(start);
+    expect(server.count('GET', '/public/events')).toBe(2);
+    expect(second.duplicates).toBe(60);
     expect(second.events).toHaveLength(7);
     // 30 days of extension users are still known: 45 from the first run + member 46.
     expect(Object.keys(second.extension)).toHaveLength(46);
     const state = await kv.get<EventState>(eventStateKey(c.orgKey));
-    expect(state).toMatchObject({ v: 1, cursor: second.end });
+    expect(state).toMatchObject({ v: 2, cursor: second.end });
     await c.close();
   });
 
@@ -85,7 +89,8 @@ describe('readEventsSince', () => {
     clock.advance(60_000);
     const second = await c.readEventsSince(kv);
     expect(second.events).toHaveLength(0);
-    expect(server.requests('GET', '/public/events').at(-1)!.query.start).toBe(boundary.toISOString());
+    expect(second.duplicates).toBeGreaterThan(0);
+    expect(server.requests('GET', '/public/events').at(-1)!.query.start).toBe(new Date(boundary.getTime() - EVENT_OVERLAP_MS).toISOString());
     await c.close();
   });
 
@@ -135,8 +140,96 @@ describe('incremental verification runs', () => {
     h.clock.advance(5 * 60_000);
     server.resetLog();
     const second = await h.run(['5b']);
-    expect(second['5b']).toMatchObject({ status: 'pass', evidence: { counts: { withExtension: 45, newEvents: 0, eventPages: 1 }, detail: { incremental: true } } });
-    expect(server.count('GET', '/public/events')).toBe(1);
+    // The 72 h overlap is read again (60 events, 2 pages) and recognized: nothing new.
+    expect(second['5b']).toMatchObject({ status: 'pass', evidence: { counts: { withExtension: 45, newEvents: 0, eventPages: 2, overlapDuplicates: 60 }, detail: { incremental: true } } });
+    expect(server.count('GET', '/public/events')).toBe(2);
     expect(server.count('POST', '/connect/token')).toBe(0);
+  });
+});
+
+describe('late events (client batches uploaded after the mark passed their date)', () => {
+  it('an event dated before the last mark but uploaded later is seen once by the overlap, and counted once', async () => {
+    const org = busyOrg();
+    // Member 48 has no extension use yet.
+    org.events = org.events.filter((e) => e.actingUserId !== userIdOf(48));
+    server.load(org);
+    const clock = new TestClock();
+    const kv = memoryKeyValueStore();
+    const c = client(clock);
+    const first = await c.readEventsSince(kv);
+    expect(first.extension[userIdOf(48)]).toBeUndefined();
+
+    // The extension collected "password copied" 5 h before the first read, and uploads it only now
+    // (vault unlocked again). Another one 4 days old is beyond the 72 h overlap.
+    clock.advance(10 * 60_000);
+    const late = event(1111, new Date(NOW.getTime() - 5 * 3_600_000), { actingUserId: userIdOf(48), device: 3 });
+    const tooLate = event(1107, new Date(NOW.getTime() - 4 * DAY), { actingUserId: userIdOf(49), device: 3 });
+    server.addEvents([late, tooLate]);
+    const second = await c.readEventsSince(kv);
+    expect(second.events.map((e) => e.date)).toEqual([late.date]);
+    expect(second.extension[userIdOf(48)]).toBe(late.date);
+    expect(second.extension[userIdOf(49)]).toBeUndefined();
+
+    // A third read meets it again in the overlap and does not count it again.
+    clock.advance(10 * 60_000);
+    const third = await c.readEventsSince(kv);
+    expect(third.events).toHaveLength(0);
+    expect(third.duplicates).toBeGreaterThan(0);
+    await c.close();
+  });
+
+  it('reads a version-1 state (before the overlap) and keeps its maps', async () => {
+    server.load(busyOrg());
+    const clock = new TestClock();
+    const kv = memoryKeyValueStore();
+    const c = client(clock);
+    const cursor = new Date(NOW.getTime() - 3_600_000).toISOString();
+    await kv.set(eventStateKey(c.orgKey), { v: 1, cursor, boundaryKeys: [], extension: { 'old-user': cursor }, logins: {} });
+    const r = await c.readEventsSince(kv);
+    expect(r.firstRun).toBe(false);
+    expect(r.start).toBe(new Date(Date.parse(cursor) - EVENT_OVERLAP_MS).toISOString());
+    expect(r.extension['old-user']).toBe(cursor);
+    await c.close();
+  });
+});
+
+describe('which events show extension use (5b)', () => {
+  it('counts the client-collected types of the server (CollectController) and vault changes from an extension, nothing else', () => {
+    const at = new Date(NOW.getTime() - DAY);
+    const ev = (type: number, device: number) => eventSchema.parse(event(type, at, { actingUserId: userIdOf(1), device }));
+    // From the example: item viewed and password copied in Firefox and Chrome extensions.
+    expect(isExtensionUse(ev(1107, 3))).toBe(true);
+    expect(isExtensionUse(ev(1111, 2))).toBe(true);
+    // Derived from bitwarden/server src/Events/Controllers/CollectController.cs: every accepted type counts.
+    for (const type of [1007, 1108, 1109, 1110, 1112, 1113, 1114, 1117, 1119, 1125, 1129, 1132, 1522, 1602, 1618, 1619, 1620, 1621, 1627, 2400, 2401, 2402]) {
+      expect(isExtensionUse(ev(type, 19)), `type ${type}`).toBe(true);
+    }
+    // Vault changes made in an extension (logged by the API with its device type).
+    expect(isExtensionUse(ev(1101, 20))).toBe(true);
+    expect(isExtensionUse(ev(1000, 5))).toBe(true);
+    // Not use: failed logins; 1118 (the collect endpoint drops it); an admin acting on others; other devices.
+    expect(isExtensionUse(ev(1005, 2))).toBe(false);
+    expect(isExtensionUse(ev(1006, 2))).toBe(false);
+    expect(isExtensionUse(ev(1118, 2))).toBe(false);
+    expect(isExtensionUse(ev(1500, 2))).toBe(false);
+    expect(isExtensionUse(ev(1107, 9))).toBe(false);
+    expect(isExtensionUse(ev(1111, 8))).toBe(false);
+    expect(isExtensionUse(eventSchema.parse(event(1111, at, { actingUserId: userIdOf(1), device: null })))).toBe(false);
+    // Every client-collected type is part of the set.
+    for (const t of CLIENT_COLLECTED_EVENT_TYPES) expect(EXTENSION_USE_EVENT_TYPES.has(t)).toBe(true);
+  });
+});
+
+describe('paging that cannot run away', () => {
+  it('a continuation token that cycles A→B→C→A stops at once', async () => {
+    const org = busyOrg();
+    org.quirks = { cyclingTokens: 3 };
+    server.load(org);
+    const c = client(new TestClock());
+    const e = await c.readEventsSince(memoryKeyValueStore()).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'bitwarden_bad_response', userMessage: { key: 'bw.error.paging_loop', vars: { pages: 4 } } });
+    // Pages: start, A, B, C → A again was seen: 4 requests, not one more.
+    expect(server.count('GET', '/public/events')).toBe(4);
+    await c.close();
   });
 });

@@ -7,6 +7,9 @@ import { ChecklistService } from '../../src/core/checklist/service';
 import type { OrgCredentials } from '../../src/core/verification/ports';
 import { VerificationService } from '../../src/core/verification/service';
 import { render, renderRich } from '../../src/i18n';
+import { buildCheckReportView } from '../../src/views/check-report';
+import { buildChecklistView } from '../../src/views/checklist';
+import { plainText } from '../../src/views/rich';
 import { loadTemplate } from '../../src/templates';
 import { type FakeBitwardenServer, startFakeBitwarden } from '../fakes/bitwarden-server';
 import { MemoryStore } from '../fakes/memory-store';
@@ -97,6 +100,11 @@ describe('VerificationService', () => {
     expect(run.rollout.steps['2a']).toMatchObject({ state: 'failing', doneBy: ADMIN.user, note: 'policies done' });
     expect(run.rollout.steps['4c']).toMatchObject({ state: 'open', lastCheck: { status: 'fail' } });
     expect(render('en', run.rollout.steps['4c']!.lastCheck!.summary)).toContain('Finance');
+    // The next run cannot read the policies: 2a stays failing (an error is not a verdict).
+    server.fault({ path: '/public/policies', kind: 'malformed' });
+    const again = await s.service.run(run.rollout, { stepIds: ['2a'], actor: ADMIN });
+    expect(again.transitions).toEqual([]);
+    expect(again.rollout.steps['2a']).toMatchObject({ state: 'failing', lastCheck: { status: 'error' } });
   });
 
   it('runs only the requested steps (ids case-insensitive) and rejects unknown ones', async () => {
@@ -124,13 +132,59 @@ describe('VerificationService', () => {
     expect(server.count('GET', '/public/members')).toBe(2);
   });
 
-  it('when the whole run fails it throws and leaves every step untouched', async () => {
+  it('one failing endpoint only marks the steps that need it error, and an error never changes a step state', async () => {
+    const s = await setup('cloud-us');
+    await s.checklist.markDone(s.rollout.id, '2a', ADMIN);
+    // A first good run verifies 2b and 4d.
+    await s.service.run(s.rollout, { stepIds: ['2b', '4d'], actor: ADMIN });
+    server.fault({ path: '/public/policies', kind: 'status', status: 502 });
+    server.fault({ path: '/public/members', kind: 'malformed' });
+    const run = await s.service.run(s.rollout, { actor: ADMIN });
+    expect(run.results).toHaveLength(14);
+    const status = Object.fromEntries(run.results.map((r) => [r.stepId, r.record.status]));
+    expect(status).toMatchObject({ '2a': 'error', '2b': 'error', '4d': 'error', '4e': 'error', '5b': 'error', '6': 'error', '4a': 'pass', '4c': 'pass', '1a': 'pass' });
+    // Claimed, verified and open steps keep their state: missing data is not drift.
+    expect(run.rollout.steps['2a']).toMatchObject({ state: 'done', lastCheck: { status: 'error', evidence: { endpoint: 'GET /public/policies' } } });
+    expect(run.rollout.steps['2b']).toMatchObject({ state: 'verified', lastCheck: { status: 'error' } });
+    expect(run.rollout.steps['4d']).toMatchObject({ state: 'verified', lastCheck: { status: 'error', evidence: { endpoint: 'GET /public/members' } } });
+    expect(run.rollout.steps['6']).toMatchObject({ state: 'open' });
+    expect(run.transitions.map((t) => t.stepId).sort()).toEqual(['1a', '4a', '4c']);
+    expect(render('en', run.rollout.steps['2a']!.lastCheck!.summary)).toContain('Not checked: GET /public/policies failed. Bitwarden at');
+    expect(render('en', run.rollout.steps['2a']!.lastCheck!.summary)).toContain('(HTTP 502)');
+    // An error changes no state, so the audit trail (what changed) has no entry for it; the step keeps the result.
+    const audit = await s.store.listAudit(s.rollout.id);
+    expect(audit.filter((a) => a.action === 'step.check' && (a.detail as { status?: string } | undefined)?.status === 'error')).toEqual([]);
+    expect(run.rollout.steps['2a']?.lastCheck?.status).toBe('error');
+  });
+
+  it('the check report and the card name the steps that could not be checked and why', async () => {
+    const s = await setup('cloud-us');
+    server.fault({ path: '/public/policies', kind: 'status', status: 500 });
+    const run = await s.service.run(s.rollout, { actor: ADMIN });
+    const report = buildCheckReportView(s.checklist.template, run.results, run.transitions, 'en');
+    expect(report.unchecked).toBe('Not checked (2): 2a, 2b. The data they need did not come from Bitwarden; the reason is on each line. These steps keep their state.');
+    expect(plainText(report.footer).startsWith(report.unchecked!)).toBe(true);
+    expect(report.tally).toContain('2 could not check');
+    const line = report.lines.find((l) => l.step === '2a')!;
+    expect(line).toMatchObject({ status: 'error', icon: '❗', statusLabel: 'Could not check' });
+    expect(plainText(line.summary)).toContain('Not checked: GET /public/policies failed.');
+    expect(plainText(line.summary)).toContain('(HTTP 500)');
+    const nl = buildCheckReportView(s.checklist.template, run.results, run.transitions, 'nl');
+    expect(nl.unchecked).toContain('Niet gecontroleerd (2): 2a, 2b.');
+    const card = buildChecklistView(s.checklist.template, run.rollout, NOW, 'nl');
+    const step = card.phases.flatMap((p) => p.steps).find((x) => x.id === '2b')!;
+    expect(step.lastCheck).toMatchObject({ status: 'error', label: 'Niet gecontroleerd' });
+    expect(plainText(step.lastCheck!.summary)).toContain('Niet gecontroleerd: GET /public/policies mislukte.');
+    // A run where everything could be checked has no such note.
+    server.clearFaults();
+    const ok = await s.service.run(run.rollout, { actor: ADMIN });
+    expect(buildCheckReportView(s.checklist.template, ok.results, ok.transitions, 'en').unchecked).toBeUndefined();
+  });
+
+  it('when the whole run fails (a revoked key) it throws and leaves every step untouched', async () => {
     const s = await setup('cloud-us');
     await s.checklist.markDone(s.rollout.id, '2a', ADMIN);
     const before = await s.checklist.get(s.rollout.id);
-    server.fault({ path: '/public/policies', kind: 'status', status: 502 });
-    await expect(s.service.run(s.rollout, { actor: ADMIN })).rejects.toMatchObject({ code: 'bitwarden_unavailable' });
-    server.clearFaults();
     // The key is revoked: the cached token stops working and a new one is refused.
     server.expireTokens();
     server.fault({ path: '/connect/token', kind: 'invalid-client' });
@@ -146,7 +200,8 @@ describe('VerificationService', () => {
     expect(e).toMatchObject({ code: 'no_credentials', userMessage: { key: 'bw.error.no_credentials' } });
     const msg = mrkdwn(renderRich('nl', (e as { userMessage: { key: string } }).userMessage));
     expect(msg).toContain('BW_CLIENT_ID');
-    expect(msg).toContain('bij de instellingen (setup)'); // the same words in Slack and in a terminal
+    expect(msg).toContain('/bwprep setup'); // on Slack the command is spelled the Slack way
+    expect(render('nl', (e as { userMessage: { key: string } }).userMessage)).toContain('invullen met setup'); // in a terminal, bare
     expect(server.log).toHaveLength(0);
   });
 

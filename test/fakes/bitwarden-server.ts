@@ -13,7 +13,8 @@ import type { AddressInfo } from 'node:net';
  */
 
 export interface AssocJson {
-  id: string;
+  /** `Guid?` in the server model: null is possible. */
+  id: string | null;
   readOnly: boolean;
   hidePasswords: boolean;
   manage: boolean;
@@ -41,6 +42,8 @@ export interface GroupJson {
   name: string;
   externalId: string | null;
   collections: AssocJson[];
+  /** Servers before mid-2024 (bitwarden/server cae417e2a2): the group reaches every collection. */
+  accessAll?: boolean;
 }
 
 export interface CollectionJson {
@@ -90,6 +93,8 @@ export interface FixtureOrg {
   seats?: number | null;
   /** `/config` body. */
   config: Record<string, unknown>;
+  /** Faults the server injects as soon as the fixture is loaded (how this organization's server misbehaves). */
+  faults?: FaultSpec[];
   quirks?: {
     /** Collections list with `groups: null` (server < v2025.12.2). */
     nullCollectionGroups?: boolean;
@@ -101,6 +106,14 @@ export interface FixtureOrg {
     dateWithoutZone?: boolean;
     /** Serve an empty page (with a token) before every real page, as Azure Table queries may. */
     emptyPages?: boolean;
+    /** Groups list with `collections: null` (servers from before 2022). */
+    nullGroupCollections?: boolean;
+    /** `GET /public/groups/{id}` and `/public/collections/{id}` leave the associations out as well. */
+    perIdWithoutAssociations?: boolean;
+    /** Event paging whose continuation tokens cycle through this many values (A→B→…→A) and never end. */
+    cyclingTokens?: number;
+    /** Event paging that never ends: every page is empty and carries a new token. */
+    endlessPages?: boolean;
   };
 }
 
@@ -128,6 +141,8 @@ export interface LoggedRequest {
   status: number;
   authorized: boolean;
   form?: Record<string, string>;
+  /** When the request arrived (Date.now(), ms): tests measure waits between requests with it. */
+  at: number;
 }
 
 export const FAKE_PAGE_SIZE = 50;
@@ -169,7 +184,7 @@ export class FakeBitwardenServer {
 
   load(org: FixtureOrg): this {
     this.org = structuredClone(org);
-    this.faults = [];
+    this.faults = (org.faults ?? []).map((f) => ({ ...f, used: 0 }));
     this.tokens.clear();
     this.resetLog();
     return this;
@@ -259,6 +274,7 @@ export class FakeBitwardenServer {
     const method = req.method ?? 'GET';
     const body = method === 'POST' ? await this.readBody(req) : '';
     const entry: LoggedRequest = {
+      at: Date.now(),
       method,
       rawPath: u.pathname,
       path,
@@ -340,7 +356,7 @@ export class FakeBitwardenServer {
       case '/public/members':
         return send(200, list(org.members));
       case '/public/groups':
-        return send(200, list(org.groups));
+        return send(200, list(org.quirks?.nullGroupCollections ? org.groups.map((g) => ({ ...g, collections: null })) : org.groups));
       case '/public/collections':
         return send(200, list(org.quirks?.nullCollectionGroups ? org.collections.map((c) => ({ ...c, groups: null })) : org.collections));
       case '/public/policies':
@@ -358,7 +374,9 @@ export class FakeBitwardenServer {
         if (m) {
           const all = (org as unknown as Record<string, { id: string }[]>)[m[1]!]!;
           const found = all.find((x) => x.id === m[2]);
-          return found ? send(200, found) : send(404, undefined);
+          if (!found) return send(404, undefined);
+          if (org.quirks?.perIdWithoutAssociations && m[1] !== 'members') return send(200, { ...found, [m[1] === 'groups' ? 'collections' : 'groups']: null });
+          return send(200, found);
         }
         return send(404, undefined);
       }
@@ -423,13 +441,22 @@ export class FakeBitwardenServer {
     const raw = q.get('continuationToken');
     let offset = 0;
     let emptyServed = false;
-    if (raw) {
+    if (raw && !org.quirks?.cyclingTokens && !org.quirks?.endlessPages) {
       const m = /^o:(\d+)(:e)?$/.exec(Buffer.from(raw, 'base64').toString('utf8'));
       if (!m) return send(400, { object: 'error', message: 'Invalid continuation token.', errors: null });
       offset = Number(m[1]);
       emptyServed = Boolean(m[2]);
     }
     const tok = (s2: string) => Buffer.from(s2).toString('base64');
+    if (org.quirks?.cyclingTokens) {
+      const n = org.quirks.cyclingTokens;
+      const at = raw ? Number(/^c:(\d+)$/.exec(Buffer.from(raw, 'base64').toString('utf8'))?.[1] ?? 0) : -1;
+      return send(200, { object: 'list', data: [], continuationToken: tok(`c:${(at + 1) % n}`) });
+    }
+    if (org.quirks?.endlessPages) {
+      const at = raw ? Number(/^x:(\d+)$/.exec(Buffer.from(raw, 'base64').toString('utf8'))?.[1] ?? 0) : 0;
+      return send(200, { object: 'list', data: [], continuationToken: tok(`x:${at + 1}`) });
+    }
     if (org.quirks?.emptyPages && !emptyServed) {
       return send(200, { object: 'list', data: [], continuationToken: tok(`o:${offset}:e`) });
     }

@@ -14,7 +14,7 @@ import { step5b } from './step5b';
 import { step6 } from './step6';
 import type { StepCheck } from './types';
 
-export type { CheckContext, Resource, Snapshot, StepCheck } from './types';
+export type { AccessData, CheckContext, Resource, Snapshot, StepCheck } from './types';
 
 /** The check for each step of the built-in template, by step id (DESIGN §5). */
 export const CHECKS: Readonly<Record<string, StepCheck>> = Object.fromEntries(

@@ -1,19 +1,22 @@
-import { accessMap } from './access';
+import { accessDetail, accessMap, incompleteAccess } from './access';
 import type { StepCheck } from './types';
 import { collectionLabel, evidence, groupLabel, listText, outcome } from './util';
 
 /** 4c: every group reaches at least one collection and every collection has at least one group. */
 export const step4c: StepCheck = {
   stepId: '4c',
-  needs: () => ['groups', 'collections'],
+  needs: () => ['access'],
   async run(ctx) {
-    const [groups, collections] = await Promise.all([ctx.snap.groups(), ctx.snap.collections()]);
+    const access = await ctx.snap.access();
+    const endpoint = access.perIdReads ? `GET /public/groups, GET /public/collections, ${access.source === 'per-id groups' ? 'GET /public/groups/{id}' : 'GET /public/collections/{id}'}` : 'GET /public/groups, GET /public/collections';
+    if (!access.complete) return incompleteAccess(ctx, access, endpoint);
+    const { groups, collections } = access;
     const { groupsOf, collectionsOf } = accessMap(groups, collections);
     const lonelyGroups = groups.filter((g) => !collectionsOf.get(g.id)?.size);
     const lonelyCollections = collections.filter((c) => !groupsOf.get(c.id)?.size);
     const offending = [...lonelyGroups.map((g) => `group ${groupLabel(g)}`), ...lonelyCollections.map((c) => `collection ${collectionLabel(c)}`)];
     const ev = evidence(ctx, {
-      endpoint: 'GET /public/groups, GET /public/collections',
+      endpoint,
       counts: {
         groups: groups.length,
         collections: collections.length,
@@ -22,6 +25,7 @@ export const step4c: StepCheck = {
       },
       offending,
       detail: {
+        ...accessDetail(access),
         groupsWithoutCollection: lonelyGroups.slice(0, 20).map((g) => g.id),
         collectionsWithoutGroup: lonelyCollections.slice(0, 20).map((c) => c.id),
       },

@@ -5,8 +5,9 @@ import { evidence, memberLabel, outcome, pct } from './util';
 const DAY_MS = 86_400_000;
 
 /**
- * 5b: share of confirmed members with a browser-extension login or autofill (events 1000/1114, device
- * 2,3,4,5,19,20) in the last 30 days: ≥ threshold pass, > 0 warn, 0 fail.
+ * 5b: share of confirmed members who used a browser extension in the last 30 days: an event of
+ * EXTENSION_USE_EVENT_TYPES (login, the client-collected types of the server's CollectController, vault
+ * changes; see schemas.ts) from an extension device (2,3,4,5,19,20). ≥ threshold pass, > 0 warn, 0 fail.
  */
 export const step5b: StepCheck = {
   stepId: '5b',
@@ -22,7 +23,7 @@ export const step5b: StepCheck = {
     const target = ctx.settings.thresholds.extensionPassPct;
     const ev = evidence(ctx, {
       endpoint: 'GET /public/members, GET /public/events',
-      counts: { confirmedMembers: confirmed.length, withExtension: using.length, pct: share, targetPct: target, newEvents: events.events.length, eventPages: events.pages },
+      counts: { confirmedMembers: confirmed.length, withExtension: using.length, pct: share, targetPct: target, newEvents: events.events.length, eventPages: events.pages, overlapDuplicates: events.duplicates },
       offending: without.map(memberLabel),
       detail: { window: { start: since, end: events.end }, incremental: !events.firstRun },
     });

@@ -7,7 +7,23 @@ import type { Collection, Group, Member, Policy, ServerConfig } from '../schemas
 export type { CheckOutcome };
 
 /** The data a check may read; every resource is fetched at most once per run. */
-export type Resource = 'token' | 'config' | 'members' | 'groups' | 'collections' | 'policies' | 'subscription' | 'events';
+export type Resource = 'token' | 'config' | 'members' | 'groups' | 'collections' | 'access' | 'policies' | 'subscription' | 'events';
+
+/** Groups and collections with their associations, filled in per id where the lists leave them out. */
+export interface AccessData {
+  groups: Group[];
+  collections: Collection[];
+  /** False when the server did not send the associations of every group or collection. */
+  complete: boolean;
+  /** Where the associations come from: the lists, or per-id reads of one side. */
+  source: 'lists' | 'per-id groups' | 'per-id collections';
+  /** Per-id requests made. */
+  perIdReads: number;
+  /** Why not complete: too many per-id reads for the budget, or the per-id answers leave them out too. */
+  reason?: 'too_many' | 'not_sent';
+  /** Groups or collections whose associations are unknown. */
+  missing?: number;
+}
 
 export interface Snapshot {
   token(): Promise<void>;
@@ -15,6 +31,7 @@ export interface Snapshot {
   members(): Promise<Member[]>;
   groups(): Promise<Group[]>;
   collections(): Promise<Collection[]>;
+  access(): Promise<AccessData>;
   policies(): Promise<Policy[]>;
   subscription(): Promise<SubscriptionProbe>;
   events(): Promise<EventReadResult>;

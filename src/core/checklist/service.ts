@@ -451,10 +451,11 @@ export class ChecklistService {
   /**
    * Applies verification results (DESIGN §2): a pass verifies (even unclaimed); a fail on a claimed or
    * verified step flags it `failing` (never silently erasing the claim); a pass on a failing step restores
-   * it. Other statuses (warn, manual, error) only record the evidence: a check that could not run is not
-   * drift. Every step keeps its latest result; the audit trail gets an entry only for a step whose state
-   * changed (no evidence, so no member e-mail address, lands there); the run with its evidence goes to the
-   * bounded check history. Returns the steps whose state changed.
+   * it. Other statuses (warn, manual, error) only record the evidence: in particular `error` (the data the
+   * check needs did not come) never changes a state, so a verified step stays verified and a failing one
+   * failing (missing data is not drift). Every step keeps its latest result; the audit trail gets an entry
+   * only for a step whose state changed (no evidence, so no member e-mail address, lands there); the run
+   * with its evidence goes to the bounded check history. Returns the steps whose state changed.
    */
   async recordChecks(
     rolloutId: string,
@@ -471,6 +472,7 @@ export class ChecklistService {
         rec.lastCheck = record;
         const from = rec.state;
         let to = from;
+        // Only a verdict moves a state; `error`, `warn`, `manual` and `not_applicable` record evidence only.
         if (from !== 'not_applicable') {
           if (record.status === 'pass') to = 'verified';
           else if (record.status === 'fail' && (from === 'done' || from === 'verified')) to = 'failing';

@@ -32,8 +32,10 @@ export interface VerificationRequest {
 
 export interface BitwardenVerifier {
   /**
-   * Runs the checks of `stepIds` against one organization and returns one outcome per step id.
-   * Throws a BwprepError (bitwarden_auth, bitwarden_unavailable, …) when the run as a whole cannot be done.
+   * Runs the checks of `stepIds` against one organization and returns one outcome per step id. An
+   * endpoint that fails gives `error` outcomes (endpoint and reason as evidence) for the steps that need it
+   * only. Throws a BwprepError (bitwarden_auth, bitwarden_unavailable, …) only when the run as a whole
+   * cannot be done: no or refused key, wrong region, Vaultwarden, TLS, the server unreachable.
    */
   verify(request: VerificationRequest): Promise<Record<string, CheckOutcome>>;
 }

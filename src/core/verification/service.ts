@@ -26,7 +26,8 @@ export interface VerificationRun {
 /**
  * Runs the Bitwarden checks of a rollout and records them through ChecklistService.recordChecks (DESIGN §2,
  * §5). One run per rollout at a time: a concurrent call joins the running one. When the run as a whole
- * fails (Bitwarden down, bad key) the BwprepError is thrown and no step state changes.
+ * fails (bad key, server unreachable) the BwprepError is thrown and no step state changes; a step whose
+ * data did not come is recorded as `error`, which changes no state either (recordChecks).
  */
 export class VerificationService {
   private readonly running = new Map<string, Promise<VerificationRun>>();
