@@ -55,4 +55,52 @@ describe('architecture (DESIGN §3)', () => {
       .filter((f) => imports(f).some((i) => i.spec.startsWith('@slack/')));
     expect(outside.map(rel)).toEqual([]);
   });
+
+  it('the application layer (src/interactions) imports no platform SDK, no I/O driver and no adapter', () => {
+    const forbiddenPackages = /^(@slack\/|botbuilder|@microsoft\/|undici$|ioredis$|pg$|better-sqlite3$|pino$|keyv$)/;
+    const adapters = ['slack', 'teams', 'cli', 'http', 'store', 'bitwarden'].map((d) => path.join(ROOT, 'src', d));
+    const problems: string[] = [];
+    for (const f of files(path.join(ROOT, 'src', 'interactions'))) {
+      for (const { spec, typeOnly } of imports(f)) {
+        if (spec.startsWith('.')) {
+          const target = path.resolve(path.dirname(f), spec);
+          // The store's AES helper is the one exception: setup encrypts a new API key before it is saved.
+          if (target === path.join(ROOT, 'src', 'store', 'crypto')) continue;
+          if (!typeOnly && adapters.some((a) => target.startsWith(a))) problems.push(`${rel(f)} imports ${spec}`);
+        } else if (forbiddenPackages.test(spec)) problems.push(`${rel(f)} imports the package ${spec}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('adapters import their own SDK and the application layer, never the flows beneath it', () => {
+    // At run time an adapter may use: its own folder, the application layer, view models and i18n (to
+    // render), logging, the core's error type and the start-up error type. Not the service, the scheduler,
+    // the store or Bitwarden.
+    const allowedInternal = ['interactions', 'views', 'i18n', 'logging', 'core/errors', 'config/errors'].map((d) => path.join(ROOT, 'src', d));
+    const sdk: Record<string, RegExp> = { slack: /^@slack\//, teams: /^(botbuilder|botframework-|adaptivecards)/ };
+    const problems: string[] = [];
+    for (const adapter of Object.keys(sdk)) {
+      const dir = path.join(ROOT, 'src', adapter);
+      let list: string[] = [];
+      try {
+        list = files(dir);
+      } catch {
+        continue; // not built yet
+      }
+      for (const f of list) {
+        for (const { spec, typeOnly } of imports(f)) {
+          if (typeOnly) continue;
+          if (spec.startsWith('.')) {
+            const target = path.resolve(path.dirname(f), spec);
+            if (target.startsWith(dir) || allowedInternal.some((a) => target === a || target.startsWith(`${a}/`) || target.startsWith(a))) continue;
+            problems.push(`${rel(f)} imports ${spec}`);
+          } else if (!spec.startsWith('node:') && !sdk[adapter]!.test(spec) && !['zod'].includes(spec)) {
+            problems.push(`${rel(f)} imports the package ${spec}`);
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
 });

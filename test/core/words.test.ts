@@ -5,6 +5,7 @@ import { buildDigestModel } from '../../src/core/digest/model';
 import { render, t } from '../../src/i18n';
 import { resolveSlackMention } from '../../src/slack/context';
 import { buildHelpView } from '../../src/views/text';
+import { plainText } from '../../src/views/rich';
 import { buildDigestView } from '../../src/views/digest';
 import { makeRollout, TEMPLATE as DIGEST_TEMPLATE } from '../digest/fixtures';
 import { ADMIN, makeHarness } from './harness';
@@ -43,7 +44,7 @@ describe('Dutch command words', () => {
   });
 
   it('the Dutch help lists every Dutch alias beside its command', () => {
-    const help = buildHelpView('nl').lines.join('\n');
+    const help = buildHelpView('nl').lines.map((l) => plainText(l)).join('\n');
     const dutch = Object.keys(ALIASES).filter((a) => !['?', 'list', 'language'].includes(a));
     for (const alias of dutch) {
       const line = t('nl', `usage.${ALIASES[alias]}`);
@@ -80,7 +81,7 @@ describe('digest when no check has ever run', () => {
     for (const locale of ['en', 'nl'] as const) {
       const r = makeRollout({ locale });
       const view = buildDigestView(DIGEST_TEMPLATE, buildDigestModel(DIGEST_TEMPLATE, r, { now, checkRunFailed: noCredentials }));
-      const notice = view.notices.join('\n');
+      const notice = view.notices.map((n) => plainText(n)).join('\n');
       expect(notice).not.toMatch(/last successful check|laatste geslaagde controle/);
       if (locale === 'en') {
         expect(notice).toContain('No check against Bitwarden has run yet, so the figures show only what people marked done.');

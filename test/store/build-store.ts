@@ -4,7 +4,7 @@ import ts from 'typescript';
 
 const ROOT = join(__dirname, '..', '..');
 /** What src/store needs at run time: itself and the core modules it imports (type-only imports are erased). */
-const SOURCES = ['src/store', 'src/core/errors.ts', 'src/core/checklist/model.ts', 'src/core/ports.ts', 'src/config/errors.ts', 'src/i18n/index.ts'];
+const SOURCES = ['src/store', 'src/core/errors.ts', 'src/core/checklist/model.ts', 'src/core/ports.ts', 'src/config/errors.ts', 'src/i18n/index.ts', 'src/views/rich.ts'];
 
 function files(p: string): string[] {
   const abs = join(ROOT, p);
