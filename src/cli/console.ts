@@ -116,6 +116,8 @@ export async function runConsole(deps: ConsoleDeps): Promise<void> {
       case 'delegate': {
         // The hook renders in the rollout's language; hand it the console's, so one session speaks one language.
         const view = { ...reply.rollout, settings: { ...reply.rollout.settings, locale } };
+        // A terminal is one person's own conversation: linking it to a chat rollout makes no sense.
+        if (reply.command.name === 'link' || reply.command.name === 'unlink') return renderNoticeText(locale, { key: 'console.delegate.link' }, { kind: 'info' });
         const text = deps.onCommand ? await deps.onCommand(reply.command, view) : undefined;
         return text ?? renderNoticeText(locale, { key: `console.delegate.${reply.command.name}` }, { kind: 'info' });
       }

@@ -174,6 +174,7 @@ export function renderChecklistText(view: ChecklistView, opts: TextOptions = {})
   out.push(...titleLines, '='.repeat(Math.max(...titleLines.map(displayWidth))));
   out.push(...wrap(plain(view.subtitle), width));
   out.push(...wrap(plain(view.readinessLine), width));
+  if (view.linkedLine) out.push(...wrap(plain(view.linkedLine), width));
   out.push(`${bar(view.readiness.stepsPct)} ${view.readiness.stepsPct}%`);
   for (const phase of rows) {
     out.push('', ...wrap(plain(phase.title), width));

@@ -9,7 +9,7 @@ export type Reply =
   | { kind: 'help'; rollout: Rollout }
   | { kind: 'mine'; rollout: Rollout }
   /** check, digest, setup, export: served by their own services on each platform. */
-  | { kind: 'delegate'; rollout: Rollout; command: Extract<Command, { name: 'check' | 'digest' | 'setup' | 'export' }> };
+  | { kind: 'delegate'; rollout: Rollout; command: Extract<Command, { name: 'check' | 'digest' | 'setup' | 'export' | 'link' | 'unlink' }> };
 
 /** Runs a parsed command against the checklist service. Errors (BwprepError) propagate to the platform's error handler. */
 export async function executeCommand(service: ChecklistService, rollout: Rollout, cmd: Command, actor: Actor): Promise<Reply> {
@@ -42,6 +42,8 @@ export async function executeCommand(service: ChecklistService, rollout: Rollout
     case 'digest':
     case 'setup':
     case 'export':
+    case 'link':
+    case 'unlink':
       return { kind: 'delegate', rollout, command: cmd };
   }
 }

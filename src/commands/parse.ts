@@ -16,7 +16,10 @@ export type Command =
   | { name: 'digest' }
   | { name: 'setup' }
   | { name: 'lang'; locale: Locale }
-  | { name: 'export'; format: 'csv' | 'md' | 'json' };
+  | { name: 'export'; format: 'csv' | 'md' | 'json' }
+  /** Without a code: ask for a one-time code (admins). With a code: bind this conversation to that rollout. */
+  | { name: 'link'; code?: string }
+  | { name: 'unlink' };
 
 export const COMMAND_NAMES = [
   'help',
@@ -33,6 +36,8 @@ export const COMMAND_NAMES = [
   'setup',
   'lang',
   'export',
+  'link',
+  'unlink',
 ] as const;
 
 /**
@@ -69,7 +74,14 @@ export const ALIASES: Record<string, (typeof COMMAND_NAMES)[number]> = {
   language: 'lang',
   exporteer: 'export',
   exporteren: 'export',
+  koppel: 'link',
+  koppelen: 'link',
+  ontkoppel: 'unlink',
+  ontkoppelen: 'unlink',
 };
+
+/** A link code as people type it: 6–12 of A–Z, 0–9 and '-', case-insensitive. */
+export const LINK_CODE_RE = /^[A-Z0-9-]{6,12}$/;
 
 export interface ParseContext {
   /** Turns a platform mention token (`<@U123|bob>`, `<at>Bob</at>`) into a UserKey, or undefined. */
@@ -102,7 +114,14 @@ export function parseCommand(text: string, ctx: ParseContext): Command {
     case 'mine':
     case 'digest':
     case 'setup':
+    case 'unlink':
       return { name };
+    case 'link': {
+      if (!args[0]) return { name };
+      const code = args[0].toUpperCase();
+      if (!LINK_CODE_RE.test(code)) throw new BwprepError('bad_usage', { key: 'error.bad_link_code', vars: { value: args[0] } }, { usage: usage(name) });
+      return { name, code };
+    }
     case 'assign': {
       const step = needStep(name, args[0]);
       const who = tail(1);

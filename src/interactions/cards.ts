@@ -1,4 +1,4 @@
-import type { Actor, Rollout } from '../core/checklist/model';
+import { type Actor, type ConversationRef, conversationsOf, type Locale, type MessageRef, type Rollout } from '../core/checklist/model';
 import type { ChecklistService } from '../core/checklist/service';
 import type { Clock } from '../core/ports';
 import { buildChecklistView } from '../views/checklist';
@@ -9,8 +9,9 @@ import type { Platforms } from './platforms';
 export const SYSTEM_ACTOR = (surface: Actor['surface']): Actor => ({ user: 'system:bwprep', surface });
 
 /**
- * The living checklist card, for every platform: one current card per conversation, re-rendered in place
- * after every change; `status` re-posts it and retires the old one.
+ * The living checklist card, for every platform: one current card per conversation (a rollout linked to
+ * several conversations has one in each), re-rendered in place after every change; `status` re-posts the
+ * card of the conversation it was typed in and retires the old one there.
  *
  * Refreshes of one rollout are serialized in this process and coalesced: while one renders, at most one
  * more waits, and every later request joins the waiting one (it renders the newest state anyway). So a burst
@@ -29,14 +30,15 @@ export class LivingCards {
   }
 
   /**
-   * Posts a fresh card to the rollout's conversation and retires the previous one. Throws what the surface
-   * throws (a PlatformError when the bot cannot post there).
+   * Posts a fresh card to one of the rollout's conversations (default: its home) and retires the previous
+   * card there. Throws what the surface throws (a PlatformError when the bot cannot post there).
    */
-  async post(rolloutId: string, actor: Actor): Promise<void> {
+  async post(rolloutId: string, actor: Actor, conversation?: ConversationRef): Promise<void> {
     await this.serialize(rolloutId, async () => {
       const rollout = await this.mustGet(rolloutId);
-      const surface = this.deps.platforms.forConversation(rollout.conversation).cards;
-      const ref = await surface.post(rollout.conversation, this.view(rollout));
+      const target = conversation ?? rollout.conversation;
+      const surface = this.deps.platforms.forConversation(target).cards;
+      const ref = await surface.post(target, this.view(rollout));
       const { previous } = await this.deps.service.setCard(rolloutId, ref, actor);
       if (previous && (previous.ts !== ref.ts || previous.channel !== ref.channel)) {
         const old = this.deps.platforms.get(previous.platform)?.cards;
@@ -48,6 +50,15 @@ export class LivingCards {
         }
       }
     });
+  }
+
+  /** Retires one card (a conversation that was unlinked). Best effort. */
+  async retire(ref: MessageRef, locale: Locale): Promise<void> {
+    try {
+      await this.deps.platforms.get(ref.platform)?.cards.retire(ref, locale);
+    } catch (err) {
+      this.deps.logger.info({ err }, 'could not retire the card of an unlinked conversation');
+    }
   }
 
   /** Re-renders the card in place, if there is one (see the class comment). */
@@ -81,20 +92,24 @@ export class LivingCards {
   private async renderLatest(rolloutId: string, opts: { checking?: boolean }): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const rollout = await this.deps.service.get(rolloutId);
-      const ref = rollout?.card;
-      if (!rollout || !ref) return;
-      const platform = this.deps.platforms.get(ref.platform);
-      if (!platform) return;
-      try {
-        await platform.cards.update(ref, this.view(rollout), opts);
-      } catch (e) {
-        if (e instanceof CardGoneError) {
-          this.deps.logger.info({ rolloutId, reason: e.reason }, 'the card is gone; the next status posts a new one');
-          await this.deps.service.setCard(rolloutId, undefined, SYSTEM_ACTOR(rollout.conversation.platform === 'cli' ? 'console' : rollout.conversation.platform));
-          return;
+      if (!rollout) return;
+      const view = this.view(rollout);
+      let failure: unknown;
+      // Every linked conversation's card; one that fails does not keep the others stale.
+      for (const { conversation, card } of conversationsOf(rollout)) {
+        if (!card) continue;
+        const platform = this.deps.platforms.get(card.platform);
+        if (!platform) continue;
+        try {
+          await platform.cards.update(card, view, opts);
+        } catch (e) {
+          if (e instanceof CardGoneError) {
+            this.deps.logger.info({ rolloutId, reason: e.reason }, 'the card is gone; the next status posts a new one');
+            await this.deps.service.setCard(rolloutId, undefined, SYSTEM_ACTOR(conversation.platform === 'cli' ? 'console' : conversation.platform), conversation);
+          } else failure ??= e;
         }
-        throw e;
       }
+      if (failure) throw failure;
       const after = await this.deps.service.get(rolloutId);
       if (!after || after.version === rollout.version) return;
     }

@@ -1,6 +1,7 @@
 import { executeCommand } from '../commands/execute';
 import { type Command, parseCommand } from '../commands/parse';
-import type { ConversationRef, Locale, Message, Rollout, RolloutSettings, UserKey } from '../core/checklist/model';
+import { type ConversationRef, conversationKey, conversationsOf, hasConversation, type Locale, type Message, type Rollout, type RolloutSettings, type UserKey } from '../core/checklist/model';
+import { randomInt } from 'node:crypto';
 import type { ChangeResult, ChecklistService, RolloutDefaults } from '../core/checklist/service';
 import { type SetupField, type SetupInput, validateSetup } from '../core/checklist/settings';
 import { snoozeDate } from '../core/digest/reminders';
@@ -26,6 +27,9 @@ export { CheckRunner } from './checks';
 export { CardGoneError, PlatformError, describeError } from './errors';
 export { Platforms } from './platforms';
 export type * from './ports';
+
+/** How long a link code may be used. */
+export const LINK_CODE_TTL_MS = 15 * 60_000;
 
 /** Audit entries the export includes (newest). */
 export const AUDIT_IN_REPORT = 200;
@@ -104,9 +108,20 @@ export class Interactions {
     return requester.locale ?? rollout?.settings.locale ?? this.deps.defaults.locale;
   }
 
-  /** The rollout of a conversation, created with the defaults on first use. */
-  rolloutFor(conversation: ConversationRef, requester: Requester): Promise<Rollout> {
-    return this.deps.service.ensureRollout(conversation, requester.actor);
+  /**
+   * The rollout of a conversation: the one it is linked to (a kv pointer `conversation:<key>`, trusted only
+   * while that rollout still lists the conversation), else its own, created with the defaults on first use.
+   */
+  async rolloutFor(conversation: ConversationRef, requester: Requester): Promise<Rollout> {
+    const linked = await this.linkedRollout(conversation);
+    return linked ?? this.deps.service.ensureRollout(conversation, requester.actor);
+  }
+
+  private async linkedRollout(conversation: ConversationRef): Promise<Rollout | undefined> {
+    const id = await this.deps.store.kv.get<string>(`conversation:${conversationKey(conversation)}`);
+    if (!id) return undefined;
+    const r = await this.deps.service.get(id);
+    return r && hasConversation(r, conversation) && conversationKey(r.conversation) !== conversationKey(conversation) ? r : undefined;
   }
 
   /**
@@ -118,10 +133,16 @@ export class Interactions {
     let name = 'unknown';
     let rollout: Rollout | undefined;
     try {
-      rollout = await this.rolloutFor(conversation, requester);
       const cmd = parseCommand(text, { resolveUser });
       name = cmd.name;
-      await this.runCommand(rollout, cmd, requester);
+      // Binding a conversation to a rollout elsewhere must not first create a rollout of its own here.
+      if (cmd.name === 'link' && cmd.code) {
+        rollout = await this.linkedRollout(conversation);
+        await this.bind(conversation, requester, cmd.code, rollout);
+      } else {
+        rollout = await this.rolloutFor(conversation, requester);
+        await this.runCommand(rollout, cmd, requester, conversation);
+      }
       this.deps.metrics?.commands.inc({ platform: requester.scope.platform, command: name, outcome: 'ok' });
     } catch (e) {
       this.deps.metrics?.commands.inc({ platform: requester.scope.platform, command: name, outcome: 'error' });
@@ -131,13 +152,13 @@ export class Interactions {
     }
   }
 
-  private async runCommand(rollout: Rollout, cmd: Command, requester: Requester): Promise<void> {
+  private async runCommand(rollout: Rollout, cmd: Command, requester: Requester, conversation: ConversationRef): Promise<void> {
     const locale = this.privateLocale(requester, rollout);
     if (cmd.name === 'assign') await this.ensureUser(cmd.user);
     const reply = await executeCommand(this.deps.service, rollout, cmd, requester.actor);
     switch (reply.kind) {
       case 'card':
-        await this.cards.post(rollout.id, requester.actor);
+        await this.cards.post(rollout.id, requester.actor, conversation);
         return;
       case 'help':
         await requester.reply({ kind: 'help', view: buildHelpView(locale) });
@@ -167,6 +188,12 @@ export class Interactions {
             return;
           case 'export':
             await this.export(rollout, requester, reply.command.format);
+            return;
+          case 'link':
+            await this.linkCode(rollout, requester);
+            return;
+          case 'unlink':
+            await this.unbind(rollout, conversation, requester);
             return;
         }
     }
@@ -226,10 +253,8 @@ export class Interactions {
   /** The rollout a click is about; a payload can only act on rollouts of the workspace it came from. */
   private async target(requester: Requester, a: Pick<CardAction, 'rolloutId' | 'stepId'>): Promise<Rollout> {
     const rollout = await this.deps.service.get(a.rolloutId);
-    const c = rollout?.conversation;
-    if (!rollout || !c || c.platform !== requester.scope.platform || c.workspace !== requester.scope.workspace) {
-      throw new BwprepError('bad_usage', { key: 'error.unknown_rollout' });
-    }
+    const inScope = rollout && conversationsOf(rollout).some(({ conversation: c }) => c.platform === requester.scope.platform && c.workspace === requester.scope.workspace);
+    if (!rollout || !inScope) throw new BwprepError('bad_usage', { key: 'error.unknown_rollout' });
     this.deps.service.step(a.stepId);
     return rollout;
   }
@@ -306,6 +331,48 @@ export class Interactions {
     };
   }
 
+  // ---- linking conversations (one rollout in Slack and Teams at once) -------------------------------
+
+  /** `link`: a rollout admin gets a one-time code (A–Z, 0–9, a dash; 15 minutes) to type in the other conversation. */
+  private async linkCode(rollout: Rollout, requester: Requester): Promise<void> {
+    if (!this.deps.service.isAdmin(requester.actor, rollout)) throw new BwprepError('forbidden', { key: 'error.forbidden.link' });
+    // No 0/O or 1/I: a code is read aloud and typed by hand.
+    const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+    const pick = () => Array.from({ length: 4 }, () => alphabet[randomInt(alphabet.length)]).join('');
+    const code = `${pick()}-${pick()}`;
+    await this.deps.store.kv.set(`link-code:${code}`, { rolloutId: rollout.id, by: requester.actor.user }, LINK_CODE_TTL_MS);
+    await requester.reply({ kind: 'notice', tone: 'info', lines: [tr(this.privateLocale(requester, rollout), 'link.code', { code })] });
+  }
+
+  /**
+   * `link <code>`: binds this conversation to the code's rollout. A used, expired or wrong code binds
+   * nothing; a code is consumed once, also across replicas (a lease on it decides who uses it).
+   */
+  private async bind(conversation: ConversationRef, requester: Requester, code: string, current: Rollout | undefined): Promise<void> {
+    const locale = this.privateLocale(requester, current);
+    if (current) throw new BwprepError('bad_usage', { key: 'error.link_already' });
+    const entry = await this.deps.store.kv.get<{ rolloutId: string }>(`link-code:${code}`);
+    if (!entry || !(await this.deps.store.leases.acquire(`link-code-used:${code}`, requester.actor.user + Math.random(), LINK_CODE_TTL_MS))) {
+      throw new BwprepError('bad_usage', { key: 'error.link_code_unknown' });
+    }
+    await this.deps.store.kv.delete(`link-code:${code}`);
+    // The pointer first: a crash after it leaves a pointer the rollout does not confirm, which is ignored.
+    await this.deps.store.kv.set(`conversation:${conversationKey(conversation)}`, entry.rolloutId);
+    const rollout = await this.deps.service.link(entry.rolloutId, conversation, requester.actor);
+    await requester.reply({ kind: 'notice', tone: 'ok', lines: [tr(locale, 'link.linked', { home: { conversation: rollout.conversation } })] });
+    await this.cards.post(rollout.id, requester.actor, conversation).catch((err) => this.deps.logger.warn({ err, rolloutId: rollout.id }, 'linked, but the card could not be posted here'));
+    await this.cards.refreshAfterChange(rollout.id);
+  }
+
+  /** `unlink`: this conversation stops following the rollout (rollout admins); its card is retired. */
+  private async unbind(rollout: Rollout, conversation: ConversationRef, requester: Requester): Promise<void> {
+    const { card } = await this.deps.service.unlink(rollout.id, conversation, requester.actor);
+    await this.deps.store.kv.delete(`conversation:${conversationKey(conversation)}`);
+    if (card) await this.cards.retire(card, rollout.settings.locale);
+    await requester.reply({ kind: 'notice', tone: 'ok', lines: [tr(this.privateLocale(requester, rollout), 'link.unlinked', { home: { conversation: rollout.conversation } })] });
+    await this.cards.refreshAfterChange(rollout.id);
+  }
+
   // ---- export, home ---------------------------------------------------------------------------------
 
   private async export(rollout: Rollout, requester: Requester, format: 'csv' | 'md' | 'json'): Promise<void> {
@@ -321,7 +388,7 @@ export class Interactions {
 
   /** The App Home (or a platform's equivalent): the person's steps and rollouts in this workspace. */
   async home(user: UserKey, scope: Requester['scope'], locale?: Locale): Promise<HomeView> {
-    const rollouts = (await this.deps.store.rollouts.list()).filter((r) => r.conversation.platform === scope.platform && r.conversation.workspace === scope.workspace);
+    const rollouts = (await this.deps.store.rollouts.list()).filter((r) => conversationsOf(r).some(({ conversation: c }) => c.platform === scope.platform && c.workspace === scope.workspace));
     return buildHomeView(this.deps.service.template, rollouts, user, this.deps.clock.now(), locale ?? this.deps.defaults.locale, this.deps.service.globalAdmins);
   }
 

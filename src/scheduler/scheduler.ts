@@ -284,9 +284,23 @@ export class Scheduler {
     return { ...out, posted: true, checksFailed: !!checkRunFailed, view, result };
   }
 
-  /** Posts a digest to the rollout's conversation on its platform, linking the living card. */
-  private publish(rollout: Rollout, view: DigestView): Promise<PostedDigest> {
-    return this.o.platforms.forConversation(rollout.conversation).publisher.postDigest(rollout.conversation, view, view.card ?? rollout.card);
+  /**
+   * Posts a digest to the rollout's home conversation on its platform (what the slot's outcome follows),
+   * then to every linked conversation, each with a link to its own card. A linked conversation that
+   * cannot be posted in is logged and skipped; it does not undo the home post.
+   */
+  private async publish(rollout: Rollout, view: DigestView): Promise<PostedDigest> {
+    const result = await this.o.platforms.forConversation(rollout.conversation).publisher.postDigest(rollout.conversation, view, view.card ?? rollout.card);
+    for (const link of rollout.links ?? []) {
+      try {
+        const platform = this.o.platforms.get(link.conversation.platform);
+        if (!platform) continue;
+        await platform.publisher.postDigest(link.conversation, view, link.card);
+      } catch (err) {
+        this.log.warn({ err, rolloutId: rollout.id, conversation: link.conversation.channel }, 'digest not posted in a linked conversation');
+      }
+    }
+    return result;
   }
 
   /**

@@ -1,9 +1,9 @@
-import type { CheckStatus, Locale, Rollout, StepState, UserKey } from '../core/checklist/model';
+import { type CheckStatus, conversationsOf, type Locale, type Rollout, type StepState, type UserKey } from '../core/checklist/model';
 import { readiness, type Readiness } from '../core/checklist/readiness';
 import type { Template } from '../core/checklist/template';
 import { localDate } from '../core/time';
 import { formatDate, formatDateTime, formatHours, renderRich, t, tr as rich } from '../i18n';
-import { type Rich, rich as concat } from './rich';
+import { joinRich, type Rich, rich as concat } from './rich';
 
 export const STATE_ICON: Record<StepState, string> = {
   open: '⬜',
@@ -63,6 +63,8 @@ export interface ChecklistView {
   subtitle: string;
   readiness: Readiness;
   readinessLine: Rich;
+  /** "Also in: #rollout (Slack), Bitwarden (Teams)" when the rollout is linked to other conversations. */
+  linkedLine?: Rich;
   phases: PhaseView[];
   footer: Rich;
   labels: { done: string; reopen: string; check: string; assignPlaceholder: string; owner: string; help: string; unassigned: string };
@@ -130,9 +132,20 @@ export function buildChecklistView(template: Template, rollout: Rollout, now: Da
     hoursTotal: formatHours(locale, r.hoursTotal),
   });
   if (r.unestimatedOpen) readinessLine = concat(readinessLine, ` (+ ${tr('card.readiness_unestimated', { count: r.unestimatedOpen })})`);
+  const others = conversationsOf(rollout).map(({ conversation: c }) => c);
+  const linkedLine =
+    others.length > 1
+      ? rich(locale, 'card.linked', {
+          conversations: joinRich(
+            others.map((c) => [{ conversation: c }, ` (${tr(`platform.${c.platform}`)})`]),
+            ', ',
+          ),
+        })
+      : undefined;
   return {
     locale,
     rolloutId: rollout.id,
+    ...(linkedLine ? { linkedLine } : {}),
     title: `${tr('card.title')}${rollout.conversation.name ? ` · #${rollout.conversation.name}` : ''}`,
     subtitle: tr('card.hosting_line', { hosting: tr(`hosting.${rollout.settings.hosting}`), language: tr(`locale_name.${rollout.settings.locale}`) }),
     readiness: r,

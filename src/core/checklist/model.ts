@@ -179,10 +179,22 @@ export interface DigestState {
   history: DigestDay[];
 }
 
-export interface Rollout {
-  /** Equal to the conversation key: `slack:T…:C…`. */
-  id: string;
+/** A further conversation a rollout is linked to (another channel, another platform), with its own card. */
+export interface LinkedConversation {
   conversation: ConversationRef;
+  /** The living card in that conversation. */
+  card?: MessageRef;
+  linkedAt: string;
+  linkedBy: UserKey;
+}
+
+export interface Rollout {
+  /** The key of the conversation it was created in: `slack:T…:C…`. */
+  id: string;
+  /** The conversation it was created in (its home); further ones are in `links`. */
+  conversation: ConversationRef;
+  /** Further linked conversations, each with its own living card (`link` / `unlink`). */
+  links?: LinkedConversation[];
   templateId: string;
   templateVersion: number;
   settings: RolloutSettings;
@@ -217,6 +229,8 @@ export type AuditAction =
   | 'rollout.card_posted'
   | 'rollout.unreachable'
   | 'rollout.reachable'
+  | 'rollout.linked'
+  | 'rollout.unlinked'
   | 'digest.posted';
 
 export interface AuditEntry {
@@ -234,4 +248,15 @@ export interface AuditEntry {
 
 export function conversationKey(c: Pick<ConversationRef, 'platform' | 'workspace' | 'channel'>): string {
   return `${c.platform}:${c.workspace}:${c.channel}`;
+}
+
+/** Every conversation of a rollout, its home first, each with its living card. */
+export function conversationsOf(r: Pick<Rollout, 'conversation' | 'card' | 'links'>): { conversation: ConversationRef; card?: MessageRef }[] {
+  return [{ conversation: r.conversation, ...(r.card ? { card: r.card } : {}) }, ...(r.links ?? []).map((l) => ({ conversation: l.conversation, ...(l.card ? { card: l.card } : {}) }))];
+}
+
+/** True when `c` is one of the rollout's conversations. */
+export function hasConversation(r: Pick<Rollout, 'conversation' | 'links'>, c: Pick<ConversationRef, 'platform' | 'workspace' | 'channel'>): boolean {
+  const key = conversationKey(c);
+  return conversationKey(r.conversation) === key || (r.links ?? []).some((l) => conversationKey(l.conversation) === key);
 }

@@ -428,24 +428,69 @@ export class ChecklistService {
     });
   }
 
-  /** Records where the living card is; a re-post retires the old one (the caller deletes it). */
-  async setCard(rolloutId: string, card: MessageRef | undefined, actor: Actor): Promise<{ rollout: Rollout; previous?: MessageRef }> {
+  /**
+   * Records where the living card of one of the rollout's conversations is (`card.platform` + `card.channel`
+   * name it; pass `conversation` when clearing one). A re-post retires the old one (the caller retires it).
+   */
+  async setCard(rolloutId: string, card: MessageRef | undefined, actor: Actor, conversation?: ConversationRef): Promise<{ rollout: Rollout; previous?: MessageRef }> {
     let previous: MessageRef | undefined;
     const rollout = await this.deps.store.update(rolloutId, (r) => {
-      previous = r.card;
+      previous = undefined;
       const audit: AuditEntry[] = [];
+      const where = card ? { platform: card.platform, channel: card.channel } : conversation;
+      const link = where && (r.links ?? []).find((l) => l.conversation.platform === where.platform && l.conversation.channel === where.channel);
+      if (link) {
+        previous = link.card;
+        if (card) link.card = card;
+        else delete link.card;
+      } else {
+        previous = r.card;
+        if (card) r.card = card;
+        else delete r.card;
+      }
       if (card) {
-        r.card = card;
         audit.push(this.audit(r, actor, 'rollout.card_posted', { detail: { channel: card.channel, ts: card.ts } }));
         // A card that went out proves the bot can post in the conversation again.
-        if (r.unreachable) {
+        if (r.unreachable && !link) {
           audit.push(this.audit(r, actor, 'rollout.reachable', { from: r.unreachable.code }));
           delete r.unreachable;
         }
-      } else delete r.card;
+      }
       return { rollout: r, audit };
     });
     return { rollout, ...(previous ? { previous } : {}) };
+  }
+
+  /**
+   * Links a further conversation (another channel, another platform) to the rollout; every change then
+   * shows on its card too. The caller checked the one-time code. Refuses a conversation already in it.
+   */
+  async link(rolloutId: string, conversation: ConversationRef, actor: Actor): Promise<Rollout> {
+    return this.deps.store.update(rolloutId, (r) => {
+      const key = conversationKey(conversation);
+      if (conversationKey(r.conversation) === key || (r.links ?? []).some((l) => conversationKey(l.conversation) === key)) {
+        throw new BwprepError('bad_usage', { key: 'error.link_self' });
+      }
+      r.links = [...(r.links ?? []), { conversation, linkedAt: this.now(), linkedBy: actor.user }];
+      return { rollout: r, audit: [this.audit(r, actor, 'rollout.linked', { to: key, detail: { platform: conversation.platform, ...(conversation.name ? { name: conversation.name } : {}) } })] };
+    });
+  }
+
+  /** Detaches a linked conversation (rollout admins). The home conversation cannot be unlinked. Returns its card, to retire. */
+  async unlink(rolloutId: string, conversation: ConversationRef, actor: Actor): Promise<{ rollout: Rollout; card?: MessageRef }> {
+    let card: MessageRef | undefined;
+    const rollout = await this.deps.store.update(rolloutId, (r) => {
+      card = undefined;
+      this.require('settings', actor, r, undefined, 'error.forbidden.link');
+      const key = conversationKey(conversation);
+      if (conversationKey(r.conversation) === key) throw new BwprepError('bad_usage', { key: 'error.unlink_home' });
+      const link = (r.links ?? []).find((l) => conversationKey(l.conversation) === key);
+      if (!link) throw new BwprepError('bad_usage', { key: 'error.not_linked' });
+      card = link.card;
+      r.links = (r.links ?? []).filter((l) => l !== link);
+      return { rollout: r, audit: [this.audit(r, actor, 'rollout.unlinked', { from: key })] };
+    });
+    return { rollout, ...(card ? { card } : {}) };
   }
 
   /**

@@ -15,6 +15,7 @@ export function checklistBlocks(view: ChecklistView): KnownBlock[] {
     },
     { type: 'context', elements: [{ type: 'mrkdwn', text: clip(escText(view.subtitle), SLACK_LIMITS.contextText) }] },
   ];
+  if (view.linkedLine) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(mrkdwn(view.linkedLine), SLACK_LIMITS.contextText) }] });
   for (const phase of view.phases) {
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(`*${escText(phase.title)}*`, SLACK_LIMITS.contextText) }] });
     for (const step of phase.steps) blocks.push(...stepBlocks(view, step));
