@@ -15,6 +15,7 @@ import { SlackDigestPublisher, SlackReminderSender, slackTimezoneLookup } from '
 import { slackUser } from './slack/blocks/limits';
 import { createSlackApp, type SlackRuntime } from './slack/app';
 import { openStore } from './store';
+import { createTeams, type TeamsOptions, type TeamsRuntime } from './teams';
 import { loadTemplate } from './templates';
 
 export interface Bwprep {
@@ -27,6 +28,7 @@ export interface Bwprep {
   verification: VerificationService;
   metrics: Metrics;
   slack?: SlackRuntime;
+  teams?: TeamsRuntime;
   /** Digests and reminders; runs when a chat platform is configured. */
   scheduler?: Scheduler;
   server?: Server;
@@ -45,6 +47,8 @@ export interface StartOptions {
   http?: boolean;
   /** Start the scheduler's timer (default true); tests drive `scheduler.tick()` themselves. */
   startScheduler?: boolean;
+  /** Teams adapter options (tests: where inbound tokens' signing keys are published). */
+  teams?: TeamsOptions;
 }
 
 /** Composition root: config → store → services → platforms → one HTTP server. */
@@ -99,10 +103,15 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
     app.slack.deps.scheduler = app.scheduler;
   }
 
+  if (config.teams) {
+    app.teams = createTeams(config.teams, { kv: store.kv, logger: logger.child({ platform: 'teams' }), defaultLocale: config.defaults.locale, now: () => clock.now() }, opts.teams);
+  }
+
   const serveHttp = opts.http ?? Boolean(config.slack || config.teams);
   if (serveHttp) {
     const server = createHttpServer({
       ...(app.slack?.requestListener ? { slack: app.slack.requestListener } : {}),
+      ...(app.teams ? { teams: app.teams.requestListener } : {}),
       ready: { store: () => store.ping() },
       metrics,
       logger,
@@ -111,7 +120,7 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
     app.server = server;
     const host = addr.address === '0.0.0.0' || addr.address === '::' ? '127.0.0.1' : addr.address;
     app.url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
-    logger.info({ port: addr.port, slack: config.slack ? (config.slack.socketMode ? 'socket-mode' : 'http') : 'off' }, 'bwprep listening');
+    logger.info({ port: addr.port, slack: config.slack ? (config.slack.socketMode ? 'socket-mode' : 'http') : 'off', teams: config.teams ? (config.teams.appId ? 'on' : 'unauthenticated') : 'off' }, 'bwprep listening');
   }
   await app.slack?.start();
   if (app.scheduler && opts.startScheduler !== false) app.scheduler.start();
@@ -119,6 +128,7 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
   app.stop = async () => {
     await app.scheduler?.stop();
     await app.slack?.stop().catch((err) => logger.warn({ err }, 'slack stop failed'));
+    await app.teams?.stop().catch((err) => logger.warn({ err }, 'teams stop failed'));
     if (app.server) await close(app.server);
     await verifier.close().catch((err) => logger.warn({ err }, 'closing Bitwarden connections failed'));
     if (!opts.store) await store.close();

@@ -1,0 +1,73 @@
+/**
+ * Bot Framework authentication for bwprep: botbuilder's ConfigurationBotFrameworkAuthentication (token
+ * validation on inbound requests, AAD tokens on outbound ones), with bwprep's send queue and retry
+ * installed on every connector client it creates (see outbound.ts).
+ */
+import { ConfigurationBotFrameworkAuthentication, type ConfigurationBotFrameworkAuthenticationOptions } from 'botbuilder';
+import { type ClaimsIdentity, type ConnectorClient, ConnectorFactory } from 'botframework-connector';
+import type { Pipeline } from '@azure/core-rest-pipeline';
+import type { Logger } from '../logging/logger';
+import type { OutboundControl } from './outbound';
+
+export interface TeamsAuthSettings {
+  appId?: string;
+  appPassword?: string;
+  tenantId?: string;
+  appType?: string;
+}
+
+export interface TeamsAuthOverrides {
+  /**
+   * Where inbound tokens' signing keys are published. Default: Bot Framework's
+   * `https://login.botframework.com/v1/.well-known/openidconfiguration`. Tests point it at a local
+   * server that publishes a test key.
+   */
+  openIdMetadataUrl?: string;
+}
+
+/** The settings botbuilder reads (names as in its ConfigurationServiceClientCredentialFactory). */
+export function botFrameworkOptions(s: TeamsAuthSettings, o: TeamsAuthOverrides = {}): ConfigurationBotFrameworkAuthenticationOptions & Record<string, string> {
+  return {
+    ...(s.appId ? { MicrosoftAppId: s.appId } : {}),
+    ...(s.appPassword ? { MicrosoftAppPassword: s.appPassword } : {}),
+    ...(s.tenantId ? { MicrosoftAppTenantId: s.tenantId } : {}),
+    // botbuilder spells the managed identity type UserAssignedMsi; it compares case-insensitively.
+    ...(s.appType ? { MicrosoftAppType: s.appType } : {}),
+    ...(o.openIdMetadataUrl ? { ToBotFromChannelOpenIdMetadataUrl: o.openIdMetadataUrl } : {}),
+  };
+}
+
+/** Reaches the private core-client pipeline of a connector client (botbuilder-stdlib ServiceClientContext#client). */
+function pipelineOf(client: ConnectorClient): Pipeline | undefined {
+  return (client as unknown as { client?: { pipeline?: Pipeline } }).client?.pipeline;
+}
+
+export class BwprepBotFrameworkAuthentication extends ConfigurationBotFrameworkAuthentication {
+  private warned = false;
+
+  constructor(
+    settings: TeamsAuthSettings,
+    private readonly outbound: OutboundControl,
+    private readonly logger: Logger,
+    overrides: TeamsAuthOverrides = {},
+  ) {
+    super(botFrameworkOptions(settings, overrides));
+  }
+
+  override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
+    const inner = super.createConnectorFactory(claimsIdentity);
+    const tune = (client: ConnectorClient) => {
+      const pipeline = pipelineOf(client);
+      if (!pipeline || !this.outbound.install(pipeline)) {
+        if (!this.warned) this.logger.warn('botbuilder connector client has an unexpected shape; Teams sends use the SDK retries without bwprep send queue');
+        this.warned = true;
+      }
+      return client;
+    };
+    return new (class extends ConnectorFactory {
+      async create(serviceUrl: string, audience?: string): Promise<ConnectorClient> {
+        return tune(await inner.create(serviceUrl, audience));
+      }
+    })();
+  }
+}
