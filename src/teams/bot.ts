@@ -5,7 +5,15 @@
  * Interim: commands other than `help` are answered with a "not in Teams yet" notice; the application
  * layer (src/interactions/) will take over command handling, and this file then only translates.
  */
-import { type Activity, type ConversationReference, TeamsActivityHandler, TeamsInfo, TurnContext } from 'botbuilder';
+import {
+  type Activity,
+  type AdaptiveCardInvokeResponse,
+  type AdaptiveCardInvokeValue,
+  type ConversationReference,
+  TeamsActivityHandler,
+  TeamsInfo,
+  TurnContext,
+} from 'botbuilder';
 import type { Locale } from '../core/checklist/model';
 import { isBwprepError } from '../core/errors';
 import { parseCommand } from '../commands/parse';
@@ -147,6 +155,16 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     const id = ctx.activity.conversation?.id;
     if (!id) return;
     if (await this.deps.conversations.markInactive(id, 'uninstalled')) this.deps.logger.info({ conversation: id }, 'teams app removed from a conversation; marked inactive');
+  }
+
+  /**
+   * A card button (Action.Execute). Interim: no card is posted yet, so any verb is answered with a
+   * message only the presser sees (Teams shows an invoke response's text to that user).
+   */
+  protected override async onAdaptiveCardInvoke(ctx: TurnContext, value: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
+    await this.remember(ctx, false);
+    const text = t(this.localeOf(ctx.activity), 'teams.not_yet', { command: value.action?.verb ?? '' });
+    return { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: text as unknown as Record<string, unknown> };
   }
 
   /** Mention tokens (`<at>Bob</at>`) of the message, mapped to `teams:<aadObjectId>` where the entity carries one. */

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mayHoldPlatformRole } from '../../src/teams/directory';
+import {
+  ANNA,
+  BOB,
+  FAKE_BOT,
+  FAKE_CHANNEL,
+  FAKE_TENANT,
+  GUEST,
+  OTHER_TENANT,
+  teamsCardAction,
+  teamsConversationUpdate,
+  teamsInstallationUpdate,
+  teamsMessage,
+} from './activities';
+import { startTeamsHarness, type TeamsHarness } from './harness';
+
+let h: TeamsHarness;
+const CHANNEL_CONV = `${FAKE_CHANNEL};messageid=1700000000000`;
+
+beforeAll(async () => {
+  h = await startTeamsHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const repliesTo = (conversationId: string) => h.connector.calls.filter((c) => c.conversationId === conversationId && (c.kind === 'reply' || c.kind === 'send'));
+
+describe('Teams commands over /api/messages (TEAMS_ALLOW_UNAUTHENTICATED, fake Bot Connector)', () => {
+  it('answers `@bwprep help` in a channel in the sender’s language (Dutch), with Teams spelling of the commands', async () => {
+    const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'help', mention: true, locale: 'nl-NL', timezone: 'Europe/Amsterdam' });
+    const res = await h.post(msg);
+    expect(res.status).toBe(200);
+    const reply = await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === msg.id);
+    expect(reply.conversationId).toBe(CHANNEL_CONV);
+    const text = String(reply.body?.text);
+    expect(text).toContain('Stapnummers zijn zoals 2a');
+    expect(text).toContain('`@bwprep status`');
+    expect(text).toContain('plaats de checklist');
+    expect(text).not.toContain('/bwprep');
+    expect(reply.body?.textFormat).toBe('markdown');
+    // No app id: botbuilder signs nothing and fetches no AAD token (nothing leaves this machine).
+    expect(reply.authorization).toBeUndefined();
+  });
+
+  it('answers plain `help` in a personal chat in English, commands without a mention', async () => {
+    const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, scope: 'personal', from: ANNA, text: 'help', locale: 'en-GB' });
+    expect((await h.post(msg)).status).toBe(200);
+    const reply = await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === msg.id);
+    const text = String(reply.body?.text);
+    expect(text).toContain('Step ids are like 2a');
+    expect(text).toContain('- `status`: post the checklist card');
+    expect(text).not.toMatch(/[@/]bwprep status/);
+  });
+
+  it('explains an unknown command with the help hint, escaping what the user typed', async () => {
+    const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'frobnicate *now*', mention: true, locale: 'en-US' });
+    await h.post(msg);
+    const reply = await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === msg.id);
+    expect(String(reply.body?.text)).toContain('I don\'t know the command "frobnicate"');
+    expect(String(reply.body?.text)).toContain('`@bwprep help`');
+  });
+
+  it('answers a card button (invoke adaptiveCard/action) with a message response only the presser sees', async () => {
+    const res = await h.post(teamsCardAction({ serviceUrl: h.connector.serviceUrl, verb: 'step_done', data: { step: '2a' }, replyToId: 'fake-card-1', locale: 'nl-NL' }));
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message' });
+    expect(String((res.body as { value: string }).value)).toContain('werkt nog niet in Teams');
+  });
+});
+
+describe('conversation references and the Teams user directory', () => {
+  it('stores the reference when the bot is added to a team (conversationUpdate) and when a message arrives', async () => {
+    const conv = '19:fake-added@thread.tacv2';
+    await h.post(teamsConversationUpdate({ serviceUrl: h.connector.serviceUrl, conversationId: conv, added: [{ id: FAKE_BOT.id }], eventType: 'teamMemberAdded' }));
+    const stored = await h.teams.conversations.get(conv);
+    expect(stored).toMatchObject({ active: true, kind: 'channel', tenantId: FAKE_TENANT, reference: { serviceUrl: h.connector.serviceUrl, bot: { id: FAKE_BOT.id }, conversation: { id: conv } } });
+    expect(stored?.installedAt).toBeDefined();
+    // …and again from any message in it (the service URL can move between regions).
+    const stored2 = await h.teams.conversations.get(CHANNEL_CONV);
+    expect(stored2).toMatchObject({ active: true, teamId: '19:fake-team@thread.tacv2' });
+  });
+
+  it('records a sender’s locale, time zone and home tenant (clientInfo, localTimezone, roster)', async () => {
+    h.connector.addMembers('*', [{ id: BOB.id, name: BOB.name, aadObjectId: BOB.aadObjectId, tenantId: FAKE_TENANT, userRole: 'user' }]);
+    const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, from: BOB, scope: 'groupChat', text: 'help', mention: true, locale: 'nl-BE', timezone: 'Europe/Brussels' });
+    await h.post(msg);
+    const bob = await h.teams.users.get(BOB.aadObjectId);
+    expect(bob).toMatchObject({ key: `teams:${BOB.aadObjectId}`, id: BOB.id, name: BOB.name, locale: 'nl', teamsLocale: 'nl-BE', timezone: 'Europe/Brussels', tenantId: FAKE_TENANT });
+    expect(mayHoldPlatformRole(bob!, FAKE_TENANT)).toBe(true);
+  });
+
+  it('a user from another tenant (shared channel, guest) never holds a platform role', async () => {
+    h.connector.addMembers('*', [{ id: GUEST.id, name: GUEST.name, aadObjectId: GUEST.aadObjectId, tenantId: OTHER_TENANT, userRole: 'user' }]);
+    await h.post(teamsMessage({ serviceUrl: h.connector.serviceUrl, from: GUEST, text: 'help', mention: true }));
+    const guest = await h.teams.users.get(GUEST.aadObjectId);
+    expect(guest?.tenantId).toBe(OTHER_TENANT);
+    expect(mayHoldPlatformRole(guest!, FAKE_TENANT)).toBe(false);
+    expect(mayHoldPlatformRole({ tenantId: FAKE_TENANT, userRole: 'guest' }, FAKE_TENANT)).toBe(false);
+  });
+
+  it('welcomes on personal install, and marks the conversation inactive on uninstall; sends to it stop', async () => {
+    const conv = `a:fake-personal-${ANNA.aadObjectId}`;
+    await h.post(teamsInstallationUpdate({ serviceUrl: h.connector.serviceUrl, scope: 'personal', from: ANNA, action: 'add', locale: 'nl-NL' }));
+    const welcome = await h.connector.waitFor((c) => c.conversationId === conv && String(c.body?.text).includes('Hoi, ik ben bwprep'));
+    expect(welcome.kind).toBe('reply');
+    expect((await h.teams.users.get(ANNA.aadObjectId))?.personalConversationId).toBe(conv);
+
+    await h.post(teamsInstallationUpdate({ serviceUrl: h.connector.serviceUrl, scope: 'personal', from: ANNA, action: 'remove' }));
+    expect(await h.teams.conversations.get(conv)).toMatchObject({ active: false, inactiveReason: 'uninstalled' });
+    const before = repliesTo(conv).length;
+    expect(await h.teams.send(conv, { type: 'message', text: 'reminder' })).toBeUndefined();
+    expect(repliesTo(conv).length).toBe(before);
+  });
+
+  it('marks the conversation inactive when the bot is removed from a team (conversationUpdate membersRemoved)', async () => {
+    const conv = '19:fake-removed@thread.tacv2';
+    await h.post(teamsConversationUpdate({ serviceUrl: h.connector.serviceUrl, conversationId: conv, added: [{ id: FAKE_BOT.id }] }));
+    await h.post(teamsConversationUpdate({ serviceUrl: h.connector.serviceUrl, conversationId: conv, removed: [{ id: FAKE_BOT.id }] }));
+    expect(await h.teams.conversations.get(conv)).toMatchObject({ active: false, inactiveReason: 'uninstalled' });
+  });
+});
