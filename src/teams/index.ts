@@ -8,7 +8,8 @@
  * TEAMS_ALLOW_UNAUTHENTICATED=true (config/schema.ts refuses to start otherwise), and says so loudly.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { type Activity, CloudAdapter, type ConversationParameters, type TurnContext } from 'botbuilder';
+import { type Activity, CloudAdapter, type ConversationParameters, TurnContext } from 'botbuilder';
+import type { ConnectorClient } from 'botframework-connector';
 import { AuthenticationConstants, AuthenticationError } from 'botframework-connector';
 import type { Config } from '../config/load';
 import type { Locale } from '../core/checklist/model';
@@ -156,8 +157,18 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
     else if (!c.active) logger.info({ conversation: conversationId, reason: c.inactiveReason }, 'teams send skipped: conversation inactive');
     return c?.active ? c : undefined;
   };
-  const continueIn = async (c: StoredConversation, logic: (ctx: TurnContext) => Promise<void>) =>
-    adapter.continueConversationAsync(appId, { ...c.reference, activityId: undefined } as never, logic);
+  /** Runs `logic` in a stored conversation; its error reaches the caller (the adapter's onTurnError would swallow it). */
+  const continueIn = async (c: StoredConversation, logic: (ctx: TurnContext) => Promise<void>) => {
+    let failure: unknown;
+    await adapter.continueConversationAsync(appId, { ...c.reference, activityId: undefined } as never, async (ctx) => {
+      try {
+        await logic(ctx);
+      } catch (err) {
+        failure = err;
+      }
+    });
+    if (failure) throw failure;
+  };
 
   return {
     requestListener,
@@ -168,7 +179,11 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
       if (!c) return undefined;
       let id: string | undefined;
       await continueIn(c, async (ctx) => {
-        id = (await ctx.sendActivity(activity))?.id;
+        // A new message, not a reply: TurnContext#sendActivity would reply to the continuation activity's made-up id.
+        const connector = ctx.turnState.get<ConnectorClient>(adapter.ConnectorClientKey);
+        const out = TurnContext.applyConversationReference({ ...activity }, { ...c.reference, activityId: undefined } as never);
+        delete out.replyToId;
+        id = (await connector.conversations.sendToConversation(conversationId, out as Activity)).id;
       });
       return id;
     },
