@@ -130,6 +130,11 @@ export function crossVariableProblems(env: Record<string, string | undefined>): 
     add('MICROSOFT_APP_ID', 'is required when TEAMS_ENABLED=true (or set TEAMS_ALLOW_UNAUTHENTICATED=true for a local emulator only)');
   if (has('MICROSOFT_APP_ID') && !has('MICROSOFT_APP_PASSWORD') && env.MICROSOFT_APP_TYPE !== 'UserAssignedMSI')
     add('MICROSOFT_APP_PASSWORD', 'is required with MICROSOFT_APP_ID');
+  // botbuilder's ConfigurationServiceClientCredentialFactory asserts these at start; say it in our words first.
+  if (has('MICROSOFT_APP_ID') && ['SingleTenant', 'UserAssignedMSI'].includes(env.MICROSOFT_APP_TYPE?.trim() ?? '') && !has('MICROSOFT_APP_TENANT_ID'))
+    add('MICROSOFT_APP_TENANT_ID', `is required when MICROSOFT_APP_TYPE=${env.MICROSOFT_APP_TYPE?.trim()} (Azure Bot → Configuration → App Tenant ID)`);
+  if (env.MICROSOFT_APP_TYPE?.trim() === 'UserAssignedMSI' && has('MICROSOFT_APP_PASSWORD'))
+    add('MICROSOFT_APP_PASSWORD', 'must be empty when MICROSOFT_APP_TYPE=UserAssignedMSI (the managed identity needs no secret)');
   if (env.BW_REGION?.trim() === 'self-hosted' && !has('BW_SERVER_URL') && !(has('BW_API_URL') && has('BW_IDENTITY_URL')))
     add('BW_SERVER_URL', 'is required when BW_REGION=self-hosted (or set both BW_API_URL and BW_IDENTITY_URL)');
   if (has('BW_CLIENT_ID') !== has('BW_CLIENT_SECRET'))

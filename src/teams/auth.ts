@@ -3,8 +3,8 @@
  * validation on inbound requests, AAD tokens on outbound ones), with bwprep's send queue and retry
  * installed on every connector client it creates (see outbound.ts).
  */
-import { ConfigurationBotFrameworkAuthentication, type ConfigurationBotFrameworkAuthenticationOptions } from 'botbuilder';
-import { type ClaimsIdentity, type ConnectorClient, ConnectorFactory } from 'botframework-connector';
+import { CallerIdConstants, ConfigurationBotFrameworkAuthentication, type ConfigurationBotFrameworkAuthenticationOptions } from 'botbuilder';
+import { AuthenticationConstants, type ClaimsIdentity, type ConnectorClient, ConnectorFactory } from 'botframework-connector';
 import type { Pipeline } from '@azure/core-rest-pipeline';
 import type { Logger } from '../logging/logger';
 import type { OutboundControl } from './outbound';
@@ -33,7 +33,20 @@ export function botFrameworkOptions(s: TeamsAuthSettings, o: TeamsAuthOverrides 
     ...(s.tenantId ? { MicrosoftAppTenantId: s.tenantId } : {}),
     // botbuilder spells the managed identity type UserAssignedMsi; it compares case-insensitively.
     ...(s.appType ? { MicrosoftAppType: s.appType } : {}),
-    ...(o.openIdMetadataUrl ? { ToBotFromChannelOpenIdMetadataUrl: o.openIdMetadataUrl } : {}),
+    // Any endpoint setting switches botbuilder from its public-cloud defaults to "all given here"
+    // (BotFrameworkAuthenticationFactory.create), so an override carries the public-cloud values with it.
+    ...(o.openIdMetadataUrl
+      ? {
+          ToBotFromChannelOpenIdMetadataUrl: o.openIdMetadataUrl,
+          ToBotFromChannelTokenIssuer: AuthenticationConstants.ToBotFromChannelTokenIssuer,
+          ToChannelFromBotLoginUrl: AuthenticationConstants.ToChannelFromBotLoginUrl,
+          ToChannelFromBotOAuthScope: AuthenticationConstants.ToChannelFromBotOAuthScope,
+          ToBotFromEmulatorOpenIdMetadataUrl: AuthenticationConstants.ToBotFromEmulatorOpenIdMetadataUrl,
+          OAuthUrl: AuthenticationConstants.OAuthUrl,
+          CallerId: CallerIdConstants.PublicAzureChannel,
+          ValidateAuthority: 'true',
+        }
+      : {}),
   };
 }
 
