@@ -24,8 +24,8 @@ import { type ConversationRef, type TeamsConversations, type TeamsUserDirectory,
 import { renderHelp, renderNotice } from './render';
 
 export interface TeamsBotDeps {
-  conversations: TeamsConversations;
-  users: TeamsUserDirectory;
+  conversationStore: TeamsConversations;
+  directory: TeamsUserDirectory;
   logger: Logger;
   /** Language when a user's Teams locale is not one bwprep speaks. */
   defaultLocale: Locale;
@@ -120,13 +120,13 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     const reference = toRef(TurnContext.getConversationReference(a));
     const tenantId = activityTenant(a);
     const teamId = activityTeam(a);
-    await this.deps.conversations.remember(reference, { ...(tenantId ? { tenantId } : {}), ...(teamId ? { teamId } : {}), installed });
+    await this.deps.conversationStore.remember(reference, { ...(tenantId ? { tenantId } : {}), ...(teamId ? { teamId } : {}), installed });
     const from = a.from;
     // Only people have an AAD object id; other bots and the channel itself do not.
     if (!from?.aadObjectId || from.id === a.recipient?.id) return;
     const locale = activityLocale(a);
     const timezone = activityTimezone(a);
-    const user = await this.deps.users.observe({
+    const user = await this.deps.directory.observe({
       id: from.id,
       aadObjectId: from.aadObjectId,
       ...(from.name ? { name: from.name } : {}),
@@ -142,7 +142,7 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     // The roster knows the user's home tenant and role (guests, shared channels); one lookup a day.
     try {
       const member = await TeamsInfo.getMember(ctx, from.id);
-      await this.deps.users.recordRoster(from.aadObjectId, {
+      await this.deps.directory.recordRoster(from.aadObjectId, {
         ...(member.tenantId ? { tenantId: member.tenantId } : {}),
         ...(member.userRole ? { userRole: member.userRole } : {}),
       });
@@ -154,7 +154,7 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
   private async forget(ctx: TurnContext): Promise<void> {
     const id = ctx.activity.conversation?.id;
     if (!id) return;
-    if (await this.deps.conversations.markInactive(id, 'uninstalled')) this.deps.logger.info({ conversation: id }, 'teams app removed from a conversation; marked inactive');
+    if (await this.deps.conversationStore.markInactive(id, 'uninstalled')) this.deps.logger.info({ conversation: id }, 'teams app removed from a conversation; marked inactive');
   }
 
   /**

@@ -98,13 +98,13 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
       'TEAMS_ALLOW_UNAUTHENTICATED=true: /api/messages accepts requests WITHOUT Bot Framework authentication. Use this only with a local emulator or in tests; set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD for Teams.',
     );
   }
-  const conversations = new TeamsConversations(deps.kv, now);
-  const users = new TeamsUserDirectory(deps.kv, now);
+  const conversationStore = new TeamsConversations(deps.kv, now);
+  const directory = new TeamsUserDirectory(deps.kv, now);
   const outbound = new OutboundControl({
     logger,
     ...opts.outbound,
     onConversationGone: async (id, { status }) => {
-      await conversations.markInactive(id, status === 403 ? 'forbidden' : 'not_found');
+      await conversationStore.markInactive(id, status === 403 ? 'forbidden' : 'not_found');
     },
   });
   const auth = new BwprepBotFrameworkAuthentication(config, outbound, logger, opts);
@@ -112,7 +112,7 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
   adapter.onTurnError = async (ctx, err) => {
     logger.error({ err, activityType: ctx.activity.type, conversation: ctx.activity.conversation?.id }, 'teams turn failed');
   };
-  const bot = new BwprepTeamsBot({ conversations, users, logger, defaultLocale: deps.defaultLocale, now });
+  const bot = new BwprepTeamsBot({ conversationStore, directory, logger, defaultLocale: deps.defaultLocale, now });
 
   const requestListener: RequestListener = (req, res) => {
     void (async () => {
@@ -152,7 +152,7 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
   };
 
   const active = async (conversationId: string): Promise<StoredConversation | undefined> => {
-    const c = await conversations.get(conversationId);
+    const c = await conversationStore.get(conversationId);
     if (!c) logger.warn({ conversation: conversationId }, 'teams send skipped: conversation unknown (app never installed there?)');
     else if (!c.active) logger.info({ conversation: conversationId, reason: c.inactiveReason }, 'teams send skipped: conversation inactive');
     return c?.active ? c : undefined;
@@ -172,8 +172,8 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
 
   return {
     requestListener,
-    conversations,
-    users,
+    conversations: conversationStore,
+    users: directory,
     async send(conversationId, activity) {
       const c = await active(conversationId);
       if (!c) return undefined;
@@ -183,7 +183,8 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
         const connector = ctx.turnState.get<ConnectorClient>(adapter.ConnectorClientKey);
         const out = TurnContext.applyConversationReference({ ...activity }, { ...c.reference, activityId: undefined } as never);
         delete out.replyToId;
-        id = (await connector.conversations.sendToConversation(conversationId, out as Activity)).id;
+        const api = connector.conversations;
+        id = (await api.sendToConversation(conversationId, out as Activity)).id;
       });
       return id;
     },
@@ -204,13 +205,13 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
       return true;
     },
     async personalConversation(aadObjectId, via) {
-      const user = await users.get(aadObjectId);
+      const user = await directory.get(aadObjectId);
       if (!user) return undefined;
       if (user.personalConversationId) {
-        const known = await conversations.get(user.personalConversationId);
+        const known = await conversationStore.get(user.personalConversationId);
         if (known?.active) return user.personalConversationId;
       }
-      const route = via ? await conversations.get(via) : undefined;
+      const route = via ? await conversationStore.get(via) : undefined;
       if (!route?.active) return undefined;
       const tenantId = route.tenantId ?? route.reference.conversation.tenantId;
       const params: ConversationParameters = {
@@ -223,7 +224,7 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
       await adapter.createConversationAsync(appId, route.reference.channelId, route.reference.serviceUrl, AuthenticationConstants.ToChannelFromBotOAuthScope, params, async (ctx) => {
         const ref = ctx.activity;
         created = ref.conversation.id;
-        await conversations.remember(
+        await conversationStore.remember(
           {
             serviceUrl: route.reference.serviceUrl,
             channelId: route.reference.channelId,
@@ -234,7 +235,7 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
           { ...(tenantId ? { tenantId } : {}) },
         );
       });
-      if (created) await users.setPersonalConversation(aadObjectId, created);
+      if (created) await directory.setPersonalConversation(aadObjectId, created);
       return created;
     },
     stop: () => outbound.stop(),
