@@ -167,13 +167,26 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     return { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: text as unknown as Record<string, unknown> };
   }
 
-  /** Mention tokens (`<at>Bob</at>`) of the message, mapped to `teams:<aadObjectId>` where the entity carries one. */
-  private mentionMap(activity: Partial<Activity>): Map<string, string> {
+  /**
+   * The people mentioned in a message (besides the bot), as `<at>Name</at>` token → `teams:<aadObjectId>`.
+   * Teams' mention entities carry the channel account id (`29:…`); the AAD object id comes from the
+   * entity when present, else from bwprep's directory, else from the conversation roster.
+   */
+  private async mentionMap(ctx: TurnContext): Promise<Map<string, string>> {
+    const activity = ctx.activity;
     const map = new Map<string, string>();
     for (const m of TurnContext.getMentions(activity)) {
       const mentioned = m.mentioned as { id?: string; aadObjectId?: string } | undefined;
-      if (!mentioned?.id || mentioned.id === activity.recipient?.id) continue;
-      if (m.text && mentioned.aadObjectId) map.set(m.text.trim(), teamsUserKey(mentioned.aadObjectId));
+      if (!m.text || !mentioned?.id || mentioned.id === activity.recipient?.id) continue;
+      let aad = mentioned.aadObjectId;
+      if (!aad) {
+        try {
+          aad = (await TeamsInfo.getMember(ctx, mentioned.id)).aadObjectId;
+        } catch (err) {
+          this.deps.logger.debug({ err, conversation: activity.conversation?.id }, 'teams mention not in the roster');
+        }
+      }
+      if (aad) map.set(m.text.trim(), teamsUserKey(aad));
     }
     return map;
   }
@@ -186,7 +199,7 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     const text = (TurnContext.removeRecipientMention(a) ?? a.text ?? '').replace(/&nbsp;/g, ' ').trim();
     // A card button or an empty message (an attachment only) is not a command.
     if (!text && a.value !== undefined) return;
-    const mentions = this.mentionMap(a);
+    const mentions = await this.mentionMap(ctx);
     try {
       const cmd = parseCommand(text, { resolveUser: (token) => mentions.get(token.trim()) });
       if (cmd.name === 'help') {
@@ -197,7 +210,10 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     } catch (err) {
       if (!isBwprepError(err)) throw err;
       const usage = err.usage ? t(locale, err.usage.key, err.usage.vars) : undefined;
-      await ctx.sendActivity(renderNotice(t(locale, err.userMessage.key, err.userMessage.vars), usage, { personal }));
+      // The shared message names Slack; in Teams the person must be @mentioned from this conversation.
+      const badUser = err.userMessage.key === 'error.bad_user';
+      const vars = badUser ? { ...err.userMessage.vars, value: String(err.userMessage.vars?.value ?? '').replace(/<\/?at>/g, '') } : err.userMessage.vars;
+      await ctx.sendActivity(renderNotice(t(locale, badUser ? 'teams.bad_user' : err.userMessage.key, vars), usage, { personal }));
     }
   }
 }

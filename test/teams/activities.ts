@@ -81,9 +81,12 @@ export function teamsMessage(b: ActivityBase & { text: string; mention?: boolean
   const botTag = `<at>${FAKE_BOT.name}</at>`;
   const entities: Record<string, unknown>[] = [];
   if (b.mention) entities.push({ type: 'mention', text: botTag, mentioned: { ...FAKE_BOT } });
-  for (const u of b.mentions ?? []) entities.push({ type: 'mention', text: `<at>${u.name}</at>`, mentioned: { id: u.id, name: u.name, aadObjectId: u.aadObjectId } });
+  // Teams' mention entities carry the channel account id and name, not the AAD object id.
+  for (const u of b.mentions ?? []) entities.push({ type: 'mention', text: `<at>${u.name}</at>`, mentioned: { id: u.id, name: u.name } });
   entities.push({ type: 'clientInfo', locale: b.locale ?? 'en-US', country: 'NL', platform: 'Web', ...(b.timezone ? { timezone: b.timezone } : {}) });
-  return { ...a, text: b.mention ? `${botTag} ${b.text}` : b.text, textFormat: 'plain', entities };
+  const people = (b.mentions ?? []).map((u) => `<at>${u.name}</at>`).join(' ');
+  const text = [b.mention ? botTag : '', b.text, people].filter(Boolean).join(' ');
+  return { ...a, text, textFormat: 'plain', entities };
 }
 
 /** An Action.Execute press on a card: invoke `adaptiveCard/action` replying to the card's activity. */

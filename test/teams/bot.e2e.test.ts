@@ -62,6 +62,22 @@ describe('Teams commands over /api/messages (TEAMS_ALLOW_UNAUTHENTICATED, fake B
     expect(String(reply.body?.text)).toContain('`@bwprep help`');
   });
 
+  it('reads an @mention of a person through the roster (Teams sends no AAD id in mentions), and names one it cannot find', async () => {
+    h.connector.addMembers('*', [{ id: ANNA.id, name: ANNA.name, aadObjectId: ANNA.aadObjectId, tenantId: FAKE_TENANT, userRole: 'user' }]);
+    const ok = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'assign 2a', mention: true, mentions: [ANNA], locale: 'en-US' });
+    await h.post(ok);
+    const reply = await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === ok.id);
+    expect(String(reply.body?.text)).toContain('"assign" does not work in Teams yet');
+    expect(h.connector.calls.some((c) => c.kind === 'member' && c.memberId === ANNA.id)).toBe(true);
+
+    const nobody = { id: '29:fake-nobody', name: 'Nobody Fake', aadObjectId: '00000000-0000-4000-8000-0000000000aa' };
+    const bad = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'assign 2a', mention: true, mentions: [nobody], locale: 'nl-NL' });
+    await h.post(bad);
+    const refusal = await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === bad.id);
+    expect(String(refusal.body?.text)).toContain('"Nobody Fake" is niemand in dit gesprek');
+    expect(String(refusal.body?.text)).not.toContain('Slack');
+  });
+
   it('answers a card button (invoke adaptiveCard/action) with a message response only the presser sees', async () => {
     const res = await h.post(teamsCardAction({ serviceUrl: h.connector.serviceUrl, verb: 'step_done', data: { step: '2a' }, replyToId: 'fake-card-1', locale: 'nl-NL' }));
     expect(res.status).toBe(200);
