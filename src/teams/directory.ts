@@ -96,6 +96,15 @@ export class TeamsConversations {
   async remember(reference: ConversationRef, extra: { tenantId?: string; teamId?: string; installed?: boolean }): Promise<StoredConversation> {
     const id = reference.conversation.id;
     const prev = await this.get(id);
+    // Every message carries the reference; write only when something changed (or it is an install).
+    if (
+      prev?.active &&
+      !extra.installed &&
+      JSON.stringify(prev.reference) === JSON.stringify(reference) &&
+      (extra.tenantId ?? prev.tenantId) === prev.tenantId &&
+      (extra.teamId ?? prev.teamId) === prev.teamId
+    )
+      return prev;
     const at = this.now().toISOString();
     const next: StoredConversation = {
       reference,

@@ -88,6 +88,13 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | '
   return Buffer.concat(chunks);
 }
 
+/** Errors botbuilder's token validation throws: its own, and those of jsonwebtoken (which it rethrows). */
+function isAuthFailure(err: unknown): boolean {
+  if (err instanceof AuthenticationError) return true;
+  const name = (err as { name?: unknown } | null)?.name;
+  return name === 'JsonWebTokenError' || name === 'TokenExpiredError' || name === 'NotBeforeError';
+}
+
 export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDeps, opts: TeamsOptions = {}): TeamsRuntime {
   const logger = deps.logger;
   const now = deps.now ?? (() => new Date());
@@ -139,8 +146,13 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
           logger.error({ err, activityType: activity.type }, 'teams activity failed');
           return send(res, 500, { error: 'internal' });
         }
-        // Thrown before the bot ran: authentication (botbuilder's AuthenticationError, or jsonwebtoken's
-        // errors for a bad signature). Keys that could not be fetched are our problem, not the caller's.
+        // Thrown before the bot ran. Authentication failures are botbuilder's AuthenticationError, or
+        // jsonwebtoken's errors for a bad signature or dates; keys that could not be fetched are our
+        // problem (503), not the caller's. Anything else is a fault on our side.
+        if (!isAuthFailure(err)) {
+          logger.error({ err, activityType: activity.type }, 'teams activity failed before the turn');
+          return send(res, 500, { error: 'internal' });
+        }
         const status = err instanceof AuthenticationError && err.statusCode >= 500 ? 503 : 401;
         logger.warn({ status, reason: (err as Error).message, activityType: activity.type, serviceUrl: activity.serviceUrl }, 'teams request refused');
         return send(res, status, { error: status === 401 ? 'unauthorized' : 'authentication_unavailable' });
