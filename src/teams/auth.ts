@@ -3,8 +3,8 @@
  * validation on inbound requests, AAD tokens on outbound ones), with bwprep's send queue and retry
  * installed on every connector client it creates (see outbound.ts).
  */
-import { CallerIdConstants, ConfigurationBotFrameworkAuthentication, type ConfigurationBotFrameworkAuthenticationOptions } from 'botbuilder';
-import { AuthenticationConstants, type ClaimsIdentity, type ConnectorClient, ConnectorFactory } from 'botframework-connector';
+import { type Activity, CallerIdConstants, ConfigurationBotFrameworkAuthentication, type ConfigurationBotFrameworkAuthenticationOptions } from 'botbuilder';
+import { type AuthenticateRequestResult, AuthenticationConstants, type ClaimsIdentity, type ConnectorClient, ConnectorFactory } from 'botframework-connector';
 import type { Pipeline } from '@azure/core-rest-pipeline';
 import type { Logger } from '../logging/logger';
 import type { OutboundControl } from './outbound';
@@ -67,8 +67,19 @@ export class BwprepBotFrameworkAuthentication extends ConfigurationBotFrameworkA
     super(botFrameworkOptions(settings, overrides));
   }
 
+  /** Turn replies: botbuilder takes the connector factory from the authentication result, not from createConnectorFactory. */
+  override async authenticateRequest(activity: Activity, authHeader: string): Promise<AuthenticateRequestResult> {
+    const result = await super.authenticateRequest(activity, authHeader);
+    return result.connectorFactory ? { ...result, connectorFactory: this.tuned(result.connectorFactory) } : result;
+  }
+
+  /** Proactive sends (continueConversationAsync, createConversationAsync). */
   override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
-    const inner = super.createConnectorFactory(claimsIdentity);
+    return this.tuned(super.createConnectorFactory(claimsIdentity));
+  }
+
+  /** A factory whose every connector client sends through bwprep's queue and retry (outbound.ts). */
+  private tuned(inner: ConnectorFactory): ConnectorFactory {
     const tune = (client: ConnectorClient) => {
       const pipeline = pipelineOf(client);
       if (!pipeline || !this.outbound.install(pipeline)) {

@@ -55,6 +55,11 @@ export function activityTimezone(activity: Partial<Activity>): string | undefine
   return activity.localTimezone || clientInfo(activity)?.timezone || undefined;
 }
 
+/** The reader's language for replies: their Teams locale when bwprep speaks it, else `fallback`. */
+export function replyLocale(activity: Partial<Activity>, fallback: Locale): Locale {
+  return toLocale(activityLocale(activity)) ?? fallback;
+}
+
 /** The installing tenant: channelData.tenant.id, else conversation.tenantId. */
 function activityTenant(activity: Partial<Activity>): string | undefined {
   const cd = activity.channelData as { tenant?: { id?: string } } | undefined;
@@ -112,7 +117,7 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
 
   /** The reader's language for replies: their Teams locale when bwprep speaks it, else the default. */
   private localeOf(activity: Partial<Activity>): Locale {
-    return toLocale(activityLocale(activity)) ?? this.deps.defaultLocale;
+    return replyLocale(activity, this.deps.defaultLocale);
   }
 
   private async remember(ctx: TurnContext, installed: boolean): Promise<void> {

@@ -7,6 +7,7 @@
  * handler runs; a request without a valid token gets 401. Without an app id the endpoint runs only when
  * TEAMS_ALLOW_UNAUTHENTICATED=true (config/schema.ts refuses to start otherwise), and says so loudly.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { type Activity, CloudAdapter, type ConversationParameters, TurnContext } from 'botbuilder';
 import type { ConnectorClient } from 'botframework-connector';
@@ -16,9 +17,11 @@ import type { Locale } from '../core/checklist/model';
 import type { KeyValueStore } from '../core/ports';
 import type { Logger } from '../logging/logger';
 import { BwprepBotFrameworkAuthentication, type TeamsAuthOverrides } from './auth';
-import { BwprepTeamsBot } from './bot';
+import { t } from '../i18n';
+import { BwprepTeamsBot, replyLocale } from './bot';
 import { type StoredConversation, TeamsConversations, TeamsUserDirectory } from './directory';
 import { OutboundControl, type OutboundOptions } from './outbound';
+import { renderNotice } from './render';
 
 /** Largest request body accepted on /api/messages (Teams messages stay under ~100 KB; 1 MiB leaves room for attachments' metadata). */
 export const MAX_ACTIVITY_BYTES = 1024 * 1024;
@@ -77,15 +80,15 @@ function send(res: ServerResponse, status: number, body?: unknown): void {
   res.end(text);
 }
 
+/** The request body, or 'too_large' past `limit` bytes (the rest is read and dropped, so the 413 reaches the caller). */
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) return 'too_large';
-    chunks.push(chunk as Buffer);
+    if (size <= limit) chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks);
+  return size > limit ? 'too_large' : Buffer.concat(chunks);
 }
 
 /** Errors botbuilder's token validation throws: its own, and those of jsonwebtoken (which it rethrows). */
@@ -116,8 +119,13 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
   });
   const auth = new BwprepBotFrameworkAuthentication(config, outbound, logger, opts);
   const adapter = new BwprepCloudAdapter(auth);
+  // A failed turn is logged with a reference the user sees, as on Slack (error.internal); nothing else leaks.
   adapter.onTurnError = async (ctx, err) => {
-    logger.error({ err, activityType: ctx.activity.type, conversation: ctx.activity.conversation?.id }, 'teams turn failed');
+    const ref = randomUUID().slice(0, 8);
+    logger.error({ err, ref, activityType: ctx.activity.type, conversation: ctx.activity.conversation?.id }, 'teams turn failed');
+    if (ctx.activity.type !== 'message') return;
+    const locale = replyLocale(ctx.activity, deps.defaultLocale);
+    await ctx.sendActivity(renderNotice(t(locale, 'error.internal', { ref }))).catch((e) => logger.warn({ err: e, ref }, 'teams error reply failed'));
   };
   const bot = new BwprepTeamsBot({ conversationStore, directory, logger, defaultLocale: deps.defaultLocale, now });
 

@@ -78,6 +78,31 @@ describe('Teams commands over /api/messages (TEAMS_ALLOW_UNAUTHENTICATED, fake B
     expect(String(refusal.body?.text)).not.toContain('Slack');
   });
 
+  it('when a turn fails, tells the user with a reference that is in the log (and nothing more)', async () => {
+    h.connector.failNext({ kind: 'reply', status: 500, code: 'InternalServerError' });
+    const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'help', mention: true, locale: 'en-US' });
+    expect((await h.post(msg)).status).toBe(200);
+    const apology = await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === msg.id && c.status === 200);
+    const ref = /Reference: ([0-9a-f]{8})/.exec(String(apology.body?.text))?.[1];
+    expect(String(apology.body?.text)).toContain('Something went wrong on our side');
+    expect(ref).toBeDefined();
+    expect(h.logs()).toContain(`"ref":"${ref}"`);
+  });
+
+  it('sends replies within a turn through the same queue and retry (a 429 on a reply is retried, delivered once)', async () => {
+    h.connector.failNext({ kind: 'reply', status: 429, retryAfter: 0 });
+    const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'help', mention: true, locale: 'en-US' });
+    await h.post(msg);
+    await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === msg.id && c.status === 200);
+    expect(h.connector.calls.filter((c) => c.kind === 'reply' && c.activityId === msg.id).map((c) => c.status)).toEqual([429, 200]);
+    expect(h.logs()).toContain('"msg":"teams connector busy; retrying"');
+  });
+
+  it('refuses a body over 1 MiB with 413', async () => {
+    const huge = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: `help ${'x'.repeat(1024 * 1024)}`, mention: true });
+    expect((await h.post(huge)).status).toBe(413);
+  });
+
   it('answers a card button (invoke adaptiveCard/action) with a message response only the presser sees', async () => {
     const res = await h.post(teamsCardAction({ serviceUrl: h.connector.serviceUrl, verb: 'step_done', data: { step: '2a' }, replyToId: 'fake-card-1', locale: 'nl-NL' }));
     expect(res.status).toBe(200);
