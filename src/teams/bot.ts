@@ -102,6 +102,9 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
       const botId = a.recipient?.id;
       if (a.membersAdded?.some((m) => m.id === botId)) await this.remember(ctx, true);
       if (a.membersRemoved?.some((m) => m.id === botId)) await this.forget(ctx);
+      const cd = a.channelData as { eventType?: string; channel?: { id?: string } } | undefined;
+      if (cd?.eventType === 'channelDeleted' && cd.channel?.id && (await this.deps.conversationStore.markInactive(cd.channel.id, 'channel_deleted')))
+        this.deps.logger.info({ conversation: cd.channel.id }, 'teams channel deleted; marked inactive');
       await next();
     });
     this.onInstallationUpdateAdd(async (ctx, next) => {

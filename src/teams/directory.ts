@@ -39,7 +39,7 @@ export interface StoredConversation {
   /** false once the app was removed or the connector answered 403/404 for this conversation. */
   active: boolean;
   inactiveSince?: string;
-  inactiveReason?: 'uninstalled' | 'forbidden' | 'not_found';
+  inactiveReason?: 'uninstalled' | 'forbidden' | 'not_found' | 'channel_deleted';
   installedAt?: string;
   updatedAt: string;
 }
@@ -70,7 +70,13 @@ export interface TeamsUser {
   updatedAt: string;
 }
 
-export const conversationKey = (conversationId: string) => `teams:conversation:${conversationId}`;
+/**
+ * A channel message's conversation id names its thread (`19:…@thread.tacv2;messageid=1700000000000`); the
+ * channel itself is the part before `;messageid=`. bwprep keeps one reference per channel (a proactive
+ * post to it starts a new thread), so ids are stored and looked up by their base.
+ */
+export const baseConversationId = (conversationId: string) => conversationId.split(';messageid=')[0] as string;
+export const conversationKey = (conversationId: string) => `teams:conversation:${baseConversationId(conversationId)}`;
 export const userKey = (aadObjectId: string) => `teams:user:${aadObjectId}`;
 
 /** `teams:<aadObjectId>`: how bwprep names a Teams user as an owner or admin (DESIGN §4). */
@@ -94,7 +100,8 @@ export class TeamsConversations {
 
   /** Saves the reference from an incoming activity: the conversation is (again) active. */
   async remember(reference: ConversationRef, extra: { tenantId?: string; teamId?: string; installed?: boolean }): Promise<StoredConversation> {
-    const id = reference.conversation.id;
+    const id = baseConversationId(reference.conversation.id);
+    reference = { ...reference, conversation: { ...reference.conversation, id } };
     const prev = await this.get(id);
     // Every message carries the reference; write only when something changed (or it is an install).
     if (

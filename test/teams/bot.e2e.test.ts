@@ -119,8 +119,10 @@ describe('conversation references and the Teams user directory', () => {
     expect(stored).toMatchObject({ active: true, kind: 'channel', tenantId: FAKE_TENANT, reference: { serviceUrl: h.connector.serviceUrl, bot: { id: FAKE_BOT.id }, conversation: { id: conv } } });
     expect(stored?.installedAt).toBeDefined();
     // …and again from any message in it (the service URL can move between regions).
+    // A channel thread (`…;messageid=…`) is stored as its channel: a proactive post starts a new thread there.
     const stored2 = await h.teams.conversations.get(CHANNEL_CONV);
-    expect(stored2).toMatchObject({ active: true, teamId: '19:fake-team@thread.tacv2' });
+    expect(stored2).toMatchObject({ active: true, teamId: '19:fake-team@thread.tacv2', reference: { conversation: { id: FAKE_CHANNEL } } });
+    expect(await h.teams.conversations.get(FAKE_CHANNEL)).toEqual(stored2);
   });
 
   it('records a sender’s locale, time zone and home tenant (clientInfo, localTimezone, roster)', async () => {
@@ -153,6 +155,13 @@ describe('conversation references and the Teams user directory', () => {
     const before = repliesTo(conv).length;
     expect(await h.teams.send(conv, { type: 'message', text: 'reminder' })).toBeUndefined();
     expect(repliesTo(conv).length).toBe(before);
+  });
+
+  it('marks a deleted channel inactive (conversationUpdate channelDeleted)', async () => {
+    await h.post(teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'help', mention: true }));
+    expect((await h.teams.conversations.get(FAKE_CHANNEL))?.active).toBe(true);
+    await h.post(teamsConversationUpdate({ serviceUrl: h.connector.serviceUrl, conversationId: FAKE_CHANNEL, eventType: 'channelDeleted' }));
+    expect(await h.teams.conversations.get(FAKE_CHANNEL)).toMatchObject({ active: false, inactiveReason: 'channel_deleted' });
   });
 
   it('marks the conversation inactive when the bot is removed from a team (conversationUpdate membersRemoved)', async () => {
