@@ -189,7 +189,18 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
       let aad = mentioned.aadObjectId;
       if (!aad) {
         try {
-          aad = (await TeamsInfo.getMember(ctx, mentioned.id)).aadObjectId;
+          const member = await TeamsInfo.getMember(ctx, mentioned.id);
+          aad = member.aadObjectId;
+          // Remember the person, so a reminder can reach an owner who never wrote to bwprep.
+          if (aad)
+            await this.deps.directory.recordMember({
+              id: member.id,
+              aadObjectId: aad,
+              ...(member.name ? { name: member.name } : {}),
+              ...(member.tenantId ? { tenantId: member.tenantId } : {}),
+              ...(member.userRole ? { userRole: member.userRole } : {}),
+              serviceUrl: activity.serviceUrl,
+            });
         } catch (err) {
           this.deps.logger.debug({ err, conversation: activity.conversation?.id }, 'teams mention not in the roster');
         }

@@ -196,6 +196,27 @@ export class TeamsUserDirectory {
     });
   }
 
+  /**
+   * Records a conversation member bwprep learnt about from the roster (an @mentioned owner who never wrote
+   * to the bot), so a reminder can reach them later. Facts from their own activities are kept.
+   */
+  async recordMember(m: { id: string; aadObjectId: string; name?: string; tenantId?: string; userRole?: string; serviceUrl: string }): Promise<void> {
+    const prev = await this.get(m.aadObjectId);
+    const at = this.now().toISOString();
+    await this.kv.set(userKey(m.aadObjectId), {
+      ...prev,
+      key: teamsUserKey(m.aadObjectId),
+      aadObjectId: m.aadObjectId,
+      id: m.id,
+      ...(m.name && !prev?.name ? { name: m.name } : {}),
+      ...(m.tenantId ? { tenantId: m.tenantId } : {}),
+      ...(m.userRole ? { userRole: m.userRole } : {}),
+      serviceUrl: prev?.serviceUrl ?? m.serviceUrl,
+      rosterCheckedAt: at,
+      updatedAt: at,
+    } satisfies TeamsUser);
+  }
+
   async setPersonalConversation(aadObjectId: string, conversationId: string): Promise<void> {
     const prev = await this.get(aadObjectId);
     if (!prev) return;

@@ -63,12 +63,16 @@ describe('Teams commands over /api/messages (TEAMS_ALLOW_UNAUTHENTICATED, fake B
   });
 
   it('reads an @mention of a person through the roster (Teams sends no AAD id in mentions), and names one it cannot find', async () => {
-    h.connector.addMembers('*', [{ id: ANNA.id, name: ANNA.name, aadObjectId: ANNA.aadObjectId, tenantId: FAKE_TENANT, userRole: 'user' }]);
-    const ok = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'assign 2a', mention: true, mentions: [ANNA], locale: 'en-US' });
+    // Carl never wrote to bwprep; he is only in the team's roster.
+    const carl = { id: '29:fake-carl', name: 'Carl Fake', aadObjectId: '00000000-0000-4000-8000-00000000ca71' };
+    h.connector.addMembers('*', [{ ...carl, tenantId: FAKE_TENANT, userRole: 'user' }]);
+    const ok = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'assign 2a', mention: true, mentions: [carl], locale: 'en-US' });
     await h.post(ok);
     const reply = await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === ok.id);
     expect(String(reply.body?.text)).toContain('"assign" does not work in Teams yet');
-    expect(h.connector.calls.some((c) => c.kind === 'member' && c.memberId === ANNA.id)).toBe(true);
+    expect(h.connector.calls.some((c) => c.kind === 'member' && c.memberId === carl.id)).toBe(true);
+    // The mentioned person is now known, so a reminder can reach them.
+    expect(await h.teams.users.get(carl.aadObjectId)).toMatchObject({ key: `teams:${carl.aadObjectId}`, id: carl.id, name: carl.name, tenantId: FAKE_TENANT, userRole: 'user' });
 
     const nobody = { id: '29:fake-nobody', name: 'Nobody Fake', aadObjectId: '00000000-0000-4000-8000-0000000000aa' };
     const bad = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'assign 2a', mention: true, mentions: [nobody], locale: 'nl-NL' });
