@@ -108,6 +108,7 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
       'TEAMS_ALLOW_UNAUTHENTICATED=true: /api/messages accepts requests WITHOUT Bot Framework authentication. Use this only with a local emulator or in tests; set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD for Teams.',
     );
   }
+  if (config.appId && config.allowUnauthenticated) logger.warn('TEAMS_ALLOW_UNAUTHENTICATED is ignored: MICROSOFT_APP_ID is set, so every request to /api/messages is authenticated');
   const conversationStore = new TeamsConversations(deps.kv, now);
   const directory = new TeamsUserDirectory(deps.kv, now);
   const outbound = new OutboundControl({

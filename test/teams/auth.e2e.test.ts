@@ -102,6 +102,16 @@ describe('Teams settings at start-up', () => {
     expect(problems({ MICROSOFT_APP_PASSWORD: FAKE_MS_APP_PASSWORD })).toEqual([]);
   });
 
+  it('keeps authenticating when TEAMS_ALLOW_UNAUTHENTICATED is set together with an app id, and says so', async () => {
+    const both = await startTeamsHarness({ env: { MICROSOFT_APP_ID: FAKE_MS_APP_ID, MICROSOFT_APP_PASSWORD: FAKE_MS_APP_PASSWORD, TEAMS_ALLOW_UNAUTHENTICATED: 'true' } });
+    try {
+      expect(both.logs()).toContain('TEAMS_ALLOW_UNAUTHENTICATED is ignored');
+      expect((await both.post(teamsMessage({ serviceUrl: both.connector.serviceUrl, text: 'help', mention: true }))).status).toBe(401);
+    } finally {
+      await both.close();
+    }
+  });
+
   it('warns loudly when serving /api/messages without authentication', async () => {
     const open = await startTeamsHarness();
     try {
