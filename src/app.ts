@@ -104,7 +104,7 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
   }
 
   if (config.teams) {
-    app.teams = createTeams(config.teams, { kv: store.kv, logger: logger.child({ platform: 'teams' }), defaultLocale: config.defaults.locale, now: () => clock.now() }, opts.teams);
+    app.teams = createTeams(config.teams, { kv: store.kv, leases: store.leases, logger: logger.child({ platform: 'teams' }), defaultLocale: config.defaults.locale, now: () => clock.now() }, opts.teams);
   }
 
   const serveHttp = opts.http ?? Boolean(config.slack || config.teams);

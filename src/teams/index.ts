@@ -14,20 +14,25 @@ import type { ConnectorClient } from 'botframework-connector';
 import { AuthenticationConstants, AuthenticationError } from 'botframework-connector';
 import type { Config } from '../config/load';
 import type { Locale } from '../core/checklist/model';
-import type { KeyValueStore } from '../core/ports';
+import type { KeyValueStore, LeaseStore } from '../core/ports';
 import type { Logger } from '../logging/logger';
 import { BwprepBotFrameworkAuthentication, type TeamsAuthOverrides } from './auth';
 import { t } from '../i18n';
 import { BwprepTeamsBot, replyLocale } from './bot';
-import { type StoredConversation, TeamsConversations, TeamsUserDirectory } from './directory';
+import { baseConversationId, type StoredConversation, TeamsConversations, TeamsUserDirectory } from './directory';
 import { OutboundControl, type OutboundOptions } from './outbound';
 import { renderNotice } from './render';
 
 /** Largest request body accepted on /api/messages (Teams messages stay under ~100 KB; 1 MiB leaves room for attachments' metadata). */
 export const MAX_ACTIVITY_BYTES = 1024 * 1024;
 
+/** How long a handled message id is remembered, in ms: redeliveries come within seconds. */
+const DEDUPE_MS = 15 * 60_000;
+
 export interface TeamsDeps {
   kv: KeyValueStore;
+  /** One-shot keys: a message the Bot Framework delivers twice is handled once (across replicas). */
+  leases: LeaseStore;
   logger: Logger;
   defaultLocale: Locale;
   now?: () => Date;
@@ -147,6 +152,14 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
       try {
         const invoke = await adapter.handle(authHeader, activity, async (ctx) => {
           turnStarted = true;
+          // Authenticated from here on. A redelivered message (same id) must not be answered twice.
+          if (activity.type === 'message' && activity.id) {
+            const key = `teams:activity:${baseConversationId(activity.conversation?.id ?? '')}:${activity.id}`;
+            if (!(await deps.leases.acquire(key, randomUUID(), DEDUPE_MS))) {
+              logger.info({ activityId: activity.id, conversation: activity.conversation?.id }, 'teams message delivered again; already handled');
+              return;
+            }
+          }
           await bot.run(ctx);
         });
         return send(res, invoke?.status ?? 200, invoke?.body);

@@ -102,6 +102,15 @@ describe('Teams commands over /api/messages (TEAMS_ALLOW_UNAUTHENTICATED, fake B
     expect(h.logs()).toContain('"msg":"teams connector busy; retrying"');
   });
 
+  it('answers a message the Bot Framework delivers twice only once', async () => {
+    const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'help', mention: true });
+    expect((await h.post(msg)).status).toBe(200);
+    expect((await h.post(msg)).status).toBe(200);
+    await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === msg.id);
+    expect(h.connector.calls.filter((c) => c.kind === 'reply' && c.activityId === msg.id)).toHaveLength(1);
+    expect(h.logs()).toContain('teams message delivered again; already handled');
+  });
+
   it('refuses a body over 1 MiB with 413', async () => {
     const huge = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: `help ${'x'.repeat(1024 * 1024)}`, mention: true });
     expect((await h.post(huge)).status).toBe(413);
