@@ -17,6 +17,7 @@ import { Platforms } from './interactions/platforms';
 import { kvCheckHistory } from './core/ports';
 import { verifySlackToken } from './slack/installation';
 import { openStore } from './store';
+import { createTeams, type TeamsOptions, type TeamsRuntime } from './teams';
 import { loadTemplate } from './templates';
 
 export interface Bwprep {
@@ -33,6 +34,7 @@ export interface Bwprep {
   /** The application layer: every user journey, for every platform. */
   interactions: Interactions;
   slack?: SlackRuntime;
+  teams?: TeamsRuntime;
   /** Digests and reminders; runs when a chat platform is configured. */
   scheduler?: Scheduler;
   server?: Server;
@@ -51,6 +53,8 @@ export interface StartOptions {
   http?: boolean;
   /** Start the scheduler's timer (default true); tests drive `scheduler.tick()` themselves. */
   startScheduler?: boolean;
+  /** Teams adapter options (tests: where inbound tokens' signing keys are published). */
+  teams?: TeamsOptions;
 }
 
 /** Composition root: config → store → services → platforms → one HTTP server. */
@@ -129,6 +133,10 @@ async function startOnStore(
     });
     platforms.register(app.slack.platform);
   }
+  if (config.teams) {
+    app.teams = createTeams(config.teams, { kv: store.kv, leases: store.leases, logger: logger.child({ platform: 'teams' }), defaultLocale: config.defaults.locale, now: () => clock.now() }, opts.teams);
+    platforms.register(app.teams.platform);
+  }
 
   // Digests and reminders whenever any chat platform is served; each rollout goes to its own platform.
   if (platforms.hasChat) {
@@ -145,11 +153,14 @@ async function startOnStore(
     interactions.setDigest(app.scheduler);
   }
   app.slack?.listen(interactions);
+  app.teams?.listen(interactions);
+
 
   const serveHttp = opts.http ?? Boolean(config.slack || config.teams);
   if (serveHttp) {
     const server = createHttpServer({
       ...(app.slack?.requestListener ? { slack: app.slack.requestListener } : {}),
+      ...(app.teams ? { teams: app.teams.requestListener } : {}),
       ready: { store: () => store.ping() },
       metrics,
       logger,
@@ -165,12 +176,17 @@ async function startOnStore(
     if (app.server) await close(app.server);
     throw err;
   }
-  if (app.server) logger.info({ port: (app.server.address() as { port: number }).port, slack: config.slack ? (config.slack.socketMode ? 'socket-mode' : 'http') : 'off' }, 'bwprep listening');
+  if (app.server) {
+    const port = (app.server.address() as { port: number }).port;
+    const teams = config.teams ? (config.teams.appId ? 'on' : 'unauthenticated') : 'off';
+    logger.info({ port, slack: config.slack ? (config.slack.socketMode ? 'socket-mode' : 'http') : 'off', teams }, 'bwprep listening');
+  }
   if (app.scheduler && opts.startScheduler !== false) app.scheduler.start();
 
   app.stop = async () => {
     await app.scheduler?.stop();
     await app.slack?.stop().catch((err) => logger.warn({ err }, 'slack stop failed'));
+    await app.teams?.stop().catch((err) => logger.warn({ err }, 'teams stop failed'));
     if (app.server) await close(app.server);
     await verifier.close().catch((err) => logger.warn({ err }, 'closing Bitwarden connections failed'));
     if (!opts.store) await store.close();

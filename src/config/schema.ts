@@ -177,6 +177,10 @@ export function crossVariableProblems(env: Record<string, string | undefined>): 
   if (truthy('TEAMS_ENABLED') && !has('MICROSOFT_APP_ID') && !truthy('TEAMS_ALLOW_UNAUTHENTICATED')) add('MICROSOFT_APP_ID', 'config.missing.microsoft_app_id');
   if (has('MICROSOFT_APP_ID') && !has('MICROSOFT_APP_PASSWORD') && env.MICROSOFT_APP_TYPE !== 'UserAssignedMSI')
     add('MICROSOFT_APP_PASSWORD', 'config.missing.microsoft_app_password');
+  // botbuilder's ConfigurationServiceClientCredentialFactory asserts these at start; say it in our words first.
+  if (has('MICROSOFT_APP_ID') && ['SingleTenant', 'UserAssignedMSI'].includes(env.MICROSOFT_APP_TYPE?.trim() ?? '') && !has('MICROSOFT_APP_TENANT_ID'))
+    add('MICROSOFT_APP_TENANT_ID', 'config.missing.microsoft_app_tenant_id', { type: env.MICROSOFT_APP_TYPE?.trim() ?? '' });
+  if (env.MICROSOFT_APP_TYPE?.trim() === 'UserAssignedMSI' && has('MICROSOFT_APP_PASSWORD')) add('MICROSOFT_APP_PASSWORD', 'config.missing.microsoft_app_password_msi');
   if (env.BW_REGION?.trim() === 'self-hosted' && !has('BW_SERVER_URL') && !(has('BW_API_URL') && has('BW_IDENTITY_URL')))
     add('BW_SERVER_URL', 'config.missing.bw_server_url');
   if (has('BW_CLIENT_ID') !== has('BW_CLIENT_SECRET'))

@@ -7,7 +7,7 @@ import type { Metrics } from '../metrics';
 export interface HttpRoutes {
   /** Bolt's HTTP receiver, mounted at POST /slack/events. */
   slack?: RequestListener;
-  /** Teams (botbuilder) at POST /api/messages, once the Teams adapter lands. */
+  /** Teams (botbuilder CloudAdapter, src/teams) at POST /api/messages. */
   teams?: RequestListener;
   /** Readiness probes: each resolves or throws. */
   ready: Record<string, () => Promise<void>>;

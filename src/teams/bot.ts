@@ -1,0 +1,349 @@
+/**
+ * The Teams activity handler: remembers conversations and users from every activity, and answers
+ * commands typed to the bot (`@bwprep help` in a channel or group chat, `help` in a personal chat).
+ *
+ * Interim: commands other than `help` are answered with a "not in Teams yet" notice; the application
+ * layer (src/interactions/) will take over command handling, and this file then only translates.
+ */
+import {
+  type Activity,
+  type AdaptiveCardInvokeResponse,
+  type AdaptiveCardInvokeValue,
+  type ConversationReference,
+  TeamsActivityHandler,
+  TeamsInfo,
+  TurnContext,
+} from 'botbuilder';
+import type { Actor, ConversationRef as BwConversation, Locale } from '../core/checklist/model';
+import { t, toLocale, tr } from '../i18n';
+import type { Interactions } from '../interactions';
+import type { Reply, Requester } from '../interactions/ports';
+import type { Logger } from '../logging/logger';
+import { ACTIONS, type ActionId, decodeStepRef } from '../views/actions';
+import type { Rich } from '../views/rich';
+import { baseConversationId, type ConversationRef, type TeamsConversations, type TeamsUserDirectory, teamsUserKey } from './directory';
+import { ADAPTIVE_CARD, noticeText, type RenderContext, renderCheckReport, renderHelp, renderMine, renderNotice } from './render';
+
+/** What the bot needs of the application layer and of the Teams platform (set once both exist). */
+export interface TeamsLayer {
+  interactions: Interactions;
+  cardFor(conversationId: string, view: ReturnType<Interactions['cards']['view']>, checking?: boolean): Promise<{ contentType: string; content: unknown }>;
+}
+
+export interface TeamsBotDeps {
+  conversationStore: TeamsConversations;
+  directory: TeamsUserDirectory;
+  logger: Logger;
+  /** Language when a user's Teams locale is not one bwprep speaks. */
+  defaultLocale: Locale;
+  /** How long a roster lookup of a user (home tenant, role) stays fresh, in ms. Default one day. */
+  rosterMaxAgeMs?: number;
+  now: () => Date;
+}
+
+/** The `clientInfo` entity Teams adds to user activities (msteams-docs#745). */
+interface ClientInfo {
+  type: 'clientInfo';
+  locale?: string;
+  timezone?: string;
+}
+
+function clientInfo(activity: Partial<Activity>): ClientInfo | undefined {
+  return (activity.entities ?? []).find((e) => e.type === 'clientInfo') as ClientInfo | undefined;
+}
+
+/** The Teams locale of the sender: `activity.locale`, else the clientInfo entity's. */
+export function activityLocale(activity: Partial<Activity>): string | undefined {
+  return activity.locale || clientInfo(activity)?.locale || undefined;
+}
+
+/** The IANA time zone of the sender: `activity.localTimezone`, else the clientInfo entity's (absent in some Copilot contexts). */
+export function activityTimezone(activity: Partial<Activity>): string | undefined {
+  return activity.localTimezone || clientInfo(activity)?.timezone || undefined;
+}
+
+/** The reader's language for replies: their Teams locale when bwprep speaks it, else `fallback`. */
+export function replyLocale(activity: Partial<Activity>, fallback: Locale): Locale {
+  return toLocale(activityLocale(activity)) ?? fallback;
+}
+
+/** The installing tenant: channelData.tenant.id, else conversation.tenantId. */
+function activityTenant(activity: Partial<Activity>): string | undefined {
+  const cd = activity.channelData as { tenant?: { id?: string } } | undefined;
+  return cd?.tenant?.id || activity.conversation?.tenantId || undefined;
+}
+
+function activityTeam(activity: Partial<Activity>): string | undefined {
+  const cd = activity.channelData as { team?: { id?: string } } | undefined;
+  return cd?.team?.id || undefined;
+}
+
+function toRef(r: Partial<ConversationReference>): ConversationRef {
+  const conv = r.conversation!;
+  return {
+    serviceUrl: r.serviceUrl!,
+    channelId: r.channelId ?? 'msteams',
+    conversation: {
+      id: conv.id,
+      ...(conv.conversationType ? { conversationType: conv.conversationType } : {}),
+      ...(conv.tenantId ? { tenantId: conv.tenantId } : {}),
+      ...(conv.isGroup !== undefined ? { isGroup: conv.isGroup } : {}),
+      ...(conv.name ? { name: conv.name } : {}),
+    },
+    bot: { id: r.bot!.id, ...(r.bot?.name ? { name: r.bot.name } : {}) },
+    ...(r.user ? { user: { id: r.user.id, ...(r.user.name ? { name: r.user.name } : {}), ...(r.user.aadObjectId ? { aadObjectId: r.user.aadObjectId } : {}) } } : {}),
+    ...(r.locale ? { locale: r.locale } : {}),
+  };
+}
+
+export class BwprepTeamsBot extends TeamsActivityHandler {
+  private layer: TeamsLayer | undefined;
+
+  /** Connects the bot to the application layer (after every platform is registered). */
+  attach(layer: TeamsLayer): void {
+    this.layer = layer;
+  }
+
+  constructor(private readonly deps: TeamsBotDeps) {
+    super();
+    this.onMessage(async (ctx, next) => {
+      await this.remember(ctx, false);
+      await this.answer(ctx);
+      await next();
+    });
+    this.onConversationUpdate(async (ctx, next) => {
+      const a = ctx.activity;
+      const botId = a.recipient?.id;
+      if (a.membersAdded?.some((m) => m.id === botId)) await this.remember(ctx, true);
+      if (a.membersRemoved?.some((m) => m.id === botId)) await this.forget(ctx);
+      const cd = a.channelData as { eventType?: string; channel?: { id?: string } } | undefined;
+      if (cd?.eventType === 'channelDeleted' && cd.channel?.id && (await this.deps.conversationStore.markInactive(cd.channel.id, 'channel_deleted')))
+        this.deps.logger.info({ conversation: cd.channel.id }, 'teams channel deleted; marked inactive');
+      await next();
+    });
+    this.onInstallationUpdateAdd(async (ctx, next) => {
+      await this.remember(ctx, true);
+      await ctx.sendActivity({ type: 'message', text: t(this.localeOf(ctx.activity), 'teams.welcome'), textFormat: 'markdown' });
+      await next();
+    });
+    this.onInstallationUpdateRemove(async (ctx, next) => {
+      await this.forget(ctx);
+      await next();
+    });
+  }
+
+  /** The reader's language for replies: their Teams locale when bwprep speaks it, else the default. */
+  private localeOf(activity: Partial<Activity>): Locale {
+    return replyLocale(activity, this.deps.defaultLocale);
+  }
+
+  private async remember(ctx: TurnContext, installed: boolean): Promise<void> {
+    const a = ctx.activity;
+    const reference = toRef(TurnContext.getConversationReference(a));
+    const tenantId = activityTenant(a);
+    const teamId = activityTeam(a);
+    await this.deps.conversationStore.remember(reference, { ...(tenantId ? { tenantId } : {}), ...(teamId ? { teamId } : {}), installed });
+    const from = a.from;
+    // Only people have an AAD object id; other bots and the channel itself do not.
+    if (!from?.aadObjectId || from.id === a.recipient?.id) return;
+    const locale = activityLocale(a);
+    const timezone = activityTimezone(a);
+    const user = await this.deps.directory.observe({
+      id: from.id,
+      aadObjectId: from.aadObjectId,
+      ...(from.name ? { name: from.name } : {}),
+      ...(locale ? { locale } : {}),
+      ...(timezone ? { timezone } : {}),
+      ...(tenantId ? { conversationTenantId: tenantId } : {}),
+      serviceUrl: a.serviceUrl,
+      ...(a.conversation?.id ? { conversationId: a.conversation.id } : {}),
+      ...(a.conversation?.conversationType === 'personal' ? { personalConversationId: a.conversation.id } : {}),
+    });
+    const maxAge = this.deps.rosterMaxAgeMs ?? 24 * 3600_000;
+    const fresh = user.rosterCheckedAt && this.deps.now().getTime() - Date.parse(user.rosterCheckedAt) < maxAge;
+    if (fresh || a.type !== 'message') return;
+    // The roster knows the user's home tenant and role (guests, shared channels); one lookup a day.
+    try {
+      const member = await TeamsInfo.getMember(ctx, from.id);
+      await this.deps.directory.recordRoster(from.aadObjectId, {
+        ...(member.tenantId ? { tenantId: member.tenantId } : {}),
+        ...(member.userRole ? { userRole: member.userRole } : {}),
+      });
+    } catch (err) {
+      this.deps.logger.debug({ err, conversation: a.conversation?.id }, 'teams roster lookup failed; keeping the conversation tenant');
+    }
+  }
+
+  private async forget(ctx: TurnContext): Promise<void> {
+    const id = ctx.activity.conversation?.id;
+    if (!id) return;
+    if (await this.deps.conversationStore.markInactive(id, 'uninstalled')) this.deps.logger.info({ conversation: id }, 'teams app removed from a conversation; marked inactive');
+  }
+
+  /**
+   * A card button (Action.Execute): the verb is the shared action id, `data.ref` names `step@rollout`, and
+   * the owner picker sends `owner:<step>`. The invoke answers with the updated card (Teams shows it at once)
+   * or, for a refusal or a notice, with a message only the presser sees. A check answers at once with the
+   * card marked "checking…" and updates the card for everyone when the run is done.
+   */
+  protected override async onAdaptiveCardInvoke(ctx: TurnContext, value: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
+    await this.remember(ctx, false);
+    const layer = this.layer;
+    const a = ctx.activity;
+    const locale = this.localeOf(a);
+    const verb = value.action?.verb ?? '';
+    const data = (value.action?.data ?? {}) as Record<string, unknown>;
+    const target = decodeStepRef(typeof data.ref === 'string' ? data.ref : undefined);
+    const asMessage = (text: string): AdaptiveCardInvokeResponse => ({ statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: text as unknown as Record<string, unknown> });
+    if (!layer || !target || !(Object.values(ACTIONS) as string[]).includes(verb)) return asMessage(t(locale, 'error.bad_payload'));
+    const notices: Rich[][] = [];
+    let tone: Parameters<typeof noticeText>[0] = 'info';
+    const rctx = this.renderContext(a);
+    const requester = await this.requester(ctx, async (reply) => {
+      if (reply.kind === 'notice') {
+        await this.learnNames(reply.lines);
+        notices.push(reply.lines);
+        tone = reply.tone;
+      } else if (reply.kind === 'check_report') {
+        await ctx.sendActivity(renderCheckReport(reply.view, rctx));
+      }
+    });
+    const ownerInput = data[`owner:${target.stepId}`];
+    const action = { action: verb as ActionId, ...target, ...(typeof ownerInput === 'string' && ownerInput ? { owner: ownerInput } : {}) };
+    if (verb === ACTIONS.runCheck) {
+      // Teams gives an invoke 15 s; a run may take longer. Answer with "checking…", finish in the background.
+      void layer.interactions.cardAction(requester, action).catch((err) => this.deps.logger.warn({ err }, 'teams check run failed'));
+      return this.cardResponse(layer, target.rolloutId, a, true);
+    }
+    await layer.interactions.cardAction(requester, action);
+    if (notices.length) return asMessage(notices.map((l) => noticeText(tone, l, rctx)).join('\n\n'));
+    return this.cardResponse(layer, target.rolloutId, a, false);
+  }
+
+  private async cardResponse(layer: TeamsLayer, rolloutId: string, a: Partial<Activity>, checking: boolean): Promise<AdaptiveCardInvokeResponse> {
+    const rollout = await layer.interactions.service.get(rolloutId);
+    if (!rollout) return { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: t(this.localeOf(a), 'error.unknown_rollout') as unknown as Record<string, unknown> };
+    const card = await layer.cardFor(baseConversationId(a.conversation?.id ?? ''), layer.interactions.cards.view(rollout), checking);
+    return { statusCode: 200, type: ADAPTIVE_CARD, value: card.content as Record<string, unknown> };
+  }
+
+  /** Names of people bwprep knows in Teams, for rendering user spans (an id means nothing to a reader). */
+  private readonly names = new Map<string, string>();
+
+  private renderContext(a: Partial<Activity>): RenderContext {
+    return { personal: a.conversation?.conversationType === 'personal', userName: (key) => this.names.get(key) };
+  }
+
+  /** Looks up the names of the Teams people in some lines before they are rendered. */
+  private async learnNames(lines: Rich[]): Promise<void> {
+    for (const line of lines)
+      for (const x of line) {
+        if (typeof x !== 'object' || !('user' in x) || !x.user.startsWith('teams:') || this.names.has(x.user)) continue;
+        const u = await this.deps.directory.get(x.user.slice('teams:'.length));
+        if (u?.name) this.names.set(x.user, u.name);
+      }
+  }
+
+  /** The bwprep conversation of an activity: tenant as workspace, the channel (not the thread) as channel. */
+  private conversationOf(a: Partial<Activity>): BwConversation {
+    const cd = a.channelData as { channel?: { name?: string }; team?: { name?: string } } | undefined;
+    const name = cd?.channel?.name ?? a.conversation?.name ?? cd?.team?.name;
+    return { platform: 'teams', workspace: activityTenant(a) ?? 'teams', channel: baseConversationId(a.conversation?.id ?? ''), ...(name ? { name } : {}) };
+  }
+
+  /** The person behind an activity, with what Teams says of their language and time zone. */
+  private async requester(ctx: TurnContext, reply: (r: Reply) => Promise<void>): Promise<Requester> {
+    const a = ctx.activity;
+    const aad = a.from?.aadObjectId ?? a.from?.id ?? 'unknown';
+    const actor: Actor = { user: teamsUserKey(aad), surface: 'teams', ...(a.from?.name ? { name: a.from.name } : {}) };
+    const locale = toLocale(activityLocale(a));
+    const tz = activityTimezone(a);
+    return {
+      actor,
+      scope: { platform: 'teams', workspace: activityTenant(a) ?? 'teams' },
+      ...(locale ? { locale } : {}),
+      ...(tz ? { tz } : {}),
+      reply,
+    };
+  }
+
+  /**
+   * The people mentioned in a message (besides the bot), as `<at>Name</at>` token → `teams:<aadObjectId>`.
+   * Teams' mention entities carry the channel account id (`29:…`); the AAD object id comes from the
+   * entity when present, else from bwprep's directory, else from the conversation roster.
+   */
+  private async mentionMap(ctx: TurnContext): Promise<Map<string, string>> {
+    const activity = ctx.activity;
+    const map = new Map<string, string>();
+    for (const m of TurnContext.getMentions(activity)) {
+      const mentioned = m.mentioned as { id?: string; aadObjectId?: string } | undefined;
+      if (!m.text || !mentioned?.id || mentioned.id === activity.recipient?.id) continue;
+      let aad = mentioned.aadObjectId;
+      if (!aad) {
+        try {
+          const member = await TeamsInfo.getMember(ctx, mentioned.id);
+          aad = member.aadObjectId;
+          // Remember the person, so a reminder can reach an owner who never wrote to bwprep.
+          if (aad)
+            await this.deps.directory.recordMember({
+              id: member.id,
+              aadObjectId: aad,
+              ...(member.name ? { name: member.name } : {}),
+              ...(member.tenantId ? { tenantId: member.tenantId } : {}),
+              ...(member.userRole ? { userRole: member.userRole } : {}),
+              serviceUrl: activity.serviceUrl,
+            });
+        } catch (err) {
+          this.deps.logger.debug({ err, conversation: activity.conversation?.id }, 'teams mention not in the roster');
+        }
+      }
+      if (aad) {
+        map.set(m.text.trim(), teamsUserKey(aad));
+        map.set(m.text.replace(/<\/?at>/g, '').trim(), teamsUserKey(aad));
+        if (activity.conversation?.id) await this.deps.directory.addMember(activity.conversation.id, aad);
+      }
+    }
+    return map;
+  }
+
+  private async answer(ctx: TurnContext): Promise<void> {
+    const a = ctx.activity;
+    const locale = this.localeOf(a);
+    // In a channel or group chat the text starts with the bot's mention: `<at>bwprep</at> help`.
+    const text = (TurnContext.removeRecipientMention(a) ?? a.text ?? '').replace(/&nbsp;/g, ' ').trim();
+    // A card button or an empty message (an attachment only) is not a command.
+    if (!text && a.value !== undefined) return;
+    const mentions = await this.mentionMap(ctx);
+    const rctx = this.renderContext(a);
+    const layer = this.layer;
+    if (!layer) {
+      await ctx.sendActivity(renderNotice('info', [tr(locale, 'teams.not_yet', { command: text.split(/\s+/)[0] ?? '' })], rctx));
+      return;
+    }
+    const requester = await this.requester(ctx, async (reply) => {
+      switch (reply.kind) {
+        case 'notice':
+          await this.learnNames(reply.lines);
+          await ctx.sendActivity(renderNotice(reply.tone, reply.lines, rctx));
+          return;
+        case 'help':
+          await ctx.sendActivity(renderHelp(reply.view, rctx));
+          return;
+        case 'mine':
+          await ctx.sendActivity(renderMine(reply.view, rctx));
+          return;
+        case 'check_report':
+          await ctx.sendActivity(renderCheckReport(reply.view, rctx));
+          return;
+        case 'setup':
+        case 'file':
+          // Not in Teams yet: the setup form card and file uploads (FileConsentCard) are still to come.
+          await ctx.sendActivity(renderNotice('info', [tr(locale, reply.kind === 'setup' ? 'teams.setup_elsewhere' : 'teams.export_elsewhere')], rctx));
+          return;
+      }
+    });
+    // A mention bwprep could not resolve reads as a plain @name, so the refusal names it as the user wrote it.
+    const typed = text.replace(/<at>(.*?)<\/at>/g, (m: string, name: string) => (mentions.has(m) ? m : `@${name}`));
+    await layer.interactions.command(this.conversationOf(a), requester, typed, (token) => mentions.get(token.trim()));
+  }
+}

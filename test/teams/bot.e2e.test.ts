@@ -1,0 +1,206 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mayHoldPlatformRole } from '../../src/teams/directory';
+import {
+  ANNA,
+  BOB,
+  FAKE_BOT,
+  FAKE_CHANNEL,
+  FAKE_TENANT,
+  GUEST,
+  OTHER_TENANT,
+  teamsCardAction,
+  teamsConversationUpdate,
+  teamsInstallationUpdate,
+  teamsMessage,
+} from './activities';
+import { startTeamsHarness, type TeamsHarness } from './harness';
+
+let h: TeamsHarness;
+const CHANNEL_CONV = `${FAKE_CHANNEL};messageid=1700000000000`;
+
+beforeAll(async () => {
+  h = await startTeamsHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const repliesTo = (conversationId: string) => h.connector.calls.filter((c) => c.conversationId === conversationId && (c.kind === 'reply' || c.kind === 'send'));
+
+describe('Teams commands over /api/messages (TEAMS_ALLOW_UNAUTHENTICATED, fake Bot Connector)', () => {
+  it('answers `@bwprep help` in a channel in the sender’s language (Dutch), with Teams spelling of the commands', async () => {
+    const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'help', mention: true, locale: 'nl-NL', timezone: 'Europe/Amsterdam' });
+    const res = await h.post(msg);
+    expect(res.status).toBe(200);
+    const reply = await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === msg.id);
+    expect(reply.conversationId).toBe(CHANNEL_CONV);
+    const text = String(reply.body?.text);
+    expect(text).toContain('Stapnummers zien eruit als 2a');
+    expect(text).toContain('`@bwprep status`');
+    expect(text).toContain('plaats de checklist');
+    expect(text).not.toContain('/bwprep');
+    expect(reply.body?.textFormat).toBe('markdown');
+    // No app id: botbuilder signs nothing and fetches no AAD token (nothing leaves this machine).
+    expect(reply.authorization).toBeUndefined();
+  });
+
+  it('answers plain `help` in a personal chat in English, commands without a mention', async () => {
+    const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, scope: 'personal', from: ANNA, text: 'help', locale: 'en-GB' });
+    expect((await h.post(msg)).status).toBe(200);
+    const reply = await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === msg.id);
+    const text = String(reply.body?.text);
+    expect(text).toContain('Step ids are like 2a');
+    expect(text).toContain('- `status`: post the checklist card');
+    expect(text).not.toMatch(/[@/]bwprep status/);
+  });
+
+  it('explains an unknown command with the help hint, escaping what the user typed', async () => {
+    const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'frobnicate *now*', mention: true, locale: 'en-US' });
+    await h.post(msg);
+    const reply = await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === msg.id);
+    expect(String(reply.body?.text)).toContain('I don\'t know the command "frobnicate"');
+    expect(String(reply.body?.text)).toContain('`@bwprep help`');
+  });
+
+  it('reads an @mention of a person through the roster (Teams sends no AAD id in mentions), and names one it cannot find', async () => {
+    // Carl never wrote to bwprep; he is only in the team's roster.
+    const carl = { id: '29:fake-carl', name: 'Carl Fake', aadObjectId: '00000000-0000-4000-8000-00000000ca71' };
+    h.connector.addMembers('*', [{ ...carl, tenantId: FAKE_TENANT, userRole: 'user' }]);
+    const ok = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'assign 2a', mention: true, mentions: [carl], locale: 'en-US' });
+    await h.post(ok);
+    const reply = await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === ok.id);
+    // Through the application layer: the step is Carl's now, and the reply names him.
+    expect(String(reply.body?.text)).toContain('Step 2a is now owned by Carl Fake');
+    expect(h.connector.calls.some((c) => c.kind === 'member' && c.memberId === carl.id)).toBe(true);
+    // The mentioned person is now known, so a reminder can reach them.
+    expect(await h.teams.users.get(carl.aadObjectId)).toMatchObject({ key: `teams:${carl.aadObjectId}`, id: carl.id, name: carl.name, tenantId: FAKE_TENANT, userRole: 'user' });
+
+    const nobody = { id: '29:fake-nobody', name: 'Nobody Fake', aadObjectId: '00000000-0000-4000-8000-0000000000aa' };
+    const bad = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'assign 2a', mention: true, mentions: [nobody], locale: 'nl-NL' });
+    await h.post(bad);
+    const refusal = await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === bad.id);
+    expect(String(refusal.body?.text)).toContain('"@Nobody Fake" is geen vermelding van een persoon');
+    expect(String(refusal.body?.text)).not.toContain('Slack');
+  });
+
+  it('when a turn fails, tells the user with a reference that is in the log (and nothing more)', async () => {
+    h.connector.failNext({ kind: 'reply', status: 500, code: 'InternalServerError' });
+    const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'help', mention: true, locale: 'en-US' });
+    expect((await h.post(msg)).status).toBe(200);
+    const apology = await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === msg.id && c.status === 200);
+    const ref = /Reference: ([0-9a-f]{8})/.exec(String(apology.body?.text))?.[1];
+    expect(String(apology.body?.text)).toContain('Something went wrong on our side');
+    expect(ref).toBeDefined();
+    expect(h.logs()).toContain(`"ref":"${ref}"`);
+  });
+
+  it('sends replies within a turn through the same queue and retry (a 429 on a reply is retried, delivered once)', async () => {
+    h.connector.failNext({ kind: 'reply', status: 429, retryAfter: 0 });
+    const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'help', mention: true, locale: 'en-US' });
+    await h.post(msg);
+    await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === msg.id && c.status === 200);
+    expect(h.connector.calls.filter((c) => c.kind === 'reply' && c.activityId === msg.id).map((c) => c.status)).toEqual([429, 200]);
+    expect(h.logs()).toContain('"msg":"teams connector busy; retrying"');
+  });
+
+  it('answers a message the Bot Framework delivers twice only once', async () => {
+    const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'help', mention: true });
+    expect((await h.post(msg)).status).toBe(200);
+    expect((await h.post(msg)).status).toBe(200);
+    await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === msg.id);
+    expect(h.connector.calls.filter((c) => c.kind === 'reply' && c.activityId === msg.id)).toHaveLength(1);
+    expect(h.logs()).toContain('teams message delivered again; already handled');
+  });
+
+  it('refuses a body over 1 MiB with 413', async () => {
+    const huge = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: `help ${'x'.repeat(1024 * 1024)}`, mention: true });
+    expect((await h.post(huge)).status).toBe(413);
+  });
+
+  it('a card button (invoke adaptiveCard/action) answers with the updated card; a bad payload or a refusal reaches only the presser', async () => {
+    // The living card first: `@bwprep status` posts an Adaptive Card to the channel.
+    await h.post(teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'status', mention: true, locale: 'en-GB' }));
+    const posted = await h.connector.waitFor((c) => c.kind === 'send' && Array.isArray(c.body?.attachments));
+    const card = (posted.body?.attachments as { contentType: string; content: { version: string } }[])[0]!;
+    expect(card.contentType).toBe('application/vnd.microsoft.card.adaptive');
+    expect(card.content.version).toBe('1.5');
+    const rollout = `teams:${FAKE_TENANT}:${FAKE_CHANNEL}`;
+
+    const done = await h.post(teamsCardAction({ serviceUrl: h.connector.serviceUrl, verb: 'mark_done', data: { ref: `2a@${rollout}` }, replyToId: 'fake-card-1', locale: 'en-GB' }));
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
+    expect(JSON.stringify(done.body)).toContain('1 of 10 steps done');
+    expect((await h.app.service.get(rollout))?.steps['2a']?.state).toBe('done');
+
+    const bad = await h.post(teamsCardAction({ serviceUrl: h.connector.serviceUrl, verb: 'mark_done', data: { step: '2a' }, replyToId: 'fake-card-1', locale: 'nl-NL' }));
+    expect(bad.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message' });
+    expect(String((bad.body as { value: string }).value)).toContain('Die knop gaf niet mee bij welke stap hij hoort');
+
+    // Someone who is neither the owner nor an admin: refused, only they see it, nothing changes.
+    const other = await h.post(teamsCardAction({ serviceUrl: h.connector.serviceUrl, from: ANNA, verb: 'reopen_step', data: { ref: `2a@${rollout}` }, replyToId: 'fake-card-1', locale: 'en-GB' }));
+    expect(other.body).toMatchObject({ type: 'application/vnd.microsoft.activity.message' });
+    expect(String((other.body as { value: string }).value)).toContain('Only');
+    expect((await h.app.service.get(rollout))?.steps['2a']?.state).toBe('done');
+  });
+});
+
+describe('conversation references and the Teams user directory', () => {
+  it('stores the reference when the bot is added to a team (conversationUpdate) and when a message arrives', async () => {
+    const conv = '19:fake-added@thread.tacv2';
+    await h.post(teamsConversationUpdate({ serviceUrl: h.connector.serviceUrl, conversationId: conv, added: [{ id: FAKE_BOT.id }], eventType: 'teamMemberAdded' }));
+    const stored = await h.teams.conversations.get(conv);
+    expect(stored).toMatchObject({ active: true, kind: 'channel', tenantId: FAKE_TENANT, reference: { serviceUrl: h.connector.serviceUrl, bot: { id: FAKE_BOT.id }, conversation: { id: conv } } });
+    expect(stored?.installedAt).toBeDefined();
+    // …and again from any message in it (the service URL can move between regions).
+    // A channel thread (`…;messageid=…`) is stored as its channel: a proactive post starts a new thread there.
+    const stored2 = await h.teams.conversations.get(CHANNEL_CONV);
+    expect(stored2).toMatchObject({ active: true, teamId: '19:fake-team@thread.tacv2', reference: { conversation: { id: FAKE_CHANNEL } } });
+    expect(await h.teams.conversations.get(FAKE_CHANNEL)).toEqual(stored2);
+  });
+
+  it('records a sender’s locale, time zone and home tenant (clientInfo, localTimezone, roster)', async () => {
+    h.connector.addMembers('*', [{ id: BOB.id, name: BOB.name, aadObjectId: BOB.aadObjectId, tenantId: FAKE_TENANT, userRole: 'user' }]);
+    const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, from: BOB, scope: 'groupChat', text: 'help', mention: true, locale: 'nl-BE', timezone: 'Europe/Brussels' });
+    await h.post(msg);
+    const bob = await h.teams.users.get(BOB.aadObjectId);
+    expect(bob).toMatchObject({ key: `teams:${BOB.aadObjectId}`, id: BOB.id, name: BOB.name, locale: 'nl', teamsLocale: 'nl-BE', timezone: 'Europe/Brussels', tenantId: FAKE_TENANT });
+    expect(mayHoldPlatformRole(bob!, FAKE_TENANT)).toBe(true);
+  });
+
+  it('a user from another tenant (shared channel, guest) never holds a platform role', async () => {
+    h.connector.addMembers('*', [{ id: GUEST.id, name: GUEST.name, aadObjectId: GUEST.aadObjectId, tenantId: OTHER_TENANT, userRole: 'user' }]);
+    await h.post(teamsMessage({ serviceUrl: h.connector.serviceUrl, from: GUEST, text: 'help', mention: true }));
+    const guest = await h.teams.users.get(GUEST.aadObjectId);
+    expect(guest?.tenantId).toBe(OTHER_TENANT);
+    expect(mayHoldPlatformRole(guest!, FAKE_TENANT)).toBe(false);
+    expect(mayHoldPlatformRole({ tenantId: FAKE_TENANT, userRole: 'guest' }, FAKE_TENANT)).toBe(false);
+  });
+
+  it('welcomes on personal install, and marks the conversation inactive on uninstall; sends to it stop', async () => {
+    const conv = `a:fake-personal-${ANNA.aadObjectId}`;
+    await h.post(teamsInstallationUpdate({ serviceUrl: h.connector.serviceUrl, scope: 'personal', from: ANNA, action: 'add', locale: 'nl-NL' }));
+    const welcome = await h.connector.waitFor((c) => c.conversationId === conv && String(c.body?.text).includes('Hoi, ik ben bwprep'));
+    expect(welcome.kind).toBe('reply');
+    expect((await h.teams.users.get(ANNA.aadObjectId))?.personalConversationId).toBe(conv);
+
+    await h.post(teamsInstallationUpdate({ serviceUrl: h.connector.serviceUrl, scope: 'personal', from: ANNA, action: 'remove' }));
+    expect(await h.teams.conversations.get(conv)).toMatchObject({ active: false, inactiveReason: 'uninstalled' });
+    const before = repliesTo(conv).length;
+    expect(await h.teams.send(conv, { type: 'message', text: 'reminder' })).toBeUndefined();
+    expect(repliesTo(conv).length).toBe(before);
+  });
+
+  it('marks a deleted channel inactive (conversationUpdate channelDeleted)', async () => {
+    await h.post(teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'help', mention: true }));
+    expect((await h.teams.conversations.get(FAKE_CHANNEL))?.active).toBe(true);
+    await h.post(teamsConversationUpdate({ serviceUrl: h.connector.serviceUrl, conversationId: FAKE_CHANNEL, eventType: 'channelDeleted' }));
+    expect(await h.teams.conversations.get(FAKE_CHANNEL)).toMatchObject({ active: false, inactiveReason: 'channel_deleted' });
+  });
+
+  it('marks the conversation inactive when the bot is removed from a team (conversationUpdate membersRemoved)', async () => {
+    const conv = '19:fake-removed@thread.tacv2';
+    await h.post(teamsConversationUpdate({ serviceUrl: h.connector.serviceUrl, conversationId: conv, added: [{ id: FAKE_BOT.id }] }));
+    await h.post(teamsConversationUpdate({ serviceUrl: h.connector.serviceUrl, conversationId: conv, removed: [{ id: FAKE_BOT.id }] }));
+    expect(await h.teams.conversations.get(conv)).toMatchObject({ active: false, inactiveReason: 'uninstalled' });
+  });
+});

@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { type Bwprep, startBwprep } from '../../src/app';
+import { loadConfig } from '../../src/config/load';
+import { createLogger } from '../../src/logging/logger';
+import { configSecrets } from '../../src/main';
+import type { TeamsRuntime } from '../../src/teams';
+import { type FakeBotConnector, startFakeBotConnector } from '../fakes/bot-connector';
+import { type Activity, type PostResult, postActivity } from './activities';
+
+/** Obviously fake Bot Framework credentials. */
+export const FAKE_MS_APP_ID = '00000000-0000-4000-8000-0000000000b0';
+export const FAKE_MS_APP_PASSWORD = 'fake-teams-app-password-not-a-secret';
+
+export interface TeamsHarness {
+  connector: FakeBotConnector;
+  app: Bwprep;
+  teams: TeamsRuntime;
+  post(activity: Activity, opts?: { token?: string }): Promise<PostResult>;
+  logs(): string;
+  close(): Promise<void>;
+}
+
+/**
+ * The real bwprep app (real config, SQLite file, HTTP server) with Teams enabled, against a local fake
+ * Bot Connector. Without `env.MICROSOFT_APP_ID` it runs with TEAMS_ALLOW_UNAUTHENTICATED=true; with
+ * one, botbuilder validates tokens against the fake connector's published signing key.
+ */
+export async function startTeamsHarness(opts: { env?: Record<string, string> } = {}): Promise<TeamsHarness> {
+  const connector = await startFakeBotConnector();
+  const dir = mkdtempSync(path.join(tmpdir(), 'bwprep-teams-'));
+  const env = {
+    TEAMS_ENABLED: 'true',
+    ...(opts.env?.MICROSOFT_APP_ID ? {} : { TEAMS_ALLOW_UNAUTHENTICATED: 'true' }),
+    BWPREP_STORE_URL: `sqlite://${path.join(dir, 'bwprep.sqlite')}`,
+    BWPREP_LOCALE: 'en',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'debug',
+    ...opts.env,
+  };
+  const config = loadConfig(env);
+  let out = '';
+  const sink = new PassThrough();
+  sink.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  const logger = createLogger({ level: 'debug', destination: sink, secrets: configSecrets(config) });
+  const app = await startBwprep(config, { logger, startScheduler: false, teams: { openIdMetadataUrl: connector.openIdMetadataUrl } });
+  return {
+    connector,
+    app,
+    teams: app.teams as TeamsRuntime,
+    post: (a, o) => postActivity(app.url as string, a, o),
+    logs: () => out,
+    close: async () => {
+      await app.stop();
+      await connector.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
