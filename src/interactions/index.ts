@@ -146,8 +146,8 @@ export class Interactions {
         await requester.reply({ kind: 'mine', view: buildMineView(this.deps.service.template, reply.rollout, requester.actor.user, locale) });
         return;
       case 'notice': {
-        // A language switch answers in the new language.
-        const noticeLocale = cmd.name === 'lang' ? reply.rollout.settings.locale : locale;
+        // A language switch answers in the new language, unless the platform tells the person's own.
+        const noticeLocale = cmd.name === 'lang' ? this.privateLocale(requester, reply.rollout) : locale;
         await this.noticeAfterChange(requester, reply, noticeLocale);
         return;
       }
@@ -293,10 +293,16 @@ export class Interactions {
             patch.credentials = undefined;
           }
           const saved = await this.deps.service.updateSettings(rollout.id, patch, requester.actor);
-          const lines: Rich[] = [tr(locale, 'setup.saved')];
-          if (result.newKey) lines.push(tr(locale, 'setup.saved_key', { clientId: result.newKey.clientId }));
-          if (result.clearKey) lines.push(tr(locale, 'setup.removed_key'));
-          if (saved.replanned.length) lines.push(tr(locale, 'setup.replanned', { count: saved.replanned.length }));
+          // A new rollout language answers in that language, unless the platform tells the person's own.
+          const savedLocale = this.privateLocale(requester, saved.rollout);
+          if (!saved.changed) {
+            await requester.reply({ kind: 'notice', tone: 'info', lines: [renderRich(savedLocale, saved.notice)] });
+            return;
+          }
+          const lines: Rich[] = [tr(savedLocale, 'setup.saved')];
+          if (result.newKey) lines.push(tr(savedLocale, 'setup.saved_key', { clientId: result.newKey.clientId }));
+          if (result.clearKey) lines.push(tr(savedLocale, 'setup.removed_key'));
+          if (saved.replanned.length) lines.push(tr(savedLocale, 'setup.replanned', { count: saved.replanned.length }));
           await this.cards.refresh(rollout.id).catch((err) => this.deps.logger.warn({ err, rolloutId }, 'settings saved, card not updated'));
           await requester.reply({ kind: 'notice', tone: 'ok', lines });
         } catch (e) {
