@@ -146,8 +146,8 @@ export class Interactions {
         await requester.reply({ kind: 'mine', view: buildMineView(this.deps.service.template, reply.rollout, requester.actor.user, locale) });
         return;
       case 'notice': {
-        // A language switch answers in the new language, unless the platform tells the person's own.
-        const noticeLocale = cmd.name === 'lang' ? this.privateLocale(requester, reply.rollout) : locale;
+        // A language switch answers in the new language: "From now on bwprep speaks English" shows it.
+        const noticeLocale = cmd.name === 'lang' ? reply.rollout.settings.locale : locale;
         await this.noticeAfterChange(requester, reply, noticeLocale);
         return;
       }
