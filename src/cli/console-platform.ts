@@ -43,13 +43,15 @@ export interface ConsoleTerminal {
  * check report print, and DMs to the person at the terminal print (nobody else can be reached here).
  *
  * A card update prints nothing at once: the console keeps the newest view and, once the command is done,
- * `flushCard()` prints its readiness line under the command's answer. `checking…` prints at once (a
- * check can take seconds).
+ * `flushCard()` prints its readiness line under the command's answer when it moved. `checking…` prints
+ * at once (a check can take seconds).
  */
 export class ConsolePlatform implements ChatPlatform {
   readonly id = 'cli' as const;
   private seq = 0;
   private pending: ChecklistView | undefined;
+  /** The readiness line the person last saw, so an unchanged one is not printed again. */
+  private shown: string | undefined;
 
   constructor(private readonly term: ConsoleTerminal) {}
 
@@ -64,6 +66,7 @@ export class ConsolePlatform implements ChatPlatform {
   readonly cards = {
     post: async (_c: ConversationRef, view: ChecklistView): Promise<MessageRef> => {
       this.pending = undefined;
+      this.shown = plain(view.readinessLine);
       this.term.write(renderChecklistText(view, { width: this.term.width }));
       return { platform: 'cli', channel: 'console', ts: `${Date.now()}.${++this.seq}` };
     },
@@ -100,11 +103,14 @@ export class ConsolePlatform implements ChatPlatform {
     },
   };
 
-  /** The readiness line of the card as it stands after the command's changes, once. */
+  /** The readiness line of the card after the command's changes, when it moved (once per command). */
   flushCard(): void {
     const view = this.pending;
     this.pending = undefined;
-    if (view) this.term.write(hang(plain(view.readinessLine), this.term.width, '  ').join('\n'));
+    const line = view && plain(view.readinessLine);
+    if (!line || line === this.shown) return;
+    this.shown = line;
+    this.term.write(hang(line, this.term.width, '  ').join('\n'));
   }
 
   /** What the person at the terminal alone sees: every Reply kind as text. */

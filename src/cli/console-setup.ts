@@ -155,7 +155,7 @@ function weekdays(locale: Locale, days: number[]): string {
 }
 
 /** Each setting's current value, as the person reads it. */
-export function settingValues(form: Pick<SetupFormView, 'settings' | 'locale' | 'timezone'>, formatUser: (k: UserKey) => string = consoleUser): Record<SettingName, string> {
+export function settingValues(form: Pick<SetupFormView, 'settings' | 'locale'>, formatUser: (k: UserKey) => string = consoleUser): Record<SettingName, string> {
   const s: RolloutSettings = form.settings;
   const L = form.locale;
   const none = t(L, 'console.setup.none');
@@ -165,7 +165,9 @@ export function settingValues(form: Pick<SetupFormView, 'settings' | 'locale' | 
     'api-key': s.credentials ? t(L, 'console.setup.api_key_saved', { clientId: s.credentials.clientId }) : t(L, 'console.setup.api_key_default'),
     digest: t(L, s.digestEnabled ? 'console.setup.on' : 'console.setup.off'),
     'digest-time': s.digestTime,
-    timezone: form.timezone,
+    // The saved zone, not the form's proposal (the admin's own zone before the first setup): the console
+    // changes one setting at a time, so the others stay as they are.
+    timezone: s.timezone,
     weekdays: weekdays(L, s.weekdays),
     'go-live': s.goLive ? `${s.goLive} (${formatDate(L, s.goLive, 'long')})` : none,
     admins: s.admins.length ? s.admins.map(formatUser).join(' ') : none,

@@ -65,6 +65,8 @@ export async function runConsole(app: Bwprep, io: ConsoleIo): Promise<void> {
   const platform = new ConsolePlatform({ user: io.user, write, width, exportDir: io.exportDir ?? path.resolve('data', 'exports'), locale });
   app.platforms.register(platform);
   if (!app.scheduler) {
+    // Checks that cannot run before a preview are explained in the digest itself; no warning on stderr.
+    const log = app.logger.child({ component: 'scheduler' });
     app.interactions.setDigest(
       new Scheduler({
         store: app.store,
@@ -72,7 +74,7 @@ export async function runConsole(app: Bwprep, io: ConsoleIo): Promise<void> {
         template: app.template,
         clock: app.clock,
         platforms: app.platforms,
-        logger: app.logger.child({ component: 'scheduler' }),
+        logger: { debug: log.debug.bind(log), info: log.info.bind(log), warn: log.info.bind(log), error: log.error.bind(log) },
         reminders: false,
         ...(app.interactions.checks ? { verifier: (r) => app.interactions.checks!.runScheduled(r, SCHEDULER_ACTOR) } : {}),
       }),
@@ -80,11 +82,9 @@ export async function runConsole(app: Bwprep, io: ConsoleIo): Promise<void> {
   }
 
   const actor: Actor = { user: io.user, surface: 'console', name: consoleUser(io.user), platformAdmin: true };
-  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const requester: Requester = {
     actor,
     scope: { platform: 'cli', workspace: CONSOLE_CONVERSATION.workspace },
-    ...(tz ? { tz } : {}),
     reply: (r) => platform.reply(r),
   };
   // The shared grammar's "pick the person from the list" is chat wording; in the console people are @names.

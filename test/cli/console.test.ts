@@ -96,6 +96,8 @@ describe('terminal console', () => {
     expect(out).toContain('✔ Step 2a is now owned by @alice.');
     expect(flat(out)).toContain('✔ Step 2a is marked done. Readiness: 1 of 10 steps done (10%) · 5 h of 5.5 h left');
     expect(out).toContain("You don't own any steps here.");
+    // The readiness line shows under a change that moved it, not under one that did not.
+    expect(out).toContain('✔ Step 2a is now owned by @alice.\n✔ Step 2a is marked done.');
 
     const r = await rollout();
     expect(r.steps['2a']).toMatchObject({ owner: 'cli:alice', state: 'done', doneBy: 'cli:admin', note: 'all three policies on' });
@@ -250,6 +252,7 @@ describe('console setup', () => {
       ['hosting', 'Bitwarden cloud (EU)'],
       ['digest', 'on'],
       ['digest-time', '09:00'],
+      ['timezone', 'Europe/Amsterdam'],
       ['weekdays', 'mon-fri'],
       ['go-live', 'none'],
       ['admins', '@admin'],
