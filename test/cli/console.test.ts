@@ -113,6 +113,8 @@ describe('terminal console', () => {
     const out = await session(['assign 2b @bartholomew.van-der-linden', 'due 2a 2026-11-20', 'done 4a imported 412 items; trial data wiped first, as the guide says', 'skip 4e built-in roles only', 'status', 'help', 'setup', 'lang nl', 'status', 'setup']);
     const wide = out.split('\n').filter((l) => displayWidth(l) > 80);
     expect(wide).toEqual([]);
+    // Plain text only: no markup of ours (the step's note is the person's own text).
+    expect(out).not.toMatch(/[*`]|<\/?(b|i|code|cmd)>/);
     expect(out).toMatch(/^ {2}Step +Title +Owner +Due$/m);
     expect(out).toMatch(/^ {2}Stap +Titel +Eigenaar +Deadline$/m);
     // 1a's title is longer than the title column: cut with an ellipsis, then shown whole under the row.
