@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Bwprep } from '../app';
 import type { Actor, Locale, UserKey } from '../core/checklist/model';
 import { conversationKey } from '../core/checklist/model';
+import type { SetupInput } from '../core/checklist/settings';
 import { BwprepError } from '../core/errors';
 import { t, tr } from '../i18n';
 import type { Requester } from '../interactions/ports';
@@ -110,11 +111,33 @@ export async function runConsole(app: Bwprep, io: ConsoleIo): Promise<void> {
   const prompt = () => {
     if (tty) rl.prompt();
   };
+  // `setup api-key <client_id>` alone asks for the secret on the next line, not echoed on a terminal.
+  let secretFor: string | undefined;
+  const rlEcho = rl as unknown as { _writeToOutput?: (s: string) => void };
+  const echo = rlEcho._writeToOutput;
+  const hideInput = (hide: boolean) => {
+    if (tty && typeof echo === 'function') rlEcho._writeToOutput = hide ? () => undefined : echo;
+  };
   prompt();
   for await (const raw of rl) {
+    if (secretFor !== undefined) {
+      const clientId = secretFor;
+      secretFor = undefined;
+      hideInput(false);
+      if (tty) io.output.write('\n');
+      await submit({ clientId, clientSecret: raw.trim() });
+      platform.flushCard();
+      prompt();
+      continue;
+    }
     const line = raw.replace(/^\s*\/bwprep\b/i, '').trim();
     if (line && QUIT.has(line.toLowerCase())) break;
     if (line) await run(line);
+    if (secretFor !== undefined) {
+      hideInput(true);
+      io.output.write(`${t(await locale(), 'console.setup.secret_prompt')} `);
+      continue;
+    }
     prompt();
   }
   rl.close();
@@ -133,7 +156,7 @@ export async function runConsole(app: Bwprep, io: ConsoleIo): Promise<void> {
   async function changeSetting(name: string, args: string[]): Promise<void> {
     const L = await locale();
     const warn = (lines: string[]) => write(renderNoticeLines('warn', lines, { width }));
-    let input;
+    let input: SetupInput;
     try {
       input = parseSetting(name, args, resolveConsoleUser);
     } catch (e) {
@@ -144,13 +167,23 @@ export async function runConsole(app: Bwprep, io: ConsoleIo): Promise<void> {
       warn(lines);
       return;
     }
+    if (input.clientId && !input.clientSecret) {
+      secretFor = input.clientId;
+      return;
+    }
+    await submit(input);
+  }
+
+  async function submit(input: SetupInput): Promise<void> {
+    const L = await locale();
+    const warn = (lines: string[]) => write(renderNoticeLines('warn', lines, { width }));
     const outcome = await app.interactions.submitSetup(requester, rolloutId, input);
     if (outcome.ok) {
       await outcome.save();
       return;
     }
     for (const [field, message] of Object.entries(outcome.errors)) {
-      const setting = settingOf(field as keyof typeof input);
+      const setting = settingOf(field as keyof SetupInput);
       warn([`${setting}: ${plain(message)}`, `${t(L, 'error.usage_prefix')} setup ${setting} ${t(L, `console.setup.form.${setting}`)}`]);
     }
   }

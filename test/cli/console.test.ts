@@ -325,7 +325,9 @@ describe('console setup', () => {
     const id = 'organization.11111111-2222-3333-4444-555555555555';
     const refused = afterWelcome(await session([`setup api-key ${id} fake-rollout-secret`]));
     expect(flat(refused)).toContain('⚠ api-key: The bot has no BWPREP_ENCRYPTION_KEY');
-    const out = afterWelcome(await session([`setup api-key ${id} fake-rollout-secret`, 'setup'], { env: { BWPREP_ENCRYPTION_KEY: 'a'.repeat(64) } }));
+    // The secret is asked for on its own line (not echoed on a terminal).
+    const out = afterWelcome(await session([`setup api-key ${id}`, 'fake-rollout-secret', 'setup'], { env: { BWPREP_ENCRYPTION_KEY: 'a'.repeat(64) } }));
+    expect(out).toContain('client_secret (not shown as you type):');
     expect(flat(out)).toContain(`The Bitwarden API key for ${id} is stored encrypted.`);
     expect(flat(out)).toContain(`${id} (stored encrypted)`);
     expect(out).not.toContain('fake-rollout-secret');
