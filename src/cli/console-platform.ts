@@ -94,7 +94,7 @@ export class ConsolePlatform implements ChatPlatform {
       const width = this.term.width;
       const body =
         message.kind === 'notice'
-          ? renderNoticeLines('info', message.lines, { width })
+          ? message.lines.flatMap((l) => hang(plain(l), width, '  ')).join('\n')
           : message.kind === 'check_report'
             ? renderCheckReportText(message.view, { width })
             : renderReminderText(message.view, { width });

@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config/load';
 import { conversationKey } from '../../src/core/checklist/model';
 import { createLogger } from '../../src/logging/logger';
 import { FakeBitwardenServer } from '../fakes/bitwarden-server';
-import { FAKE_SECRET, readyOrg } from '../fixtures/bitwarden';
+import { FAKE_SECRET, policy, readyOrg } from '../fixtures/bitwarden';
 import { TestClock } from '../helpers/clock';
 
 const ROLLOUT_ID = conversationKey(CONSOLE_CONVERSATION);
@@ -199,6 +199,20 @@ describe('console check, digest and export (through the application layer)', () 
     expect(out).toContain('now verified');
     expect(out).not.toContain(FAKE_SECRET);
     expect((await rollout()).steps['2a']?.state).toBe('verified');
+  });
+
+  it('a step of the person at the terminal that drifts to failing: the DM prints in the console', async () => {
+    try {
+      const first = afterWelcome(await session(['assign 2a @admin', 'check']));
+      expect(first).not.toContain('✉');
+      const org = readyOrg(clock.now());
+      bw.load({ ...org, policies: org.policies.map((p) => (p.type === 0 ? policy(0, false) : p)) });
+      const out = afterWelcome(await session(['check']));
+      expect(flat(out)).toMatch(/✉ Direct message for you: ❌ Step 2a \(Review the policy configuration\) in console no longer passes the Bitwarden check: /);
+      expect((await rollout()).steps['2a']?.state).toBe('failing');
+    } finally {
+      bw.load(readyOrg(clock.now()));
+    }
   });
 
   it('check of one step answers with that step only; an unknown step is refused', async () => {
