@@ -32,18 +32,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
 
   if (consoleMode) {
     const { runConsole } = await import('./cli/console');
-    const { consoleCommands } = await import('./cli/console-commands');
-    const user = `cli:${safeUser()}`;
-    await runConsole({
-      service: app.service,
-      template: app.template,
-      clock: app.clock,
-      input: process.stdin,
-      output: process.stdout,
-      user,
-      locale: config.defaults.locale,
-      onCommand: consoleCommands(app, user),
-    });
+    await runConsole(app, { input: process.stdin, output: process.stdout, user: `cli:${safeUser()}` });
     await app.stop();
     return;
   }

@@ -53,9 +53,10 @@ export class CheckRunner {
       for (const r of run.results) this.deps.metrics?.checks.inc({ step: r.stepId, status: r.record.status });
       // The results are recorded; a card the platform will not update now catches up on the next change.
       await cards.refreshAfterChange(rollout.id);
-      const view = buildCheckReportView(service.templateFor(run.rollout), run.results, run.transitions, run.rollout.settings.locale, { single: Boolean(stepId) });
-      if (stepId) await requester.reply({ kind: 'check_report', view });
-      else await this.deps.platforms.forConversation(rollout.conversation).publisher.postCheckReport(rollout.conversation, view);
+      // One step's report goes to the requester alone (their language); a full run to the conversation.
+      const report = (l: typeof locale) => buildCheckReportView(service.templateFor(run.rollout), run.results, run.transitions, l, { single: Boolean(stepId) });
+      if (stepId) await requester.reply({ kind: 'check_report', view: report(requester.locale ?? run.rollout.settings.locale) });
+      else await this.deps.platforms.forConversation(rollout.conversation).publisher.postCheckReport(rollout.conversation, report(run.rollout.settings.locale));
       await this.tellOwnersOfDrift(run);
     } catch (e) {
       if (hasCard) await cards.refresh(rollout.id).catch((err) => this.deps.logger.info({ err }, 'could not restore the card after a failed run'));

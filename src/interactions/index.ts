@@ -1,5 +1,5 @@
 import { executeCommand } from '../commands/execute';
-import { type Command, parseCommand } from '../commands/parse';
+import { ALIASES, type Command, COMMAND_NAMES, parseCommand } from '../commands/parse';
 import { type ConversationRef, conversationKey, conversationsOf, hasConversation, type Locale, type Message, type Rollout, type RolloutSettings, type UserKey } from '../core/checklist/model';
 import { randomInt } from 'node:crypto';
 import type { ChangeResult, ChecklistService, RolloutDefaults } from '../core/checklist/service';
@@ -133,14 +133,24 @@ export class Interactions {
     let name = 'unknown';
     let rollout: Rollout | undefined;
     try {
-      const cmd = parseCommand(text, { resolveUser });
-      name = cmd.name;
+      let cmd: Command | undefined;
+      let malformed: unknown;
+      try {
+        cmd = parseCommand(text, { resolveUser });
+        name = cmd.name;
+      } catch (e) {
+        malformed = e;
+        name = /^\s*(\S+)/.exec(text)?.[1]?.toLowerCase() ?? 'unknown';
+        name = (COMMAND_NAMES as readonly string[]).includes(name) ? name : (ALIASES[name] ?? 'unknown');
+      }
       // Binding a conversation to a rollout elsewhere must not first create a rollout of its own here.
-      if (cmd.name === 'link' && cmd.code) {
+      if (cmd?.name === 'link' && cmd.code) {
         rollout = await this.linkedRollout(conversation);
         await this.bind(conversation, requester, cmd.code, rollout);
       } else {
+        // The rollout first, also for a malformed command: its language is the reply's fallback.
         rollout = await this.rolloutFor(conversation, requester);
+        if (malformed || !cmd) throw malformed;
         await this.runCommand(rollout, cmd, requester, conversation);
       }
       this.deps.metrics?.commands.inc({ platform: requester.scope.platform, command: name, outcome: 'ok' });
@@ -167,7 +177,7 @@ export class Interactions {
         await requester.reply({ kind: 'mine', view: buildMineView(this.deps.service.templateFor(reply.rollout), reply.rollout, requester.actor.user, locale) });
         return;
       case 'notice': {
-        // A language switch answers in the new language.
+        // A language switch answers in the new language: "From now on bwprep speaks English" shows it.
         const noticeLocale = cmd.name === 'lang' ? reply.rollout.settings.locale : locale;
         await this.noticeAfterChange(requester, reply, noticeLocale);
         return;
@@ -318,10 +328,16 @@ export class Interactions {
             patch.credentials = undefined;
           }
           const saved = await this.deps.service.updateSettings(rollout.id, patch, requester.actor);
-          const lines: Rich[] = [tr(locale, 'setup.saved')];
-          if (result.newKey) lines.push(tr(locale, 'setup.saved_key', { clientId: result.newKey.clientId }));
-          if (result.clearKey) lines.push(tr(locale, 'setup.removed_key'));
-          if (saved.replanned.length) lines.push(tr(locale, 'setup.replanned', { count: saved.replanned.length }));
+          // A new rollout language answers in that language, unless the platform tells the person's own.
+          const savedLocale = this.privateLocale(requester, saved.rollout);
+          if (!saved.changed) {
+            await requester.reply({ kind: 'notice', tone: 'info', lines: [renderRich(savedLocale, saved.notice)] });
+            return;
+          }
+          const lines: Rich[] = [tr(savedLocale, 'setup.saved')];
+          if (result.newKey) lines.push(tr(savedLocale, 'setup.saved_key', { clientId: result.newKey.clientId }));
+          if (result.clearKey) lines.push(tr(savedLocale, 'setup.removed_key'));
+          if (saved.replanned.length) lines.push(tr(savedLocale, 'setup.replanned', { count: saved.replanned.length }));
           await this.cards.refresh(rollout.id).catch((err) => this.deps.logger.warn({ err, rolloutId }, 'settings saved, card not updated'));
           await requester.reply({ kind: 'notice', tone: 'ok', lines });
         } catch (e) {

@@ -40,26 +40,29 @@ describe('renderChecklistText', () => {
   });
 
   it('aligns owner, due date and state in columns', async () => {
-    const text = renderChecklistText(buildChecklistView(TEMPLATE, await rollout(), NOW, 'en'));
+    const text = renderChecklistText(buildChecklistView(TEMPLATE, await rollout(), NOW, 'en'), { width: 100 });
+    expect(text).toMatch(/^ {2}Step +Title +Owner +Due +State$/m);
     const a = stepLine(text, '2a');
     const d = stepLine(text, '4d');
     const b = stepLine(text, '4b');
-    expect(a).toMatch(/^ {2}⏰ 2a {2}Review the policy configuration\s+@alice\s+20 Nov 2026\s+Open\s+–$/);
+    expect(a).toMatch(/^ {2}⏰ 2a {2}Review the policy configuration\s+@alice\s+20 Nov 2026\s+Open$/);
     expect(a.indexOf('@alice')).toBe(d.indexOf('@bartholomew'));
     expect(a.indexOf('20 Nov 2026')).toBe(b.indexOf('20 Dec 2026'));
     expect(a.indexOf('Open')).toBe(b.indexOf('Open'));
-    expect(stepLine(text, '4a')).toMatch(/Done\s+–$/);
+    expect(stepLine(text, '4a')).toMatch(/Done$/);
   });
 
   it('puts the facts under the step: overdue, done by, note, skip reason, hosting, last check', async () => {
     const text = renderChecklistText(buildChecklistView(TEMPLATE, await rollout(), NOW, 'en'));
     const after = (id: string) => text.split('\n').slice(text.split('\n').indexOf(stepLine(text, id)) + 1);
     expect(after('2a')[0]?.trim()).toBe('overdue since 20 Nov 2026');
-    expect(after('2b')[0]?.trim()).toBe('last check 25 Nov 2026, 09:00: Fail — not checked yet');
+    expect(after('2b')[0]?.trim()).toBe('Turn on account recovery (master password reset)');
+    expect(after('2b')[1]?.trim()).toBe('last check 25 Nov 2026, 09:00: Fail — not checked yet');
     expect(after('4a').slice(0, 2).map((l) => l.trim())).toEqual(['“imported *412* items with `bw import`”', 'done by @alice']);
     expect(after('4e')[0]?.trim()).toBe('skipped: built-in roles only');
     expect(after('3a')[0]?.trim()).toBe('does not apply to Bitwarden cloud (EU)');
-    expect(stepLine(text, '3a')).toMatch(/Download the production licence\s+Not applicable$/);
+    expect(stepLine(text, '3a')).toMatch(/Download the production licence$/);
+    expect(text).toContain('⬜ Open · ☑️ Done · ✅ Verified · ❌ Failing · ➖ Not applicable · ⏰ Overdue');
     expect(stepLine(text, '6')).toMatch(/Onboard everyone/);
   });
 
@@ -74,7 +77,8 @@ describe('renderChecklistText', () => {
   });
 
   it('renders in Dutch', async () => {
-    const text = renderChecklistText(buildChecklistView(TEMPLATE, await rollout(), NOW, 'nl'));
+    const text = renderChecklistText(buildChecklistView(TEMPLATE, await rollout(), NOW, 'nl'), { width: 120 });
+    expect(text).toMatch(/^ {2}Stap +Titel +Eigenaar +Deadline +Status\b/m);
     expect(text).toContain('Gereedheid: 1 van 9 stappen afgerond (11%) · nog 4 uur van 4,5 uur (+ 1 stap niet geschat)');
     expect(text).toContain('Fase 3: Productielicentie (zelf gehost)');
     expect(text).toContain('te laat sinds 20 nov 2026');
@@ -108,8 +112,9 @@ describe('help, mine and notices', () => {
   it('notice: localized, users as @name, with the usage on its own line', () => {
     expect(renderNoticeText('en', { key: 'notice.assigned', vars: { step: '2a', owner: 'cli:alice' } })).toBe('✔ Step 2a is now owned by @alice.');
     expect(renderNoticeText('nl', { key: 'notice.assigned', vars: { step: '2a', owner: 'cli:alice' } }, { kind: 'info' })).toBe('ℹ @alice is nu eigenaar van stap 2a.');
+    // The usage line is on its own line; wider than 80 columns, it wraps with an indent.
     expect(renderNoticeText('nl', { key: 'error.missing_step' }, { kind: 'error', usage: { key: 'usage.done' } })).toBe(
-      '⚠ Welke stap? Geef een stapnummer zoals 2a.\n  Gebruik: done <stap> [notitie] (ook: klaar, afronden, afgerond, gedaan): rond een stap af',
+      '⚠ Welke stap? Geef een stapnummer zoals 2a.\n  Gebruik: done <stap> [notitie] (ook: klaar, afronden, afgerond, gedaan): rond\n  een stap af',
     );
   });
 });
@@ -136,7 +141,8 @@ describe('text helpers', () => {
     expect(truncate('short', 12)).toBe('short');
     expect(wrap('one two three four five', 9)).toEqual(['one two', 'three', 'four five']);
     expect(wrap('', 10)).toEqual(['']);
-    expect(wrap('averyveryverylongword', 8)).toEqual(['averyve…']);
+    // A word longer than a line is split, never cut: nothing a person wrote is lost.
+    expect(wrap('averyveryverylongword', 8)).toEqual(['averyver', 'yverylon', 'gword']);
   });
 
   it('consoleUser shows console users as @name and others by their key', () => {

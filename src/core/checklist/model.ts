@@ -91,7 +91,7 @@ export interface StepRecord {
 
 /** A reference to a message bwprep posted and keeps up to date. */
 export interface MessageRef {
-  platform: 'slack' | 'teams';
+  platform: ConversationRef['platform'];
   channel: string;
   ts: string;
 }

@@ -1,0 +1,71 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { conversationKey } from '../../src/core/checklist/model';
+import { ADA, CONVERSATION, type LayerHarness, layer, resolveUser } from './harness';
+
+/** The living checklist card through the application layer: post, refresh in place, retire, and gone. */
+
+const ROLLOUT = conversationKey(CONVERSATION);
+let h: LayerHarness;
+
+beforeEach(async () => {
+  h = await layer();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+describe('living card', () => {
+  it('status posts a new card and retires the previous one, in the rollout language', async () => {
+    const ada = h.person(ADA, { locale: 'nl' });
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    expect(h.platform.posts.map((p) => p.ref.ts)).toEqual(['1', '2']);
+    expect(h.platform.retired).toEqual([{ ref: h.platform.posts[0]!.ref, locale: 'en' }]);
+    expect((await h.service.get(ROLLOUT))?.card).toEqual(h.platform.posts[1]!.ref);
+    // Everyone sees the card: the rollout's language, not the poster's.
+    expect(h.platform.posts[1]!.view.locale).toBe('en');
+  });
+
+  it('a change refreshes the current card in place; without a card nothing is posted', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'done 2a', resolveUser);
+    expect(h.platform.updates).toEqual([]);
+    expect(h.platform.posts).toEqual([]);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    await h.interactions.command(CONVERSATION, ada, 'done 2b', resolveUser);
+    expect(h.platform.updates.map((u) => u.ref)).toEqual([h.platform.posts[0]!.ref]);
+  });
+
+  it('a burst of refreshes is coalesced: the last word on the card is the latest state', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    await Promise.all(['1a', '2a', '2b', '4a'].map((s) => h.interactions.command(CONVERSATION, ada, `done ${s}`, resolveUser)));
+    expect(h.platform.updates.length).toBeLessThanOrEqual(4);
+    expect(h.platform.updates.at(-1)!.view.readiness.complete).toBe(4);
+  });
+
+  it('a card that is gone is forgotten; the next status posts a fresh one and the change stands', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    h.platform.updateFails = 'gone';
+    await h.interactions.command(CONVERSATION, ada, 'done 2a', resolveUser);
+    expect(ada.texts()).toEqual(['Step 2a is marked done.']);
+    const r = await h.service.get(ROLLOUT);
+    expect(r?.card).toBeUndefined();
+    expect(r?.steps['2a']?.state).toBe('done');
+    h.platform.updateFails = undefined;
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    expect(h.platform.posts).toHaveLength(2);
+    // Nothing to retire: the old card is gone.
+    expect(h.platform.retired).toEqual([]);
+  });
+
+  it('a card the platform will not update: the change is saved and the person hears how to get a fresh card', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    h.platform.updateFails = 'refused';
+    await h.interactions.command(CONVERSATION, ada, 'done 2a', resolveUser);
+    expect(ada.texts()).toEqual(['Step 2a is marked done.\nThe change is saved, but I could not update the checklist card just now. status posts a fresh one.']);
+    expect((await h.service.get(ROLLOUT))?.steps['2a']?.state).toBe('done');
+  });
+});

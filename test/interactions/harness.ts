@@ -1,0 +1,181 @@
+import { createVerification } from '../../src/app';
+import { loadConfig } from '../../src/config/load';
+import type { Actor, ConversationRef, Locale, MessageRef, UserKey } from '../../src/core/checklist/model';
+import { ChecklistService } from '../../src/core/checklist/service';
+import { kvCheckHistory, type Store } from '../../src/core/ports';
+import type { PostedDigest } from '../../src/core/digest/ports';
+import { CardGoneError, Interactions, Platforms } from '../../src/interactions';
+import type { ChatPlatform, DirectMessage, PlatformId, Reply, Requester, UserProfile } from '../../src/interactions/ports';
+import { createLogger } from '../../src/logging/logger';
+import { openStore } from '../../src/store';
+import type { CheckReportView } from '../../src/views/check-report';
+import type { ChecklistView } from '../../src/views/checklist';
+import type { DigestView } from '../../src/views/digest';
+import { plainText } from '../../src/views/rich';
+import type { FakeBitwardenServer } from '../fakes/bitwarden-server';
+import { FAKE_SECRET } from '../fixtures/bitwarden';
+import { TEMPLATE } from '../core/harness';
+import { TestClock } from '../helpers/clock';
+
+/**
+ * The application layer (src/interactions) tested directly: the real ChecklistService on the real SQLite
+ * store (`sqlite://:memory:`), real verification against the fake Bitwarden server (HTTP), and an
+ * in-memory ChatPlatform that records what a platform was asked to show. No platform adapter involved.
+ */
+
+/** An in-memory chat platform: records card posts/updates/retirements, channel posts and DMs. */
+export class FakePlatform implements ChatPlatform {
+  readonly posts: { conversation: ConversationRef; view: ChecklistView; ref: MessageRef }[] = [];
+  readonly updates: { ref: MessageRef; view: ChecklistView; checking: boolean }[] = [];
+  readonly retired: { ref: MessageRef; locale: Locale }[] = [];
+  readonly digests: { conversation: ConversationRef; view: DigestView }[] = [];
+  readonly reports: { conversation: ConversationRef; view: CheckReportView }[] = [];
+  readonly dms: { user: UserKey; message: DirectMessage }[] = [];
+  /** People this platform knows; anyone else is unknown. */
+  readonly people = new Map<UserKey, Omit<UserProfile, 'user' | 'exists' | 'platformAdmin'> & { exists?: boolean; platformAdmin?: boolean }>();
+  /** Set to make the next card updates fail the way a platform does. */
+  updateFails: 'gone' | 'refused' | undefined;
+  private seq = 0;
+
+  constructor(readonly id: PlatformId = 'teams') {}
+
+  readonly directory = {
+    profile: async (user: UserKey): Promise<UserProfile> => {
+      const p = this.people.get(user);
+      if (!p) return { user, exists: false, missing: 'unknown', platformAdmin: false };
+      return { platformAdmin: false, exists: true, ...p, user };
+    },
+  };
+
+  readonly cards = {
+    post: async (conversation: ConversationRef, view: ChecklistView): Promise<MessageRef> => {
+      const ref: MessageRef = { platform: this.id, channel: conversation.channel, ts: String(++this.seq) };
+      this.posts.push({ conversation, view, ref });
+      return ref;
+    },
+    update: async (ref: MessageRef, view: ChecklistView, opts: { checking?: boolean } = {}): Promise<void> => {
+      if (this.updateFails === 'gone') throw new CardGoneError('message_not_found');
+      if (this.updateFails === 'refused') throw new Error('platform outage');
+      this.updates.push({ ref, view, checking: Boolean(opts.checking) });
+    },
+    retire: async (ref: MessageRef, locale: Locale): Promise<void> => {
+      this.retired.push({ ref, locale });
+    },
+  };
+
+  readonly publisher = {
+    postDigest: async (conversation: ConversationRef, view: DigestView): Promise<PostedDigest> => {
+      this.digests.push({ conversation, view });
+      return { ref: { platform: this.id, channel: conversation.channel, ts: String(++this.seq) } };
+    },
+    postCheckReport: async (conversation: ConversationRef, view: CheckReportView): Promise<void> => {
+      this.reports.push({ conversation, view });
+    },
+  };
+
+  readonly notifier = {
+    send: async (user: UserKey, message: DirectMessage): Promise<boolean> => {
+      if (!this.people.has(user)) return false;
+      this.dms.push({ user, message });
+      return true;
+    },
+  };
+}
+
+/** A person making requests: records every reply. */
+export interface FakeRequester extends Requester {
+  replies: Reply[];
+  /** The replies as plain text, one string each. */
+  texts(): string[];
+}
+
+export function replyText(r: Reply): string {
+  switch (r.kind) {
+    case 'notice':
+      return r.lines.map((l) => plainText(l)).join('\n');
+    case 'help':
+      return [r.view.title, ...r.view.lines.map((l) => plainText(l))].join('\n');
+    case 'mine':
+      return [r.view.title, r.view.empty ?? '', ...r.view.lines.map((l) => plainText(l.text))].join('\n');
+    case 'check_report':
+      return [r.view.title, ...r.view.lines.map((l) => `${l.step} ${l.title}: ${plainText(l.summary)}`)].join('\n');
+    case 'setup':
+      return `setup form (${r.form.locale})`;
+    case 'file':
+      return `${r.file.filename}: ${r.file.comment}`;
+  }
+}
+
+export const WORKSPACE = 'tenant-1';
+export const CONVERSATION: ConversationRef = { platform: 'teams', workspace: WORKSPACE, channel: '19:rollout', name: 'bitwarden-rollout' };
+export const ADA = 'teams:ada';
+export const BRAM = 'teams:bram';
+
+export interface LayerHarness {
+  store: Store;
+  service: ChecklistService;
+  interactions: Interactions;
+  platform: FakePlatform;
+  clock: TestClock;
+  /** A requester on the fake platform; `locale` is the person's own language where the platform tells it. */
+  person(user: UserKey, opts?: { locale?: Locale; admin?: boolean; workspace?: string }): FakeRequester;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the layer on a fresh in-memory SQLite store. With `bw`, checks run against that fake Bitwarden
+ * server with its organization key. The rollout defaults are English.
+ */
+export async function layer(opts: { bw?: FakeBitwardenServer; locale?: Locale; encryptionKey?: string } = {}): Promise<LayerHarness> {
+  const clock = new TestClock('2026-11-25T09:00:00.000Z');
+  const logger = createLogger({ level: 'silent' });
+  const store = await openStore('sqlite://:memory:', { logger });
+  const config = loadConfig({
+    BWPREP_STORE_URL: 'sqlite://:memory:',
+    BWPREP_LOCALE: opts.locale ?? 'en',
+    BW_REGION: 'eu',
+    ...(opts.bw ? { BW_API_URL: opts.bw.url, BW_IDENTITY_URL: `${opts.bw.url}/identity`, BW_CLIENT_ID: opts.bw.clientId, BW_CLIENT_SECRET: FAKE_SECRET } : {}),
+    ...(opts.encryptionKey ? { BWPREP_ENCRYPTION_KEY: opts.encryptionKey } : {}),
+  });
+  const service = new ChecklistService({ store: store.rollouts, template: TEMPLATE, clock, defaults: config.defaults, globalAdmins: [], checkHistory: kvCheckHistory(store.kv, clock) });
+  const { verification, verifier } = createVerification(config, { store, service, clock, logger });
+  const platform = new FakePlatform('teams');
+  const platforms = new Platforms().register(platform);
+  const interactions = new Interactions({
+    service,
+    store,
+    clock,
+    platforms,
+    logger,
+    defaults: config.defaults,
+    verification,
+    ...(config.encryptionKey ? { encryptionKey: config.encryptionKey } : {}),
+  });
+  return {
+    store,
+    service,
+    interactions,
+    platform,
+    clock,
+    person(user, o = {}) {
+      platform.people.set(user, { ...(o.locale ? { locale: o.locale } : {}), platformAdmin: Boolean(o.admin) });
+      const actor: Actor = { user, surface: 'teams', ...(o.admin ? { platformAdmin: true } : {}) };
+      const replies: Reply[] = [];
+      return {
+        actor,
+        scope: { platform: 'teams', workspace: o.workspace ?? WORKSPACE },
+        ...(o.locale ? { locale: o.locale } : {}),
+        replies,
+        texts: () => replies.map(replyText),
+        reply: async (r) => void replies.push(r),
+      };
+    },
+    async close() {
+      await verifier.close();
+      await store.close();
+    },
+  };
+}
+
+/** Mentions on the fake platform are `@name` → `teams:name`. */
+export const resolveUser = (token: string): UserKey | undefined => (/^@[a-z]+$/.test(token) ? `teams:${token.slice(1)}` : undefined);

@@ -1,0 +1,213 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { conversationKey } from '../../src/core/checklist/model';
+import { ACTIONS } from '../../src/views/actions';
+import { plainText } from '../../src/views/rich';
+import { ADA, BRAM, CONVERSATION, type LayerHarness, layer, resolveUser } from './harness';
+
+/**
+ * Every user journey of the application layer except checks and the living card (see checks.test.ts and
+ * cards.test.ts), driven the way a platform adapter drives it: commands, card actions, setup, export,
+ * home. Real service and SQLite store; an in-memory ChatPlatform.
+ */
+
+const ROLLOUT = conversationKey(CONVERSATION);
+let h: LayerHarness;
+
+beforeEach(async () => {
+  h = await layer({ encryptionKey: 'b'.repeat(64) });
+});
+afterEach(async () => {
+  await h.close();
+});
+
+describe('commands', () => {
+  it('status creates the rollout (its creator is admin) and posts the card to the conversation', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    expect(h.platform.posts).toHaveLength(1);
+    expect(h.platform.posts[0]!.view.title).toBe('Bitwarden rollout checklist · #bitwarden-rollout');
+    const r = await h.service.get(ROLLOUT);
+    expect(r?.settings.admins).toEqual([ADA]);
+    expect(r?.card).toEqual(h.platform.posts[0]!.ref);
+    expect(ada.replies).toEqual([]);
+  });
+
+  it('a change saves, refreshes the card in place and tells the requester', async () => {
+    const ada = h.person(ADA);
+    h.person(BRAM);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    await h.interactions.command(CONVERSATION, ada, 'assign 2a @bram', resolveUser);
+    await h.interactions.command(CONVERSATION, ada, 'done 2a policies on', resolveUser);
+    expect(ada.texts()).toEqual(['Step 2a is now owned by bram.', 'Step 2a is marked done.']);
+    expect(ada.replies.map((r) => r.kind === 'notice' && r.tone)).toEqual(['ok', 'ok']);
+    expect(h.platform.updates.map((u) => u.view.phases[1]!.steps[0]!.state)).toEqual(['open', 'done']);
+    expect((await h.service.get(ROLLOUT))?.steps['2a']).toMatchObject({ owner: BRAM, state: 'done', note: 'policies on' });
+  });
+
+  it('assign to someone the platform does not know is refused with the usage; nothing changes', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'assign 2a @nobody', resolveUser);
+    expect(ada.replies[0]).toMatchObject({ kind: 'notice', tone: 'warn' });
+    expect(ada.texts()[0]).toContain("I can't find nobody in this workspace.");
+    expect((await h.service.get(ROLLOUT))?.steps['2a']?.owner).toBeUndefined();
+  });
+
+  it('help, mine, unknown commands and refusals answer the requester alone', async () => {
+    const ada = h.person(ADA);
+    const bram = h.person(BRAM);
+    await h.interactions.command(CONVERSATION, ada, 'help', resolveUser);
+    await h.interactions.command(CONVERSATION, bram, 'mine', resolveUser);
+    await h.interactions.command(CONVERSATION, bram, 'skip 4e no', resolveUser);
+    await h.interactions.command(CONVERSATION, bram, 'frobnicate', resolveUser);
+    expect(ada.replies.map((r) => r.kind)).toEqual(['help']);
+    expect(bram.replies.map((r) => r.kind)).toEqual(['mine', 'notice', 'notice']);
+    expect(bram.texts()[1]).toMatch(/admin/i);
+    expect(bram.texts()[2]).toContain('I don\'t know the command "frobnicate".');
+    expect(h.platform.posts).toEqual([]);
+  });
+
+  it('digest without a scheduler says it is not available; with one it previews', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'digest', resolveUser);
+    expect(ada.texts()[0]).toContain('digest is not available');
+    const asked: string[] = [];
+    h.interactions.setDigest({ previewDigest: async (id) => void asked.push(id) });
+    await h.interactions.command(CONVERSATION, ada, 'digest', resolveUser);
+    expect(asked).toEqual([ROLLOUT]);
+    expect(ada.replies[1]).toMatchObject({ kind: 'notice', tone: 'wait' });
+  });
+});
+
+describe('card actions', () => {
+  async function withCard() {
+    const ada = h.person(ADA, { admin: true });
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    return ada;
+  }
+
+  it('assign from the picker, done, reopen: each saves and re-renders the card', async () => {
+    const ada = await withCard();
+    h.person(BRAM);
+    await h.interactions.cardAction(ada, { action: ACTIONS.assignOwner, rolloutId: ROLLOUT, stepId: '4a', owner: BRAM });
+    await h.interactions.cardAction(ada, { action: ACTIONS.markDone, rolloutId: ROLLOUT, stepId: '4a' });
+    await h.interactions.cardAction(ada, { action: ACTIONS.reopenStep, rolloutId: ROLLOUT, stepId: '4a' });
+    expect(h.platform.updates.map((u) => u.view.phases.find((p) => p.n === 4)!.steps[0]!.state)).toEqual(['open', 'done', 'open']);
+    expect(h.platform.updates[0]!.view.phases.find((p) => p.n === 4)!.steps[0]!.owner).toBe(BRAM);
+    // Clicks that change something answer on the card only.
+    expect(ada.replies).toEqual([]);
+  });
+
+  it('a click that changes nothing says so; a picker change that is refused snaps the card back', async () => {
+    const ada = await withCard();
+    const bram = h.person(BRAM);
+    await h.interactions.cardAction(ada, { action: ACTIONS.reopenStep, rolloutId: ROLLOUT, stepId: '4a' });
+    expect(ada.replies[0]).toMatchObject({ kind: 'notice', tone: 'info' });
+    const updates = h.platform.updates.length;
+    await h.interactions.cardAction(bram, { action: ACTIONS.assignOwner, rolloutId: ROLLOUT, stepId: '4a', owner: ADA });
+    expect(bram.replies[0]).toMatchObject({ kind: 'notice', tone: 'warn' });
+    expect(h.platform.updates.length).toBe(updates + 1);
+    expect((await h.service.get(ROLLOUT))?.steps['4a']?.owner).toBeUndefined();
+  });
+
+  it('snooze tells the owner only (the card does not show snoozes)', async () => {
+    const ada = await withCard();
+    await h.interactions.command(CONVERSATION, ada, 'due 4a 2026-11-20', resolveUser);
+    const updates = h.platform.updates.length;
+    await h.interactions.cardAction(ada, { action: ACTIONS.snoozeStep, rolloutId: ROLLOUT, stepId: '4a' });
+    expect(ada.replies.at(-1)).toMatchObject({ kind: 'notice', tone: 'snooze' });
+    expect(ada.texts().at(-1)).toMatch(/^Reminders for step 4a are snoozed until /);
+    expect(h.platform.updates.length).toBe(updates);
+    expect((await h.service.get(ROLLOUT))?.steps['4a']?.snoozedUntil).toBeDefined();
+  });
+
+  it('check on a card without a verifier configured says how to set a key', async () => {
+    const ada = await withCard();
+    await h.interactions.cardAction(ada, { action: ACTIONS.runCheck, rolloutId: ROLLOUT, stepId: '2a' });
+    expect(ada.texts().at(-1)).toContain('No Bitwarden organization API key is set');
+  });
+
+  it('a payload from another workspace, or for an unknown rollout, acts on nothing', async () => {
+    await withCard();
+    const intruder = h.person('teams:eve', { workspace: 'tenant-2', admin: true });
+    await h.interactions.cardAction(intruder, { action: ACTIONS.markDone, rolloutId: ROLLOUT, stepId: '2a' });
+    await h.interactions.cardAction(intruder, { action: ACTIONS.markDone, rolloutId: 'teams:x:y', stepId: '2a' });
+    expect(intruder.texts()).toEqual([expect.stringContaining("That card belongs to a rollout I can't find."), expect.stringContaining("That card belongs to a rollout I can't find.")]);
+    expect((await h.service.get(ROLLOUT))?.steps['2a']?.state).toBe('open');
+  });
+});
+
+describe('setup', () => {
+  it('opens the form for an admin, refuses others', async () => {
+    const ada = h.person(ADA);
+    const bram = h.person(BRAM);
+    await h.interactions.command(CONVERSATION, ada, 'setup', resolveUser);
+    await h.interactions.command(CONVERSATION, bram, 'setup', resolveUser);
+    expect(ada.replies[0]).toMatchObject({ kind: 'setup', form: { rolloutId: ROLLOUT, encryptionAvailable: true } });
+    expect(bram.texts()[0]).toBe("Only a rollout admin can change this rollout's settings.");
+  });
+
+  it('a form with errors saves nothing and names each wrong field', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    const before = await h.service.get(ROLLOUT);
+    const outcome = await h.interactions.submitSetup(ada, ROLLOUT, { timezone: 'Mars/Olympus', digestTime: '25:00', admins: [], onboardingWarnPct: '99', hosting: 'self-hosted' });
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(Object.fromEntries(Object.entries(outcome.errors).map(([k, v]) => [k, plainText(v!)]))).toEqual({
+      timezone: '"Mars/Olympus" is not a time zone. Use an IANA name such as Europe/Amsterdam.',
+      digestTime: 'Choose a time like 09:00.',
+      admins: 'Keep at least one rollout admin.',
+      onboardingWarnPct: 'The warning level cannot be above the pass level.',
+      serverUrl: 'A self-hosted organization needs the server URL.',
+    });
+    expect((await h.service.get(ROLLOUT))?.version).toBe(before?.version);
+  });
+
+  it('a valid form saves in one write, stores a new key encrypted, refreshes the card and confirms', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    const clientId = 'organization.11111111-2222-3333-4444-555555555555';
+    const outcome = await h.interactions.submitSetup(ada, ROLLOUT, { timezone: 'Europe/Brussels', goLive: '2026-12-31', clientId, clientSecret: 'fake-rollout-secret' });
+    expect(outcome.ok).toBe(true);
+    if (!outcome.ok) return;
+    await outcome.save();
+    const r = await h.service.get(ROLLOUT);
+    expect(r?.settings).toMatchObject({ timezone: 'Europe/Brussels', goLive: '2026-12-31', credentials: { clientId } });
+    expect(JSON.stringify(r)).not.toContain('fake-rollout-secret');
+    expect(h.platform.updates).toHaveLength(1);
+    expect(ada.texts().at(-1)).toContain('Settings saved for this rollout.');
+    expect(ada.texts().at(-1)).toContain(`The Bitwarden API key for ${clientId} is stored encrypted.`);
+
+    // The same form again changes nothing, and says so.
+    const again = await h.interactions.submitSetup(ada, ROLLOUT, { timezone: 'Europe/Brussels' });
+    if (again.ok) await again.save();
+    expect(ada.replies.at(-1)).toMatchObject({ kind: 'notice', tone: 'info' });
+    expect(ada.texts().at(-1)).toBe('Nothing changed.');
+  });
+});
+
+describe('export and home', () => {
+  it('export answers with the report file in the rollout language', async () => {
+    const ada = h.person(ADA, { locale: 'nl' });
+    await h.interactions.command(CONVERSATION, ada, 'done 2a', resolveUser);
+    await h.interactions.command(CONVERSATION, ada, 'export csv', resolveUser);
+    const file = ada.replies.at(-1);
+    expect(file?.kind).toBe('file');
+    if (file?.kind !== 'file') return;
+    // The file is posted in the conversation: everyone sees it, so it is in the rollout's language.
+    expect(file.file).toMatchObject({ filename: 'bwprep-readiness-2026-11-25.csv', format: 'csv', comment: 'Readiness report (CSV) for this rollout.' });
+    expect(file.file.content.split('\r\n')[0]).toMatch(/^Step,Phase,Title/);
+    expect(file.file.content).toContain('2a,2,Review the policy configuration');
+  });
+
+  it('home lists the person’s steps of this workspace in their language', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'assign 2a @ada', resolveUser);
+    await h.interactions.command({ ...CONVERSATION, workspace: 'tenant-2', channel: 'other' }, h.person(ADA, { workspace: 'tenant-2' }), 'assign 2b @ada', resolveUser);
+    const en = await h.interactions.home(ADA, ada.scope);
+    const nl = await h.interactions.home(ADA, ada.scope, 'nl');
+    expect(JSON.stringify(en)).toContain('Review the policy configuration');
+    expect(JSON.stringify(en)).not.toContain('Turn on account recovery');
+    expect(JSON.stringify(nl)).toContain('Beleidsconfiguratie nalopen');
+  });
+});
