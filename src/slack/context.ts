@@ -66,8 +66,11 @@ export function replyLocale(profile: SlackProfile | undefined, rollout: Rollout 
   return profile?.locale ?? rollout?.settings.locale ?? fallback;
 }
 
-/** Slack mention tokens: `<@U0123ABC|name>` or `<@U0123ABC>` (also W… enterprise ids). */
+/**
+ * Slack mention tokens: `<@U0123ABC|name>` or `<@U0123ABC>` (also W… enterprise ids), and the stored form
+ * `<@slack:U0123ABC>` that src/slack/text.ts makes of them on the way in.
+ */
 export function resolveSlackMention(token: string): UserKey | undefined {
-  const m = /^<@([UW][A-Z0-9]+)(\|[^>]*)?>$/.exec(token.trim());
+  const m = /^<@(?:slack:)?([UW][A-Z0-9]+)(\|[^>]*)?>$/.exec(token.trim());
   return m ? `slack:${m[1]}` : undefined;
 }

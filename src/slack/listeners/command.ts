@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import { resolveSlackMention } from '../context';
 import type { SlackDeps } from '../app';
 import { slackRequester } from '../requester';
+import { slackTextToPlain } from '../text';
 
 /**
  * `/bwprep …`: ack at once (Slack's 3-second window), then hand the command to the application layer,
@@ -21,6 +22,7 @@ export function registerCommand(app: App, deps: SlackDeps): void {
       logger,
     });
     const conversation = { platform: 'slack' as const, workspace: command.team_id, channel: command.channel_id, ...(command.channel_name ? { name: command.channel_name } : {}) };
-    await deps.interactions.command(conversation, requester, command.text ?? '', resolveSlackMention);
+    // Slack escapes &, <, > in the text: decoded once here, before parsing; stored plain (src/slack/text.ts).
+    await deps.interactions.command(conversation, requester, slackTextToPlain(command.text ?? ''), resolveSlackMention);
   });
 }
