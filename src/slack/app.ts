@@ -10,6 +10,7 @@ import { registerActions } from './listeners/actions';
 import { registerCommand } from './listeners/command';
 import { registerEvents } from './listeners/events';
 import { registerSetup } from './listeners/setup';
+import { installationOf, type SlackInstallation } from './installation';
 import { slackPlatform } from './platform';
 
 /** What the Slack listeners need: the application layer, and Slack-side caches. */
@@ -19,12 +20,16 @@ export interface SlackDeps {
   leases: LeaseStore;
   logger: Logger;
   defaultLocale: Locale;
+  /** The installing workspace, from auth.test (once per process). */
+  installation: () => Promise<SlackInstallation>;
 }
 
 export interface SlackRuntime {
   app: App;
   /** The ports the application layer uses to reach Slack. */
   platform: ChatPlatform;
+  /** auth.test, asked once and remembered: the installing team (and Grid enterprise) and the bot user. */
+  installation: () => Promise<SlackInstallation>;
   /** HTTP mode: mount on POST /slack/events of the shared server. Undefined in Socket Mode. */
   requestListener?: RequestListener;
   /** Registers the listeners on the application layer (once, after every platform is known). */
@@ -54,8 +59,8 @@ export function boltLogger(logger: Logger): BoltLogger {
  * The Slack adapter: a Bolt app whose listeners translate Slack requests into calls of the application
  * layer, and the Slack implementation of its ports. No user journey lives here.
  */
-export function createSlackApp(config: NonNullable<Config['slack']>, base: Omit<SlackDeps, 'interactions'>): SlackRuntime {
-  const logger = boltLogger(base.logger);
+export function createSlackApp(config: NonNullable<Config['slack']>, options: Omit<SlackDeps, 'interactions' | 'installation'>): SlackRuntime {
+  const logger = boltLogger(options.logger);
   const clientOptions = { ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}), retryConfig: { retries: 2 } };
   let receiver: HTTPReceiver | undefined;
   let app: App;
@@ -71,11 +76,14 @@ export function createSlackApp(config: NonNullable<Config['slack']>, base: Omit<
     });
     app = new App({ token: config.botToken, receiver, logger, clientOptions });
   }
-  const platform = slackPlatform({ client: app.client, kv: base.kv, logger: base.logger });
+  const installation = installationOf(app.client);
+  const base: Omit<SlackDeps, 'interactions'> = { ...options, installation };
+  const platform = slackPlatform({ client: app.client, kv: base.kv, logger: base.logger, installation });
   let listening = false;
   return {
     app,
     platform,
+    installation,
     ...(receiver ? { requestListener: receiver.requestListener } : {}),
     listen(interactions) {
       if (listening) return;
@@ -91,6 +99,8 @@ export function createSlackApp(config: NonNullable<Config['slack']>, base: Omit<
     },
     start: async () => {
       // Socket Mode opens its WebSocket; in HTTP mode our shared server carries the requests.
+      // Learn who installed bwprep once; a failure here is not fatal (admin rights are then not vouched).
+      await installation().catch((err: unknown) => base.logger.warn({ err }, 'auth.test failed; workspace admin rights are not vouched until it answers'));
       if (config.socketMode) await app.start();
     },
     stop: async () => {

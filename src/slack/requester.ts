@@ -9,6 +9,7 @@ import { setupModal } from './blocks/setup';
 import { getProfile, type SlackProfile, slackActor } from './context';
 import { rethrowSlack } from './errors';
 import type { KeyValueStore } from '../core/ports';
+import type { SlackInstallation } from './installation';
 
 type WebClient = webApi.WebClient;
 
@@ -111,12 +112,12 @@ export function slackReply(target: SlackReplyTarget): (reply: Reply) => Promise<
 
 /** The person behind a Slack request, with their profile (language, time zone, admin rights). */
 export async function slackRequester(
-  deps: { interactions: Interactions; kv: KeyValueStore },
+  deps: { interactions: Interactions; kv: KeyValueStore; installation?: () => Promise<SlackInstallation> },
   target: SlackReplyTarget & { teamId: string },
 ): Promise<{ requester: Requester; profile: SlackProfile | undefined }> {
   let profile: SlackProfile | undefined;
   try {
-    profile = await getProfile(target.client, deps.kv, target.userId);
+    profile = await getProfile(target.client, deps.kv, target.userId, deps.installation);
   } catch (err) {
     // Without a profile the request still works: the rollout's language, no platform admin rights.
     target.logger.warn({ err, user: target.userId }, 'users.info failed; going on without the profile');

@@ -6,7 +6,7 @@ import type { SlackDeps } from '../app';
 
 /** Publishes the user's App Home: their steps across rollouts, and the rollouts they take part in. */
 export async function publishHome(deps: SlackDeps, client: webApi.WebClient, userId: string, teamId: string): Promise<void> {
-  const profile = await getProfile(client, deps.kv, userId);
+  const profile = await getProfile(client, deps.kv, userId, deps.installation);
   const view = await deps.interactions.home(`slack:${userId}`, { platform: 'slack', workspace: teamId }, profile.locale);
   await client.views.publish({ user_id: userId, view: homeView(view) });
 }
