@@ -11,6 +11,7 @@ import { registerCommand } from './listeners/command';
 import { registerEvents } from './listeners/events';
 import { registerSetup } from './listeners/setup';
 import { installationOf, type SlackInstallation } from './installation';
+import { INSTALLATION_CODES } from './errors';
 import { slackPlatform } from './platform';
 
 /** What the Slack listeners need: the application layer, and Slack-side caches. */
@@ -80,6 +81,7 @@ export function createSlackApp(config: NonNullable<Config['slack']>, options: Om
   const base: Omit<SlackDeps, 'interactions'> = { ...options, installation };
   const platform = slackPlatform({ client: app.client, kv: base.kv, logger: base.logger, installation });
   let listening = false;
+  let listeningTo: Interactions | undefined;
   return {
     app,
     platform,
@@ -88,6 +90,7 @@ export function createSlackApp(config: NonNullable<Config['slack']>, options: Om
     listen(interactions) {
       if (listening) return;
       listening = true;
+      listeningTo = interactions;
       const deps: SlackDeps = { ...base, interactions };
       registerCommand(app, deps);
       registerActions(app, deps);
@@ -100,7 +103,14 @@ export function createSlackApp(config: NonNullable<Config['slack']>, options: Om
     start: async () => {
       // Socket Mode opens its WebSocket; in HTTP mode our shared server carries the requests.
       // Learn who installed bwprep once; a failure here is not fatal (admin rights are then not vouched).
-      await installation().catch((err: unknown) => base.logger.warn({ err }, 'auth.test failed; workspace admin rights are not vouched until it answers'));
+      const inst = await installation().catch((err: unknown) => base.logger.warn({ err }, 'auth.test failed; workspace admin rights are not vouched until it answers'));
+      // A token that works again (bwprep reinstalled) ends the pause app_uninstalled / tokens_revoked set.
+      if (inst && listeningTo) {
+        const cleared = await listeningTo
+          .workspaceReachable({ platform: 'slack', workspace: inst.teamId }, INSTALLATION_CODES, { user: 'system:bwprep', surface: 'slack' })
+          .catch((err: unknown) => (base.logger.warn({ err }, 'could not resume the rollouts of a reinstalled workspace'), 0));
+        if (cleared) base.logger.info({ team: inst.teamId, rollouts: cleared }, 'the Slack installation works again; scheduled digests resume');
+      }
       if (config.socketMode) await app.start();
     },
     stop: async () => {

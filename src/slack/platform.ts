@@ -15,7 +15,7 @@ import { richMessage, textMessage } from './blocks/messages';
 import { escText } from './blocks/mrkdwn';
 import { getProfile } from './context';
 import type { SlackInstallation } from './installation';
-import { rethrowCardUpdate, rethrowSlack, slackErrorCode } from './errors';
+import { lastingHint, rethrowCardUpdate, rethrowSlack, slackErrorCode } from './errors';
 
 type WebClient = webApi.WebClient;
 
@@ -63,6 +63,7 @@ export function slackPlatform(deps: { client: WebClient; kv: KeyValueStore; logg
 
   return {
     id: 'slack',
+    explain: lastingHint,
     directory: {
       async profile(user: UserKey): Promise<UserProfile> {
         if (!user.startsWith('slack:')) return { user, exists: false, missing: 'unknown', platformAdmin: false };

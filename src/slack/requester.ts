@@ -7,7 +7,7 @@ import { checkReportBlocks } from './blocks/check-report';
 import { helpBlocks, mineBlocks, richMessage } from './blocks/messages';
 import { setupModal } from './blocks/setup';
 import { getProfile, type SlackProfile, slackActor } from './context';
-import { rethrowSlack } from './errors';
+import { classifySlackError, rethrowSlack } from './errors';
 import type { KeyValueStore } from '../core/ports';
 import type { SlackInstallation } from './installation';
 
@@ -20,6 +20,9 @@ export function noticeMessage(reply: Extract<Reply, { kind: 'notice' }>) {
   const [first = [], ...rest] = reply.lines;
   return richMessage([[`${TONE_ICON[reply.tone]} `, ...first], ...rest]);
 }
+
+/** Upload refusals after which the requester gets the file in their DM with the app instead. */
+const PRIVATE_COPY_CODES = new Set(['channel_not_found', 'not_in_channel', 'is_archived', 'restricted_action', 'restricted_action_read_only_channel']);
 
 /** Where the replies of one Slack request go. */
 export interface SlackReplyTarget {
@@ -93,19 +96,29 @@ export function slackReply(target: SlackReplyTarget): (reply: Reply) => Promise<
           rethrowSlack(e);
         }
         return;
-      case 'file':
+      case 'file': {
+        const upload = (channel: string) =>
+          client.filesUploadV2({ channel_id: channel, content: reply.file.content, filename: reply.file.filename, title: reply.file.filename, initial_comment: reply.file.comment });
         try {
-          await client.filesUploadV2({
-            channel_id: target.channel ?? userId,
-            content: reply.file.content,
-            filename: reply.file.filename,
-            title: reply.file.filename,
-            initial_comment: reply.file.comment,
-          });
+          await upload(target.channel ?? userId);
+          return;
         } catch (e) {
-          rethrowSlack(e);
+          const err = classifySlackError(e);
+          if (!err || !PRIVATE_COPY_CODES.has(err.code)) throw err ?? e;
+          // bwprep cannot put files here (a DM between two people, a private channel it is not in, an
+          // archived one): the requester gets the file in their DM with the app, and is told so.
+          try {
+            const open = await client.conversations.open({ users: userId });
+            await upload((open.channel as { id?: string } | undefined)?.id ?? userId);
+          } catch (e2) {
+            target.logger.warn({ code: err.code, dm: classifySlackError(e2)?.code ?? String(e2) }, 'export: neither the conversation nor a DM took the file');
+            throw err;
+          }
+          target.logger.warn({ code: err.code, channel: target.channel }, 'export: the conversation refused the file; sent it to the requester by DM');
+          if (reply.file.sentPrivately) await send(noticeMessage({ kind: 'notice', tone: 'info', lines: [reply.file.sentPrivately] }));
+          return;
         }
-        return;
+      }
     }
   };
 }

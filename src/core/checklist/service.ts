@@ -48,6 +48,9 @@ export interface ChangeResult {
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** Refusals that speak of the step's owner; with an owner, their `…_owned` variant names them. */
+const OWNER_KEYS = new Set(['error.forbidden.mark', 'error.forbidden.unassign', 'error.forbidden.due']);
+
 export function isValidDate(s: string): boolean {
   if (!DATE_RE.test(s)) return false;
   const d = new Date(`${s}T00:00:00Z`);
@@ -525,8 +528,16 @@ export class ChecklistService {
 
   private require(perm: Permission, actor: Actor, r: Rollout, rec: StepRecord | undefined, key: string): void {
     if (!allowed(perm, actor, r, rec, this.deps.globalAdmins)) {
-      throw new BwprepError('forbidden', { key, vars: { step: rec?.id ?? '', owner: rec?.owner ?? '' } });
+      // The refusal names who may do it (README "Permissions"): the owner where the message speaks of one
+      // (`…_owned` keys), and the rollout's admins as a list of people (`admins`, rendered as mentions).
+      const owned = rec?.owner && OWNER_KEYS.has(key);
+      throw new BwprepError('forbidden', { key: owned ? `${key}_owned` : key, vars: { step: rec?.id ?? '', owner: rec?.owner ?? '', admins: this.adminList(r) } });
     }
+  }
+
+  /** The people who may do everything in a rollout, as a comma-separated list of UserKeys (the `admins` var). */
+  adminList(r: Rollout): string {
+    return [...new Set([...r.settings.admins, ...this.deps.globalAdmins])].join(',');
   }
 
   private audit(r: Rollout, actor: Actor, action: AuditAction, extra: Partial<AuditEntry> = {}): AuditEntry {
