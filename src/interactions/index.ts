@@ -368,7 +368,7 @@ export class Interactions {
    */
   async workspaceUnreachable(scope: Requester['scope'], code: string): Promise<number> {
     let marked = 0;
-    for (const r of await this.rolloutsIn(scope)) if (await this.deps.service.markUnreachable(r.id, code)) marked++;
+    for (const r of await this.rolloutsIn(scope)) if (await this.deps.service.markUnreachable(r.id, code, { installation: true })) marked++;
     return marked;
   }
 

@@ -196,6 +196,10 @@ describe('kind 5: the installation goes away', () => {
     await startRollout();
     await command('status', bob, { team_id: OTHER_TEAM, channel_id: 'C0ELSEWHERE' });
     await vi.waitFor(async () => expect(await h.app.service.get(`slack:${OTHER_TEAM}:C0ELSEWHERE`)).toBeDefined());
+    // An overdue step: its owner would get a reminder DM at the start of their day.
+    await command(`assign 4a <@${bob}|bob>`);
+    await command('due 4a 2026-11-24');
+    await vi.waitFor(async () => expect((await h.app.service.get(ROLLOUT))?.steps['4a']?.due).toBe('2026-11-24'));
   });
   afterAll(() => h.close());
 
@@ -223,6 +227,10 @@ describe('kind 5: the installation goes away', () => {
     expect(tick.digests.find((d) => d.rolloutId === ROLLOUT)?.skipped).toBe('unreachable');
     expect(tick.digests.find((d) => d.rolloutId === `slack:${OTHER_TEAM}:C0ELSEWHERE`)?.posted).toBe(true);
     expect(h.slack.calls('chat.postMessage').slice(posts).map((c) => c.args.channel)).toEqual(['C0ELSEWHERE']);
+
+    clock.set('2026-11-25T09:05:00Z'); // 09:05 in London: bob's reminder would be due
+    expect((await h.app.scheduler!.tick()).reminders).toEqual([]);
+    expect(h.slack.calls('conversations.open')).toHaveLength(0);
   });
 
   it('a restart whose auth.test works again (reinstalled) resumes the workspace', async () => {

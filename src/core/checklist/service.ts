@@ -381,13 +381,14 @@ export class ChecklistService {
    * Marks the rollout's conversation unreachable for scheduled posts (see Rollout.unreachable). Returns true
    * when this call set it (so the admins are told once), false when it was already set.
    */
-  async markUnreachable(rolloutId: string, code: string): Promise<boolean> {
+  async markUnreachable(rolloutId: string, code: string, opts: { installation?: boolean } = {}): Promise<boolean> {
     let first = false;
     await this.deps.store.update(rolloutId, (r) => {
       first = false;
-      if (r.unreachable) return null;
+      // A conversation already unreachable still learns that the whole installation is gone.
+      if (r.unreachable && (r.unreachable.installation || !opts.installation)) return null;
       first = true;
-      r.unreachable = { code, since: this.now() };
+      r.unreachable = { code, since: this.now(), ...(opts.installation ? { installation: true } : {}) };
       return { rollout: r, audit: [this.audit(r, { user: 'bwprep:scheduler', surface: 'scheduler' }, 'rollout.unreachable', { to: code })] };
     });
     return first;
