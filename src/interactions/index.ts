@@ -27,8 +27,8 @@ export { CardGoneError, PlatformError, describeError } from './errors';
 export { Platforms } from './platforms';
 export type * from './ports';
 
-/** Commands a direct message can give when it names the rollout's conversation (they change one step, or list one's own). */
-const DIRECT_COMMANDS = new Set<string>(['mine', 'assign', 'unassign', 'done', 'reopen', 'skip', 'due']);
+/** Commands a direct message can give when it names the rollout's conversation (one step, one's own steps, the report to oneself). */
+const DIRECT_COMMANDS = new Set<string>(['mine', 'assign', 'unassign', 'done', 'reopen', 'skip', 'due', 'export']);
 
 /** Audit entries the export includes (newest). */
 export const AUDIT_IN_REPORT = 200;

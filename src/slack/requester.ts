@@ -99,17 +99,22 @@ export function slackReply(target: SlackReplyTarget): (reply: Reply) => Promise<
       case 'file': {
         const upload = (channel: string) =>
           client.filesUploadV2({ channel_id: channel, content: reply.file.content, filename: reply.file.filename, title: reply.file.filename, initial_comment: reply.file.comment });
+        const openIm = async () => {
+          const open = await client.conversations.open({ users: userId });
+          return (open.channel as { id?: string } | undefined)?.id ?? userId;
+        };
         try {
-          await upload(target.channel ?? userId);
+          // Outside a channel (the Messages tab) the file goes to the requester's DM with the app.
+          await upload(target.channel ?? (await openIm()));
           return;
         } catch (e) {
+          if (!target.channel) rethrowSlack(e);
           const err = classifySlackError(e);
           if (!err || !PRIVATE_COPY_CODES.has(err.code)) throw err ?? e;
           // bwprep cannot put files here (a DM between two people, a private channel it is not in, an
           // archived one): the requester gets the file in their DM with the app, and is told so.
           try {
-            const open = await client.conversations.open({ users: userId });
-            await upload((open.channel as { id?: string } | undefined)?.id ?? userId);
+            await upload(await openIm());
           } catch (e2) {
             target.logger.warn({ code: err.code, dm: classifySlackError(e2)?.code ?? String(e2) }, 'export: neither the conversation nor a DM took the file');
             throw err;

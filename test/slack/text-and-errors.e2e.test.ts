@@ -178,9 +178,12 @@ describe('kind 2: Slack API errors are understood in one place, on every path', 
 
   it('/bwprep export md in a DM between two people (channel_not_found): the requester gets the file by DM and is told', async () => {
     const dmBetweenPeople = 'D0ALICEBOB';
+    // Without the rollout named, a DM has none: bwprep asks which.
+    expect(await replies(await command('export md', bob, { channel_id: dmBetweenPeople }))).toContain('Which rollout? Name its channel');
     h.slack.failNext('files.completeUploadExternal', { error: 'channel_not_found' });
-    const id = await command('export md', bob, { channel_id: dmBetweenPeople });
+    const id = await command(`export md <#${FAKE_CHANNEL_ID}|bitwarden-rollout>`, bob, { channel_id: dmBetweenPeople });
     expect(await replies(id)).toContain('I sent you the MD report in a direct message');
+    expect(await h.app.service.get(`slack:${FAKE_TEAM_ID}:${dmBetweenPeople}`)).toBeUndefined();
     const delivered = h.slack.files().filter((f) => f.completed).at(-1)!;
     expect(delivered.channel_id).toBe(h.slack.dmChannel(bob));
     expect(delivered.filename).toMatch(/\.md$/);

@@ -160,8 +160,8 @@ describe('kind 4: the Messages tab answers', () => {
     await dm('reopen 2a');
     expect(await nextDm(bob, from)).toContain('Which rollout? Name its channel');
     from = sent(bob);
-    await dm('export md');
-    expect(await nextDm(bob, from)).toContain("`/bwprep export` works in the rollout's channel only");
+    await dm('digest');
+    expect(await nextDm(bob, from)).toContain("`/bwprep digest` works in the rollout's channel only");
     from = sent(bob);
     await dm(`status <#${FAKE_CHANNEL_ID}|bitwarden-rollout>`);
     expect(await nextDm(bob, from)).toContain(`run it in <#${FAKE_CHANNEL_ID}>`);
@@ -170,6 +170,23 @@ describe('kind 4: the Messages tab answers', () => {
     expect(await nextDm(bob, from)).toContain('<#C0NOROLLOUT> has no rollout yet');
     expect(await h.app.service.get(`slack:${FAKE_TEAM_ID}:C0NOROLLOUT`)).toBeUndefined();
     expect((await h.app.service.get(ROLLOUT))?.steps['2a']?.state).toBe('done');
+  });
+
+  it('export naming the rollout channel sends the report to the person in their DM with the app', async () => {
+    const from = h.slack.calls('files.completeUploadExternal').length;
+    await dm(`export csv <#${FAKE_CHANNEL_ID}|bitwarden-rollout>`);
+    const [done] = (await h.slack.waitForCount('files.completeUploadExternal', from + 1, undefined, 5000)).slice(from);
+    expect(done!.args.channel_id).toBe(h.slack.dmChannel(bob));
+    const csv = h.slack.files().filter((f) => f.completed).at(-1)!.content!.toString('utf8');
+    expect(csv.split('\r\n').find((l) => l.startsWith('2a,'))).toContain('checked & fine');
+  });
+
+  it('/bwprep in a direct message works like the Messages tab and starts no rollout there', async () => {
+    const id = await command('mine', bob, { channel_id: 'D0BOBCAROL' });
+    expect(await reply(id)).toContain('Your steps in this workspace');
+    const which = await command('done 4c', bob, { channel_id: 'D0BOBCAROL' });
+    expect(await reply(which)).toContain('Which rollout?');
+    expect(await h.app.service.get(`slack:${FAKE_TEAM_ID}:D0BOBCAROL`)).toBeUndefined();
   });
 
   it('edits, other subtypes, bot messages and redeliveries get no answer', async () => {

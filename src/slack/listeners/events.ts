@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { App, webApi } from '@slack/bolt';
 import type { Actor } from '../../core/checklist/model';
 import { homeView } from '../blocks/home';
-import { getProfile, resolveSlackMention } from '../context';
+import { getProfile } from '../context';
 import type { SlackDeps } from '../app';
 import { INSTALLATION_CODES } from '../errors';
 import { slackRequester } from '../requester';
-import { slackTextToPlain } from '../text';
+import { directCommand } from './direct';
 
 /** Who clears or sets an unreachable mark when Slack tells us (audit trail). */
 const SLACK_EVENTS: Actor = { user: 'system:bwprep', surface: 'slack' };
@@ -26,9 +26,6 @@ async function firstDelivery(deps: SlackDeps, body: unknown): Promise<boolean> {
 }
 
 const teamOf = (body: unknown, event?: { team?: string }): string => event?.team ?? (body as { team_id?: string }).team_id ?? '';
-
-/** A Slack channel reference `<#C0123|name>` standing as its own word: the rollout a DM names. */
-const CHANNEL_REF = /(^|\s)<#([CG][A-Z0-9]+)(?:\|([^>]*))?>(?=\s|$)/;
 
 export function registerEvents(app: App, deps: SlackDeps): void {
   app.event('app_home_opened', async ({ event, body, client }) => {
@@ -86,10 +83,7 @@ export function registerEvents(app: App, deps: SlackDeps): void {
     const teamId = teamOf(body, m);
     const logger = deps.logger.child({ team: teamId, user: m.user, direct: true });
     const { requester } = await slackRequester(deps, { client, userId: m.user, teamId, logger });
-    const ref = CHANNEL_REF.exec(m.text);
-    const text = ref ? m.text.replace(CHANNEL_REF, ' ') : m.text;
-    const conversation = ref ? { platform: 'slack' as const, workspace: teamId, channel: ref[2]!, ...(ref[3] ? { name: ref[3] } : {}) } : undefined;
-    await deps.interactions.direct(requester, slackTextToPlain(text), resolveSlackMention, conversation);
+    await directCommand(deps, requester, m.text, teamId);
   });
 }
 
