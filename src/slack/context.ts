@@ -40,7 +40,8 @@ const PROFILE_TTL_MS = 60 * 60 * 1000;
  * auth.test; see installation.ts): a Slack Connect guest's own `is_admin` means nothing here.
  */
 export async function getProfile(client: WebClient, kv: KeyValueStore, userId: string, installation?: () => Promise<SlackInstallation | undefined>): Promise<SlackProfile> {
-  const key = `slack:profile:${userId}`;
+  // v2: admin rights now depend on the installing team; entries cached before that are not reused.
+  const key = `slack:profile:v2:${userId}`;
   const cached = await kv.get<SlackProfile>(key);
   if (cached) return cached;
   let profile: SlackProfile;
