@@ -101,7 +101,6 @@ export function createSlackApp(config: NonNullable<Config['slack']>, options: Om
       });
     },
     start: async () => {
-      // Socket Mode opens its WebSocket; in HTTP mode our shared server carries the requests.
       // Learn who installed bwprep once; a failure here is not fatal (admin rights are then not vouched).
       const inst = await installation().catch((err: unknown) => base.logger.warn({ err }, 'auth.test failed; workspace admin rights are not vouched until it answers'));
       // A token that works again (bwprep reinstalled) ends the pause app_uninstalled / tokens_revoked set.
@@ -111,6 +110,7 @@ export function createSlackApp(config: NonNullable<Config['slack']>, options: Om
           .catch((err: unknown) => (base.logger.warn({ err }, 'could not resume the rollouts of a reinstalled workspace'), 0));
         if (cleared) base.logger.info({ team: inst.teamId, rollouts: cleared }, 'the Slack installation works again; scheduled digests resume');
       }
+      // Socket Mode opens its WebSocket; in HTTP mode our shared server carries the requests.
       if (config.socketMode) await app.start();
     },
     stop: async () => {
