@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import i18next, { type i18n } from 'i18next';
 import { LOCALES, type Locale, type Message } from '../core/checklist/model';
-import { type Inline, parseTagged, plainText, type Rich, VAR_CLOSE, VAR_OPEN } from '../views/rich';
+import { type Inline, joinRich, parseTagged, plainText, type Rich, VAR_CLOSE, VAR_OPEN } from '../views/rich';
 
 /** locales/ sits two levels above both src/i18n and dist/i18n. */
 export const LOCALES_DIR = path.resolve(__dirname, '..', '..', 'locales');
@@ -103,6 +103,9 @@ export function t(locale: Locale, key: string, vars?: Vars): string {
 /** Vars with these names hold UserKeys (`slack:U…`) and are shown as a person by each renderer. */
 export const USER_VARS = ['owner', 'user', 'by'] as const;
 
+/** Vars with these names hold comma-separated UserKeys (`slack:U0ADA,slack:U0EVE`), shown as a list of people. */
+export const USER_LIST_VARS = ['admins'] as const;
+
 /** Vars with these names hold YYYY-MM-DD dates, formatted in the reader's locale. */
 export const DATE_VARS = ['date', 'due', 'goLive'] as const;
 
@@ -150,6 +153,10 @@ function varSpans(locale: Locale, name: string, v: string | Inline | Rich): Rich
   if (Array.isArray(v)) return v;
   if (typeof v !== 'string') return [v];
   if ((USER_VARS as readonly string[]).includes(name) && v) return [{ user: v }];
+  if ((USER_LIST_VARS as readonly string[]).includes(name)) {
+    const people = v.split(',').filter(Boolean);
+    return people.length ? joinRich(people.map((u) => [{ user: u }]), ', ') : ['—'];
+  }
   if ((DATE_VARS as readonly string[]).includes(name) && /^\d{4}-\d{2}-\d{2}$/.test(v)) return [formatDate(locale, v)];
   if ((POLICY_LIST_VARS as readonly string[]).includes(name) && /^\d+(,\d+)*$/.test(v)) {
     return [v.split(',').map((n) => policyName(locale, Number(n))).join(', ')];

@@ -15,7 +15,7 @@ import { ACTIONS, type ActionId } from '../views/actions';
 import { buildHomeView, type HomeView } from '../views/home';
 import { buildReport, reportCsv, reportJson, reportMarkdown } from '../views/report';
 import type { Rich } from '../views/rich';
-import { buildHelpView, buildMineView } from '../views/text';
+import { buildHelpView, buildMineView, type MineView } from '../views/text';
 import { LivingCards } from './cards';
 import { CheckRunner } from './checks';
 import { describeError, type ErrorLogger } from './errors';
@@ -30,6 +30,9 @@ export type * from './ports';
 
 /** How long a link code may be used. */
 export const LINK_CODE_TTL_MS = 15 * 60_000;
+
+/** Commands a direct message can give when it names the rollout's conversation (one step, one's own steps, the report to oneself). */
+const DIRECT_COMMANDS = new Set<string>(['mine', 'assign', 'unassign', 'done', 'reopen', 'skip', 'due', 'export']);
 
 /** Audit entries the export includes (newest). */
 export const AUDIT_IN_REPORT = 200;
@@ -289,7 +292,7 @@ export class Interactions {
   // ---- setup --------------------------------------------------------------------------------------
 
   private async openSetup(rollout: Rollout, requester: Requester): Promise<void> {
-    if (!this.deps.service.isAdmin(requester.actor, rollout)) throw new BwprepError('forbidden', { key: 'error.forbidden.settings' });
+    if (!this.deps.service.isAdmin(requester.actor, rollout)) throw new BwprepError('forbidden', { key: 'error.forbidden.settings', vars: { admins: this.deps.service.adminList(rollout) } });
     const timezone = rollout.settings.setupAt ? rollout.settings.timezone : (requester.tz ?? rollout.settings.timezone);
     await requester.reply({
       kind: 'setup',
@@ -307,7 +310,7 @@ export class Interactions {
     const rollout = await this.deps.service.get(rolloutId);
     const locale = this.privateLocale(requester, rollout);
     if (!rollout) return { ok: false, errors: { locale: tr(locale, 'error.unknown_rollout') } };
-    if (!this.deps.service.isAdmin(requester.actor, rollout)) return { ok: false, errors: { admins: tr(locale, 'setup.error.forbidden') } };
+    if (!this.deps.service.isAdmin(requester.actor, rollout)) return { ok: false, errors: { admins: tr(locale, 'setup.error.forbidden', { admins: this.deps.service.adminList(rollout) }) } };
     const now = this.deps.clock.now();
     const result = validateSetup(input, rollout.settings, now);
     if (result.newKey && !this.deps.encryptionKey) result.errors.clientSecret = { key: 'setup.error.no_encryption_key' };
@@ -399,13 +402,123 @@ export class Interactions {
     const content = format === 'csv' ? reportCsv(report) : format === 'json' ? reportJson(report) : reportMarkdown(report, rollout.settings.timezone);
     const day = this.deps.clock.now().toISOString().slice(0, 10);
     const filename = `${t(locale, 'report.filename')}-${day}.${format}`;
-    await requester.reply({ kind: 'file', file: { filename, content, format, comment: t(locale, 'report.uploaded', { format: format.toUpperCase() }) } });
+    const sentPrivately = tr(this.privateLocale(requester, rollout), 'report.sent_privately', { format: format.toUpperCase() });
+    await requester.reply({ kind: 'file', file: { filename, content, format, comment: t(locale, 'report.uploaded', { format: format.toUpperCase() }), sentPrivately } });
   }
 
-  /** The App Home (or a platform's equivalent): the person's steps and rollouts in this workspace. */
-  async home(user: UserKey, scope: Requester['scope'], locale?: Locale): Promise<HomeView> {
-    const rollouts = (await this.deps.store.rollouts.list()).filter((r) => conversationsOf(r).some(({ conversation: c }) => c.platform === scope.platform && c.workspace === scope.workspace));
-    return buildHomeView(this.deps.service.template, rollouts, user, this.deps.clock.now(), locale ?? this.deps.defaults.locale, this.deps.service.globalAdmins);
+  /**
+   * The App Home (or a platform's equivalent): the person's steps and rollouts in this workspace, and for a
+   * rollout admin a notice per rollout whose conversation bwprep cannot post in (issue 9: admins are told by
+   * DM and here, until the bot can post there again).
+   */
+  async home(user: UserKey, scope: Requester['scope'], locale?: Locale): Promise<HomeView & { notices: Rich[] }> {
+    const l = locale ?? this.deps.defaults.locale;
+    const rollouts = await this.rolloutsIn(scope);
+    const view = buildHomeView(this.deps.service.template, rollouts, user, this.deps.clock.now(), l, this.deps.service.globalAdmins);
+    const admin = (r: Rollout) => r.settings.admins.includes(user) || this.deps.service.globalAdmins.includes(user);
+    const notices = rollouts.filter((r) => r.unreachable && admin(r)).map((r) => this.unreachableNotice(r, l));
+    return { ...view, notices };
+  }
+
+  private unreachableNotice(r: Rollout, locale: Locale): Rich {
+    const u = r.unreachable!;
+    const hint = this.deps.platforms.get(r.conversation.platform)?.explain?.(u.code);
+    const line = tr(locale, 'home.unreachable', { channel: { conversation: r.conversation }, date: u.since.slice(0, 10) });
+    return hint ? [...line, ' ', ...renderRich(locale, hint)] : line;
+  }
+
+  private async rolloutsIn(scope: Requester['scope']): Promise<Rollout[]> {
+    return (await this.deps.store.rollouts.list()).filter((r) => conversationsOf(r).some(({ conversation: c }) => c.platform === scope.platform && c.workspace === scope.workspace));
+  }
+
+  // ---- reachability ---------------------------------------------------------------------------------
+
+  /**
+   * The platform says bwprep can post in a conversation again (the bot was re-invited, the channel
+   * unarchived). Clears the rollout's unreachable mark — only for one of `codes` when given — so scheduled
+   * digests resume. Returns true when a mark was cleared.
+   */
+  async conversationReachable(conversation: ConversationRef, actor: Requester['actor'], codes?: readonly string[]): Promise<boolean> {
+    const rollout = await this.deps.service.get(conversationKey(conversation));
+    if (!rollout?.unreachable || (codes && !codes.includes(rollout.unreachable.code))) return false;
+    await this.deps.service.clearUnreachable(rollout.id, actor);
+    return true;
+  }
+
+  /**
+   * The installation in a workspace is gone (app uninstalled, bot token revoked): every rollout there is
+   * marked unreachable with `code`, so the scheduler does no more work for it. Returns how many were marked.
+   */
+  async workspaceUnreachable(scope: Requester['scope'], code: string): Promise<number> {
+    let marked = 0;
+    for (const r of await this.rolloutsIn(scope)) if (await this.deps.service.markUnreachable(r.id, code, { installation: true })) marked++;
+    return marked;
+  }
+
+  /** The installation works again (e.g. reinstalled): clears the marks `workspaceUnreachable` set with one of `codes`. */
+  async workspaceReachable(scope: Requester['scope'], codes: readonly string[], actor: Requester['actor']): Promise<number> {
+    let cleared = 0;
+    for (const r of await this.rolloutsIn(scope)) {
+      if (r.unreachable && codes.includes(r.unreachable.code)) {
+        await this.deps.service.clearUnreachable(r.id, actor);
+        cleared++;
+      }
+    }
+    return cleared;
+  }
+
+  // ---- direct messages --------------------------------------------------------------------------------
+
+  /**
+   * A command typed in a direct message with the bot (Slack's Messages tab). There is no channel, so:
+   * `help` works; `mine` lists the person's steps across the rollouts of this workspace; the step commands
+   * work when the text names the rollout's conversation (the platform finds it: `conversation`); anything
+   * else says where to run it. A DM never creates a rollout.
+   */
+  async direct(requester: Requester, text: string, resolveUser: (token: string) => UserKey | undefined, conversation?: ConversationRef): Promise<void> {
+    const locale = this.privateLocale(requester);
+    let rollout: Rollout | undefined;
+    let name = 'unknown';
+    try {
+      const cmd = parseCommand(text, { resolveUser });
+      name = cmd.name;
+      const info = (lines: Rich[]) => requester.reply({ kind: 'notice', tone: 'info', lines });
+      if (cmd.name === 'help') {
+        await requester.reply({ kind: 'help', view: buildHelpView(locale) });
+        await info([tr(locale, 'dm.intro')]);
+      } else if (!conversation) {
+        if (cmd.name === 'mine') await this.mineEverywhere(requester, locale);
+        else if (DIRECT_COMMANDS.has(cmd.name)) await info([tr(locale, 'dm.name_channel')]);
+        else await info([tr(locale, 'dm.channel_only', { command: cmd.name })]);
+      } else {
+        const found = (await this.linkedRollout(conversation)) ?? (await this.deps.service.get(conversationKey(conversation)));
+        if (!found || !conversationsOf(found).some(({ conversation: c }) => c.workspace === requester.scope.workspace && c.platform === requester.scope.platform)) {
+          await info([tr(locale, 'dm.no_rollout', { channel: { conversation } })]);
+        } else if (!DIRECT_COMMANDS.has(cmd.name)) {
+          await info([tr(locale, 'dm.channel_only_in', { command: cmd.name, channel: { conversation: found.conversation } })]);
+        } else {
+          rollout = found;
+          await this.runCommand(found, cmd, requester, conversation);
+        }
+      }
+      this.deps.metrics?.commands.inc({ platform: requester.scope.platform, command: name, outcome: 'ok' });
+    } catch (e) {
+      this.deps.metrics?.commands.inc({ platform: requester.scope.platform, command: name, outcome: 'error' });
+      await this.fail(requester, rollout, e, { command: name, direct: true }, name !== 'unknown' ? { key: `usage.${name}` } : undefined);
+    }
+  }
+
+  /** `mine` outside a channel: the person's steps in every rollout of the workspace, each with its conversation. */
+  private async mineEverywhere(requester: Requester, locale: Locale): Promise<void> {
+    const user = requester.actor.user;
+    const lines: MineView['lines'] = [];
+    for (const r of await this.rolloutsIn(requester.scope)) {
+      for (const l of buildMineView(this.deps.service.template, r, user, locale).lines) {
+        lines.push({ ...l, text: [{ conversation: r.conversation }, ' · ', ...l.text] });
+      }
+    }
+    const view: MineView = { title: t(locale, 'mine.title_all'), ...(lines.length ? {} : { empty: t(locale, 'mine.none_all') }), lines };
+    await requester.reply({ kind: 'mine', view });
   }
 
   // ---- the one error boundary --------------------------------------------------------------------

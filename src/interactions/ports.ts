@@ -1,4 +1,4 @@
-import type { Actor, ConversationRef, Locale, MessageRef, RolloutSettings, UserKey } from '../core/checklist/model';
+import type { Actor, ConversationRef, Locale, Message, MessageRef, RolloutSettings, UserKey } from '../core/checklist/model';
 import type { PostedDigest } from '../core/digest/ports';
 import type { CheckReportView } from '../views/check-report';
 import type { ChecklistView } from '../views/checklist';
@@ -72,6 +72,8 @@ export interface ChatPlatform {
   cards: CardSurface;
   publisher: ConversationPublisher;
   notifier?: Notifier;
+  /** What to do about a stored lasting error code of this platform (Rollout.unreachable.code), if known. */
+  explain?(code: string): Message | undefined;
 }
 
 /** The form a platform shows for `setup` (a Slack modal, a Teams card, console lines). */
@@ -91,6 +93,11 @@ export interface ExportFile {
   format: 'csv' | 'md' | 'json';
   /** The line posted with the file. */
   comment: string;
+  /**
+   * For the requester, in their language, when the platform could not put the file in the conversation and
+   * sent it to them privately instead (a Slack DM between two people, a private channel without the bot).
+   */
+  sentPrivately?: Rich;
 }
 
 export type NoticeTone = 'ok' | 'info' | 'warn' | 'wait' | 'snooze' | 'fail';

@@ -192,7 +192,8 @@ export class Scheduler {
         return { rolloutId: r.id, late: false, preview: false, posted: false, checksFailed: false, skipped: 'error' as const };
       }
     });
-    const reminders = this.o.reminders !== false ? await this.reminders(rollouts) : [];
+    // A workspace whose installation is gone (uninstalled, token revoked) gets no reminder DMs either.
+    const reminders = this.o.reminders !== false ? await this.reminders(rollouts.filter((r) => !r.unreachable?.installation)) : [];
     return { digests, reminders };
   }
 

@@ -10,8 +10,10 @@ import { registerActions } from './listeners/actions';
 import { registerCommand } from './listeners/command';
 import { registerEvents } from './listeners/events';
 import { registerSetup } from './listeners/setup';
+import { installationOf, type SlackInstallation } from './installation';
+import { INSTALLATION_CODES } from './errors';
 import { slackPlatform } from './platform';
-import { type SlackInstallation, slackStartupError } from './installation';
+import { slackStartupError } from './installation';
 
 /** What the Slack listeners need: the application layer, and Slack-side caches. */
 export interface SlackDeps {
@@ -20,14 +22,16 @@ export interface SlackDeps {
   leases: LeaseStore;
   logger: Logger;
   defaultLocale: Locale;
+  /** The installing workspace, from auth.test (once per process). */
+  installation: () => Promise<SlackInstallation>;
 }
 
 export interface SlackRuntime {
   app: App;
   /** The ports the application layer uses to reach Slack. */
   platform: ChatPlatform;
-  /** Our workspace, from `auth.test` at start-up (see ./installation.ts); undefined when the caller did not verify the token. */
-  installation?: SlackInstallation;
+  /** auth.test, asked once and remembered (at start-up when the token was verified there): the installing team (and Grid enterprise) and the bot user. */
+  installation: () => Promise<SlackInstallation>;
   /** HTTP mode: mount on POST /slack/events of the shared server. Undefined in Socket Mode. */
   requestListener?: RequestListener;
   /** Registers the listeners on the application layer (once, after every platform is known). */
@@ -57,13 +61,16 @@ export function boltLogger(logger: Logger): BoltLogger {
  * The Slack adapter: a Bolt app whose listeners translate Slack requests into calls of the application
  * layer, and the Slack implementation of its ports. No user journey lives here.
  */
-export function createSlackApp(config: NonNullable<Config['slack']>, base: Omit<SlackDeps, 'interactions'> & { installation?: SlackInstallation }): SlackRuntime {
-  const logger = boltLogger(base.logger);
+export function createSlackApp(
+  config: NonNullable<Config['slack']>,
+  options: Omit<SlackDeps, 'interactions' | 'installation'> & { installation?: SlackInstallation },
+): SlackRuntime {
+  const logger = boltLogger(options.logger);
   const clientOptions = { ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}), retryConfig: { retries: 2 } };
   // With the bot's ids from our own auth.test, Bolt does not call auth.test again in its constructor
   // (where a rejected token would end as an unhandled rejection).
-  const { installation, ...rest } = base;
-  const known = installation?.botId ? { botId: installation.botId, botUserId: installation.botUserId } : {};
+  const { installation: verifiedAtStart, ...rest } = options;
+  const known = verifiedAtStart?.botId ? { botId: verifiedAtStart.botId, botUserId: verifiedAtStart.botUserId } : {};
   let receiver: HTTPReceiver | undefined;
   let app: App;
   if (config.socketMode) {
@@ -78,17 +85,22 @@ export function createSlackApp(config: NonNullable<Config['slack']>, base: Omit<
     });
     app = new App({ token: config.botToken, ...known, receiver, logger, clientOptions });
   }
-  const platform = slackPlatform({ client: app.client, kv: rest.kv, logger: rest.logger });
+  const verified = verifiedAtStart;
+  const installation = verified ? () => Promise.resolve(verified) : installationOf(app.client);
+  const base: Omit<SlackDeps, 'interactions'> = { ...rest, installation };
+  const platform = slackPlatform({ client: app.client, kv: base.kv, logger: base.logger, installation });
   let listening = false;
+  let listeningTo: Interactions | undefined;
   return {
     app,
     platform,
-    ...(installation ? { installation } : {}),
+    installation,
     ...(receiver ? { requestListener: receiver.requestListener } : {}),
     listen(interactions) {
       if (listening) return;
       listening = true;
-      const deps: SlackDeps = { ...rest, interactions };
+      listeningTo = interactions;
+      const deps: SlackDeps = { ...base, interactions };
       registerCommand(app, deps);
       registerActions(app, deps);
       registerSetup(app, deps);
@@ -98,6 +110,15 @@ export function createSlackApp(config: NonNullable<Config['slack']>, base: Omit<
       });
     },
     start: async () => {
+      // Learn who installed bwprep once; a failure here is not fatal (admin rights are then not vouched).
+      const inst = await installation().catch((err: unknown) => base.logger.warn({ err }, 'auth.test failed; workspace admin rights are not vouched until it answers'));
+      // A token that works again (bwprep reinstalled) ends the pause app_uninstalled / tokens_revoked set.
+      if (inst && listeningTo) {
+        const cleared = await listeningTo
+          .workspaceReachable({ platform: 'slack', workspace: inst.teamId }, INSTALLATION_CODES, { user: 'system:bwprep', surface: 'slack' })
+          .catch((err: unknown) => (base.logger.warn({ err }, 'could not resume the rollouts of a reinstalled workspace'), 0));
+        if (cleared) base.logger.info({ team: inst.teamId, rollouts: cleared }, 'the Slack installation works again; scheduled digests resume');
+      }
       // Socket Mode opens its WebSocket; in HTTP mode our shared server carries the requests.
       if (!config.socketMode) return;
       try {

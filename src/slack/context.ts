@@ -2,6 +2,7 @@ import type { webApi } from '@slack/bolt';
 import type { Actor, Locale, Rollout, UserKey } from '../core/checklist/model';
 import type { KeyValueStore } from '../core/ports';
 import { toLocale } from '../i18n';
+import { adminRightsCount, type SlackInstallation } from './installation';
 
 type WebClient = webApi.WebClient;
 
@@ -17,28 +18,62 @@ export interface SlackProfile {
   exists: boolean;
   /** A deactivated account (users.info `deleted: true`). */
   deleted?: boolean;
+  /** The person's own workspace (differs from the installing one for Slack Connect guests). */
+  teamId?: string;
+}
+
+/** The installation, or undefined when auth.test cannot be reached (then no admin rights are vouched). */
+async function installationOrNone(installation: (() => Promise<SlackInstallation | undefined>) | undefined): Promise<SlackInstallation | undefined> {
+  try {
+    return await installation?.();
+  } catch {
+    return undefined;
+  }
 }
 
 const PROFILE_TTL_MS = 60 * 60 * 1000;
 
-/** users.info with include_locale, cached per user in the kv store for an hour. */
-/** Slack user ids are unique across workspaces, so one cache entry serves commands, clicks and the scheduler. */
-export async function getProfile(client: WebClient, kv: KeyValueStore, userId: string): Promise<SlackProfile> {
-  const key = `slack:profile:${userId}`;
+/**
+ * users.info with include_locale, cached per user in the kv store for an hour. Slack user ids are unique
+ * across workspaces, so one cache entry serves commands, clicks and the scheduler. Workspace admin rights
+ * count only for people of the installing workspace or its Grid organization (`installation`, from
+ * auth.test; see installation.ts): a Slack Connect guest's own `is_admin` means nothing here.
+ */
+export async function getProfile(client: WebClient, kv: KeyValueStore, userId: string, installation?: () => Promise<SlackInstallation | undefined>): Promise<SlackProfile> {
+  // v2: admin rights now depend on the installing team; entries cached before that are not reused.
+  const key = `slack:profile:v2:${userId}`;
   const cached = await kv.get<SlackProfile>(key);
   if (cached) return cached;
   let profile: SlackProfile;
+  let uncached = false;
   try {
     const res = await client.users.info({ user: userId, include_locale: true });
     const u = res.user as
-      | { locale?: string; tz?: string; is_admin?: boolean; is_owner?: boolean; real_name?: string; name?: string; deleted?: boolean; profile?: { display_name?: string } }
+      | {
+          locale?: string;
+          tz?: string;
+          is_admin?: boolean;
+          is_owner?: boolean;
+          real_name?: string;
+          name?: string;
+          deleted?: boolean;
+          team_id?: string;
+          enterprise_user?: { enterprise_id?: string };
+          profile?: { display_name?: string };
+        }
       | undefined;
+    const claimsAdmin = Boolean(u?.is_admin || u?.is_owner);
+    const inst = claimsAdmin ? await installationOrNone(installation) : undefined;
+    // Without the installation nothing is vouched, and nothing cached: the next request asks again.
+    if (claimsAdmin && !inst) uncached = true;
+    const vouched = claimsAdmin && adminRightsCount(u ?? {}, inst);
     const locale = toLocale(u?.locale);
     profile = {
       id: userId,
       ...(locale ? { locale } : {}),
       ...(u?.tz ? { tz: u.tz } : {}),
-      isAdmin: Boolean(u?.is_admin || u?.is_owner),
+      isAdmin: vouched,
+      ...(u?.team_id ? { teamId: u.team_id } : {}),
       ...(u?.profile?.display_name || u?.real_name || u?.name ? { name: u?.profile?.display_name || u?.real_name || u?.name } : {}),
       exists: Boolean(u) && !u?.deleted,
       ...(u?.deleted ? { deleted: true } : {}),
@@ -48,7 +83,7 @@ export async function getProfile(client: WebClient, kv: KeyValueStore, userId: s
     if (code === 'user_not_found') return { id: userId, isAdmin: false, exists: false };
     throw e;
   }
-  await kv.set(key, profile, PROFILE_TTL_MS);
+  if (!uncached) await kv.set(key, profile, PROFILE_TTL_MS);
   return profile;
 }
 
@@ -66,8 +101,11 @@ export function replyLocale(profile: SlackProfile | undefined, rollout: Rollout 
   return profile?.locale ?? rollout?.settings.locale ?? fallback;
 }
 
-/** Slack mention tokens: `<@U0123ABC|name>` or `<@U0123ABC>` (also W… enterprise ids). */
+/**
+ * Slack mention tokens: `<@U0123ABC|name>` or `<@U0123ABC>` (also W… enterprise ids), and the stored form
+ * `<@slack:U0123ABC>` that src/slack/text.ts makes of them on the way in.
+ */
 export function resolveSlackMention(token: string): UserKey | undefined {
-  const m = /^<@([UW][A-Z0-9]+)(\|[^>]*)?>$/.exec(token.trim());
+  const m = /^<@(?:slack:)?([UW][A-Z0-9]+)(\|[^>]*)?>$/.exec(token.trim());
   return m ? `slack:${m[1]}` : undefined;
 }

@@ -1,3 +1,4 @@
+import type { Message } from '../core/checklist/model';
 import { CardGoneError, PlatformError } from '../interactions/errors';
 
 /**
@@ -25,7 +26,21 @@ const LASTING: Record<string, string> = {
   no_permission: 'error.slack.no_permission',
   ekm_access_denied: 'error.slack.ekm_access_denied',
   method_deprecated: 'error.slack.installation',
+  // Not Web API errors but events (app_uninstalled, tokens_revoked), stored as the reason a rollout is unreachable.
+  app_uninstalled: 'error.slack.installation',
+  tokens_revoked: 'error.slack.installation',
 };
+
+/** Codes that mean the installation itself no longer works (cleared when auth.test answers again). */
+export const INSTALLATION_CODES = ['account_inactive', 'token_revoked', 'invalid_auth', 'not_authed', 'team_access_not_granted', 'app_uninstalled', 'tokens_revoked'] as const;
+
+/** The hint for a stored lasting code (Rollout.unreachable.code), for the App Home notice. */
+export function lastingHint(code: string): Message | undefined {
+  const key = LASTING[code];
+  // The stored code has lost the scope Slack named; the installation hint names the code instead.
+  if (code === 'missing_scope') return { key: 'error.slack.installation', vars: { code } };
+  return key ? { key, vars: { code, scope: '?' } } : undefined;
+}
 
 const TRANSIENT = new Set(['ratelimited', 'rate_limited', 'internal_error', 'service_unavailable', 'request_timeout', 'fatal_error', 'team_added_to_org']);
 

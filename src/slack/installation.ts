@@ -67,3 +67,41 @@ export async function verifySlackToken(config: NonNullable<Config['slack']>, log
   logger.info({ teamId: installation.teamId, enterpriseId: installation.enterpriseId, botUserId: installation.botUserId }, 'Slack accepted the bot token');
   return installation;
 }
+
+/**
+ * `auth.test` once per process: the first call asks Slack, every later call gets the same answer. A failed
+ * call is not remembered, so the next caller asks again. Throws what the WebClient throws.
+ */
+export function installationOf(client: webApi.WebClient): () => Promise<SlackInstallation> {
+  let pending: Promise<SlackInstallation> | undefined;
+  return () => {
+    pending ??= client.auth
+      .test()
+      .then(
+        (res): SlackInstallation => ({
+          teamId: String(res.team_id ?? ''),
+          ...(res.enterprise_id ? { enterpriseId: String(res.enterprise_id) } : {}),
+          botUserId: String(res.user_id ?? ''),
+          ...(res.bot_id ? { botId: String(res.bot_id) } : {}),
+        }),
+      )
+      .catch((e: unknown) => {
+        pending = undefined;
+        throw e;
+      });
+    return pending;
+  };
+}
+
+/**
+ * Whether workspace admin rights from `users.info` count here (issue 9, Slack Connect): only for a person of
+ * the installing workspace (`team_id`), or on Enterprise Grid of its organization (`enterprise_user.enterprise_id`).
+ * A person from another organization in a shared channel is an ordinary member, whatever their own
+ * workspace says. Unknown installation: no.
+ */
+export function adminRightsCount(user: { team_id?: string; enterprise_user?: { enterprise_id?: string } }, installation: Pick<SlackInstallation, 'teamId' | 'enterpriseId'> | undefined): boolean {
+  if (!installation?.teamId) return false;
+  if (user.team_id && user.team_id === installation.teamId) return true;
+  const enterprise = user.enterprise_user?.enterprise_id;
+  return Boolean(installation.enterpriseId && enterprise && enterprise === installation.enterpriseId);
+}

@@ -14,7 +14,8 @@ import { digestBlocks, reminderBlocks } from './blocks/digest';
 import { richMessage, textMessage } from './blocks/messages';
 import { escText } from './blocks/mrkdwn';
 import { getProfile } from './context';
-import { rethrowCardUpdate, rethrowSlack, slackErrorCode } from './errors';
+import type { SlackInstallation } from './installation';
+import { lastingHint, rethrowCardUpdate, rethrowSlack, slackErrorCode } from './errors';
 
 type WebClient = webApi.WebClient;
 
@@ -25,7 +26,7 @@ const slackId = (user: UserKey) => user.slice('slack:'.length);
  * (chat.postMessage / chat.update), channel posts, DMs from the app, and people from users.info. Every
  * Slack error leaves here classified (src/slack/errors.ts).
  */
-export function slackPlatform(deps: { client: WebClient; kv: KeyValueStore; logger: Logger; installingTeam?: () => string | undefined }): ChatPlatform {
+export function slackPlatform(deps: { client: WebClient; kv: KeyValueStore; logger: Logger; installation?: () => Promise<SlackInstallation | undefined> }): ChatPlatform {
   const { client, kv, logger } = deps;
 
   async function permalink(ref: MessageRef | undefined): Promise<string | undefined> {
@@ -62,11 +63,12 @@ export function slackPlatform(deps: { client: WebClient; kv: KeyValueStore; logg
 
   return {
     id: 'slack',
+    explain: lastingHint,
     directory: {
       async profile(user: UserKey): Promise<UserProfile> {
         if (!user.startsWith('slack:')) return { user, exists: false, missing: 'unknown', platformAdmin: false };
         try {
-          const p = await getProfile(client, kv, slackId(user));
+          const p = await getProfile(client, kv, slackId(user), deps.installation);
           return {
             user,
             exists: p.exists,

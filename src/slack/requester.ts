@@ -7,8 +7,9 @@ import { checkReportBlocks } from './blocks/check-report';
 import { helpBlocks, mineBlocks, richMessage } from './blocks/messages';
 import { setupModal } from './blocks/setup';
 import { getProfile, type SlackProfile, slackActor } from './context';
-import { rethrowSlack } from './errors';
+import { classifySlackError, rethrowSlack } from './errors';
 import type { KeyValueStore } from '../core/ports';
+import type { SlackInstallation } from './installation';
 
 type WebClient = webApi.WebClient;
 
@@ -19,6 +20,9 @@ export function noticeMessage(reply: Extract<Reply, { kind: 'notice' }>) {
   const [first = [], ...rest] = reply.lines;
   return richMessage([[`${TONE_ICON[reply.tone]} `, ...first], ...rest]);
 }
+
+/** Upload refusals after which the requester gets the file in their DM with the app instead. */
+const PRIVATE_COPY_CODES = new Set(['channel_not_found', 'not_in_channel', 'is_archived', 'restricted_action', 'restricted_action_read_only_channel']);
 
 /** Where the replies of one Slack request go. */
 export interface SlackReplyTarget {
@@ -92,31 +96,46 @@ export function slackReply(target: SlackReplyTarget): (reply: Reply) => Promise<
           rethrowSlack(e);
         }
         return;
-      case 'file':
+      case 'file': {
+        const upload = (channel: string) =>
+          client.filesUploadV2({ channel_id: channel, content: reply.file.content, filename: reply.file.filename, title: reply.file.filename, initial_comment: reply.file.comment });
+        const openIm = async () => {
+          const open = await client.conversations.open({ users: userId });
+          return (open.channel as { id?: string } | undefined)?.id ?? userId;
+        };
         try {
-          await client.filesUploadV2({
-            channel_id: target.channel ?? userId,
-            content: reply.file.content,
-            filename: reply.file.filename,
-            title: reply.file.filename,
-            initial_comment: reply.file.comment,
-          });
+          // Outside a channel (the Messages tab) the file goes to the requester's DM with the app.
+          await upload(target.channel ?? (await openIm()));
+          return;
         } catch (e) {
-          rethrowSlack(e);
+          if (!target.channel) rethrowSlack(e);
+          const err = classifySlackError(e);
+          if (!err || !PRIVATE_COPY_CODES.has(err.code)) throw err ?? e;
+          // bwprep cannot put files here (a DM between two people, a private channel it is not in, an
+          // archived one): the requester gets the file in their DM with the app, and is told so.
+          try {
+            await upload(await openIm());
+          } catch (e2) {
+            target.logger.warn({ code: err.code, dm: classifySlackError(e2)?.code ?? String(e2) }, 'export: neither the conversation nor a DM took the file');
+            throw err;
+          }
+          target.logger.warn({ code: err.code, channel: target.channel }, 'export: the conversation refused the file; sent it to the requester by DM');
+          if (reply.file.sentPrivately) await send(noticeMessage({ kind: 'notice', tone: 'info', lines: [reply.file.sentPrivately] }));
+          return;
         }
-        return;
+      }
     }
   };
 }
 
 /** The person behind a Slack request, with their profile (language, time zone, admin rights). */
 export async function slackRequester(
-  deps: { interactions: Interactions; kv: KeyValueStore },
+  deps: { interactions: Interactions; kv: KeyValueStore; installation?: () => Promise<SlackInstallation> },
   target: SlackReplyTarget & { teamId: string },
 ): Promise<{ requester: Requester; profile: SlackProfile | undefined }> {
   let profile: SlackProfile | undefined;
   try {
-    profile = await getProfile(target.client, deps.kv, target.userId);
+    profile = await getProfile(target.client, deps.kv, target.userId, deps.installation);
   } catch (err) {
     // Without a profile the request still works: the rollout's language, no platform admin rights.
     target.logger.warn({ err, user: target.userId }, 'users.info failed; going on without the profile');

@@ -3,7 +3,7 @@ import { readiness, type Readiness } from '../core/checklist/readiness';
 import type { Template } from '../core/checklist/template';
 import { localDate } from '../core/time';
 import { formatDate, formatDateTime, formatHours, renderRich, t, tr as rich } from '../i18n';
-import { joinRich, type Rich, rich as concat } from './rich';
+import { joinRich, type Rich, rich as concat, userText } from './rich';
 
 export const STATE_ICON: Record<StepState, string> = {
   open: '⬜',
@@ -86,8 +86,8 @@ export function buildChecklistView(template: Template, rollout: Rollout, now: Da
     const overdue = !excluded && rec.state !== 'done' && rec.state !== 'verified' && !!rec.due && rec.due < day;
     const details: Rich[] = [];
     if (rec.hostingExcluded) details.push(rich(locale, 'card.excluded_hosting', { hosting: tr(`hosting.${rollout.settings.hosting}`) }));
-    else if (rec.skipReason) details.push(rich(locale, 'card.skipped_reason', { reason: rec.skipReason }));
-    if (rec.note) details.push(['“', rec.note, '”']);
+    else if (rec.skipReason) details.push(rich(locale, 'card.skipped_reason', { reason: userText(rec.skipReason) }));
+    if (rec.note) details.push(['“', ...userText(rec.note), '”']);
     const view: StepView = {
       id: s.id,
       phase: s.phase,

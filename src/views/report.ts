@@ -2,6 +2,7 @@ import type { AuditEntry, CheckRun, Locale, Rollout } from '../core/checklist/mo
 import { readiness } from '../core/checklist/readiness';
 import type { Template } from '../core/checklist/template';
 import { formatDate, formatDateTime, formatHours, plainUser, render, t } from '../i18n';
+import { userTextPlain } from './rich';
 
 /**
  * The readiness report (`/bwprep export csv|md|json`): every step with owner, state, due date, last check and
@@ -68,8 +69,9 @@ export function buildReport(template: Template, rollout: Rollout, now: Date, loc
         due: rec?.due ?? null,
         doneBy: rec?.doneBy ?? null,
         doneAt: rec?.doneAt ?? null,
-        note: rec?.note ?? null,
-        skipReason: rec?.skipReason ?? null,
+        // A person mentioned in a note shows as @id: a mention means nothing inside a file.
+        note: rec?.note ? userTextPlain(rec.note) : null,
+        skipReason: rec?.skipReason ? userTextPlain(rec.skipReason) : null,
         check: rec?.lastCheck
           ? {
               status: rec.lastCheck.status,
@@ -128,7 +130,15 @@ export function reportCsv(r: Report, formatUser: (k: string) => string = plainUs
   return `${[header.map(csvCell).join(','), ...rows].join('\r\n')}\r\n`;
 }
 
-const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/**
+ * Text in a Markdown table cell, escaped once for Markdown (CommonMark backslash escapes): `|` would end the
+ * cell, `<…>` would be read as HTML, `&name;` as an entity, `*_`[]` as formatting. Stored text is plain.
+ */
+const mdCell = (s: string) =>
+  s
+    .replace(/[\\`*_[\]<>|]/g, (c) => `\\${c}`)
+    .replace(/&(?=#?\w+;)/g, '\\&')
+    .replace(/\n/g, ' ');
 
 export function reportMarkdown(r: Report, timeZone: string, formatUser: (k: string) => string = plainUser): string {
   const L = r.locale;

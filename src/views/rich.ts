@@ -152,3 +152,33 @@ export function plainText(r: Rich, o: PlainOptions = {}): string {
 export function isEmptyRich(r: Rich): boolean {
   return r.every((x) => typeof x === 'string' && !x.trim());
 }
+
+/**
+ * A person mentioned inside user text (a note, a skip reason). Stored platform-neutral as `<@` + UserKey + `>`
+ * (`<@slack:U0BOB>`): each platform adapter rewrites its own mention syntax to this on the way in (Slack:
+ * src/slack/text.ts), so the stored note stays plain text and every renderer can show the person its own way.
+ */
+const TEXT_MENTION_RE = /<@([a-z]+:[^\s<>|]+)>/g;
+
+/** The stored form of a mention inside user text: `slack:U0BOB` → `<@slack:U0BOB>`. */
+export function textMention(user: UserKey): string {
+  return `<@${user}>`;
+}
+
+/** User text as spans: stored mentions become `{ user }` spans, the rest stays plain text. */
+export function userText(text: string): Rich {
+  const out: Rich = [];
+  let at = 0;
+  for (const m of text.matchAll(TEXT_MENTION_RE)) {
+    if (m.index > at) appendText(out, text.slice(at, m.index));
+    out.push({ user: m[1] as UserKey });
+    at = m.index + m[0].length;
+  }
+  if (at < text.length) appendText(out, text.slice(at));
+  return out;
+}
+
+/** User text for files and terminals: a stored mention shows as `@` + the person (default: their bare id). */
+export function userTextPlain(text: string, formatUser: (key: UserKey) => string = (k) => k.replace(/^[a-z]+:/, '')): string {
+  return text.replace(TEXT_MENTION_RE, (_m, key: string) => `@${formatUser(key)}`);
+}

@@ -153,7 +153,7 @@ describe('a start that works', () => {
   it('checks the token with auth.test before it listens, once, and keeps who the bot is', async () => {
     const h = await startSlackHarness();
     try {
-      expect(h.app.slack?.installation).toEqual({ teamId: FAKE_TEAM_ID, botUserId: FAKE_BOT_USER_ID, botId: FAKE_BOT_ID });
+      expect(await h.app.slack?.installation()).toEqual({ teamId: FAKE_TEAM_ID, botUserId: FAKE_BOT_USER_ID, botId: FAKE_BOT_ID });
       // Bolt got the bot's ids, so it does not call auth.test again (where a refusal was unhandled).
       expect(h.slack.calls('auth.test')).toHaveLength(1);
       const logs = h.logs();

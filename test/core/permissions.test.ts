@@ -14,7 +14,8 @@ describe.each(STORE_KINDS)('permissions through ChecklistService (%s store)', (k
 
   it('the owner marks their step done and reopens it; a stranger may do neither', async () => {
     const err = await rejection(h.service.markDone(id, '2a', STRANGER));
-    expect(err).toMatchObject({ code: 'forbidden', userMessage: { key: 'error.forbidden.mark', vars: { step: '2a', owner: OWNER.user } } });
+    // The refusal names who may: the owner and the rollout's admins (rollout admins, then BWPREP_ADMINS).
+    expect(err).toMatchObject({ code: 'forbidden', userMessage: { key: 'error.forbidden.mark_owned', vars: { step: '2a', owner: OWNER.user, admins: [ADMIN.user, 'slack:U0GLOBAL', 'teams:00000000-aad-global'].join(',') } } });
     await h.service.markDone(id, '2a', OWNER);
     expect((await rejection(h.service.reopen(id, '2a', STRANGER))).code).toBe('forbidden');
     expect((await h.service.reopen(id, '2a', OWNER)).rollout.steps['2a']?.state).toBe('open');
@@ -32,7 +33,7 @@ describe.each(STORE_KINDS)('permissions through ChecklistService (%s store)', (k
   it('anyone takes an unowned step for themselves, but not one someone else owns', async () => {
     expect((await h.service.assign(id, '4a', STRANGER.user, STRANGER)).rollout.steps['4a']?.owner).toBe(STRANGER.user);
     const err = await rejection(h.service.assign(id, '2a', STRANGER.user, STRANGER));
-    expect(err.userMessage).toEqual({ key: 'error.forbidden.assign_self', vars: { step: '2a', owner: OWNER.user } });
+    expect(err.userMessage).toEqual({ key: 'error.forbidden.assign_self', vars: { step: '2a', owner: OWNER.user, admins: [ADMIN.user, 'slack:U0GLOBAL', 'teams:00000000-aad-global'].join(',') } });
     expect((await h.service.get(id))?.steps['2a']?.owner).toBe(OWNER.user);
   });
 
@@ -43,7 +44,7 @@ describe.each(STORE_KINDS)('permissions through ChecklistService (%s store)', (k
   });
 
   it('the owner hands a step back; a stranger cannot remove the owner', async () => {
-    expect((await rejection(h.service.unassign(id, '2a', STRANGER))).userMessage.key).toBe('error.forbidden.unassign');
+    expect((await rejection(h.service.unassign(id, '2a', STRANGER))).userMessage.key).toBe('error.forbidden.unassign_owned');
     expect((await h.service.unassign(id, '2a', OWNER)).rollout.steps['2a']?.owner).toBeUndefined();
   });
 
@@ -55,7 +56,8 @@ describe.each(STORE_KINDS)('permissions through ChecklistService (%s store)', (k
   });
 
   it('the owner sets their due date; a stranger cannot', async () => {
-    expect((await rejection(h.service.setDue(id, '2a', '2026-12-01', STRANGER))).userMessage.key).toBe('error.forbidden.due');
+    expect((await rejection(h.service.setDue(id, '2a', '2026-12-01', STRANGER))).userMessage.key).toBe('error.forbidden.due_owned');
+    expect((await rejection(h.service.setDue(id, '4b', '2026-12-01', STRANGER))).userMessage.key).toBe('error.forbidden.due');
     expect((await h.service.setDue(id, '2a', '2026-12-01', OWNER)).rollout.steps['2a']?.due).toBe('2026-12-01');
   });
 

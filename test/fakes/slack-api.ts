@@ -66,6 +66,10 @@ export interface FakeSlackUser {
   is_bot?: boolean;
   deleted?: boolean;
   email?: string;
+  /** The person's own workspace (Slack Connect: another organization's team). Default: the fake's team. */
+  team_id?: string;
+  /** Enterprise Grid: the person's organization (users.info `enterprise_user.enterprise_id`). */
+  enterprise_id?: string;
 }
 
 export interface FakeSlackChannel {
@@ -186,6 +190,8 @@ export interface FakeSlackOptions {
   /** Accepted bot tokens (default [FAKE_BOT_TOKEN]). */
   tokens?: string[];
   teamId?: string;
+  /** Enterprise Grid: auth.test answers this `enterprise_id` (and `is_enterprise_install: false`). */
+  enterpriseId?: string;
   teamDomain?: string;
   teamName?: string;
   botUserId?: string;
@@ -494,6 +500,7 @@ function isAnswer(x: unknown): x is Answer {
 export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise<FakeSlackApi> {
   const tokens = new Set(options.tokens ?? [FAKE_BOT_TOKEN]);
   const teamId = options.teamId ?? FAKE_TEAM_ID;
+  const enterpriseId = options.enterpriseId;
   const teamDomain = options.teamDomain ?? FAKE_TEAM_DOMAIN;
   const teamName = options.teamName ?? FAKE_TEAM_NAME;
   const botUserId = options.botUserId ?? FAKE_BOT_USER_ID;
@@ -628,7 +635,8 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
     const realName = u.real_name ?? name;
     return {
       id: u.id,
-      team_id: teamId,
+      team_id: u.team_id ?? teamId,
+      ...(u.enterprise_id ? { enterprise_user: { id: u.id, enterprise_id: u.enterprise_id, enterprise_name: 'Fake Grid Org', is_admin: false, is_owner: false, teams: [u.team_id ?? teamId] } } : {}),
       name,
       deleted: u.deleted ?? false,
       color: '9f69e7',
@@ -687,6 +695,7 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
         team_id: teamId,
         user_id: botUserId,
         bot_id: botId,
+        ...(enterpriseId ? { enterprise_id: enterpriseId } : {}),
         is_enterprise_install: false,
       }),
     'chat.postMessage': (a) => {

@@ -143,7 +143,7 @@ describe('setup', () => {
     await h.interactions.command(CONVERSATION, ada, 'setup', resolveUser);
     await h.interactions.command(CONVERSATION, bram, 'setup', resolveUser);
     expect(ada.replies[0]).toMatchObject({ kind: 'setup', form: { rolloutId: ROLLOUT, encryptionAvailable: true } });
-    expect(bram.texts()[0]).toBe("Only a rollout admin can change this rollout's settings.");
+    expect(bram.texts()[0]).toBe("Only a rollout admin (ada) can change this rollout's settings.");
   });
 
   it('a form with errors saves nothing and names each wrong field', async () => {

@@ -89,7 +89,9 @@ describe('Slack app manifests', () => {
     expect(cmd.usage_hint).toBe('status | mine | assign <step> @user | done <step> | check | digest | setup | help');
     expect(cmd.description.length).toBeGreaterThan(0);
     expect(m.settings.interactivity?.is_enabled).toBe(true);
-    expect(m.settings.event_subscriptions?.bot_events).toEqual(['app_home_opened']);
+    // Issue 9: the Messages tab answers DMs (message.im); the bot hears when it can post again
+    // (member_joined_channel, *_unarchive) and when the installation is gone (app_uninstalled, tokens_revoked).
+    expect(m.settings.event_subscriptions?.bot_events).toEqual(['app_home_opened', 'message.im', 'member_joined_channel', 'channel_unarchive', 'group_unarchive', 'app_uninstalled', 'tokens_revoked']);
   });
 
   it('both variants have the same command, scopes and events', () => {
@@ -100,8 +102,26 @@ describe('Slack app manifests', () => {
     expect(socket.features.app_home).toEqual(http.features.app_home);
     expect(socket.display_information).toEqual(http.display_information);
     // Least privilege: only the scopes of methods bwprep calls (see the next tests).
-    expect(http.oauth_config.scopes.bot).toEqual(['commands', 'chat:write', 'chat:write.public', 'users:read', 'im:write', 'files:write']);
+    // im:history for message.im; channels:read / groups:read for member_joined_channel and the unarchive events.
+    expect(http.oauth_config.scopes.bot).toEqual(['commands', 'chat:write', 'chat:write.public', 'users:read', 'im:write', 'files:write', 'im:history', 'channels:read', 'groups:read']);
     expect(http.oauth_config.scopes.user).toBeUndefined();
+  });
+
+  it('every subscribed bot event has its scope', () => {
+    const EVENT_SCOPES: Record<string, string[]> = {
+      app_home_opened: [],
+      app_uninstalled: [],
+      tokens_revoked: [],
+      'message.im': ['im:history'],
+      member_joined_channel: ['channels:read', 'groups:read'],
+      channel_unarchive: ['channels:read'],
+      group_unarchive: ['groups:read'],
+    };
+    const scopes = new Set(http.oauth_config.scopes.bot ?? []);
+    for (const e of http.settings.event_subscriptions?.bot_events ?? []) {
+      expect(EVENT_SCOPES[e], `scope of ${e}`).toBeDefined();
+      for (const s of EVENT_SCOPES[e] ?? []) expect(scopes.has(s), `${e} needs ${s}`).toBe(true);
+    }
   });
 
   it('the HTTP variant sends commands, events and interactivity to /slack/events', () => {

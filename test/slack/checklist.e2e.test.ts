@@ -144,7 +144,8 @@ describe('card interactions', () => {
     const refusal = await h.slack.waitForResponse(id);
     expect(refusal.body.response_type).toBe('ephemeral');
     expect(refusal.body.replace_original).toBe(false);
-    expect(String(refusal.body.text)).toContain('Only the owner of step 2a or a rollout admin');
+    // It names who may: the owner and the rollout admins, as mentions.
+    expect(String(refusal.body.text)).toContain(`Only the owner of step 2a (<@${bob}>) or a rollout admin (<@${alice}>)`);
     const after = await h.app.service.get(ROLLOUT);
     expect(after?.steps['2a']).toEqual(before?.steps['2a']);
     expect(after?.version).toBe(before?.version);
@@ -236,8 +237,8 @@ describe('commands', () => {
     expect(await replyText('assign 2a bob', bob)).toContain('"bob" is not a mention of a person');
     expect(await replyText('assign 2a <@U0NOBODY>', bob)).toContain("I can't find <@U0NOBODY> in this workspace");
     expect(await replyText('skip 4b', bob)).toContain('Say why the step is skipped');
-    expect(await replyText('skip 4b not needed', carol)).toContain('Only a rollout admin can skip a step');
-    expect(await replyText('assign 2a <@U0BOB>', carol)).toContain('Only a rollout admin can assign steps to someone else');
+    expect(await replyText('skip 4b not needed', carol)).toContain(`Only a rollout admin (<@${bob}>) can skip a step`);
+    expect(await replyText('assign 2a <@U0BOB>', carol)).toContain('can assign steps to someone else');
     expect(await replyText('done 3a', bob)).toContain('does not apply to this rollout');
     expect(await replyText('lang de', bob)).toContain('Choose nl or en');
     const after = await h.app.service.get(ROLLOUT);
@@ -247,7 +248,7 @@ describe('commands', () => {
   it('lang nl switches the channel to Dutch: the card and channel texts follow; help, a private reply, stays in the reader\'s own language', async () => {
     await command('status', bob);
     await h.slack.waitFor('chat.postMessage');
-    expect(await replyText('lang nl', carol)).toContain('Only a rollout admin can change');
+    expect(await replyText('lang nl', carol)).toContain(`Only a rollout admin (<@${bob}>) can change`);
     expect(await replyText('lang nl', bob)).toContain('Vanaf nu spreekt bwprep Nederlands in dit kanaal');
     const update = await h.slack.waitFor('chat.update', (c) => blockText(c.args.blocks).includes('Gereedheid'));
     const text = blockText(update.args.blocks);

@@ -78,7 +78,7 @@ describe('/bwprep setup', () => {
     expect(ids).toEqual(expect.arrayContaining(['locale', 'hosting', 'serverUrl', 'clientId', 'clientSecret', 'digestTime', 'timezone', 'weekdays', 'goLive', 'admins', 'desiredPolicies']));
     expect(view.blocks.find((b) => b.block_id === 'timezone')?.element?.initial_value).toBe('Europe/Amsterdam');
     expect(blockText(view.blocks)).toContain('Taal van het kanaal'); // alice's Slack is Dutch
-    const refusal = h.slack.responses().find((r) => String(r.body.text).includes('Only a rollout admin can change'));
+    const refusal = h.slack.responses().find((r) => String(r.body.text).includes('Only a rollout admin (<@'));
     expect(refusal).toBeDefined();
   });
 

@@ -203,9 +203,10 @@ export interface Rollout {
   card?: MessageRef;
   /**
    * Set when the platform refused a scheduled post for a lasting reason (bot removed, channel archived,
-   * installation revoked): no digest is attempted until the bot posts there again.
+   * installation revoked): no digest is attempted until the bot posts there again. `installation`: the
+   * app itself is gone from the workspace (uninstalled, token revoked), so no reminder DMs either.
    */
-  unreachable?: { code: string; since: string };
+  unreachable?: { code: string; since: string; installation?: boolean };
   digest: DigestState;
   createdAt: string;
   createdBy: UserKey;

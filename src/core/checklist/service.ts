@@ -54,6 +54,9 @@ export interface ChangeResult {
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** Refusals that speak of the step's owner; with an owner, their `…_owned` variant names them. */
+const OWNER_KEYS = new Set(['error.forbidden.mark', 'error.forbidden.unassign', 'error.forbidden.due']);
+
 export function isValidDate(s: string): boolean {
   if (!DATE_RE.test(s)) return false;
   const d = new Date(`${s}T00:00:00Z`);
@@ -406,13 +409,14 @@ export class ChecklistService {
    * Marks the rollout's conversation unreachable for scheduled posts (see Rollout.unreachable). Returns true
    * when this call set it (so the admins are told once), false when it was already set.
    */
-  async markUnreachable(rolloutId: string, code: string): Promise<boolean> {
+  async markUnreachable(rolloutId: string, code: string, opts: { installation?: boolean } = {}): Promise<boolean> {
     let first = false;
     await this.deps.store.update(rolloutId, (r) => {
       first = false;
-      if (r.unreachable) return null;
+      // A conversation already unreachable still learns that the whole installation is gone.
+      if (r.unreachable && (r.unreachable.installation || !opts.installation)) return null;
       first = true;
-      r.unreachable = { code, since: this.now() };
+      r.unreachable = { code, since: this.now(), ...(opts.installation ? { installation: true } : {}) };
       return { rollout: r, audit: [this.audit(r, { user: 'bwprep:scheduler', surface: 'scheduler' }, 'rollout.unreachable', { to: code })] };
     });
     return first;
@@ -600,8 +604,16 @@ export class ChecklistService {
 
   private require(perm: Permission, actor: Actor, r: Rollout, rec: StepRecord | undefined, key: string): void {
     if (!allowed(perm, actor, r, rec, this.deps.globalAdmins)) {
-      throw new BwprepError('forbidden', { key, vars: { step: rec?.id ?? '', owner: rec?.owner ?? '' } });
+      // The refusal names who may do it (README "Permissions"): the owner where the message speaks of one
+      // (`…_owned` keys), and the rollout's admins as a list of people (`admins`, rendered as mentions).
+      const owned = rec?.owner && OWNER_KEYS.has(key);
+      throw new BwprepError('forbidden', { key: owned ? `${key}_owned` : key, vars: { step: rec?.id ?? '', owner: rec?.owner ?? '', admins: this.adminList(r) } });
     }
+  }
+
+  /** The people who may do everything in a rollout, as a comma-separated list of UserKeys (the `admins` var). */
+  adminList(r: Rollout): string {
+    return [...new Set([...r.settings.admins, ...this.deps.globalAdmins])].join(',');
   }
 
   private audit(r: Rollout, actor: Actor, action: AuditAction, extra: Partial<AuditEntry> = {}): AuditEntry {

@@ -2,7 +2,7 @@ import type { KnownBlock } from './types';
 import { ACTIONS, encodeStepRef } from '../../views/actions';
 import type { ChecklistView, StepView } from '../../views/checklist';
 import { clip, SLACK_LIMITS } from './limits';
-import { escText, mrkdwn, slackUser } from './mrkdwn';
+import { esc, escText, mrkdwn, slackUser } from './mrkdwn';
 import { plainText } from '../../views/rich';
 
 /** The living checklist card as Block Kit: ≤ 50 blocks, every text inside Slack's limits. */
@@ -74,5 +74,6 @@ function stepBlocks(view: ChecklistView, s: StepView): KnownBlock[] {
 
 /** Plain-text fallback for notifications and screen readers. */
 export function checklistFallback(view: ChecklistView): string {
-  return clip(`${view.title}: ${plainText(view.readinessLine, { command: (c) => `/bwprep ${c}` })}`, SLACK_LIMITS.fallbackText);
+  // The top-level `text` is read as mrkdwn too: escaped once, like every other text we send.
+  return clip(esc(`${view.title}: ${plainText(view.readinessLine, { command: (c) => `/bwprep ${c}` })}`), SLACK_LIMITS.fallbackText);
 }

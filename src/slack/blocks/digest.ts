@@ -2,7 +2,7 @@ import type { DigestView } from '../../views/digest';
 import type { ReminderView } from '../../views/reminder';
 import { ACTIONS } from '../../views/actions';
 import { clip, SLACK_LIMITS } from './limits';
-import { escText, mrkdwn } from './mrkdwn';
+import { esc, escText, mrkdwn } from './mrkdwn';
 import type { ActionsElement, KnownBlock } from './types';
 
 /** The daily digest: title, markers (preview, late, checks failed), figures, sections, a link to the card. */
@@ -24,7 +24,7 @@ export function digestBlocks(view: DigestView, cardPermalink?: string): { text: 
     });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(mrkdwn(view.footer), SLACK_LIMITS.contextText) }] });
-  return { text: clip(view.fallbackText, SLACK_LIMITS.fallbackText), blocks: blocks.slice(0, SLACK_LIMITS.messageBlocks) };
+  return { text: clip(esc(view.fallbackText), SLACK_LIMITS.fallbackText), blocks: blocks.slice(0, SLACK_LIMITS.messageBlocks) };
 }
 
 /** A reminder DM: one section per step with Done / Snooze a day / Open the card. */
@@ -45,5 +45,5 @@ export function reminderBlocks(view: ReminderView, permalinks: Record<string, st
     blocks.push({ type: 'actions', block_id: `reminder-actions:${item.buttons.done.value}`, elements });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(escText(view.footer), SLACK_LIMITS.contextText) }] });
-  return { text: clip(view.fallbackText, SLACK_LIMITS.fallbackText), blocks };
+  return { text: clip(esc(view.fallbackText), SLACK_LIMITS.fallbackText), blocks };
 }

@@ -1,16 +1,21 @@
 import { ACTIONS, encodeStepRef } from '../../views/actions';
 import type { HomeView } from '../../views/home';
+import type { Rich } from '../../views/rich';
 import { clip, SLACK_LIMITS } from './limits';
 import { escText, mrkdwn } from './mrkdwn';
 import type { KnownBlock, View } from './types';
 
 /** App Home tab (≤ 100 blocks): my steps with buttons, then the rollouts with their readiness. */
-export function homeView(view: HomeView): View {
+export function homeView(view: HomeView & { notices?: Rich[] }): View {
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(view.title, SLACK_LIMITS.headerText), emoji: true } },
     { type: 'context', elements: [{ type: 'mrkdwn', text: clip(mrkdwn(view.intro), SLACK_LIMITS.contextText) }] },
-    { type: 'section', text: { type: 'mrkdwn', text: `*${escText(view.myStepsTitle)}*` } },
   ];
+  // Rollout admins: conversations bwprep cannot post in (digest paused), with what to do. At most five.
+  for (const [i, n] of (view.notices ?? []).slice(0, 5).entries()) {
+    blocks.push({ type: 'section', block_id: `home:notice:${i}`, text: { type: 'mrkdwn', text: clip(`⚠️ ${mrkdwn(n)}`, SLACK_LIMITS.sectionText) } });
+  }
+  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*${escText(view.myStepsTitle)}*` } });
   // Reserve room for the rollouts list (2 blocks each + title) and a divider.
   const reserve = 3 + Math.min(view.rollouts.length, 20) * 1;
   const budget = SLACK_LIMITS.homeBlocks - blocks.length - reserve;

@@ -1,6 +1,6 @@
 import type { HelpView, MineView } from '../../views/text';
 import { clip, SLACK_LIMITS } from './limits';
-import { escText, mrkdwn } from './mrkdwn';
+import { esc, escText, mrkdwn } from './mrkdwn';
 import type { Rich } from '../../views/rich';
 import type { KnownBlock } from './types';
 
@@ -27,7 +27,7 @@ export function textMessage(text: string): { text: string; blocks: KnownBlock[] 
 
 export function helpBlocks(view: HelpView): { text: string; blocks: KnownBlock[] } {
   return {
-    text: view.title,
+    text: esc(view.title),
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: clip(`*${escText(view.title)}*`, SLACK_LIMITS.sectionText) } },
       { type: 'section', text: { type: 'mrkdwn', text: clip(view.lines.map((l) => `• ${mrkdwn(l)}`).join('\n'), SLACK_LIMITS.sectionText) } },
@@ -40,7 +40,7 @@ export function mineBlocks(view: MineView): { text: string; blocks: KnownBlock[]
   // Owners see what each step asks of them, in our own words, under its line.
   const lines = view.empty ? [escText(view.empty)] : view.lines.map((l) => `${mrkdwn(l.text)}\n>${escText(l.description)}`);
   return {
-    text: view.title,
+    text: esc(view.title),
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(`*${escText(view.title)}*`, SLACK_LIMITS.sectionText) } }, ...sectionsOf(lines)],
   };
 }

@@ -2,6 +2,8 @@ import type { App } from '@slack/bolt';
 import { resolveSlackMention } from '../context';
 import type { SlackDeps } from '../app';
 import { slackRequester } from '../requester';
+import { directCommand } from './direct';
+import { slackTextToPlain } from '../text';
 
 /**
  * `/bwprep …`: ack at once (Slack's 3-second window), then hand the command to the application layer,
@@ -20,7 +22,14 @@ export function registerCommand(app: App, deps: SlackDeps): void {
       teamId: command.team_id,
       logger,
     });
+    // A direct message is no rollout's home: `/bwprep` there works like the Messages tab (help, mine, and
+    // commands that name the rollout's channel); it never starts a rollout in a DM.
+    if (command.channel_id.startsWith('D')) {
+      await directCommand(deps, requester, command.text ?? '', command.team_id);
+      return;
+    }
     const conversation = { platform: 'slack' as const, workspace: command.team_id, channel: command.channel_id, ...(command.channel_name ? { name: command.channel_name } : {}) };
-    await deps.interactions.command(conversation, requester, command.text ?? '', resolveSlackMention);
+    // Slack escapes &, <, > in the text: decoded once here, before parsing; stored plain (src/slack/text.ts).
+    await deps.interactions.command(conversation, requester, slackTextToPlain(command.text ?? ''), resolveSlackMention);
   });
 }

@@ -58,7 +58,8 @@ export function registerSetup(app: App, deps: SlackDeps): void {
       const outcome = await deps.interactions.submitSetup(requester, view.private_metadata, readSetupInput(view.state.values));
       if (!outcome.ok) {
         const errors: Record<string, string> = {};
-        for (const [f, msg] of Object.entries(outcome.errors)) if (msg) errors[f] = plainText(msg, { command: (c) => `/bwprep ${c}` });
+        for (const [f, msg] of Object.entries(outcome.errors)) // Modal errors are plain text: a person shows as @id (a mention cannot render there).
+        if (msg) errors[f] = plainText(msg, { command: (c) => `/bwprep ${c}`, user: (k) => `@${k.replace(/^[a-z]+:/, '')}` });
         acked = true;
         await ack({ response_action: 'errors', errors });
         return;
