@@ -42,6 +42,8 @@ export interface SlackRuntime {
   requestListener?: RequestListener;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Resolves once no listener run (including its work after the ack) is in flight. */
+  idle(): Promise<void>;
 }
 
 /** Bolt logs through our pino logger (one JSON stream). */
@@ -95,6 +97,20 @@ export function createSlackApp(
   deps.delegates.setup ??= setupDelegate(deps);
   deps.delegates.digest ??= digestDelegate(deps);
   actions[ACTIONS.snoozeStep] = snoozeAction;
+  // Every listener run, ack and the work after it, is counted so shutdown (and tests) can wait for it.
+  const inFlight = new Set<Promise<unknown>>();
+  app.use(async ({ next }) => {
+    const run = next();
+    inFlight.add(run);
+    try {
+      await run;
+    } finally {
+      inFlight.delete(run);
+    }
+  });
+  const idle = async () => {
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+  };
   registerCommand(app, deps);
   registerActions(app, deps, actions);
   registerSetup(app, deps);
@@ -113,5 +129,6 @@ export function createSlackApp(
     stop: async () => {
       if (config.socketMode) await app.stop();
     },
+    idle,
   };
 }
