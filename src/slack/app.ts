@@ -80,6 +80,17 @@ export function createSlackApp(
       logger,
       // Ack as soon as the listener calls ack(); slow work continues after the HTTP response.
       processBeforeResponse: false,
+      // A signed payload Bolt cannot process (e.g. `actions` not a list) is the sender's fault: 400, not
+      // Bolt's default 500 (found by test/fuzz/slack-http.fuzz.test.ts). Authorization errors stay 401.
+      processEventErrorHandler: async ({ error, response }) => {
+        const authorization = (error as { code?: string }).code === 'slack_bolt_authorization_error';
+        base.logger.warn({ err: error }, authorization ? 'Slack request not authorized' : 'malformed Slack payload refused');
+        if (!response.headersSent) {
+          response.writeHead(authorization ? 401 : 400);
+          response.end();
+        }
+        return authorization;
+      },
     });
     app = new App({ token: config.botToken, receiver, logger, clientOptions });
   }
@@ -99,8 +110,16 @@ export function createSlackApp(
   actions[ACTIONS.snoozeStep] = snoozeAction;
   // Every listener run, ack and the work after it, is counted so shutdown (and tests) can wait for it.
   const inFlight = new Set<Promise<unknown>>();
-  app.use(async ({ next }) => {
-    const run = next();
+  app.use(async (args) => {
+    // A click whose action_id is not a string matches no listener (Slack never sends one; found by fuzzing):
+    // acknowledge and drop it rather than hold the request for Bolt's 3-second timeout.
+    const actions = (args.body as { type?: string; actions?: unknown }).type === 'block_actions' ? (args.body as { actions?: unknown }).actions : undefined;
+    if (Array.isArray(actions) && actions.some((a) => typeof (a as { action_id?: unknown } | null)?.action_id !== 'string')) {
+      base.logger.warn('malformed Slack action dropped');
+      await (args as { ack?: () => Promise<void> }).ack?.();
+      return;
+    }
+    const run = args.next();
     inFlight.add(run);
     try {
       await run;

@@ -79,8 +79,11 @@ export function registerActions(app: App, deps: SlackDeps, extra: Record<string,
     });
   }
 
-  // Link buttons (the step guide, "open the card") still send an action; acknowledge them so Slack shows no error.
-  app.action(new RegExp(`^(${ACTIONS.openHelp}|${ACTIONS.openCard})`), async ({ ack }) => {
+  // Link buttons (the step guide, "open the card") still send an action, and so may a card of an older release
+  // or a malformed payload: acknowledge every action id not handled above, so Slack shows no error and the
+  // request is not held for Bolt's 3-second timeout (found by test/fuzz/slack-http.fuzz.test.ts).
+  const handled = Object.keys(handlers).map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  app.action(new RegExp(`^(?!(?:${handled.join('|')})$)`), async ({ ack }) => {
     await ack();
   });
 }
