@@ -4,6 +4,7 @@ import { isBwprepError } from '../core/errors';
 import type { Logger } from '../logging/logger';
 import type { Metrics } from '../metrics';
 import { render, t } from '../i18n';
+import { isStoreUnavailable } from '../store/unavailable';
 import { slackUser } from './blocks/limits';
 
 const USAGE_CODES = new Set(['unknown_step', 'bad_usage', 'bad_date', 'bad_user']);
@@ -21,6 +22,12 @@ export function describeError(e: unknown, locale: Locale, logger: Logger, metric
     const usage = e.usage ?? (commandUsage && USAGE_CODES.has(e.code) ? commandUsage : undefined);
     if (usage) lines.push(`${t(locale, 'error.usage_prefix')} ${render(locale, usage)}`);
     return lines.join('\n');
+  }
+  if (isStoreUnavailable(e)) {
+    // Every store write is atomic, so a failed one changed nothing; the store comes back without a restart.
+    metrics?.errors.inc({ code: 'store_unavailable' });
+    logger.warn({ err: e }, 'store unavailable');
+    return `⚠️ ${t(locale, 'error.store_unavailable')}`;
   }
   const ref = randomUUID().slice(0, 8);
   metrics?.errors.inc({ code: 'internal' });
