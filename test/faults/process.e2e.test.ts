@@ -3,10 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChecklistService } from '../../src/core/checklist/service';
+import { t } from '../../src/i18n';
 import type { Store } from '../../src/core/ports';
 import { openStore } from '../../src/store';
 import { loadTemplate } from '../../src/templates';
+import { FakeBitwardenServer } from '../fakes/bitwarden-server';
 import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api';
+import { readyOrg } from '../fixtures/bitwarden';
 import { TestClock } from '../helpers/clock';
 import { FAKE_BOT_TOKEN, FAKE_CHANNEL_ID, FAKE_SIGNING_SECRET, FAKE_TEAM_ID, FAKE_USERS, sendToApp, slashCommand } from '../helpers/slack-requests';
 import { buildApp, type ChildApp, startChildApp } from './child-app';
@@ -86,7 +89,8 @@ function holdPosts() {
   };
 }
 
-const isDigest = (text: unknown) => /readiness digest/i.test(String(text));
+/** A digest post: its header block reads "Daily readiness digest · <date>". */
+const isDigest = (args: Record<string, unknown>) => /Daily readiness digest/.test(JSON.stringify(args.blocks ?? ''));
 
 async function openSeeded(): Promise<Store> {
   return openStore(`sqlite://${storeFile}`);
@@ -104,8 +108,7 @@ describe('SIGKILL during a digest', () => {
     await hold.arrived(1); // the digest post is in flight at the fake Slack
     first.process.kill('SIGKILL');
     expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
-    hold.release();
-    slack.override('chat.postMessage', undefined);
+    hold.release(); // from now on the fake answers at once, still counting every post that arrives
 
     let store = await openSeeded();
     const claimed = (await store.rollouts.get(ROLLOUT))!;
@@ -119,9 +122,9 @@ describe('SIGKILL during a digest', () => {
     second.process.kill('SIGTERM');
     expect(await second.exited).toEqual({ code: 0, signal: null });
 
-    // At most once: the one post that was cut off is the only one; nothing was posted after the restart.
+    // At most once: the one post that was cut off is the only one that ever arrived; none after the restart.
     expect(hold.count()).toBe(1);
-    expect(slack.calls('chat.postMessage').filter((c) => isDigest(c.args.text))).toHaveLength(0);
+    slack.override('chat.postMessage', undefined);
     store = await openSeeded();
     const after = (await store.rollouts.get(ROLLOUT))!;
     expect(after.digest.lastSlot).toBe(slot);
@@ -161,4 +164,56 @@ describe('SIGTERM', () => {
     await store.close();
     expect(app.logs()).not.toMatch(/"level":"error"|after the drain timeout/);
   }, 90_000);
+});
+
+describe('SIGKILL during a check run', () => {
+  it('after a restart no step stays "checking…": the dead run\'s lease lapses within its bound and a new check runs', async () => {
+    await seed();
+    const bw = await new FakeBitwardenServer().start();
+    try {
+      const org = readyOrg(new Date());
+      bw.load(org);
+      const withBw = { ...env(), BW_API_URL: bw.url, BW_IDENTITY_URL: `${bw.url}/identity`, BW_CLIENT_ID: bw.clientId, BW_CLIENT_SECRET: org.clientSecret };
+      const first = await startChildApp(mainJs, dir, withBw);
+      await slack.waitFor('chat.postMessage', (c) => isDigest(c.args), 15_000); // the seeded digest, out of the way
+      const st = await sendToApp(first.url, FAKE_SIGNING_SECRET, slashCommand({ text: 'status', user_id: FAKE_USERS.alice, response_url: slack.responseUrl('k-status') }));
+      expect(st.status).toBe(200);
+      const card = await slack.waitFor('chat.postMessage', (c) => !isDigest(c.args), 15_000);
+      // The members list hangs: the run is in the middle when the process dies.
+      bw.fault({ path: '/public/members', kind: 'slow', delayMs: 120_000 });
+      bw.resetLog(); // the digest's own check run before it was posted also read the members
+      await sendToApp(first.url, FAKE_SIGNING_SECRET, slashCommand({ text: 'check', user_id: FAKE_USERS.alice, response_url: slack.responseUrl('k-check') }));
+      await vi.waitFor(() => expect(bw.count('GET', '/public/members')).toBeGreaterThan(0), { timeout: 15_000, interval: 50 });
+      const cardTs = String(card.response.ts);
+      expect(JSON.stringify(slack.message(FAKE_CHANNEL_ID, cardTs)?.blocks)).toContain('Checking against Bitwarden'); // shown before the run
+      first.process.kill('SIGKILL');
+      await first.exited;
+      bw.clearFaults();
+
+      const second = await startChildApp(mainJs, dir, withBw);
+      try {
+        // Until the dead run's lease lapses (CHECK_LEASE_MS, 15 s) a new check is told one is already running;
+        // then it runs and posts its report in the channel.
+        const reports = () => slack.calls('chat.postMessage').filter((c) => String(c.args.text).includes('Verification against Bitwarden')).length;
+        let attempt = 0;
+        await vi.waitFor(
+          async () => {
+            const id = `k-again-${++attempt}`;
+            await sendToApp(second.url, FAKE_SIGNING_SECRET, slashCommand({ text: 'check', user_id: FAKE_USERS.alice, response_url: slack.responseUrl(id) }));
+            await vi.waitFor(() => expect(slack.responses(id).length + reports()).toBeGreaterThan(0), { timeout: 20_000, interval: 50 });
+            expect(reports()).toBeGreaterThan(0);
+          },
+          { timeout: 60_000, interval: 1_000 },
+        );
+        const told = slack.responses().map((r) => String(r.body.text)).filter((x) => x.includes(t('nl', 'check_report.in_progress')));
+        expect(told.length).toBeGreaterThan(0); // it was blocked for a while: the lease, not luck
+        await vi.waitFor(() => expect(JSON.stringify(slack.message(FAKE_CHANNEL_ID, cardTs)?.blocks)).not.toContain('Checking against Bitwarden'), { timeout: 10_000 });
+      } finally {
+        second.process.kill('SIGTERM');
+        expect((await second.exited).code).toBe(0);
+      }
+    } finally {
+      await bw.stop();
+    }
+  }, 120_000);
 });

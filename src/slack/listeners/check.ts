@@ -40,6 +40,11 @@ export async function runCheck(deps: SlackDeps, req: CheckRequest): Promise<void
     await req.tell(textMessage(`⏳ ${t(req.locale, 'check_report.in_progress')}`));
     return;
   }
+  // Renewed while the run lasts, so the lease can be short: a killed process blocks new runs for at most CHECK_LEASE_MS.
+  const renew = setInterval(() => {
+    deps.store.leases.acquire(leaseKey, holder, CHECK_LEASE_MS).catch((err: unknown) => deps.logger.warn({ err, rolloutId: rollout.id }, 'could not renew the check lease'));
+  }, CHECK_LEASE_MS / 3);
+  renew.unref();
   const end = deps.metrics.handlerSeconds.startTimer({ kind: 'check' });
   const hasCard = Boolean(rollout.card);
   // "checking…" on the card is a courtesy: if Slack refuses it, the run still goes ahead.
@@ -60,13 +65,17 @@ export async function runCheck(deps: SlackDeps, req: CheckRequest): Promise<void
     const log = deps.logger.child({ rolloutId: rollout.id, step: req.stepId });
     await req.tell(textMessage(`${describeError(e, req.locale, log, deps.metrics)}\n${t(req.locale, 'check_report.failed')}`));
   } finally {
+    clearInterval(renew);
     await deps.store.leases.release(leaseKey, holder).catch(() => undefined);
     end();
   }
 }
 
-/** Longest a check run may hold the rollout before another replica may start one. */
-const CHECK_LEASE_MS = 5 * 60_000;
+/**
+ * How long a check run's lease lasts without renewal (it is renewed every third of this while the run is
+ * alive). Bounds how long a run cut off by a crash blocks the next one; was 5 minutes without renewal.
+ */
+const CHECK_LEASE_MS = 15_000;
 
 /** A failing check on a claimed or verified step: its owner hears what is wrong, in their own language. */
 async function tellOwnersOfDrift(deps: SlackDeps, client: webApi.WebClient, rollout: Rollout, stepIds: string[]): Promise<void> {
