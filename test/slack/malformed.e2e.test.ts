@@ -44,6 +44,21 @@ describe('malformed signed Slack payloads', () => {
     await expectNothingChanged();
   });
 
+  it('a block_id or a value that is not a string is refused as a bad payload, not an internal error', async () => {
+    for (const edit of [{ block_id: 0, value: '' }, { value: 42 }]) {
+      const id = `bad-${JSON.stringify(edit)}`;
+      const res = await h.send(
+        click((p) => {
+          p.response_url = h.slack.responseUrl(id);
+          Object.assign((p.actions as Record<string, unknown>[])[0]!, edit);
+        }),
+      );
+      expect(res.status).toBe(200);
+      await expectNothingChanged();
+      expect(String((await h.slack.waitForResponse(id)).body.text)).toMatch(/^⚠️/);
+    }
+  });
+
   it('`actions` that is not a list is a 400, not a 500', async () => {
     const res = await h.send(click((p) => (p.actions = { V: 3.5e-323 })));
     expect(res.status).toBe(400);

@@ -98,7 +98,7 @@ async function resolveTarget(deps: SlackDeps, body: BlockAction): Promise<{ roll
   if (ref) {
     rolloutId = ref.rolloutId;
     stepId = ref.stepId;
-  } else if (action?.block_id?.startsWith('step:') && body.channel?.id) {
+  } else if (typeof action?.block_id === 'string' && action.block_id.startsWith('step:') && body.channel?.id) {
     stepId = action.block_id.slice('step:'.length);
     rolloutId = `slack:${teamId}:${body.channel.id}`;
   }
