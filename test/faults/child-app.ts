@@ -39,6 +39,16 @@ export interface ChildApp {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+const running = new Set<ChildProcess>();
+// Also when the test worker itself goes away.
+process.once('exit', () => killChildren());
+
+/** SIGKILLs every child still running (a test that failed half-way must not leave a bwprep behind). */
+export function killChildren(): void {
+  for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  running.clear();
+}
+
 /** Starts `node main.js` with `env` (cwd `cwd`, no .env there) and waits for its "bwprep listening" line. */
 export async function startChildApp(mainJs: string, cwd: string, env: Record<string, string>): Promise<ChildApp> {
   const child = spawn(process.execPath, ['-e', `require(${JSON.stringify(mainJs)}).main().catch((e) => { console.error(e); process.exit(70); })`], {
@@ -46,6 +56,8 @@ export async function startChildApp(mainJs: string, cwd: string, env: Record<str
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let out = '';
   const onData = (c: Buffer) => {
     out += c.toString();

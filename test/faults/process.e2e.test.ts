@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChecklistService } from '../../src/core/checklist/service';
 import { t } from '../../src/i18n';
 import type { Store } from '../../src/core/ports';
@@ -12,7 +12,7 @@ import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api';
 import { readyOrg } from '../fixtures/bitwarden';
 import { TestClock } from '../helpers/clock';
 import { FAKE_BOT_TOKEN, FAKE_CHANNEL_ID, FAKE_SIGNING_SECRET, FAKE_TEAM_ID, FAKE_USERS, sendToApp, slashCommand } from '../helpers/slack-requests';
-import { buildApp, type ChildApp, startChildApp } from './child-app';
+import { buildApp, type ChildApp, killChildren, startChildApp } from './child-app';
 
 /**
  * The real bwprep in a child process (issue 11 §4): SIGKILL in the middle of posting a digest, and SIGTERM
@@ -98,6 +98,9 @@ async function openSeeded(): Promise<Store> {
 
 beforeEach(() => {
   slack.reset();
+});
+afterEach(() => {
+  killChildren();
 });
 
 describe('SIGKILL during a digest', () => {
