@@ -184,14 +184,31 @@ async function startOnStore(
   if (app.scheduler && opts.startScheduler !== false) app.scheduler.start();
 
   app.stop = async () => {
+    // Shutdown order: stop accepting requests, let the work already accepted finish (a digest being posted,
+    // a click's card update; bounded by DRAIN_TIMEOUT_MS), and only then close what that work needs.
+    const closing = app.server ? close(app.server) : Promise.resolve();
     await app.scheduler?.stop();
     await app.slack?.stop().catch((err) => logger.warn({ err }, 'slack stop failed'));
     await app.teams?.stop().catch((err) => logger.warn({ err }, 'teams stop failed'));
-    if (app.server) await close(app.server);
+    await closing;
+    if (app.slack) await drain(app.slack.idle(), DRAIN_TIMEOUT_MS, logger);
     await verifier.close().catch((err) => logger.warn({ err }, 'closing Bitwarden connections failed'));
     if (!opts.store) await store.close();
   };
   return app;
+}
+
+/** How long `stop()` waits for accepted Slack work to finish before closing the store under it. */
+export const DRAIN_TIMEOUT_MS = 7_000;
+
+async function drain(idle: Promise<void>, ms: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), ms);
+    timer.unref();
+  });
+  if (await Promise.race([idle.then(() => false), timedOut])) logger.warn({ waitedMs: ms }, 'shutdown: work still in flight after the drain timeout');
+  clearTimeout(timer);
 }
 
 /**

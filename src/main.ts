@@ -41,10 +41,24 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
+    // Bound: new requests are refused at once; work in flight gets DRAIN_TIMEOUT_MS (7 s); past 10 s, exit 1.
+    // Armed before anything that could throw (a log write to a closed stdout), so the bound always holds.
+    const force = setTimeout(() => {
+      try {
+        logger.error({ signal }, 'shutdown took longer than 10 s; exiting anyway');
+      } finally {
+        process.exit(1);
+      }
+    }, 10_000);
     force.unref();
-    await app.stop();
+    try {
+      logger.info({ signal }, 'shutting down');
+      await app.stop();
+    } catch (err) {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'stopped');
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -21,6 +21,17 @@ function send(res: ServerResponse, status: number, body: unknown, type = 'applic
   res.end(text);
 }
 
+/** A readiness probe that does not answer within this bound counts as failing (a store that hangs is not ready). */
+export const READY_PROBE_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, name: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`readiness probe ${name} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** One HTTP server for every surface: /slack/events, /api/messages, /healthz, /readyz, /metrics. */
 export function createHttpServer(routes: HttpRoutes): http.Server {
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
@@ -36,7 +47,7 @@ export function createHttpServer(routes: HttpRoutes): http.Server {
       await Promise.all(
         Object.entries(routes.ready).map(async ([name, probe]) => {
           try {
-            await probe();
+            await withTimeout(probe(), READY_PROBE_TIMEOUT_MS, name);
             results[name] = 'ok';
           } catch (e) {
             ok = false;

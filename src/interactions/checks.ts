@@ -11,8 +11,11 @@ import { describeError, type ErrorLogger } from './errors';
 import type { Platforms } from './platforms';
 import type { Requester } from './ports';
 
-/** Longest a check run may hold the rollout before another replica may start one. */
-export const CHECK_LEASE_MS = 5 * 60_000;
+/**
+ * How long a check run's lease lasts without renewal (it is renewed every third of this while the run is
+ * alive). Bounds how long a run cut off by a crash blocks the next one.
+ */
+export const CHECK_LEASE_MS = 15_000;
 
 /**
  * `check [step]` and the card's Check button, on every platform: shows "checking…" on the card, runs the
@@ -44,6 +47,11 @@ export class CheckRunner {
       return;
     }
     const end = this.deps.metrics?.handlerSeconds.startTimer({ kind: 'check' });
+    // Renewed while the run lasts, so the lease can be short: a killed process blocks new runs for at most CHECK_LEASE_MS.
+    const renew = setInterval(() => {
+      leases.acquire(leaseKey, holder, CHECK_LEASE_MS).catch((err: unknown) => this.deps.logger.warn({ err, rolloutId: rollout.id }, 'could not renew the check lease'));
+    }, CHECK_LEASE_MS / 3);
+    renew.unref();
     const hasCard = Boolean(rollout.card);
     // "checking…" on the card is a courtesy: if the platform refuses it, the run still goes ahead.
     if (hasCard) await cards.refresh(rollout.id, { checking: true }).catch((err) => this.deps.logger.info({ err }, 'could not show checking… on the card'));
@@ -64,6 +72,7 @@ export class CheckRunner {
       const lines = describeError(e, locale, log, this.deps.metrics);
       await requester.reply({ kind: 'notice', tone: 'warn', lines: [...lines, tr(locale, 'check_report.failed')] });
     } finally {
+      clearInterval(renew);
       await leases.release(leaseKey, holder).catch((err) => this.deps.logger.warn({ err, rolloutId: rollout.id }, 'could not release the check lease'));
       end?.();
     }

@@ -3,6 +3,7 @@ import type { Locale, Message } from '../core/checklist/model';
 import { isBwprepError } from '../core/errors';
 import { renderRich, tr } from '../i18n';
 import type { Rich } from '../views/rich';
+import { isStoreUnavailable } from '../store/unavailable';
 
 /**
  * The one place where a failure becomes what the user reads. Platforms throw the typed errors below (or a
@@ -68,6 +69,12 @@ export function describeError(e: unknown, locale: Locale, logger: ErrorLogger, m
     const usage = e.usage ?? (commandUsage && USAGE_CODES.has(e.code) ? commandUsage : undefined);
     if (usage) lines.push([...tr(locale, 'error.usage_prefix'), ' ', ...renderRich(locale, usage)]);
     return lines;
+  }
+  if (isStoreUnavailable(e)) {
+    // Every store write is atomic, so a failed one changed nothing; the store comes back without a restart.
+    metrics?.errors.inc({ code: 'store_unavailable' });
+    logger.warn({ err: e }, 'store unavailable');
+    return [tr(locale, 'error.store_unavailable')];
   }
   if (isPlatformError(e)) {
     metrics?.errors.inc({ code: `${e.platform}:${e.code}` });

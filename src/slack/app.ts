@@ -38,6 +38,8 @@ export interface SlackRuntime {
   listen(interactions: Interactions): void;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Resolves once no listener run (including its work after the ack) is in flight. */
+  idle(): Promise<void>;
 }
 
 /** Bolt logs through our pino logger (one JSON stream). */
@@ -82,6 +84,17 @@ export function createSlackApp(
       logger,
       // Ack as soon as the listener calls ack(); slow work continues after the HTTP response.
       processBeforeResponse: false,
+      // A signed payload Bolt cannot process (e.g. `actions` not a list) is the sender's fault: 400, not
+      // Bolt's default 500 (found by test/fuzz/slack-http.fuzz.test.ts). Authorization errors stay 401.
+      processEventErrorHandler: async ({ error, response }) => {
+        const authorization = (error as { code?: string }).code === 'slack_bolt_authorization_error';
+        base.logger.warn({ err: error }, authorization ? 'Slack request not authorized' : 'malformed Slack payload refused');
+        if (!response.headersSent) {
+          response.writeHead(authorization ? 401 : 400);
+          response.end();
+        }
+        return authorization;
+      },
     });
     app = new App({ token: config.botToken, ...known, receiver, logger, clientOptions });
   }
@@ -91,6 +104,31 @@ export function createSlackApp(
   const platform = slackPlatform({ client: app.client, kv: base.kv, logger: base.logger, installation });
   let listening = false;
   let listeningTo: Interactions | undefined;
+  // Every listener run, ack and the work after it, is counted so shutdown (and tests) can wait for it.
+  const inFlight = new Set<Promise<unknown>>();
+  app.use(async (args) => {
+    // A click whose action_id is not a string matches no listener (Slack never sends one; found by fuzzing):
+    // acknowledge and drop it rather than hold the request for Bolt's 3-second timeout.
+    const body = args.body as { type?: string; actions?: unknown; user?: { id?: unknown } };
+    const actions = body.type === 'block_actions' ? body.actions : undefined;
+    // A click without a user (Slack always sends one) cannot be answered or attributed: drop it the same way.
+    const noUser = body.type === 'block_actions' && typeof body.user?.id !== 'string';
+    if (noUser || (Array.isArray(actions) && actions.some((a) => typeof (a as { action_id?: unknown } | null)?.action_id !== 'string'))) {
+      base.logger.warn('malformed Slack action dropped');
+      await (args as { ack?: () => Promise<void> }).ack?.();
+      return;
+    }
+    const run = args.next();
+    inFlight.add(run);
+    try {
+      await run;
+    } finally {
+      inFlight.delete(run);
+    }
+  });
+  const idle = async () => {
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+  };
   return {
     app,
     platform,
@@ -131,5 +169,6 @@ export function createSlackApp(
     stop: async () => {
       if (config.socketMode) await app.stop();
     },
+    idle,
   };
 }

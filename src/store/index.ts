@@ -6,6 +6,7 @@ import { parseStoreUrl } from './url';
 export type { StoreUrl } from './url';
 export { parseStoreUrl } from './url';
 export { decryptSecret, encryptSecret } from './crypto';
+export { isStoreUnavailable } from './unavailable';
 
 export interface OpenStoreOptions {
   logger?: Logger;

@@ -26,6 +26,24 @@ export type StoreUrl =
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
+/** WHATWG URL parsing with our message (never the raw URL: it may hold a password). Found by fuzzing: `redis://[`. */
+function parseUrl(url: string, scheme: string): URL {
+  try {
+    return new URL(url);
+  } catch {
+    throw new Error(`store URL: not a valid ${scheme}:// URL (check the host, the port and any %-escapes)`);
+  }
+}
+
+/** `decodeURIComponent` with our message: a lone `%` in a user name or password is a URIError otherwise. */
+function decode(part: string, what: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new Error(`store URL: the ${what} has a malformed %-escape`);
+  }
+}
+
 export function parseStoreUrl(raw: string): StoreUrl {
   const url = raw.trim();
   const scheme = /^([a-z]+):\/\//i.exec(url)?.[1]?.toLowerCase();
@@ -37,7 +55,7 @@ export function parseStoreUrl(raw: string): StoreUrl {
     }
     case 'redis':
     case 'rediss': {
-      const u = new URL(url);
+      const u = parseUrl(url, scheme);
       const host = u.hostname || '127.0.0.1';
       const port = u.port ? Number(u.port) : 6379;
       const dbPart = u.pathname.replace(/^\//, '');
@@ -49,8 +67,8 @@ export function parseStoreUrl(raw: string): StoreUrl {
         host,
         port,
         db,
-        ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-        ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+        ...(u.username ? { username: decode(u.username, 'user name') } : {}),
+        ...(u.password ? { password: decode(u.password, 'password') } : {}),
         tls: scheme === 'rediss',
         prefix,
         description: `${scheme} ${host}:${port}/${db}${prefix === 'bwprep:' ? '' : ` prefix=${prefix}`}`,
@@ -58,11 +76,11 @@ export function parseStoreUrl(raw: string): StoreUrl {
     }
     case 'postgres':
     case 'postgresql': {
-      const u = new URL(url);
+      const u = parseUrl(url, scheme);
       const schema = u.searchParams.get('schema') ?? 'public';
       if (!IDENT.test(schema)) throw new Error(`store URL: schema must be a plain SQL identifier, got "${schema}"`);
       u.searchParams.delete('schema');
-      const user = u.username ? `${decodeURIComponent(u.username)}@` : '';
+      const user = u.username ? `${decode(u.username, 'user name')}@` : '';
       const db = u.pathname.replace(/^\//, '');
       return {
         kind: 'postgres',

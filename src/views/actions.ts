@@ -21,7 +21,8 @@ export function encodeStepRef(rolloutId: string, stepId: string): string {
 }
 
 export function decodeStepRef(value: string | undefined): { rolloutId: string; stepId: string } | undefined {
-  if (!value) return undefined;
+  // A payload is JSON from outside: a value that is not a string is no reference (found by fuzzing).
+  if (typeof value !== 'string' || !value) return undefined;
   const at = value.indexOf('@');
   if (at <= 0 || at === value.length - 1) return undefined;
   return { stepId: value.slice(0, at), rolloutId: value.slice(at + 1) };

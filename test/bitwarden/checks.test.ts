@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKS } from '../../src/bitwarden/checks';
+import { MEMBER_STATUS, MEMBER_TYPE } from '../../src/bitwarden/schemas';
 import { endpointsFromConfig } from '../../src/bitwarden/verifier';
 import { DEFAULT_THRESHOLDS } from '../../src/core/checklist/model';
 import { render } from '../../src/i18n';
@@ -231,5 +232,35 @@ describe('endpointsFromConfig', () => {
       apiUrl: 'https://vault.example.com/api',
       identityUrl: 'https://vault.example.com/identity',
     });
+  });
+});
+
+// Written for the mutants StrykerJS left alive in step4e.ts (test/MUTATION.md).
+describe('4e custom roles', () => {
+  it('names the custom-role members in the summary, from GET /public/members, registered under its step id', async () => {
+    expect(CHECKS['4e']?.stepId).toBe('4e');
+    server.load(readyOrg(NOW));
+    const out = await makeVerification(server, 'cloud-us').run(['4e']);
+    expect(out['4e']!.evidence.endpoint).toBe('GET /public/members');
+    expect(render('en', out['4e']!.summary)).toBe('Members with a custom role (2): eva@example.com, floor@example.com.');
+  });
+
+  it('does not count a revoked member, lists at most 20 in the evidence, and warns (localized) when none is left', async () => {
+    const org = readyOrg(NOW);
+    const template = org.members.find((m) => m.type === MEMBER_TYPE.custom)!;
+    org.members = org.members.filter((m) => m.type !== MEMBER_TYPE.custom);
+    org.members.push({ ...template, id: 'revoked-custom', email: 'gone@example.com', status: MEMBER_STATUS.revoked });
+    for (let i = 0; i < 22; i++) org.members.push({ ...template, id: `custom-${i}`, email: `custom${i}@example.com`, status: MEMBER_STATUS.confirmed });
+    server.load(org);
+    const many = (await makeVerification(server, 'cloud-us').run(['4e']))['4e']!;
+    expect(many.evidence.counts).toEqual({ custom: 22 });
+    expect((many.evidence.detail as { customMembers: unknown[] }).customMembers).toHaveLength(20);
+    expect(render('en', many.summary)).not.toContain('gone@example.com');
+
+    org.members = org.members.filter((m) => m.type !== MEMBER_TYPE.custom || m.status === MEMBER_STATUS.revoked);
+    server.load(org);
+    const none = (await makeVerification(server, 'cloud-us').run(['4e']))['4e']!;
+    expect(none.status).toBe('warn');
+    expect(render('en', none.summary)).toBe('No member has a custom role. If some admins need only part of the rights, give them a custom role under Members.');
   });
 });

@@ -11,6 +11,7 @@ import type { FakeBitwardenServer } from '../fakes/bitwarden-server';
 export const NOW = new Date('2026-11-25T09:00:00.000Z');
 
 import { TestClock } from '../helpers/clock';
+import { reportToSecretGuard } from '../helpers/secret-guard';
 
 export { TestClock };
 
@@ -39,6 +40,7 @@ export function memoryLogger(): { logger: Logger; lines: string[] } {
   const stream = new Writable({
     write(chunk, _enc, cb) {
       lines.push(String(chunk));
+      reportToSecretGuard('log', String(chunk));
       cb();
     },
   });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MessageRef, Rollout, UserKey } from '../../src/core/checklist/model';
 import { ChecklistService } from '../../src/core/checklist/service';
 import { BwprepError } from '../../src/core/errors';
@@ -16,8 +16,6 @@ import { plainText, type Rich } from '../../src/views/rich';
 import type { ReminderView } from '../../src/views/reminder';
 import { FakeClock, makeRollout, TEMPLATE } from './fixtures';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 /** The digest's structured text as the plain text a reader sees (the assertions below read it so). */
 function readable(v: DigestView) {
   const p = (r: Rich) => plainText(r);
@@ -28,9 +26,17 @@ function readable(v: DigestView) {
 class RecordingPublisher {
   posts: { rolloutId: string; view: ReturnType<typeof readable> }[] = [];
   failNext = 0;
-  delayMs = 0;
+  /** When set, a post waits for it (a post held in flight, released by the test). */
+  gate?: Promise<void>;
+  /** Resolves when a post has started (it may be waiting at the gate). */
+  started: Promise<void>;
+  private markStarted!: () => void;
+  constructor() {
+    this.started = new Promise((r) => (this.markStarted = r));
+  }
   async postDigest(conversation: ConversationRef, view: DigestView): Promise<PostedDigest> {
-    if (this.delayMs) await sleep(this.delayMs);
+    this.markStarted();
+    if (this.gate) await this.gate;
     if (this.failNext > 0) {
       this.failNext--;
       throw new Error('channel_not_found');
@@ -110,6 +116,13 @@ async function seed(store: Store, r: Rollout = makeRollout()): Promise<Rollout> 
   return store.rollouts.create(r, []);
 }
 
+/** Holds every post of `pub` until the returned function is called. */
+function gate(pub: RecordingPublisher): () => void {
+  let open!: () => void;
+  pub.gate = new Promise<void>((r) => (open = r));
+  return open;
+}
+
 const digestAudit = async (store: Store, id: string) => (await store.audit.list(id)).filter((a) => a.action === 'digest.posted');
 
 describe('Scheduler: one digest per slot', () => {
@@ -146,11 +159,15 @@ describe('Scheduler: one digest per slot', () => {
     await seed(store);
     const clock = new FakeClock(WED_0900);
     const pub = new RecordingPublisher();
-    pub.delayMs = 30;
-    const a = scheduler(store, clock, pub, { verifier: () => sleep(20) });
-    const b = scheduler(store, clock, pub, { verifier: () => sleep(20) });
+    const release = gate(pub);
+    const a = scheduler(store, clock, pub);
+    const b = scheduler(store, clock, pub);
     expect(a.holder).not.toBe(b.holder);
-    const [ra, rb] = await Promise.all([a.tick(), b.tick()]);
+    // The winner is held inside its post until the loser's tick has finished: the two really overlap.
+    const ticks = [a.tick(), b.tick()] as const;
+    await Promise.race(ticks);
+    release();
+    const [ra, rb] = await Promise.all(ticks);
     expect(pub.posts).toHaveLength(1);
     expect([ra.digests[0]!.posted, rb.digests[0]!.posted].sort()).toEqual([false, true]);
     clock.advance(5 * 60_000);
@@ -164,8 +181,11 @@ describe('Scheduler: one digest per slot', () => {
     await seed(s1);
     const clock = new FakeClock(WED_0900);
     const pub = new RecordingPublisher();
-    pub.delayMs = 20;
-    await Promise.all([scheduler(s1, clock, pub).tick(), scheduler(s2, clock, pub).tick(), scheduler(s2, clock, pub).tick()]);
+    const release = gate(pub);
+    const ticks = [scheduler(s1, clock, pub).tick(), scheduler(s2, clock, pub).tick(), scheduler(s2, clock, pub).tick()];
+    await pub.started;
+    release();
+    await Promise.all(ticks);
     expect(pub.posts).toHaveLength(1);
   });
 
@@ -179,8 +199,8 @@ describe('Scheduler: one digest per slot', () => {
     const slow = scheduler(store, clock, pub, { leaseTtlMs: 30, verifier: () => stuck });
     const fast = scheduler(store, clock, pub, { leaseTtlMs: 30 });
     const slowTick = slow.tick();
-    await sleep(80); // the slow replica's lease has expired
-    expect((await fast.tick()).digests[0]).toMatchObject({ posted: true });
+    // Poll (no fixed sleep) until the slow replica's 30 ms lease has expired and the fast one posts.
+    await vi.waitFor(async () => expect((await fast.tick()).digests[0]).toMatchObject({ posted: true }), { timeout: 5_000, interval: 20 });
     release();
     expect((await slowTick).digests[0]).toMatchObject({ posted: false, skipped: 'claimed' });
     expect(pub.posts).toHaveLength(1);
@@ -403,10 +423,16 @@ describe('Scheduler: failed posts and previews', () => {
     const store = await open();
     await seed(store);
     const pub = new RecordingPublisher();
+    const release = gate(pub);
     const s = scheduler(store, new FakeClock(WED_0900), pub, { intervalMs: 10 });
     s.start();
-    await sleep(100);
-    await s.stop();
+    await pub.started; // the interval fired a tick; its post is held in flight
+    let stopped = false;
+    const stopping = s.stop().then(() => (stopped = true));
+    await new Promise((r) => setImmediate(r));
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
     expect(pub.posts).toHaveLength(1);
   });
 });

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { reportToSecretGuard } from '../helpers/secret-guard';
 
 /**
  * A real local HTTP server that speaks the Bitwarden identity + Public API (reference/bitwarden-public-api.md)
@@ -284,6 +285,9 @@ export class FakeBitwardenServer {
       ...(method === 'POST' && body ? { form: Object.fromEntries(new URLSearchParams(body).entries()) } : {}),
     };
     this.log.push(entry);
+    // Scanned for secrets: the path, the query and any form body, except the token request's own client_secret.
+    const { client_secret: _ownCredential, ...form } = entry.form ?? {};
+    reportToSecretGuard(`bitwarden:${method} ${path}`, JSON.stringify({ path: u.pathname, query: entry.query, form: path === '/connect/token' ? form : entry.form }));
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       entry.status = status;
       const text = payload === undefined ? '' : typeof payload === 'string' ? payload : JSON.stringify(payload);

@@ -32,6 +32,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { reportToSecretGuard } from '../helpers/secret-guard';
 import {
   FAKE_BOT_ID,
   FAKE_BOT_TOKEN,
@@ -935,6 +936,8 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
     if ('token' in args) args.token = '[redacted]';
     const record = (status: number, response: Record<string, unknown>, fault?: RecordedCall['fault']) => {
       recorded.push({ method, args, at, token, encoding: decoded.encoding, status, response, ...(fault ? { fault } : {}) });
+      // The bearer token is how a call authenticates; everything else the app sent is scanned for secrets.
+      reportToSecretGuard(`slack:${method}`, JSON.stringify(args));
     };
     const delay = latency.get(method) ?? latency.get('*') ?? 0;
     if (delay > 0) await sleep(delay);
@@ -991,6 +994,7 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
     const used = responsesRecorded.filter((r) => r.id === id && !r.rejected).length;
     const rejected = used >= maxUses;
     responsesRecorded.push({ id, body, at, rejected });
+    reportToSecretGuard(`slack:response_url`, JSON.stringify(body));
     if (rejected) {
       send(res, { status: 404, body: { ok: false, error: 'used_url' } });
       return;

@@ -147,11 +147,12 @@ describe('Slack app manifests', () => {
     expect(missing).toEqual([]);
   });
 
-  it('every Slack Web API method called in src/ is covered by a bot scope in the manifests', () => {
+  it('every Slack Web API method called in src/slack/ is covered by a bot scope in the manifests', () => {
     const scopes = new Set(http.oauth_config.scopes.bot ?? []);
     const called = new Set<string>();
     const re = /\.(auth|chat|views|users|conversations|files|reactions|pins|bookmarks|usergroups|team)\.([a-zA-Z]+)\(|\b(filesUploadV2)\(|apiCall\(\s*['"]([a-zA-Z]+\.[a-zA-Z.]+)['"]/g;
-    for (const file of walk(path.join(root, 'src'))) {
+    // Only the Slack adapter talks to Slack (test/architecture.test.ts); other folders may have methods with these names.
+    for (const file of walk(path.join(root, 'src', 'slack'))) {
       const text = readFileSync(file, 'utf8');
       for (const m of text.matchAll(re)) called.add(m[3] ?? m[4] ?? `${m[1]}.${m[2]}`);
     }

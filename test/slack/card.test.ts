@@ -61,13 +61,27 @@ describe('the living card on Slack', () => {
   it('a change during a render gets its own render after it', async () => {
     const r = (await service.get('slack:T0FAKE:C0BURST'))!;
     slack.reset();
-    slack.setLatency('chat.update', 150);
+    // The first chat.update is held at the fake Slack until the change below is saved: an event, not a sleep.
+    let inFlight!: () => void;
+    const entered = new Promise<void>((res) => (inFlight = res));
+    let release!: () => void;
+    const gate = new Promise<void>((res) => (release = res));
+    let held = false;
+    slack.override('chat.update', async (args) => {
+      if (!held) {
+        held = true;
+        inFlight();
+        await gate;
+      }
+      return { ok: true, channel: args.channel, ts: args.ts, text: args.text };
+    });
     const first = cards.refresh(r.id);
-    // The first render is in flight once Slack has received its chat.update.
-    await slack.waitFor('chat.update');
+    await entered; // the first render is in flight now
     await service.markDone(r.id, '4b', actor);
-    await Promise.all([first, cards.refresh(r.id), cards.refresh(r.id)]);
-    slack.setLatency('chat.update', 0);
+    const later = [cards.refresh(r.id), cards.refresh(r.id)];
+    release();
+    await Promise.all([first, ...later]);
+    slack.override('chat.update', undefined);
     const updates = slack.calls('chat.update');
     expect(updates.length).toBeGreaterThanOrEqual(2);
     expect(blockText(updates.at(-1)?.args.blocks)).toContain('5 of 10 steps done');

@@ -309,7 +309,7 @@ describe('App Home', () => {
     await h.send(event);
     await h.send(event, { retryNum: 1 });
     await h.slack.waitFor('views.publish');
-    await new Promise((r) => setTimeout(r, 200));
+    await h.app.slack!.idle(); // both deliveries fully handled
     expect(h.slack.calls('views.publish')).toHaveLength(1);
   });
 });
@@ -318,7 +318,7 @@ describe('request verification', () => {
   it('refuses a bad signature and changes nothing', async () => {
     const res = await h.send(slashCommand({ text: 'status', user_id: alice }), { badSignature: true });
     expect(res.status).toBe(401);
-    await new Promise((r) => setTimeout(r, 200));
+    await h.app.slack!.idle();
     expect(h.slack.calls('chat.postMessage')).toHaveLength(0);
     expect(await h.app.service.get(ROLLOUT)).toBeUndefined();
   });
@@ -326,7 +326,7 @@ describe('request verification', () => {
   it('refuses a timestamp older than 5 minutes (replay) and changes nothing', async () => {
     const res = await h.send(slashCommand({ text: 'status', user_id: alice }), { timestamp: nowSeconds() - 6 * 60 });
     expect(res.status).toBe(401);
-    await new Promise((r) => setTimeout(r, 200));
+    await h.app.slack!.idle();
     expect(await h.app.service.get(ROLLOUT)).toBeUndefined();
   });
 

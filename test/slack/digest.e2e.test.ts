@@ -4,11 +4,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ACTIONS, encodeStepRef } from '../../src/views/actions';
 import { blockActions, button, FAKE_CHANNEL_ID, FAKE_TEAM_ID, FAKE_USERS, slashCommand, stateValue, viewSubmission } from '../helpers/slack-requests';
 import { blockText, type SlackHarness, startSlackHarness, TestClock } from './harness';
+import { registerSecret } from '../helpers/secret-guard';
 
 const { alice, bob, carol } = FAKE_USERS; // alice: nl-NL admin; bob: en-GB, Europe/London; carol: en-US
 const ROLLOUT = `slack:${FAKE_TEAM_ID}:${FAKE_CHANNEL_ID}`;
 // Obviously fake; must never show up in a Slack call, a log line or the store file in clear.
 const SECRET = 'fake-bw-client-secret-not-real-7f3a';
+registerSecret(SECRET); // entered in the setup dialog: the suite-wide guard watches for it too
 const ENCRYPTION_KEY = 'ab'.repeat(32);
 const ORG_ID = 'organization.00000000-0000-4000-8000-00000000f00d';
 
@@ -146,7 +148,7 @@ describe('/bwprep setup', () => {
     expect(String(confirm.args.text)).toContain('Instellingen van deze uitrol opgeslagen');
     expect(String(confirm.args.text)).toContain(ORG_ID);
     // The secret is nowhere: not in Slack calls, not in logs, not in the store file on disk.
-    await new Promise((res2) => setTimeout(res2, 100));
+    await h.app.slack!.idle(); // everything the submission set off has run
     expect(JSON.stringify(h.slack.calls())).not.toContain(SECRET);
     expect(h.logs()).not.toContain(SECRET);
     const file = path.join(h.dir, 'bwprep.sqlite');

@@ -9,6 +9,7 @@ import { createLogger } from '../../src/logging/logger';
 import { configSecrets } from '../../src/main';
 import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api';
 import { attachSocketMode, type FakeSocketMode, startFakeSocketMode } from '../fakes/slack-socket';
+import { registerSecret, reportToSecretGuard } from '../helpers/secret-guard';
 import { FAKE_APP_TOKEN, FAKE_BOT_TOKEN, FAKE_SIGNING_SECRET, type SendOptions, type SlackRequest, sendToApp } from '../helpers/slack-requests';
 
 export interface SlackHarness {
@@ -54,7 +55,9 @@ export async function startSlackHarness(
   const sink = new PassThrough();
   sink.on('data', (c: Buffer) => {
     out += c.toString();
+    reportToSecretGuard('log', c.toString());
   });
+  registerSecret(...configSecrets(config));
   const logger = createLogger({ level: 'debug', destination: sink, secrets: configSecrets(config) });
   // Tests drive the scheduler with tick(); its timer would post on the wall clock.
   const start = () => startBwprep(config, { logger, startScheduler: false, ...(opts.clock ? { clock: opts.clock } : {}) });

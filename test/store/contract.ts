@@ -1,7 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isBwprepError } from '../../src/core/errors';
 import type { Store } from '../../src/core/ports';
-import { entry, makeRollout, sleep, uniqueId } from './fixtures';
+import { entry, makeRollout, uniqueId } from './fixtures';
+
+/** Polls (no fixed sleep) until `holder` acquires `key`: the previous holder's lease has expired. */
+async function untilAcquired(store: Store, key: string, holder: string, ttlMs: number): Promise<void> {
+  await vi.waitFor(async () => expect(await store.leases.acquire(key, holder, ttlMs)).toBe(true), { timeout: 5_000, interval: 25 });
+}
 
 /**
  * The Store contract every backend must meet. `open` returns a new store instance on the same
@@ -184,15 +189,22 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       });
 
       it('expires after its TTL, and re-acquiring extends it', async () => {
+        // No timing margins: expiry is observed by polling, and "extended" is compared with a probe lease of
+        // the same short TTL taken *after* the original one (same clock, so it cannot expire earlier).
         const key = `lease:${uniqueId()}`;
-        expect(await store.leases.acquire(key, 'a', 300)).toBe(true);
-        await sleep(200);
-        expect(await store.leases.acquire(key, 'a', 300)).toBe(true); // extends to ~500 ms from the start
-        await sleep(200);
-        expect(await replica.leases.acquire(key, 'b', 300)).toBe(false);
-        await sleep(250);
-        expect(await replica.leases.acquire(key, 'b', 300)).toBe(true);
-        expect(await store.leases.acquire(key, 'a', 300)).toBe(false);
+        expect(await store.leases.acquire(key, 'a', 100)).toBe(true);
+        await untilAcquired(replica, key, 'b', 600_000); // expired: another holder gets it
+        expect(await store.leases.acquire(key, 'a', 100)).toBe(false);
+        await replica.leases.release(key, 'b');
+
+        const extended = `lease:${uniqueId()}`;
+        const probe = `lease:${uniqueId()}`;
+        expect(await store.leases.acquire(extended, 'a', 100)).toBe(true);
+        expect(await store.leases.acquire(extended, 'a', 600_000)).toBe(true); // re-acquired: now held for 10 minutes
+        expect(await store.leases.acquire(probe, 'a', 100)).toBe(true);
+        await untilAcquired(replica, probe, 'b', 100); // the original 100 ms have certainly passed
+        expect(await replica.leases.acquire(extended, 'b', 100)).toBe(false);
+        await store.leases.release(extended, 'a');
       });
 
       it('exactly one of many concurrent holders wins (idempotency keys)', async () => {
@@ -219,11 +231,14 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
 
       it('expires values after their TTL', async () => {
         const key = `hwm:${uniqueId()}`;
-        await store.kv.set(key, 42, 150);
-        expect(await store.kv.get(key)).toBe(42);
-        await sleep(300);
-        expect(await store.kv.get(key)).toBeUndefined();
+        const lasting = `hwm:${uniqueId()}`;
+        await store.kv.set(lasting, 42, 600_000);
+        await store.kv.set(key, 42, 100);
+        expect(await replica.kv.get(lasting)).toBe(42);
+        await vi.waitFor(async () => expect(await store.kv.get(key)).toBeUndefined(), { timeout: 5_000, interval: 25 });
         expect(await replica.kv.get(key)).toBeUndefined();
+        expect(await replica.kv.get(lasting)).toBe(42);
+        await store.kv.delete(lasting);
       });
     });
   });

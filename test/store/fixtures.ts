@@ -38,5 +38,3 @@ export function makeRollout(id = uniqueId(), overrides: Partial<Rollout> = {}): 
 export function entry(rolloutId: string, action: AuditAction = 'step.done', extra: Partial<AuditEntry> = {}): AuditEntry {
   return { rolloutId, at: new Date().toISOString(), actor: 'slack:U1', surface: 'slack', action, ...extra };
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

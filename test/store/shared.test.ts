@@ -73,4 +73,12 @@ describe('store URLs', () => {
   it('rejects unknown schemes', () => {
     expect(() => parseStoreUrl('mysql://x')).toThrow(/store URL must be/);
   });
+
+  // Counterexamples found by test/fuzz/parsers.fuzz.test.ts: these escaped as TypeError / URIError.
+  it('says what is wrong with a malformed URL instead of throwing a TypeError or URIError, without echoing it', () => {
+    expect(() => parseStoreUrl('redis://[')).toThrow(/^store URL: not a valid redis:\/\/ URL/);
+    expect(() => parseStoreUrl('postgres://u@h:99999/db')).toThrow(/^store URL: not a valid postgres:\/\/ URL/);
+    expect(() => parseStoreUrl('redis://u:%E0%A4%A@h')).toThrow(/^store URL: the password has a malformed %-escape$/);
+    expect(() => parseStoreUrl('postgres://%@h/db')).toThrow(/^store URL: the user name has a malformed %-escape$/);
+  });
 });

@@ -42,8 +42,11 @@ export function registerActions(app: App, deps: SlackDeps): void {
     });
   }
 
-  // Link buttons (the step guide, "open the card") still send an action; acknowledge them so Slack shows no error.
-  app.action(new RegExp(`^(${ACTIONS.openHelp}|${ACTIONS.openCard})`), async ({ ack }) => {
+  // Link buttons (the step guide, "open the card") still send an action, and so may a card of an older release
+  // or a malformed payload: acknowledge every action id not handled above, so Slack shows no error and the
+  // request is not held for Bolt's 3-second timeout (found by test/fuzz/slack-http.fuzz.test.ts).
+  const handled = STEP_ACTIONS.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  app.action(new RegExp(`^(?!(?:${handled.join('|')})$)`), async ({ ack }) => {
     await ack();
   });
 }
@@ -53,7 +56,7 @@ function decodeTarget(body: BlockAction, teamId: string): { rolloutId: string; s
   const action = body.actions[0] as ButtonAction | UsersSelectAction | undefined;
   const ref = decodeStepRef((action as ButtonAction | undefined)?.value);
   if (ref) return ref;
-  if (action?.block_id?.startsWith('step:') && body.channel?.id) {
+  if (typeof action?.block_id === 'string' && action.block_id.startsWith('step:') && body.channel?.id) {
     return { stepId: action.block_id.slice('step:'.length), rolloutId: `slack:${teamId}:${body.channel.id}` };
   }
   return undefined;

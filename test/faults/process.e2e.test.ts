@@ -1,0 +1,222 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ChecklistService } from '../../src/core/checklist/service';
+import { t } from '../../src/i18n';
+import type { Store } from '../../src/core/ports';
+import { openStore } from '../../src/store';
+import { loadTemplate } from '../../src/templates';
+import { FakeBitwardenServer } from '../fakes/bitwarden-server';
+import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api';
+import { readyOrg } from '../fixtures/bitwarden';
+import { TestClock } from '../helpers/clock';
+import { FAKE_BOT_TOKEN, FAKE_CHANNEL_ID, FAKE_SIGNING_SECRET, FAKE_TEAM_ID, FAKE_USERS, sendToApp, slashCommand } from '../helpers/slack-requests';
+import { buildApp, type ChildApp, killChildren, startChildApp } from './child-app';
+
+/**
+ * The real bwprep in a child process (issue 11 §4): SIGKILL in the middle of posting a digest, and SIGTERM
+ * with a digest and a command in flight. The fake Slack API runs in this process and holds chosen calls
+ * open, so "in the middle" is an event, not a sleep.
+ */
+const ROLLOUT = `slack:${FAKE_TEAM_ID}:${FAKE_CHANNEL_ID}`;
+let dir: string;
+let mainJs: string;
+let slack: FakeSlackApi;
+let storeFile: string;
+let slot: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'bwprep-proc-'));
+  mainJs = buildApp(path.join(dir, 'build'));
+  slack = await startFakeSlackApi();
+}, 60_000);
+afterAll(async () => {
+  await slack?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const env = () => ({
+  SLACK_BOT_TOKEN: FAKE_BOT_TOKEN,
+  SLACK_SIGNING_SECRET: FAKE_SIGNING_SECRET,
+  SLACK_API_URL: slack.apiUrl,
+  BWPREP_STORE_URL: `sqlite://${storeFile}`,
+  BWPREP_LOCALE: 'en',
+  PORT: '0',
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'debug',
+});
+
+/** A rollout created yesterday whose digest (UTC, every day) was due a minute ago: the child's first tick posts it. */
+async function seed(): Promise<void> {
+  storeFile = path.join(mkdtempSync(path.join(dir, 'run-')), 'bwprep.sqlite');
+  const store = await openStore(`sqlite://${storeFile}`);
+  const now = new Date();
+  const service = new ChecklistService({
+    store: store.rollouts,
+    template: loadTemplate(),
+    clock: new TestClock(new Date(now.getTime() - 86_400_000)),
+    defaults: { locale: 'en', hosting: 'cloud-us', timezone: 'UTC', digestTime: '09:00', weekdays: [1, 2, 3, 4, 5, 6, 7] },
+    globalAdmins: [],
+  });
+  await service.ensureRollout({ platform: 'slack', workspace: FAKE_TEAM_ID, channel: FAKE_CHANNEL_ID }, { user: `slack:${FAKE_USERS.alice}`, surface: 'slack' });
+  const due = new Date(now.getTime() - 60_000);
+  const hhmm = due.toISOString().slice(11, 16);
+  slot = `${due.toISOString().slice(0, 10)}T${hhmm}`;
+  await store.rollouts.update(ROLLOUT, (r) => {
+    r.settings = { ...r.settings, timezone: 'UTC', digestTime: hhmm, weekdays: [1, 2, 3, 4, 5, 6, 7], digestEnabled: true };
+    return { rollout: r, audit: [] };
+  });
+  await store.close();
+}
+
+/** Holds every chat.postMessage at the fake until released; `arrived(n)` resolves when n have arrived. */
+function holdPosts() {
+  const waiting: (() => void)[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let count = 0;
+  slack.override('chat.postMessage', async (args) => {
+    count++;
+    for (const w of waiting.splice(0)) w();
+    await gate;
+    return { ok: true, channel: args.channel, ts: `${Math.floor(Date.now() / 1000)}.${String(count).padStart(6, '0')}`, message: { text: args.text } };
+  });
+  return {
+    arrived: (n: number) => vi.waitFor(() => expect(count).toBeGreaterThanOrEqual(n), { timeout: 15_000, interval: 20 }),
+    count: () => count,
+    release: () => release(),
+  };
+}
+
+/** A digest post: its header block reads "Daily readiness digest · <date>". */
+const isDigest = (args: Record<string, unknown>) => /Daily readiness digest/.test(JSON.stringify(args.blocks ?? ''));
+
+async function openSeeded(): Promise<Store> {
+  return openStore(`sqlite://${storeFile}`);
+}
+
+beforeEach(() => {
+  slack.reset();
+});
+afterEach(() => {
+  killChildren();
+});
+
+describe('SIGKILL during a digest', () => {
+  it('after a restart the digest is not posted again (at most once, ARCHITECTURE.md); the claim is kept', async () => {
+    await seed();
+    const hold = holdPosts();
+    const first = await startChildApp(mainJs, dir, env());
+    await hold.arrived(1); // the digest post is in flight at the fake Slack
+    first.process.kill('SIGKILL');
+    expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    hold.release(); // from now on the fake answers at once, still counting every post that arrives
+
+    let store = await openSeeded();
+    const claimed = (await store.rollouts.get(ROLLOUT))!;
+    expect(claimed.digest.lastSlot).toBe(slot); // claimed before posting…
+    expect(claimed.digest.lastPostedAt).toBeUndefined(); // …never recorded as posted
+    await store.close();
+
+    // A new process on the same store: its first tick runs at start; SIGTERM waits for that tick.
+    const second = await startChildApp(mainJs, dir, env());
+    expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
+    second.process.kill('SIGTERM');
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+
+    // At most once: the one post that was cut off is the only one that ever arrived; none after the restart.
+    expect(hold.count()).toBe(1);
+    slack.override('chat.postMessage', undefined);
+    store = await openSeeded();
+    const after = (await store.rollouts.get(ROLLOUT))!;
+    expect(after.digest.lastSlot).toBe(slot);
+    expect(after.version).toBe(claimed.version); // consistent: the restart changed nothing
+    expect((await store.audit.list(ROLLOUT)).filter((a) => a.action === 'digest.posted')).toHaveLength(0);
+    await store.close();
+  }, 90_000);
+});
+
+describe('SIGTERM', () => {
+  it('stops accepting, finishes the digest and the command in flight, releases its lease, exits 0', async () => {
+    await seed();
+    const hold = holdPosts();
+    const app: ChildApp = await startChildApp(mainJs, dir, env());
+    await hold.arrived(1); // the digest post
+    const res = await sendToApp(app.url, FAKE_SIGNING_SECRET, slashCommand({ text: 'status', user_id: FAKE_USERS.bob, response_url: slack.responseUrl('st') }));
+    expect(res.status).toBe(200);
+    await hold.arrived(2); // the card post of the command
+
+    app.process.kill('SIGTERM');
+    // Stops accepting: new connections are refused while the work in flight is still held.
+    await vi.waitFor(async () => expect(await fetch(`${app.url}/readyz`).then(() => 'open', () => 'refused')).toBe('refused'), { timeout: 5_000, interval: 50 });
+    expect(app.process.exitCode).toBeNull();
+
+    hold.release();
+    expect(await app.exited).toEqual({ code: 0, signal: null }); // within the 10 s bound, else main exits 1
+    slack.override('chat.postMessage', undefined);
+
+    const store = await openSeeded();
+    const r = (await store.rollouts.get(ROLLOUT))!;
+    expect(r.digest.lastSlot).toBe(slot);
+    expect(r.digest.lastPostedAt).toBeDefined(); // the digest in flight finished and was recorded
+    expect(r.card?.ts).toBeDefined(); // the command in flight finished: its card is recorded
+    expect((await store.audit.list(ROLLOUT)).filter((a) => a.action === 'digest.posted')).toHaveLength(1);
+    // Its digest lease is free for another replica.
+    expect(await store.leases.acquire(`digest:${ROLLOUT}:${slot}`, 'another-replica', 60_000)).toBe(true);
+    await store.close();
+    expect(app.logs()).not.toMatch(/"level":"error"|after the drain timeout/);
+  }, 90_000);
+});
+
+describe('SIGKILL during a check run', () => {
+  it('after a restart no step stays "checking…": the dead run\'s lease lapses within its bound and a new check runs', async () => {
+    await seed();
+    const bw = await new FakeBitwardenServer().start();
+    try {
+      const org = readyOrg(new Date());
+      bw.load(org);
+      const withBw = { ...env(), BW_API_URL: bw.url, BW_IDENTITY_URL: `${bw.url}/identity`, BW_CLIENT_ID: bw.clientId, BW_CLIENT_SECRET: org.clientSecret };
+      const first = await startChildApp(mainJs, dir, withBw);
+      await slack.waitFor('chat.postMessage', (c) => isDigest(c.args), 15_000); // the seeded digest, out of the way
+      const st = await sendToApp(first.url, FAKE_SIGNING_SECRET, slashCommand({ text: 'status', user_id: FAKE_USERS.alice, response_url: slack.responseUrl('k-status') }));
+      expect(st.status).toBe(200);
+      const card = await slack.waitFor('chat.postMessage', (c) => !isDigest(c.args), 15_000);
+      // The members list hangs: the run is in the middle when the process dies.
+      bw.fault({ path: '/public/members', kind: 'slow', delayMs: 120_000 });
+      bw.resetLog(); // the digest's own check run before it was posted also read the members
+      await sendToApp(first.url, FAKE_SIGNING_SECRET, slashCommand({ text: 'check', user_id: FAKE_USERS.alice, response_url: slack.responseUrl('k-check') }));
+      await vi.waitFor(() => expect(bw.count('GET', '/public/members')).toBeGreaterThan(0), { timeout: 15_000, interval: 50 });
+      const cardTs = String(card.response.ts);
+      expect(JSON.stringify(slack.message(FAKE_CHANNEL_ID, cardTs)?.blocks)).toContain('Checking against Bitwarden'); // shown before the run
+      first.process.kill('SIGKILL');
+      await first.exited;
+      bw.clearFaults();
+
+      const second = await startChildApp(mainJs, dir, withBw);
+      try {
+        // Until the dead run's lease lapses (CHECK_LEASE_MS, 15 s) a new check is told one is already running;
+        // then it runs and posts its report in the channel.
+        const reports = () => slack.calls('chat.postMessage').filter((c) => String(c.args.text).includes('Verification against Bitwarden')).length;
+        let attempt = 0;
+        await vi.waitFor(
+          async () => {
+            const id = `k-again-${++attempt}`;
+            await sendToApp(second.url, FAKE_SIGNING_SECRET, slashCommand({ text: 'check', user_id: FAKE_USERS.alice, response_url: slack.responseUrl(id) }));
+            await vi.waitFor(() => expect(slack.responses(id).length + reports()).toBeGreaterThan(0), { timeout: 20_000, interval: 50 });
+            expect(reports()).toBeGreaterThan(0);
+          },
+          { timeout: 60_000, interval: 1_000 },
+        );
+        const told = slack.responses().map((r) => String(r.body.text)).filter((x) => x.includes(t('nl', 'check_report.in_progress')));
+        expect(told.length).toBeGreaterThan(0); // it was blocked for a while: the lease, not luck
+        await vi.waitFor(() => expect(JSON.stringify(slack.message(FAKE_CHANNEL_ID, cardTs)?.blocks)).not.toContain('Checking against Bitwarden'), { timeout: 10_000 });
+      } finally {
+        second.process.kill('SIGTERM');
+        expect((await second.exited).code).toBe(0);
+      }
+    } finally {
+      await bw.stop();
+    }
+  }, 120_000);
+});
