@@ -6,9 +6,11 @@ import type { Clock, Store } from '../core/ports';
 import type { VerificationService } from '../core/verification/service';
 import type { Scheduler } from '../scheduler/scheduler';
 import type { Logger } from '../logging/logger';
-import type { Metrics } from '../metrics';
+import { type Metrics, workQueueMetrics } from '../metrics';
+import { WorkQueue } from '../util/work-queue';
 import { ACTIONS } from '../views/actions';
 import { CardPublisher } from './card';
+import { createSlackHttp } from './http-client';
 import { registerActions, type StepAction } from './listeners/actions';
 import { checkDelegate, runCheckAction } from './listeners/check';
 import { type Delegate, registerCommand } from './listeners/command';
@@ -33,6 +35,19 @@ export interface SlackDeps {
   verification?: VerificationService;
   /** Handlers for check, digest, setup and export, added by their features. */
   delegates: Partial<Record<'check' | 'digest' | 'setup' | 'export', Delegate>>;
+  /** The bounded queue commands and card clicks run their post-ack work through (default: `slackWorkQueue`). */
+  work: WorkQueue;
+}
+
+/**
+ * Capacity of the post-ack work queue: 16 interactions at work at once (each mostly waits on Slack and the
+ * store), 512 waiting (about a second of work at the measured ~1–2 ms of CPU each; Slack's response_url
+ * lives 30 minutes, a user waits seconds). Beyond that the user is told to try again.
+ */
+export const SLACK_WORK_CAPACITY = { concurrency: 16, maxBacklog: 512 } as const;
+
+export function slackWorkQueue(metrics: Metrics): WorkQueue {
+  return new WorkQueue({ name: 'slack', ...SLACK_WORK_CAPACITY, observer: workQueueMetrics(metrics, 'slack') });
 }
 
 export interface SlackRuntime {
@@ -44,12 +59,17 @@ export interface SlackRuntime {
   stop(): Promise<void>;
 }
 
-/** Bolt logs through our pino logger (one JSON stream). */
+/**
+ * Bolt logs through our pino logger (one JSON stream). Bolt hands this logger to its WebClients too, which
+ * call `debug` several times per API call: the message is only joined when debug is on.
+ */
 export function boltLogger(logger: Logger): BoltLogger {
   const log = logger.child({ component: 'bolt' });
   let level: LogLevel = LogLevel.INFO;
   return {
-    debug: (...m: unknown[]) => log.debug(m.map(String).join(' ')),
+    debug: (...m: unknown[]) => {
+      if (log.isLevelEnabled('debug')) log.debug(m.map(String).join(' '));
+    },
     info: (...m: unknown[]) => log.info(m.map(String).join(' ')),
     warn: (...m: unknown[]) => log.warn(m.map(String).join(' ')),
     error: (...m: unknown[]) => log.error(m.map(String).join(' ')),
@@ -63,14 +83,16 @@ export function boltLogger(logger: Logger): BoltLogger {
 
 export function createSlackApp(
   config: NonNullable<Config['slack']>,
-  base: Omit<SlackDeps, 'cards' | 'delegates'> & { delegates?: SlackDeps['delegates'] },
+  base: Omit<SlackDeps, 'cards' | 'delegates' | 'work'> & { delegates?: SlackDeps['delegates']; work?: WorkQueue },
 ): SlackRuntime {
   const logger = boltLogger(base.logger);
-  const clientOptions = { ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}), retryConfig: { retries: 2 } };
+  // Web API calls and respond() over undici pools (src/slack/http-client.ts; issue 12 has the measurements).
+  const http = createSlackHttp();
+  const clientOptions = { ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}), retryConfig: { retries: 2 }, fetch: http.fetch };
   let receiver: HTTPReceiver | undefined;
   let app: App;
   if (config.socketMode) {
-    app = new App({ token: config.botToken, appToken: config.appToken as string, socketMode: true, logger, clientOptions });
+    app = new App({ token: config.botToken, appToken: config.appToken as string, socketMode: true, logger, clientOptions, convoStore: false });
   } else {
     receiver = new HTTPReceiver({
       signingSecret: config.signingSecret as string,
@@ -79,11 +101,13 @@ export function createSlackApp(
       // Ack as soon as the listener calls ack(); slow work continues after the HTTP response.
       processBeforeResponse: false,
     });
-    app = new App({ token: config.botToken, receiver, logger, clientOptions });
+    // convoStore: no listener reads context.conversation, so Bolt need not look it up per request.
+    app = new App({ token: config.botToken, receiver, logger, clientOptions, convoStore: false });
   }
   const deps: SlackDeps = {
     ...base,
     delegates: { ...(base.delegates ?? {}) },
+    work: base.work ?? slackWorkQueue(base.metrics),
     cards: new CardPublisher({ service: base.service, clock: base.clock, logger: base.logger }),
   };
   deps.delegates.export ??= exportDelegate(deps);
@@ -112,6 +136,7 @@ export function createSlackApp(
     },
     stop: async () => {
       if (config.socketMode) await app.stop();
+      await http.close();
     },
   };
 }
