@@ -9,6 +9,7 @@ import { textMessage } from '../blocks/messages';
 import { getProfile, replyLocale, type SlackProfile, slackActor } from '../context';
 import { describeError } from '../errors';
 import type { SlackDeps } from '../app';
+import { workSlot } from './after-ack';
 import { publishHome } from './events';
 
 export interface ActionContext {
@@ -53,6 +54,8 @@ export function registerActions(app: App, deps: SlackDeps, extra: Record<string,
           await respond({ response_type: 'ephemeral', replace_original: false, ...textMessage(text) });
         }
       };
+      const release = await workSlot(deps, tell);
+      if (!release) return;
       try {
         const profile = await getProfile(client, deps.store.kv, body.user.id);
         locale = profile.locale ?? locale;
@@ -74,6 +77,7 @@ export function registerActions(app: App, deps: SlackDeps, extra: Record<string,
         // A refused picker change must snap back to the real owner on the card.
         if (actionId === ACTIONS.assignOwner) await refreshQuietly(deps, client, body);
       } finally {
+        release();
         end();
       }
     });

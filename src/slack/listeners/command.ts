@@ -10,6 +10,7 @@ import { helpBlocks, mineBlocks, textMessage } from '../blocks/messages';
 import { getProfile, replyLocale, resolveSlackMention, type SlackProfile, slackActor } from '../context';
 import { describeError } from '../errors';
 import type { SlackDeps } from '../app';
+import { workSlot } from './after-ack';
 
 /** What a check/digest/setup/export handler gets: everything already resolved by the command listener. */
 export interface DelegateContext {
@@ -37,6 +38,8 @@ export function registerCommand(app: App, deps: SlackDeps): void {
     const ephemeral = async (text: string) => {
       await respond({ response_type: 'ephemeral', ...textMessage(text) });
     };
+    const release = await workSlot(deps, ephemeral);
+    if (!release) return;
     try {
       const profile = await getProfile(client, deps.store.kv, command.user_id);
       locale = profile.locale ?? locale;
@@ -82,6 +85,7 @@ export function registerCommand(app: App, deps: SlackDeps): void {
       const usage = name !== 'unknown' ? { key: `usage.${name}` } : undefined;
       await ephemeral(describeError(e, locale, log, deps.metrics, usage)).catch((err) => log.warn({ err }, 'could not send the error reply'));
     } finally {
+      release();
       end();
     }
   });
