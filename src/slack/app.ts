@@ -40,11 +40,12 @@ export interface SlackDeps {
 }
 
 /**
- * Capacity of the post-ack work queue: 16 interactions at work at once (each mostly waits on Slack and the
- * store), 512 waiting (about a second of work at the measured ~1–2 ms of CPU each; Slack's response_url
- * lives 30 minutes, a user waits seconds). Beyond that the user is told to try again.
+ * Capacity of the post-ack work queue: 64 interactions at work at once (each mostly waits on Slack and the
+ * store; with 16 the queue's throughput was bound by Slack round trips, not CPU: bench/README.md), 512
+ * waiting (well under a second of work at the measured ~1 ms of CPU each; Slack's response_url lives 30
+ * minutes, a user waits seconds). Beyond that the user is told to try again.
  */
-export const SLACK_WORK_CAPACITY = { concurrency: 16, maxBacklog: 512 } as const;
+export const SLACK_WORK_CAPACITY = { concurrency: 64, maxBacklog: 512 } as const;
 
 export function slackWorkQueue(metrics: Metrics): WorkQueue {
   return new WorkQueue({ name: 'slack', ...SLACK_WORK_CAPACITY, observer: workQueueMetrics(metrics, 'slack') });

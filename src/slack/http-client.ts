@@ -6,7 +6,7 @@ type FetchFunction = NonNullable<webApi.WebClientOptions['fetch']>;
 type FetchResponse = Awaited<ReturnType<FetchFunction>>;
 
 export interface SlackHttpOptions {
-  /** Keep-alive connections per origin (slack.com, hooks.slack.com). Default 16. */
+  /** Keep-alive connections per origin (slack.com, hooks.slack.com). Default 64: with 16, replies queued behind each other under load (bench/README.md). */
   connections?: number;
   /** Time to wait for a response's headers, and between body chunks, in ms. Default 30 000. */
   timeoutMs?: number;
@@ -35,7 +35,7 @@ export interface SlackHttp {
  */
 export function createSlackHttp(opts: SlackHttpOptions = {}): SlackHttp {
   const timeout = opts.timeoutMs ?? 30_000;
-  const dispatcher = new Agent({ connections: opts.connections ?? 16, keepAliveTimeout: 30_000, headersTimeout: timeout, bodyTimeout: timeout });
+  const dispatcher = new Agent({ connections: opts.connections ?? 64, keepAliveTimeout: 30_000, headersTimeout: timeout, bodyTimeout: timeout });
   const fetch: FetchFunction = async (url, init = {}) => {
     if (init.body !== undefined && typeof init.body !== 'string') {
       // Multipart (files.uploadV2): let undici's fetch build the boundary; rare, so its cost does not matter.
