@@ -7,7 +7,8 @@ import type { SlackDeps } from '../app';
  * turn and within the queue's capacity. When the queue is full, the user hears "busy, try again" (in the
  * default language: nothing about them is known yet), `bwprep_work_dropped_total` counts it, and this
  * returns undefined: the caller does nothing more. Otherwise the caller must call the returned release
- * in a `finally`.
+ * in a `finally`; it is idempotent, so a caller may also let go earlier, before work bounded otherwise
+ * (the living card's per-rollout coalescing).
  */
 export async function workSlot(deps: SlackDeps, tell: (text: string) => Promise<unknown>): Promise<(() => void) | undefined> {
   try {

@@ -55,6 +55,7 @@ export function registerCommand(app: App, deps: SlackDeps): void {
       const reply = await executeCommand(deps.service, rollout, cmd, actor);
       switch (reply.kind) {
         case 'card':
+          release(); // card posts are bounded by their per-card coalescing, not by a work slot
           await postCardOrExplain(deps, client, reply.rollout, actor);
           break;
         case 'help':
@@ -67,6 +68,7 @@ export function registerCommand(app: App, deps: SlackDeps): void {
         case 'notice': {
           // A language switch answers in the new language.
           const noticeLocale = cmd.name === 'lang' ? reply.rollout.settings.locale : locale;
+          release();
           const cardOk = !reply.changed || (await deps.cards.refreshAfterChange(client, reply.rollout.id));
           await ephemeral(`✅ ${render(noticeLocale, reply.notice, slackUser)}${cardOk ? '' : `\n${t(noticeLocale, 'error.card_not_updated')}`}`);
           break;
