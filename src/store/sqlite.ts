@@ -53,6 +53,7 @@ export function openSqliteStore(path: string, description: string, logger?: Logg
   const st = {
     get: db.prepare<[string], RolloutRow>('SELECT version, data FROM rollouts WHERE id = ?'),
     list: db.prepare<[], RolloutRow>('SELECT version, data FROM rollouts ORDER BY id'),
+    page: db.prepare<[string, number], RolloutRow>('SELECT version, data FROM rollouts WHERE id > ? ORDER BY id LIMIT ?'),
     insert: db.prepare<[string, number, string, number]>(
       'INSERT INTO rollouts (id, version, data, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING',
     ),
@@ -130,6 +131,10 @@ export function openSqliteStore(path: string, description: string, logger?: Logg
     },
     async list() {
       return st.list.all().map(toRollout);
+    },
+    async listPage(afterId, limit) {
+      // '' sorts before every id (ids are non-empty).
+      return st.page.all(afterId ?? '', limit).map(toRollout);
     },
   };
 
