@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { webApi } from '@slack/bolt';
-import { Agent, fetch as undiciFetch, request } from 'undici';
+import { Agent, request } from 'undici';
 
 type FetchFunction = NonNullable<webApi.WebClientOptions['fetch']>;
 type FetchResponse = Awaited<ReturnType<FetchFunction>>;
@@ -18,7 +18,8 @@ export interface SlackHttp {
    * (WebClientOptions.fetch in @slack/web-api 8; Bolt 5 uses the same function for `respond()`).
    * String bodies go through `undici.request` on a keep-alive pool per origin; the response body is read
    * whole (Slack answers are small JSON) so no connection is left holding an unread body. FormData bodies
-   * (file uploads) take undici's `fetch`, on the same pools.
+   * (file uploads) take the global `fetch`: the WebClient builds them with the global FormData, which only
+   * Node's own undici recognizes (the npm undici would send "[object FormData]").
    */
   fetch: FetchFunction;
   /** Closes the pools; requests in flight finish first. */
@@ -38,8 +39,8 @@ export function createSlackHttp(opts: SlackHttpOptions = {}): SlackHttp {
   const dispatcher = new Agent({ connections: opts.connections ?? 64, keepAliveTimeout: 30_000, headersTimeout: timeout, bodyTimeout: timeout });
   const fetch: FetchFunction = async (url, init = {}) => {
     if (init.body !== undefined && typeof init.body !== 'string') {
-      // Multipart (files.uploadV2): let undici's fetch build the boundary; rare, so its cost does not matter.
-      return (await undiciFetch(url, { ...init, dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as FetchResponse;
+      // Multipart (files.uploadV2): rare, so the global fetch's cost does not matter.
+      return (await globalThis.fetch(url, init as RequestInit)) as unknown as FetchResponse;
     }
     const res = await request(url, {
       dispatcher,
