@@ -62,8 +62,9 @@ export function registerActions(app: App, deps: SlackDeps, extra: Record<string,
         const { rollout, stepId } = await resolveTarget(deps, body);
         locale = replyLocale(profile, rollout, deps.defaults.locale);
         const result = await handler({ client, body, rollout, stepId, profile, locale, tell }, deps);
-        // The card refresh is bounded by its per-card coalescing; it need not hold a work slot.
-        release();
+        // The card refresh is bounded by its per-card coalescing; it need not hold a work slot (an App Home
+        // click keeps it: publishing the Home lists every rollout).
+        if (!fromHome) release();
         if (result) {
           if (!result.changed) await tell(`ℹ️ ${render(locale, result.notice, slackUser)}`);
           else if (!(await deps.cards.refreshAfterChange(client, rollout.id))) {
