@@ -390,7 +390,12 @@ export async function runAck(log: (s: string) => void = (s) => process.stderr.wr
     const sc = { bw: cpuAvg(w.saturation.cpu), bare: cpuAvg(b.saturation.cpu), floor: cpuAvg(f.saturation.cpu) };
     const others = (c: Cpu) => (c.machine !== undefined ? round(c.machine - (c.server ?? 0) - (c.fakeSlack ?? 0) - (c.loadGenerator ?? 0)) : undefined);
     const notes = [
-      `per fixed-rate round p99 (ms) bwprep / bare / floor: ${w.fixedRounds.map((x, i) => `${x.p99} / ${b.fixedRounds[i]?.p99} / ${f.fixedRounds[i]?.p99}`).join('; ')}`,
+      `per fixed-rate round p99 (ms) bwprep / bare / floor, with the cores other processes took during each of the three windows: ${w.fixedRounds
+        .map((x, i) => {
+          const o = [w, b, f].map((t) => t.fixed.cpu[i]).map((c) => (c ? others(c) : undefined));
+          return `${x.p99} / ${b.fixedRounds[i]?.p99} / ${f.fixedRounds[i]?.p99} (${o.join(' / ')})`;
+        })
+        .join('; ')}`,
       `floor (node:http + signature + 1 SQLite update + 1 chat.update over an undici Pool): CPU per request ${f.cpuMsPerRequest.saturation} ms (closed loop) / ${f.cpuMsPerRequest.fixed} ms (fixed rate); server cores ${fc.floor.server} (fixed) / ${sc.floor.server} (closed loop); backlog drained in ${f.saturation.drainMs.join(', ')} ms`,
       `load average at the end: ${os.loadavg().map((x) => round(x, 2)).join(', ')}`,
       `CPU in cores, fixed rate: server bwprep ${fc.bw.server} / bare ${fc.bare.server}; fake Slack ${fc.bw.fakeSlack}; load generator ${fc.bw.loadGenerator} / ${fc.bare.loadGenerator}; whole machine ${fc.bw.machine} / ${fc.bare.machine} of ${machine().cpus}, of which other processes (not this benchmark) ${others(fc.bw)} / ${others(fc.bare)}`,
