@@ -93,6 +93,8 @@ export class CardPublisher {
         }
         throw e;
       }
+      // A run already waiting for this card renders the newest state anyway: no re-read, no second update.
+      if (this.lanes.hasWaiting(rolloutId)) return;
       const after = await this.deps.service.get(rolloutId);
       if (!after || after.version === rollout.version) return;
     }

@@ -69,6 +69,11 @@ export class Coalescer {
     return promise;
   }
 
+  /** Whether a run for `key` is waiting to start (it will read the state as it is then). */
+  hasWaiting(key: string): boolean {
+    return (this.lanes.get(key)?.waiting.length ?? 0) > 0;
+  }
+
   /** Keys with a run in flight or waiting. */
   get active(): number {
     return this.lanes.size;

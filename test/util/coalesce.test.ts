@@ -41,6 +41,22 @@ describe('Coalescer', () => {
     expect(c.active).toBe(0);
   });
 
+  it('tells whether a run is waiting for a key', async () => {
+    const c = new Coalescer();
+    const gate = deferred();
+    const first = c.run('k', () => gate.promise);
+    expect(c.hasWaiting('k')).toBe(true); // not started before the next microtask
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(c.hasWaiting('k')).toBe(false);
+    const second = c.run('k', async () => undefined);
+    expect(c.hasWaiting('k')).toBe(true);
+    expect(c.hasWaiting('other')).toBe(false);
+    gate.resolve();
+    await Promise.all([first, second]);
+    expect(c.hasWaiting('k')).toBe(false);
+  });
+
   it('calls in the same turn join the first run', async () => {
     const c = new Coalescer();
     let runs = 0;
