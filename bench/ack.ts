@@ -45,6 +45,12 @@ const ROUNDS = Number(process.env.BENCH_ACK_ROUNDS ?? 5);
 const SAT_SECONDS = Number(process.env.BENCH_ACK_SAT_SECONDS ?? 10);
 const SAT_ROUNDS = Number(process.env.BENCH_ACK_SAT_ROUNDS ?? 2);
 const CONCURRENCY = Number(process.env.BENCH_ACK_CONCURRENCY ?? 32);
+/**
+ * Fixed rate, paired (default): in each round the three servers get their 300 req/s at the same time, so
+ * background load on a shared machine hits all three alike and the per-round ratio compares like with
+ * like. BENCH_ACK_PAIRED=0: one server after the other, in a rotating order (as before).
+ */
+const PAIRED = process.env.BENCH_ACK_PAIRED !== '0';
 const WARMUP_SECONDS = 2;
 const DRAIN_TIMEOUT_MS = 90_000;
 
@@ -332,6 +338,11 @@ export async function runAck(log: (s: string) => void = (s) => process.stderr.wr
     const order = (r: number) => targets.map((_, i) => targets[(i + r) % targets.length] as Target);
     const roundMs = (SECONDS * 1000) / ROUNDS;
     for (let r = 0; r < ROUNDS; r++) {
+      if (PAIRED) {
+        log(`  round ${r + 1}/${ROUNDS}: all three at ${RPS} req/s each, at the same time, for ${roundMs / 1000} s`);
+        await Promise.all(targets.map((t) => t.fixedRound(r, roundMs, log)));
+        continue;
+      }
       for (const t of order(r)) {
         log(`  round ${r + 1}/${ROUNDS}: ${t.name} at ${RPS} req/s for ${roundMs / 1000} s`);
         await t.fixedRound(r, roundMs, log);
@@ -390,6 +401,9 @@ export async function runAck(log: (s: string) => void = (s) => process.stderr.wr
     const sc = { bw: cpuAvg(w.saturation.cpu), bare: cpuAvg(b.saturation.cpu), floor: cpuAvg(f.saturation.cpu) };
     const others = (c: Cpu) => (c.machine !== undefined ? round(c.machine - (c.server ?? 0) - (c.fakeSlack ?? 0) - (c.loadGenerator ?? 0)) : undefined);
     const notes = [
+      PAIRED
+        ? `fixed rate paired: in each round the three servers got ${RPS} req/s each at the same time (same background load; the machine also carried the other two servers and ${3 * RPS} req/s of load generation)`
+        : `fixed rate one server after the other (BENCH_ACK_PAIRED=0)`,
       `per fixed-rate round p99 (ms) bwprep / bare / floor, with the cores other processes took during each of the three windows: ${w.fixedRounds
         .map((x, i) => {
           const o = [w, b, f].map((t) => t.fixed.cpu[i]).map((c) => (c ? others(c) : undefined));
@@ -412,7 +426,7 @@ export async function runAck(log: (s: string) => void = (s) => process.stderr.wr
       startedAt: startedAt.toISOString(),
       durationMs: Date.now() - startedAt.getTime(),
       rows,
-      details: { rps: RPS, seconds: SECONDS, rounds: ROUNDS, satSeconds: SAT_SECONDS, satRounds: SAT_ROUNDS, concurrency: CONCURRENCY, loadavgAtEnd: os.loadavg(), p99RoundRatios: roundRatios, floorP99RoundRatios: floorRoundRatios, bare: b, bwprep: w, floor: f },
+      details: { rps: RPS, seconds: SECONDS, rounds: ROUNDS, paired: PAIRED, satSeconds: SAT_SECONDS, satRounds: SAT_ROUNDS, concurrency: CONCURRENCY, loadavgAtEnd: os.loadavg(), p99RoundRatios: roundRatios, floorP99RoundRatios: floorRoundRatios, bare: b, bwprep: w, floor: f },
       notes,
     };
   } finally {
