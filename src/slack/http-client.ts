@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { webApi } from '@slack/bolt';
 import { Agent, request } from 'undici';
+import { yieldToIo } from '../util/work-queue';
 
 type FetchFunction = NonNullable<webApi.WebClientOptions['fetch']>;
 type FetchResponse = Awaited<ReturnType<FetchFunction>>;
@@ -50,6 +51,8 @@ export function createSlackHttp(opts: SlackHttpOptions = {}): SlackHttp {
       ...(init.signal ? { signal: init.signal } : {}),
     });
     const body = Buffer.from(await res.body.arrayBuffer());
+    // The caller's work goes on in the check phase: requests waiting in this poll phase (acks) go first.
+    await yieldToIo();
     return bufferedResponse(String(url), res.statusCode, res.headers, body);
   };
   return { fetch, close: () => dispatcher.close() };
