@@ -93,7 +93,7 @@ export function openSqliteStore(path: string, description: string, logger?: Logg
     const row = st.get.get(id);
     if (!row) throw rolloutNotFound(id);
     const current = toRollout(row);
-    const change = applyMutation(current, mutate);
+    const change = applyMutation(current, mutate, toRollout(row));
     if (!change) return current;
     const { next } = change;
     if (st.cas.run(JSON.stringify(next), next.version, Date.now(), id, current.version).changes !== 1) throw new RetryableConflict();
