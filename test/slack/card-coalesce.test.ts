@@ -82,4 +82,37 @@ describe('the living card at a steady rate of changes', () => {
       slack.override('chat.update', undefined);
     }
   });
+
+  it('status asked several times while a card is being posted posts one more card, not one each', async () => {
+    const r = await service.ensureRollout({ platform: 'slack', workspace: 'T0FAKE', channel: 'C0POSTS' }, actor);
+    slack.reset();
+    let release!: () => void;
+    const held = new Promise<void>((res) => {
+      release = res;
+    });
+    let posts = 0;
+    slack.override('chat.postMessage', async (args) => {
+      posts += 1;
+      if (posts === 1) await held;
+      return { ok: true, channel: String(args.channel), ts: `170000000${posts}.000100` };
+    });
+    try {
+      const first = cards.post(client, r.id, actor);
+      await vi.waitFor(() => expect(posts).toBe(1));
+      await service.markDone(r.id, '1a', actor);
+      // A click's refresh waits; then two status requests: the waiting refresh becomes a re-post, shared by all.
+      const later = [cards.refresh(client, r.id), cards.post(client, r.id, actor), cards.post(client, r.id, actor)];
+      release();
+      await Promise.all([first, ...later]);
+      expect(slack.calls('chat.postMessage')).toHaveLength(2);
+      // The second card retired the first; no separate update for the refresh.
+      const updates = slack.calls('chat.update');
+      expect(updates).toHaveLength(1);
+      expect(updates[0]?.args.ts).toBe('1700000001.000100');
+      expect(blockText(slack.calls('chat.postMessage')[1]?.args.blocks)).toContain('1 of 10 steps done');
+      expect((await service.get(r.id))?.card?.ts).toBe('1700000002.000100');
+    } finally {
+      slack.override('chat.postMessage', undefined);
+    }
+  });
 });
