@@ -130,6 +130,7 @@ async function startOnStore(
       leases: store.leases,
       logger: logger.child({ platform: 'slack' }),
       defaultLocale: config.defaults.locale,
+      metrics,
     });
     platforms.register(app.slack.platform);
   }

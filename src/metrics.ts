@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Prometheus metrics (prom-client: the standard exposition format without hand-written text). */
 export function createMetrics() {
@@ -18,7 +18,22 @@ export function createMetrics() {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30],
       registers: [registry],
     }),
+    workDropped: new Counter({
+      name: 'bwprep_work_dropped_total',
+      help: 'Work after an ack refused because its queue was full (the user was told to try again), by queue',
+      labelNames: ['queue'],
+      registers: [registry],
+    }),
+    workBacklog: new Gauge({ name: 'bwprep_work_backlog', help: 'Work after an ack waiting for a free slot, by queue', labelNames: ['queue'], registers: [registry] }),
   };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** A WorkQueue observer (src/util/work-queue.ts) that feeds `bwprep_work_dropped_total` and `bwprep_work_backlog`. */
+export function workQueueMetrics(metrics: Metrics, queue: string) {
+  return {
+    dropped: () => metrics.workDropped.inc({ queue }),
+    backlog: (waiting: number) => metrics.workBacklog.set({ queue }, waiting),
+  };
+}

@@ -20,6 +20,11 @@ export interface RolloutStore {
   create(rollout: Rollout, audit: AuditEntry[]): Promise<Rollout>;
   update(id: string, mutate: (current: Rollout) => RolloutMutation): Promise<Rollout>;
   list(): Promise<Rollout[]>;
+  /**
+   * Optional: up to `limit` rollouts with ids after `afterId` (all when undefined), in id order, so a caller
+   * can walk every rollout holding one page in memory instead of all (the scheduler's tick).
+   */
+  listPage?(afterId: string | undefined, limit: number): Promise<Rollout[]>;
 }
 
 export interface AuditStore {

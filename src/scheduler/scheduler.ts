@@ -98,6 +98,8 @@ export interface SchedulerOptions {
   concurrency?: number;
   /** Give steps without a due date a planned one before each digest (when go-live is set). Default true. */
   planDueDates?: boolean;
+  /** Rollouts read per page in a tick, when the store can page (`RolloutStore.listPage`). Default 100. */
+  pageSize?: number;
 }
 
 export interface DigestOutcome {
@@ -183,18 +185,39 @@ export class Scheduler {
 
   /** One pass: due digests, then due reminders. Errors of one rollout or owner do not stop the others. */
   async tick(): Promise<TickResult> {
-    const rollouts = await this.o.store.rollouts.list();
-    const digests = await this.pool(rollouts, async (r) => {
-      try {
-        return await this.scheduledDigest(r);
-      } catch (err) {
-        this.log.error({ err, rolloutId: r.id }, 'digest failed');
-        return { rolloutId: r.id, late: false, preview: false, posted: false, checksFailed: false, skipped: 'error' as const };
-      }
-    });
+    const digests: DigestOutcome[] = [];
+    // A page at a time where the store can (1,000 rollouts: peak RSS, bench/README.md), else all at once.
+    for await (const page of this.rolloutPages()) {
+      digests.push(
+        ...(await this.pool(page, async (r) => {
+          try {
+            return await this.scheduledDigest(r);
+          } catch (err) {
+            this.log.error({ err, rolloutId: r.id }, 'digest failed');
+            return { rolloutId: r.id, late: false, preview: false, posted: false, checksFailed: false, skipped: 'error' as const };
+          }
+        })),
+      );
+    }
     // A workspace whose installation is gone (uninstalled, token revoked) gets no reminder DMs either.
-    const reminders = this.o.reminders !== false ? await this.reminders(rollouts.filter((r) => !r.unreachable?.installation)) : [];
+    const reminders = this.o.reminders !== false ? await this.reminders((await this.o.store.rollouts.list()).filter((r) => !r.unreachable?.installation)) : [];
     return { digests, reminders };
+  }
+
+  private async *rolloutPages(): AsyncGenerator<Rollout[]> {
+    const store = this.o.store.rollouts;
+    if (!store.listPage) {
+      yield await store.list();
+      return;
+    }
+    const size = this.o.pageSize ?? 100;
+    let after: string | undefined;
+    for (;;) {
+      const page = await store.listPage(after, size);
+      if (page.length > 0) yield page;
+      if (page.length < size) return;
+      after = page[page.length - 1]!.id;
+    }
   }
 
   /**

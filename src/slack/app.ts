@@ -13,11 +13,16 @@ import { registerSetup } from './listeners/setup';
 import { installationOf, type SlackInstallation } from './installation';
 import { INSTALLATION_CODES } from './errors';
 import { slackPlatform } from './platform';
+import { type Metrics, workQueueMetrics } from '../metrics';
+import { WorkQueue } from '../util/work-queue';
+import { createSlackHttp } from './http-client';
 import { slackStartupError } from './installation';
 
 /** What the Slack listeners need: the application layer, and Slack-side caches. */
 export interface SlackDeps {
   interactions: Interactions;
+  /** The bounded queue commands and card clicks run their post-ack work through (default: `slackWorkQueue`). */
+  work: WorkQueue;
   kv: KeyValueStore;
   leases: LeaseStore;
   logger: Logger;
@@ -30,6 +35,8 @@ export interface SlackRuntime {
   app: App;
   /** The ports the application layer uses to reach Slack. */
   platform: ChatPlatform;
+  /** The bounded post-ack work queue of the listeners. */
+  work: WorkQueue;
   /** auth.test, asked once and remembered (at start-up when the token was verified there): the installing team (and Grid enterprise) and the bot user. */
   installation: () => Promise<SlackInstallation>;
   /** HTTP mode: mount on POST /slack/events of the shared server. Undefined in Socket Mode. */
@@ -42,12 +49,17 @@ export interface SlackRuntime {
   idle(): Promise<void>;
 }
 
-/** Bolt logs through our pino logger (one JSON stream). */
+/**
+ * Bolt logs through our pino logger (one JSON stream). Bolt hands this logger to its WebClients too, which
+ * call `debug` several times per API call: the message is only joined when debug is on.
+ */
 export function boltLogger(logger: Logger): BoltLogger {
   const log = logger.child({ component: 'bolt' });
   let level: LogLevel = LogLevel.INFO;
   return {
-    debug: (...m: unknown[]) => log.debug(m.map(String).join(' ')),
+    debug: (...m: unknown[]) => {
+      if (log.isLevelEnabled('debug')) log.debug(m.map(String).join(' '));
+    },
     info: (...m: unknown[]) => log.info(m.map(String).join(' ')),
     warn: (...m: unknown[]) => log.warn(m.map(String).join(' ')),
     error: (...m: unknown[]) => log.error(m.map(String).join(' ')),
@@ -63,20 +75,35 @@ export function boltLogger(logger: Logger): BoltLogger {
  * The Slack adapter: a Bolt app whose listeners translate Slack requests into calls of the application
  * layer, and the Slack implementation of its ports. No user journey lives here.
  */
+/**
+ * Capacity of the post-ack work queue: 64 interactions at work at once (each mostly waits on Slack and the
+ * store; with 16 the queue's throughput was bound by Slack round trips, not CPU: bench/README.md), 512
+ * waiting (well under a second of work at the measured ~1 ms of CPU each; Slack's response_url lives 30
+ * minutes, a user waits seconds). Beyond that the user is told to try again.
+ */
+export const SLACK_WORK_CAPACITY = { concurrency: 64, maxBacklog: 512 } as const;
+
+export function slackWorkQueue(metrics?: Metrics): WorkQueue {
+  return new WorkQueue({ name: 'slack', ...SLACK_WORK_CAPACITY, ...(metrics ? { observer: workQueueMetrics(metrics, 'slack') } : {}) });
+}
+
 export function createSlackApp(
   config: NonNullable<Config['slack']>,
-  options: Omit<SlackDeps, 'interactions' | 'installation'> & { installation?: SlackInstallation },
+  options: Omit<SlackDeps, 'interactions' | 'installation' | 'work'> & { installation?: SlackInstallation; work?: WorkQueue; metrics?: Metrics },
 ): SlackRuntime {
   const logger = boltLogger(options.logger);
-  const clientOptions = { ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}), retryConfig: { retries: 2 } };
+  // Web API calls and respond() over undici pools (src/slack/http-client.ts; issue 12 has the measurements).
+  const http = createSlackHttp();
+  const clientOptions = { ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}), retryConfig: { retries: 2 }, fetch: http.fetch };
   // With the bot's ids from our own auth.test, Bolt does not call auth.test again in its constructor
   // (where a rejected token would end as an unhandled rejection).
-  const { installation: verifiedAtStart, ...rest } = options;
+  const { installation: verifiedAtStart, work, metrics, ...others } = options;
+  const rest = { ...others, work: work ?? slackWorkQueue(metrics) };
   const known = verifiedAtStart?.botId ? { botId: verifiedAtStart.botId, botUserId: verifiedAtStart.botUserId } : {};
   let receiver: HTTPReceiver | undefined;
   let app: App;
   if (config.socketMode) {
-    app = new App({ token: config.botToken, ...known, appToken: config.appToken as string, socketMode: true, logger, clientOptions });
+    app = new App({ token: config.botToken, ...known, appToken: config.appToken as string, socketMode: true, logger, clientOptions, convoStore: false });
   } else {
     receiver = new HTTPReceiver({
       signingSecret: config.signingSecret as string,
@@ -96,7 +123,8 @@ export function createSlackApp(
         return authorization;
       },
     });
-    app = new App({ token: config.botToken, ...known, receiver, logger, clientOptions });
+    // convoStore: no listener reads context.conversation, so Bolt need not look it up per request.
+    app = new App({ token: config.botToken, ...known, receiver, logger, clientOptions, convoStore: false });
   }
   const verified = verifiedAtStart;
   const installation = verified ? () => Promise.resolve(verified) : installationOf(app.client);
@@ -132,6 +160,7 @@ export function createSlackApp(
   return {
     app,
     platform,
+    work: rest.work,
     installation,
     ...(receiver ? { requestListener: receiver.requestListener } : {}),
     listen(interactions) {
@@ -168,6 +197,7 @@ export function createSlackApp(
     },
     stop: async () => {
       if (config.socketMode) await app.stop();
+      await http.close();
     },
     idle,
   };

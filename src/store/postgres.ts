@@ -127,6 +127,10 @@ export async function openPostgresStore(url: Extract<StoreUrl, { kind: 'postgres
     async list() {
       return (await pool.query<RolloutRow>(`SELECT version, data FROM ${T.rollouts} ORDER BY id`)).rows.map(toRollout);
     },
+    async listPage(afterId, limit) {
+      const sql = `SELECT version, data FROM ${T.rollouts} WHERE id > $1 ORDER BY id LIMIT $2`;
+      return (await pool.query<RolloutRow>(sql, [afterId ?? '', limit])).rows.map(toRollout);
+    },
   };
 
   const audit: AuditStore = {

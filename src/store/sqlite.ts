@@ -60,6 +60,7 @@ export function openSqliteStore(path: string, description: string, logger?: Logg
   const st = {
     get: db.prepare<[string], RolloutRow>('SELECT version, data FROM rollouts WHERE id = ?'),
     list: db.prepare<[], RolloutRow>('SELECT version, data FROM rollouts ORDER BY id'),
+    page: db.prepare<[string, number], RolloutRow>('SELECT version, data FROM rollouts WHERE id > ? ORDER BY id LIMIT ?'),
     insert: db.prepare<[string, number, string, number]>(
       'INSERT INTO rollouts (id, version, data, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING',
     ),
@@ -99,7 +100,7 @@ export function openSqliteStore(path: string, description: string, logger?: Logg
     const row = st.get.get(id);
     if (!row) throw rolloutNotFound(id);
     const current = toRollout(row);
-    const change = applyMutation(current, mutate);
+    const change = applyMutation(current, mutate, toRollout(row));
     if (!change) return current;
     const { next } = change;
     if (st.cas.run(JSON.stringify(next), next.version, Date.now(), id, current.version).changes !== 1) throw new RetryableConflict();
@@ -137,6 +138,10 @@ export function openSqliteStore(path: string, description: string, logger?: Logg
     },
     async list() {
       return st.list.all().map(toRollout);
+    },
+    async listPage(afterId, limit) {
+      // '' sorts before every id (ids are non-empty).
+      return st.page.all(afterId ?? '', limit).map(toRollout);
     },
   };
 

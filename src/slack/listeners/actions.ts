@@ -4,6 +4,7 @@ import { ACTIONS, type ActionId, decodeStepRef } from '../../views/actions';
 import type { SlackDeps } from '../app';
 import { slackRequester } from '../requester';
 import { publishHome } from './events';
+import { workSlot } from './after-ack';
 
 /** The clicks bwprep acts on: card buttons, the owner picker, reminder buttons, App Home buttons. */
 const STEP_ACTIONS: ActionId[] = [ACTIONS.markDone, ACTIONS.reopenStep, ACTIONS.assignOwner, ACTIONS.runCheck, ACTIONS.snoozeStep];
@@ -17,6 +18,15 @@ export function registerActions(app: App, deps: SlackDeps): void {
   for (const actionId of STEP_ACTIONS) {
     app.action<BlockAction>(actionId, async ({ ack, body, client, respond }) => {
       await ack();
+      // The work after the ack runs through the bounded work queue: under overload, "busy, try again".
+      const release = await workSlot(deps, (text) => (body.response_url ? respond({ response_type: 'ephemeral', replace_original: false, text }) : client.chat.postMessage({ channel: body.user.id, text })));
+      if (!release) return;
+      try {
+        await handle();
+      } finally {
+        release();
+      }
+      async function handle(): Promise<void> {
       const fromHome = body.container?.type === 'view';
       const teamId = body.team?.id ?? body.user.team_id ?? '';
       const logger = deps.logger.child({ action: actionId, user: body.user.id, team: teamId });
@@ -39,6 +49,7 @@ export function registerActions(app: App, deps: SlackDeps): void {
       if (actionId === ACTIONS.assignOwner && !owner) return;
       await deps.interactions.cardAction(requester, { action: actionId, ...target, ...(owner ? { owner: `slack:${owner}` } : {}) });
       if (fromHome) await publishHome(deps, client, body.user.id, teamId).catch((err) => logger.warn({ err }, 'could not refresh the App Home'));
+      }
     });
   }
 

@@ -4,6 +4,7 @@ import type { SlackDeps } from '../app';
 import { slackRequester } from '../requester';
 import { directCommand } from './direct';
 import { slackTextToPlain } from '../text';
+import { workSlot } from './after-ack';
 
 /**
  * `/bwprep …`: ack at once (Slack's 3-second window), then hand the command to the application layer,
@@ -12,6 +13,15 @@ import { slackTextToPlain } from '../text';
 export function registerCommand(app: App, deps: SlackDeps): void {
   app.command('/bwprep', async ({ command, ack, client, respond }) => {
     await ack();
+    // The work after the ack runs through the bounded work queue: under overload, "busy, try again".
+    const release = await workSlot(deps, (text) => respond({ response_type: 'ephemeral', text }));
+    if (!release) return;
+    try {
+      await run();
+    } finally {
+      release();
+    }
+    async function run(): Promise<void> {
     const logger = deps.logger.child({ team: command.team_id, channel: command.channel_id, user: command.user_id });
     const { requester } = await slackRequester(deps, {
       client,
@@ -31,5 +41,6 @@ export function registerCommand(app: App, deps: SlackDeps): void {
     const conversation = { platform: 'slack' as const, workspace: command.team_id, channel: command.channel_id, ...(command.channel_name ? { name: command.channel_name } : {}) };
     // Slack escapes &, <, > in the text: decoded once here, before parsing; stored plain (src/slack/text.ts).
     await deps.interactions.command(conversation, requester, slackTextToPlain(command.text ?? ''), resolveSlackMention);
+    }
   });
 }

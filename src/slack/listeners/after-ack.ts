@@ -1,0 +1,24 @@
+import { t } from '../../i18n';
+import { isWorkQueueFull } from '../../util/work-queue';
+import type { SlackDeps } from '../app';
+
+/**
+ * Takes a slot of the post-ack work queue (`deps.work`) for one interaction, so its work runs after the ack's
+ * turn and within the queue's capacity. When the queue is full, the user hears "busy, try again" (in the
+ * default language: nothing about them is known yet), `bwprep_work_dropped_total` counts it, and this
+ * returns undefined: the caller does nothing more. Otherwise the caller must call the returned release
+ * in a `finally`; it is idempotent, so a caller may also let go earlier, before work bounded otherwise
+ * (the living card's per-rollout coalescing).
+ */
+export async function workSlot(deps: SlackDeps, tell: (text: string) => Promise<unknown>): Promise<(() => void) | undefined> {
+  try {
+    return await deps.work.acquire();
+  } catch (e) {
+    if (!isWorkQueueFull(e)) throw e;
+    // The metric counts every refusal; the log says so once and then every 100th time (no log flood under overload).
+    const { dropped } = deps.work.stats();
+    if (dropped % 100 === 1) deps.logger.warn({ queue: e.queue, ...e.capacity, dropped }, 'work queue full: interaction refused with a "busy" reply');
+    await tell(`⚠️ ${t(deps.defaultLocale, 'error.busy')}`).catch((err: unknown) => deps.logger.warn({ err }, 'could not send the busy reply'));
+    return undefined;
+  }
+}
