@@ -110,6 +110,8 @@ export class LivingCards {
         }
       }
       if (failure) throw failure;
+      // A refresh already waiting renders the newest state next: no need to check for a newer one here.
+      if (this.queued.has(rolloutId)) return;
       const after = await this.deps.service.get(rolloutId);
       if (!after || after.version === rollout.version) return;
     }

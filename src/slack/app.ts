@@ -141,7 +141,9 @@ export function createSlackApp(
     const actions = body.type === 'block_actions' ? body.actions : undefined;
     // A click without a user (Slack always sends one) cannot be answered or attributed: drop it the same way.
     const noUser = body.type === 'block_actions' && typeof body.user?.id !== 'string';
-    if (noUser || (Array.isArray(actions) && actions.some((a) => typeof (a as { action_id?: unknown } | null)?.action_id !== 'string'))) {
+    // A click without any action (Slack always sends one) has nothing to act on either.
+    const noAction = body.type === 'block_actions' && (!Array.isArray(actions) || actions.length === 0);
+    if (noUser || noAction || (Array.isArray(actions) && actions.some((a) => typeof (a as { action_id?: unknown } | null)?.action_id !== 'string'))) {
       base.logger.warn('malformed Slack action dropped');
       await (args as { ack?: () => Promise<void> }).ack?.();
       return;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ConversationRef, conversationKey, type MessageRef } from '../../src/core/checklist/model';
+import type { ConversationRef, MessageRef } from '../../src/core/checklist/model';
 import { ChecklistService } from '../../src/core/checklist/service';
 import type { PostedDigest } from '../../src/core/digest/ports';
 import { Platforms } from '../../src/interactions/platforms';
@@ -17,7 +17,8 @@ import { FakeClock, makeRollout, TEMPLATE } from './fixtures';
 class RecordingPublisher {
   posted: string[] = [];
   async postDigest(conversation: ConversationRef): Promise<PostedDigest> {
-    this.posted.push(conversationKey(conversation));
+    // The fixture rollouts' ids are `slack:T1:<channel>`.
+    this.posted.push(`slack:T1:${conversation.channel}`);
     const ref: MessageRef = { platform: 'slack', channel: conversation.channel, ts: `${this.posted.length}.000` };
     return { ref };
   }

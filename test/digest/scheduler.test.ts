@@ -513,7 +513,20 @@ describe('Scheduler: the timer', () => {
     await seed(store);
     // Count ticks where they show: each tick lists the rollouts once.
     let lists = 0;
-    const counting: Store = { ...store, rollouts: { ...store.rollouts, get: (id) => store.rollouts.get(id), update: (id, m) => store.rollouts.update(id, m), create: (r, a) => store.rollouts.create(r, a), list: () => { lists++; return store.rollouts.list(); } } };
+    // A tick walks the rollouts page by page (listPage, from the first page) where the store can.
+    const counting: Store = {
+      ...store,
+      rollouts: {
+        get: (id) => store.rollouts.get(id),
+        update: (id, m) => store.rollouts.update(id, m),
+        create: (r, a) => store.rollouts.create(r, a),
+        list: () => store.rollouts.list(),
+        listPage: (after, n) => {
+          if (after === undefined) lists++;
+          return store.rollouts.listPage!(after, n);
+        },
+      },
+    };
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     try {
       const s = scheduler(counting, new FakeClock(WED_0859), new RecordingPublisher(), { intervalMs: 60_000 });
