@@ -113,6 +113,16 @@ export function createSlackApp(
       processBeforeResponse: false,
       // A signed payload Bolt cannot process (e.g. `actions` not a list) is the sender's fault: 400, not
       // Bolt's default 500 (found by test/fuzz/slack-http.fuzz.test.ts). Authorization errors stay 401.
+      // A signed request Bolt cannot even type (a block_actions without actions) reaches no listener and is
+      // never acknowledged: answer it 400 and log at warn, not Bolt's error "not acknowledged within 3 seconds".
+      unhandledRequestHandler: ({ response }) => {
+        base.logger.warn('Slack request matched no listener and was not acknowledged; refused as malformed');
+        if (!response.headersSent) {
+          response.writeHead(400);
+          response.end();
+        }
+      },
+      unhandledRequestTimeoutMillis: 2500,
       processEventErrorHandler: async ({ error, response }) => {
         const authorization = (error as { code?: string }).code === 'slack_bolt_authorization_error';
         base.logger.warn({ err: error }, authorization ? 'Slack request not authorized' : 'malformed Slack payload refused');
@@ -144,8 +154,11 @@ export function createSlackApp(
     // A click without any action (Slack always sends one) has nothing to act on either.
     const noAction = body.type === 'block_actions' && (!Array.isArray(actions) || actions.length === 0);
     if (noUser || noAction || (Array.isArray(actions) && actions.some((a) => typeof (a as { action_id?: unknown } | null)?.action_id !== 'string'))) {
+      const ack = (args as { ack?: () => Promise<void> }).ack;
+      // Without an ack function Bolt did not see an interaction at all: refuse the request (400 above).
+      if (!ack) throw new Error('malformed Slack payload: an interaction without actions or user');
       base.logger.warn('malformed Slack action dropped');
-      await (args as { ack?: () => Promise<void> }).ack?.();
+      await ack();
       return;
     }
     const run = args.next();
