@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { webApi } from '@slack/bolt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ChecklistService } from '../../src/core/checklist/service';
 import type { Store } from '../../src/core/ports';
 import { LivingCards } from '../../src/interactions/cards';
@@ -92,5 +92,46 @@ describe('the living card on Slack', () => {
     slack.failNext('chat.update', { error: 'message_not_found' });
     await cards.refresh(r.id);
     expect((await service.get(r.id))?.card).toBeUndefined();
+  });
+});
+
+describe('the living card at a steady rate of changes', () => {
+  it('keeps one chat.update in flight; changes meanwhile cost one more update, which shows the latest state', async () => {
+    const r = await service.ensureRollout({ platform: 'slack', workspace: 'T0FAKE', channel: 'C0STEADY' }, actor);
+    await cards.post(r.id, actor);
+    slack.reset();
+    // Hold the first chat.update open until the test lets it answer.
+    let release!: () => void;
+    const held = new Promise<void>((res) => {
+      release = res;
+    });
+    let inFlight = 0;
+    let maxInFlight = 0;
+    slack.override('chat.update', async () => {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      if (slack.calls('chat.update').length === 0) await held;
+      inFlight -= 1;
+      return { ok: true, channel: 'C0STEADY', ts: '1.000' };
+    });
+    try {
+      await service.markDone(r.id, '1a', actor);
+      const first = cards.refresh(r.id);
+      await vi.waitFor(() => expect(inFlight).toBe(1));
+      // Clicks keep coming while that update is in flight: each changes the rollout and asks for a refresh.
+      const later: Promise<void>[] = [];
+      for (const id of ['2a', '2b', '4a', '4b']) {
+        await service.markDone(r.id, id, actor);
+        later.push(cards.refresh(r.id));
+      }
+      release();
+      await Promise.all([first, ...later]);
+      const updates = slack.calls('chat.update');
+      expect(updates).toHaveLength(2);
+      expect(maxInFlight).toBe(1);
+      expect(blockText(updates.at(-1)?.args.blocks)).toContain('5 of 10 steps done');
+    } finally {
+      slack.override('chat.update', undefined);
+    }
   });
 });
