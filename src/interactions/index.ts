@@ -371,7 +371,14 @@ export class Interactions {
     const locale = this.privateLocale(requester, current);
     if (current) throw new BwprepError('bad_usage', { key: 'error.link_already' });
     const entry = await this.deps.store.kv.get<{ rolloutId: string }>(`link-code:${code}`);
-    if (!entry || !(await this.deps.store.leases.acquire(`link-code-used:${code}`, requester.actor.user + Math.random(), LINK_CODE_TTL_MS))) {
+    const home = entry ? await this.deps.service.get(entry.rolloutId) : undefined;
+    if (!entry || !home) throw new BwprepError('bad_usage', { key: 'error.link_code_unknown' });
+    // One installation per platform: a conversation of the same platform in another workspace (a request
+    // from a foreign Slack team) cannot be served by this bot, so it cannot follow the rollout.
+    if (conversation.platform === home.conversation.platform && conversation.workspace !== home.conversation.workspace) {
+      throw new BwprepError('forbidden', { key: 'error.link_other_workspace' });
+    }
+    if (!(await this.deps.store.leases.acquire(`link-code-used:${code}`, requester.actor.user + Math.random(), LINK_CODE_TTL_MS))) {
       throw new BwprepError('bad_usage', { key: 'error.link_code_unknown' });
     }
     await this.deps.store.kv.delete(`link-code:${code}`);

@@ -153,8 +153,8 @@ export function reportMarkdown(r: Report, timeZone: string, formatUser: (k: stri
     `- ${t(L, 'report.hosting', { hosting: t(L, `hosting.${r.hosting}`) })}`,
     ...(r.goLive ? [`- ${t(L, 'report.go_live', { date: formatDate(L, r.goLive, 'long') })}`] : []),
     '',
-    `| ${['step', 'title', 'state', 'owner', 'due', 'check_status', 'check_summary'].map((h) => t(L, `report.col.${h}`)).join(' | ')} |`,
-    '|---|---|---|---|---|---|---|',
+    `| ${['step', 'title', 'state', 'owner', 'due', 'note', 'check_status', 'check_summary'].map((h) => t(L, `report.col.${h}`)).join(' | ')} |`,
+    '|---|---|---|---|---|---|---|---|',
     ...r.steps.map(
       (s) =>
         `| ${[
@@ -163,8 +163,10 @@ export function reportMarkdown(r: Report, timeZone: string, formatUser: (k: stri
           s.stateLabel,
           s.owner ? formatUser(s.owner) : '—',
           s.due ? formatDate(L, s.due) : '—',
+          // The note left when it was marked done, or why it was skipped: the person's own words, verbatim.
+          mdCell(s.note ?? (s.skipReason ? `${t(L, 'report.col.skip_reason')}: ${s.skipReason}` : '')),
           s.check?.statusLabel ?? '—',
-          mdCell(s.check?.summary ?? s.skipReason ?? ''),
+          mdCell(s.check?.summary ?? ''),
         ].join(' | ')} |`,
     ),
     '',

@@ -89,6 +89,11 @@ describe('link: one rollout in several conversations', () => {
     expect(await reply('link ZZZZ-ZZZZ', bob, OTHER)).toContain('unknown, already used or expired');
     expect(await reply('link not*a*code', bob, OTHER)).toContain('is not a link code');
     expect((await h.app.service.get(HOME))?.links ?? []).toEqual([]);
+    // From another Slack workspace (this bot is installed in one): refused, and the code stays unused.
+    const id = `link-${++n}`;
+    await h.send(slashCommand({ text: `link ${c}`, user_id: bob, team_id: 'T0EVIL', channel_id: 'C0EVIL', response_url: h.slack.responseUrl(id) }));
+    expect(String((await h.slack.waitForResponse(id)).body.text)).toContain('another workspace');
+    expect((await h.app.service.get(HOME))?.links ?? []).toEqual([]);
     expect(await reply(`link ${c}`, bob, OTHER)).toContain('now follows');
     // Used: a third conversation cannot reuse it.
     expect(await reply(`link ${c}`, bob, 'C0THIRD')).toContain('unknown, already used or expired');

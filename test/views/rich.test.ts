@@ -5,6 +5,7 @@ import { checklistBlocks } from '../../src/slack/blocks/checklist';
 import { mrkdwn } from '../../src/slack/blocks/mrkdwn';
 import { buildChecklistView } from '../../src/views/checklist';
 import { parseTagged, plainText } from '../../src/views/rich';
+import { buildReport, reportMarkdown } from '../../src/views/report';
 import { ADMIN, makeHarness, TEMPLATE } from '../core/harness';
 import { blockText } from '../slack/harness';
 
@@ -61,6 +62,11 @@ describe('a note with markup characters and an emoji', () => {
       expect(shown).toContain('“fixed *412* _items_ ~old~ `bw import` &amp; &lt;all&gt; ✅ done”');
       expect(card).not.toContain('&amp;amp;');
       expect(card).not.toContain('<all>');
+
+      // The Markdown export keeps the note in its own column, escaped for Markdown, never lost.
+      const md = reportMarkdown(buildReport(TEMPLATE, rollout, h.clock.now(), 'en'), 'Europe/Amsterdam');
+      const row = md.split('\n').find((l) => l.startsWith('| 4a |'))!;
+      expect(row).toContain('fixed \\*412\\* \\_items\\_ ~old~ \\`bw import\\` & \\<all\\> ✅ done');
     } finally {
       await h.close();
     }

@@ -159,6 +159,12 @@ export const DEFAULT_THRESHOLDS: CheckThresholds = {
   minOwners: 2,
 };
 
+/**
+ * Bitwarden policy types a rollout may require for step 2a (PolicyType in bitwarden/server
+ * src/Core/AdminConsole/Enums/PolicyType.cs; the ones with an admin-facing meaning).
+ */
+export const KNOWN_POLICY_TYPES = [0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 14, 15, 16, 18, 19, 20] as const;
+
 /** Default desired policies for 2a: two-step login, master password, single organization. */
 export const DEFAULT_DESIRED_POLICIES = [0, 1, 3];
 

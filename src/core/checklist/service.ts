@@ -452,8 +452,9 @@ export class ChecklistService {
         if (card) r.card = card;
         else delete r.card;
       }
+      // Posting a card is bookkeeping, not a change to the checklist: no audit entry (the audit trail holds
+      // what people and the bot changed). Entries from earlier releases stay readable.
       if (card) {
-        audit.push(this.audit(r, actor, 'rollout.card_posted', { detail: { channel: card.channel, ts: card.ts } }));
         // A card that went out proves the bot can post in the conversation again.
         if (r.unreachable && !link) {
           audit.push(this.audit(r, actor, 'rollout.reachable', { from: r.unreachable.code }));

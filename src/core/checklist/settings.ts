@@ -1,5 +1,5 @@
 import { isValidTimeZone, localDate } from '../time';
-import { HOSTINGS, type Hosting, LOCALES, type Locale, type Message, type RolloutSettings, type UserKey } from './model';
+import { HOSTINGS, type Hosting, KNOWN_POLICY_TYPES, LOCALES, type Locale, type Message, type RolloutSettings, type UserKey } from './model';
 import { isValidDate } from './service';
 
 /** What a setup form sends, as strings and lists, before validation. Platform-free (Slack modal, Teams card). */
@@ -108,7 +108,10 @@ export function validateSetup(input: SetupInput, current: RolloutSettings, now: 
     else patch.admins = [...new Set(input.admins)];
   }
   if (input.desiredPolicies !== undefined) {
-    patch.desiredPolicies = [...new Set(input.desiredPolicies.map(Number))].filter((n) => Number.isInteger(n) && n >= 0).sort((a, b) => a - b);
+    // Only policy types Bitwarden has: a typo (999) would make step 2a require a policy that cannot exist.
+    const unknown = input.desiredPolicies.filter((v) => !(KNOWN_POLICY_TYPES as readonly number[]).includes(Number(v)));
+    if (unknown.length) err('desiredPolicies', 'unknown_policy', { value: unknown.join(', '), known: KNOWN_POLICY_TYPES.join(', ') });
+    else patch.desiredPolicies = [...new Set(input.desiredPolicies.map(Number))].sort((a, b) => a - b);
   }
   if (input.digestEnabled !== undefined) patch.digestEnabled = input.digestEnabled;
 

@@ -1,11 +1,11 @@
-import type { Locale, RolloutSettings } from '../../core/checklist/model';
+import { KNOWN_POLICY_TYPES, type Locale, type RolloutSettings } from '../../core/checklist/model';
 import { t } from '../../i18n';
 import { ACTIONS } from '../../views/actions';
 import { clip } from './limits';
 import type { KnownBlock, View } from './types';
 
 /** Policy types offered for step 2a (Bitwarden PolicyType numbers with a name in both locales). */
-export const SETUP_POLICIES = [0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 14, 15, 16, 18, 19, 20];
+export const SETUP_POLICIES = KNOWN_POLICY_TYPES;
 
 const opt = (text: string, value: string) => ({ text: { type: 'plain_text' as const, text: clip(text, 75), emoji: true }, value });
 
