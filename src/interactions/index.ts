@@ -171,6 +171,7 @@ export class Interactions {
     const reply = await executeCommand(this.deps.service, rollout, cmd, requester.actor);
     switch (reply.kind) {
       case 'card':
+        requester.settled?.();
         await this.cards.post(rollout.id, requester.actor, conversation);
         return;
       case 'help':
@@ -247,6 +248,7 @@ export class Interactions {
           throw new BwprepError('bad_usage', { key: 'error.bad_payload' });
       }
       if (result) {
+        requester.settled?.();
         if (!result.changed) await requester.reply({ kind: 'notice', tone: 'info', lines: [renderRich(locale, result.notice)] });
         else if (!(await this.cards.refreshAfterChange(rollout.id))) {
           await requester.reply({ kind: 'notice', tone: 'ok', lines: [renderRich(locale, result.notice), tr(locale, 'error.card_not_updated')] });
@@ -283,6 +285,7 @@ export class Interactions {
   }
 
   private async noticeAfterChange(requester: Requester, reply: { rollout: Rollout; changed: boolean; notice: Message }, locale: Locale): Promise<void> {
+    requester.settled?.();
     const cardOk = !reply.changed || (await this.cards.refreshAfterChange(reply.rollout.id));
     const lines: Rich[] = [renderRich(locale, reply.notice)];
     if (!cardOk) lines.push(tr(locale, 'error.card_not_updated'));

@@ -122,4 +122,9 @@ export interface Requester {
   tz?: string;
   /** Answers only the requester. Must not throw for delivery failures it can log itself. */
   reply(reply: Reply): Promise<void>;
+  /**
+   * Called once the request's own work is done and only the living card's update is left, which the card's
+   * per-rollout coalescing bounds: a platform may give back per-request capacity here (Slack's work queue).
+   */
+  settled?(): void;
 }

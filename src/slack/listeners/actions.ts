@@ -39,6 +39,9 @@ export function registerActions(app: App, deps: SlackDeps): void {
         teamId,
         logger,
       });
+      // The slot goes back before the card update (bounded by its coalescing); an App Home click keeps it
+      // for the Home publish after it, which lists every rollout.
+      if (!fromHome) requester.settled = release;
       const action = body.actions[0] as ButtonAction | UsersSelectAction | undefined;
       const target = decodeTarget(body, teamId);
       if (!target) {

@@ -32,6 +32,7 @@ export function registerCommand(app: App, deps: SlackDeps): void {
       teamId: command.team_id,
       logger,
     });
+    requester.settled = release;
     // A direct message is no rollout's home: `/bwprep` there works like the Messages tab (help, mine, and
     // commands that name the rollout's channel); it never starts a rollout in a DM.
     if (command.channel_id.startsWith('D')) {
