@@ -1,5 +1,4 @@
 import { BwprepError, isBwprepError } from '../core/errors';
-import { render } from '../i18n';
 
 /**
  * Maps transport, HTTP and schema failures of the Bitwarden client to BwprepErrors with localized,
@@ -197,6 +196,13 @@ export function pagingLoopError(url: string, pages: number): BwprepError {
   );
 }
 
+/** A message as variables of another: `{ [name]: key, "<name>.<var>": value … }` (see MESSAGE_VARS in src/i18n). */
+function nestedMessage(name: string, m: { key: string; vars?: Record<string, string | number> }): Record<string, string | number> {
+  const out: Record<string, string | number> = { [name]: m.key };
+  for (const [k, v] of Object.entries(m.vars ?? {})) out[`${name}.${k}`] = v;
+  return out;
+}
+
 /**
  * One endpoint's failure, as the steps that need it report it: the endpoint (`GET /public/members`) and the
  * reason (the original error's message in both languages). Code and cause are the original error's.
@@ -208,7 +214,9 @@ export class EndpointError extends BwprepError {
   ) {
     super(
       reason.code,
-      { key: 'check.error_endpoint', vars: { endpoint, reason_en: render('en', reason.userMessage), reason_nl: render('nl', reason.userMessage) } },
+      // The reason is stored as a nested message (its key, and its variables under `reason.`), rendered in the
+      // reader's language when shown (MESSAGE_VARS in src/i18n), so one stored summary reads in both.
+      { key: 'check.error_endpoint', vars: { endpoint, ...nestedMessage('reason', reason.userMessage) } },
       { cause: reason, detail: `${endpoint}: ${reason.message}` },
     );
   }

@@ -117,6 +117,13 @@ export const DATE_VARS = ['date', 'due', 'goLive'] as const;
  */
 export const POLICY_LIST_VARS = ['policies'] as const;
 
+/**
+ * Vars with these names hold a nested message: the var is its key and `<name>.<var>` entries are its
+ * variables (e.g. an endpoint error's reason). Rendered in the reader's language like the outer message.
+ * Summaries of earlier builds with `<name>_en` / `<name>_nl` are read as they are.
+ */
+export const MESSAGE_VARS = ['reason'] as const;
+
 /** A variable of a rich message: plain text, a number (plurals), or structured spans. */
 export type RichVar = string | number | undefined | Inline | Rich;
 export type RichVars = Record<string, RichVar>;
@@ -167,6 +174,22 @@ function varSpans(locale: Locale, name: string, v: string | Inline | Rich): Rich
 /** A stored Message as structured text in a locale (see `tr`). */
 export function renderRich(locale: Locale, m: Message): Rich {
   const vars: RichVars = { ...(m.vars ?? {}) };
+  for (const name of MESSAGE_VARS) {
+    const key = vars[name];
+    if (typeof key !== 'string' || !hasKey(locale, key)) continue;
+    const inner: Record<string, string | number> = {};
+    for (const [k, v] of Object.entries(m.vars ?? {})) {
+      if (k.startsWith(`${name}.`)) {
+        inner[k.slice(name.length + 1)] = v;
+        delete vars[k];
+      }
+    }
+    vars[name] = renderRich(locale, { key, vars: inner });
+  }
+  for (const name of MESSAGE_VARS) {
+    const legacy = vars[`${name}_${locale}`];
+    if (vars[name] === undefined && legacy !== undefined) vars[name] = legacy;
+  }
   // Summaries stored by release 0.1.0 name the policies in both languages as separate variables.
   for (const name of POLICY_LIST_VARS) {
     const legacy = vars[`${name}_${locale}`];
