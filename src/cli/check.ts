@@ -91,7 +91,7 @@ export async function runCheckCommand(argv: string[], deps: CheckCommandDeps): P
   try {
     config = loadConfig(deps.env);
   } catch (e) {
-    if (e instanceof ConfigError) return fail('invalid_setting', e.message);
+    if (e instanceof ConfigError) return fail('invalid_setting', e.render(locale));
     throw e;
   }
   if (!args.lang) locale = config.defaults.locale;

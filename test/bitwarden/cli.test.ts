@@ -99,6 +99,11 @@ describe('bwprep check', () => {
     const malformed = await cli(['--json'], cloudEnv({ BW_CLIENT_ID: 'not-an-org-key' }));
     expect(malformed.code).toBe(2);
     expect(JSON.parse(malformed.stdout)).toEqual({ error: { code: 'invalid_setting', message: expect.stringContaining('BW_CLIENT_ID') } });
+    // A settings problem speaks --lang too, like every other message of the run.
+    const dutch = await cli(['--json', '--lang', 'nl'], cloudEnv({ BW_CLIENT_ID: 'not-an-org-key' }));
+    const en = await cli(['--json', '--lang', 'en'], cloudEnv({ BW_CLIENT_ID: 'not-an-org-key' }));
+    expect(JSON.parse(dutch.stdout).error.message).not.toBe(JSON.parse(en.stdout).error.message);
+    expect(JSON.parse(dutch.stdout).error.message).toContain('BW_CLIENT_ID');
     const none = await cli(['--json', '--lang', 'en'], {});
     expect(none.code).toBe(2);
     expect(JSON.parse(none.stdout)).toEqual({ error: { code: 'no_credentials', message: expect.stringContaining('BW_CLIENT_ID and BW_CLIENT_SECRET') } });
