@@ -29,5 +29,18 @@ export function refusesLocalized<T>(fn: () => T): T | undefined {
   }
 }
 
-/** Property-run settings: CPU is scarce; a seed from FC_SEED reproduces a failure. */
-export const RUNS = (n: number) => ({ numRuns: n, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}) });
+/**
+ * Property-run settings: CPU is scarce. A seed from FC_SEED reproduces a failure. Under CI the seed is fixed
+ * (a landing must not depend on the draw; new counterexamples are found by running the fuzz tests locally,
+ * where every run draws a new seed); FC_SEED=random draws one under CI too.
+ */
+const CI_SEED = 20261130;
+const seed = (): number | undefined => {
+  const s = process.env.FC_SEED;
+  if (s && s !== 'random') return Number(s);
+  return process.env.CI && s !== 'random' ? CI_SEED : undefined;
+};
+export const RUNS = (n: number) => {
+  const fixed = seed();
+  return { numRuns: n, ...(fixed !== undefined ? { seed: fixed } : {}) };
+};
