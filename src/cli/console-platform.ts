@@ -122,12 +122,16 @@ export class ConsolePlatform implements ChatPlatform {
         return;
       case 'help': {
         const locale = await this.term.locale();
-        this.term.write(renderHelpText(reply.view, [tr(locale, 'console.setup.usage'), tr(locale, 'console.quit_usage')], width));
+        // The console's own words: its setup line replaces the chat one, and it has no card buttons.
+        const view = { ...reply.view, intro: tr(locale, 'console.help_intro'), lines: reply.view.lines.filter((l) => !l.some((x) => typeof x === 'object' && 'command' in x && x.command === 'setup')) };
+        this.term.write(renderHelpText(view, [tr(locale, 'console.setup.usage'), tr(locale, 'console.quit_usage')], width));
         return;
       }
-      case 'mine':
-        this.term.write(renderMineText(reply.view, width));
+      case 'mine': {
+        const locale = await this.term.locale();
+        this.term.write(renderMineText(reply.view.empty ? { ...reply.view, empty: t(locale, 'console.mine_none') } : reply.view, width));
         return;
+      }
       case 'check_report':
         this.term.write(renderCheckReportText(reply.view, { width }));
         return;

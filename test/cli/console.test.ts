@@ -357,4 +357,11 @@ describe('resolveConsoleUser', () => {
     expect(resolveConsoleUser('cli:bob')).toBe('cli:bob');
     for (const bad of ['alice', '@', '@ alice', '<@U0123ABC>', 'slack:U0123ABC', '@al ice']) expect(resolveConsoleUser(bad)).toBeUndefined();
   });
+
+  it('help and mine speak of the console, not of card buttons; setup is listed once', async () => {
+    const out = afterWelcome(await session(['help', 'mine']));
+    expect(out).not.toMatch(/buttons|on the card/);
+    expect(out.match(/^ {2}setup\b/gm)?.length ?? 0).toBe(1);
+    expect(out).toContain("You don't own any steps here. Take one with assign <step> @you");
+  });
 });
