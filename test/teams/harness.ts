@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { type Bwprep, startBwprep } from '../../src/app';
 import { loadConfig } from '../../src/config/load';
+import type { Clock } from '../../src/core/ports';
 import { createLogger } from '../../src/logging/logger';
 import { configSecrets } from '../../src/main';
 import type { TeamsRuntime } from '../../src/teams';
@@ -28,7 +29,7 @@ export interface TeamsHarness {
  * Bot Connector. Without `env.MICROSOFT_APP_ID` it runs with TEAMS_ALLOW_UNAUTHENTICATED=true; with
  * one, botbuilder validates tokens against the fake connector's published signing key.
  */
-export async function startTeamsHarness(opts: { env?: Record<string, string> } = {}): Promise<TeamsHarness> {
+export async function startTeamsHarness(opts: { env?: Record<string, string>; /** Tests drive `app.scheduler.tick()` with it. */ clock?: Clock } = {}): Promise<TeamsHarness> {
   const connector = await startFakeBotConnector();
   const dir = mkdtempSync(path.join(tmpdir(), 'bwprep-teams-'));
   const env = {
@@ -48,7 +49,7 @@ export async function startTeamsHarness(opts: { env?: Record<string, string> } =
     out += c.toString();
   });
   const logger = createLogger({ level: 'debug', destination: sink, secrets: configSecrets(config) });
-  const app = await startBwprep(config, { logger, startScheduler: false, teams: { openIdMetadataUrl: connector.openIdMetadataUrl } });
+  const app = await startBwprep(config, { logger, startScheduler: false, ...(opts.clock ? { clock: opts.clock } : {}), teams: { openIdMetadataUrl: connector.openIdMetadataUrl } });
   return {
     connector,
     app,
