@@ -9,6 +9,9 @@ import { createLogger } from '../../src/logging/logger';
 import { configSecrets } from '../../src/main';
 import type { TeamsRuntime } from '../../src/teams';
 import { type FakeBotConnector, startFakeBotConnector } from '../fakes/bot-connector';
+import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api';
+import { registerSecret, reportToSecretGuard } from '../helpers/secret-guard';
+import { FAKE_BOT_TOKEN, FAKE_SIGNING_SECRET, type SlackRequest, sendToApp } from '../helpers/slack-requests';
 import { type Activity, type PostResult, postActivity } from './activities';
 
 /** Obviously fake Bot Framework credentials. */
@@ -58,6 +61,66 @@ export async function startTeamsHarness(opts: { env?: Record<string, string>; /*
     logs: () => out,
     close: async () => {
       await app.stop();
+      await connector.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface CrossPlatformHarness {
+  slack: FakeSlackApi;
+  connector: FakeBotConnector;
+  app: Bwprep;
+  /** Signs and POSTs a Slack request to the app's /slack/events. */
+  sendSlack(req: SlackRequest): ReturnType<typeof sendToApp>;
+  /** POSTs a Teams activity to the app's /api/messages. */
+  post(activity: Activity): Promise<PostResult>;
+  logs(): string;
+  close(): Promise<void>;
+}
+
+/**
+ * Slack AND Teams in one bwprep process (one HTTP server, one store), each against its local fake:
+ * the Slack Web API fake and the Bot Connector fake. Requests to Slack are signed as Slack signs them;
+ * Teams runs with TEAMS_ALLOW_UNAUTHENTICATED=true.
+ */
+export async function startCrossPlatformHarness(opts: { env?: Record<string, string> } = {}): Promise<CrossPlatformHarness> {
+  const slack = await startFakeSlackApi({ tokens: [FAKE_BOT_TOKEN] });
+  const connector = await startFakeBotConnector();
+  const dir = mkdtempSync(path.join(tmpdir(), 'bwprep-cross-'));
+  const env = {
+    SLACK_BOT_TOKEN: FAKE_BOT_TOKEN,
+    SLACK_SIGNING_SECRET: FAKE_SIGNING_SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    TEAMS_ENABLED: 'true',
+    TEAMS_ALLOW_UNAUTHENTICATED: 'true',
+    BWPREP_STORE_URL: `sqlite://${path.join(dir, 'bwprep.sqlite')}`,
+    BWPREP_LOCALE: 'en',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'debug',
+    ...opts.env,
+  };
+  const config = loadConfig(env);
+  let out = '';
+  const sink = new PassThrough();
+  sink.on('data', (c: Buffer) => {
+    out += c.toString();
+    reportToSecretGuard('log', c.toString());
+  });
+  registerSecret(...configSecrets(config));
+  const logger = createLogger({ level: 'debug', destination: sink, secrets: configSecrets(config) });
+  const app = await startBwprep(config, { logger, startScheduler: false, teams: { openIdMetadataUrl: connector.openIdMetadataUrl } });
+  return {
+    slack,
+    connector,
+    app,
+    sendSlack: (req) => sendToApp(app.url as string, FAKE_SIGNING_SECRET, req),
+    post: (a) => postActivity(app.url as string, a),
+    logs: () => out,
+    close: async () => {
+      await app.stop();
+      await slack.close();
       await connector.close();
       rmSync(dir, { recursive: true, force: true });
     },
