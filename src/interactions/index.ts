@@ -106,6 +106,11 @@ export class Interactions {
     return this.deps.service;
   }
 
+  /** BWPREP_ENCRYPTION_KEY is set, so setup can store a rollout's own API key (forms say so in their hint). */
+  get encryptionAvailable(): boolean {
+    return Boolean(this.deps.encryptionKey);
+  }
+
   /** The language of a reply only `requester` sees. */
   privateLocale(requester: Pick<Requester, 'locale'>, rollout?: Rollout): Locale {
     return requester.locale ?? rollout?.settings.locale ?? this.deps.defaults.locale;

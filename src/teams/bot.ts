@@ -2,8 +2,8 @@
  * The Teams activity handler: remembers conversations and users from every activity, and answers
  * commands typed to the bot (`@bwprep help` in a channel or group chat, `help` in a personal chat).
  *
- * Interim: commands other than `help` are answered with a "not in Teams yet" notice; the application
- * layer (src/interactions/) will take over command handling, and this file then only translates.
+ * Commands and card presses go to the application layer (src/interactions/); this file only translates
+ * between Teams' wire and its calls. Not in Teams yet: file exports (answered with a notice).
  */
 import {
   type Activity,
@@ -22,6 +22,7 @@ import type { Logger } from '../logging/logger';
 import { ACTIONS, type ActionId, decodeStepRef } from '../views/actions';
 import type { Rich } from '../views/rich';
 import { baseConversationId, type ConversationRef, type TeamsConversations, type TeamsUserDirectory, teamsUserKey } from './directory';
+import { readSetupData, resubmittedValues, setupCard, setupDoneCard } from './setup';
 import { ADAPTIVE_CARD, noticeText, type RenderContext, renderCheckReport, renderHelp, renderMine, renderNotice } from './render';
 
 /** What the bot needs of the application layer and of the Teams platform (set once both exist). */
@@ -195,6 +196,7 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     const data = (value.action?.data ?? {}) as Record<string, unknown>;
     const target = decodeStepRef(typeof data.ref === 'string' ? data.ref : undefined);
     const asMessage = (text: string): AdaptiveCardInvokeResponse => ({ statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: text as unknown as Record<string, unknown> });
+    if (layer && verb === ACTIONS.setupSubmit) return this.setupSubmit(ctx, layer, data);
     if (!layer || !target || !(Object.values(ACTIONS) as string[]).includes(verb)) return asMessage(t(locale, 'error.bad_payload'));
     const notices: Rich[][] = [];
     let tone: Parameters<typeof noticeText>[0] = 'info';
@@ -218,6 +220,52 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     await layer.interactions.cardAction(requester, action);
     if (notices.length) return asMessage(notices.map((l) => noticeText(tone, l, rctx)).join('\n\n'));
     return this.cardResponse(layer, target.rolloutId, a, false);
+  }
+
+  /**
+   * The setup form submitted (verb `setup_submit`, `data.rolloutId` plus every input's value). Invalid
+   * fields: the invoke answers with the form again, each error under its field, the secret input empty;
+   * nothing is saved. Valid: the settings are saved, and the form is replaced by the confirmation, in the
+   * invoke answer and (best effort) for everyone in the conversation.
+   */
+  private async setupSubmit(ctx: TurnContext, layer: TeamsLayer, data: Record<string, unknown>): Promise<AdaptiveCardInvokeResponse> {
+    const a = ctx.activity;
+    const rctx = this.renderContext(a);
+    const lines: Rich[] = [];
+    // Set inside the reply callback; the cast keeps TypeScript from narrowing it to 'ok'.
+    let tone = 'ok' as Parameters<typeof noticeText>[0];
+    const requester = await this.requester(ctx, async (reply) => {
+      if (reply.kind !== 'notice') return;
+      await this.learnNames(reply.lines);
+      lines.push(...reply.lines);
+      tone = reply.tone;
+    });
+    const rolloutId = typeof data.rolloutId === 'string' ? data.rolloutId : '';
+    const rollout = await layer.interactions.service.get(rolloutId);
+    const locale = layer.interactions.privateLocale(requester, rollout);
+    const outcome = await layer.interactions.submitSetup(requester, rolloutId, readSetupData(data, rollout?.settings.admins ?? []));
+    if (!rollout) return { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: t(locale, 'error.unknown_rollout') as unknown as Record<string, unknown> };
+    if (!outcome.ok) {
+      for (const e of Object.values(outcome.errors)) if (e) await this.learnNames([e]);
+      const form = { rolloutId, settings: rollout.settings, locale, timezone: rollout.settings.timezone, encryptionAvailable: layer.interactions.encryptionAvailable };
+      const people = await this.people(a.conversation?.id ?? '');
+      const card = setupCard(form, locale, { ...rctx, people, values: resubmittedValues(data), errors: outcome.errors });
+      return { statusCode: 200, type: ADAPTIVE_CARD, value: card.content as Record<string, unknown> };
+    }
+    await outcome.save();
+    const failed = tone === 'warn' || tone === 'fail';
+    const done = failed ? { contentType: ADAPTIVE_CARD, content: { type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', wrap: true, text: noticeText(tone, lines, rctx) }] } } : setupDoneCard(locale, lines, rctx);
+    // The form was a message in the conversation: replace it for everyone, so no one fills in a stale form.
+    if (a.replyToId && !failed) {
+      await ctx.updateActivity({ type: 'message', id: a.replyToId, attachments: [done] }).catch((err: unknown) => this.deps.logger.info({ err, conversation: a.conversation?.id }, 'teams: the setup form could not be replaced'));
+    }
+    return { statusCode: 200, type: ADAPTIVE_CARD, value: done.content as Record<string, unknown> };
+  }
+
+  /** The conversation's members bwprep knows, as static choices for people pickers. */
+  private async people(conversationId: string): Promise<{ key: string; name: string }[]> {
+    const list = await this.deps.directory.known(baseConversationId(conversationId));
+    return list.map((u) => ({ key: `teams:${u.aadObjectId}`, name: u.name ?? u.aadObjectId }));
   }
 
   private async cardResponse(layer: TeamsLayer, rolloutId: string, a: Partial<Activity>, checking: boolean): Promise<AdaptiveCardInvokeResponse> {
@@ -336,9 +384,11 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
           await ctx.sendActivity(renderCheckReport(reply.view, rctx));
           return;
         case 'setup':
+          await ctx.sendActivity({ type: 'message', attachments: [setupCard(reply.form, reply.form.locale, { ...rctx, people: await this.people(a.conversation?.id ?? '') })] });
+          return;
         case 'file':
-          // Not in Teams yet: the setup form card and file uploads (FileConsentCard) are still to come.
-          await ctx.sendActivity(renderNotice('info', [tr(locale, reply.kind === 'setup' ? 'teams.setup_elsewhere' : 'teams.export_elsewhere')], rctx));
+          // Not in Teams yet: file uploads (FileConsentCard) are still to come.
+          await ctx.sendActivity(renderNotice('info', [tr(locale, 'teams.export_elsewhere')], rctx));
           return;
       }
     });
