@@ -10,9 +10,10 @@
  * `on`/`off`, dates `YYYY-MM-DD`, times `HH:MM`).
  */
 import type { Attachment } from 'botbuilder';
-import { KNOWN_POLICY_TYPES, type Locale, type UserKey } from '../core/checklist/model';
+import type { Locale, UserKey } from '../core/checklist/model';
 import type { SetupField, SetupInput } from '../core/checklist/settings';
 import { t, tr } from '../i18n';
+import { SETUP_POLICIES } from '../interactions';
 import type { SetupFormView } from '../interactions/ports';
 import { ACTIONS } from '../views/actions';
 import type { Rich } from '../views/rich';
@@ -129,7 +130,7 @@ export function setupCard(form: SetupFormView, locale: Locale, o: SetupCardOptio
       label: tl('setup.field.policies'),
       isMultiSelect: true,
       style: 'filtered',
-      choices: KNOWN_POLICY_TYPES.map((p) => choice(`${p} · ${tl(`bw.policy.${p}`)}`, String(p))),
+      choices: SETUP_POLICIES.map((p) => choice(`${p} · ${tl(`bw.policy.${p}`)}`, String(p))),
       ...value('desiredPolicies'),
     },
     tr(locale, 'setup.hint.policies'),
