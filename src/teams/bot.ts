@@ -3,27 +3,30 @@
  * commands typed to the bot (`@bwprep help` in a channel or group chat, `help` in a personal chat).
  *
  * Commands and card presses go to the application layer (src/interactions/); this file only translates
- * between Teams' wire and its calls. Not in Teams yet: file exports (answered with a notice).
+ * between Teams' wire and its calls.
  */
 import {
   type Activity,
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
   type ConversationReference,
+  type FileConsentCardResponse,
   TeamsActivityHandler,
   TeamsInfo,
   TurnContext,
 } from 'botbuilder';
+import { randomUUID } from 'node:crypto';
 import type { Actor, ConversationRef as BwConversation, Locale } from '../core/checklist/model';
+import type { KeyValueStore } from '../core/ports';
 import { t, toLocale, tr } from '../i18n';
 import type { Interactions } from '../interactions';
-import type { Reply, Requester } from '../interactions/ports';
+import type { ExportFile, Reply, Requester } from '../interactions/ports';
 import type { Logger } from '../logging/logger';
 import { ACTIONS, type ActionId, decodeStepRef } from '../views/actions';
 import type { Rich } from '../views/rich';
 import { baseConversationId, type ConversationRef, type TeamsConversations, type TeamsUserDirectory, teamsUserKey } from './directory';
 import { readSetupData, resubmittedValues, setupCard, setupDoneCard } from './setup';
-import { ADAPTIVE_CARD, noticeText, type RenderContext, renderCheckReport, renderHelp, renderMine, renderNotice } from './render';
+import { ADAPTIVE_CARD, escapeMarkdown, noticeText, type RenderContext, renderCheckReport, renderHelp, renderMine, renderNotice } from './render';
 
 /** What the bot needs of the application layer and of the Teams platform (set once both exist). */
 export interface TeamsLayer {
@@ -31,8 +34,18 @@ export interface TeamsLayer {
   cardFor(conversationId: string, view: ReturnType<Interactions['cards']['view']>, checking?: boolean): Promise<{ contentType: string; content: unknown }>;
 }
 
+/** Teams' file offer card and the file message that follows an upload (bots-filesv4). */
+const FILE_CONSENT_CARD = 'application/vnd.microsoft.teams.card.file.consent';
+const FILE_DOWNLOAD_INFO = 'application/vnd.microsoft.teams.file.download.info';
+/** How long a file offer can be accepted, in ms. */
+const EXPORT_OFFER_MS = 60 * 60_000;
+/** The largest Markdown report posted as a message in a channel (Teams refuses messages of about 28 KB and up). */
+export const MAX_REPORT_MESSAGE_BYTES = 20 * 1024;
+
 export interface TeamsBotDeps {
   conversationStore: TeamsConversations;
+  /** Pending file offers (`teams:export:<id>`, one hour). */
+  kv: KeyValueStore;
   directory: TeamsUserDirectory;
   logger: Logger;
   /** Language when a user's Teams locale is not one bwprep speaks. */
@@ -262,6 +275,71 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     return { statusCode: 200, type: ADAPTIVE_CARD, value: done.content as Record<string, unknown> };
   }
 
+  /**
+   * `export` in Teams. A personal chat gets a FileConsentCard: on accept, Teams hands bwprep an upload URL in
+   * the user's OneDrive (invoke `fileConsent/invoke`), bwprep uploads the file and posts it as a file
+   * message. Teams lets a bot send files only in a personal chat, so a channel or group chat gets the
+   * Markdown report as a message when it fits, and otherwise an explanation.
+   * (learn.microsoft.com/microsoftteams/platform/bots/how-to/bots-filesv4)
+   */
+  private async sendFile(ctx: TurnContext, file: ExportFile, locale: Locale, rctx: RenderContext): Promise<void> {
+    const bytes = Buffer.byteLength(file.content, 'utf8');
+    if (rctx.personal) {
+      const id = randomUUID();
+      await this.deps.kv.set(`teams:export:${id}`, { filename: file.filename, content: file.content }, EXPORT_OFFER_MS);
+      await ctx.sendActivity({
+        type: 'message',
+        attachments: [{ contentType: FILE_CONSENT_CARD, name: file.filename, content: { description: file.comment, sizeInBytes: bytes, acceptContext: { exportId: id }, declineContext: { exportId: id } } }],
+      });
+      return;
+    }
+    if (file.format !== 'md') {
+      await ctx.sendActivity(renderNotice('info', [tr(locale, 'teams.export_channel_format', { format: file.format.toUpperCase() })], rctx));
+      return;
+    }
+    if (bytes > MAX_REPORT_MESSAGE_BYTES) {
+      await ctx.sendActivity(renderNotice('info', [tr(locale, 'teams.export_too_large')], rctx));
+      return;
+    }
+    await ctx.sendActivity({ type: 'message', textFormat: 'markdown', text: `**${escapeMarkdown(file.comment)}**\n\n${file.content}` });
+  }
+
+  /** The user accepted a file offer: upload to the URL Teams gave (their OneDrive), then post the file. */
+  protected override async handleTeamsFileConsentAccept(ctx: TurnContext, response: FileConsentCardResponse): Promise<void> {
+    const locale = this.localeOf(ctx.activity);
+    const rctx = this.renderContext(ctx.activity);
+    const id = (response.context as { exportId?: unknown } | undefined)?.exportId;
+    const stored = typeof id === 'string' ? await this.deps.kv.get<{ filename: string; content: string }>(`teams:export:${id}`) : undefined;
+    const info = response.uploadInfo;
+    if (!stored || !info?.uploadUrl || !/^https?:\/\//.test(info.uploadUrl)) {
+      await ctx.sendActivity(renderNotice('info', [tr(locale, 'teams.export_expired')], rctx));
+      return;
+    }
+    const body = Buffer.from(stored.content, 'utf8');
+    try {
+      // One request for the whole file (OneDrive upload session; files up to 4 MB need no chunks).
+      const res = await fetch(info.uploadUrl, { method: 'PUT', headers: { 'content-range': `bytes 0-${body.length - 1}/${body.length}` }, body });
+      if (!res.ok) throw new Error(`upload answered ${res.status}`);
+    } catch (err) {
+      // The upload URL is a capability: it stays out of the log.
+      this.deps.logger.warn({ err: (err as Error).message, conversation: ctx.activity.conversation?.id }, 'teams: export upload failed');
+      await ctx.sendActivity(renderNotice('warn', [tr(locale, 'teams.export_upload_failed')], rctx));
+      return;
+    }
+    await this.deps.kv.delete(`teams:export:${id as string}`);
+    await ctx.sendActivity({
+      type: 'message',
+      attachments: [{ contentType: FILE_DOWNLOAD_INFO, name: info.name ?? stored.filename, contentUrl: info.contentUrl, content: { uniqueId: info.uniqueId, fileType: info.fileType } }],
+    });
+  }
+
+  /** The user declined a file offer: forget the file. */
+  protected override async handleTeamsFileConsentDecline(ctx: TurnContext, response: FileConsentCardResponse): Promise<void> {
+    const id = (response.context as { exportId?: unknown } | undefined)?.exportId;
+    if (typeof id === 'string') await this.deps.kv.delete(`teams:export:${id}`);
+    await ctx.sendActivity(renderNotice('info', [tr(this.localeOf(ctx.activity), 'teams.export_declined')], this.renderContext(ctx.activity)));
+  }
+
   /** The conversation's members bwprep knows, as static choices for people pickers. */
   private async people(conversationId: string): Promise<{ key: string; name: string }[]> {
     const list = await this.deps.directory.known(baseConversationId(conversationId));
@@ -387,8 +465,7 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
           await ctx.sendActivity({ type: 'message', attachments: [setupCard(reply.form, reply.form.locale, { ...rctx, people: await this.people(a.conversation?.id ?? '') })] });
           return;
         case 'file':
-          // Not in Teams yet: file uploads (FileConsentCard) are still to come.
-          await ctx.sendActivity(renderNotice('info', [tr(locale, 'teams.export_elsewhere')], rctx));
+          await this.sendFile(ctx, reply.file, locale, rctx);
           return;
       }
     });
