@@ -37,6 +37,8 @@ export interface TeamsLayer {
 /** Teams' file offer card and the file message that follows an upload (bots-filesv4). */
 const FILE_CONSENT_CARD = 'application/vnd.microsoft.teams.card.file.consent';
 const FILE_DOWNLOAD_INFO = 'application/vnd.microsoft.teams.file.download.info';
+/** An Entra (AAD) object id, what Teams' people search (Data.Query graph users) gives as a choice's value. */
+const AAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** How long a file offer can be accepted, in ms. */
 const EXPORT_OFFER_MS = 60 * 60_000;
 /** The largest Markdown report posted as a message in a channel (Teams refuses messages of about 28 KB and up). */
@@ -224,7 +226,9 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
       }
     });
     const ownerInput = data[`owner:${target.stepId}`];
-    const action = { action: verb as ActionId, ...target, ...(typeof ownerInput === 'string' && ownerInput ? { owner: ownerInput } : {}) };
+    // A static choice is `teams:<aadObjectId>`; a person found by the people search is a bare AAD object id.
+    const owner = typeof ownerInput === 'string' && ownerInput ? (AAD_ID.test(ownerInput) ? teamsUserKey(ownerInput) : ownerInput) : undefined;
+    const action = { action: verb as ActionId, ...target, ...(owner ? { owner } : {}) };
     if (verb === ACTIONS.runCheck) {
       // Teams gives an invoke 15 s; a run may take longer. Answer with "checking…", finish in the background.
       void layer.interactions.cardAction(requester, action).catch((err) => this.deps.logger.warn({ err }, 'teams check run failed'));

@@ -184,7 +184,7 @@ export function readSetupData(data: Record<string, unknown>, currentAdmins: read
       .split(',')
       .map((x) => x.trim())
       .filter(Boolean);
-  const teamsAdmins = list('admins').map((a) => (GUID.test(a) ? `teams:${a.toLowerCase()}` : a));
+  const teamsAdmins = list('admins').map((a) => (GUID.test(a) ? `teams:${a}` : a));
   const others = currentAdmins.filter((a) => !a.startsWith('teams:'));
   return {
     locale: s('locale'),

@@ -73,6 +73,19 @@ describe('Teams through the application layer', () => {
     expect((await h.app.service.get(ROLLOUT))?.steps['2a']?.state).toBe('done');
   });
 
+  it('the owner picker takes a person from Teams’ people search (a bare AAD object id) as that Teams user', async () => {
+    await start();
+    const posted = await postCard();
+    await vi.waitFor(async () => expect((await h.app.service.get(ROLLOUT))?.card).toBeDefined());
+    await say('help', { from: ANNA }); // Anna is known to bwprep
+    const res = await h.post(
+      teamsCardAction({ serviceUrl: h.connector.serviceUrl, verb: 'assign_owner', data: { ref: `2a@${ROLLOUT}`, 'owner:2a': ANNA.aadObjectId }, replyToId: posted.id!, locale: 'en-GB' }),
+    );
+    expect(res.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
+    expect((await h.app.service.get(ROLLOUT))?.steps['2a']?.owner).toBe(`teams:${ANNA.aadObjectId}`);
+    expect(JSON.stringify(res.body)).toContain('Anna Fake');
+  });
+
   it('a 429 on the card update is retried (Retry-After honoured) and the update lands once', async () => {
     await start();
     const posted = await postCard();
