@@ -17,6 +17,7 @@ import {
 } from 'botbuilder';
 import { randomUUID } from 'node:crypto';
 import type { Actor, ConversationRef as BwConversation, Locale } from '../core/checklist/model';
+import type { SetupField } from '../core/checklist/settings';
 import type { KeyValueStore } from '../core/ports';
 import { t, toLocale, tr } from '../i18n';
 import type { Interactions } from '../interactions';
@@ -262,18 +263,22 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     const locale = layer.interactions.privateLocale(requester, rollout);
     const outcome = await layer.interactions.submitSetup(requester, rolloutId, readSetupData(data, rollout?.settings.admins ?? []));
     if (!rollout) return { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: t(locale, 'error.unknown_rollout') as unknown as Record<string, unknown> };
-    if (!outcome.ok) {
-      for (const e of Object.values(outcome.errors)) if (e) await this.learnNames([e]);
+    const formAgain = async (o: { errors?: Partial<Record<SetupField, Rich>>; banner?: string }): Promise<AdaptiveCardInvokeResponse> => {
       const form = { rolloutId, settings: rollout.settings, locale, timezone: rollout.settings.timezone, encryptionAvailable: layer.interactions.encryptionAvailable };
       const people = await this.people(a.conversation?.id ?? '');
-      const card = setupCard(form, locale, { ...rctx, people, values: resubmittedValues(data), errors: outcome.errors });
+      const card = setupCard(form, locale, { ...rctx, people, values: resubmittedValues(data), ...o });
       return { statusCode: 200, type: ADAPTIVE_CARD, value: card.content as Record<string, unknown> };
+    };
+    if (!outcome.ok) {
+      for (const e of Object.values(outcome.errors)) if (e) await this.learnNames([e]);
+      return formAgain({ errors: outcome.errors });
     }
     await outcome.save();
-    const failed = tone === 'warn' || tone === 'fail';
-    const done = failed ? { contentType: ADAPTIVE_CARD, content: { type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', wrap: true, text: noticeText(tone, lines, rctx) }] } } : setupDoneCard(locale, lines, rctx);
+    // Saving failed (the layer said why, with a log reference): the form again, so nothing typed is lost but the secret.
+    if (tone === 'warn' || tone === 'fail') return formAgain({ banner: noticeText(tone, lines, rctx) });
+    const done = setupDoneCard(locale, lines, rctx);
     // The form was a message in the conversation: replace it for everyone, so no one fills in a stale form.
-    if (a.replyToId && !failed) {
+    if (a.replyToId) {
       await ctx.updateActivity({ type: 'message', id: a.replyToId, attachments: [done] }).catch((err: unknown) => this.deps.logger.info({ err, conversation: a.conversation?.id }, 'teams: the setup form could not be replaced'));
     }
     return { statusCode: 200, type: ADAPTIVE_CARD, value: done.content as Record<string, unknown> };

@@ -32,6 +32,8 @@ export interface SetupCardOptions extends RenderContext {
   values?: SetupValues;
   /** One message per invalid field, shown under that field. */
   errors?: Partial<Record<SetupField, Rich>>;
+  /** A problem with the whole form (saving failed), shown at its top; Teams Markdown. */
+  banner?: string;
 }
 
 type Element = Record<string, unknown>;
@@ -66,6 +68,7 @@ export function setupCard(form: SetupFormView, locale: Locale, o: SetupCardOptio
   const values: SetupValues = { ...setupValuesFrom(form), ...o.values };
   delete values.clientSecret;
   const body: Element[] = [text(escapeMarkdown(tl('setup.title')), { size: 'Large', weight: 'Bolder' }), text(escapeMarkdown(tl('setup.intro')), { isSubtle: true, spacing: 'None' })];
+  if (o.banner) body.push(text(o.banner, { color: 'Attention', weight: 'Bolder' }));
   const field = (id: SetupField, input: Element, hint?: Rich) => {
     body.push({ id, ...input, ...(input.isRequired ? { errorMessage: tl('teams.setup_required') } : {}) });
     const error = o.errors?.[id];

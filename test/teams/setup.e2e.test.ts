@@ -34,7 +34,7 @@ describe('the setup form card', () => {
       for (const withErrors of [false, true]) {
         const form = { rolloutId: r.id, settings: { ...r.settings, credentials: { clientId: ORG_ID, secret: { v: 1 as const, iv: 'fake-iv', tag: 'fake-tag', data: 'encrypted-fake' } } }, locale, timezone: 'Europe/Amsterdam', encryptionAvailable: true };
         const errors = withErrors ? { timezone: tr(locale, 'setup.error.timezone', { value: 'Mars/Olympus_Mons' }), clientSecret: tr(locale, 'setup.error.secret_required') } : undefined;
-        const card = setupCard(form, locale, { personal: false, people: [{ key: 'teams:fake-aad', name: 'Olga' }], ...(errors ? { errors } : {}), ...(withErrors ? { values: { clientSecret: SECRET, timezone: 'Mars/Olympus_Mons' } } : {}) });
+        const card = setupCard(form, locale, { personal: false, people: [{ key: 'teams:fake-aad', name: 'Olga' }], ...(errors ? { errors } : {}), ...(withErrors ? { values: { clientSecret: SECRET, timezone: 'Mars/Olympus_Mons' }, banner: '⚠️ Something went wrong on our side. Reference: 0000fake' } : {}) });
         expectValidCard(card.content, { allow: [PEOPLE_PICKER] });
         const json = JSON.stringify(card.content);
         expect(json).not.toContain(SECRET);
