@@ -27,6 +27,8 @@ export { CheckRunner } from './checks';
 export { CardGoneError, PlatformError, describeError } from './errors';
 export { Platforms } from './platforms';
 export type * from './ports';
+/** Bitwarden policy types a setup form offers for step 2a (each has a name in both locales: `bw.policy.<n>`). */
+export { KNOWN_POLICY_TYPES as SETUP_POLICIES } from '../core/checklist/model';
 
 /** How long a link code may be used. */
 export const LINK_CODE_TTL_MS = 15 * 60_000;
@@ -104,6 +106,11 @@ export class Interactions {
 
   get service(): ChecklistService {
     return this.deps.service;
+  }
+
+  /** BWPREP_ENCRYPTION_KEY is set, so setup can store a rollout's own API key (forms say so in their hint). */
+  get encryptionAvailable(): boolean {
+    return Boolean(this.deps.encryptionKey);
   }
 
   /** The language of a reply only `requester` sees. */

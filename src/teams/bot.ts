@@ -2,27 +2,32 @@
  * The Teams activity handler: remembers conversations and users from every activity, and answers
  * commands typed to the bot (`@bwprep help` in a channel or group chat, `help` in a personal chat).
  *
- * Interim: commands other than `help` are answered with a "not in Teams yet" notice; the application
- * layer (src/interactions/) will take over command handling, and this file then only translates.
+ * Commands and card presses go to the application layer (src/interactions/); this file only translates
+ * between Teams' wire and its calls.
  */
 import {
   type Activity,
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
   type ConversationReference,
+  type FileConsentCardResponse,
   TeamsActivityHandler,
   TeamsInfo,
   TurnContext,
 } from 'botbuilder';
+import { randomUUID } from 'node:crypto';
 import type { Actor, ConversationRef as BwConversation, Locale } from '../core/checklist/model';
+import type { SetupField } from '../core/checklist/settings';
+import type { KeyValueStore } from '../core/ports';
 import { t, toLocale, tr } from '../i18n';
 import type { Interactions } from '../interactions';
-import type { Reply, Requester } from '../interactions/ports';
+import type { ExportFile, Reply, Requester } from '../interactions/ports';
 import type { Logger } from '../logging/logger';
 import { ACTIONS, type ActionId, decodeStepRef } from '../views/actions';
 import type { Rich } from '../views/rich';
 import { baseConversationId, type ConversationRef, type TeamsConversations, type TeamsUserDirectory, teamsUserKey } from './directory';
-import { ADAPTIVE_CARD, noticeText, type RenderContext, renderCheckReport, renderHelp, renderMine, renderNotice } from './render';
+import { readSetupData, resubmittedValues, setupCard, setupDoneCard } from './setup';
+import { ADAPTIVE_CARD, escapeMarkdown, noticeText, type RenderContext, renderCheckReport, renderHelp, renderMine, renderNotice } from './render';
 
 /** What the bot needs of the application layer and of the Teams platform (set once both exist). */
 export interface TeamsLayer {
@@ -30,8 +35,20 @@ export interface TeamsLayer {
   cardFor(conversationId: string, view: ReturnType<Interactions['cards']['view']>, checking?: boolean): Promise<{ contentType: string; content: unknown }>;
 }
 
+/** Teams' file offer card and the file message that follows an upload (bots-filesv4). */
+const FILE_CONSENT_CARD = 'application/vnd.microsoft.teams.card.file.consent';
+const FILE_DOWNLOAD_INFO = 'application/vnd.microsoft.teams.file.download.info';
+/** An Entra (AAD) object id, what Teams' people search (Data.Query graph users) gives as a choice's value. */
+const AAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** How long a file offer can be accepted, in ms. */
+const EXPORT_OFFER_MS = 60 * 60_000;
+/** The largest Markdown report posted as a message in a channel (Teams refuses messages of about 28 KB and up). */
+export const MAX_REPORT_MESSAGE_BYTES = 20 * 1024;
+
 export interface TeamsBotDeps {
   conversationStore: TeamsConversations;
+  /** Pending file offers (`teams:export:<id>`, one hour). */
+  kv: KeyValueStore;
   directory: TeamsUserDirectory;
   logger: Logger;
   /** Language when a user's Teams locale is not one bwprep speaks. */
@@ -195,6 +212,7 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     const data = (value.action?.data ?? {}) as Record<string, unknown>;
     const target = decodeStepRef(typeof data.ref === 'string' ? data.ref : undefined);
     const asMessage = (text: string): AdaptiveCardInvokeResponse => ({ statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: text as unknown as Record<string, unknown> });
+    if (layer && verb === ACTIONS.setupSubmit) return this.setupSubmit(ctx, layer, data);
     if (!layer || !target || !(Object.values(ACTIONS) as string[]).includes(verb)) return asMessage(t(locale, 'error.bad_payload'));
     const notices: Rich[][] = [];
     let tone: Parameters<typeof noticeText>[0] = 'info';
@@ -209,7 +227,9 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
       }
     });
     const ownerInput = data[`owner:${target.stepId}`];
-    const action = { action: verb as ActionId, ...target, ...(typeof ownerInput === 'string' && ownerInput ? { owner: ownerInput } : {}) };
+    // A static choice is `teams:<aadObjectId>`; a person found by the people search is a bare AAD object id.
+    const owner = typeof ownerInput === 'string' && ownerInput ? (AAD_ID.test(ownerInput) ? teamsUserKey(ownerInput) : ownerInput) : undefined;
+    const action = { action: verb as ActionId, ...target, ...(owner ? { owner } : {}) };
     if (verb === ACTIONS.runCheck) {
       // Teams gives an invoke 15 s; a run may take longer. Answer with "checking…", finish in the background.
       void layer.interactions.cardAction(requester, action).catch((err) => this.deps.logger.warn({ err }, 'teams check run failed'));
@@ -218,6 +238,121 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     await layer.interactions.cardAction(requester, action);
     if (notices.length) return asMessage(notices.map((l) => noticeText(tone, l, rctx)).join('\n\n'));
     return this.cardResponse(layer, target.rolloutId, a, false);
+  }
+
+  /**
+   * The setup form submitted (verb `setup_submit`, `data.rolloutId` plus every input's value). Invalid
+   * fields: the invoke answers with the form again, each error under its field, the secret input empty;
+   * nothing is saved. Valid: the settings are saved, and the form is replaced by the confirmation, in the
+   * invoke answer and (best effort) for everyone in the conversation.
+   */
+  private async setupSubmit(ctx: TurnContext, layer: TeamsLayer, data: Record<string, unknown>): Promise<AdaptiveCardInvokeResponse> {
+    const a = ctx.activity;
+    const rctx = this.renderContext(a);
+    const lines: Rich[] = [];
+    // Set inside the reply callback; the cast keeps TypeScript from narrowing it to 'ok'.
+    let tone = 'ok' as Parameters<typeof noticeText>[0];
+    const requester = await this.requester(ctx, async (reply) => {
+      if (reply.kind !== 'notice') return;
+      await this.learnNames(reply.lines);
+      lines.push(...reply.lines);
+      tone = reply.tone;
+    });
+    const rolloutId = typeof data.rolloutId === 'string' ? data.rolloutId : '';
+    const rollout = await layer.interactions.service.get(rolloutId);
+    const locale = layer.interactions.privateLocale(requester, rollout);
+    const outcome = await layer.interactions.submitSetup(requester, rolloutId, readSetupData(data, rollout?.settings.admins ?? []));
+    if (!rollout) return { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: t(locale, 'error.unknown_rollout') as unknown as Record<string, unknown> };
+    const formAgain = async (o: { errors?: Partial<Record<SetupField, Rich>>; banner?: string }): Promise<AdaptiveCardInvokeResponse> => {
+      const form = { rolloutId, settings: rollout.settings, locale, timezone: rollout.settings.timezone, encryptionAvailable: layer.interactions.encryptionAvailable };
+      const people = await this.people(a.conversation?.id ?? '');
+      const card = setupCard(form, locale, { ...rctx, people, values: resubmittedValues(data), ...o });
+      return { statusCode: 200, type: ADAPTIVE_CARD, value: card.content as Record<string, unknown> };
+    };
+    if (!outcome.ok) {
+      for (const e of Object.values(outcome.errors)) if (e) await this.learnNames([e]);
+      return formAgain({ errors: outcome.errors });
+    }
+    await outcome.save();
+    // Saving failed (the layer said why, with a log reference): the form again, so nothing typed is lost but the secret.
+    if (tone === 'warn' || tone === 'fail') return formAgain({ banner: noticeText(tone, lines, rctx) });
+    const done = setupDoneCard(locale, lines, rctx);
+    // The form was a message in the conversation: replace it for everyone, so no one fills in a stale form.
+    if (a.replyToId) {
+      await ctx.updateActivity({ type: 'message', id: a.replyToId, attachments: [done] }).catch((err: unknown) => this.deps.logger.info({ err, conversation: a.conversation?.id }, 'teams: the setup form could not be replaced'));
+    }
+    return { statusCode: 200, type: ADAPTIVE_CARD, value: done.content as Record<string, unknown> };
+  }
+
+  /**
+   * `export` in Teams. A personal chat gets a FileConsentCard: on accept, Teams hands bwprep an upload URL in
+   * the user's OneDrive (invoke `fileConsent/invoke`), bwprep uploads the file and posts it as a file
+   * message. Teams lets a bot send files only in a personal chat, so a channel or group chat gets the
+   * Markdown report as a message when it fits, and otherwise an explanation.
+   * (learn.microsoft.com/microsoftteams/platform/bots/how-to/bots-filesv4)
+   */
+  private async sendFile(ctx: TurnContext, file: ExportFile, locale: Locale, rctx: RenderContext): Promise<void> {
+    const bytes = Buffer.byteLength(file.content, 'utf8');
+    if (rctx.personal) {
+      const id = randomUUID();
+      await this.deps.kv.set(`teams:export:${id}`, { filename: file.filename, content: file.content }, EXPORT_OFFER_MS);
+      await ctx.sendActivity({
+        type: 'message',
+        attachments: [{ contentType: FILE_CONSENT_CARD, name: file.filename, content: { description: file.comment, sizeInBytes: bytes, acceptContext: { exportId: id }, declineContext: { exportId: id } } }],
+      });
+      return;
+    }
+    if (file.format !== 'md') {
+      await ctx.sendActivity(renderNotice('info', [tr(locale, 'teams.export_channel_format', { format: file.format.toUpperCase() })], rctx));
+      return;
+    }
+    if (bytes > MAX_REPORT_MESSAGE_BYTES) {
+      await ctx.sendActivity(renderNotice('info', [tr(locale, 'teams.export_too_large')], rctx));
+      return;
+    }
+    await ctx.sendActivity({ type: 'message', textFormat: 'markdown', text: `**${escapeMarkdown(file.comment)}**\n\n${file.content}` });
+  }
+
+  /** The user accepted a file offer: upload to the URL Teams gave (their OneDrive), then post the file. */
+  protected override async handleTeamsFileConsentAccept(ctx: TurnContext, response: FileConsentCardResponse): Promise<void> {
+    const locale = this.localeOf(ctx.activity);
+    const rctx = this.renderContext(ctx.activity);
+    const id = (response.context as { exportId?: unknown } | undefined)?.exportId;
+    const stored = typeof id === 'string' ? await this.deps.kv.get<{ filename: string; content: string }>(`teams:export:${id}`) : undefined;
+    const info = response.uploadInfo;
+    if (!stored || !info?.uploadUrl || !/^https?:\/\//.test(info.uploadUrl)) {
+      await ctx.sendActivity(renderNotice('info', [tr(locale, 'teams.export_expired')], rctx));
+      return;
+    }
+    const body = Buffer.from(stored.content, 'utf8');
+    try {
+      // One request for the whole file (OneDrive upload session; files up to 4 MB need no chunks).
+      const res = await fetch(info.uploadUrl, { method: 'PUT', headers: { 'content-range': `bytes 0-${body.length - 1}/${body.length}` }, body });
+      if (!res.ok) throw new Error(`upload answered ${res.status}`);
+    } catch (err) {
+      // The upload URL is a capability: it stays out of the log.
+      this.deps.logger.warn({ err: (err as Error).message, conversation: ctx.activity.conversation?.id }, 'teams: export upload failed');
+      await ctx.sendActivity(renderNotice('warn', [tr(locale, 'teams.export_upload_failed')], rctx));
+      return;
+    }
+    await this.deps.kv.delete(`teams:export:${id as string}`);
+    await ctx.sendActivity({
+      type: 'message',
+      attachments: [{ contentType: FILE_DOWNLOAD_INFO, name: info.name ?? stored.filename, contentUrl: info.contentUrl, content: { uniqueId: info.uniqueId, fileType: info.fileType } }],
+    });
+  }
+
+  /** The user declined a file offer: forget the file. */
+  protected override async handleTeamsFileConsentDecline(ctx: TurnContext, response: FileConsentCardResponse): Promise<void> {
+    const id = (response.context as { exportId?: unknown } | undefined)?.exportId;
+    if (typeof id === 'string') await this.deps.kv.delete(`teams:export:${id}`);
+    await ctx.sendActivity(renderNotice('info', [tr(this.localeOf(ctx.activity), 'teams.export_declined')], this.renderContext(ctx.activity)));
+  }
+
+  /** The conversation's members bwprep knows, as static choices for people pickers. */
+  private async people(conversationId: string): Promise<{ key: string; name: string }[]> {
+    const list = await this.deps.directory.known(baseConversationId(conversationId));
+    return list.map((u) => ({ key: `teams:${u.aadObjectId}`, name: u.name ?? u.aadObjectId }));
   }
 
   private async cardResponse(layer: TeamsLayer, rolloutId: string, a: Partial<Activity>, checking: boolean): Promise<AdaptiveCardInvokeResponse> {
@@ -336,9 +471,10 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
           await ctx.sendActivity(renderCheckReport(reply.view, rctx));
           return;
         case 'setup':
+          await ctx.sendActivity({ type: 'message', attachments: [setupCard(reply.form, reply.form.locale, { ...rctx, people: await this.people(a.conversation?.id ?? '') })] });
+          return;
         case 'file':
-          // Not in Teams yet: the setup form card and file uploads (FileConsentCard) are still to come.
-          await ctx.sendActivity(renderNotice('info', [tr(locale, reply.kind === 'setup' ? 'teams.setup_elsewhere' : 'teams.export_elsewhere')], rctx));
+          await this.sendFile(ctx, reply.file, locale, rctx);
           return;
       }
     });

@@ -140,7 +140,7 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
     const locale = replyLocale(ctx.activity, deps.defaultLocale);
     await ctx.sendActivity(renderNotice('warn', [tr(locale, 'error.internal', { ref })], { personal: ctx.activity.conversation?.conversationType === 'personal' })).catch((e) => logger.warn({ err: e, ref }, 'teams error reply failed'));
   };
-  const bot = new BwprepTeamsBot({ conversationStore, directory, logger, defaultLocale: deps.defaultLocale, now });
+  const bot = new BwprepTeamsBot({ conversationStore, kv: deps.kv, directory, logger, defaultLocale: deps.defaultLocale, now });
 
   const requestListener: RequestListener = (req, res) => {
     void (async () => {

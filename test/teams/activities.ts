@@ -136,3 +136,15 @@ export async function postActivity(appUrl: string, activity: Activity, opts: { t
   }
   return { status: res.status, body };
 }
+
+/** The user's answer to a FileConsentCard: invoke `fileConsent/invoke` (accept carries Teams' upload info). */
+export function teamsFileConsent(
+  b: ActivityBase & { action: 'accept' | 'decline'; context: unknown; replyToId: string; uploadInfo?: { name: string; uploadUrl: string; contentUrl: string; uniqueId: string; fileType: string } },
+): Activity {
+  return {
+    ...base(b, 'invoke'),
+    name: 'fileConsent/invoke',
+    replyToId: b.replyToId,
+    value: { type: 'fileUpload', action: b.action, context: b.context, ...(b.uploadInfo ? { uploadInfo: b.uploadInfo } : {}) },
+  };
+}

@@ -4,10 +4,14 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { type Bwprep, startBwprep } from '../../src/app';
 import { loadConfig } from '../../src/config/load';
+import type { Clock } from '../../src/core/ports';
 import { createLogger } from '../../src/logging/logger';
 import { configSecrets } from '../../src/main';
 import type { TeamsRuntime } from '../../src/teams';
 import { type FakeBotConnector, startFakeBotConnector } from '../fakes/bot-connector';
+import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api';
+import { registerSecret, reportToSecretGuard } from '../helpers/secret-guard';
+import { FAKE_BOT_TOKEN, FAKE_SIGNING_SECRET, type SlackRequest, sendToApp } from '../helpers/slack-requests';
 import { type Activity, type PostResult, postActivity } from './activities';
 
 /** Obviously fake Bot Framework credentials. */
@@ -28,7 +32,7 @@ export interface TeamsHarness {
  * Bot Connector. Without `env.MICROSOFT_APP_ID` it runs with TEAMS_ALLOW_UNAUTHENTICATED=true; with
  * one, botbuilder validates tokens against the fake connector's published signing key.
  */
-export async function startTeamsHarness(opts: { env?: Record<string, string> } = {}): Promise<TeamsHarness> {
+export async function startTeamsHarness(opts: { env?: Record<string, string>; /** Tests drive `app.scheduler.tick()` with it. */ clock?: Clock } = {}): Promise<TeamsHarness> {
   const connector = await startFakeBotConnector();
   const dir = mkdtempSync(path.join(tmpdir(), 'bwprep-teams-'));
   const env = {
@@ -48,7 +52,7 @@ export async function startTeamsHarness(opts: { env?: Record<string, string> } =
     out += c.toString();
   });
   const logger = createLogger({ level: 'debug', destination: sink, secrets: configSecrets(config) });
-  const app = await startBwprep(config, { logger, startScheduler: false, teams: { openIdMetadataUrl: connector.openIdMetadataUrl } });
+  const app = await startBwprep(config, { logger, startScheduler: false, ...(opts.clock ? { clock: opts.clock } : {}), teams: { openIdMetadataUrl: connector.openIdMetadataUrl } });
   return {
     connector,
     app,
@@ -57,6 +61,66 @@ export async function startTeamsHarness(opts: { env?: Record<string, string> } =
     logs: () => out,
     close: async () => {
       await app.stop();
+      await connector.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface CrossPlatformHarness {
+  slack: FakeSlackApi;
+  connector: FakeBotConnector;
+  app: Bwprep;
+  /** Signs and POSTs a Slack request to the app's /slack/events. */
+  sendSlack(req: SlackRequest): ReturnType<typeof sendToApp>;
+  /** POSTs a Teams activity to the app's /api/messages. */
+  post(activity: Activity): Promise<PostResult>;
+  logs(): string;
+  close(): Promise<void>;
+}
+
+/**
+ * Slack AND Teams in one bwprep process (one HTTP server, one store), each against its local fake:
+ * the Slack Web API fake and the Bot Connector fake. Requests to Slack are signed as Slack signs them;
+ * Teams runs with TEAMS_ALLOW_UNAUTHENTICATED=true.
+ */
+export async function startCrossPlatformHarness(opts: { env?: Record<string, string> } = {}): Promise<CrossPlatformHarness> {
+  const slack = await startFakeSlackApi({ tokens: [FAKE_BOT_TOKEN] });
+  const connector = await startFakeBotConnector();
+  const dir = mkdtempSync(path.join(tmpdir(), 'bwprep-cross-'));
+  const env = {
+    SLACK_BOT_TOKEN: FAKE_BOT_TOKEN,
+    SLACK_SIGNING_SECRET: FAKE_SIGNING_SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    TEAMS_ENABLED: 'true',
+    TEAMS_ALLOW_UNAUTHENTICATED: 'true',
+    BWPREP_STORE_URL: `sqlite://${path.join(dir, 'bwprep.sqlite')}`,
+    BWPREP_LOCALE: 'en',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'debug',
+    ...opts.env,
+  };
+  const config = loadConfig(env);
+  let out = '';
+  const sink = new PassThrough();
+  sink.on('data', (c: Buffer) => {
+    out += c.toString();
+    reportToSecretGuard('log', c.toString());
+  });
+  registerSecret(...configSecrets(config));
+  const logger = createLogger({ level: 'debug', destination: sink, secrets: configSecrets(config) });
+  const app = await startBwprep(config, { logger, startScheduler: false, teams: { openIdMetadataUrl: connector.openIdMetadataUrl } });
+  return {
+    slack,
+    connector,
+    app,
+    sendSlack: (req) => sendToApp(app.url as string, FAKE_SIGNING_SECRET, req),
+    post: (a) => postActivity(app.url as string, a),
+    logs: () => out,
+    close: async () => {
+      await app.stop();
+      await slack.close();
       await connector.close();
       rmSync(dir, { recursive: true, force: true });
     },
