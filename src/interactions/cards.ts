@@ -126,6 +126,7 @@ export class LivingCards {
   private serialize<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.chains.get(key) ?? Promise.resolve();
     const next = prev.then(fn, fn);
+    // The caller gets `next` and its rejection; the chain only orders the next refresh after this one.
     const tail = next.catch(() => undefined);
     this.chains.set(key, tail);
     void tail.then(() => {

@@ -257,7 +257,12 @@ export class Interactions {
       this.deps.metrics?.actions.inc({ platform: requester.scope.platform, action: a.action, outcome: 'error' });
       await this.fail(requester, rollout, e, { action: a.action, step: a.stepId });
       // A refused picker change must snap back to the real owner on the card.
-      if (a.action === ACTIONS.assignOwner && rollout) await this.cards.refresh(rollout.id).catch(() => undefined);
+      if (a.action === ACTIONS.assignOwner && rollout) {
+        const rolloutId = rollout.id;
+        await this.cards
+          .refresh(rolloutId)
+          .catch((err) => this.deps.logger.warn({ err, rolloutId }, 'owner change refused; the card could not be reset'));
+      }
     } finally {
       end?.();
     }

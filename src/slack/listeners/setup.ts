@@ -70,7 +70,11 @@ export function registerSetup(app: App, deps: SlackDeps): void {
     } catch (err) {
       const ref = randomUUID().slice(0, 8);
       logger.error({ err, ref }, 'setup submission failed');
-      if (!acked) await ack({ response_action: 'errors', errors: { locale: t(deps.defaultLocale, 'error.internal', { ref }) } }).catch(() => undefined);
+      if (!acked) {
+        await ack({ response_action: 'errors', errors: { locale: t(deps.defaultLocale, 'error.internal', { ref }) } }).catch((ackErr: unknown) =>
+          logger.warn({ err: ackErr, ref }, 'setup submission failed and the error could not be shown in the modal'),
+        );
+      }
     }
   });
 }
