@@ -1,5 +1,4 @@
 import type { Evidence, Hosting, Message } from '../../core/checklist/model';
-import { t } from '../../i18n';
 import type { CheckContext, CheckOutcome } from './types';
 import type { Collection, Group, Member } from '../schemas';
 
