@@ -184,7 +184,7 @@ export function vaultwardenError(url: string): BwprepError {
   return markRunLevel(new BwprepError('bitwarden_not_supported', { key: 'bw.error.vaultwarden', vars: { host: hostOf(url) } }, { detail: `Vaultwarden at ${hostOf(url)}` }));
 }
 
-export function noCredentialsError(): BwprepError {
+function noCredentialsError(): BwprepError {
   return new BwprepError('no_credentials', { key: 'bw.error.no_credentials' });
 }
 

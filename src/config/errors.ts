@@ -24,7 +24,7 @@ export class StartupError extends Error {
   }
 }
 
-export function isStartupError(e: unknown): e is StartupError {
+function isStartupError(e: unknown): e is StartupError {
   return e instanceof StartupError;
 }
 

@@ -6,7 +6,7 @@ import { CardGoneError, type ErrorLogger } from './errors';
 import type { Platforms } from './platforms';
 
 /** The bwprep system actor, for bookkeeping writes no person asked for (a vanished card forgotten). */
-export const SYSTEM_ACTOR = (surface: Actor['surface']): Actor => ({ user: 'system:bwprep', surface });
+const SYSTEM_ACTOR = (surface: Actor['surface']): Actor => ({ user: 'system:bwprep', surface });
 
 /**
  * The living checklist card, for every platform: one current card per conversation (a rollout linked to

@@ -24,18 +24,18 @@ import type { NoticeTone, Requester, UserProfile } from './ports';
 
 export { LivingCards } from './cards';
 export { CheckRunner } from './checks';
-export { CardGoneError, PlatformError, describeError } from './errors';
+export { CardGoneError } from './errors';
 export { Platforms } from './platforms';
 export type * from './ports';
 
 /** How long a link code may be used. */
-export const LINK_CODE_TTL_MS = 15 * 60_000;
+const LINK_CODE_TTL_MS = 15 * 60_000;
 
 /** Commands a direct message can give when it names the rollout's conversation (one step, one's own steps, the report to oneself). */
 const DIRECT_COMMANDS = new Set<string>(['mine', 'assign', 'unassign', 'done', 'reopen', 'skip', 'due', 'export']);
 
 /** Audit entries the export includes (newest). */
-export const AUDIT_IN_REPORT = 200;
+const AUDIT_IN_REPORT = 200;
 
 /** The digest preview (`digest` command), provided by the scheduler. */
 export interface DigestPreviewer {
@@ -549,5 +549,3 @@ export class Interactions {
     return p ? p.directory.profile(user) : { user, exists: true, platformAdmin: false };
   }
 }
-
-export type { NoticeTone };

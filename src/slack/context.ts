@@ -97,7 +97,7 @@ export function slackActor(userId: string, profile: SlackProfile | undefined): A
 }
 
 /** Ephemeral replies use the user's Slack language where set, else the rollout's. */
-export function replyLocale(profile: SlackProfile | undefined, rollout: Rollout | undefined, fallback: Locale): Locale {
+function replyLocale(profile: SlackProfile | undefined, rollout: Rollout | undefined, fallback: Locale): Locale {
   return profile?.locale ?? rollout?.settings.locale ?? fallback;
 }
 

@@ -149,7 +149,7 @@ export function plainText(r: Rich, o: PlainOptions = {}): string {
 }
 
 /** True when the text has no visible content. */
-export function isEmptyRich(r: Rich): boolean {
+function isEmptyRich(r: Rich): boolean {
   return r.every((x) => typeof x === 'string' && !x.trim());
 }
 

@@ -278,7 +278,7 @@ export interface FakeSlackApi {
   close(): Promise<void>;
 }
 
-export const DEFAULT_FAKE_USERS: FakeSlackUser[] = [
+const DEFAULT_FAKE_USERS: FakeSlackUser[] = [
   {
     id: FAKE_USERS.alice,
     name: 'alice',
@@ -369,7 +369,7 @@ interface MultipartPart {
 }
 
 /** Minimal multipart/form-data parser (enough for WebClient/fetch FormData bodies). */
-export function parseMultipart(body: Buffer, contentType: string): MultipartPart[] {
+function parseMultipart(body: Buffer, contentType: string): MultipartPart[] {
   const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
   const boundary = m?.[1] ?? m?.[2];
   if (!boundary) return [];

@@ -52,5 +52,3 @@ export interface StepCheck {
   needs(hosting: Hosting): Resource[];
   run(ctx: CheckContext): Promise<CheckOutcome>;
 }
-
-export type { Evidence };

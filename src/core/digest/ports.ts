@@ -15,7 +15,7 @@ export interface PostedDigest {
   permalink?: string;
 }
 
-export interface DigestPublisher {
+interface DigestPublisher {
   /**
    * Posts a digest to the rollout's conversation. Throwing means "not posted": the scheduler frees the slot
    * and tries again on a later tick (with back-off), so an implementation must not throw after the message
@@ -24,7 +24,7 @@ export interface DigestPublisher {
   postDigest(rollout: Rollout, view: DigestView): Promise<PostedDigest>;
 }
 
-export interface ReminderSender {
+interface ReminderSender {
   /** Sends one reminder DM to `user`. Throwing means "not sent": the key is freed for a later tick. */
   sendReminder(user: UserKey, view: ReminderView, due: ReminderDue): Promise<void>;
 }
@@ -37,4 +37,4 @@ export interface ReminderSender {
 export type DigestVerifier = (rollout: Rollout) => Promise<void>;
 
 /** The owner's IANA time zone (Slack `users.info` → `tz`), or undefined when unknown. */
-export type UserTimezoneLookup = (user: UserKey) => Promise<string | undefined>;
+type UserTimezoneLookup = (user: UserKey) => Promise<string | undefined>;

@@ -41,8 +41,8 @@ export interface DueOptions {
   notBefore?: Date;
 }
 
-export const DEFAULT_GRACE_MS = 15 * 60_000;
-export const DEFAULT_MAX_LATE_MS = 24 * 3_600_000;
+const DEFAULT_GRACE_MS = 15 * 60_000;
+const DEFAULT_MAX_LATE_MS = 24 * 3_600_000;
 
 const TIME_RE = /^([01]\d|2[0-3]):([0-5]\d)$/;
 /** Enough to find a slot on any weekday pattern (one week plus a day for the time of day). */
@@ -163,7 +163,7 @@ export function localParts(now: Date, zone: string): { date: string; time: strin
 }
 
 /** Validates a schedule, throwing `invalid_setting` with a localizable message (for the setup dialog). */
-export function validateSchedule(settings: ScheduleSettings): void {
+function validateSchedule(settings: ScheduleSettings): void {
   parse(settings);
   if (!settings.weekdays.every((d) => Number.isInteger(d) && d >= 1 && d <= 7)) {
     throw new BwprepError('invalid_setting', { key: 'digest.error.bad_weekdays', vars: { value: settings.weekdays.join(',') } });

@@ -14,7 +14,7 @@ function field(values: Values, block: SetupField): ViewStateValue | undefined {
 }
 
 /** Reads the modal's state into a SetupInput; block ids are the field names. */
-export function readSetupInput(values: Values): SetupInput {
+function readSetupInput(values: Values): SetupInput {
   const text = (b: SetupField) => field(values, b)?.value ?? '';
   const selected = (b: SetupField) => (field(values, b)?.selected_options ?? []).map((o) => o.value);
   return {
