@@ -30,7 +30,6 @@ export const tokenResponseSchema = z.object({
   expires_in: z.coerce.number().positive().default(3600),
   token_type: z.string().optional(),
 });
-type TokenResponse = z.infer<typeof tokenResponseSchema>;
 
 export const oauthErrorSchema = z.object({ error: z.string(), error_description: z.string().optional() });
 
@@ -152,7 +151,6 @@ export const subscriptionSchema = z.object({
     })
     .nullish(),
 });
-type Subscription = z.infer<typeof subscriptionSchema>;
 
 export const publicErrorSchema = z.object({ object: z.string().optional(), message: z.string().nullish() });
 
@@ -172,7 +170,6 @@ export const MEMBER_TYPE = { owner: 0, admin: 1, user: 2, custom: 4 } as const;
  */
 export const EXTENSION_DEVICES: ReadonlySet<number> = new Set([2, 3, 4, 5, 19, 20]);
 export const EVENT_USER_LOGGED_IN = 1000;
-const EVENT_CIPHER_AUTOFILLED = 1114;
 
 /**
  * Event types that show a person using a client, counted for browser-extension use (5b) when the event's

@@ -194,10 +194,6 @@ export function hasKey(locale: Locale, key: string): boolean {
 
 const BCP47: Record<Locale, string> = { en: 'en-GB', nl: 'nl-NL' };
 
-function bcp47(locale: Locale): string {
-  return BCP47[locale];
-}
-
 // Intl formatters are costly to build; cards and digests format hundreds of values, so keep one per shape.
 const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
 function cached<F extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => F): F {

@@ -20,7 +20,7 @@ import { LivingCards } from './cards';
 import { CheckRunner } from './checks';
 import { describeError, type ErrorLogger } from './errors';
 import type { Platforms } from './platforms';
-import type { NoticeTone, Requester, UserProfile } from './ports';
+import type { Requester, UserProfile } from './ports';
 
 export { LivingCards } from './cards';
 export { CheckRunner } from './checks';

@@ -213,23 +213,6 @@ export function usersSelect(action_id: string, selected_user: string, o: { block
   };
 }
 
-function staticSelect(action_id: string, value: string, o: { block_id?: string; text?: string } = {}): BlockActionInput {
-  return {
-    type: 'static_select',
-    action_id,
-    selected_option: { text: { type: 'plain_text', text: o.text ?? value, emoji: true }, value },
-    ...(o.block_id !== undefined ? { block_id: o.block_id } : {}),
-  };
-}
-
-function overflow(action_id: string, value: string, o: { block_id?: string; text?: string } = {}): BlockActionInput {
-  return { ...staticSelect(action_id, value, o), type: 'overflow' };
-}
-
-function datepicker(action_id: string, selected_date: string, o: { block_id?: string } = {}): BlockActionInput {
-  return { type: 'datepicker', action_id, selected_date, ...(o.block_id !== undefined ? { block_id: o.block_id } : {}) };
-}
-
 export interface BlockActionsOptions {
   user?: string | SlackUserRef;
   /** Channel of the message (default FAKE_CHANNEL_ID). Ignored when `view` is given. */
