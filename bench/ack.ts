@@ -430,7 +430,7 @@ export async function runAck(log: (s: string) => void = (s) => process.stderr.wr
       notes,
     };
   } finally {
-    for (const t of targets) await t.close().catch(() => undefined);
+    for (const t of targets) await t.close().catch((err: unknown) => log(`  ${t.name}: could not be closed: ${String(err)}`));
     await fake.stop();
     await floorFake.stop();
   }

@@ -200,7 +200,7 @@ async function startOnStore(
 }
 
 /** How long `stop()` waits for accepted Slack work to finish before closing the store under it. */
-export const DRAIN_TIMEOUT_MS = 7_000;
+const DRAIN_TIMEOUT_MS = 7_000;
 
 async function drain(idle: Promise<void>, ms: number, logger: Logger): Promise<void> {
   let timer: NodeJS.Timeout | undefined;

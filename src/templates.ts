@@ -6,7 +6,7 @@ import { type Template, type TemplateProblem, validateTemplate } from './core/ch
 import { t } from './i18n';
 
 /** templates/ sits one level above both src/ and dist/. */
-export const TEMPLATES_DIR = path.resolve(__dirname, '..', 'templates');
+const TEMPLATES_DIR = path.resolve(__dirname, '..', 'templates');
 export const BUILT_IN_TEMPLATE = path.join(TEMPLATES_DIR, 'prepare-for-production.json');
 
 /**

@@ -19,7 +19,7 @@ export const REPO_ROOT = (() => {
 })();
 
 /** dist-bench/ when running compiled output, else undefined. */
-export const OUT_DIR = (() => {
+const OUT_DIR = (() => {
   const rel = path.relative(REPO_ROOT, __dirname).split(path.sep);
   return rel[0] && rel[0] !== 'bench' ? path.join(REPO_ROOT, rel[0]) : undefined;
 })();

@@ -39,7 +39,7 @@ export function machine() {
 }
 
 /** Writes bench/results/<name>.json (run.ts merges them into latest.json). */
-export function writeResult(r: BenchResult): string {
+function writeResult(r: BenchResult): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, `${r.bench}.json`);
   writeFileSync(file, `${JSON.stringify({ machine: machine(), git: gitInfo(), ...r }, null, 2)}\n`);

@@ -20,7 +20,7 @@ import { hostOf } from './errors';
  * waits for the counts (other requests may go on up to PROVISIONAL × 10, the limit that also applies when the
  * member list failed).
  */
-export const BUDGET = {
+const BUDGET = {
   FIXED: 60,
   PER_ID: 2,
   EVENT_PAGES_MIN: 10,
@@ -96,7 +96,7 @@ export class RequestBudget {
   }
 }
 
-export function budgetError(url: string, limit: number): BwprepError {
+function budgetError(url: string, limit: number): BwprepError {
   const host = hostOf(url);
   let path = url;
   try {

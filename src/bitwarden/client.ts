@@ -84,8 +84,8 @@ export interface BitwardenClientOptions {
   dispatcher?: Dispatcher;
 }
 
-export const DEFAULT_TIMEOUTS: BitwardenTimeouts = { connectMs: 10_000, headersMs: 10_000, bodyMs: 10_000 };
-export const DEFAULT_RETRY: BitwardenRetryPolicy = { maxAttempts: 3, baseDelayMs: 250, maxRetryAfterSeconds: 60, maxRateLimitRetries: 3, maxBackoffMs: 8_000 };
+const DEFAULT_TIMEOUTS: BitwardenTimeouts = { connectMs: 10_000, headersMs: 10_000, bodyMs: 10_000 };
+const DEFAULT_RETRY: BitwardenRetryPolicy = { maxAttempts: 3, baseDelayMs: 250, maxRetryAfterSeconds: 60, maxRateLimitRetries: 3, maxBackoffMs: 8_000 };
 /** Statuses a GET is retried on (undici's retry interceptor; 429 by `Retry-After`, 5xx with backoff). */
 const RETRY_STATUSES = [429, 500, 502, 503, 504];
 /** Refresh the token this long before it expires. */
@@ -127,7 +127,7 @@ interface RawResponse {
 }
 
 /** Builds the undici Agent with our timeouts and, when given, an extra CA bundle. TLS verification stays on. */
-export function createBitwardenAgent(opts: { caFile?: string; timeouts?: Partial<BitwardenTimeouts>; connections?: number } = {}): Agent {
+function createBitwardenAgent(opts: { caFile?: string; timeouts?: Partial<BitwardenTimeouts>; connections?: number } = {}): Agent {
   const t = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
   let ca: string[] | undefined;
   if (opts.caFile) {
@@ -522,7 +522,7 @@ function pathOf(url: string): string {
 }
 
 /** `Retry-After` as seconds (delta-seconds or an HTTP date); undefined when absent or unreadable. */
-export function retryAfterSeconds(h: string | string[] | undefined, clock: Clock): number | undefined {
+function retryAfterSeconds(h: string | string[] | undefined, clock: Clock): number | undefined {
   const v = Array.isArray(h) ? h[0] : h;
   if (!v) return undefined;
   if (/^\s*\d+(\.\d+)?\s*$/.test(v)) return Number(v);

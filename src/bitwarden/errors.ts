@@ -183,10 +183,6 @@ export function vaultwardenError(url: string): BwprepError {
   return markRunLevel(new BwprepError('bitwarden_not_supported', { key: 'bw.error.vaultwarden', vars: { host: hostOf(url) } }, { detail: `Vaultwarden at ${hostOf(url)}` }));
 }
 
-export function noCredentialsError(): BwprepError {
-  return new BwprepError('no_credentials', { key: 'bw.error.no_credentials' });
-}
-
 /** An event paging whose continuation token came back: it would never end. */
 export function pagingLoopError(url: string, pages: number): BwprepError {
   return new BwprepError(

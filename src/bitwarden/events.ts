@@ -18,8 +18,8 @@ import { type BwEvent, EVENT_USER_LOGGED_IN, type EventPage, EXTENSION_DEVICES, 
  * as compact maps, so an incremental run still knows the whole window.
  */
 
-export const EVENT_WINDOW_DAYS = 30;
-export const EVENT_LAG_MS = 30_000;
+const EVENT_WINDOW_DAYS = 30;
+const EVENT_LAG_MS = 30_000;
 const DAY_MS = 86_400_000;
 const STATE_TTL_MS = 90 * DAY_MS;
 
@@ -94,12 +94,12 @@ export function eventStateKey(orgKey: string): string {
   return `bw:events:${orgKey}`;
 }
 
-export function eventKey(e: BwEvent): string {
+function eventKey(e: BwEvent): string {
   return [e.type, e.date, e.actingUserId, e.memberId, e.itemId, e.collectionId, e.groupId, e.policyId, e.device, e.ipAddress].map((x) => x ?? '').join('|');
 }
 
 /** A short stable hash of an event (its full key), for recognizing it when the overlap reads it again. */
-export function eventHash(e: BwEvent): string {
+function eventHash(e: BwEvent): string {
   return createHash('sha256').update(eventKey(e)).digest('base64url').slice(0, 16);
 }
 

@@ -11,7 +11,7 @@ const str = z.string();
 const nstr = z.string().nullish().transform((v) => v ?? null);
 
 /** `2026-08-20T14:03:11.123` (self-hosted, no zone) is UTC. */
-export function parseBitwardenDate(s: string): number {
+function parseBitwardenDate(s: string): number {
   const withZone = /([zZ]|[+-]\d\d:?\d\d)$/.test(s) ? s : `${s}Z`;
   return Date.parse(withZone);
 }
@@ -30,12 +30,11 @@ export const tokenResponseSchema = z.object({
   expires_in: z.coerce.number().positive().default(3600),
   token_type: z.string().optional(),
 });
-export type TokenResponse = z.infer<typeof tokenResponseSchema>;
 
 export const oauthErrorSchema = z.object({ error: z.string(), error_description: z.string().optional() });
 
 /** An association's `id` is `Guid?` in the server model (AssociationWithPermissionsBaseModel.cs); null ones are dropped. */
-export const associationSchema = z.object({
+const associationSchema = z.object({
   id: z.string().nullish().transform((v) => v ?? null),
   readOnly: z.boolean().nullish(),
   hidePasswords: z.boolean().nullish(),
@@ -152,7 +151,6 @@ export const subscriptionSchema = z.object({
     })
     .nullish(),
 });
-export type Subscription = z.infer<typeof subscriptionSchema>;
 
 export const publicErrorSchema = z.object({ object: z.string().optional(), message: z.string().nullish() });
 
@@ -172,7 +170,6 @@ export const MEMBER_TYPE = { owner: 0, admin: 1, user: 2, custom: 4 } as const;
  */
 export const EXTENSION_DEVICES: ReadonlySet<number> = new Set([2, 3, 4, 5, 19, 20]);
 export const EVENT_USER_LOGGED_IN = 1000;
-export const EVENT_CIPHER_AUTOFILLED = 1114;
 
 /**
  * Event types that show a person using a client, counted for browser-extension use (5b) when the event's

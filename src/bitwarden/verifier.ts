@@ -11,7 +11,7 @@ import type { EventReadResult } from './events';
 import type { Collection, Group, Member, Policy, ServerConfig } from './schemas';
 
 /** The endpoint each resource reads, as evidence names it. */
-export const RESOURCE_ENDPOINTS: Record<Resource, string> = {
+const RESOURCE_ENDPOINTS: Record<Resource, string> = {
   token: 'POST /connect/token',
   config: 'GET /config',
   members: 'GET /public/members',
@@ -29,7 +29,7 @@ export const RESOURCE_ENDPOINTS: Record<Resource, string> = {
  * every request taken from the run's budget. A failing endpoint rejects with an EndpointError (naming the
  * endpoint and the reason) unless the failure stops the whole run (isRunLevel).
  */
-export class RunSnapshot implements Snapshot {
+class RunSnapshot implements Snapshot {
   private readonly memo = new Map<Resource, Promise<unknown>>();
   readonly budget = new RequestBudget();
   constructor(

@@ -57,7 +57,7 @@ function day(token: string): number | undefined {
 }
 
 /** `mon-fri`, `1-5`, `mon,wed,fri`, `ma wo vr` → ISO weekdays; throws on a word that is no day. */
-export function parseWeekdays(value: string): number[] {
+function parseWeekdays(value: string): number[] {
   const days = new Set<number>();
   for (const part of value.split(/[\s,]+/).filter(Boolean)) {
     const [a, b, ...more] = part.split(/[-–]/);
@@ -155,7 +155,7 @@ function weekdays(locale: Locale, days: number[]): string {
 }
 
 /** Each setting's current value, as the person reads it. */
-export function settingValues(form: Pick<SetupFormView, 'settings' | 'locale'>, formatUser: (k: UserKey) => string = consoleUser): Record<SettingName, string> {
+function settingValues(form: Pick<SetupFormView, 'settings' | 'locale'>, formatUser: (k: UserKey) => string = consoleUser): Record<SettingName, string> {
   const s: RolloutSettings = form.settings;
   const L = form.locale;
   const none = t(L, 'console.setup.none');

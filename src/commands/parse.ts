@@ -81,7 +81,7 @@ export const ALIASES: Record<string, (typeof COMMAND_NAMES)[number]> = {
 };
 
 /** A link code as people type it: 6–12 of A–Z, 0–9 and '-', case-insensitive. */
-export const LINK_CODE_RE = /^[A-Z0-9-]{6,12}$/;
+const LINK_CODE_RE = /^[A-Z0-9-]{6,12}$/;
 
 export interface ParseContext {
   /** Turns a platform mention token (`<@U123|bob>`, `<at>Bob</at>`) into a UserKey, or undefined. */

@@ -24,10 +24,6 @@ export class StartupError extends Error {
   }
 }
 
-export function isStartupError(e: unknown): e is StartupError {
-  return e instanceof StartupError;
-}
-
 /** The reason a Node/library error gives, without a trailing period (we end our own sentences). */
 export function reasonOf(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown; cause?: unknown } | null;

@@ -59,7 +59,7 @@ export class ConfigError extends Error {
 }
 
 /** One sentence per problem under a header and a closing hint, e.g. "  - BWPREP_LOCALE must be nl or en." */
-export function formatProblems(problems: ConfigProblem[], locale: Locale = 'en'): string {
+function formatProblems(problems: ConfigProblem[], locale: Locale = 'en'): string {
   return [
     t(locale, 'config.header', { count: problems.length }),
     ...problems.map((p) => `  - ${t(locale, p.key, { variable: p.variable, ...(p.vars ?? {}) })}`),

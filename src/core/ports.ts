@@ -58,8 +58,8 @@ export interface CheckHistoryStore {
   list(rolloutId: string): Promise<CheckRun[]>;
 }
 
-export const CHECK_HISTORY_MAX_RUNS = 30;
-export const CHECK_HISTORY_MAX_DAYS = 30;
+const CHECK_HISTORY_MAX_RUNS = 30;
+const CHECK_HISTORY_MAX_DAYS = 30;
 
 /** The check history on the kv store: one value per rollout (`checks:<rolloutId>`), pruned on every append. */
 export function kvCheckHistory(kv: KeyValueStore, clock: Clock = systemClock): CheckHistoryStore {

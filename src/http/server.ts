@@ -22,7 +22,7 @@ function send(res: ServerResponse, status: number, body: unknown, type = 'applic
 }
 
 /** A readiness probe that does not answer within this bound counts as failing (a store that hangs is not ready). */
-export const READY_PROBE_TIMEOUT_MS = 2_000;
+const READY_PROBE_TIMEOUT_MS = 2_000;
 
 function withTimeout<T>(p: Promise<T>, ms: number, name: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -65,7 +65,7 @@ function cacheKey(key: string, vars: Vars | undefined): string | undefined {
   return k;
 }
 
-export function translator(locale: Locale): T {
+function translator(locale: Locale): T {
   const fixed = load().getFixedT(locale);
   const cache = (rendered[locale] ??= new Map());
   return (key, vars) => {
@@ -86,7 +86,7 @@ const translators: Partial<Record<Locale, T>> = {};
 /**
  * The locale string with its tags and variables as they are (for `tr`, which parses them). Cached.
  */
-export function raw(locale: Locale, key: string, vars?: Vars): string {
+function raw(locale: Locale, key: string, vars?: Vars): string {
   const fn = (translators[locale] ??= translator(locale));
   return fn(key, vars);
 }
@@ -101,13 +101,13 @@ export function t(locale: Locale, key: string, vars?: Vars): string {
 }
 
 /** Vars with these names hold UserKeys (`slack:U…`) and are shown as a person by each renderer. */
-export const USER_VARS = ['owner', 'user', 'by'] as const;
+const USER_VARS = ['owner', 'user', 'by'] as const;
 
 /** Vars with these names hold comma-separated UserKeys (`slack:U0ADA,slack:U0EVE`), shown as a list of people. */
-export const USER_LIST_VARS = ['admins'] as const;
+const USER_LIST_VARS = ['admins'] as const;
 
 /** Vars with these names hold YYYY-MM-DD dates, formatted in the reader's locale. */
-export const DATE_VARS = ['date', 'due', 'goLive'] as const;
+const DATE_VARS = ['date', 'due', 'goLive'] as const;
 
 /**
  * Vars with these names hold Bitwarden policy type numbers (`"0,3"`), shown as the policy names of the
@@ -115,7 +115,7 @@ export const DATE_VARS = ['date', 'due', 'goLive'] as const;
  * never names, so one stored message reads right in both languages. Messages stored by release 0.1.0 carry
  * `policies_en` / `policies_nl` instead; those are read as they are.
  */
-export const POLICY_LIST_VARS = ['policies'] as const;
+const POLICY_LIST_VARS = ['policies'] as const;
 
 /**
  * Vars with these names hold a nested message: the var is its key and `<name>.<var>` entries are its
@@ -217,10 +217,6 @@ export function hasKey(locale: Locale, key: string): boolean {
 
 const BCP47: Record<Locale, string> = { en: 'en-GB', nl: 'nl-NL' };
 
-export function bcp47(locale: Locale): string {
-  return BCP47[locale];
-}
-
 // Intl formatters are costly to build; cards and digests format hundreds of values, so keep one per shape.
 const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
 function cached<F extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => F): F {
@@ -233,7 +229,7 @@ function cached<F extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, 
 }
 
 /** 4.5 → "4.5" (en) / "4,5" (nl); whole numbers without decimals. */
-export function formatNumber(locale: Locale, n: number): string {
+function formatNumber(locale: Locale, n: number): string {
   return cached(`n:${locale}`, () => new Intl.NumberFormat(BCP47[locale], { maximumFractionDigits: 2 })).format(n);
 }
 

@@ -6,7 +6,7 @@ import { CardGoneError, type ErrorLogger } from './errors';
 import type { Platforms } from './platforms';
 
 /** The bwprep system actor, for bookkeeping writes no person asked for (a vanished card forgotten). */
-export const SYSTEM_ACTOR = (surface: Actor['surface']): Actor => ({ user: 'system:bwprep', surface });
+const SYSTEM_ACTOR = (surface: Actor['surface']): Actor => ({ user: 'system:bwprep', surface });
 
 /**
  * The living checklist card, for every platform: one current card per conversation (a rollout linked to
@@ -126,6 +126,7 @@ export class LivingCards {
   private serialize<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.chains.get(key) ?? Promise.resolve();
     const next = prev.then(fn, fn);
+    // The caller gets `next` and its rejection; the chain only orders the next refresh after this one.
     const tail = next.catch(() => undefined);
     this.chains.set(key, tail);
     void tail.then(() => {

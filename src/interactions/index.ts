@@ -20,24 +20,24 @@ import { LivingCards } from './cards';
 import { CheckRunner } from './checks';
 import { describeError, type ErrorLogger } from './errors';
 import type { Platforms } from './platforms';
-import type { NoticeTone, Requester, UserProfile } from './ports';
+import type { Requester, UserProfile } from './ports';
 
 export { LivingCards } from './cards';
 export { CheckRunner } from './checks';
-export { CardGoneError, PlatformError, describeError } from './errors';
+export { CardGoneError } from './errors';
 export { Platforms } from './platforms';
 export type * from './ports';
 /** Bitwarden policy types a setup form offers for step 2a (each has a name in both locales: `bw.policy.<n>`). */
 export { KNOWN_POLICY_TYPES as SETUP_POLICIES } from '../core/checklist/model';
 
 /** How long a link code may be used. */
-export const LINK_CODE_TTL_MS = 15 * 60_000;
+const LINK_CODE_TTL_MS = 15 * 60_000;
 
 /** Commands a direct message can give when it names the rollout's conversation (one step, one's own steps, the report to oneself). */
 const DIRECT_COMMANDS = new Set<string>(['mine', 'assign', 'unassign', 'done', 'reopen', 'skip', 'due', 'export']);
 
 /** Audit entries the export includes (newest). */
-export const AUDIT_IN_REPORT = 200;
+const AUDIT_IN_REPORT = 200;
 
 /** The digest preview (`digest` command), provided by the scheduler. */
 export interface DigestPreviewer {
@@ -266,7 +266,12 @@ export class Interactions {
       this.deps.metrics?.actions.inc({ platform: requester.scope.platform, action: a.action, outcome: 'error' });
       await this.fail(requester, rollout, e, { action: a.action, step: a.stepId });
       // A refused picker change must snap back to the real owner on the card.
-      if (a.action === ACTIONS.assignOwner && rollout) await this.cards.refresh(rollout.id).catch(() => undefined);
+      if (a.action === ACTIONS.assignOwner && rollout) {
+        const rolloutId = rollout.id;
+        await this.cards
+          .refresh(rolloutId)
+          .catch((err) => this.deps.logger.warn({ err, rolloutId }, 'owner change refused; the card could not be reset'));
+      }
     } finally {
       end?.();
     }
@@ -554,5 +559,3 @@ export class Interactions {
     return p ? p.directory.profile(user) : { user, exists: true, platformAdmin: false };
   }
 }
-
-export type { NoticeTone };

@@ -6,7 +6,7 @@ export type { Logger };
  * Paths pino censors wherever they appear. Secrets never reach a log line: tokens, client secrets,
  * authorization headers, and Slack/Bitwarden request bodies that may carry them.
  */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'token',
   'botToken',
   'appToken',

@@ -83,7 +83,7 @@ export function boltLogger(logger: Logger): BoltLogger {
  */
 export const SLACK_WORK_CAPACITY = { concurrency: 64, maxBacklog: 512 } as const;
 
-export function slackWorkQueue(metrics?: Metrics): WorkQueue {
+function slackWorkQueue(metrics?: Metrics): WorkQueue {
   return new WorkQueue({ name: 'slack', ...SLACK_WORK_CAPACITY, ...(metrics ? { observer: workQueueMetrics(metrics, 'slack') } : {}) });
 }
 

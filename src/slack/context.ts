@@ -1,5 +1,5 @@
 import type { webApi } from '@slack/bolt';
-import type { Actor, Locale, Rollout, UserKey } from '../core/checklist/model';
+import type { Actor, Locale, UserKey } from '../core/checklist/model';
 import type { KeyValueStore } from '../core/ports';
 import { toLocale } from '../i18n';
 import { adminRightsCount, type SlackInstallation } from './installation';
@@ -94,11 +94,6 @@ export function slackActor(userId: string, profile: SlackProfile | undefined): A
     ...(profile?.name ? { name: profile.name } : {}),
     ...(profile?.isAdmin ? { platformAdmin: true } : {}),
   };
-}
-
-/** Ephemeral replies use the user's Slack language where set, else the rollout's. */
-export function replyLocale(profile: SlackProfile | undefined, rollout: Rollout | undefined, fallback: Locale): Locale {
-  return profile?.locale ?? rollout?.settings.locale ?? fallback;
 }
 
 /**

@@ -13,10 +13,10 @@ import type { SlackInstallation } from './installation';
 
 type WebClient = webApi.WebClient;
 
-export const TONE_ICON: Record<NoticeTone, string> = { ok: '✅', info: 'ℹ️', warn: '⚠️', wait: '⏳', snooze: '💤', fail: '❌' };
+const TONE_ICON: Record<NoticeTone, string> = { ok: '✅', info: 'ℹ️', warn: '⚠️', wait: '⏳', snooze: '💤', fail: '❌' };
 
 /** A notice as one Slack message: the tone's icon before the first line. */
-export function noticeMessage(reply: Extract<Reply, { kind: 'notice' }>) {
+function noticeMessage(reply: Extract<Reply, { kind: 'notice' }>) {
   const [first = [], ...rest] = reply.lines;
   return richMessage([[`${TONE_ICON[reply.tone]} `, ...first], ...rest]);
 }
@@ -45,7 +45,7 @@ export interface SlackReplyTarget {
  * Maps every reply kind to Slack's wire: ephemeral messages through response_url where there is one,
  * else a DM from the app; `setup` opens the modal with the request's trigger; `file` uploads to the channel.
  */
-export function slackReply(target: SlackReplyTarget): (reply: Reply) => Promise<void> {
+function slackReply(target: SlackReplyTarget): (reply: Reply) => Promise<void> {
   const { client, respond, userId } = target;
   const send = async (msg: { text: string; blocks: unknown[] }) => {
     try {

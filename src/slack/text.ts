@@ -18,7 +18,7 @@ export function slackTextToPlain(text: string): string {
 }
 
 /** `&lt;` `&gt;` `&amp;` → `<` `>` `&`, once (Slack's only escapes). */
-export function decodeEntities(text: string): string {
+function decodeEntities(text: string): string {
   return text.replace(/&(amp|lt|gt);/g, (_m, e: string) => (e === 'amp' ? '&' : e === 'lt' ? '<' : '>'));
 }
 

@@ -3,11 +3,6 @@ import type { Store } from '../core/ports';
 import type { Logger } from '../logging/logger';
 import { parseStoreUrl } from './url';
 
-export type { StoreUrl } from './url';
-export { parseStoreUrl } from './url';
-export { decryptSecret, encryptSecret } from './crypto';
-export { isStoreUnavailable } from './unavailable';
-
 export interface OpenStoreOptions {
   logger?: Logger;
 }

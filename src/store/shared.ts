@@ -8,7 +8,7 @@ import type { Logger } from '../logging/logger';
 /** Bounded optimistic-concurrency retries before `update` gives up with `conflict`. */
 export const MAX_UPDATE_ATTEMPTS = 20;
 /** The keyv namespace every backend's key/value cache lives in. */
-export const KV_NAMESPACE = 'bwprep';
+const KV_NAMESPACE = 'bwprep';
 
 export function rolloutNotFound(id: string): BwprepError {
   return new BwprepError('internal', { key: 'error.internal', vars: { ref: 'rollout-not-found' } }, { detail: `rollout not found: ${id}` });

@@ -26,7 +26,7 @@ export interface TeamsAuthOverrides {
 }
 
 /** The settings botbuilder reads (names as in its ConfigurationServiceClientCredentialFactory). */
-export function botFrameworkOptions(s: TeamsAuthSettings, o: TeamsAuthOverrides = {}): ConfigurationBotFrameworkAuthenticationOptions & Record<string, string> {
+function botFrameworkOptions(s: TeamsAuthSettings, o: TeamsAuthOverrides = {}): ConfigurationBotFrameworkAuthenticationOptions & Record<string, string> {
   return {
     ...(s.appId ? { MicrosoftAppId: s.appId } : {}),
     ...(s.appPassword ? { MicrosoftAppPassword: s.appPassword } : {}),

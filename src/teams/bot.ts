@@ -70,12 +70,12 @@ function clientInfo(activity: Partial<Activity>): ClientInfo | undefined {
 }
 
 /** The Teams locale of the sender: `activity.locale`, else the clientInfo entity's. */
-export function activityLocale(activity: Partial<Activity>): string | undefined {
+function activityLocale(activity: Partial<Activity>): string | undefined {
   return activity.locale || clientInfo(activity)?.locale || undefined;
 }
 
 /** The IANA time zone of the sender: `activity.localTimezone`, else the clientInfo entity's (absent in some Copilot contexts). */
-export function activityTimezone(activity: Partial<Activity>): string | undefined {
+function activityTimezone(activity: Partial<Activity>): string | undefined {
   return activity.localTimezone || clientInfo(activity)?.timezone || undefined;
 }
 

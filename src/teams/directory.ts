@@ -81,13 +81,13 @@ const MEMBERS_KEPT = 100;
  * post to it starts a new thread), so ids are stored and looked up by their base.
  */
 export const baseConversationId = (conversationId: string) => conversationId.split(';messageid=')[0] as string;
-export const conversationKey = (conversationId: string) => `teams:conversation:${baseConversationId(conversationId)}`;
-export const userKey = (aadObjectId: string) => `teams:user:${aadObjectId}`;
+const conversationKey = (conversationId: string) => `teams:conversation:${baseConversationId(conversationId)}`;
+const userKey = (aadObjectId: string) => `teams:user:${aadObjectId}`;
 
 /** `teams:<aadObjectId>`: how bwprep names a Teams user as an owner or admin (DESIGN §4). */
 export const teamsUserKey = (aadObjectId: string) => `teams:${aadObjectId}`;
 
-export function conversationKind(conversationType: string | undefined): ConversationKind {
+function conversationKind(conversationType: string | undefined): ConversationKind {
   if (conversationType === 'personal') return 'personal';
   if (conversationType === 'groupChat') return 'groupChat';
   return 'channel';

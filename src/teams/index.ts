@@ -27,7 +27,7 @@ import { OutboundControl, type OutboundOptions } from './outbound';
 import { renderNotice } from './render';
 
 /** Largest request body accepted on /api/messages (Teams messages stay under ~100 KB; 1 MiB leaves room for attachments' metadata). */
-export const MAX_ACTIVITY_BYTES = 1024 * 1024;
+const MAX_ACTIVITY_BYTES = 1024 * 1024;
 
 /** How long a handled message id is remembered, in ms: redeliveries come within seconds. */
 const DEDUPE_MS = 15 * 60_000;

@@ -28,7 +28,7 @@ import Bottleneck from 'bottleneck';
 import type { Logger } from '../logging/logger';
 
 /** Statuses Microsoft tells bots to retry with exponential backoff (rate-limit.md). */
-export const RETRY_STATUSES: ReadonlySet<number> = new Set([412, 429, 502, 504]);
+const RETRY_STATUSES: ReadonlySet<number> = new Set([412, 429, 502, 504]);
 
 export interface OutboundOptions {
   logger: Logger;
@@ -48,7 +48,7 @@ export interface OutboundOptions {
  * Any 1 s window then holds ≤ 5 (limit 7), any 2 s ≤ 7 (limit 8), any 30 s ≤ 54 (limit 60).
  * The hourly limit (1800 per hour) is left to the 429 retry: no bwprep flow comes near it.
  */
-export const CONVERSATION_LIMITS = {
+const CONVERSATION_LIMITS = {
   maxConcurrent: 1,
   minTime: 143,
   reservoir: 4,

@@ -70,7 +70,7 @@ export interface ChecklistView {
   labels: { done: string; reopen: string; check: string; assignPlaceholder: string; owner: string; help: string; unassigned: string };
 }
 
-export function today(rollout: Rollout, now: Date): string {
+function today(rollout: Rollout, now: Date): string {
   return localDate(now, rollout.settings.timezone);
 }
 

@@ -51,7 +51,7 @@ export interface DigestViewOptions {
 const CHANGE_KINDS: (keyof DigestChanges)[] = ['done', 'verified', 'reopened', 'drifted', 'skipped'];
 
 /** "62% → 70% → 78%" (steps readiness per day, oldest first). */
-export function trendText(model: Pick<DigestModel, 'trend'>): string {
+function trendText(model: Pick<DigestModel, 'trend'>): string {
   return model.trend.map((d) => `${d.stepsPct}%`).join(' → ');
 }
 

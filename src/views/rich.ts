@@ -148,11 +148,6 @@ export function plainText(r: Rich, o: PlainOptions = {}): string {
   return s;
 }
 
-/** True when the text has no visible content. */
-export function isEmptyRich(r: Rich): boolean {
-  return r.every((x) => typeof x === 'string' && !x.trim());
-}
-
 /**
  * A person mentioned inside user text (a note, a skip reason). Stored platform-neutral as `<@` + UserKey + `>`
  * (`<@slack:U0BOB>`): each platform adapter rewrites its own mention syntax to this on the way in (Slack:

@@ -28,7 +28,7 @@ const BASE: { name: string; hosting: Hosting; note: string; org: (now: Date) => 
   { name: 'vaultwarden', hosting: 'self-hosted', note: 'Vaultwarden: no Public API', org: () => vaultwardenOrg() },
 ];
 
-export const FIXTURES = [
+const FIXTURES = [
   ...BASE.map((b) => ({ ...b, kind: 0 as const, origin: 'base' })),
   ...EDGE_CASES.map((c) => ({
     name: c.name,

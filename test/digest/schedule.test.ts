@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isBwprepError } from '../../src/core/errors';
-import { dueSlots, missedSlot, nextSlot, slotFor, type ScheduleSettings } from '../../src/core/digest/schedule';
+import { dueSlot, missedSlot, nextSlot, slotFor, type ScheduleSettings } from '../../src/core/digest/schedule';
 import { FakeClock } from './fixtures';
 
 const AMS: ScheduleSettings = { timezone: 'Europe/Amsterdam', digestTime: '09:00', weekdays: [1, 2, 3, 4, 5] };
@@ -17,7 +17,7 @@ function simulate(settings: ScheduleSettings, fromIso: string, toIso: string, st
     const now = clock.now();
     const isDown = down && now >= d(down[0]) && now < d(down[1]);
     if (!isDown) {
-      const due = dueSlots(now, settings, lastSlot);
+      const due = dueSlot(now, settings, lastSlot);
       if (due) {
         posts.push({ key: due.key, postedAt: now.toISOString(), late: due.late });
         lastSlot = due.key;
@@ -107,7 +107,7 @@ describe('digest slots: weekdays', () => {
   it('skips the weekend: Friday is the latest slot on Saturday, Monday is next', () => {
     const saturday = d('2026-11-28T10:00:00Z');
     expect(slotFor(saturday, AMS)!.key).toBe('2026-11-27T09:00');
-    expect(dueSlots(saturday, AMS, '2026-11-27T09:00')).toBeUndefined();
+    expect(dueSlot(saturday, AMS, '2026-11-27T09:00')).toBeUndefined();
     expect(nextSlot(saturday, AMS)).toMatchObject({ key: '2026-11-30T09:00' });
     expect(nextSlot(saturday, AMS)!.at.toISOString()).toBe('2026-11-30T08:00:00.000Z');
   });
@@ -126,8 +126,8 @@ describe('digest slots: weekdays', () => {
 
 describe('digest slots: due, late and catch-up', () => {
   it('on time within the grace period, late after it', () => {
-    expect(dueSlots(d('2026-11-25T08:10:00Z'), AMS, '2026-11-24T09:00')).toMatchObject({ key: '2026-11-25T09:00', late: false });
-    expect(dueSlots(d('2026-11-25T08:20:00Z'), AMS, '2026-11-24T09:00')).toMatchObject({ key: '2026-11-25T09:00', late: true });
+    expect(dueSlot(d('2026-11-25T08:10:00Z'), AMS, '2026-11-24T09:00')).toMatchObject({ key: '2026-11-25T09:00', late: false });
+    expect(dueSlot(d('2026-11-25T08:20:00Z'), AMS, '2026-11-24T09:00')).toMatchObject({ key: '2026-11-25T09:00', late: true });
   });
 
   it('after downtime over two slots posts only the newest missed one, once, marked late', () => {
@@ -142,15 +142,15 @@ describe('digest slots: due, late and catch-up', () => {
   it('a slot older than 24 hours is skipped, not back-posted; the next slot posts on time', () => {
     // Friday's slot missed, the bot is back on Sunday.
     const sunday = d('2026-11-29T12:00:00Z');
-    expect(dueSlots(sunday, AMS, '2026-11-26T09:00')).toBeUndefined();
+    expect(dueSlot(sunday, AMS, '2026-11-26T09:00')).toBeUndefined();
     expect(missedSlot(sunday, AMS, '2026-11-26T09:00')).toMatchObject({ key: '2026-11-27T09:00' });
     const posts = simulate(AMS, '2026-11-29T12:00:00Z', '2026-11-30T12:00:00Z');
     expect(posts).toEqual([{ key: '2026-11-30T09:00', postedAt: '2026-11-30T08:00:00.000Z', late: false }]);
   });
 
   it('a recorded slot is never due again (restart), even after the digest time moved later that day', () => {
-    expect(dueSlots(d('2026-11-25T12:00:00Z'), AMS, '2026-11-25T09:00')).toBeUndefined();
-    expect(dueSlots(d('2026-11-25T12:00:00Z'), AMS, '2026-11-25T08:00')).toBeUndefined();
+    expect(dueSlot(d('2026-11-25T12:00:00Z'), AMS, '2026-11-25T09:00')).toBeUndefined();
+    expect(dueSlot(d('2026-11-25T12:00:00Z'), AMS, '2026-11-25T08:00')).toBeUndefined();
   });
 
   it('an invalid time zone or time is a coded setting error', () => {
@@ -169,7 +169,7 @@ describe('digest slots: due, late and catch-up', () => {
 describe('digest slots: new rollouts', () => {
   it('a slot before the rollout existed is never due (no late digest for a brand-new rollout)', () => {
     const created = d('2026-11-24T15:00:00Z');
-    expect(dueSlots(d('2026-11-25T07:59:00Z'), AMS, undefined, { notBefore: created })).toBeUndefined();
-    expect(dueSlots(d('2026-11-25T08:00:00Z'), AMS, undefined, { notBefore: created })).toMatchObject({ key: '2026-11-25T09:00', late: false });
+    expect(dueSlot(d('2026-11-25T07:59:00Z'), AMS, undefined, { notBefore: created })).toBeUndefined();
+    expect(dueSlot(d('2026-11-25T08:00:00Z'), AMS, undefined, { notBefore: created })).toMatchObject({ key: '2026-11-25T09:00', late: false });
   });
 });

@@ -146,7 +146,7 @@ export interface LoggedRequest {
   at: number;
 }
 
-export const FAKE_PAGE_SIZE = 50;
+const FAKE_PAGE_SIZE = 50;
 export const ACCESS_TOKEN_PREFIX = 'fake-access-token-not-real-';
 
 export class FakeBitwardenServer {

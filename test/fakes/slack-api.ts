@@ -278,7 +278,7 @@ export interface FakeSlackApi {
   close(): Promise<void>;
 }
 
-export const DEFAULT_FAKE_USERS: FakeSlackUser[] = [
+const DEFAULT_FAKE_USERS: FakeSlackUser[] = [
   {
     id: FAKE_USERS.alice,
     name: 'alice',
@@ -369,7 +369,7 @@ interface MultipartPart {
 }
 
 /** Minimal multipart/form-data parser (enough for WebClient/fetch FormData bodies). */
-export function parseMultipart(body: Buffer, contentType: string): MultipartPart[] {
+function parseMultipart(body: Buffer, contentType: string): MultipartPart[] {
   const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
   const boundary = m?.[1] ?? m?.[2];
   if (!boundary) return [];
@@ -1033,11 +1033,13 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
   const server: Server = createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://fake.invalid');
     const path = u.pathname;
-    const done = (p: Promise<void>) =>
-      p.catch((err: unknown) => {
+    // The request handler cannot be awaited by node:http; every failure of `p` becomes a 500 here instead.
+    const done = (p: Promise<void>): void => {
+      void p.catch((err: unknown) => {
         if (!res.headersSent) send(res, { status: 500, body: { ok: false, error: 'fake_slack_internal', detail: String(err) } });
         else res.end();
       });
+    };
     let m: RegExpExecArray | null;
     if ((m = /^\/api\/([A-Za-z0-9_.]+)\/?$/.exec(path)) && (req.method === 'POST' || req.method === 'GET')) {
       done(handleApi(req, res, m[1] as string, u.searchParams));

@@ -8,7 +8,7 @@ import path from 'node:path';
  * instances on 6379/5432. Data lives in the test's temp directory and survives a restart (Redis with an
  * append-only file, PostgreSQL in its own cluster), so "the store came back" means the same data.
  */
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);

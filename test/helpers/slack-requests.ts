@@ -27,7 +27,7 @@ import {
 export * from './slack-fixtures';
 
 /** Where response_url points when a test does not give one: a local port nothing listens on. */
-export const UNREACHABLE_RESPONSE_URL = 'http://127.0.0.1:9/response/not-configured';
+const UNREACHABLE_RESPONSE_URL = 'http://127.0.0.1:9/response/not-configured';
 
 export type SlackRequestKind =
   | 'slash_command'
@@ -93,7 +93,7 @@ const next = () => ++seq;
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 
 /** A trigger id shaped like Slack's (`<digits>.<digits>.<hex>`). */
-export function fakeTriggerId(): string {
+function fakeTriggerId(): string {
   const n = next();
   return `${pad(1000000000000 + n, 13)}.${pad(n, 10)}.${pad(n, 8)}fa4efa4efa4efa4efa4efa4e`;
 }
@@ -211,23 +211,6 @@ export function usersSelect(action_id: string, selected_user: string, o: { block
     ...(o.block_id !== undefined ? { block_id: o.block_id } : {}),
     ...(o.initial_user !== undefined ? { initial_user: o.initial_user } : {}),
   };
-}
-
-export function staticSelect(action_id: string, value: string, o: { block_id?: string; text?: string } = {}): BlockActionInput {
-  return {
-    type: 'static_select',
-    action_id,
-    selected_option: { text: { type: 'plain_text', text: o.text ?? value, emoji: true }, value },
-    ...(o.block_id !== undefined ? { block_id: o.block_id } : {}),
-  };
-}
-
-export function overflow(action_id: string, value: string, o: { block_id?: string; text?: string } = {}): BlockActionInput {
-  return { ...staticSelect(action_id, value, o), type: 'overflow' };
-}
-
-export function datepicker(action_id: string, selected_date: string, o: { block_id?: string } = {}): BlockActionInput {
-  return { type: 'datepicker', action_id, selected_date, ...(o.block_id !== undefined ? { block_id: o.block_id } : {}) };
 }
 
 export interface BlockActionsOptions {

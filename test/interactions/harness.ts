@@ -89,7 +89,7 @@ export interface FakeRequester extends Requester {
   texts(): string[];
 }
 
-export function replyText(r: Reply): string {
+function replyText(r: Reply): string {
   switch (r.kind) {
     case 'notice':
       return r.lines.map((l) => plainText(l)).join('\n');
@@ -106,7 +106,7 @@ export function replyText(r: Reply): string {
   }
 }
 
-export const WORKSPACE = 'tenant-1';
+const WORKSPACE = 'tenant-1';
 export const CONVERSATION: ConversationRef = { platform: 'teams', workspace: WORKSPACE, channel: '19:rollout', name: 'bitwarden-rollout' };
 export const ADA = 'teams:ada';
 export const BRAM = 'teams:bram';

@@ -23,7 +23,7 @@ import type * as AdaptiveCards from 'adaptivecards';
 const AC = createRequire(__filename)('adaptivecards/dist/adaptivecards.js') as typeof AdaptiveCards;
 
 /** Teams renders Adaptive Cards up to this version. */
-export const TEAMS_MAX_CARD_VERSION = '1.5';
+const TEAMS_MAX_CARD_VERSION = '1.5';
 /** Teams' guidance for a message's size: aim below 80 KB (bytes of the activity JSON). */
 export const TEAMS_MAX_PAYLOAD_BYTES = 80 * 1024;
 

@@ -1,4 +1,4 @@
-import type { Evidence, Hosting } from '../../core/checklist/model';
+import type { Hosting } from '../../core/checklist/model';
 import type { CheckOutcome, VerificationSettings } from '../../core/verification/ports';
 import type { SubscriptionProbe } from '../client';
 import type { EventReadResult } from '../events';
@@ -52,5 +52,3 @@ export interface StepCheck {
   needs(hosting: Hosting): Resource[];
   run(ctx: CheckContext): Promise<CheckOutcome>;
 }
-
-export type { Evidence };

@@ -1,17 +1,16 @@
 import type { Evidence, Hosting, Message } from '../../core/checklist/model';
-import { t } from '../../i18n';
 import type { CheckContext, CheckOutcome } from './types';
 import type { Collection, Group, Member } from '../schemas';
 
 /** Offending items listed in evidence and summaries. */
-export const ITEM_CAP = 20;
+const ITEM_CAP = 20;
 
 export function isCloud(h: Hosting): boolean {
   return h !== 'self-hosted';
 }
 
 /** Caps a list for evidence: the first ITEM_CAP items, and how many were left out. */
-export function capped(items: string[], cap = ITEM_CAP): { items: string[]; more: number } {
+function capped(items: string[], cap = ITEM_CAP): { items: string[]; more: number } {
   return { items: items.slice(0, cap), more: Math.max(0, items.length - cap) };
 }
 

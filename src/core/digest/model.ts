@@ -10,7 +10,7 @@ import { capacityBeforeGoLive, DEFAULT_HOURS_PER_DAY, type Capacity } from './pl
  */
 
 /** How many days of readiness the trend shows (today included). */
-export const TREND_DAYS = 5;
+const TREND_DAYS = 5;
 /** How many days of history `DigestState.history` keeps. */
 export const HISTORY_DAYS = 30;
 
@@ -89,7 +89,7 @@ export interface DigestOptions {
   hoursPerDay?: number;
 }
 
-export function diffStates(before: Record<string, StepState>, rollout: Pick<Rollout, 'steps'>, template: Template): DigestChanges {
+function diffStates(before: Record<string, StepState>, rollout: Pick<Rollout, 'steps'>, template: Template): DigestChanges {
   const c: DigestChanges = { done: [], verified: [], reopened: [], drifted: [], skipped: [] };
   for (const s of template.steps) {
     const now = rollout.steps[s.id]?.state;

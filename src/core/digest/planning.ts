@@ -129,7 +129,7 @@ export function planDueDates(
 }
 
 /** A manual due date wins; a due date without a source predates planning and counts as manual. */
-export function isManualDue(rec: Pick<StepRecord, 'due' | 'dueSource'>): boolean {
+function isManualDue(rec: Pick<StepRecord, 'due' | 'dueSource'>): boolean {
   return !!rec.due && rec.dueSource !== 'planned';
 }
 

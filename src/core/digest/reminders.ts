@@ -27,7 +27,7 @@ export interface ReminderOptions {
   workdays?: readonly number[];
 }
 
-export const DEFAULT_REMINDER_OPTIONS: Required<ReminderOptions> = { dayStart: '09:00', dayEnd: '18:00', workdays: [1, 2, 3, 4, 5] };
+const DEFAULT_REMINDER_OPTIONS: Required<ReminderOptions> = { dayStart: '09:00', dayEnd: '18:00', workdays: [1, 2, 3, 4, 5] };
 
 export type ReminderKind = 'overdue' | 'today' | 'tomorrow';
 
@@ -72,7 +72,7 @@ export function reminderKind(rec: StepRecord, today: string): ReminderKind | und
 }
 
 /** Whether `now` falls in the owner's working window (weekday, between day start and end, local). */
-export function inWorkingWindow(now: Date, timezone: string, opts: ReminderOptions = {}): boolean {
+function inWorkingWindow(now: Date, timezone: string, opts: ReminderOptions = {}): boolean {
   const o = { ...DEFAULT_REMINDER_OPTIONS, ...opts };
   const p = localParts(now, timezone);
   return o.workdays.includes(p.weekday) && p.time >= o.dayStart && p.time < o.dayEnd;

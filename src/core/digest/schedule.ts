@@ -41,8 +41,8 @@ export interface DueOptions {
   notBefore?: Date;
 }
 
-export const DEFAULT_GRACE_MS = 15 * 60_000;
-export const DEFAULT_MAX_LATE_MS = 24 * 3_600_000;
+const DEFAULT_GRACE_MS = 15 * 60_000;
+const DEFAULT_MAX_LATE_MS = 24 * 3_600_000;
 
 const TIME_RE = /^([01]\d|2[0-3]):([0-5]\d)$/;
 /** Enough to find a slot on any weekday pattern (one week plus a day for the time of day). */
@@ -120,7 +120,7 @@ export function nextSlot(now: Date, settings: ScheduleSettings): Slot | undefine
  * `maxLateMs` (e.g. Friday's digest when the bot comes back on Sunday) is skipped: the next slot is closer
  * and more useful than a stale one.
  */
-export function dueSlots(now: Date, settings: ScheduleSettings, lastSlot: string | undefined, opts: DueOptions = {}): DueSlot | undefined {
+export function dueSlot(now: Date, settings: ScheduleSettings, lastSlot: string | undefined, opts: DueOptions = {}): DueSlot | undefined {
   const s = slotFor(now, settings);
   if (!s) return undefined;
   if (alreadyPosted(s, lastSlot)) return undefined;
@@ -138,9 +138,6 @@ export function dueSlots(now: Date, settings: ScheduleSettings, lastSlot: string
 export function alreadyPosted(slot: Pick<Slot, 'date'>, lastSlot: string | undefined): boolean {
   return !!lastSlot && lastSlot.slice(0, 10) >= slot.date;
 }
-
-/** Alias with the singular name: there is never more than one slot due. */
-export const dueSlot = dueSlots;
 
 /** True when the newest slot was missed for good (older than `maxLateMs`, never posted): worth a log line. */
 export function missedSlot(now: Date, settings: ScheduleSettings, lastSlot: string | undefined, opts: DueOptions = {}): Slot | undefined {
@@ -160,12 +157,4 @@ export function slotInstant(key: string, timezone: string): Date | undefined {
 export function localParts(now: Date, zone: string): { date: string; time: string; weekday: number } {
   const d = DateTime.fromJSDate(now, { zone });
   return { date: d.toFormat('yyyy-MM-dd'), time: d.toFormat('HH:mm'), weekday: d.weekday };
-}
-
-/** Validates a schedule, throwing `invalid_setting` with a localizable message (for the setup dialog). */
-export function validateSchedule(settings: ScheduleSettings): void {
-  parse(settings);
-  if (!settings.weekdays.every((d) => Number.isInteger(d) && d >= 1 && d <= 7)) {
-    throw new BwprepError('invalid_setting', { key: 'digest.error.bad_weekdays', vars: { value: settings.weekdays.join(',') } });
-  }
 }

@@ -1,7 +1,6 @@
 import type { CheckReportView } from '../../views/check-report';
 import { clip, SLACK_LIMITS } from './limits';
 import { escText, mrkdwn } from './mrkdwn';
-import { plainText } from '../../views/rich';
 import { sectionsOf } from './messages';
 import type { KnownBlock } from './types';
 

@@ -15,5 +15,3 @@ export const SLACK_LIMITS = {
 export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
-
-export { esc, slackUser } from './mrkdwn';

@@ -24,7 +24,7 @@ export function mrkdwn(r: Rich): string {
 }
 
 /** The Slack spelling of a bwprep command: `done 2a` → `/bwprep done 2a`. */
-export function slashCommand(cmd: string): string {
+function slashCommand(cmd: string): string {
   return cmd ? `/bwprep ${cmd}` : '/bwprep';
 }
 

@@ -5,7 +5,7 @@ import { clip } from './limits';
 import type { KnownBlock, View } from './types';
 
 /** Policy types offered for step 2a (Bitwarden PolicyType numbers with a name in both locales). */
-export const SETUP_POLICIES = KNOWN_POLICY_TYPES;
+const SETUP_POLICIES = KNOWN_POLICY_TYPES;
 
 const opt = (text: string, value: string) => ({ text: { type: 'plain_text' as const, text: clip(text, 75), emoji: true }, value });
 

@@ -41,7 +41,10 @@ export function registerEvents(app: App, deps: SlackDeps): void {
   // ---- the bot can post again: clear the rollout's unreachable mark (scheduled digests resume) -----------
 
   app.event('member_joined_channel', async ({ event, body }) => {
-    const installation = await deps.installation().catch(() => undefined);
+    const installation = await deps.installation().catch((err: unknown) => {
+      deps.logger.warn({ err, channel: event.channel }, 'member_joined_channel ignored: the installation could not be read');
+      return undefined;
+    });
     if (!installation?.botUserId || event.user !== installation.botUserId) return;
     const conversation = { platform: 'slack' as const, workspace: teamOf(body, event), channel: event.channel };
     if (await deps.interactions.conversationReachable(conversation, SLACK_EVENTS)) {

@@ -14,7 +14,7 @@ function field(values: Values, block: SetupField): ViewStateValue | undefined {
 }
 
 /** Reads the modal's state into a SetupInput; block ids are the field names. */
-export function readSetupInput(values: Values): SetupInput {
+function readSetupInput(values: Values): SetupInput {
   const text = (b: SetupField) => field(values, b)?.value ?? '';
   const selected = (b: SetupField) => (field(values, b)?.selected_options ?? []).map((o) => o.value);
   return {
@@ -70,7 +70,11 @@ export function registerSetup(app: App, deps: SlackDeps): void {
     } catch (err) {
       const ref = randomUUID().slice(0, 8);
       logger.error({ err, ref }, 'setup submission failed');
-      if (!acked) await ack({ response_action: 'errors', errors: { locale: t(deps.defaultLocale, 'error.internal', { ref }) } }).catch(() => undefined);
+      if (!acked) {
+        await ack({ response_action: 'errors', errors: { locale: t(deps.defaultLocale, 'error.internal', { ref }) } }).catch((ackErr: unknown) =>
+          logger.warn({ err: ackErr, ref }, 'setup submission failed and the error could not be shown in the modal'),
+        );
+      }
     }
   });
 }
