@@ -122,7 +122,7 @@ const POLICY_LIST_VARS = ['policies'] as const;
  * variables (e.g. an endpoint error's reason). Rendered in the reader's language like the outer message.
  * Summaries of earlier builds with `<name>_en` / `<name>_nl` are read as they are.
  */
-export const MESSAGE_VARS = ['reason'] as const;
+const MESSAGE_VARS = ['reason'] as const;
 
 /** A variable of a rich message: plain text, a number (plurals), or structured spans. */
 export type RichVar = string | number | undefined | Inline | Rich;

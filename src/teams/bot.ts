@@ -43,7 +43,7 @@ const AAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** How long a file offer can be accepted, in ms. */
 const EXPORT_OFFER_MS = 60 * 60_000;
 /** The largest Markdown report posted as a message in a channel (Teams refuses messages of about 28 KB and up). */
-export const MAX_REPORT_MESSAGE_BYTES = 20 * 1024;
+const MAX_REPORT_MESSAGE_BYTES = 20 * 1024;
 
 export interface TeamsBotDeps {
   conversationStore: TeamsConversations;

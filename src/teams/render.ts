@@ -23,7 +23,7 @@ export interface RenderContext {
 }
 
 /** Characters Teams Markdown would read as formatting in free text. */
-function escapeMarkdown(s: string): string {
+export function escapeMarkdown(s: string): string {
   return s.replace(/([\\*_~`[\]<>#|])/g, '\\$1');
 }
 

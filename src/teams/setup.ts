@@ -41,7 +41,7 @@ type Element = Record<string, unknown>;
 const text = (value: string, extra: Element = {}): Element => ({ type: 'TextBlock', text: value, wrap: true, ...extra });
 
 /** The form's values from the rollout's settings (what the Slack modal pre-fills). Never the secret. */
-export function setupValuesFrom(form: SetupFormView): SetupValues {
+function setupValuesFrom(form: SetupFormView): SetupValues {
   const s = form.settings;
   return {
     locale: s.locale,

@@ -16,7 +16,7 @@ export const OTHER_TENANT = '00000000-0000-4000-8000-0000000000ff';
 export const FAKE_BOT = { id: '28:00000000-0000-4000-8000-0000000000b0', name: 'bwprep' };
 const FAKE_TEAM_ID = '19:fake-team@thread.tacv2';
 export const FAKE_CHANNEL = '19:fake-channel@thread.tacv2';
-const FAKE_GROUP_CHAT = '19:fake-group@thread.v2';
+export const FAKE_GROUP_CHAT = '19:fake-group@thread.v2';
 
 export interface FakeTeamsUser {
   id: string;
