@@ -111,7 +111,9 @@ describe('fuzz: the template validator (bwprep template validate)', () => {
           const code = runTemplateValidate(['t.json', '--lang', lang], { env: {}, stdout: (s) => (out += s), stderr: (s) => (out += s), readFile: () => content });
           expect([0, 1, 2]).toContain(code);
           expect(out.trim().length).toBeGreaterThan(0);
-          expect(out).not.toMatch(/cli\.template\.|\{\{/); // no raw key, no unfilled placeholder
+          expect(out).not.toMatch(/cli\.template\./); // no raw key
+          // No unfilled placeholder (a '{{' the file itself holds, echoed as its name or a value, is the user's text).
+          if (!content.includes('{{')) expect(out).not.toMatch(/\{\{/);
         },
       ),
       RUNS(200),
