@@ -252,7 +252,7 @@ export function renderMineText(view: MineView, width = DEFAULT_WIDTH): string {
 }
 
 /** Icons of the notice tones in a terminal (Slack uses its own emoji). */
-const TONE_ICON: Record<NoticeTone, string> = { ok: '✔', info: 'ℹ', warn: '⚠', wait: '⏳', snooze: '💤', fail: '✖' };
+const TONE_ICON: Record<NoticeTone, string> = { ok: '✔', info: 'ℹ', warn: '⚠', refused: '⚠', wait: '⏳', snooze: '💤', fail: '✖' };
 
 /** A notice: the tone's icon before the first line, the other lines indented under it. */
 export function renderNoticeLines(tone: NoticeTone, lines: readonly (string | Rich)[], opts: { width?: number; formatUser?: (key: UserKey) => string } = {}): string {

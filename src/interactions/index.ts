@@ -5,7 +5,7 @@ import { randomInt } from 'node:crypto';
 import type { ChangeResult, ChecklistService, RolloutDefaults } from '../core/checklist/service';
 import { type SetupField, type SetupInput, validateSetup } from '../core/checklist/settings';
 import { snoozeDate } from '../core/digest/reminders';
-import { BwprepError } from '../core/errors';
+import { BwprepError, isBwprepError } from '../core/errors';
 import type { Clock, Store } from '../core/ports';
 import type { VerificationService } from '../core/verification/service';
 import { renderRich, t, tr } from '../i18n';
@@ -327,7 +327,10 @@ export class Interactions {
     if (!rollout) return { ok: false, errors: { locale: tr(locale, 'error.unknown_rollout') } };
     if (!this.deps.service.isAdmin(requester.actor, rollout)) return { ok: false, errors: { admins: tr(locale, 'setup.error.forbidden', { admins: this.deps.service.adminList(rollout) }) } };
     const now = this.deps.clock.now();
-    const result = validateSetup(input, rollout.settings, now);
+    // A platform's form can only name people of its own platform: admins from another linked platform stay.
+    const others = rollout.settings.admins.filter((a) => !a.startsWith(`${requester.scope.platform}:`));
+    const merged = input.admins !== undefined && others.length ? { ...input, admins: [...input.admins, ...others.filter((a) => !input.admins!.includes(a))] } : input;
+    const result = validateSetup(merged, rollout.settings, now);
     if (result.newKey && !this.deps.encryptionKey) result.errors.clientSecret = { key: 'setup.error.no_encryption_key' };
     const fields = Object.keys(result.errors) as SetupField[];
     if (fields.length) {
@@ -550,7 +553,8 @@ export class Interactions {
     const locale = this.privateLocale(requester, rollout);
     const log = this.deps.logger.child ? this.deps.logger.child({ ...context, user: requester.actor.user, rolloutId: rollout?.id }) : this.deps.logger;
     const lines = describeError(e, locale, log, this.deps.metrics, usage);
-    await requester.reply({ kind: 'notice', tone: 'warn', lines }).catch((err: unknown) => log.warn({ err }, 'could not send the error reply'));
+    const tone = isBwprepError(e) && e.code === 'forbidden' ? 'refused' : 'warn';
+    await requester.reply({ kind: 'notice', tone, lines }).catch((err: unknown) => log.warn({ err }, 'could not send the error reply'));
   }
 
   /** Profile of a person on their platform, or a stand-in when the platform is not served. */

@@ -100,7 +100,8 @@ export interface ExportFile {
   sentPrivately?: Rich;
 }
 
-export type NoticeTone = 'ok' | 'info' | 'warn' | 'wait' | 'snooze' | 'fail';
+/** `refused`: the requester may not do this (a permission refusal); `warn`: anything else that went wrong. */
+export type NoticeTone = 'ok' | 'info' | 'warn' | 'refused' | 'wait' | 'snooze' | 'fail';
 
 /** What the requester alone sees. Each platform maps every kind to its wire (ephemeral, invoke answer, DM…). */
 export type Reply =

@@ -13,7 +13,7 @@ import type { SlackInstallation } from './installation';
 
 type WebClient = webApi.WebClient;
 
-const TONE_ICON: Record<NoticeTone, string> = { ok: '✅', info: 'ℹ️', warn: '⚠️', wait: '⏳', snooze: '💤', fail: '❌' };
+const TONE_ICON: Record<NoticeTone, string> = { ok: '✅', info: 'ℹ️', warn: '⚠️', refused: '⚠️', wait: '⏳', snooze: '💤', fail: '❌' };
 
 /** A notice as one Slack message: the tone's icon before the first line. */
 function noticeMessage(reply: Extract<Reply, { kind: 'notice' }>) {

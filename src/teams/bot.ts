@@ -33,6 +33,8 @@ import { ADAPTIVE_CARD, escapeMarkdown, noticeText, type RenderContext, renderCh
 export interface TeamsLayer {
   interactions: Interactions;
   cardFor(conversationId: string, view: ReturnType<Interactions['cards']['view']>, checking?: boolean): Promise<{ contentType: string; content: unknown }>;
+  /** A message to one person in their 1:1 chat with the bot; false when bwprep cannot reach them there. */
+  notify?(user: string, lines: Rich[]): Promise<boolean>;
 }
 
 /** Teams' file offer card and the file message that follows an upload (bots-filesv4). */
@@ -455,10 +457,22 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
       await ctx.sendActivity(renderNotice('info', [tr(locale, 'teams.not_yet', { command: text.split(/\s+/)[0] ?? '' })], rctx));
       return;
     }
-    const requester = await this.requester(ctx, async (reply) => {
+    const requester: Requester = await this.requester(ctx, async (reply) => {
       switch (reply.kind) {
         case 'notice':
           await this.learnNames(reply.lines);
+          // A refusal of a command typed in a channel or group chat reaches the person alone, in their 1:1 chat
+          // with the bot, where Teams lets bwprep reach them; the conversation only sees where to look.
+          if (reply.tone === 'refused' && !rctx.personal && layer.notify) {
+            const sent = await layer.notify(requester.actor.user, [[`${'⚠️'} `, ...(reply.lines[0] ?? [])], ...reply.lines.slice(1)]).catch((err: unknown) => {
+              this.deps.logger.info({ err }, 'teams: could not answer privately; answering in the conversation');
+              return false;
+            });
+            if (sent) {
+              await ctx.sendActivity(renderNotice('info', [tr(locale, 'teams.answered_privately', { user: requester.actor.user })], rctx));
+              return;
+            }
+          }
           await ctx.sendActivity(renderNotice(reply.tone, reply.lines, rctx));
           return;
         case 'help':

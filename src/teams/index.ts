@@ -284,7 +284,12 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
   return {
     ...runtime,
     platform,
-    listen: (interactions: Interactions) => bot.attach({ interactions, cardFor: async (id, view, checking) => (await platform.cardFor(id, view, checking)) as { contentType: string; content: unknown } }),
+    listen: (interactions: Interactions) =>
+      bot.attach({
+        interactions,
+        cardFor: async (id, view, checking) => (await platform.cardFor(id, view, checking)) as { contentType: string; content: unknown },
+        notify: (user, lines) => platform.notifier?.send(user, { kind: 'notice', lines }) ?? Promise.resolve(false),
+      }),
     stop: () => outbound.stop(),
   };
 }

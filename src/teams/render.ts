@@ -43,7 +43,7 @@ export function teamsMarkdown(r: Rich, ctx: RenderContext): string {
   return s;
 }
 
-const TONE_ICON: Record<NoticeTone, string> = { ok: '✅', info: 'ℹ️', warn: '⚠️', wait: '⏳', snooze: '💤', fail: '❌' };
+const TONE_ICON: Record<NoticeTone, string> = { ok: '✅', info: 'ℹ️', warn: '⚠️', refused: '⚠️', wait: '⏳', snooze: '💤', fail: '❌' };
 
 const message = (text: string): Partial<Activity> => ({ type: 'message', textFormat: 'markdown', text });
 

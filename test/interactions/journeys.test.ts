@@ -104,7 +104,7 @@ describe('card actions', () => {
     expect(ada.replies[0]).toMatchObject({ kind: 'notice', tone: 'info' });
     const updates = h.platform.updates.length;
     await h.interactions.cardAction(bram, { action: ACTIONS.assignOwner, rolloutId: ROLLOUT, stepId: '4a', owner: ADA });
-    expect(bram.replies[0]).toMatchObject({ kind: 'notice', tone: 'warn' });
+    expect(bram.replies[0]).toMatchObject({ kind: 'notice', tone: 'refused' });
     expect(h.platform.updates.length).toBe(updates + 1);
     expect((await h.service.get(ROLLOUT))?.steps['4a']?.owner).toBeUndefined();
   });

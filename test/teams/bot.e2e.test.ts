@@ -83,6 +83,20 @@ describe('Teams commands over /api/messages (TEAMS_ALLOW_UNAUTHENTICATED, fake B
     expect(String(refusal.body?.text)).not.toContain('Slack');
   });
 
+  it('a refusal of a command typed in a channel reaches only the person, in their personal chat; the channel sees a pointer', async () => {
+    // Someone starts the rollout here (and is its admin); Anna, an ordinary member, tries an admin command.
+    await h.post(teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'status', mention: true, locale: 'en-GB' }));
+    await h.connector.waitFor((c) => c.kind === 'send' && Array.isArray(c.body?.attachments));
+    const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, from: ANNA, text: 'skip 4e we only use built-in roles', mention: true, locale: 'en-GB' });
+    await h.post(msg);
+    const pointer = await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === msg.id);
+    expect(String(pointer.body?.text)).toContain('I answered you in your personal chat with bwprep');
+    expect(String(pointer.body?.text)).not.toContain('Only');
+    const privately = await h.connector.waitFor((c) => c.kind === 'send' && c.conversationId !== CHANNEL_CONV && c.conversationId !== FAKE_CHANNEL && String(c.body?.text).includes('Only'));
+    expect(String(privately.body?.text)).toContain('skip');
+    expect((await h.app.service.get(`teams:${FAKE_TENANT}:${FAKE_CHANNEL}`))?.steps['4e']?.state).toBe('open');
+  });
+
   it('when a turn fails, tells the user with a reference that is in the log (and nothing more)', async () => {
     h.connector.failNext({ kind: 'reply', status: 500, code: 'InternalServerError' });
     const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'help', mention: true, locale: 'en-US' });
