@@ -146,6 +146,20 @@ describe('setup', () => {
     expect(bram.texts()[0]).toBe("Only a rollout admin (ada) can change this rollout's settings.");
   });
 
+  it("a platform's form names only its own people: saving it keeps the admins of another linked platform", async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    const otherPlatformAdmin = 'slack:U0OTHERADMIN';
+    const first = await h.interactions.submitSetup(ada, ROLLOUT, { admins: [ADA, otherPlatformAdmin] });
+    if (!first.ok) throw new Error('expected a valid form');
+    await first.save();
+    // The form of this platform cannot show the Slack admin; it is kept all the same.
+    const second = await h.interactions.submitSetup(ada, ROLLOUT, { admins: [ADA, BRAM] });
+    if (!second.ok) throw new Error('expected a valid form');
+    await second.save();
+    expect((await h.service.get(ROLLOUT))?.settings.admins).toEqual([ADA, BRAM, otherPlatformAdmin]);
+  });
+
   it('a form with errors saves nothing and names each wrong field', async () => {
     const ada = h.person(ADA);
     await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
