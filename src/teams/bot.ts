@@ -179,6 +179,7 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
       ...(a.conversation?.conversationType === 'personal' ? { personalConversationId: a.conversation.id } : {}),
     });
     const maxAge = this.deps.rosterMaxAgeMs ?? 24 * 3600_000;
+    if (a.type === 'message' && a.conversation?.conversationType !== 'personal') await this.readRoster(ctx, maxAge);
     const fresh = user.rosterCheckedAt && this.deps.now().getTime() - Date.parse(user.rosterCheckedAt) < maxAge;
     if (fresh || a.type !== 'message') return;
     // The roster knows the user's home tenant and role (guests, shared channels); one lookup a day.
@@ -190,6 +191,37 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
       });
     } catch (err) {
       this.deps.logger.debug({ err, conversation: a.conversation?.id }, 'teams roster lookup failed; keeping the conversation tenant');
+    }
+  }
+
+  /**
+   * The conversation's members from its roster (TeamsInfo.getPagedMembers), at most once a day per
+   * conversation: the static choices of the card's owner picker beside Teams' people search, and people a
+   * reminder can reach. One page of up to 500 (a larger team still has the people search).
+   */
+  private async readRoster(ctx: TurnContext, maxAge: number): Promise<void> {
+    const id = ctx.activity.conversation?.id;
+    if (!id) return;
+    const key = `teams:roster-at:${baseConversationId(id)}`;
+    const last = await this.deps.kv.get<string>(key);
+    if (last && this.deps.now().getTime() - Date.parse(last) < maxAge) return;
+    await this.deps.kv.set(key, this.deps.now().toISOString());
+    try {
+      const page = await TeamsInfo.getPagedMembers(ctx, 500);
+      for (const m of page.members ?? []) {
+        if (!m.aadObjectId) continue;
+        await this.deps.directory.recordMember({
+          id: m.id,
+          aadObjectId: m.aadObjectId,
+          ...(m.name ? { name: m.name } : {}),
+          ...(m.tenantId ? { tenantId: m.tenantId } : {}),
+          ...(m.userRole ? { userRole: m.userRole } : {}),
+          serviceUrl: ctx.activity.serviceUrl,
+        });
+        await this.deps.directory.addMember(id, m.aadObjectId);
+      }
+    } catch (err) {
+      this.deps.logger.info({ err, conversation: id }, 'teams roster could not be read; the owner picker offers the people seen so far');
     }
   }
 

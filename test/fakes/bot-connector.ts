@@ -17,6 +17,7 @@
  *   PUT    /v3/conversations/{conversationId}/activities/{id} update an activity        (kind 'update')
  *   DELETE /v3/conversations/{conversationId}/activities/{id} delete an activity        (kind 'delete')
  *   GET    /v3/conversations/{conversationId}/members/{id}    one roster member (TeamsInfo.getMember) (kind 'member')
+ *   GET    /v3/conversations/{conversationId}/pagedmembers    the roster, one page (TeamsInfo.getPagedMembers) (kind 'roster')
  *   GET    /v1/.well-known/openidconfiguration                OpenID metadata → jwks_uri
  *   GET    /v1/keys                                           the signing key (JWK, endorsed for msteams)
  *
@@ -28,7 +29,7 @@ import { createSign, generateKeyPairSync, type KeyObject, randomUUID } from 'nod
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type CallKind = 'create' | 'send' | 'reply' | 'update' | 'delete' | 'member' | 'other';
+export type CallKind = 'create' | 'send' | 'reply' | 'update' | 'delete' | 'member' | 'roster' | 'other';
 
 export interface ConnectorCall {
   kind: CallKind;
@@ -160,7 +161,7 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
       return answer(res, 200, { keys: [{ kty: 'RSA', use: 'sig', kid, n: jwk.n, e: jwk.e, endorsements: ['msteams', 'emulator'] }] });
     }
     const body = method === 'POST' || method === 'PUT' ? await readJson(req) : undefined;
-    const m = /^\/v3\/conversations(?:\/([^/]+)(?:\/(activities|members)(?:\/([^/]+))?)?)?\/?$/.exec(path);
+    const m = /^\/v3\/conversations(?:\/([^/]+)(?:\/(activities|members|pagedmembers)(?:\/([^/]+))?)?)?\/?$/.exec(path);
     const conversationId = m?.[1] ? decodeURIComponent(m[1]) : undefined;
     const sub = m?.[2];
     const target = m?.[3] ? decodeURIComponent(m[3]) : undefined;
@@ -170,6 +171,7 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
     else if (sub === 'activities' && method === 'PUT' && target) kind = 'update';
     else if (sub === 'activities' && method === 'DELETE' && target) kind = 'delete';
     else if (sub === 'members' && method === 'GET' && target) kind = 'member';
+    else if (sub === 'pagedmembers' && method === 'GET') kind = 'roster';
     const call: ConnectorCall = {
       kind,
       method,
@@ -183,7 +185,7 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
       at: Date.now(),
     };
     const script = scripts.find(
-      (s) => s.left > 0 && (s.kind ? s.kind === kind : kind !== 'member' && kind !== 'other') && (!s.conversationId || s.conversationId === conversationId),
+      (s) => s.left > 0 && (s.kind ? s.kind === kind : kind !== 'member' && kind !== 'roster' && kind !== 'other') && (!s.conversationId || s.conversationId === conversationId),
     );
     if (script) {
       script.left -= 1;
@@ -219,6 +221,12 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
         record(call);
         if (!found) return answer(res, 404, { error: { code: 'MemberNotFoundInConversation', message: 'fake connector: no such member' } });
         return answer(res, 200, { ...found, objectId: found.aadObjectId });
+      }
+      case 'roster': {
+        // One page is enough for the tests: the whole roster, no continuation token.
+        record(call);
+        const list = [...(members.get(conversationId ?? '') ?? []), ...(members.get('*') ?? [])];
+        return answer(res, 200, { members: list.map((x) => ({ ...x, objectId: x.aadObjectId })) });
       }
       default:
         call.status = 404;

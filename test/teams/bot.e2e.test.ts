@@ -83,6 +83,19 @@ describe('Teams commands over /api/messages (TEAMS_ALLOW_UNAUTHENTICATED, fake B
     expect(String(refusal.body?.text)).not.toContain('Slack');
   });
 
+  it("the card's owner picker offers the conversation's members from the roster (beside Teams' people search)", async () => {
+    const dora = { id: '29:fake-dora', name: 'Dora Fake', aadObjectId: '00000000-0000-4000-8000-00000000d0a0' };
+    h.connector.addMembers('*', [{ ...dora, tenantId: FAKE_TENANT, userRole: 'user' }]);
+    // The roster is read at most once a day per conversation; this test's day starts now.
+    await h.app.store.kv.delete(`teams:roster-at:${FAKE_CHANNEL}`);
+    await h.post(teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'status', mention: true, locale: 'en-GB' }));
+    expect(h.connector.calls.some((c) => c.kind === 'roster')).toBe(true);
+    const card = await h.connector.waitFor((c) => c.kind === 'send' && Array.isArray(c.body?.attachments) && JSON.stringify(c.body).includes('Dora Fake'));
+    const json = JSON.stringify(card.body);
+    expect(json).toContain(`"value":"teams:${dora.aadObjectId}"`);
+    expect(json).toContain('graph.microsoft.com/users?scope=currentContext');
+  });
+
   it('a refusal of a command typed in a channel reaches only the person, in their personal chat; the channel sees a pointer', async () => {
     // Someone starts the rollout here (and is its admin); Anna, an ordinary member, tries an admin command.
     await h.post(teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'status', mention: true, locale: 'en-GB' }));
