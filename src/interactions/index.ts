@@ -65,6 +65,11 @@ export interface CardAction {
   stepId: string;
   /** `assign_owner`: the person picked in the owner picker. */
   owner?: UserKey;
+  /**
+   * The conversation whose card was clicked, where the platform knows it (Teams invokes): the rollout must be
+   * one of that conversation's, so a button cannot be pointed at another conversation's rollout.
+   */
+  conversation?: ConversationRef;
 }
 
 export type SetupOutcome =
@@ -157,6 +162,9 @@ export class Interactions {
       if (cmd?.name === 'link' && cmd.code) {
         rollout = await this.linkedRollout(conversation);
         await this.bind(conversation, requester, cmd.code, rollout);
+      } else if (cmd?.name === 'unlink' && !(await this.deps.service.get(conversationKey(conversation))) && !(await this.linkedRollout(conversation))) {
+        // Nothing to unlink, and no reason to start a rollout here.
+        throw new BwprepError('bad_usage', { key: 'error.not_linked' });
       } else {
         // The rollout first, also for a malformed command: its language is the reply's fallback.
         rollout = await this.rolloutFor(conversation, requester);
@@ -278,10 +286,10 @@ export class Interactions {
   }
 
   /** The rollout a click is about; a payload can only act on rollouts of the workspace it came from. */
-  private async target(requester: Requester, a: Pick<CardAction, 'rolloutId' | 'stepId'>): Promise<Rollout> {
+  private async target(requester: Requester, a: Pick<CardAction, 'rolloutId' | 'stepId' | 'conversation'>): Promise<Rollout> {
     const rollout = await this.deps.service.get(a.rolloutId);
     const inScope = rollout && conversationsOf(rollout).some(({ conversation: c }) => c.platform === requester.scope.platform && c.workspace === requester.scope.workspace);
-    if (!rollout || !inScope) throw new BwprepError('bad_usage', { key: 'error.unknown_rollout' });
+    if (!rollout || !inScope || (a.conversation && !hasConversation(rollout, a.conversation))) throw new BwprepError('bad_usage', { key: 'error.unknown_rollout' });
     this.deps.service.step(a.stepId);
     return rollout;
   }
@@ -289,7 +297,8 @@ export class Interactions {
   /** `assign`: the person must be a real, active account of the platform (issue: deactivated vs unknown). */
   private async ensureUser(user: UserKey): Promise<void> {
     const platform = this.deps.platforms.forUser(user);
-    if (!platform) return;
+    // Not a person of any platform bwprep serves (a picker value that is no user key): refuse, never store it.
+    if (!platform) throw new BwprepError('bad_user', { key: 'error.bad_user', vars: { value: user } }, { usage: { key: 'usage.assign' } });
     const profile = await platform.directory.profile(user);
     if (profile.exists) return;
     const key = profile.missing === 'deactivated' ? 'error.user_deactivated' : 'error.unknown_user';

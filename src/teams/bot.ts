@@ -263,7 +263,7 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     const ownerInput = data[`owner:${target.stepId}`];
     // A static choice is `teams:<aadObjectId>`; a person found by the people search is a bare AAD object id.
     const owner = typeof ownerInput === 'string' && ownerInput ? (AAD_ID.test(ownerInput) ? teamsUserKey(ownerInput) : ownerInput) : undefined;
-    const action = { action: verb as ActionId, ...target, ...(owner ? { owner } : {}) };
+    const action = { action: verb as ActionId, ...target, ...(owner ? { owner } : {}), conversation: this.conversationOf(a) };
     if (verb === ACTIONS.runCheck) {
       // Teams gives an invoke 15 s; a run may take longer. Answer with "checking…", finish in the background.
       void layer.interactions.cardAction(requester, action).catch((err) => this.deps.logger.warn({ err }, 'teams check run failed'));
@@ -425,6 +425,8 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     const a = ctx.activity;
     const aad = a.from?.aadObjectId ?? a.from?.id ?? 'unknown';
     const actor: Actor = { user: teamsUserKey(aad), surface: 'teams', ...(a.from?.name ? { name: a.from.name } : {}) };
+    // The sender's name as Teams gives it, for the replies that mention them.
+    if (a.from?.name) this.names.set(actor.user, a.from.name);
     const locale = toLocale(activityLocale(a));
     const tz = activityTimezone(a);
     return {
@@ -496,7 +498,7 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
           // A refusal of a command typed in a channel or group chat reaches the person alone, in their 1:1 chat
           // with the bot, where Teams lets bwprep reach them; the conversation only sees where to look.
           if (reply.tone === 'refused' && !rctx.personal && layer.notify) {
-            const sent = await layer.notify(requester.actor.user, [[`${'⚠️'} `, ...(reply.lines[0] ?? [])], ...reply.lines.slice(1)]).catch((err: unknown) => {
+            const sent = await layer.notify(requester.actor.user, reply.lines).catch((err: unknown) => {
               this.deps.logger.info({ err }, 'teams: could not answer privately; answering in the conversation');
               return false;
             });

@@ -96,6 +96,21 @@ describe('Teams commands over /api/messages (TEAMS_ALLOW_UNAUTHENTICATED, fake B
     expect(json).toContain('graph.microsoft.com/users?scope=currentContext');
   });
 
+  it('a card press is bound to its conversation and to real people: another rollout\'s step or a made-up owner is refused', async () => {
+    await h.post(teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'status', mention: true, locale: 'en-GB' }));
+    await h.connector.waitFor((c) => c.kind === 'send' && Array.isArray(c.body?.attachments));
+    const rollout = `teams:${FAKE_TENANT}:${FAKE_CHANNEL}`;
+    // The owner picker sends something that is no person: refused, nothing stored.
+    const made = await h.post(teamsCardAction({ serviceUrl: h.connector.serviceUrl, verb: 'assign_owner', data: { ref: `2b@${rollout}`, 'owner:2b': 'not-a-user' }, replyToId: 'fake-card-1', locale: 'en-GB' }));
+    expect(made.body).toMatchObject({ type: 'application/vnd.microsoft.activity.message' });
+    expect(String((made.body as { value: string }).value)).toContain('is not a mention of a person');
+    expect((await h.app.service.get(rollout))?.steps['2b']?.owner).toBeUndefined();
+    // A press in a personal chat that names the channel's rollout: not this conversation's card, refused.
+    const elsewhere = await h.post(teamsCardAction({ serviceUrl: h.connector.serviceUrl, scope: 'personal', verb: 'mark_done', data: { ref: `4c@${rollout}` }, replyToId: 'fake-card-2', locale: 'en-GB' }));
+    expect(String((elsewhere.body as { value: string }).value)).toContain("That card belongs to a rollout I can't find");
+    expect((await h.app.service.get(rollout))?.steps['4c']?.state).toBe('open');
+  });
+
   it('a refusal of a command typed in a channel reaches only the person, in their personal chat; the channel sees a pointer', async () => {
     // Someone starts the rollout here (and is its admin); Anna, an ordinary member, tries an admin command.
     await h.post(teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'status', mention: true, locale: 'en-GB' }));
