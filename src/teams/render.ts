@@ -163,22 +163,18 @@ export function checklistCard(view: ChecklistView, o: CardOptions): Attachment {
     for (const s of phase.steps) body.push(...stepElements(view, s, o));
   }
   body.push(text(teamsMarkdown(view.footer, o), { isSubtle: true, size: 'Small' }));
+  return adaptiveCard(body, { msteams: { width: 'Full' } });
+}
+
+/** An Adaptive Card attachment (schema 1.5, the highest every Teams client renders) with `body` and extras. */
+export function adaptiveCard(body: Element[], extra: Record<string, unknown> = {}): Attachment {
   return {
     contentType: ADAPTIVE_CARD,
-    content: {
-      type: 'AdaptiveCard',
-      $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-      version: '1.5',
-      msteams: { width: 'Full' },
-      body,
-    },
+    content: { type: 'AdaptiveCard', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', version: '1.5', ...extra, body },
   };
 }
 
 /** A card replaced by a newer one: one line. */
 export function retiredCard(locale: ChecklistView['locale']): Attachment {
-  return {
-    contentType: ADAPTIVE_CARD,
-    content: { type: 'AdaptiveCard', version: '1.5', body: [text(`_${escapeMarkdown(t(locale, 'card.retired'))}_`, { isSubtle: true })] },
-  };
+  return adaptiveCard([text(`_${escapeMarkdown(t(locale, 'card.retired'))}_`, { isSubtle: true })]);
 }

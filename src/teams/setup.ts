@@ -17,7 +17,7 @@ import { SETUP_POLICIES } from '../interactions';
 import type { SetupFormView } from '../interactions/ports';
 import { ACTIONS } from '../views/actions';
 import type { Rich } from '../views/rich';
-import { ADAPTIVE_CARD, escapeMarkdown, type RenderContext, teamsMarkdown } from './render';
+import { adaptiveCard, escapeMarkdown, type RenderContext, teamsMarkdown } from './render';
 
 /** The Graph dataset Teams' people picker searches (the people of the current conversation). */
 const PEOPLE_DATASET = 'graph.microsoft.com/users?scope=currentContext';
@@ -149,28 +149,14 @@ export function setupCard(form: SetupFormView, locale: Locale, o: SetupCardOptio
   num('onboardingWarnPct', 'setup.field.onboarding_warn_pct', 0, 100, tr(locale, 'setup.hint.onboarding'));
   num('minOwners', 'setup.field.min_owners', 1, 20, tr(locale, 'setup.hint.min_owners'));
 
-  return {
-    contentType: ADAPTIVE_CARD,
-    content: {
-      type: 'AdaptiveCard',
-      $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-      version: '1.5',
-      body,
-      actions: [{ type: 'Action.Execute', verb: ACTIONS.setupSubmit, title: tl('setup.submit'), style: 'positive', data: { rolloutId: form.rolloutId }, associatedInputs: 'auto' }],
-    },
-  };
+  return adaptiveCard(body, {
+    actions: [{ type: 'Action.Execute', verb: ACTIONS.setupSubmit, title: tl('setup.submit'), style: 'positive', data: { rolloutId: form.rolloutId }, associatedInputs: 'auto' }],
+  });
 }
 
 /** The card that replaces the form once the settings are saved: the confirmation lines, nothing of the form. */
 export function setupDoneCard(locale: Locale, lines: Rich[], o: RenderContext): Attachment {
-  return {
-    contentType: ADAPTIVE_CARD,
-    content: {
-      type: 'AdaptiveCard',
-      version: '1.5',
-      body: [text(escapeMarkdown(t(locale, 'setup.title')), { weight: 'Bolder' }), ...lines.map((l, i) => text(`${i ? '' : '✅ '}${teamsMarkdown(l, o)}`, { spacing: i ? 'None' : 'Default' }))],
-    },
-  };
+  return adaptiveCard([text(escapeMarkdown(t(locale, 'setup.title')), { weight: 'Bolder' }), ...lines.map((l, i) => text(`${i ? '' : '✅ '}${teamsMarkdown(l, o)}`, { spacing: i ? 'None' : 'Default' }))]);
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
