@@ -95,6 +95,12 @@ function needStep(name: string, step: string | undefined): string {
   return step;
 }
 
+/** The command a word names (its canonical name or a Dutch alias, any case), or undefined. */
+export function commandName(word: string): (typeof COMMAND_NAMES)[number] | undefined {
+  const w = word.toLowerCase();
+  return (COMMAND_NAMES as readonly string[]).includes(w) ? (w as (typeof COMMAND_NAMES)[number]) : ALIASES[w];
+}
+
 /**
  * Parses the text after `/bwprep` (or after the Teams mention). Empty text means `status`.
  * Throws BwprepError with a `usage` hint on anything malformed.
@@ -103,8 +109,7 @@ export function parseCommand(text: string, ctx: ParseContext): Command {
   const trimmed = text.replace(/\u00a0/g, ' ').trim();
   if (!trimmed) return { name: 'status' };
   const [head = '', ...rest] = trimmed.split(/\s+/);
-  const word = head.toLowerCase();
-  const name = (COMMAND_NAMES as readonly string[]).includes(word) ? (word as (typeof COMMAND_NAMES)[number]) : ALIASES[word];
+  const name = commandName(head);
   if (!name) throw new BwprepError('unknown_command', { key: 'error.unknown_command', vars: { command: head } }, { usage: { key: 'usage.help' } });
   const args = rest;
   const tail = (from: number) => args.slice(from).join(' ').trim();

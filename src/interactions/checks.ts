@@ -93,19 +93,18 @@ export class CheckRunner {
       const rec = rollout.steps[stepId];
       const owner = rec?.owner;
       if (!owner || !rec.lastCheck) continue;
-      const platform = this.deps.platforms.forUser(owner);
-      if (!platform?.notifier) continue;
+      const lastCheck = rec.lastCheck;
       try {
-        const profile = await platform.directory.profile(owner);
-        const locale = profile.locale ?? rollout.settings.locale;
-        const title = this.deps.service.templateFor(rollout).steps.find((s) => s.id === stepId)?.title[locale] ?? stepId;
-        const line = tr(locale, 'check_report.owner_failing', {
-          step: stepId,
-          title,
-          channel: { conversation: rollout.conversation },
-          summary: renderRich(locale, rec.lastCheck.summary),
+        await this.deps.platforms.notify(owner, rollout.settings.locale, (locale) => {
+          const title = this.deps.service.templateFor(rollout).steps.find((s) => s.id === stepId)?.title[locale] ?? stepId;
+          const line = tr(locale, 'check_report.owner_failing', {
+            step: stepId,
+            title,
+            channel: { conversation: rollout.conversation },
+            summary: renderRich(locale, lastCheck.summary),
+          });
+          return [['❌ ', ...line]];
         });
-        await platform.notifier.send(owner, { kind: 'notice', lines: [['❌ ', ...line]] });
       } catch (err) {
         this.deps.logger.warn({ err, stepId, rolloutId: rollout.id }, 'could not tell the owner about a failing check');
       }

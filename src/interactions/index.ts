@@ -1,5 +1,5 @@
 import { executeCommand } from '../commands/execute';
-import { ALIASES, type Command, COMMAND_NAMES, parseCommand } from '../commands/parse';
+import { type Command, commandName, parseCommand } from '../commands/parse';
 import { type ConversationRef, conversationKey, conversationsOf, hasConversation, type Locale, type Message, type Rollout, type RolloutSettings, type UserKey } from '../core/checklist/model';
 import { randomInt } from 'node:crypto';
 import type { ChangeResult, ChecklistService, RolloutDefaults } from '../core/checklist/service';
@@ -20,7 +20,7 @@ import { LivingCards } from './cards';
 import { CheckRunner } from './checks';
 import { describeError, type ErrorLogger } from './errors';
 import type { Platforms } from './platforms';
-import type { Requester, UserProfile } from './ports';
+import type { Requester } from './ports';
 
 export { LivingCards } from './cards';
 export { CheckRunner } from './checks';
@@ -155,8 +155,8 @@ export class Interactions {
         name = cmd.name;
       } catch (e) {
         malformed = e;
-        name = /^\s*(\S+)/.exec(text)?.[1]?.toLowerCase() ?? 'unknown';
-        name = (COMMAND_NAMES as readonly string[]).includes(name) ? name : (ALIASES[name] ?? 'unknown');
+        // The command the text meant, for its usage line (the grammar's own word lookup).
+        name = commandName(/^\s*(\S+)/.exec(text)?.[1] ?? '') ?? 'unknown';
       }
       // Binding a conversation to a rollout elsewhere must not first create a rollout of its own here.
       if (cmd?.name === 'link' && cmd.code) {
@@ -564,11 +564,5 @@ export class Interactions {
     const lines = describeError(e, locale, log, this.deps.metrics, usage);
     const tone = isBwprepError(e) && e.code === 'forbidden' ? 'refused' : 'warn';
     await requester.reply({ kind: 'notice', tone, lines }).catch((err: unknown) => log.warn({ err }, 'could not send the error reply'));
-  }
-
-  /** Profile of a person on their platform, or a stand-in when the platform is not served. */
-  async profile(user: UserKey): Promise<UserProfile> {
-    const p = this.deps.platforms.forUser(user);
-    return p ? p.directory.profile(user) : { user, exists: true, platformAdmin: false };
   }
 }

@@ -1,4 +1,5 @@
-import type { ConversationRef, UserKey } from '../core/checklist/model';
+import type { ConversationRef, Locale, UserKey } from '../core/checklist/model';
+import type { Rich } from '../views/rich';
 import { BwprepError } from '../core/errors';
 import type { ChatPlatform, PlatformId } from './ports';
 
@@ -30,6 +31,17 @@ export class Platforms {
   forUser(user: UserKey): ChatPlatform | undefined {
     const i = user.indexOf(':');
     return i > 0 ? this.byId.get(user.slice(0, i) as PlatformId) : undefined;
+  }
+
+  /**
+   * A direct message to a person, in their own language where their platform tells it, else `fallback`.
+   * Returns false when no served platform can reach them (nothing was sent); throws what the platform throws.
+   */
+  async notify(user: UserKey, fallback: Locale, lines: (locale: Locale) => Rich[]): Promise<boolean> {
+    const platform = this.forUser(user);
+    if (!platform?.notifier) return false;
+    const profile = await platform.directory.profile(user);
+    return platform.notifier.send(user, { kind: 'notice', lines: lines(profile.locale ?? fallback) });
   }
 
   /** True when at least one chat platform (not the console) is served. */

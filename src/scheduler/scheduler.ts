@@ -335,15 +335,11 @@ export class Scheduler {
     const first = await this.o.service.markUnreachable(rollout.id, code);
     if (!first) return;
     for (const admin of rollout.settings.admins) {
-      const platform = this.o.platforms.forUser(admin);
-      if (!platform?.notifier) continue;
       try {
-        const profile = await platform.directory.profile(admin);
-        const locale = profile.locale ?? rollout.settings.locale;
-        await platform.notifier.send(admin, {
-          kind: 'notice',
-          lines: [tr(locale, 'digest.unreachable', { channel: { conversation: rollout.conversation } }), renderRich(locale, hint)],
-        });
+        await this.o.platforms.notify(admin, rollout.settings.locale, (locale) => [
+          tr(locale, 'digest.unreachable', { channel: { conversation: rollout.conversation } }),
+          renderRich(locale, hint),
+        ]);
       } catch (err) {
         this.log.warn({ err, rolloutId: rollout.id, admin }, 'could not tell an admin that the digest cannot be posted');
       }
