@@ -28,41 +28,57 @@ export interface TeamsHarness {
 }
 
 /**
+ * Starts the real app on a fresh SQLite file with `env` (over the defaults below), its debug log captured
+ * and scanned by the suite's secret guard. Shared by the Teams-only and the Slack+Teams harnesses.
+ */
+async function startApp(
+  connector: FakeBotConnector,
+  env: Record<string, string>,
+  opts: { clock?: Clock },
+): Promise<{ app: Bwprep; logs(): string; dispose(): void }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bwprep-teams-'));
+  const config = loadConfig({
+    BWPREP_STORE_URL: `sqlite://${path.join(dir, 'bwprep.sqlite')}`,
+    BWPREP_LOCALE: 'en',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'debug',
+    ...env,
+  });
+  let out = '';
+  const sink = new PassThrough();
+  sink.on('data', (c: Buffer) => {
+    out += c.toString();
+    reportToSecretGuard('log', c.toString());
+  });
+  registerSecret(...configSecrets(config));
+  const logger = createLogger({ level: 'debug', destination: sink, secrets: configSecrets(config) });
+  const app = await startBwprep(config, { logger, startScheduler: false, ...(opts.clock ? { clock: opts.clock } : {}), teams: { openIdMetadataUrl: connector.openIdMetadataUrl } });
+  return { app, logs: () => out, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
  * The real bwprep app (real config, SQLite file, HTTP server) with Teams enabled, against a local fake
  * Bot Connector. Without `env.MICROSOFT_APP_ID` it runs with TEAMS_ALLOW_UNAUTHENTICATED=true; with
  * one, botbuilder validates tokens against the fake connector's published signing key.
  */
 export async function startTeamsHarness(opts: { env?: Record<string, string>; /** Tests drive `app.scheduler.tick()` with it. */ clock?: Clock } = {}): Promise<TeamsHarness> {
   const connector = await startFakeBotConnector();
-  const dir = mkdtempSync(path.join(tmpdir(), 'bwprep-teams-'));
-  const env = {
-    TEAMS_ENABLED: 'true',
-    ...(opts.env?.MICROSOFT_APP_ID ? {} : { TEAMS_ALLOW_UNAUTHENTICATED: 'true' }),
-    BWPREP_STORE_URL: `sqlite://${path.join(dir, 'bwprep.sqlite')}`,
-    BWPREP_LOCALE: 'en',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'debug',
-    ...opts.env,
-  };
-  const config = loadConfig(env);
-  let out = '';
-  const sink = new PassThrough();
-  sink.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
-  const logger = createLogger({ level: 'debug', destination: sink, secrets: configSecrets(config) });
-  const app = await startBwprep(config, { logger, startScheduler: false, ...(opts.clock ? { clock: opts.clock } : {}), teams: { openIdMetadataUrl: connector.openIdMetadataUrl } });
+  const { app, logs, dispose } = await startApp(
+    connector,
+    { TEAMS_ENABLED: 'true', ...(opts.env?.MICROSOFT_APP_ID ? {} : { TEAMS_ALLOW_UNAUTHENTICATED: 'true' }), ...opts.env },
+    opts,
+  );
   return {
     connector,
     app,
     teams: app.teams as TeamsRuntime,
     post: (a, o) => postActivity(app.url as string, a, o),
-    logs: () => out,
+    logs,
     close: async () => {
       await app.stop();
       await connector.close();
-      rmSync(dir, { recursive: true, force: true });
+      dispose();
     },
   };
 }
@@ -87,42 +103,30 @@ export interface CrossPlatformHarness {
 export async function startCrossPlatformHarness(opts: { env?: Record<string, string> } = {}): Promise<CrossPlatformHarness> {
   const slack = await startFakeSlackApi({ tokens: [FAKE_BOT_TOKEN] });
   const connector = await startFakeBotConnector();
-  const dir = mkdtempSync(path.join(tmpdir(), 'bwprep-cross-'));
-  const env = {
-    SLACK_BOT_TOKEN: FAKE_BOT_TOKEN,
-    SLACK_SIGNING_SECRET: FAKE_SIGNING_SECRET,
-    SLACK_API_URL: slack.apiUrl,
-    TEAMS_ENABLED: 'true',
-    TEAMS_ALLOW_UNAUTHENTICATED: 'true',
-    BWPREP_STORE_URL: `sqlite://${path.join(dir, 'bwprep.sqlite')}`,
-    BWPREP_LOCALE: 'en',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'debug',
-    ...opts.env,
-  };
-  const config = loadConfig(env);
-  let out = '';
-  const sink = new PassThrough();
-  sink.on('data', (c: Buffer) => {
-    out += c.toString();
-    reportToSecretGuard('log', c.toString());
-  });
-  registerSecret(...configSecrets(config));
-  const logger = createLogger({ level: 'debug', destination: sink, secrets: configSecrets(config) });
-  const app = await startBwprep(config, { logger, startScheduler: false, teams: { openIdMetadataUrl: connector.openIdMetadataUrl } });
+  const { app, logs, dispose } = await startApp(
+    connector,
+    {
+      SLACK_BOT_TOKEN: FAKE_BOT_TOKEN,
+      SLACK_SIGNING_SECRET: FAKE_SIGNING_SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      TEAMS_ENABLED: 'true',
+      TEAMS_ALLOW_UNAUTHENTICATED: 'true',
+      ...opts.env,
+    },
+    {},
+  );
   return {
     slack,
     connector,
     app,
     sendSlack: (req) => sendToApp(app.url as string, FAKE_SIGNING_SECRET, req),
     post: (a) => postActivity(app.url as string, a),
-    logs: () => out,
+    logs,
     close: async () => {
       await app.stop();
       await slack.close();
       await connector.close();
-      rmSync(dir, { recursive: true, force: true });
+      dispose();
     },
   };
 }
