@@ -67,10 +67,16 @@ const STEPS = ['1a', '2a', '2b', '4a', '4b', '4c', '4d', '4e', '5b', '6'];
 const CHANNELS = Array.from({ length: CONVERSATIONS }, (_, i) => `19:bench-${String(i + 1).padStart(3, '0')}@thread.tacv2`);
 const rolloutOf = (channel: string) => `teams:${FAKE_TENANT}:${channel}`;
 
-/** An activity in one of the benchmark's channels (its own channel in channelData, a thread in the id, as Teams sends it). */
+/**
+ * An activity in one of the benchmark's channels (a thread in the id, the channel in channelData, as Teams
+ * sends it), each channel in a team of its own: bwprep reads a team's roster through the team's outbound
+ * queue (one request every ~600 ms), so 64 channels of ONE team would spend the priming waiting for it
+ * (~0.75 s per new channel, seen in a trial) instead of measuring anything.
+ */
 function inChannel(a: Activity, channel: string): Activity {
   const cd = a.channelData as Record<string, unknown>;
-  return { ...a, channelData: { ...cd, channel: { id: channel, name: channel.slice(3, 12) } } };
+  const name = channel.slice(3, 12);
+  return { ...a, channelData: { ...cd, team: { id: channel.replace('bench-', 'bench-team-'), name: `Team ${name}` }, channel: { id: channel, name } } };
 }
 
 /** What an answer was: an invoke's response type (the updated card, or a message such as a notice). */
@@ -305,8 +311,10 @@ const cpuAvg = (cs: Cpu[]): Cpu => ({
   machine: avg(cs.map((c) => c.machine)),
 });
 
-export async function runTeams(log: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): Promise<BenchResult> {
+export async function runTeams(write: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): Promise<BenchResult> {
   const startedAt = new Date();
+  // Each line with the seconds since the start, so a reader sees where a long run spent its time.
+  const log = (s: string) => write(`[${((Date.now() - startedAt.getTime()) / 1000).toFixed(1).padStart(5)} s] ${s}`);
   const auth = { BENCH_MS_APP_ID: FAKE_MS_APP_ID, BENCH_MS_APP_PASSWORD: FAKE_MS_APP_PASSWORD };
   const members = JSON.stringify([BOB, ANNA].map((u) => ({ ...u, tenantId: FAKE_TENANT, userRole: 'user' })));
   const connectors = await Promise.all([startChild('fake-connector', { ...auth, BENCH_MEMBERS: members }), startChild('fake-connector', { ...auth, BENCH_MEMBERS: members })]);
@@ -318,6 +326,7 @@ export async function runTeams(log: (s: string) => void = (s) => process.stderr.
     const bare = new Target('bare', bareChild, bareConnector);
     const bw = new Target('bwprep', bwChild, bwConnector);
     targets.push(bare, bw);
+    log('teams: bots and fake connectors started');
     log(`teams: priming ${CONVERSATIONS} channels and warming up both bots (${WARMUP_SECONDS} s at ${RPS}/s each)`);
     for (const t of targets) await t.prime(log);
     const roundMs = (SECONDS * 1000) / ROUNDS;
@@ -342,6 +351,7 @@ export async function runTeams(log: (s: string) => void = (s) => process.stderr.
     }
     const b = await bare.result();
     const w = await bw.result();
+    log('teams: load done; stopping the bots');
 
     const roundRatios = w.fixedRounds.map((x, i) => round(x.p99 / (b.fixedRounds[i]?.p99 ?? NaN)));
     const within = roundRatios.filter((x) => x <= 1.5).length;
