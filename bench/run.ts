@@ -14,7 +14,7 @@ import path from 'node:path';
 import { gitInfo, machine, readResult, RESULTS_DIR } from './lib/results';
 import { formatTable, type Row } from './lib/stats';
 
-const ALL = ['ack', 'startup', 'verify', 'digest'] as const;
+const ALL = ['ack', 'teams', 'startup', 'verify', 'digest'] as const;
 
 function main() {
   const asked = process.argv.slice(2);

@@ -18,7 +18,7 @@ export interface Child {
 export function startChild(script: string, env: Record<string, string> = {}, timeoutMs = 20_000): Promise<Child> {
   const file = path.join(__dirname, '..', 'servers', `${script}.js`);
   // BENCH_PROFILE=<dir>: the app servers write a V8 CPU profile there on exit (see README).
-  const profile = process.env.BENCH_PROFILE && script !== 'fake-slack' ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const profile = process.env.BENCH_PROFILE && !script.startsWith('fake-') ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   const proc = fork(file, [], {
     env: { ...process.env, ...env },
     execArgv: profile,

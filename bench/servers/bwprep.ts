@@ -1,8 +1,14 @@
 /**
- * The real bwprep app for the ack benchmark: startBwprep() with the real config schema, a real SQLite file
- * in a temp dir, Slack over HTTP (Bolt HTTPReceiver on our HTTP server) and the fake Slack Web API at
- * BENCH_SLACK_API_URL. Logs at info level go to a file in the temp dir (as a deployment writes them to
- * stdout; here not to the terminal). Reports `ready` with its URL over IPC.
+ * The real bwprep app for the ack benchmarks: startBwprep() with the real config schema, a real SQLite file
+ * in a temp dir, and
+ * - Slack over HTTP (Bolt HTTPReceiver on our HTTP server) against the fake Slack Web API at
+ *   BENCH_SLACK_API_URL (ack.ts), and/or
+ * - Teams (teams.ts) when BENCH_TEAMS_OPENID_URL is set: Bot Framework auth on, as in production
+ *   (BENCH_MS_APP_ID / BENCH_MS_APP_PASSWORD), inbound tokens checked against the fake Bot Connector's
+ *   published key (that OpenID metadata URL), outbound calls to the serviceUrl of each activity (the fake
+ *   connector) with a fake Entra ID token in botframework-connector's cache (lib/bot-token.ts).
+ * Logs at info level go to a file in the temp dir (as a deployment writes them to stdout; here not to the
+ * terminal). Reports `ready` with its URL over IPC.
  */
 import '../lib/links';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,17 +20,20 @@ import { loadConfig } from '../../src/config/load';
 import { createLogger } from '../../src/logging/logger';
 import { configSecrets } from '../../src/main';
 import { FAKE_BOT_TOKEN, FAKE_SIGNING_SECRET } from '../../test/helpers/slack-fixtures';
+import { seedOutboundToken } from '../lib/bot-token';
 import { exitWithParent, toParent } from '../lib/child';
 
 async function main() {
   const apiUrl = process.env.BENCH_SLACK_API_URL;
-  if (!apiUrl) throw new Error('BENCH_SLACK_API_URL is not set');
+  const openIdMetadataUrl = process.env.BENCH_TEAMS_OPENID_URL;
+  if (!apiUrl && !openIdMetadataUrl) throw new Error('neither BENCH_SLACK_API_URL nor BENCH_TEAMS_OPENID_URL is set');
+  const appId = process.env.BENCH_MS_APP_ID ?? '';
+  if (openIdMetadataUrl && (!appId || !process.env.BENCH_MS_APP_PASSWORD)) throw new Error('Teams: BENCH_MS_APP_ID and BENCH_MS_APP_PASSWORD are required (auth stays on)');
   const dir = mkdtempSync(path.join(tmpdir(), 'bwprep-bench-'));
   const logFile = path.join(dir, 'bwprep.log');
   const config = loadConfig({
-    SLACK_BOT_TOKEN: FAKE_BOT_TOKEN,
-    SLACK_SIGNING_SECRET: FAKE_SIGNING_SECRET,
-    SLACK_API_URL: apiUrl,
+    ...(apiUrl ? { SLACK_BOT_TOKEN: FAKE_BOT_TOKEN, SLACK_SIGNING_SECRET: FAKE_SIGNING_SECRET, SLACK_API_URL: apiUrl } : {}),
+    ...(openIdMetadataUrl ? { TEAMS_ENABLED: 'true', MICROSOFT_APP_ID: appId, MICROSOFT_APP_PASSWORD: process.env.BENCH_MS_APP_PASSWORD as string } : {}),
     BWPREP_STORE_URL: `sqlite://${path.join(dir, 'bwprep.sqlite')}`,
     BWPREP_LOCALE: 'en',
     PORT: '0',
@@ -35,7 +44,8 @@ async function main() {
   const logger = createLogger({ level: config.logLevel, destination, secrets: configSecrets(config) });
   // The scheduler's timer stays off: a run crossing the rollouts' 09:00 slot would post 16 digests in the
   // middle of the measurement. Digests are measured by digest.ts; start-up (startup.ts) runs it all.
-  const app = await startBwprep(config, { logger, startScheduler: false });
+  if (openIdMetadataUrl) seedOutboundToken(appId);
+  const app = await startBwprep(config, { logger, startScheduler: false, ...(openIdMetadataUrl ? { teams: { openIdMetadataUrl } } : {}) });
 
   const logStats = () => {
     destination.flushSync();
