@@ -11,6 +11,7 @@ import {
   type AdaptiveCardInvokeValue,
   type ConversationReference,
   type FileConsentCardResponse,
+  type InvokeResponse,
   TeamsActivityHandler,
   TeamsInfo,
   TurnContext,
@@ -42,6 +43,17 @@ const FILE_CONSENT_CARD = 'application/vnd.microsoft.teams.card.file.consent';
 const FILE_DOWNLOAD_INFO = 'application/vnd.microsoft.teams.file.download.info';
 /** An Entra (AAD) object id, what Teams' people search (Data.Query graph users) gives as a choice's value. */
 const AAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Invoke answers (learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/universal-actions-for-adaptive-cards/user-specific-views). */
+const INVOKE_MESSAGE = 'application/vnd.microsoft.activity.message';
+const INVOKE_ERROR = 'application/vnd.microsoft.error';
+const SEARCH_RESPONSE = 'application/vnd.microsoft.search.searchResponse';
+const isRecord = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x);
+
+/** The body Teams shows the presser alone: a message (200). */
+export function invokeMessage(text: string): InvokeResponse<AdaptiveCardInvokeResponse> {
+  return { status: 200, body: { statusCode: 200, type: INVOKE_MESSAGE, value: text as unknown as Record<string, unknown> } };
+}
+
 /** How long a file offer can be accepted, in ms. */
 const EXPORT_OFFER_MS = 60 * 60_000;
 /** The largest Markdown report posted as a message in a channel (Teams refuses messages of about 28 KB and up). */
@@ -229,6 +241,40 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     const id = ctx.activity.conversation?.id;
     if (!id) return;
     if (await this.deps.conversationStore.markInactive(id, 'uninstalled')) this.deps.logger.info({ conversation: id }, 'teams app removed from a conversation; marked inactive');
+  }
+
+  /**
+   * Every invoke, checked before botbuilder reads its `value`: botbuilder answers an invoke it has no handler
+   * for with 501 and a malformed one with an English error (or a TypeError); Teams would show "Something went
+   * wrong". A card press whose value is no Action.Execute is refused like a press without a step; a search
+   * (`application/search`, a Data.Query of a forged card: bwprep serves no dataset of its own) finds nothing;
+   * any other invoke, or a file consent answer that is neither accept nor decline, gets 400 with a message in
+   * the sender's language. (Found by test/fuzz/teams-activities.fuzz.test.ts.)
+   */
+  protected override async onInvokeActivity(ctx: TurnContext): Promise<InvokeResponse> {
+    const a = ctx.activity;
+    const value: unknown = a.value;
+    const unsupported = (): InvokeResponse => {
+      const message = t(this.localeOf(a), 'teams.unsupported_request');
+      return { status: 400, body: { statusCode: 400, type: INVOKE_ERROR, value: { code: 'BadRequest', message } } };
+    };
+    switch (a.name) {
+      case 'adaptiveCard/action': {
+        const action = isRecord(value) ? value.action : undefined;
+        if (!isRecord(action) || action.type !== 'Action.Execute') return invokeMessage(t(this.localeOf(a), 'error.bad_payload'));
+        break;
+      }
+      case 'application/search':
+        if (!isRecord(value)) return unsupported();
+        await this.remember(ctx, false);
+        return { status: 200, body: { statusCode: 200, type: SEARCH_RESPONSE, value: { results: [] } } };
+      case 'fileConsent/invoke':
+        if (!isRecord(value) || (value.action !== 'accept' && value.action !== 'decline')) return unsupported();
+        break;
+      default:
+        return unsupported();
+    }
+    return super.onInvokeActivity(ctx);
   }
 
   /**

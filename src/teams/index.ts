@@ -16,15 +16,16 @@ import type { Config } from '../config/load';
 import type { Locale } from '../core/checklist/model';
 import type { KeyValueStore, LeaseStore } from '../core/ports';
 import type { Logger } from '../logging/logger';
+import { activityProblem } from './activity';
 import { BwprepBotFrameworkAuthentication, type TeamsAuthOverrides } from './auth';
 import { tr } from '../i18n';
 import type { Interactions } from '../interactions';
 import type { ChatPlatform } from '../interactions/ports';
 import { teamsPlatform } from './platform';
-import { BwprepTeamsBot, replyLocale } from './bot';
+import { BwprepTeamsBot, invokeMessage, replyLocale } from './bot';
 import { baseConversationId, type StoredConversation, TeamsConversations, TeamsUserDirectory } from './directory';
 import { OutboundControl, type OutboundOptions } from './outbound';
-import { renderNotice } from './render';
+import { noticeText, renderNotice } from './render';
 
 /** Largest request body accepted on /api/messages (Teams messages stay under ~100 KB; 1 MiB leaves room for attachments' metadata). */
 const MAX_ACTIVITY_BYTES = 1024 * 1024;
@@ -136,8 +137,14 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
   adapter.onTurnError = async (ctx, err) => {
     const ref = randomUUID().slice(0, 8);
     logger.error({ err, ref, activityType: ctx.activity.type, conversation: ctx.activity.conversation?.id }, 'teams turn failed');
-    if (ctx.activity.type !== 'message') return;
     const locale = replyLocale(ctx.activity, deps.defaultLocale);
+    if (ctx.activity.type === 'invoke') {
+      // Without an invoke response botbuilder answers 501 and Teams shows "Something went wrong": the presser reads the reference instead.
+      const text = noticeText('warn', [tr(locale, 'error.internal', { ref })], { personal: ctx.activity.conversation?.conversationType === 'personal' });
+      await ctx.sendActivity({ type: 'invokeResponse', value: invokeMessage(text) }).catch((e) => logger.warn({ err: e, ref }, 'teams error answer failed'));
+      return;
+    }
+    if (ctx.activity.type !== 'message') return;
     await ctx.sendActivity(renderNotice('warn', [tr(locale, 'error.internal', { ref })], { personal: ctx.activity.conversation?.conversationType === 'personal' })).catch((e) => logger.warn({ err: e, ref }, 'teams error reply failed'));
   };
   const bot = new BwprepTeamsBot({ conversationStore, kv: deps.kv, directory, logger, defaultLocale: deps.defaultLocale, now });
@@ -153,7 +160,11 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
       } catch {
         return send(res, 400, { error: 'invalid_json' });
       }
-      if (!activity || typeof activity !== 'object' || typeof activity.type !== 'string') return send(res, 400, { error: 'not_an_activity' });
+      const problem = activityProblem(activity);
+      if (problem) {
+        logger.info({ problem }, 'teams request refused: not an activity bwprep can read');
+        return send(res, 400, { error: 'not_an_activity' });
+      }
       const authHeader = typeof req.headers.authorization === 'string' ? req.headers.authorization : '';
       let turnStarted = false;
       try {
