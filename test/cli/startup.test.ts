@@ -19,10 +19,12 @@ let bwprep: BuiltBinary;
 let slack: FakeSlackApi;
 const dir = mkdtempSync(join(tmpdir(), 'bwprep-startup-'));
 
+// Transpiling all of src/ is CPU-bound: 3 s on an idle machine, over the 20 s hook default when other
+// processes take both cores (seen with four test runs at once). A build step, not a measured figure.
 beforeAll(async () => {
   bwprep = buildBinary();
   slack = await startFakeSlackApi({ tokens: [FAKE_BOT_TOKEN] });
-});
+}, 120_000);
 afterAll(async () => {
   bwprep?.remove();
   await slack?.close();
