@@ -191,18 +191,18 @@ describe.each(backends)('three bwprep processes on one %s: the digest lease hold
       expect(victim, `lease holder ${holder}`).toBeDefined();
       expect(victim!.logs()).toContain(`"holder":"${holder}"`); // its own log says it took that lease
       expect(victim!.logs()).toContain('"msg":"digest lease taken"');
-      // Held in the checks: the slot is not claimed and nothing is posted.
-      expect(digestPosts()).toEqual([]);
+      expect(digestPosts()).toEqual([]); // held in the checks: nothing posted
+
+      victim!.process.kill('SIGKILL');
+      expect(await victim!.exited).toEqual({ code: null, signal: 'SIGKILL' });
+      bw.clearFaults(); // the next holder's checks get their answers
+      // It died before its claim (the others cannot claim while its lease lasts): the slot is still free.
       const before = await openStore(url);
       try {
         expect((await before.rollouts.get(ROLLOUT))!.digest.lastSlot).toBeUndefined();
       } finally {
         await before.close();
       }
-
-      victim!.process.kill('SIGKILL');
-      expect(await victim!.exited).toEqual({ code: null, signal: 'SIGKILL' });
-      bw.clearFaults(); // the next holder's checks get their answers
       const survivors = replicas.filter((r) => r !== victim);
 
       // Within the bound, one of the others posts it.
