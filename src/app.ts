@@ -148,6 +148,9 @@ async function startOnStore(
       clock,
       platforms,
       logger: logger.child({ component: 'scheduler' }),
+      intervalMs: config.scheduler.intervalMs,
+      verifierTimeoutMs: config.scheduler.checkTimeoutMs,
+      leaseTtlMs: config.scheduler.digestLeaseMs,
       // Fresh state before each digest: drift since yesterday shows up; a failed run is reported, not fatal.
       verifier: (rollout) => interactions.checks!.runScheduled(rollout, SCHEDULER_ACTOR),
     });

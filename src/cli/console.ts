@@ -77,6 +77,7 @@ export async function runConsole(app: Bwprep, io: ConsoleIo): Promise<void> {
         platforms: app.platforms,
         logger: { debug: log.debug.bind(log), info: log.info.bind(log), warn: log.info.bind(log), error: log.error.bind(log) },
         reminders: false,
+        verifierTimeoutMs: app.config.scheduler.checkTimeoutMs,
         ...(app.interactions.checks ? { verifier: (r) => app.interactions.checks!.runScheduled(r, SCHEDULER_ACTOR) } : {}),
       }),
     );

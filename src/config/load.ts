@@ -40,6 +40,14 @@ export interface Config {
   defaults: RolloutDefaults;
   admins: string[];
   http: { port: number; host: string; publicUrl?: string };
+  /**
+   * The digest scheduler, in milliseconds: `intervalMs` between ticks (BWPREP_SCHEDULER_INTERVAL_SECONDS),
+   * `checkTimeoutMs` for the checks before a digest (BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS) and `digestLeaseMs`,
+   * the TTL of a digest's lease (BWPREP_DIGEST_LEASE_SECONDS, at least the check timeout plus
+   * DIGEST_POST_ALLOWANCE_SECONDS). A replica that dies holding a lease delays that digest by at most
+   * `digestLeaseMs + intervalMs` (ARCHITECTURE.md, "Digest, reminders, scheduler").
+   */
+  scheduler: { intervalMs: number; checkTimeoutMs: number; digestLeaseMs: number };
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -142,6 +150,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     admins: e.BWPREP_ADMINS,
     http: { port: e.PORT, host: e.HOST, ...(e.BWPREP_PUBLIC_URL ? { publicUrl: e.BWPREP_PUBLIC_URL } : {}) },
+    scheduler: {
+      intervalMs: e.BWPREP_SCHEDULER_INTERVAL_SECONDS * 1000,
+      checkTimeoutMs: e.BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS * 1000,
+      digestLeaseMs: e.BWPREP_DIGEST_LEASE_SECONDS * 1000,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -15,6 +15,23 @@ const optionalString = z
 const url = (hint: string) =>
   optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: `must be an http(s) URL, ${hint}` });
 
+/**
+ * A whole number of seconds from `min` to `max` (`PORT`'s rules: an empty value is unset, so the default
+ * applies).
+ */
+const seconds = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+/**
+ * Seconds a digest post may take once the checks are done, allowed for in the digest lease: one Slack
+ * request may take up to 30 s (`src/slack/http-client.ts`) and the Web API client retries it (twice,
+ * `src/slack/app.ts`); a post slower than this cannot post twice (the slot claim), it only lets another
+ * replica retry a failed post sooner.
+ */
+export const DIGEST_POST_ALLOWANCE_SECONDS = 60;
+const CHECK_TIMEOUT_DEFAULT_SECONDS = 120;
+const CHECK_TIMEOUT_MAX_SECONDS = 1800;
+const LEASE_DEFAULT_SECONDS = 600;
+
 const WEEKDAY_NAMES: Record<string, number> = { mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6, sun: 7 };
 
 /** Parses `09:00`, `09:00 Mon-Fri`, `08:30 mon,wed,fri`. */
@@ -107,6 +124,12 @@ export const envSchema = z
         message: 'must be a comma list like slack:U0123ABC,teams:<aadObjectId>',
       }),
     BWPREP_PUBLIC_URL: url('the public base URL of this bot, used in links (optional)'),
+    // The digest scheduler (ARCHITECTURE.md, "Digest, reminders, scheduler"): how often it looks for due
+    // digests, how long the checks before a digest may take, and how long a replica holds a digest's lease.
+    BWPREP_SCHEDULER_INTERVAL_SECONDS: seconds(1, 600, 60),
+    BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS: seconds(1, CHECK_TIMEOUT_MAX_SECONDS, CHECK_TIMEOUT_DEFAULT_SECONDS),
+    // At least the check timeout + DIGEST_POST_ALLOWANCE_SECONDS (crossVariableProblems).
+    BWPREP_DIGEST_LEASE_SECONDS: seconds(1, 3600, LEASE_DEFAULT_SECONDS),
     PORT: z.coerce.number({ message: 'must be a port number such as 3000' }).int({ message: 'must be a whole port number such as 3000' }).min(0, { message: 'must be 0–65535' }).max(65535, { message: 'must be 0–65535' }).default(3000),
     HOST: z.string().default('0.0.0.0'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -143,6 +166,9 @@ const OWN_SENTENCE = new Set([
   'BWPREP_DIGEST_TIME',
   'BWPREP_ADMINS',
   'BWPREP_PUBLIC_URL',
+  'BWPREP_SCHEDULER_INTERVAL_SECONDS',
+  'BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS',
+  'BWPREP_DIGEST_LEASE_SECONDS',
   'PORT',
   'LOG_LEVEL',
 ]);
@@ -185,7 +211,24 @@ export function crossVariableProblems(env: Record<string, string | undefined>): 
     add('BW_SERVER_URL', 'config.missing.bw_server_url');
   if (has('BW_CLIENT_ID') !== has('BW_CLIENT_SECRET'))
     add(has('BW_CLIENT_ID') ? 'BW_CLIENT_SECRET' : 'BW_CLIENT_ID', 'config.missing.bw_client_pair', { present: has('BW_CLIENT_ID') ? 'BW_CLIENT_ID' : 'BW_CLIENT_SECRET' });
+  // The digest lease must outlast the checks and the post, or a second replica starts the same digest's work.
+  // (Only when both are whole numbers and the check timeout is in its range; otherwise the schema says so.)
+  const lease = wholeNumber(env.BWPREP_DIGEST_LEASE_SECONDS, LEASE_DEFAULT_SECONDS);
+  const checks = wholeNumber(env.BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS, CHECK_TIMEOUT_DEFAULT_SECONDS);
+  if (lease !== undefined && checks !== undefined && checks >= 1 && checks <= CHECK_TIMEOUT_MAX_SECONDS && lease < checks + DIGEST_POST_ALLOWANCE_SECONDS)
+    add('BWPREP_DIGEST_LEASE_SECONDS', 'config.invalid.digest_lease_too_short', {
+      min: String(checks + DIGEST_POST_ALLOWANCE_SECONDS),
+      timeout: String(checks),
+      post: String(DIGEST_POST_ALLOWANCE_SECONDS),
+    });
   return out;
+}
+
+/** A set variable as a whole number (undefined when it is not one: the schema reports that), else `fallback`. */
+function wholeNumber(v: string | undefined, fallback: number): number | undefined {
+  if (v === undefined || !v.trim()) return fallback;
+  const n = Number(v.trim());
+  return Number.isInteger(n) ? n : undefined;
 }
 
 export type Env = z.infer<typeof envSchema>;

@@ -43,6 +43,12 @@ import { buildReminderView } from '../views/reminder';
  * after Slack accepted the message; for a daily digest in a manager channel a rare missing digest is the
  * lesser evil, and it is visible in the logs.
  *
+ * Fail-over: a replica that dies holding the lease *before its claim* (in the checks) leaves only the lease
+ * behind. It lapses `leaseTtlMs` after it was taken (it is not renewed), and the next tick of another
+ * replica, at most `intervalMs` later, takes it and posts the digest once: at most lease + interval + that
+ * replica's checks (`verifierTimeoutMs`) and post after the dead one took the lease (ARCHITECTURE.md,
+ * "Digest, reminders, scheduler"; test/faults/lease-failover.e2e.test.ts).
+ *
  * A publisher error the platform classifies as *lasting* (bot removed from the channel, channel archived,
  * installation revoked) is not retried: the rollout's conversation is marked unreachable, its admins are
  * told once by DM, and no digest is attempted until the bot can post there again (the next successful
@@ -77,17 +83,21 @@ export interface SchedulerOptions {
   platforms: Platforms;
   clock?: Clock;
   logger?: SchedulerLogger;
-  /** Tick interval for `start()`. Default 60 s. */
+  /** Tick interval for `start()`, ms. Default 60 s (BWPREP_SCHEDULER_INTERVAL_SECONDS). */
   intervalMs?: number;
   verifier?: DigestVerifier;
-  /** The checks get this long before the digest goes out without them. Default 2 minutes. */
+  /** The checks get this long (ms) before the digest goes out without them. Default 2 minutes (BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS). */
   verifierTimeoutMs?: number;
   /** Send owner reminders (default true). */
   reminders?: boolean;
   reminderOptions?: ReminderOptions;
   /** Unique per replica; default `<hostname>:<pid>:<random>`. */
   holder?: string;
-  /** Digest lease TTL; must exceed verifier time + post time. Default 10 minutes. */
+  /**
+   * Digest lease TTL, ms; should exceed `verifierTimeoutMs` + the post time (the config refuses less, see
+   * DIGEST_POST_ALLOWANCE_SECONDS). Not renewed: it also bounds how long a replica that died holding it
+   * keeps the others off that digest. Default 10 minutes (BWPREP_DIGEST_LEASE_SECONDS).
+   */
   leaseTtlMs?: number;
   schedule?: DueOptions;
   /** Failed posts of one slot retried this often at most. Default 3. */
@@ -201,6 +211,10 @@ export class Scheduler {
     }
     // A workspace whose installation is gone (uninstalled, token revoked) gets no reminder DMs either.
     const reminders = this.o.reminders !== false ? await this.reminders((await this.o.store.rollouts.list()).filter((r) => !r.unreachable?.installation)) : [];
+    // One line a tick at debug: what each replica did (a `leased` rollout is another replica's to post).
+    const skipped: Record<string, number> = {};
+    for (const d of digests) if (d.skipped) skipped[d.skipped] = (skipped[d.skipped] ?? 0) + 1;
+    this.log.debug({ holder: this.holder, rollouts: digests.length, posted: digests.filter((d) => d.posted).length, skipped, reminders: reminders.filter((r) => r.sent).length }, 'scheduler tick done');
     return { digests, reminders };
   }
 
@@ -264,6 +278,7 @@ export class Scheduler {
 
     const leaseKey = `digest:${id}:${slot}`;
     if (!(await this.o.store.leases.acquire(leaseKey, this.holder, this.o.leaseTtlMs))) return { ...out, skipped: 'leased' };
+    this.log.debug({ rolloutId: id, slot, lease: leaseKey, holder: this.holder, ttlMs: this.o.leaseTtlMs }, 'digest lease taken');
 
     // Another replica may have posted between our list() and the lease.
     const fresh = await this.o.store.rollouts.get(id);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load';
-import { parseDigestTime } from '../../src/config/schema';
+import { DIGEST_POST_ALLOWANCE_SECONDS, parseDigestTime } from '../../src/config/schema';
 
 function problems(env: NodeJS.ProcessEnv): { variable: string; message: string }[] {
   try {
@@ -208,5 +208,55 @@ describe('config problems in our own words', () => {
   it('reads BWPREP_TEMPLATE as the file of a custom template', () => {
     expect(loadConfig({ BWPREP_TEMPLATE: './my-template.json' }).templateFile).toBe('./my-template.json');
     expect(loadConfig({}).templateFile).toBeUndefined();
+  });
+});
+
+describe('the digest scheduler settings (lease, check timeout, tick interval)', () => {
+  it('default to a 60 s tick, 2 minutes for the checks and a 10-minute digest lease', () => {
+    expect(loadConfig({}).scheduler).toEqual({ intervalMs: 60_000, checkTimeoutMs: 120_000, digestLeaseMs: 600_000 });
+    expect(loadConfig({ BWPREP_DIGEST_LEASE_SECONDS: '', BWPREP_SCHEDULER_INTERVAL_SECONDS: '' }).scheduler.digestLeaseMs).toBe(600_000);
+  });
+
+  it('are read in seconds', () => {
+    const c = loadConfig({ BWPREP_SCHEDULER_INTERVAL_SECONDS: '1', BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS: '10', BWPREP_DIGEST_LEASE_SECONDS: '70' });
+    expect(c.scheduler).toEqual({ intervalMs: 1_000, checkTimeoutMs: 10_000, digestLeaseMs: 70_000 });
+  });
+
+  it.each([
+    ['BWPREP_SCHEDULER_INTERVAL_SECONDS', 'BWPREP_SCHEDULER_INTERVAL_SECONDS must be a whole number of seconds from 1 to 600, such as 60.'],
+    ['BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS', 'BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS must be a whole number of seconds from 1 to 1800, such as 120.'],
+    ['BWPREP_DIGEST_LEASE_SECONDS', 'BWPREP_DIGEST_LEASE_SECONDS must be a whole number of seconds from 1 to 3600, such as 600.'],
+  ])('%s: a word, a fraction, zero or too many seconds is refused in one sentence', (variable, sentence) => {
+    for (const value of ['ten', '1.5', '0', '-5', '99999']) expect(problems({ [variable]: value }), value).toEqual([expect.objectContaining({ variable, message: sentence })]);
+  });
+
+  it('refuses a lease that does not outlast the checks and the post, naming the minimum', () => {
+    expect(problems({ BWPREP_DIGEST_LEASE_SECONDS: '120' })).toEqual([
+      expect.objectContaining({
+        variable: 'BWPREP_DIGEST_LEASE_SECONDS',
+        message: `BWPREP_DIGEST_LEASE_SECONDS must be at least ${120 + DIGEST_POST_ALLOWANCE_SECONDS} seconds: a replica holds a digest's lease while the checks run (up to BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS, now 120) and the digest is posted (up to ${DIGEST_POST_ALLOWANCE_SECONDS} seconds).`,
+      }),
+    ]);
+    // Raising only the check timeout refuses the default lease, and says what the lease must become.
+    expect(problems({ BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS: '900' })[0]?.message).toMatch(/^BWPREP_DIGEST_LEASE_SECONDS must be at least 960 seconds/);
+    expect(loadConfig({ BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS: '900', BWPREP_DIGEST_LEASE_SECONDS: '960' }).scheduler.digestLeaseMs).toBe(960_000);
+    expect(loadConfig({ BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS: '1', BWPREP_DIGEST_LEASE_SECONDS: String(1 + DIGEST_POST_ALLOWANCE_SECONDS) }).scheduler.digestLeaseMs).toBe(61_000);
+  });
+
+  it('a check timeout that is itself wrong is the only problem named (the lease is not blamed for it)', () => {
+    expect(problems({ BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS: '5000' }).map((p) => p.variable)).toEqual(['BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS']);
+    expect(problems({ BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS: 'soon' }).map((p) => p.variable)).toEqual(['BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS']);
+  });
+
+  it('says it in Dutch too', () => {
+    let nl = '';
+    try {
+      loadConfig({ BWPREP_DIGEST_LEASE_SECONDS: '90' });
+    } catch (e) {
+      nl = (e as ConfigError).render('nl');
+    }
+    expect(nl).toContain(
+      '  - BWPREP_DIGEST_LEASE_SECONDS moet minstens 180 seconden zijn: een replica houdt de lease van het dagelijkse overzicht vast zolang de controles lopen (hooguit BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS, nu 120) en het overzicht wordt geplaatst (hooguit 60 seconden).',
+    );
   });
 });
