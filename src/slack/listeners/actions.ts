@@ -5,6 +5,7 @@ import type { SlackDeps } from '../app';
 import { slackRequester } from '../requester';
 import { publishHome } from './events';
 import { workSlot } from './after-ack';
+import { lazyChild } from '../../logging/logger';
 
 /** The clicks bwprep acts on: card buttons, the owner picker, reminder buttons, App Home buttons. */
 const STEP_ACTIONS: ActionId[] = [ACTIONS.markDone, ACTIONS.reopenStep, ACTIONS.assignOwner, ACTIONS.runCheck, ACTIONS.snoozeStep];
@@ -40,7 +41,7 @@ export function registerActions(app: App, deps: SlackDeps): void {
     async function handle(): Promise<void> {
     const fromHome = body.container?.type === 'view';
     const teamId = body.team?.id ?? body.user.team_id ?? '';
-    const logger = deps.logger.child({ action: actionId, user: body.user.id, team: teamId });
+    const logger = lazyChild(deps.logger, { action: actionId, user: body.user.id, team: teamId });
     const { requester } = await slackRequester(deps, {
       client,
       ...(!fromHome && body.response_url ? { respond } : {}),
