@@ -25,6 +25,12 @@ export interface RolloutStore {
    * can walk every rollout holding one page in memory instead of all (the scheduler's tick).
    */
   listPage?(afterId: string | undefined, limit: number): Promise<Rollout[]>;
+  /**
+   * Optional: the stored version of a rollout (undefined when there is none) without reading the rollout,
+   * for a caller that only needs to know whether it changed (the living card after an update). Without
+   * it, callers read the rollout (`get`).
+   */
+  version?(id: string): Promise<number | undefined>;
 }
 
 export interface AuditStore {

@@ -233,9 +233,20 @@ function formatNumber(locale: Locale, n: number): string {
   return cached(`n:${locale}`, () => new Intl.NumberFormat(BCP47[locale], { maximumFractionDigits: 2 })).format(n);
 }
 
-/** Hours with unit: "4.5 h" / "4,5 uur". */
+/** formatHours results by locale and number: a card shows an estimate per step, from a handful of values. */
+const hoursText = new Map<string, string>();
+const HOURS_TEXT_MAX = 1_000;
+
+/** Hours with unit: "4.5 h" / "4,5 uur". Cached (Intl's format costs more than the rest of a step's line). */
 export function formatHours(locale: Locale, n: number): string {
-  return t(locale, 'format.hours', { hours: formatNumber(locale, n) });
+  const key = `${locale}:${n}`;
+  let s = hoursText.get(key);
+  if (s === undefined) {
+    s = t(locale, 'format.hours', { hours: formatNumber(locale, n) });
+    if (hoursText.size >= HOURS_TEXT_MAX) hoursText.clear();
+    hoursText.set(key, s);
+  }
+  return s;
 }
 
 /** YYYY-MM-DD → "25 Nov 2026" / "25 nov. 2026"; long: "25 November 2026" / "25 november 2026". */

@@ -18,10 +18,15 @@ const SYSTEM_ACTOR = (surface: Actor['surface']): Actor => ({ user: 'system:bwpr
  * of clicks costs at most two updates in flight per card — also inside Slack's `chat.update` limit — and the
  * last word on the card is always the latest stored state. After an update the version is read again, and
  * the card re-rendered (bounded) when another replica wrote meanwhile.
+ *
+ * A refresh after a change renders the rollout that change's write returned when that is still the stored
+ * version (checked by a version-only read), instead of reading and parsing it again (issue 12).
  */
 export class LivingCards {
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly queued = new Map<string, Promise<void>>();
+  /** Per rollout, the newest state a write in this process returned, until a refresh renders (or drops) it. */
+  private readonly written = new Map<string, Rollout>();
 
   constructor(private readonly deps: { service: ChecklistService; platforms: Platforms; clock: Clock; logger: ErrorLogger }) {}
 
@@ -61,8 +66,12 @@ export class LivingCards {
     }
   }
 
-  /** Re-renders the card in place, if there is one (see the class comment). */
-  refresh(rolloutId: string, opts: { checking?: boolean } = {}): Promise<void> {
+  /**
+   * Re-renders the card in place, if there is one (see the class comment). `written`: the rollout a write
+   * just returned (see refreshAfterChange).
+   */
+  refresh(rolloutId: string, opts: { checking?: boolean } = {}, written?: Rollout): Promise<void> {
+    if (written?.id === rolloutId) this.remember(written);
     const waiting = opts.checking ? undefined : this.queued.get(rolloutId);
     if (waiting) return waiting;
     const task: Promise<void> = this.serialize(rolloutId, async () => {
@@ -79,9 +88,9 @@ export class LivingCards {
    * Refresh after a saved change: the change stands even when the platform refuses the update; returns
    * false then, so the user hears it is saved and how to get a fresh card.
    */
-  async refreshAfterChange(rolloutId: string): Promise<boolean> {
+  async refreshAfterChange(rolloutId: string, written?: Rollout): Promise<boolean> {
     try {
-      await this.refresh(rolloutId);
+      await this.refresh(rolloutId, {}, written);
       return true;
     } catch (err) {
       this.deps.logger.warn({ err, rolloutId }, 'change saved, card not updated');
@@ -91,7 +100,7 @@ export class LivingCards {
 
   private async renderLatest(rolloutId: string, opts: { checking?: boolean }): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const rollout = await this.deps.service.get(rolloutId);
+      const rollout = attempt === 0 ? await this.latest(rolloutId) : await this.deps.service.get(rolloutId);
       if (!rollout) return;
       const view = this.view(rollout);
       let failure: unknown;
@@ -112,9 +121,24 @@ export class LivingCards {
       if (failure) throw failure;
       // A refresh already waiting renders the newest state next: no need to check for a newer one here.
       if (this.queued.has(rolloutId)) return;
-      const after = await this.deps.service.get(rolloutId);
-      if (!after || after.version === rollout.version) return;
+      const after = await this.deps.service.version(rolloutId);
+      if (after === undefined || after === rollout.version) return;
     }
+  }
+
+  private remember(rollout: Rollout): void {
+    const known = this.written.get(rollout.id);
+    if (!known || known.version < rollout.version) this.written.set(rollout.id, rollout);
+  }
+
+  /** The stored state to render: the one a write here returned when it is still the stored version, else read. */
+  private async latest(rolloutId: string): Promise<Rollout | undefined> {
+    const written = this.written.get(rolloutId);
+    if (written) {
+      this.written.delete(rolloutId);
+      if ((await this.deps.service.version(rolloutId)) === written.version) return written;
+    }
+    return this.deps.service.get(rolloutId);
   }
 
   private async mustGet(id: string): Promise<Rollout> {

@@ -265,7 +265,7 @@ export class Interactions {
       if (result) {
         requester.settled?.();
         if (!result.changed) await requester.reply({ kind: 'notice', tone: 'info', lines: [renderRich(locale, result.notice)] });
-        else if (!(await this.cards.refreshAfterChange(rollout.id))) {
+        else if (!(await this.cards.refreshAfterChange(rollout.id, result.rollout))) {
           await requester.reply({ kind: 'notice', tone: 'ok', lines: [renderRich(locale, result.notice), tr(locale, 'error.card_not_updated')] });
         }
       }
@@ -307,7 +307,7 @@ export class Interactions {
 
   private async noticeAfterChange(requester: Requester, reply: { rollout: Rollout; changed: boolean; notice: Message }, locale: Locale): Promise<void> {
     requester.settled?.();
-    const cardOk = !reply.changed || (await this.cards.refreshAfterChange(reply.rollout.id));
+    const cardOk = !reply.changed || (await this.cards.refreshAfterChange(reply.rollout.id, reply.rollout));
     const lines: Rich[] = [renderRich(locale, reply.notice)];
     if (!cardOk) lines.push(tr(locale, 'error.card_not_updated'));
     await requester.reply({ kind: 'notice', tone: reply.changed ? 'ok' : 'info', lines });

@@ -55,6 +55,22 @@ export function scrub(text: string, extraSecrets: readonly string[] = []): strin
   return out;
 }
 
+/**
+ * `parent.child(bindings)`, made on first use. A pino child serializes its bindings through the redaction
+ * up front (~30 us); a request's logger is mostly never used (it logs only when something goes wrong), so
+ * the listeners take this one per request (issue 12, bench/README.md "After the application layer, round 2").
+ */
+export function lazyChild(parent: Logger, bindings: pino.Bindings): Logger {
+  let child: Logger | undefined;
+  return new Proxy({} as Logger, {
+    get(_target, prop) {
+      child ??= parent.child(bindings);
+      const value: unknown = Reflect.get(child, prop, child);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(child) : value;
+    },
+  });
+}
+
 export interface LoggerOptions {
   level: string;
   /** Known secret values (from config) masked anywhere in a log line, whatever field they end up in. */

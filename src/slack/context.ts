@@ -34,6 +34,23 @@ async function installationOrNone(installation: (() => Promise<SlackInstallation
 const PROFILE_TTL_MS = 60 * 60 * 1000;
 
 /**
+ * Profiles this process read from or wrote to the kv store, per kv store (so two apps in one process never
+ * share one), kept a minute: a click reads its clicker's profile, and the kv read (keyv, its JSON) cost more
+ * than the rest of the lookup (issue 12, bench/README.md "After the application layer, round 2"). A minute
+ * on top of the kv's hour: a change of language or admin rights shows up as before, at most a minute later.
+ */
+const recent = new WeakMap<KeyValueStore, Map<string, { profile: SlackProfile; until: number }>>();
+const RECENT_TTL_MS = 60_000;
+const RECENT_MAX = 5_000;
+
+function remember(kv: KeyValueStore, key: string, profile: SlackProfile): void {
+  let m = recent.get(kv);
+  if (!m) recent.set(kv, (m = new Map()));
+  if (m.size >= RECENT_MAX) m.clear();
+  m.set(key, { profile, until: Date.now() + RECENT_TTL_MS });
+}
+
+/**
  * users.info with include_locale, cached per user in the kv store for an hour. Slack user ids are unique
  * across workspaces, so one cache entry serves commands, clicks and the scheduler. Workspace admin rights
  * count only for people of the installing workspace or its Grid organization (`installation`, from
@@ -42,8 +59,13 @@ const PROFILE_TTL_MS = 60 * 60 * 1000;
 export async function getProfile(client: WebClient, kv: KeyValueStore, userId: string, installation?: () => Promise<SlackInstallation | undefined>): Promise<SlackProfile> {
   // v2: admin rights now depend on the installing team; entries cached before that are not reused.
   const key = `slack:profile:v2:${userId}`;
+  const hit = recent.get(kv)?.get(key);
+  if (hit && hit.until > Date.now()) return hit.profile;
   const cached = await kv.get<SlackProfile>(key);
-  if (cached) return cached;
+  if (cached) {
+    remember(kv, key, cached);
+    return cached;
+  }
   let profile: SlackProfile;
   let uncached = false;
   try {
@@ -83,7 +105,10 @@ export async function getProfile(client: WebClient, kv: KeyValueStore, userId: s
     if (code === 'user_not_found') return { id: userId, isAdmin: false, exists: false };
     throw e;
   }
-  if (!uncached) await kv.set(key, profile, PROFILE_TTL_MS);
+  if (!uncached) {
+    await kv.set(key, profile, PROFILE_TTL_MS);
+    remember(kv, key, profile);
+  }
   return profile;
 }
 

@@ -50,12 +50,35 @@ export function createSlackHttp(opts: SlackHttpOptions = {}): SlackHttp {
       ...(init.body !== undefined ? { body: init.body } : {}),
       ...(init.signal ? { signal: init.signal } : {}),
     });
-    const body = Buffer.from(await res.body.arrayBuffer());
+    const body = withoutEcho(String(url), res.statusCode, Buffer.from(await res.body.arrayBuffer()));
     // The caller's work goes on in the check phase: requests waiting in this poll phase (acks) go first.
     await yieldToIo();
     return bufferedResponse(String(url), res.statusCode, res.headers, body);
   };
   return { fetch, close: () => dispatcher.close() };
+}
+
+/** Web API methods whose answer echoes the whole message that was sent (the 9 KB card), which bwprep never reads. */
+const ECHOING_METHODS = ['/chat.update', '/chat.postMessage'];
+
+/**
+ * The answer of `chat.update` / `chat.postMessage` without its `message` (Slack's echo of what was sent);
+ * `ok`, `channel`, `ts`, `error`, warnings and metadata stay. Why: the WebClient builds a debug line of every
+ * answer at every log level (`JSON.stringify(redact(result))`, a regex test per key), and for the card's echo
+ * that cost more CPU than the call itself (issue 12, bench/README.md "After the application layer, round 2").
+ * Any other answer, or one that is not a JSON object, passes unchanged.
+ */
+function withoutEcho(url: string, status: number, body: Buffer): Buffer {
+  if (status !== 200 || !ECHOING_METHODS.some((m) => url.endsWith(m))) return body;
+  let data: unknown;
+  try {
+    data = JSON.parse(body.toString('utf8'));
+  } catch {
+    return body; // not JSON: the WebClient reports it as it would have
+  }
+  if (typeof data !== 'object' || data === null || !('message' in data)) return body;
+  delete (data as { message?: unknown }).message;
+  return Buffer.from(JSON.stringify(data));
 }
 
 function bufferedResponse(url: string, status: number, raw: Record<string, string | string[] | undefined>, body: Buffer): FetchResponse {

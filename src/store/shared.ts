@@ -26,15 +26,16 @@ export function backoff(attempt: number): Promise<void> {
 }
 
 /**
- * Runs the mutator on a deep clone of `current` (`draft`: a private copy the caller already has, e.g. a
- * second `JSON.parse` of the stored row, which for a 2 KB rollout costs 9 µs against structuredClone's 20 µs).
- * Returns undefined when it declined (returned null), else the rollout to write (version bumped) and its
- * audit entries. Mutator errors propagate unchanged.
+ * Runs the mutator on `draft`, a private deep copy of the stored rollout whose id and version are `current`
+ * (e.g. a `JSON.parse` of the stored row, which for a 2 KB rollout costs 9 µs against structuredClone's
+ * 20 µs). Returns undefined when it declined (returned null; the draft may then have been changed, so the
+ * caller answers with an untouched copy), else the rollout to write (version bumped) and its audit entries.
+ * Mutator errors propagate unchanged.
  */
 export function applyMutation(
-  current: Rollout,
+  current: Pick<Rollout, 'id' | 'version'>,
   mutate: (r: Rollout) => RolloutMutation,
-  draft: Rollout = structuredClone(current),
+  draft: Rollout,
 ): { next: Rollout; audit: AuditEntry[] } | undefined {
   const result = mutate(draft);
   if (result === null) return undefined;
@@ -68,7 +69,7 @@ export async function updateWithRetry(backend: CasBackend, id: string, mutate: (
   for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
     const current = await backend.get(id);
     if (!current) throw rolloutNotFound(id);
-    const change = applyMutation(current, mutate);
+    const change = applyMutation(current, mutate, structuredClone(current));
     if (!change) return current;
     if (await backend.compareAndSet(change.next, current.version, change.audit)) return change.next;
     await backoff(attempt);

@@ -59,6 +59,7 @@ export function openSqliteStore(path: string, description: string, logger?: Logg
 
   const st = {
     get: db.prepare<[string], RolloutRow>('SELECT version, data FROM rollouts WHERE id = ?'),
+    version: db.prepare<[string], number>('SELECT version FROM rollouts WHERE id = ?').pluck(),
     list: db.prepare<[], RolloutRow>('SELECT version, data FROM rollouts ORDER BY id'),
     page: db.prepare<[string, number], RolloutRow>('SELECT version, data FROM rollouts WHERE id > ? ORDER BY id LIMIT ?'),
     insert: db.prepare<[string, number, string, number]>(
@@ -99,11 +100,11 @@ export function openSqliteStore(path: string, description: string, logger?: Logg
   const updateTx = db.transaction((id: string, mutate: (r: Rollout) => RolloutMutation): Rollout => {
     const row = st.get.get(id);
     if (!row) throw rolloutNotFound(id);
-    const current = toRollout(row);
-    const change = applyMutation(current, mutate, toRollout(row));
-    if (!change) return current;
+    // One parse, the mutator's draft; the stored state is parsed again only when the mutator declines.
+    const change = applyMutation({ id, version: row.version }, mutate, toRollout(row));
+    if (!change) return toRollout(row);
     const { next } = change;
-    if (st.cas.run(JSON.stringify(next), next.version, Date.now(), id, current.version).changes !== 1) throw new RetryableConflict();
+    if (st.cas.run(JSON.stringify(next), next.version, Date.now(), id, row.version).changes !== 1) throw new RetryableConflict();
     appendAudit(change.audit);
     return next;
   });
@@ -135,6 +136,9 @@ export function openSqliteStore(path: string, description: string, logger?: Logg
     },
     async update(id, mutate) {
       return withRetry(id, () => updateTx.immediate(id, mutate));
+    },
+    async version(id) {
+      return st.version.get(id);
     },
     async list() {
       return st.list.all().map(toRollout);

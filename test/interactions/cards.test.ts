@@ -36,6 +36,19 @@ describe('living card', () => {
     expect(h.platform.updates.map((u) => u.ref)).toEqual([h.platform.posts[0]!.ref]);
   });
 
+  it('a refresh handed the state a write returned renders the stored state when another write followed', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    const first = await h.service.markDone(ROLLOUT, '2a', ada.actor);
+    await h.service.markDone(ROLLOUT, '2b', ada.actor);
+    expect(await h.interactions.cards.refreshAfterChange(ROLLOUT, first.rollout)).toBe(true);
+    expect(h.platform.updates.map((u) => u.view.readiness.complete)).toEqual([2]);
+    // Still the stored version: rendered as handed over.
+    const third = await h.service.markDone(ROLLOUT, '4a', ada.actor);
+    expect(await h.interactions.cards.refreshAfterChange(ROLLOUT, third.rollout)).toBe(true);
+    expect(h.platform.updates.map((u) => u.view.readiness.complete)).toEqual([2, 3]);
+  });
+
   it('a burst of refreshes is coalesced: the last word on the card is the latest state', async () => {
     const ada = h.person(ADA);
     await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);

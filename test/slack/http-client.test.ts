@@ -42,6 +42,22 @@ describe('createSlackHttp().fetch', () => {
     await expect(web.chat.update({ channel: 'C0HTTP', ts: '1.000', text: 'x' })).resolves.toMatchObject({ ok: true });
   });
 
+  it("drops Slack's echo of the sent message from chat.update and chat.postMessage answers, keeping the rest", async () => {
+    const web = new webApi.WebClient(FAKE_BOT_TOKEN, { slackApiUrl: slack.apiUrl, fetch: client.fetch });
+    const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: 'the card' } }];
+    const posted = await web.chat.postMessage({ channel: 'C0ECHO', text: 'card', blocks });
+    expect(posted).toMatchObject({ ok: true, channel: 'C0ECHO' });
+    expect(typeof posted.ts).toBe('string');
+    expect(posted.message).toBeUndefined();
+    const updated = await web.chat.update({ channel: 'C0ECHO', ts: posted.ts as string, text: 'card', blocks });
+    expect(updated).toMatchObject({ ok: true, channel: 'C0ECHO', ts: posted.ts });
+    expect(updated.message).toBeUndefined();
+    // The fake did get the whole message; a refusal still arrives as Slack's error.
+    expect((await slack.waitFor('chat.update', (c) => c.args.channel === 'C0ECHO')).args).toMatchObject({ channel: 'C0ECHO', text: 'card' });
+    slack.failNext('chat.update', { error: 'message_not_found' });
+    await expect(web.chat.update({ channel: 'C0ECHO', ts: posted.ts as string, text: 'x' })).rejects.toMatchObject({ data: { ok: false, error: 'message_not_found' } });
+  });
+
   it('answers like fetch: status, ok, statusText, headers, text and json; the request goes out as given', async () => {
     const res = await client.fetch(`${plainUrl}/hook`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"text":"hi"}' });
     expect(res).toMatchObject({ ok: true, status: 200, statusText: 'OK', url: `${plainUrl}/hook` });

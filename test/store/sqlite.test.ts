@@ -32,6 +32,18 @@ describe('sqlite store', () => {
     await store.close();
   });
 
+  it('tells the stored version without reading the rollout: bumped by every write, seen by another replica, undefined when unknown', async () => {
+    const path = join(dir, 'version', 'bwprep.sqlite');
+    const [store, replica] = [await openStore(`sqlite://${path}`, {}), await openStore(`sqlite://${path}`, {})];
+    const r = await store.rollouts.create(makeRollout(), []);
+    expect(await replica.rollouts.version?.(r.id)).toBe(1);
+    await replica.rollouts.update(r.id, (cur) => ({ rollout: cur, audit: [entry(r.id, 'step.done')] }));
+    expect(await store.rollouts.version?.(r.id)).toBe(2);
+    expect(await store.rollouts.version?.('slack:T0NONE:C0NONE')).toBeUndefined();
+    await store.close();
+    await replica.close();
+  });
+
   it('keeps state across a restart and another process can read it', async () => {
     const path = join(dir, 'restart', 'bwprep.sqlite');
     const first = await openStore(`sqlite://${path}`, {});

@@ -119,6 +119,12 @@ export class ChecklistService {
     return this.deps.store.get(id);
   }
 
+  /** The stored version of a rollout, undefined when there is none (cheap where the store can tell it alone). */
+  async version(id: string): Promise<number | undefined> {
+    const { store } = this.deps;
+    return store.version ? store.version(id) : (await store.get(id))?.version;
+  }
+
   /** The rollout's recent check runs with their evidence, oldest first (empty without a history store). */
   async checkHistory(id: string): Promise<CheckRun[]> {
     return this.deps.checkHistory ? this.deps.checkHistory.list(id) : [];

@@ -5,6 +5,7 @@ import type { SlackDeps } from '../app';
 import { slackRequester } from '../requester';
 import { publishHome } from './events';
 import { workSlot } from './after-ack';
+import { lazyChild } from '../../logging/logger';
 
 /** The clicks bwprep acts on: card buttons, the owner picker, reminder buttons, App Home buttons. */
 const STEP_ACTIONS: ActionId[] = [ACTIONS.markDone, ACTIONS.reopenStep, ACTIONS.assignOwner, ACTIONS.runCheck, ACTIONS.snoozeStep];
@@ -15,53 +16,55 @@ const STEP_ACTIONS: ActionId[] = [ACTIONS.markDone, ACTIONS.reopenStep, ACTIONS.
  * refresh the home tab.
  */
 export function registerActions(app: App, deps: SlackDeps): void {
-  for (const actionId of STEP_ACTIONS) {
-    app.action<BlockAction>(actionId, async ({ ack, body, client, respond }) => {
+  const stepActions = new Set<string>(STEP_ACTIONS);
+  // ONE Bolt listener for every action id, dispatching here: Bolt runs every listener's middleware chain for
+  // every request, and with a listener per action id (plus one for the rest) that was a measurable share of
+  // each request's CPU (issue 12, bench/README.md "After the application layer, round 2").
+  app.action<BlockAction>(/^/, async ({ ack, body, client, respond, action: clicked }) => {
+    // Link buttons (the step guide, "open the card") still send an action, and so may a card of an older
+    // release or a malformed payload: acknowledge every action id not handled here, so Slack shows no error
+    // and the request is not held for Bolt's 3-second timeout (found by test/fuzz/slack-http.fuzz.test.ts).
+    if (!stepActions.has(clicked.action_id)) {
       await ack();
-      // The work after the ack runs through the bounded work queue: under overload, "busy, try again".
-      const release = await workSlot(deps, (text) => (body.response_url ? respond({ response_type: 'ephemeral', replace_original: false, text }) : client.chat.postMessage({ channel: body.user.id, text })));
-      if (!release) return;
-      try {
-        await handle();
-      } finally {
-        release();
-      }
-      async function handle(): Promise<void> {
-      const fromHome = body.container?.type === 'view';
-      const teamId = body.team?.id ?? body.user.team_id ?? '';
-      const logger = deps.logger.child({ action: actionId, user: body.user.id, team: teamId });
-      const { requester } = await slackRequester(deps, {
-        client,
-        ...(!fromHome && body.response_url ? { respond } : {}),
-        ...(body.channel?.id ? { channel: body.channel.id } : {}),
-        clickInChannel: !fromHome && Boolean(body.channel?.id),
-        userId: body.user.id,
-        teamId,
-        logger,
-      });
-      // The slot goes back before the card update (bounded by its coalescing); an App Home click keeps it
-      // for the Home publish after it, which lists every rollout.
-      if (!fromHome) requester.settled = release;
-      const action = body.actions[0] as ButtonAction | UsersSelectAction | undefined;
-      const target = decodeTarget(body, teamId);
-      if (!target) {
-        await deps.interactions.fail(requester, undefined, new BwprepError('bad_usage', { key: 'error.bad_payload' }), { action: actionId });
-        return;
-      }
-      const owner = actionId === ACTIONS.assignOwner ? (action as UsersSelectAction | undefined)?.selected_user : undefined;
-      if (actionId === ACTIONS.assignOwner && !owner) return;
-      await deps.interactions.cardAction(requester, { action: actionId, ...target, ...(owner ? { owner: `slack:${owner}` } : {}) });
-      if (fromHome) await publishHome(deps, client, body.user.id, teamId).catch((err) => logger.warn({ err }, 'could not refresh the App Home'));
-      }
-    });
-  }
-
-  // Link buttons (the step guide, "open the card") still send an action, and so may a card of an older release
-  // or a malformed payload: acknowledge every action id not handled above, so Slack shows no error and the
-  // request is not held for Bolt's 3-second timeout (found by test/fuzz/slack-http.fuzz.test.ts).
-  const handled = STEP_ACTIONS.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  app.action(new RegExp(`^(?!(?:${handled.join('|')})$)`), async ({ ack }) => {
+      return;
+    }
+    const actionId = clicked.action_id as ActionId;
     await ack();
+    // The work after the ack runs through the bounded work queue: under overload, "busy, try again".
+    const release = await workSlot(deps, (text) => (body.response_url ? respond({ response_type: 'ephemeral', replace_original: false, text }) : client.chat.postMessage({ channel: body.user.id, text })));
+    if (!release) return;
+    try {
+      await handle();
+    } finally {
+      release();
+    }
+    async function handle(): Promise<void> {
+    const fromHome = body.container?.type === 'view';
+    const teamId = body.team?.id ?? body.user.team_id ?? '';
+    const logger = lazyChild(deps.logger, { action: actionId, user: body.user.id, team: teamId });
+    const { requester } = await slackRequester(deps, {
+      client,
+      ...(!fromHome && body.response_url ? { respond } : {}),
+      ...(body.channel?.id ? { channel: body.channel.id } : {}),
+      clickInChannel: !fromHome && Boolean(body.channel?.id),
+      userId: body.user.id,
+      teamId,
+      logger,
+    });
+    // The slot goes back before the card update (bounded by its coalescing); an App Home click keeps it
+    // for the Home publish after it, which lists every rollout.
+    if (!fromHome) requester.settled = release;
+    const action = body.actions[0] as ButtonAction | UsersSelectAction | undefined;
+    const target = decodeTarget(body, teamId);
+    if (!target) {
+      await deps.interactions.fail(requester, undefined, new BwprepError('bad_usage', { key: 'error.bad_payload' }), { action: actionId });
+      return;
+    }
+    const owner = actionId === ACTIONS.assignOwner ? (action as UsersSelectAction | undefined)?.selected_user : undefined;
+    if (actionId === ACTIONS.assignOwner && !owner) return;
+    await deps.interactions.cardAction(requester, { action: actionId, ...target, ...(owner ? { owner: `slack:${owner}` } : {}) });
+    if (fromHome) await publishHome(deps, client, body.user.id, teamId).catch((err) => logger.warn({ err }, 'could not refresh the App Home'));
+    }
   });
 }
 

@@ -5,6 +5,7 @@ import { slackRequester } from '../requester';
 import { directCommand } from './direct';
 import { slackTextToPlain } from '../text';
 import { workSlot } from './after-ack';
+import { lazyChild } from '../../logging/logger';
 
 /**
  * `/bwprep …`: ack at once (Slack's 3-second window), then hand the command to the application layer,
@@ -22,7 +23,7 @@ export function registerCommand(app: App, deps: SlackDeps): void {
       release();
     }
     async function run(): Promise<void> {
-    const logger = deps.logger.child({ team: command.team_id, channel: command.channel_id, user: command.user_id });
+    const logger = lazyChild(deps.logger, { team: command.team_id, channel: command.channel_id, user: command.user_id });
     const { requester } = await slackRequester(deps, {
       client,
       respond,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { App, webApi } from '@slack/bolt';
+import type { AllMiddlewareArgs, App, SlackEventMiddlewareArgs, webApi } from '@slack/bolt';
 import type { Actor } from '../../core/checklist/model';
 import { homeView } from '../blocks/home';
 import { getProfile } from '../context';
@@ -27,8 +27,21 @@ async function firstDelivery(deps: SlackDeps, body: unknown): Promise<boolean> {
 
 const teamOf = (body: unknown, event?: { team?: string }): string => event?.team ?? (body as { team_id?: string }).team_id ?? '';
 
+type EventHandler = (args: SlackEventMiddlewareArgs & AllMiddlewareArgs) => Promise<void>;
+
+/**
+ * The events bwprep acts on, registered as ONE Bolt listener that dispatches on the event type: Bolt runs
+ * every listener's middleware chain for every request (commands and clicks too), and with a listener per
+ * event that was a measurable share of each request's CPU (issue 12, bench/README.md "After the
+ * application layer, round 2").
+ */
 export function registerEvents(app: App, deps: SlackDeps): void {
-  app.event('app_home_opened', async ({ event, body, client }) => {
+  const handlers = new Map<string, EventHandler>();
+  const on = <E extends string>(type: E, handler: (args: SlackEventMiddlewareArgs<E> & AllMiddlewareArgs) => Promise<void>): void => {
+    handlers.set(type, handler as unknown as EventHandler);
+  };
+
+  on('app_home_opened', async ({ event, body, client }) => {
     if (event.tab !== 'home') return;
     if (!(await firstDelivery(deps, body))) return;
     try {
@@ -40,7 +53,7 @@ export function registerEvents(app: App, deps: SlackDeps): void {
 
   // ---- the bot can post again: clear the rollout's unreachable mark (scheduled digests resume) -----------
 
-  app.event('member_joined_channel', async ({ event, body }) => {
+  on('member_joined_channel', async ({ event, body }) => {
     const installation = await deps.installation().catch((err: unknown) => {
       deps.logger.warn({ err, channel: event.channel }, 'member_joined_channel ignored: the installation could not be read');
       return undefined;
@@ -53,7 +66,7 @@ export function registerEvents(app: App, deps: SlackDeps): void {
   });
 
   for (const name of ['channel_unarchive', 'group_unarchive'] as const) {
-    app.event(name, async ({ event, body }) => {
+    on(name, async ({ event, body }) => {
       const conversation = { platform: 'slack' as const, workspace: teamOf(body), channel: event.channel };
       // Only an archive is undone by unarchiving; a bot that was removed must still be invited back.
       if (await deps.interactions.conversationReachable(conversation, SLACK_EVENTS, ['is_archived'])) {
@@ -64,12 +77,12 @@ export function registerEvents(app: App, deps: SlackDeps): void {
 
   // ---- the installation is gone: no scheduled work for this workspace -----------------------------------
 
-  app.event('app_uninstalled', async ({ body }) => {
+  on('app_uninstalled', async ({ body }) => {
     if (!(await firstDelivery(deps, body))) return;
     await installationGone(deps, teamOf(body), 'app_uninstalled');
   });
 
-  app.event('tokens_revoked', async ({ event, body }) => {
+  on('tokens_revoked', async ({ event, body }) => {
     if (!(await firstDelivery(deps, body))) return;
     // Only the bot token matters to bwprep (it acts with no user tokens).
     if (!event.tokens.bot?.length) return;
@@ -78,7 +91,7 @@ export function registerEvents(app: App, deps: SlackDeps): void {
 
   // ---- the Messages tab ----------------------------------------------------------------------------
 
-  app.event('message', async ({ event, body, client }) => {
+  on('message', async ({ event, body, client }) => {
     const m = event as { channel_type?: string; subtype?: string; bot_id?: string; user?: string; text?: string; channel: string; team?: string };
     // Only what a person types to the bot: no edits, joins, file shares or other subtypes, no bots (ourselves included).
     if (m.channel_type !== 'im' || m.subtype || m.bot_id || !m.user || typeof m.text !== 'string') return;
@@ -87,6 +100,11 @@ export function registerEvents(app: App, deps: SlackDeps): void {
     const logger = deps.logger.child({ team: teamId, user: m.user, direct: true });
     const { requester } = await slackRequester(deps, { client, userId: m.user, teamId, logger });
     await directCommand(deps, requester, m.text, teamId);
+  });
+
+  const types = new RegExp(`^(?:${[...handlers.keys()].join('|')})$`);
+  app.event(types, async (args) => {
+    await handlers.get(args.event.type)?.(args);
   });
 }
 
