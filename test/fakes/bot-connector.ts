@@ -28,6 +28,7 @@
 import { createSign, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { reportToSecretGuard } from '../helpers/secret-guard';
 
 export type CallKind = 'create' | 'send' | 'reply' | 'update' | 'delete' | 'member' | 'roster' | 'other';
 
@@ -130,6 +131,8 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
 
   const record = (c: ConnectorCall) => {
     calls.push(c);
+    // The authorization header is how a call authenticates; everything else the app sent is scanned for secrets.
+    reportToSecretGuard(`teams:${c.method} ${c.path}`, JSON.stringify({ path: c.path, body: c.body }));
     for (const w of [...waiters]) {
       if (w.pred(c)) {
         waiters.splice(waiters.indexOf(w), 1);

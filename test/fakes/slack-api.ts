@@ -1026,6 +1026,8 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
     }
     f.content = Buffer.from(content);
     f.uploaded = true;
+    // An uploaded file (an export) leaves the app like any call: scanned too.
+    reportToSecretGuard(`slack:upload ${f.filename}`, f.content.toString('utf8'));
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(`OK - ${f.content.length}`);
   };

@@ -29,6 +29,25 @@ describe('fuzz: the command parser', () => {
       RUNS(600),
     );
   });
+
+  // The property above holds for a parser that refuses everything: every well-formed value must parse too.
+  it('accepts every HH:mm with optional weekdays and ranges, and reads them right', () => {
+    const NAMES = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+    const day = fc.integer({ min: 1, max: 7 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), fc.array(fc.tuple(day, fc.option(day)), { maxLength: 4 }), (h, m, parts) => {
+        const time = `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
+        const text = [time, parts.map(([a, b]) => (b === null ? NAMES[a - 1] : `${NAMES[a - 1]}-${NAMES[b - 1]}`)).join(',')].join(' ');
+        const r = parseDigestTime(text);
+        expect(r, text).toBeDefined();
+        expect(r!.time).toBe(time);
+        const expected = new Set<number>();
+        for (const [a, b] of parts) for (let d = a; ; d = (d % 7) + 1) { expected.add(d); if (d === (b ?? a)) break; }
+        expect(r!.weekdays, text).toEqual(parts.length ? [...expected].sort((x, y) => x - y) : [1, 2, 3, 4, 5]);
+      }),
+      RUNS(300),
+    );
+  });
 });
 
 describe('fuzz: Slack button values (step@rollout)', () => {

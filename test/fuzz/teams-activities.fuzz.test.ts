@@ -6,6 +6,7 @@ import type { Locale } from '../../src/core/checklist/model';
 import { LOCALES_DIR, toLocale } from '../../src/i18n';
 import { ACTIONS, encodeStepRef } from '../../src/views/actions';
 import type { ConnectorCall } from '../fakes/bot-connector';
+import { reportToSecretGuard } from '../helpers/secret-guard';
 import {
   type Activity,
   ANNA,
@@ -129,6 +130,7 @@ async function deliver(h: TeamsHarness, newLogs: () => string, body: unknown, op
     body: text,
   });
   const answer = await r.text();
+  reportToSecretGuard('teams:http-answer', answer);
   let parsed: unknown;
   try {
     parsed = answer ? JSON.parse(answer) : undefined;

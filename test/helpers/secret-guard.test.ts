@@ -1,7 +1,8 @@
 import { webApi } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeBitwarden } from '../fakes/bitwarden-server';
-import { readyOrg } from '../fixtures/bitwarden';
+import { startFakeBotConnector } from '../fakes/bot-connector';
+import { FAKE_SECRET, readyOrg } from '../fixtures/bitwarden';
 import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api';
 import { SecretGuard, secretGuard } from './secret-guard';
 import { FAKE_BOT_TOKEN, FAKE_CHANNEL_ID, FAKE_SIGNING_SECRET } from './slack-fixtures';
@@ -48,6 +49,39 @@ describe('the fakes report to the suite-wide guard', () => {
       expect(secretGuard.take().map((h) => h.source)).toEqual(['bitwarden:GET /public/members']);
     } finally {
       await bw.stop();
+    }
+  });
+});
+
+describe('what else leaves the app is reported too', () => {
+  it('a call to the fake Bot Connector (Teams) carrying a secret is a hit; its authorization header is not', async () => {
+    const connector = await startFakeBotConnector();
+    try {
+      const send = (text: string) =>
+        fetch(`${connector.serviceUrl}v3/conversations/fake-conv/activities`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${FAKE_SIGNING_SECRET}` },
+          body: JSON.stringify({ type: 'message', text }),
+        });
+      await send('all fine');
+      expect(secretGuard.take()).toEqual([]);
+      await send(`oops ${FAKE_SECRET}`);
+      expect(secretGuard.take().map((h) => h.source)).toEqual(['teams:POST /v3/conversations/fake-conv/activities']);
+    } finally {
+      await connector.close();
+    }
+  });
+
+  it('a file uploaded to the fake Slack (an export) carrying a secret is a hit', async () => {
+    const slack = await startFakeSlackApi();
+    try {
+      const client = new webApi.WebClient(FAKE_BOT_TOKEN, { slackApiUrl: slack.apiUrl });
+      const { upload_url } = await client.files.getUploadURLExternal({ filename: 'report.csv', length: 10 });
+      secretGuard.take();
+      await fetch(upload_url!, { method: 'POST', body: `a,b\n${FAKE_SECRET}\n` });
+      expect(secretGuard.take().map((h) => h.source)).toEqual(['slack:upload report.csv']);
+    } finally {
+      await slack.close();
     }
   });
 });

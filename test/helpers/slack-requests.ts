@@ -12,6 +12,7 @@
  * hooks.slack.com; pass `fakeSlack.responseUrl(id)` when a test wants to see what the app posts there.
  */
 import { createHmac } from 'node:crypto';
+import { reportToSecretGuard } from './secret-guard';
 import {
   FAKE_APP_ID,
   FAKE_BOT_ID,
@@ -498,6 +499,8 @@ export async function sendToApp(baseUrl: string, signingSecret: string, req: Sla
   });
   const text = await res.text();
   const elapsedMs = performance.now() - started;
+  // What the app answers on /slack/events (an ack body, a view's errors) reaches the user: scanned too.
+  reportToSecretGuard('slack:http-answer', text);
   let body: unknown = text;
   if (text && (res.headers.get('content-type') ?? '').includes('json')) {
     try {

@@ -1,10 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Actor } from '../../src/core/checklist/model';
+import { loadConfig } from '../../src/config/load';
+import type { Actor, ConversationRef } from '../../src/core/checklist/model';
+import { ChecklistService } from '../../src/core/checklist/service';
 import { isBwprepError } from '../../src/core/errors';
-import { allowed } from '../../src/core/checklist/permissions';
-import { ADMIN, makeHarness } from '../core/harness';
+import { kvCheckHistory } from '../../src/core/ports';
+import { Interactions, Platforms, type Reply } from '../../src/interactions';
+import { createLogger } from '../../src/logging/logger';
+import { openStore } from '../../src/store';
+import { plainText } from '../../src/views/rich';
+import { ADMIN, CONVERSATION, makeHarness, TEMPLATE } from '../core/harness';
+import { TestClock } from '../helpers/clock';
+import { FakePlatform } from '../interactions/harness';
 
 /**
  * The permission matrix: every command and card action × who asks → allowed or refused, run against the one
@@ -25,13 +33,50 @@ const ROLES: [string, Actor, { globalAdmin?: boolean }?][] = [
   ['external user (Slack Connect)', { user: 'slack:U0EXTERNAL', surface: 'slack' }],
 ];
 
-type Op = (h: Awaited<ReturnType<typeof makeHarness>>, id: string, actor: Actor) => Promise<unknown>;
+type Op = (h: Awaited<ReturnType<typeof makeHarness>>, id: string, actor: Actor, globalAdmin: boolean) => Promise<unknown>;
+
+/** A conversation of the same workspace that a rollout admin links to the rollout (for `unlink`). */
+const LINKED: ConversationRef = { ...CONVERSATION, channel: 'C0LINKED', name: 'linked' };
+const texts = (replies: Reply[]) => replies.map((r) => (r.kind === 'notice' ? r.lines.map((l) => plainText(l)).join('\n') : r.kind)).join('\n');
+const DEFAULTS = loadConfig({ BWPREP_STORE_URL: 'sqlite://:memory:', BWPREP_LOCALE: 'en' }).defaults;
+
+/**
+ * Commands typed to the application layer (src/interactions: parser, error boundary, the checks it makes
+ * itself — `link`, `setup` — and the service's), on the real SQLite store, with the same rollout and owner
+ * as the service rows. Refused when a reply is a refusal (tone `refused`: a refusal always answers; `status` answers with the
+ * card itself); every command of a row must agree.
+ */
+function viaLayer(commands: string[], o: { in?: ConversationRef; prepare?: (run: (a: Actor, text: string, c?: ConversationRef) => Promise<Reply[]>) => Promise<void> } = {}): Op {
+  return async (h, id, actor, globalAdmin) => {
+    const logger = createLogger({ level: 'silent' });
+    const store = await openStore('sqlite://:memory:', { logger });
+    try {
+      const clock = new TestClock('2026-11-25T09:00:00.000Z');
+      const service = new ChecklistService({ store: store.rollouts, template: TEMPLATE, clock, defaults: DEFAULTS, globalAdmins: globalAdmin ? [actor.user] : [], checkHistory: kvCheckHistory(store.kv, clock) });
+      const interactions = new Interactions({ service, store, clock, platforms: new Platforms().register(new FakePlatform('slack')), logger, defaults: DEFAULTS });
+      const run = async (a: Actor, text: string, c: ConversationRef = CONVERSATION): Promise<Reply[]> => {
+        const replies: Reply[] = [];
+        await interactions.command(c, { actor: a, scope: { platform: 'slack', workspace: c.workspace }, reply: async (r) => void replies.push(r) }, text, () => undefined);
+        return replies;
+      };
+      const rollout = await service.ensureRollout(CONVERSATION, ADMIN);
+      await service.assign(rollout.id, '2a', OWNER.user, ADMIN);
+      await o.prepare?.(run);
+      const outcomes = new Set<string>();
+      for (const text of commands) {
+        const replies = await run(actor, text, o.in);
+        outcomes.add(replies.some((r) => r.kind === 'notice' && r.tone === 'refused') ? 'refused' : 'allowed');
+      }
+      if (outcomes.size !== 1) throw new Error(`matrix: ${commands.join(', ')} disagree for ${actor.user}`);
+      if (outcomes.has('refused')) throw Object.assign(new Error('forbidden'), { name: 'BwprepError', code: 'forbidden' });
+    } finally {
+      await store.close();
+    }
+  };
+}
 const ACTIONS: [string, Op][] = [
-  // Reading and checking are open to everyone in the conversation (DESIGN §7): the 'check' permission.
-  ['`status`, `help`, `mine`, `check`, `digest`, `export`', async (h, id, a) => {
-    const r = (await h.service.get(id))!;
-    if (!allowed('check', a, r, undefined, h.service.globalAdmins)) throw Object.assign(new Error('forbidden'), { name: 'BwprepError', code: 'forbidden' });
-  }],
+  // Reading and checking are open to everyone in the conversation (DESIGN §7): typed to the application layer.
+  ['`status`, `help`, `mine`, `check`, `digest`, `export`', viaLayer(['status', 'help', 'mine', 'check', 'digest', 'export csv'])],
   ['`done <step>` / Done button (an owned step)', (h, id, a) => h.service.markDone(id, '2a', a)],
   ['`reopen <step>` / Reopen button (a done step)', async (h, id, a) => { await h.service.markDone(id, '2a', OWNER); return h.service.reopen(id, '2a', a); }],
   ['`due <step> <date>` (an owned step)', (h, id, a) => h.service.setDue(id, '2a', '2026-12-01', a)],
@@ -41,11 +86,13 @@ const ACTIONS: [string, Op][] = [
   ['`unassign <step>` (own step)', (h, id, a) => h.service.unassign(id, '2a', a)],
   ['`unassign <step>` (someone else\'s step)', async (h, id, a) => { await h.service.assign(id, '2b', 'slack:U0THIRD', ADMIN); return h.service.unassign(id, '2b', a); }],
   ['`skip <step> <reason>`', (h, id, a) => h.service.skip(id, '4e', 'built-in roles only', a)],
-  ['`lang nl\\|en`, `setup`', (h, id, a) => h.service.setLocale(id, 'nl', a)],
-  ['`link` (a code), `unlink`', async (h, id, a) => {
-    const r = (await h.service.get(id))!;
-    if (!h.service.isAdmin(a, r)) throw Object.assign(new Error('forbidden'), { name: 'BwprepError', code: 'forbidden' });
-  }],
+  ['`lang nl\\|en`, `setup`', viaLayer(['lang nl', 'setup'])],
+  ['`link` (a code)', viaLayer(['link'])],
+  ['`unlink` (a linked conversation)', viaLayer(['unlink'], { in: LINKED, prepare: async (run) => {
+    const code = /\b[A-Z0-9]{4}-[A-Z0-9]{4}\b/.exec(texts(await run(ADMIN, 'link')))?.[0];
+    if (!code) throw new Error('matrix: the admin got no link code');
+    await run(ADMIN, `link ${code}`, LINKED);
+  } })],
 ];
 
 async function outcome(op: Op, actor: Actor, globalAdmin: boolean): Promise<'allowed' | 'refused'> {
@@ -53,7 +100,7 @@ async function outcome(op: Op, actor: Actor, globalAdmin: boolean): Promise<'all
   try {
     const id = (await h.rollout()).id;
     await h.service.assign(id, '2a', OWNER.user, ADMIN);
-    await op(h, id, actor);
+    await op(h, id, actor, globalAdmin);
     return 'allowed';
   } catch (e) {
     if (isBwprepError(e) && e.code === 'forbidden') return 'refused';

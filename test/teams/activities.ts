@@ -10,6 +10,7 @@
  * Every id and tenant is obviously fake.
  */
 import { randomUUID } from 'node:crypto';
+import { reportToSecretGuard } from '../helpers/secret-guard';
 
 export const FAKE_TENANT = '00000000-0000-4000-8000-00000000face';
 export const OTHER_TENANT = '00000000-0000-4000-8000-0000000000ff';
@@ -128,6 +129,8 @@ export async function postActivity(appUrl: string, activity: Activity, opts: { t
     body: JSON.stringify(activity),
   });
   const text = await res.text();
+  // An invoke's answer (a card, a message only the presser sees, an error) reaches the user: scanned too.
+  reportToSecretGuard('teams:http-answer', text);
   let body: unknown = text;
   try {
     body = text ? JSON.parse(text) : undefined;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorCall } from '../fakes/bot-connector';
 import { ANNA, BOB, teamsFileConsent, teamsMessage } from './activities';
 import { startTeamsHarness, type TeamsHarness } from './harness';
+import { reportToSecretGuard } from '../helpers/secret-guard';
 
 /**
  * `export` in Teams: a file offer (FileConsentCard) in a personal chat, the upload to the URL Teams hands
@@ -25,6 +26,7 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       uploads.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      reportToSecretGuard(`teams:upload ${req.url ?? ''}`, Buffer.concat(chunks).toString('utf8'));
       if (failUploads > 0) {
         failUploads--;
         res.writeHead(500).end();
