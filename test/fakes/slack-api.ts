@@ -227,7 +227,7 @@ export interface FakeSlackApi {
   last(method: string): RecordedCall | undefined;
   /**
    * Resolves with the first recorded call of `method` (already recorded or still to come) that matches
-   * `predicate`; polls every 10 ms; rejects after `timeoutMs` (default 2000) listing what was recorded.
+   * `predicate`; polls every 10 ms; rejects after `timeoutMs` (default 10 s: generous, because a wait that succeeds returns at once and only a failing test pays it; 2 s timed out on a machine whose cores other test runs took) listing what was recorded.
    */
   waitFor(method: string, predicate?: (call: RecordedCall) => boolean, timeoutMs?: number): Promise<RecordedCall>;
   /** Like waitFor, but resolves once `count` matching calls have been recorded. */
@@ -1094,13 +1094,13 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
       for (let i = recorded.length - 1; i >= 0; i--) if (recorded[i]?.method === method) return recorded[i];
       return undefined;
     },
-    waitFor: (method, predicate, timeoutMs = 2000) =>
+    waitFor: (method, predicate, timeoutMs = 10_000) =>
       poll(
         () => recorded.find((c) => c.method === method && (!predicate || predicate(c))),
         timeoutMs,
         () => `${method}${predicate ? ' (matching the predicate)' : ''}; recorded calls: ${summary()}`,
       ),
-    waitForCount: (method, count, predicate, timeoutMs = 2000) =>
+    waitForCount: (method, count, predicate, timeoutMs = 10_000) =>
       poll(
         () => {
           const hits = recorded.filter((c) => c.method === method && (!predicate || predicate(c)));
@@ -1149,7 +1149,7 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
     },
     responseUrl: (id) => `${baseUrl}/response/${encodeURIComponent(id ?? `r${++responseCounter}`)}`,
     responses: (id) => responsesRecorded.filter((r) => id === undefined || r.id === id),
-    waitForResponse: (id, predicate, timeoutMs = 2000) =>
+    waitForResponse: (id, predicate, timeoutMs = 10_000) =>
       poll(
         () => responsesRecorded.find((r) => (id === undefined || r.id === id) && (!predicate || predicate(r))),
         timeoutMs,
