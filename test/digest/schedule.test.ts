@@ -173,3 +173,53 @@ describe('digest slots: new rollouts', () => {
     expect(dueSlot(d('2026-11-25T08:00:00Z'), AMS, undefined, { notBefore: created })).toMatchObject({ key: '2026-11-25T09:00', late: false });
   });
 });
+
+/**
+ * Edges the first mutation run found unpinned (test/MUTATION.md, "per-file run"): the exact boundaries of
+ * "late", "too late" and "not before", `missedSlot` on its own, and which message a bad setting names.
+ * 09:00 in Amsterdam on Wednesday 2026-11-25 is 08:00Z.
+ */
+describe('slot boundaries and setting errors', () => {
+  const slotAt = d('2026-11-25T08:00:00Z').getTime();
+  const at = (ms: number) => new Date(slotAt + ms);
+  const opts = { graceMs: 60_000, maxLateMs: 120_000 };
+
+  it('a slot exactly at the grace bound is on time; one millisecond later it is late', () => {
+    expect(dueSlot(at(60_000), AMS, undefined, opts)).toMatchObject({ key: '2026-11-25T09:00', late: false });
+    expect(dueSlot(at(60_001), AMS, undefined, opts)).toMatchObject({ key: '2026-11-25T09:00', late: true });
+  });
+
+  it('a slot exactly at the max-late bound is still posted; one millisecond later it is missed for good', () => {
+    expect(dueSlot(at(120_000), AMS, undefined, opts)).toMatchObject({ late: true });
+    expect(missedSlot(at(120_000), AMS, undefined, opts)).toBeUndefined();
+    expect(dueSlot(at(120_001), AMS, undefined, opts)).toBeUndefined();
+    expect(missedSlot(at(120_001), AMS, undefined, opts)).toMatchObject({ key: '2026-11-25T09:00' });
+  });
+
+  it('notBefore equal to the slot time lets it through; a later notBefore holds back both due and missed', () => {
+    expect(dueSlot(at(1_000), AMS, undefined, { ...opts, notBefore: at(0) })).toMatchObject({ key: '2026-11-25T09:00' });
+    expect(missedSlot(at(600_000), AMS, undefined, { ...opts, notBefore: at(0) })).toMatchObject({ key: '2026-11-25T09:00' });
+    expect(missedSlot(at(600_000), AMS, undefined, { ...opts, notBefore: at(1) })).toBeUndefined();
+  });
+
+  it('missedSlot says nothing for a fresh slot or one already posted', () => {
+    expect(missedSlot(at(1_000), AMS, undefined, opts)).toBeUndefined();
+    expect(missedSlot(at(600_000), AMS, '2026-11-25T09:00', opts)).toBeUndefined();
+  });
+
+  it('a bad time or time zone is refused with the message that names it and the value given', () => {
+    const refusal = (s: ScheduleSettings) => {
+      try {
+        slotFor(at(0), s);
+      } catch (e) {
+        expect(isBwprepError(e)).toBe(true);
+        return (e as { userMessage: unknown }).userMessage;
+      }
+      throw new Error('no refusal');
+    };
+    expect(refusal({ ...AMS, digestTime: '9 o’clock' })).toEqual({ key: 'digest.error.bad_time', vars: { value: '9 o’clock' } });
+    expect(refusal({ ...AMS, timezone: 'Mars/Olympus' })).toEqual({ key: 'digest.error.bad_timezone', vars: { value: 'Mars/Olympus' } });
+    // A zone once accepted stays accepted (the cache), and a bad one is never cached.
+    expect(refusal({ ...AMS, timezone: 'Mars/Olympus' })).toEqual({ key: 'digest.error.bad_timezone', vars: { value: 'Mars/Olympus' } });
+  });
+});
