@@ -5,15 +5,13 @@ import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DIGEST_POST_ALLOWANCE_SECONDS } from '../../src/config/schema';
-import { ChecklistService } from '../../src/core/checklist/service';
 import { openStore } from '../../src/store';
-import { loadTemplate } from '../../src/templates';
 import { FakeBitwardenServer } from '../fakes/bitwarden-server';
 import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api';
 import { readyOrg } from '../fixtures/bitwarden';
-import { TestClock } from '../helpers/clock';
-import { FAKE_BOT_TOKEN, FAKE_CHANNEL_ID, FAKE_SIGNING_SECRET, FAKE_TEAM_ID, FAKE_USERS } from '../helpers/slack-requests';
+import { FAKE_BOT_TOKEN, FAKE_CHANNEL_ID, FAKE_SIGNING_SECRET } from '../helpers/slack-requests';
 import { buildApp, type ChildApp, killChildren, startChildApp } from './child-app';
+import { ROLLOUT, seedDueDigest } from './seed';
 import { postgresServer, redisServer, type TestServer } from './servers';
 
 /**
@@ -27,7 +25,6 @@ import { postgresServer, redisServer, type TestServer } from './servers';
  * — once — at most lease + one tick after the dead replica took the lease, plus that replica's checks and
  * post. The bound is asserted as "it happened before a timeout derived from the settings", never as a speed.
  */
-const ROLLOUT = `slack:${FAKE_TEAM_ID}:${FAKE_CHANNEL_ID}`;
 /** Seconds, as the operator sets them. The lease is the smallest the config accepts for this check timeout. */
 const INTERVAL_S = 1;
 const CHECK_TIMEOUT_S = 10;
@@ -92,31 +89,6 @@ const digestPosts = () => slack.calls('chat.postMessage').filter((c) => isDigest
 /** Completed ticks a replica has logged (`scheduler tick done`, debug). */
 const ticks = (app: ChildApp) => app.logs().split('\n').filter((l) => l.includes('"msg":"scheduler tick done"'));
 
-/**
- * A rollout created yesterday whose digest (UTC, every day) was due a minute ago, switched off for now (so no
- * replica starts on it while the others are still starting). Returns the slot key.
- */
-async function seed(storeUrl: string): Promise<string> {
-  const store = await openStore(storeUrl);
-  const now = new Date();
-  const service = new ChecklistService({
-    store: store.rollouts,
-    template: loadTemplate(),
-    clock: new TestClock(new Date(now.getTime() - 86_400_000)),
-    defaults: { locale: 'en', hosting: 'cloud-us', timezone: 'UTC', digestTime: '09:00', weekdays: [1, 2, 3, 4, 5, 6, 7] },
-    globalAdmins: [],
-  });
-  await service.ensureRollout({ platform: 'slack', workspace: FAKE_TEAM_ID, channel: FAKE_CHANNEL_ID }, { user: `slack:${FAKE_USERS.alice}`, surface: 'slack' });
-  const due = new Date(now.getTime() - 60_000);
-  const hhmm = due.toISOString().slice(11, 16);
-  await store.rollouts.update(ROLLOUT, (r) => {
-    r.settings = { ...r.settings, timezone: 'UTC', digestTime: hhmm, weekdays: [1, 2, 3, 4, 5, 6, 7], digestEnabled: false };
-    return { rollout: r, audit: [] };
-  });
-  await store.close();
-  return `${due.toISOString().slice(0, 10)}T${hhmm}`;
-}
-
 /** Switches the digest on: the next tick of whichever replica comes first takes its lease. */
 async function enableDigest(storeUrl: string): Promise<void> {
   const store = await openStore(storeUrl);
@@ -147,7 +119,7 @@ describe.each(backends)('three bwprep processes on one %s: the digest lease hold
       const org = readyOrg(new Date());
       bw.load(org);
       const url = storeUrl(server);
-      const slot = await seed(url);
+      const slot = await seedDueDigest(url, { enabled: false }); // off until every replica ticks
       const leaseKey = `digest:${ROLLOUT}:${slot}`;
       const env = {
         SLACK_BOT_TOKEN: FAKE_BOT_TOKEN,

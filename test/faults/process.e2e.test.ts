@@ -2,24 +2,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ChecklistService } from '../../src/core/checklist/service';
 import { t } from '../../src/i18n';
 import type { Store } from '../../src/core/ports';
 import { openStore } from '../../src/store';
-import { loadTemplate } from '../../src/templates';
 import { FakeBitwardenServer } from '../fakes/bitwarden-server';
 import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api';
 import { readyOrg } from '../fixtures/bitwarden';
-import { TestClock } from '../helpers/clock';
-import { FAKE_BOT_TOKEN, FAKE_CHANNEL_ID, FAKE_SIGNING_SECRET, FAKE_TEAM_ID, FAKE_USERS, sendToApp, slashCommand } from '../helpers/slack-requests';
+import { FAKE_BOT_TOKEN, FAKE_CHANNEL_ID, FAKE_SIGNING_SECRET, FAKE_USERS, sendToApp, slashCommand } from '../helpers/slack-requests';
 import { buildApp, type ChildApp, killChildren, startChildApp } from './child-app';
+import { ROLLOUT, seedDueDigest } from './seed';
 
 /**
  * The real bwprep in a child process (issue 11 §4): SIGKILL in the middle of posting a digest, and SIGTERM
  * with a digest and a command in flight. The fake Slack API runs in this process and holds chosen calls
  * open, so "in the middle" is an event, not a sleep.
  */
-const ROLLOUT = `slack:${FAKE_TEAM_ID}:${FAKE_CHANNEL_ID}`;
 let dir: string;
 let mainJs: string;
 let slack: FakeSlackApi;
@@ -50,24 +47,7 @@ const env = () => ({
 /** A rollout created yesterday whose digest (UTC, every day) was due a minute ago: the child's first tick posts it. */
 async function seed(): Promise<void> {
   storeFile = path.join(mkdtempSync(path.join(dir, 'run-')), 'bwprep.sqlite');
-  const store = await openStore(`sqlite://${storeFile}`);
-  const now = new Date();
-  const service = new ChecklistService({
-    store: store.rollouts,
-    template: loadTemplate(),
-    clock: new TestClock(new Date(now.getTime() - 86_400_000)),
-    defaults: { locale: 'en', hosting: 'cloud-us', timezone: 'UTC', digestTime: '09:00', weekdays: [1, 2, 3, 4, 5, 6, 7] },
-    globalAdmins: [],
-  });
-  await service.ensureRollout({ platform: 'slack', workspace: FAKE_TEAM_ID, channel: FAKE_CHANNEL_ID }, { user: `slack:${FAKE_USERS.alice}`, surface: 'slack' });
-  const due = new Date(now.getTime() - 60_000);
-  const hhmm = due.toISOString().slice(11, 16);
-  slot = `${due.toISOString().slice(0, 10)}T${hhmm}`;
-  await store.rollouts.update(ROLLOUT, (r) => {
-    r.settings = { ...r.settings, timezone: 'UTC', digestTime: hhmm, weekdays: [1, 2, 3, 4, 5, 6, 7], digestEnabled: true };
-    return { rollout: r, audit: [] };
-  });
-  await store.close();
+  slot = await seedDueDigest(`sqlite://${storeFile}`, { enabled: true });
 }
 
 /** Holds every chat.postMessage at the fake until released; `arrived(n)` resolves when n have arrived. */
