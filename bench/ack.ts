@@ -21,21 +21,13 @@
  */
 import './lib/links';
 import os from 'node:os';
-import { ACTIONS, encodeStepRef } from '../src/views/actions';
-import {
-  blockActions,
-  button,
-  FAKE_SIGNING_SECRET,
-  FAKE_TEAM_ID,
-  FAKE_USERS,
-  type SlackRequest,
-  slashCommand,
-} from '../test/helpers/slack-requests';
+import { FAKE_SIGNING_SECRET, FAKE_USERS, type SlackRequest, slashCommand } from '../test/helpers/slack-requests';
 import { type Child, startChild } from './lib/child';
+import { CHANNELS, requestStream } from './lib/slack-mix';
 import { closedLoop, fixedRate, get, type LoadOutcome, makePool } from './lib/load';
 import { cpuMeter, kbToMb, machineMeter, procCpuMs, procStatusKb } from './lib/proc';
 import { type BenchResult, machine, runAsScript } from './lib/results';
-import { type LatencySummary, median, round, type Row, sleep, summarize, rng } from './lib/stats';
+import { type LatencySummary, median, round, type Row, sleep, summarize } from './lib/stats';
 
 const RPS = Number(process.env.BENCH_ACK_RPS ?? 300);
 /** Fixed rate: ROUNDS repetitions (issue 12 §2: 5, with the spread), SECONDS in all per server. */
@@ -53,25 +45,6 @@ const CONCURRENCY = Number(process.env.BENCH_ACK_CONCURRENCY ?? 32);
 const PAIRED = process.env.BENCH_ACK_PAIRED !== '0';
 const WARMUP_SECONDS = 2;
 const DRAIN_TIMEOUT_MS = 90_000;
-
-const CHANNELS = Array.from({ length: 16 }, (_, i) => `C0BENCH${String(i + 1).padStart(2, '0')}`);
-const STEPS = ['1a', '2a', '2b', '4a', '4b', '4c', '4d', '4e', '5b', '6'];
-
-function requestStream(seed: number, fakeSlackUrl: string, tag: string) {
-  const rand = rng(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
-  return (i: number): SlackRequest => {
-    const r = rand();
-    const channel = pick(CHANNELS);
-    const response_url = `${fakeSlackUrl}/response/${tag}-${i}`;
-    if (r < 0.2) {
-      return slashCommand({ text: 'status', user_id: pick([FAKE_USERS.alice, FAKE_USERS.bob]), channel_id: channel, channel_name: channel.toLowerCase(), response_url });
-    }
-    const action = r < 0.6 ? ACTIONS.markDone : ACTIONS.reopenStep;
-    const rolloutId = `slack:${FAKE_TEAM_ID}:${channel}`;
-    return blockActions({ user: FAKE_USERS.alice, channel, actions: [button(action, encodeStepRef(rolloutId, pick(STEPS)))], response_url });
-  };
-}
 
 interface Cpu {
   server?: number | undefined;

@@ -19,34 +19,18 @@
 import './lib/links';
 import os from 'node:os';
 import path from 'node:path';
-import { ACTIONS, encodeStepRef } from '../src/views/actions';
-import { blockActions, button, FAKE_SIGNING_SECRET, FAKE_TEAM_ID, FAKE_USERS, type SlackRequest, slashCommand } from '../test/helpers/slack-requests';
+import { FAKE_SIGNING_SECRET, FAKE_USERS, type SlackRequest, slashCommand } from '../test/helpers/slack-requests';
 import { type Child, startChild } from './lib/child';
+import { CHANNELS, requestStream } from './lib/slack-mix';
 import { closedLoop, fixedRate, get, makePool } from './lib/load';
 import { procCpuMs } from './lib/proc';
 import { REPO_ROOT } from './lib/links';
-import { rng, round, sleep } from './lib/stats';
+import { round, sleep } from './lib/stats';
 
-const CHANNELS = Array.from({ length: 16 }, (_, i) => `C0BENCH${String(i + 1).padStart(2, '0')}`);
-const STEPS = ['1a', '2a', '2b', '4a', '4b', '4c', '4d', '4e', '5b', '6'];
 const ROUNDS = Number(process.env.BENCH_AB_ROUNDS ?? 3);
 const MS = Number(process.env.BENCH_AB_MS ?? 4000);
 const CONCURRENCY = Number(process.env.BENCH_AB_CONCURRENCY ?? 32);
 const RPS = process.env.BENCH_AB_RPS ? Number(process.env.BENCH_AB_RPS) : undefined;
-
-/** ack.ts's mix: 20 % `status`, 40 % mark_done, 40 % reopen_step on 10 steps across 16 channels. */
-function requestStream(seed: number, fakeSlackUrl: string, tag: string) {
-  const rand = rng(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
-  return (i: number): SlackRequest => {
-    const r = rand();
-    const channel = pick(CHANNELS);
-    const response_url = `${fakeSlackUrl}/response/${tag}-${i}`;
-    if (r < 0.2) return slashCommand({ text: 'status', user_id: pick([FAKE_USERS.alice, FAKE_USERS.bob]), channel_id: channel, channel_name: channel.toLowerCase(), response_url });
-    const action = r < 0.6 ? ACTIONS.markDone : ACTIONS.reopenStep;
-    return blockActions({ user: FAKE_USERS.alice, channel, actions: [button(action, encodeStepRef(`slack:${FAKE_TEAM_ID}:${channel}`, pick(STEPS)))], response_url });
-  };
-}
 
 interface Target {
   name: string;
