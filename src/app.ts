@@ -106,6 +106,7 @@ async function startOnStore(
     defaults: config.defaults,
     verification,
     ...(config.encryptionKey ? { encryptionKey: config.encryptionKey } : {}),
+    cardUpdateIntervalMs: config.cards.updateIntervalMs,
   });
   const app: Bwprep = {
     config,

@@ -19,9 +19,11 @@ export function startChild(script: string, env: Record<string, string> = {}, tim
   const file = path.join(__dirname, '..', 'servers', `${script}.js`);
   // BENCH_PROFILE=<dir>: the app servers write a V8 CPU profile there on exit (see README).
   const profile = process.env.BENCH_PROFILE && !script.startsWith('fake-') ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  // BENCH_NODE_ARGS="--trace-gc …": extra Node flags for the app servers (not the fakes), for diagnosis.
+  const extra = process.env.BENCH_NODE_ARGS && !script.startsWith('fake-') ? process.env.BENCH_NODE_ARGS.split(/\s+/).filter(Boolean) : [];
   const proc = fork(file, [], {
     env: { ...process.env, ...env },
-    execArgv: profile,
+    execArgv: [...profile, ...extra],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {

@@ -48,6 +48,8 @@ export interface Config {
    * `digestLeaseMs + intervalMs` (ARCHITECTURE.md, "Digest, reminders, scheduler").
    */
   scheduler: { intervalMs: number; checkTimeoutMs: number; digestLeaseMs: number };
+  /** The living card: `updateIntervalMs`, the shortest time between two updates of one rollout's cards (BWPREP_CARD_UPDATE_INTERVAL_MS). */
+  cards: { updateIntervalMs: number };
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -155,6 +157,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       checkTimeoutMs: e.BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS * 1000,
       digestLeaseMs: e.BWPREP_DIGEST_LEASE_SECONDS * 1000,
     },
+    cards: { updateIntervalMs: e.BWPREP_CARD_UPDATE_INTERVAL_MS },
     logLevel: e.LOG_LEVEL,
   };
 }

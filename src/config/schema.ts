@@ -130,6 +130,9 @@ export const envSchema = z
     BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS: seconds(1, CHECK_TIMEOUT_MAX_SECONDS, CHECK_TIMEOUT_DEFAULT_SECONDS),
     // At least the check timeout + DIGEST_POST_ALLOWANCE_SECONDS (crossVariableProblems).
     BWPREP_DIGEST_LEASE_SECONDS: seconds(1, 3600, LEASE_DEFAULT_SECONDS),
+    // The living card (ARCHITECTURE.md, "The living card"): the shortest time between two updates of one
+    // rollout's cards; changes in between are shown together by the next update.
+    BWPREP_CARD_UPDATE_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
     PORT: z.coerce.number({ message: 'must be a port number such as 3000' }).int({ message: 'must be a whole port number such as 3000' }).min(0, { message: 'must be 0–65535' }).max(65535, { message: 'must be 0–65535' }).default(3000),
     HOST: z.string().default('0.0.0.0'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -169,6 +172,7 @@ const OWN_SENTENCE = new Set([
   'BWPREP_SCHEDULER_INTERVAL_SECONDS',
   'BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS',
   'BWPREP_DIGEST_LEASE_SECONDS',
+  'BWPREP_CARD_UPDATE_INTERVAL_MS',
   'PORT',
   'LOG_LEVEL',
 ]);

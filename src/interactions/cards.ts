@@ -19,6 +19,13 @@ const SYSTEM_ACTOR = (surface: Actor['surface']): Actor => ({ user: 'system:bwpr
  * last word on the card is always the latest stored state. After an update the version is read again, and
  * the card re-rendered (bounded) when another replica wrote meanwhile.
  *
+ * A steady stream of changes is paced as well (issue 12 §5): a refresh that follows the previous update of
+ * the same rollout's cards by less than `minIntervalMs` waits out the rest of that interval, and every refresh
+ * asked for meanwhile joins it. The first change after a quiet spell updates the card at once; under load each
+ * card gets at most one update per interval with the newest state, whatever the click rate — one card per
+ * second by default, well inside Slack's Tier 3 `chat.update` allowance and Teams' per-conversation limits.
+ * A `checking` refresh (a check run's "checking…" and its result) is never held back.
+ *
  * A refresh after a change renders the rollout that change's write returned when that is still the stored
  * version (checked by a version-only read), instead of reading and parsing it again (issue 12).
  */
@@ -27,8 +34,22 @@ export class LivingCards {
   private readonly queued = new Map<string, Promise<void>>();
   /** Per rollout, the newest state a write in this process returned, until a refresh renders (or drops) it. */
   private readonly written = new Map<string, Rollout>();
+  /** Per rollout, when (monotonic ms) its cards' last update finished, while that is within `minIntervalMs`. */
+  private readonly lastUpdate = new Map<string, number>();
+  private readonly minIntervalMs: number;
+  private readonly monotonicMs: () => number;
 
-  constructor(private readonly deps: { service: ChecklistService; platforms: Platforms; clock: Clock; logger: ErrorLogger }) {}
+  /**
+   * `minIntervalMs` (default 0: no pacing): the shortest time between two updates of one rollout's cards
+   * (BWPREP_CARD_UPDATE_INTERVAL_MS). `monotonicMs`: a monotonic clock in ms (default `performance.now`),
+   * separate from `clock`, whose wall time tests pin.
+   */
+  constructor(
+    private readonly deps: { service: ChecklistService; platforms: Platforms; clock: Clock; logger: ErrorLogger; minIntervalMs?: number; monotonicMs?: () => number },
+  ) {
+    this.minIntervalMs = Math.max(0, deps.minIntervalMs ?? 0);
+    this.monotonicMs = deps.monotonicMs ?? (() => performance.now());
+  }
 
   view(rollout: Rollout) {
     return buildChecklistView(this.deps.service.templateFor(rollout), rollout, this.deps.clock.now());
@@ -75,8 +96,14 @@ export class LivingCards {
     const waiting = opts.checking ? undefined : this.queued.get(rolloutId);
     if (waiting) return waiting;
     const task: Promise<void> = this.serialize(rolloutId, async () => {
+      // Still `queued` while it waits out the interval, so refreshes asked for meanwhile join this one.
+      if (!opts.checking) await this.pace(rolloutId);
       if (this.queued.get(rolloutId) === task) this.queued.delete(rolloutId);
-      await this.renderLatest(rolloutId, opts);
+      try {
+        await this.renderLatest(rolloutId, opts);
+      } finally {
+        if (this.minIntervalMs > 0) this.lastUpdate.set(rolloutId, this.monotonicMs());
+      }
     });
     if (!opts.checking) this.queued.set(rolloutId, task);
     return task.finally(() => {
@@ -124,6 +151,15 @@ export class LivingCards {
       const after = await this.deps.service.version(rolloutId);
       if (after === undefined || after === rollout.version) return;
     }
+  }
+
+  /** Waits until `minIntervalMs` has passed since this rollout's cards were last updated. */
+  private async pace(rolloutId: string): Promise<void> {
+    const last = this.lastUpdate.get(rolloutId);
+    if (last === undefined) return;
+    const wait = last + this.minIntervalMs - this.monotonicMs();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    this.lastUpdate.delete(rolloutId);
   }
 
   private remember(rollout: Rollout): void {

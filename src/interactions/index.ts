@@ -56,6 +56,8 @@ export interface InteractionsDeps {
   /** Key for per-rollout secrets (BWPREP_ENCRYPTION_KEY); without it setup refuses API keys. */
   encryptionKey?: Buffer;
   digest?: DigestPreviewer;
+  /** The shortest time between two updates of one rollout's cards, ms (BWPREP_CARD_UPDATE_INTERVAL_MS); default 0. */
+  cardUpdateIntervalMs?: number;
 }
 
 /** A card click or DM button, decoded by the platform: which rollout and step, and what the person chose. */
@@ -90,7 +92,13 @@ export class Interactions {
   readonly checks?: CheckRunner;
 
   constructor(private readonly deps: InteractionsDeps) {
-    this.cards = new LivingCards({ service: deps.service, platforms: deps.platforms, clock: deps.clock, logger: deps.logger });
+    this.cards = new LivingCards({
+      service: deps.service,
+      platforms: deps.platforms,
+      clock: deps.clock,
+      logger: deps.logger,
+      ...(deps.cardUpdateIntervalMs !== undefined ? { minIntervalMs: deps.cardUpdateIntervalMs } : {}),
+    });
     if (deps.verification) {
       this.checks = new CheckRunner({
         service: deps.service,

@@ -211,6 +211,25 @@ describe('config problems in our own words', () => {
   });
 });
 
+describe('the living card update interval (BWPREP_CARD_UPDATE_INTERVAL_MS)', () => {
+  it('defaults to one update per card per second; 0 turns the pacing off', () => {
+    expect(loadConfig({}).cards).toEqual({ updateIntervalMs: 1000 });
+    expect(loadConfig({ BWPREP_CARD_UPDATE_INTERVAL_MS: '0' }).cards.updateIntervalMs).toBe(0);
+    expect(loadConfig({ BWPREP_CARD_UPDATE_INTERVAL_MS: '60000' }).cards.updateIntervalMs).toBe(60_000);
+  });
+
+  it('refuses a word, a fraction, a negative or too long an interval in one sentence', () => {
+    for (const value of ['fast', '2.5', '-1', '60001']) {
+      expect(problems({ BWPREP_CARD_UPDATE_INTERVAL_MS: value }), value).toEqual([
+        expect.objectContaining({
+          variable: 'BWPREP_CARD_UPDATE_INTERVAL_MS',
+          message: 'BWPREP_CARD_UPDATE_INTERVAL_MS must be a whole number of milliseconds from 0 to 60000, such as 1000 (0 updates a card after every change).',
+        }),
+      ]);
+    }
+  });
+});
+
 describe('the digest scheduler settings (lease, check timeout, tick interval)', () => {
   it('default to a 60 s tick, 2 minutes for the checks and a 10-minute digest lease', () => {
     expect(loadConfig({}).scheduler).toEqual({ intervalMs: 60_000, checkTimeoutMs: 120_000, digestLeaseMs: 600_000 });

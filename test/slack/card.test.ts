@@ -135,3 +135,50 @@ describe('the living card at a steady rate of changes', () => {
     }
   });
 });
+
+describe('the living card paced to one update per interval (BWPREP_CARD_UPDATE_INTERVAL_MS)', () => {
+  it('updates at once after a quiet spell, then shows a steady stream of changes by one update per interval, with the newest state', async () => {
+    const logger = createLogger({ level: 'silent' });
+    const client = new webApi.WebClient(FAKE_BOT_TOKEN, { slackApiUrl: slack.apiUrl });
+    const platforms = new Platforms().register(slackPlatform({ client, kv: store.kv, logger }));
+    let now = 0;
+    const paced = new LivingCards({ service, platforms, clock: new TestClock(), logger, minIntervalMs: 1000, monotonicMs: () => now });
+    const r = await service.ensureRollout({ platform: 'slack', workspace: 'T0FAKE', channel: 'C0PACED' }, actor);
+    await paced.post(r.id, actor);
+    slack.reset();
+    // A quiet card: the first change shows at once, no waiting.
+    await service.markDone(r.id, '1a', actor);
+    await paced.refresh(r.id);
+    expect(slack.calls('chat.update')).toHaveLength(1);
+    expect(blockText(slack.calls('chat.update')[0]?.args.blocks)).toContain('1 of 10 steps done');
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      // 400 ms later three more clicks: they wait out the rest of the second together and cost one update.
+      now = 400;
+      const waiting: Promise<void>[] = [];
+      for (const id of ['2a', '2b', '4a']) {
+        await service.markDone(r.id, id, actor);
+        waiting.push(paced.refresh(r.id));
+      }
+      await vi.advanceTimersByTimeAsync(599);
+      expect(slack.calls('chat.update')).toHaveLength(1);
+      now = 1000;
+      await vi.advanceTimersByTimeAsync(1);
+      await Promise.all(waiting);
+      expect(slack.calls('chat.update')).toHaveLength(2);
+      expect(blockText(slack.calls('chat.update')[1]?.args.blocks)).toContain('4 of 10 steps done');
+      // A check run's "checking…" refresh is never held back.
+      now = 1100;
+      await paced.refresh(r.id, { checking: true });
+      expect(slack.calls('chat.update')).toHaveLength(3);
+      // Once the interval has passed, the next change shows at once again.
+      now = 5000;
+      await service.markDone(r.id, '4b', actor);
+      await paced.refresh(r.id);
+      expect(slack.calls('chat.update')).toHaveLength(4);
+      expect(blockText(slack.calls('chat.update')[3]?.args.blocks)).toContain('5 of 10 steps done');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
