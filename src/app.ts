@@ -12,6 +12,8 @@ import { createMetrics, type Metrics } from './metrics';
 import { decryptSecret } from './store/crypto';
 import { SCHEDULER_ACTOR, Scheduler } from './scheduler/scheduler';
 import { createSlackApp, type SlackRuntime } from './slack/app';
+import type { SlackInstallation } from './slack/installation';
+import { SlackWorkThread, workThreadEntry } from './slack/offload';
 import { Interactions } from './interactions';
 import { Platforms } from './interactions/platforms';
 import { kvCheckHistory } from './core/ports';
@@ -34,6 +36,8 @@ export interface Bwprep {
   /** The application layer: every user journey, for every platform. */
   interactions: Interactions;
   slack?: SlackRuntime;
+  /** The Slack work thread, when commands' and clicks' post-ack work runs there (BWPREP_SLACK_WORK_THREAD). */
+  slackWork?: SlackWorkThread;
   teams?: TeamsRuntime;
   /** Digests and reminders; runs when a chat platform is configured. */
   scheduler?: Scheduler;
@@ -55,6 +59,11 @@ export interface StartOptions {
   startScheduler?: boolean;
   /** Teams adapter options (tests: where inbound tokens' signing keys are published). */
   teams?: TeamsOptions;
+  /**
+   * Set only by the Slack work thread's entry (src/slack/worker.ts) for the instance inside it: no auth.test
+   * (the main thread's `installation` is used), no Socket Mode connection, no work thread of its own.
+   */
+  slackWorkThread?: { inside: true; installation?: SlackInstallation };
 }
 
 /** Composition root: config → store → services → platforms → one HTTP server. */
@@ -84,7 +93,9 @@ async function startOnStore(
   opts: StartOptions,
   { logger, clock, template, templates, store }: { logger: Logger; clock: Clock; template: Template; templates: Template[]; store: Store },
 ): Promise<Bwprep> {
-  const metrics = createMetrics();
+  const inside = opts.slackWorkThread?.inside === true;
+  // The work thread's metrics are added to the main thread's /metrics; process metrics are counted there once.
+  const metrics = createMetrics({ processMetrics: !inside });
   const service = new ChecklistService({
     store: store.rollouts,
     template,
@@ -124,14 +135,24 @@ async function startOnStore(
 
   if (config.slack) {
     // Before anything listens: a token Slack refuses stops the start with one clear message.
-    const installation = await verifySlackToken(config.slack, logger.child({ platform: 'slack' }));
+    const installation = inside && opts.slackWorkThread?.installation ? opts.slackWorkThread.installation : await verifySlackToken(config.slack, logger.child({ platform: 'slack' }));
+    const entry = inside ? undefined : workThreadEntry(config, { storeHandedIn: Boolean(opts.store) });
+    if (entry) {
+      app.slackWork = new SlackWorkThread({
+        entry,
+        init: { config, ...(installation ? { installation } : {}), ...(opts.teams?.openIdMetadataUrl ? { teams: { openIdMetadataUrl: opts.teams.openIdMetadataUrl } } : {}) },
+        logger: logger.child({ component: 'slack-work-thread' }),
+        defaultLocale: config.defaults.locale,
+      });
+    }
     app.slack = createSlackApp(config.slack, {
-      installation,
+      ...(installation ? { installation } : {}),
       kv: store.kv,
       leases: store.leases,
       logger: logger.child({ platform: 'slack' }),
       defaultLocale: config.defaults.locale,
       metrics,
+      ...(app.slackWork ? { offload: app.slackWork } : {}),
     });
     platforms.register(app.slack.platform);
   }
@@ -161,6 +182,9 @@ async function startOnStore(
   app.teams?.listen(interactions);
 
 
+  // Before anything listens: the work thread opens the store and is ready for the first request.
+  await app.slackWork?.start();
+
   const serveHttp = opts.http ?? Boolean(config.slack || config.teams);
   if (serveHttp) {
     const server = createHttpServer({
@@ -168,6 +192,7 @@ async function startOnStore(
       ...(app.teams ? { teams: app.teams.requestListener } : {}),
       ready: { store: () => store.ping() },
       metrics,
+      ...(app.slackWork ? { moreMetrics: () => app.slackWork!.metrics() } : {}),
       logger,
     });
     const addr = await listen(server, config.http.port, config.http.host);
@@ -176,9 +201,10 @@ async function startOnStore(
     app.url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
   }
   try {
-    await app.slack?.start();
+    if (!inside) await app.slack?.start();
   } catch (err) {
     if (app.server) await close(app.server);
+    await app.slackWork?.stop();
     throw err;
   }
   if (app.server) {
@@ -196,7 +222,10 @@ async function startOnStore(
     await app.slack?.stop().catch((err) => logger.warn({ err }, 'slack stop failed'));
     await app.teams?.stop().catch((err) => logger.warn({ err }, 'teams stop failed'));
     await closing;
-    if (app.slack) await drain(app.slack.idle(), DRAIN_TIMEOUT_MS, logger);
+    // The listeners' runs, then (with the work thread) the work they handed over, within one bound.
+    if (app.slack) await drain(app.slack.idle().then(() => app.slackWork?.idle()), DRAIN_TIMEOUT_MS, logger);
+    // Within main's 10 s bound: the drain's 7 s, then at most WORK_THREAD_STOP_MS for the thread to close.
+    await app.slackWork?.stop(WORK_THREAD_STOP_MS);
     await verifier.close().catch((err) => logger.warn({ err }, 'closing Bitwarden connections failed'));
     if (!opts.store) await store.close();
   };
@@ -205,6 +234,8 @@ async function startOnStore(
 
 /** How long `stop()` waits for accepted Slack work to finish before closing the store under it. */
 const DRAIN_TIMEOUT_MS = 7_000;
+/** How long the Slack work thread gets to close its store and connections before it is terminated. */
+const WORK_THREAD_STOP_MS = 2_000;
 
 async function drain(idle: Promise<void>, ms: number, logger: Logger): Promise<void> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,9 +1,13 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-/** Prometheus metrics (prom-client: the standard exposition format without hand-written text). */
-export function createMetrics() {
+/**
+ * Prometheus metrics (prom-client: the standard exposition format without hand-written text).
+ * `processMetrics: false` (the Slack work thread): no process/Node default metrics, which the main thread
+ * reports for the whole process; its counters are summed into the main thread's /metrics.
+ */
+export function createMetrics(opts: { processMetrics?: boolean } = {}) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'bwprep_' });
+  if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'bwprep_' });
   return {
     registry,
     commands: new Counter({ name: 'bwprep_commands_total', help: 'Commands handled, by command and outcome', labelNames: ['platform', 'command', 'outcome'], registers: [registry] }),

@@ -20,6 +20,8 @@ export interface Config {
     appToken?: string;
     apiUrl?: string;
     socketMode: boolean;
+    /** BWPREP_SLACK_WORK_THREAD: where post-ack work runs (src/slack/offload.ts). */
+    workThread: 'auto' | 'on' | 'off';
   };
   teams?: {
     appId?: string;
@@ -116,6 +118,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
             ...(e.SLACK_APP_TOKEN ? { appToken: e.SLACK_APP_TOKEN } : {}),
             ...(e.SLACK_API_URL ? { apiUrl: e.SLACK_API_URL } : {}),
             socketMode: Boolean(e.SLACK_APP_TOKEN),
+            workThread: e.BWPREP_SLACK_WORK_THREAD,
           },
         }
       : {}),

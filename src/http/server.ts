@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { reasonOf, StartupError } from '../config/errors';
 import type { Logger } from '../logging/logger';
 import type { Metrics } from '../metrics';
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
 export interface HttpRoutes {
   /** Bolt's HTTP receiver, mounted at POST /slack/events. */
@@ -12,6 +13,8 @@ export interface HttpRoutes {
   /** Readiness probes: each resolves or throws. */
   ready: Record<string, () => Promise<void>>;
   metrics: Metrics;
+  /** Metrics kept elsewhere in the process (the Slack work thread), summed into /metrics with `metrics`. */
+  moreMetrics?: () => Promise<MetricObjectWithValues<MetricValue<string>>[]>;
   logger: Logger;
 }
 
@@ -59,7 +62,11 @@ export function createHttpServer(routes: HttpRoutes): http.Server {
       return send(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not_ready', checks: results });
     }
     if (path === '/metrics') {
-      return send(res, 200, await routes.metrics.registry.metrics(), routes.metrics.registry.contentType);
+      if (!routes.moreMetrics) return send(res, 200, await routes.metrics.registry.metrics(), routes.metrics.registry.contentType);
+      // prom-client's AggregatorRegistry sums counters, histograms and gauges of the same name and labels.
+      const [own, more] = await Promise.all([routes.metrics.registry.getMetricsAsJSON(), routes.moreMetrics()]);
+      const merged = AggregatorRegistry.aggregate([own, more]);
+      return send(res, 200, await merged.metrics(), merged.contentType);
     }
     return send(res, 404, { error: 'not_found' });
   };

@@ -17,6 +17,10 @@ import { type Metrics, workQueueMetrics } from '../metrics';
 import { WorkQueue } from '../util/work-queue';
 import { createSlackHttp } from './http-client';
 import { slackStartupError } from './installation';
+import { commandWork } from './listeners/command';
+import { actionWork } from './listeners/actions';
+import type { SlackOffload, SlackWork } from './offload';
+import { RespondError, type RespondFn } from '@slack/bolt';
 
 /** What the Slack listeners need: the application layer, and Slack-side caches. */
 export interface SlackDeps {
@@ -29,6 +33,8 @@ export interface SlackDeps {
   defaultLocale: Locale;
   /** The installing workspace, from auth.test (once per process). */
   installation: () => Promise<SlackInstallation>;
+  /** Where commands' and clicks' work after the ack runs when not in this thread (the Slack work thread). */
+  offload?: SlackOffload;
 }
 
 export interface SlackRuntime {
@@ -47,6 +53,12 @@ export interface SlackRuntime {
   stop(): Promise<void>;
   /** Resolves once no listener run (including its work after the ack) is in flight. */
   idle(): Promise<void>;
+  /**
+   * Runs the work after the ack of a command or click that another thread received and acked (the Slack
+   * work thread's side of `SlackDeps.offload`): the same code the listeners run in-thread, with this
+   * instance's Web API client and a `respond()` to the payload's response_url. Needs `listen()` first.
+   */
+  runWork(work: SlackWork, settled: () => void): Promise<void>;
 }
 
 /**
@@ -89,7 +101,7 @@ function slackWorkQueue(metrics?: Metrics): WorkQueue {
 
 export function createSlackApp(
   config: NonNullable<Config['slack']>,
-  options: Omit<SlackDeps, 'interactions' | 'installation' | 'work'> & { installation?: SlackInstallation; work?: WorkQueue; metrics?: Metrics },
+  options: Omit<SlackDeps, 'interactions' | 'installation' | 'work'> & { installation?: SlackInstallation; work?: WorkQueue; metrics?: Metrics; offload?: SlackOffload },
 ): SlackRuntime {
   const logger = boltLogger(options.logger);
   // Web API calls and respond() over undici pools (src/slack/http-client.ts; issue 12 has the measurements).
@@ -142,6 +154,7 @@ export function createSlackApp(
   const platform = slackPlatform({ client: app.client, kv: base.kv, logger: base.logger, installation });
   let listening = false;
   let listeningTo: Interactions | undefined;
+  let listeningDeps: SlackDeps | undefined;
   // Every listener run, ack and the work after it, is counted so shutdown (and tests) can wait for it.
   const inFlight = new Set<Promise<unknown>>();
   app.use(async (args) => {
@@ -183,6 +196,7 @@ export function createSlackApp(
       listening = true;
       listeningTo = interactions;
       const deps: SlackDeps = { ...base, interactions };
+      listeningDeps = deps;
       registerCommand(app, deps);
       registerActions(app, deps);
       registerSetup(app, deps);
@@ -215,5 +229,29 @@ export function createSlackApp(
       await http.close();
     },
     idle,
+    runWork: async (work, settled) => {
+      if (!listeningDeps) throw new Error('runWork before listen()');
+      // The worker does its own bounding: the thread that acked held a work slot for this request.
+      const deps: SlackDeps = { ...listeningDeps };
+      delete deps.offload;
+      if (work.kind === 'command') await commandWork(deps, { command: work.command, client: app.client, respond: respondTo(http.fetch, work.command.response_url) }, settled);
+      else await actionWork(deps, { body: work.body, client: app.client, respond: respondTo(http.fetch, work.body.response_url) }, settled);
+      settled();
+    },
+  };
+}
+
+/**
+ * `respond()` for a payload received in another thread: what Bolt builds per request (its
+ * `context/create-respond.js`, not exported): POST the message as JSON to the response_url, a string as
+ * `{ text }`, and throw Bolt's RespondError for a non-2xx answer (an expired response_url, a rate limit).
+ */
+function respondTo(fetchFn: ReturnType<typeof createSlackHttp>['fetch'], responseUrl: string | undefined): RespondFn {
+  return async (message) => {
+    if (!responseUrl) throw new RespondError('Failed to respond: the request had no response_url', 0);
+    const body = typeof message === 'string' ? { text: message } : message;
+    const res = await fetchFn(responseUrl, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    if (!res.ok) throw new RespondError(`Failed to respond to the response_url: ${res.status} ${res.statusText}`, res.status);
+    return res;
   };
 }

@@ -1,4 +1,4 @@
-import type { App, BlockAction, ButtonAction, UsersSelectAction } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, RespondFn, UsersSelectAction, webApi } from '@slack/bolt';
 import { BwprepError } from '../../core/errors';
 import { ACTIONS, type ActionId, decodeStepRef } from '../../views/actions';
 import type { SlackDeps } from '../app';
@@ -28,44 +28,54 @@ export function registerActions(app: App, deps: SlackDeps): void {
       await ack();
       return;
     }
-    const actionId = clicked.action_id as ActionId;
     await ack();
     // The work after the ack runs through the bounded work queue: under overload, "busy, try again".
-    const release = await workSlot(deps, (text) => (body.response_url ? respond({ response_type: 'ephemeral', replace_original: false, text }) : client.chat.postMessage({ channel: body.user.id, text })));
+    // Holds only what it needs (not the payload): with the work thread it outlives the listener.
+    const responseUrl = body.response_url;
+    const userId = body.user.id;
+    const tell = (text: string) => (responseUrl ? respond({ response_type: 'ephemeral', replace_original: false, text }) : client.chat.postMessage({ channel: userId, text }));
+    const release = await workSlot(deps, tell);
     if (!release) return;
     try {
-      await handle();
+      if (deps.offload) await deps.offload.run({ kind: 'action', body }, tell);
+      else await actionWork(deps, { body, client, respond }, release);
     } finally {
       release();
     }
-    async function handle(): Promise<void> {
-    const fromHome = body.container?.type === 'view';
-    const teamId = body.team?.id ?? body.user.team_id ?? '';
-    const logger = lazyChild(deps.logger, { action: actionId, user: body.user.id, team: teamId });
-    const { requester } = await slackRequester(deps, {
-      client,
-      ...(!fromHome && body.response_url ? { respond } : {}),
-      ...(body.channel?.id ? { channel: body.channel.id } : {}),
-      clickInChannel: !fromHome && Boolean(body.channel?.id),
-      userId: body.user.id,
-      teamId,
-      logger,
-    });
-    // The slot goes back before the card update (bounded by its coalescing); an App Home click keeps it
-    // for the Home publish after it, which lists every rollout.
-    if (!fromHome) requester.settled = release;
-    const action = body.actions[0] as ButtonAction | UsersSelectAction | undefined;
-    const target = decodeTarget(body, teamId);
-    if (!target) {
-      await deps.interactions.fail(requester, undefined, new BwprepError('bad_usage', { key: 'error.bad_payload' }), { action: actionId });
-      return;
-    }
-    const owner = actionId === ACTIONS.assignOwner ? (action as UsersSelectAction | undefined)?.selected_user : undefined;
-    if (actionId === ACTIONS.assignOwner && !owner) return;
-    await deps.interactions.cardAction(requester, { action: actionId, ...target, ...(owner ? { owner: `slack:${owner}` } : {}) });
-    if (fromHome) await publishHome(deps, client, body.user.id, teamId).catch((err) => logger.warn({ err }, 'could not refresh the App Home'));
-    }
   });
+}
+
+/**
+ * The work of one card click after its ack: who clicked, which rollout and step, one call into the
+ * application layer. `settled` is called once the slot may go back: before the card update for a click on
+ * a channel card (bounded by the living card's coalescing), at the end for an App Home click (its Home
+ * publish lists every rollout). Runs in the thread that acked, or in the Slack work thread.
+ */
+export async function actionWork(deps: SlackDeps, { body, client, respond }: { body: BlockAction; client: webApi.WebClient; respond: RespondFn }, settled: () => void): Promise<void> {
+  const actionId = body.actions[0]?.action_id as ActionId;
+  const fromHome = body.container?.type === 'view';
+  const teamId = body.team?.id ?? body.user.team_id ?? '';
+  const logger = lazyChild(deps.logger, { action: actionId, user: body.user.id, team: teamId });
+  const { requester } = await slackRequester(deps, {
+    client,
+    ...(!fromHome && body.response_url ? { respond } : {}),
+    ...(body.channel?.id ? { channel: body.channel.id } : {}),
+    clickInChannel: !fromHome && Boolean(body.channel?.id),
+    userId: body.user.id,
+    teamId,
+    logger,
+  });
+  if (!fromHome) requester.settled = settled;
+  const action = body.actions[0] as ButtonAction | UsersSelectAction | undefined;
+  const target = decodeTarget(body, teamId);
+  if (!target) {
+    await deps.interactions.fail(requester, undefined, new BwprepError('bad_usage', { key: 'error.bad_payload' }), { action: actionId });
+    return;
+  }
+  const owner = actionId === ACTIONS.assignOwner ? (action as UsersSelectAction | undefined)?.selected_user : undefined;
+  if (actionId === ACTIONS.assignOwner && !owner) return;
+  await deps.interactions.cardAction(requester, { action: actionId, ...target, ...(owner ? { owner: `slack:${owner}` } : {}) });
+  if (fromHome) await publishHome(deps, client, body.user.id, teamId).catch((err) => logger.warn({ err }, 'could not refresh the App Home'));
 }
 
 /** The rollout and step a click is about: from the button value, or (pickers) the block id plus the channel. */

@@ -1,4 +1,4 @@
-import type { App } from '@slack/bolt';
+import type { App, RespondFn, SlashCommand, webApi } from '@slack/bolt';
 import { resolveSlackMention } from '../context';
 import type { SlackDeps } from '../app';
 import { slackRequester } from '../requester';
@@ -9,7 +9,8 @@ import { lazyChild } from '../../logging/logger';
 
 /**
  * `/bwprep …`: ack at once (Slack's 3-second window), then hand the command to the application layer,
- * which answers through response_url.
+ * which answers through response_url. The work after the ack runs in the Slack work thread when there is
+ * one (`deps.offload`, src/slack/offload.ts), else here through the bounded work queue.
  */
 export function registerCommand(app: App, deps: SlackDeps): void {
   app.command('/bwprep', async ({ command, ack, client, respond }) => {
@@ -18,31 +19,38 @@ export function registerCommand(app: App, deps: SlackDeps): void {
     const release = await workSlot(deps, (text) => respond({ response_type: 'ephemeral', text }));
     if (!release) return;
     try {
-      await run();
+      if (deps.offload) await deps.offload.run({ kind: 'command', command }, (text) => respond({ response_type: 'ephemeral', text }));
+      else await commandWork(deps, { command, client, respond }, release);
     } finally {
       release();
     }
-    async function run(): Promise<void> {
-    const logger = lazyChild(deps.logger, { team: command.team_id, channel: command.channel_id, user: command.user_id });
-    const { requester } = await slackRequester(deps, {
-      client,
-      respond,
-      channel: command.channel_id,
-      triggerId: command.trigger_id,
-      userId: command.user_id,
-      teamId: command.team_id,
-      logger,
-    });
-    requester.settled = release;
-    // A direct message is no rollout's home: `/bwprep` there works like the Messages tab (help, mine, and
-    // commands that name the rollout's channel); it never starts a rollout in a DM.
-    if (command.channel_id.startsWith('D')) {
-      await directCommand(deps, requester, command.text ?? '', command.team_id);
-      return;
-    }
-    const conversation = { platform: 'slack' as const, workspace: command.team_id, channel: command.channel_id, ...(command.channel_name ? { name: command.channel_name } : {}) };
-    // Slack escapes &, <, > in the text: decoded once here, before parsing; stored plain (src/slack/text.ts).
-    await deps.interactions.command(conversation, requester, slackTextToPlain(command.text ?? ''), resolveSlackMention);
-    }
   });
+}
+
+/**
+ * The work of one `/bwprep` command after its ack: who asked, then one call into the application layer.
+ * `settled` is called once the person has their answer (before the card update, which the living card's
+ * coalescing bounds). Runs in the thread that acked, or in the Slack work thread.
+ */
+export async function commandWork(deps: SlackDeps, { command, client, respond }: { command: SlashCommand; client: webApi.WebClient; respond: RespondFn }, settled: () => void): Promise<void> {
+  const logger = lazyChild(deps.logger, { team: command.team_id, channel: command.channel_id, user: command.user_id });
+  const { requester } = await slackRequester(deps, {
+    client,
+    respond,
+    channel: command.channel_id,
+    triggerId: command.trigger_id,
+    userId: command.user_id,
+    teamId: command.team_id,
+    logger,
+  });
+  requester.settled = settled;
+  // A direct message is no rollout's home: `/bwprep` there works like the Messages tab (help, mine, and
+  // commands that name the rollout's channel); it never starts a rollout in a DM.
+  if (command.channel_id.startsWith('D')) {
+    await directCommand(deps, requester, command.text ?? '', command.team_id);
+    return;
+  }
+  const conversation = { platform: 'slack' as const, workspace: command.team_id, channel: command.channel_id, ...(command.channel_name ? { name: command.channel_name } : {}) };
+  // Slack escapes &, <, > in the text: decoded once here, before parsing; stored plain (src/slack/text.ts).
+  await deps.interactions.command(conversation, requester, slackTextToPlain(command.text ?? ''), resolveSlackMention);
 }
