@@ -1,4 +1,4 @@
-import { type Actor, type ConversationRef, conversationKey, conversationsOf, type Locale, type MessageRef, type Rollout } from '../core/checklist/model';
+import { type Actor, type ConversationRef, conversationsOf, type Locale, type MessageRef, type Rollout } from '../core/checklist/model';
 import type { ChecklistService } from '../core/checklist/service';
 import type { Clock } from '../core/ports';
 import { buildChecklistView } from '../views/checklist';
@@ -24,9 +24,7 @@ const SYSTEM_ACTOR = (surface: Actor['surface']): Actor => ({ user: 'system:bwpr
  * asked for meanwhile joins it. The first change after a quiet spell updates the card at once; under load each
  * card gets at most one update per interval with the newest state, whatever the click rate — one card per
  * second by default, well inside Slack's Tier 3 `chat.update` allowance and Teams' per-conversation limits.
- * A `checking` refresh (a check run's "checking…" and its result) is never held back. Likewise `status`
- * within an interval of this process posting the conversation's current card shows that card rather than
- * posting another under it.
+ * A `checking` refresh (a check run's "checking…" and its result) is never held back.
  *
  * A refresh after a change renders the rollout that change's write returned when that is still the stored
  * version (checked by a version-only read), instead of reading and parsing it again (issue 12).
@@ -36,8 +34,6 @@ export class LivingCards {
   private readonly queued = new Map<string, Promise<void>>();
   /** Per rollout, the newest state a write in this process returned, until a refresh renders (or drops) it. */
   private readonly written = new Map<string, Rollout>();
-  /** Per rollout and conversation, the card this process last posted there and when (monotonic ms). */
-  private readonly posted = new Map<string, { ref: MessageRef; at: number }>();
   /** Per rollout, when (monotonic ms) its cards' last update finished, while that is within `minIntervalMs`. */
   private readonly lastUpdate = new Map<string, number>();
   private readonly minIntervalMs: number;
@@ -67,19 +63,8 @@ export class LivingCards {
     await this.serialize(rolloutId, async () => {
       const rollout = await this.mustGet(rolloutId);
       const target = conversation ?? rollout.conversation;
-      const key = `${rolloutId} ${conversationKey(target)}`;
-      const recent = this.posted.get(key);
-      if (recent && this.monotonicMs() - recent.at < this.minIntervalMs) {
-        // This process posted the conversation's card less than an interval ago and it is still the current
-        // one: it is the newest message there, and changes since are on their way to it by `refresh`.
-        // Another card right under it would be noise (two people typing status at once).
-        const current = conversationsOf(rollout).find((c) => conversationKey(c.conversation) === conversationKey(target))?.card;
-        if (current && current.ts === recent.ref.ts && current.channel === recent.ref.channel) return;
-      }
-      this.posted.delete(key);
       const surface = this.deps.platforms.forConversation(target).cards;
       const ref = await surface.post(target, this.view(rollout));
-      if (this.minIntervalMs > 0) this.rememberPost(key, ref);
       const { previous } = await this.deps.service.setCard(rolloutId, ref, actor);
       if (previous && (previous.ts !== ref.ts || previous.channel !== ref.channel)) {
         const old = this.deps.platforms.get(previous.platform)?.cards;
@@ -166,13 +151,6 @@ export class LivingCards {
       const after = await this.deps.service.version(rolloutId);
       if (after === undefined || after === rollout.version) return;
     }
-  }
-
-  /** Remembers a post for `minIntervalMs`; entries past it are swept once there are many (bounded memory). */
-  private rememberPost(key: string, ref: MessageRef): void {
-    const now = this.monotonicMs();
-    if (this.posted.size >= 1024) for (const [k, v] of this.posted) if (now - v.at >= this.minIntervalMs) this.posted.delete(k);
-    this.posted.set(key, { ref, at: now });
   }
 
   /** Waits until `minIntervalMs` has passed since this rollout's cards were last updated. */

@@ -181,30 +181,4 @@ describe('the living card paced to one update per interval (BWPREP_CARD_UPDATE_I
       vi.useRealTimers();
     }
   });
-
-  it('a status within the interval of a card this process just posted there shows that card; later it posts a new one', async () => {
-    const logger = createLogger({ level: 'silent' });
-    const client = new webApi.WebClient(FAKE_BOT_TOKEN, { slackApiUrl: slack.apiUrl });
-    const platforms = new Platforms().register(slackPlatform({ client, kv: store.kv, logger }));
-    let now = 0;
-    const paced = new LivingCards({ service, platforms, clock: new TestClock(), logger, minIntervalMs: 1000, monotonicMs: () => now });
-    const r = await service.ensureRollout({ platform: 'slack', workspace: 'T0FAKE', channel: 'C0TWICE' }, actor);
-    slack.reset();
-    await paced.post(r.id, actor);
-    now = 300;
-    await paced.post(r.id, actor); // a second person typed status at the same moment
-    expect(slack.calls('chat.postMessage')).toHaveLength(1);
-    expect(slack.calls('chat.update')).toHaveLength(0); // nothing retired: the card stands
-    const first = (await service.get(r.id))!.card!;
-    // The card was replaced meanwhile (another replica posted one): this process posts again.
-    await service.setCard(r.id, { ...first, ts: '1700000000.000999' }, actor);
-    now = 400;
-    await paced.post(r.id, actor);
-    expect(slack.calls('chat.postMessage')).toHaveLength(2);
-    // After the interval, status posts a fresh card and retires the previous one, as always.
-    now = 1500;
-    await paced.post(r.id, actor);
-    expect(slack.calls('chat.postMessage')).toHaveLength(3);
-    expect((await service.get(r.id))!.card!.ts).toBe(String(slack.calls('chat.postMessage')[2]?.response.ts));
-  });
 });
