@@ -13,7 +13,7 @@ import { decryptSecret } from './store/crypto';
 import { SCHEDULER_ACTOR, Scheduler } from './scheduler/scheduler';
 import { createSlackApp, type SlackRuntime } from './slack/app';
 import type { SlackInstallation } from './slack/installation';
-import { SlackWorkThread, workThreadEntry } from './slack/offload';
+import { SlackWorkThread, workThreadEntry } from './work-thread';
 import { Interactions } from './interactions';
 import { Platforms } from './interactions/platforms';
 import { kvCheckHistory } from './core/ports';
@@ -60,7 +60,7 @@ export interface StartOptions {
   /** Teams adapter options (tests: where inbound tokens' signing keys are published). */
   teams?: TeamsOptions;
   /**
-   * Set only by the Slack work thread's entry (src/slack/worker.ts) for the instance inside it: no auth.test
+   * Set only by the Slack work thread's entry (src/work-thread/worker.ts) for the instance inside it: no auth.test
    * (the main thread's `installation` is used), no Socket Mode connection, no work thread of its own.
    */
   slackWorkThread?: { inside: true; installation?: SlackInstallation };

@@ -20,7 +20,7 @@ export interface Config {
     appToken?: string;
     apiUrl?: string;
     socketMode: boolean;
-    /** BWPREP_SLACK_WORK_THREAD: where post-ack work runs (src/slack/offload.ts). */
+    /** BWPREP_SLACK_WORK_THREAD: where post-ack work runs (src/work-thread/). */
     workThread: 'auto' | 'on' | 'off';
   };
   teams?: {

@@ -78,6 +78,15 @@ export class LivingCards {
     });
   }
 
+  /**
+   * True when the rollout has a card in its home conversation once every post and refresh of it already
+   * asked for in this process has run (a `status` whose card is still being posted counts).
+   */
+  async hasCard(rolloutId: string): Promise<boolean> {
+    await this.chains.get(rolloutId);
+    return Boolean((await this.deps.service.get(rolloutId))?.card);
+  }
+
   /** Retires one card (a conversation that was unlinked). Best effort. */
   async retire(ref: MessageRef, locale: Locale): Promise<void> {
     try {

@@ -52,7 +52,8 @@ export class CheckRunner {
       leases.acquire(leaseKey, holder, CHECK_LEASE_MS).catch((err: unknown) => this.deps.logger.warn({ err, rolloutId: rollout.id }, 'could not renew the check lease'));
     }, CHECK_LEASE_MS / 3);
     renew.unref();
-    const hasCard = Boolean(rollout.card);
+    // After a card post still under way here (`status` typed just before `check`), so "checking…" goes on it.
+    const hasCard = await cards.hasCard(rollout.id);
     // "checking…" on the card is a courtesy: if the platform refuses it, the run still goes ahead.
     if (hasCard) await cards.refresh(rollout.id, { checking: true }).catch((err) => this.deps.logger.info({ err }, 'could not show checking… on the card'));
     else await requester.reply({ kind: 'notice', tone: 'wait', lines: [tr(locale, 'check_report.started')] });

@@ -168,7 +168,8 @@ describe('SIGKILL during a check run', () => {
       await sendToApp(first.url, FAKE_SIGNING_SECRET, slashCommand({ text: 'check', user_id: FAKE_USERS.alice, response_url: slack.responseUrl('k-check') }));
       await vi.waitFor(() => expect(bw.count('GET', '/public/members')).toBeGreaterThan(0), { timeout: 15_000, interval: 50 });
       const cardTs = String(card.response.ts);
-      expect(JSON.stringify(slack.message(FAKE_CHANNEL_ID, cardTs)?.blocks)).toContain('Checking against Bitwarden'); // shown before the run
+      // Shown before the run (an update of that card saying so; a later refresh by another thread may redraw it).
+      await slack.waitFor('chat.update', (c) => c.args.ts === cardTs && JSON.stringify(c.args.blocks).includes('Checking against Bitwarden'), 15_000);
       first.process.kill('SIGKILL');
       await first.exited;
       bw.clearFaults();

@@ -9,7 +9,7 @@ import { blockActions, button, FAKE_BOT_TOKEN, FAKE_CHANNEL_ID, FAKE_SIGNING_SEC
 import { buildApp, type ChildApp, killChildren, startChildApp } from './child-app';
 
 /**
- * The Slack work thread (src/slack/offload.ts, issue 12): the built bwprep in a child process, as `npm start`
+ * The Slack work thread (src/work-thread/, issue 12): the built bwprep in a child process, as `npm start`
  * runs it. Commands and clicks are acked by the main thread and their work (store, card, replies) is done in
  * the work thread; what a user sees must be the same as with the work in one thread, /metrics must count the
  * work done over there, and SIGTERM must finish work handed over before the process exits.

@@ -10,7 +10,7 @@ import { lazyChild } from '../../logging/logger';
 /**
  * `/bwprep …`: ack at once (Slack's 3-second window), then hand the command to the application layer,
  * which answers through response_url. The work after the ack runs in the Slack work thread when there is
- * one (`deps.offload`, src/slack/offload.ts), else here through the bounded work queue.
+ * one (`deps.offload`, src/work-thread/), else here through the bounded work queue.
  */
 export function registerCommand(app: App, deps: SlackDeps): void {
   app.command('/bwprep', async ({ command, ack, client, respond }) => {

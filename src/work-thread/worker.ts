@@ -1,5 +1,5 @@
 /**
- * Entry of the Slack work thread (src/slack/offload.ts): a bwprep instance on the same store as the main
+ * Entry of the Slack work thread (src/work-thread/index.ts): a bwprep instance on the same store as the main
  * thread, without HTTP, scheduler or Socket Mode connection, that runs the work of Slack commands and card
  * clicks after the main thread acked them. Runs at a lower scheduling priority than the main thread, so
  * receiving requests and writing acks goes first when both want a core.
@@ -10,7 +10,7 @@ import { startBwprep } from '../app';
 import { StartupError } from '../config/errors';
 import { createLogger } from '../logging/logger';
 import { configSecrets } from '../main';
-import type { FromWorker, ToWorker, WorkerInit } from './offload';
+import type { FromWorker, ToWorker, WorkerInit } from '.';
 
 /** Nice value of the work thread: below the main thread (0) so acks win, well above idle. */
 const WORK_THREAD_NICE = 10;

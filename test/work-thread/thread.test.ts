@@ -5,14 +5,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load';
 import { StartupError } from '../../src/config/errors';
 import { createLogger } from '../../src/logging/logger';
-import { SlackWorkThread, slimWork, workThreadEntry } from '../../src/slack/offload';
+import { slimWork } from '../../src/slack/offload';
+import { SlackWorkThread, workThreadEntry } from '../../src/work-thread';
 import { t } from '../../src/i18n';
 
 /**
  * The main thread's side of the Slack work thread when the thread misbehaves. The real worker
- * (src/slack/worker.ts) runs in the built app (test/faults/work-thread.e2e.test.ts); a thread that dies
+ * (src/work-thread/worker.ts) runs in the built app (test/faults/work-thread.e2e.test.ts); a thread that dies
  * half-way through a request cannot be caused there on purpose, so these peers are small scripts that speak
- * the same messages (FromWorker in src/slack/offload.ts) and then die or refuse.
+ * the same messages (FromWorker in src/work-thread/index.ts) and then die or refuse.
  */
 const dir = mkdtempSync(path.join(tmpdir(), 'bwprep-offload-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
