@@ -33,8 +33,16 @@ describe('loadConfig', () => {
       botToken: FAKE_BOT_TOKEN,
       signingSecret: 'fake-signing-secret',
       socketMode: false,
+      workThread: 'auto',
     });
     expect(loadConfig({ SLACK_BOT_TOKEN: FAKE_BOT_TOKEN, SLACK_APP_TOKEN: 'xapp-1-fake' }).slack).toMatchObject({ socketMode: true, appToken: 'xapp-1-fake' });
+  });
+
+  it('BWPREP_SLACK_WORK_THREAD is auto, on or off; anything else is refused in one sentence', () => {
+    for (const v of ['auto', 'on', 'off'] as const) expect(loadConfig({ SLACK_BOT_TOKEN: FAKE_BOT_TOKEN, SLACK_SIGNING_SECRET: 'fake-signing-secret', BWPREP_SLACK_WORK_THREAD: v }).slack?.workThread).toBe(v);
+    expect(problems({ BWPREP_SLACK_WORK_THREAD: 'yes' })).toEqual([
+      expect.objectContaining({ variable: 'BWPREP_SLACK_WORK_THREAD', message: 'BWPREP_SLACK_WORK_THREAD must be auto, on or off.' }),
+    ]);
   });
 
   it('lists every problem at once', () => {

@@ -74,9 +74,11 @@ describe('the Slack work thread', () => {
     expect(JSON.stringify(again.body)).toContain('Stap 1a is al afgerond.');
 
     // /metrics is served by the main thread and sums in the work thread's counters; process metrics once.
-    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    // (An action is counted when its work ends, after its card update: polled, not timed.)
+    const metricsText = async () => (await fetch(`${app.url}/metrics`)).text();
+    await expect.poll(metricsText, { timeout: 10_000, interval: 100 }).toMatch(/^bwprep_actions_total\{platform="slack",action="mark_done",outcome="ok"\} 2$/m);
+    const metrics = await metricsText();
     expect(metrics).toMatch(/^bwprep_commands_total\{platform="slack",command="status",outcome="ok"\} 1$/m);
-    expect(metrics).toMatch(/^bwprep_actions_total\{platform="slack",action="mark_done",outcome="ok"\} 2$/m);
     expect(metrics.match(/^bwprep_process_cpu_user_seconds_total /gm)).toHaveLength(1);
 
     app.process.kill('SIGTERM');
