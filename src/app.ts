@@ -182,8 +182,15 @@ async function startOnStore(
   app.teams?.listen(interactions);
 
 
-  // Before anything listens: the work thread opens the store and is ready for the first request.
-  await app.slackWork?.start();
+  // The work thread loads bwprep again and opens the store (1–2 s). BWPREP_SLACK_WORK_THREAD=on waits for
+  // it and refuses to start without it; auto serves at once (acks never wait for it: work that arrives
+  // meanwhile waits for the start under way), and when the thread cannot start, the Slack work runs in
+  // the main thread (SlackWorkThread.run answers 'unavailable'; it tries again a minute later).
+  if (config.slack?.workThread === 'on') await app.slackWork?.start();
+  else
+    void app.slackWork?.start().catch(() => {
+      // Logged by SlackWorkThread; the Slack work runs in the main thread meanwhile.
+    });
 
   const serveHttp = opts.http ?? Boolean(config.slack || config.teams);
   if (serveHttp) {

@@ -16,10 +16,12 @@ export interface SlackOffload {
    * back) — the rest of the work (the card update) goes on in the work thread, and `idle()` waits for it.
    * The caller keeps nothing of the request after this resolves: a thread that holds hundreds of parsed
    * payloads until their card updates end made every young-generation GC of the ack thread ~10 ms
-   * (bench/README.md). Never rejects: when the work thread fails, the person is told through `tell`
-   * (a localized sentence with a log reference) and the thread is started again for the next request.
+   * (bench/README.md). Never rejects: when the work thread dies with the work, the person is told through
+   * `tell` (a localized sentence with a log reference) and the thread is started again for the next
+   * request. Resolves `'unavailable'` without doing anything when there is no work thread to hand to (it
+   * could not start): the caller does the work itself.
    */
-  run(work: SlackWork, tell: (text: string) => Promise<unknown>): Promise<void>;
+  run(work: SlackWork, tell: (text: string) => Promise<unknown>): Promise<'handed' | 'unavailable'>;
   /** Resolves once no work handed over is still running. */
   idle(): Promise<void>;
 }

@@ -74,6 +74,9 @@ export function workThreadEntry(config: Config, opts: { storeHandedIn: boolean; 
   return undefined;
 }
 
+/** After a failed start of the work thread, how long before the next attempt (the work runs in the main thread meanwhile). */
+const RETRY_START_MS = 60_000;
+
 interface Pending {
   /** Resolves `run` (idempotent). */
   settled: () => void;
@@ -92,6 +95,8 @@ export class SlackWorkThread implements SlackOffload {
   private readonly pending = new Map<number, Pending>();
   private readonly asks = new Map<number, (m: MetricObjectWithValues<MetricValue<string>>[]) => void>();
   private readonly idleWaiters: (() => void)[] = [];
+  /** When (monotonic ms) the last start failed; no new attempt within RETRY_START_MS. */
+  private failedAt: number | undefined;
   private nextId = 1;
   private stopping = false;
 
@@ -111,14 +116,13 @@ export class SlackWorkThread implements SlackOffload {
     await this.ensure();
   }
 
-  async run(work: SlackWork, tell: (text: string) => Promise<unknown>): Promise<void> {
+  async run(work: SlackWork, tell: (text: string) => Promise<unknown>): Promise<'handed' | 'unavailable'> {
     let worker: Worker;
     try {
       worker = await this.ensure();
-    } catch (err) {
-      // Nothing of the request ran: the plain "something went wrong, nothing was changed".
-      await this.failed(tell, err, 'the Slack work thread could not be started; the request was not handled', 'error.internal');
-      return;
+    } catch {
+      // Logged where the start failed; nothing of the request ran: the caller does the work itself.
+      return 'unavailable';
     }
     const id = this.nextId++;
     await new Promise<void>((resolve) => {
@@ -130,6 +134,7 @@ export class SlackWorkThread implements SlackOffload {
       this.pending.set(id, { settled, tell });
       worker.postMessage({ type: 'work', id, work: slimWork(work) } satisfies ToWorker);
     });
+    return 'handed';
   }
 
   async idle(): Promise<void> {
@@ -186,9 +191,23 @@ export class SlackWorkThread implements SlackOffload {
   private ensure(): Promise<Worker> {
     if (this.worker) return Promise.resolve(this.worker);
     if (this.stopping) return Promise.reject(new Error('the Slack work thread is stopping'));
-    this.starting ??= this.spawn().finally(() => {
-      this.starting = undefined;
-    });
+    // After a failed start, wait RETRY_START_MS before the next attempt (each costs a second of start-up).
+    if (this.failedAt !== undefined && performance.now() - this.failedAt < RETRY_START_MS) return Promise.reject(new Error('the Slack work thread failed to start recently'));
+    this.starting ??= this.spawn()
+      .then(
+        (w) => {
+          this.failedAt = undefined;
+          return w;
+        },
+        (err: unknown) => {
+          this.failedAt = performance.now();
+          this.o.logger.error({ err, retryInSeconds: RETRY_START_MS / 1000 }, 'the Slack work thread could not start; Slack work runs in the main thread until it does');
+          throw err;
+        },
+      )
+      .finally(() => {
+        this.starting = undefined;
+      });
     return this.starting;
   }
 
@@ -270,9 +289,4 @@ export class SlackWorkThread implements SlackOffload {
     for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
-  private async failed(tell: (text: string) => Promise<unknown>, err: unknown, msg: string, key: string): Promise<void> {
-    const ref = randomUUID().slice(0, 8);
-    this.o.logger.error({ err, ref }, msg);
-    await tell(`⚠️ ${t(this.o.defaultLocale, key, { ref })}`).catch((e: unknown) => this.o.logger.warn({ err: e, ref }, 'could not tell a person their request was lost'));
-  }
 }

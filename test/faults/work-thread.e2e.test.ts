@@ -65,7 +65,8 @@ describe('the Slack work thread', () => {
   it('does the work of commands and clicks after the main thread acked them; /metrics counts it once', async () => {
     const storeFile = path.join(mkdtempSync(path.join(dir, 'run-')), 'bwprep.sqlite');
     const app = await startChildApp(mainJs, dir, env(storeFile));
-    expect(app.logs()).toMatch(READY);
+    // It serves at once; the thread is ready a moment later (work arriving meanwhile waits for it).
+    await expect.poll(() => app.logs(), { timeout: 15_000, interval: 50 }).toMatch(READY);
     await statusThenClick(app, 'on');
     // A second click on the same step is answered privately through its response_url, from the work thread.
     await sendToApp(app.url, FAKE_SIGNING_SECRET, blockActions({ user: FAKE_USERS.alice, actions: [button(ACTIONS.markDone, encodeStepRef(ROLLOUT, '1a'))], response_url: slack.responseUrl('on-again') }));
@@ -136,8 +137,8 @@ describe('the Slack work thread', () => {
   it('BWPREP_SLACK_WORK_THREAD=off keeps the work in the main thread, with the same result', async () => {
     const storeFile = path.join(mkdtempSync(path.join(dir, 'run-')), 'bwprep.sqlite');
     const app = await startChildApp(mainJs, dir, env(storeFile, { BWPREP_SLACK_WORK_THREAD: 'off' }));
-    expect(app.logs()).not.toMatch(READY);
     await statusThenClick(app, 'off');
+    expect(app.logs()).not.toMatch(READY);
     app.process.kill('SIGTERM');
     expect(await app.exited).toEqual({ code: 0, signal: null });
   }, 60_000);

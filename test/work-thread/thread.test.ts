@@ -42,7 +42,7 @@ parentPort.on('message', (m) => { if (m.type === 'work') { parentPort.postMessag
     const thread = new SlackWorkThread({ entry, init: { config }, logger, defaultLocale: 'nl' });
     await thread.start();
     const told: string[] = [];
-    await thread.run(command, async (text) => void told.push(text));
+    expect(await thread.run(command, async (text) => void told.push(text))).toBe('handed');
     await thread.idle();
     expect(told).toHaveLength(1);
     const ref = /Referentie: ([0-9a-f]{8})\./.exec(told[0] ?? '')?.[1];
@@ -69,16 +69,20 @@ parentPort.on('message', (m) => { if (m.type === 'work') throw new Error('boom i
     await thread.stop(500);
   });
 
-  it('a thread that cannot start passes its start-up sentence on; a request meanwhile hears "nothing was changed"', async () => {
+  it('a thread that cannot start passes its start-up sentence on; meanwhile requests are left to the main thread, with no new attempt for a minute', async () => {
     const entry = script('refuses', `parentPort.postMessage({ type: 'failed', key: 'startup.store.bad_url', vars: { reason: 'no such scheme' }, message: 'x' });`);
-    const { logger } = logCapture();
+    const { logger, lines } = logCapture();
     const thread = new SlackWorkThread({ entry, init: { config }, logger, defaultLocale: 'en' });
     const err = await thread.start().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StartupError);
     expect((err as StartupError).render('nl')).toBe(t('nl', 'startup.store.bad_url', { reason: 'no such scheme' }));
     const told: string[] = [];
-    await thread.run(command, async (text) => void told.push(text));
-    expect(told[0]).toMatch(/^⚠️ Something went wrong on our side\. Nothing was changed\. Reference: [0-9a-f]{8}\.$/);
+    expect(await thread.run(command, async (text) => void told.push(text))).toBe('unavailable');
+    expect(await thread.run(command, async (text) => void told.push(text))).toBe('unavailable');
+    expect(told).toEqual([]); // nothing ran there: the caller does the work itself
+    const failures = lines.filter((l) => l.msg === 'the Slack work thread could not start; Slack work runs in the main thread until it does');
+    expect(failures).toHaveLength(1); // one attempt, not one per request
+    expect(failures[0]).toMatchObject({ level: 'error', retryInSeconds: 60 });
   });
 
   it('hands a click over without the clicked message (the work renders the stored rollout)', () => {

@@ -37,8 +37,8 @@ export function registerActions(app: App, deps: SlackDeps): void {
     const release = await workSlot(deps, tell);
     if (!release) return;
     try {
-      if (deps.offload) await deps.offload.run({ kind: 'action', body }, tell);
-      else await actionWork(deps, { body, client, respond }, release);
+      const handed = deps.offload ? await deps.offload.run({ kind: 'action', body }, tell) : 'unavailable';
+      if (handed === 'unavailable') await actionWork(deps, { body, client, respond }, release);
     } finally {
       release();
     }

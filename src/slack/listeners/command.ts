@@ -19,8 +19,8 @@ export function registerCommand(app: App, deps: SlackDeps): void {
     const release = await workSlot(deps, (text) => respond({ response_type: 'ephemeral', text }));
     if (!release) return;
     try {
-      if (deps.offload) await deps.offload.run({ kind: 'command', command }, (text) => respond({ response_type: 'ephemeral', text }));
-      else await commandWork(deps, { command, client, respond }, release);
+      const handed = deps.offload ? await deps.offload.run({ kind: 'command', command }, (text) => respond({ response_type: 'ephemeral', text })) : 'unavailable';
+      if (handed === 'unavailable') await commandWork(deps, { command, client, respond }, release);
     } finally {
       release();
     }
