@@ -12,16 +12,16 @@ export type SlackWork = { kind: 'command'; command: SlashCommand } | { kind: 'ac
 /** Runs post-ack work somewhere else than the thread that acked (SlackDeps.offload). */
 export interface SlackOffload {
   /**
-   * Hands `work` over and resolves once it is *settled* (the person has their answer; the work slot may go
-   * back) — the rest of the work (the card update) goes on in the work thread, and `idle()` waits for it.
-   * The caller keeps nothing of the request after this resolves: a thread that holds hundreds of parsed
-   * payloads until their card updates end made every young-generation GC of the ack thread ~10 ms
-   * (bench/README.md). Never rejects: when the work thread dies with the work, the person is told through
-   * `tell` (a localized sentence with a log reference) and the thread is started again for the next
-   * request. Resolves `'unavailable'` without doing anything when there is no work thread to hand to (it
-   * could not start): the caller does the work itself.
+   * Hands `work` over and resolves `'handed'` at once; `settled` is called (once) when the work is settled —
+   * the person has their answer, so the caller's work slot may go back — or when the work thread is gone.
+   * The rest of the work (the card update) goes on over there, and `idle()` waits for it. The caller keeps
+   * nothing of the request: a thread that held hundreds of parsed payloads until their work was settled made
+   * every young-generation GC of the ack thread ~10 ms (bench/README.md). Never rejects: when the work
+   * thread dies with the work, the person is told through `tell` (a localized sentence with a log
+   * reference) and the thread is started again for the next request. Resolves `'unavailable'` without doing
+   * anything when there is no work thread to hand to (it could not start): the caller does the work itself.
    */
-  run(work: SlackWork, tell: (text: string) => Promise<unknown>): Promise<'handed' | 'unavailable'>;
+  run(work: SlackWork, tell: (text: string) => Promise<unknown>, settled: () => void): Promise<'handed' | 'unavailable'>;
   /** Resolves once no work handed over is still running. */
   idle(): Promise<void>;
 }

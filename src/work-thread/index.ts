@@ -78,7 +78,7 @@ export function workThreadEntry(config: Config, opts: { storeHandedIn: boolean; 
 const RETRY_START_MS = 60_000;
 
 interface Pending {
-  /** Resolves `run` (idempotent). */
+  /** The caller's `settled` (its work slot goes back), called once. */
   settled: () => void;
   tell: (text: string) => Promise<unknown>;
 }
@@ -116,7 +116,7 @@ export class SlackWorkThread implements SlackOffload {
     await this.ensure();
   }
 
-  async run(work: SlackWork, tell: (text: string) => Promise<unknown>): Promise<'handed' | 'unavailable'> {
+  async run(work: SlackWork, tell: (text: string) => Promise<unknown>, settled: () => void): Promise<'handed' | 'unavailable'> {
     let worker: Worker;
     try {
       worker = await this.ensure();
@@ -125,15 +125,13 @@ export class SlackWorkThread implements SlackOffload {
       return 'unavailable';
     }
     const id = this.nextId++;
-    await new Promise<void>((resolve) => {
-      let open = true;
-      const settled = () => {
-        if (open) resolve();
-        open = false;
-      };
-      this.pending.set(id, { settled, tell });
-      worker.postMessage({ type: 'work', id, work: slimWork(work) } satisfies ToWorker);
-    });
+    let open = true;
+    const once = () => {
+      if (open) settled();
+      open = false;
+    };
+    this.pending.set(id, { settled: once, tell });
+    worker.postMessage({ type: 'work', id, work: slimWork(work) } satisfies ToWorker);
     return 'handed';
   }
 

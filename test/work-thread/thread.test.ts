@@ -42,7 +42,7 @@ parentPort.on('message', (m) => { if (m.type === 'work') { parentPort.postMessag
     const thread = new SlackWorkThread({ entry, init: { config }, logger, defaultLocale: 'nl' });
     await thread.start();
     const told: string[] = [];
-    expect(await thread.run(command, async (text) => void told.push(text))).toBe('handed');
+    expect(await thread.run(command, async (text) => void told.push(text), () => undefined)).toBe('handed');
     await thread.idle();
     expect(told).toHaveLength(1);
     const ref = /Referentie: ([0-9a-f]{8})\./.exec(told[0] ?? '')?.[1];
@@ -50,20 +50,23 @@ parentPort.on('message', (m) => { if (m.type === 'work') { parentPort.postMessag
     const died = lines.find((l) => l.msg === 'the Slack work thread ended unexpectedly; its requests were answered with an error and it starts again on the next request');
     expect(died).toMatchObject({ level: 'error', exitCode: 3, lost: 1, ref });
     // The next request starts a new thread and is handed over as usual.
-    await thread.run(command, async (text) => void told.push(text));
+    await thread.run(command, async (text) => void told.push(text), () => undefined);
     await thread.idle();
     expect(lines.filter((l) => String(l.msg).startsWith('Slack work thread ready'))).toHaveLength(2);
     await thread.stop(500);
   });
 
-  it('a thread that dies before it answers: run() still resolves and the person is told', async () => {
+  it('a thread that dies before it answers: the work slot goes back and the person is told', async () => {
     const entry = script('crashes', `parentPort.postMessage({ type: 'ready' });
 parentPort.on('message', (m) => { if (m.type === 'work') throw new Error('boom in the work thread'); });`);
     const { logger, lines } = logCapture();
     const thread = new SlackWorkThread({ entry, init: { config }, logger, defaultLocale: 'en' });
     await thread.start();
     const told: string[] = [];
-    await thread.run(command, async (text) => void told.push(text));
+    let settled = 0;
+    expect(await thread.run(command, async (text) => void told.push(text), () => void settled++)).toBe('handed');
+    await thread.idle(); // the thread died with the work: nothing is left waiting
+    expect(settled).toBe(1); // the work slot went back
     expect(told[0]).toMatch(/^⚠️ Something went wrong on our side while bwprep handled this\. Check the card/);
     expect(lines.some((l) => l.level === 'error' && l.msg === 'the Slack work thread failed')).toBe(true);
     await thread.stop(500);
@@ -77,8 +80,8 @@ parentPort.on('message', (m) => { if (m.type === 'work') throw new Error('boom i
     expect(err).toBeInstanceOf(StartupError);
     expect((err as StartupError).render('nl')).toBe(t('nl', 'startup.store.bad_url', { reason: 'no such scheme' }));
     const told: string[] = [];
-    expect(await thread.run(command, async (text) => void told.push(text))).toBe('unavailable');
-    expect(await thread.run(command, async (text) => void told.push(text))).toBe('unavailable');
+    expect(await thread.run(command, async (text) => void told.push(text), () => undefined)).toBe('unavailable');
+    expect(await thread.run(command, async (text) => void told.push(text), () => undefined)).toBe('unavailable');
     expect(told).toEqual([]); // nothing ran there: the caller does the work itself
     const failures = lines.filter((l) => l.msg === 'the Slack work thread could not start; Slack work runs in the main thread until it does');
     expect(failures).toHaveLength(1); // one attempt, not one per request

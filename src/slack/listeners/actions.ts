@@ -36,11 +36,13 @@ export function registerActions(app: App, deps: SlackDeps): void {
     const tell = (text: string) => (responseUrl ? respond({ response_type: 'ephemeral', replace_original: false, text }) : client.chat.postMessage({ channel: userId, text }));
     const release = await workSlot(deps, tell);
     if (!release) return;
+    // Handed to the work thread, the slot goes back when the thread says the work is settled.
+    let handed = false;
     try {
-      const handed = deps.offload ? await deps.offload.run({ kind: 'action', body }, tell) : 'unavailable';
-      if (handed === 'unavailable') await actionWork(deps, { body, client, respond }, release);
+      handed = deps.offload ? (await deps.offload.run({ kind: 'action', body }, tell, release)) === 'handed' : false;
+      if (!handed) await actionWork(deps, { body, client, respond }, release);
     } finally {
-      release();
+      if (!handed) release();
     }
   });
 }

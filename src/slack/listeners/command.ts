@@ -18,11 +18,13 @@ export function registerCommand(app: App, deps: SlackDeps): void {
     // The work after the ack runs through the bounded work queue: under overload, "busy, try again".
     const release = await workSlot(deps, (text) => respond({ response_type: 'ephemeral', text }));
     if (!release) return;
+    // Handed to the work thread, the slot goes back when the thread says the work is settled.
+    let handed = false;
     try {
-      const handed = deps.offload ? await deps.offload.run({ kind: 'command', command }, (text) => respond({ response_type: 'ephemeral', text })) : 'unavailable';
-      if (handed === 'unavailable') await commandWork(deps, { command, client, respond }, release);
+      handed = deps.offload ? (await deps.offload.run({ kind: 'command', command }, (text) => respond({ response_type: 'ephemeral', text }), release)) === 'handed' : false;
+      if (!handed) await commandWork(deps, { command, client, respond }, release);
     } finally {
-      release();
+      if (!handed) release();
     }
   });
 }
