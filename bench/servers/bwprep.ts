@@ -11,6 +11,7 @@
  * terminal). Reports `ready` with its URL over IPC.
  */
 import '../lib/links';
+import { loopProbe } from '../lib/loop-probe';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -39,6 +40,8 @@ async function main() {
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+    // BENCH_WORK_THREAD=off: the A/B of the Slack work thread (bench/README.md, "The work thread").
+    ...(process.env.BENCH_WORK_THREAD ? { BWPREP_SLACK_WORK_THREAD: process.env.BENCH_WORK_THREAD } : {}),
   });
   const destination = pino.destination({ dest: logFile, sync: false, mkdir: true });
   const logger = createLogger({ level: config.logLevel, destination, secrets: configSecrets(config) });
@@ -68,6 +71,7 @@ async function main() {
     destination.flushSync();
     rmSync(dir, { recursive: true, force: true });
   });
+  loopProbe('bwprep');
   toParent({ type: 'ready', url: app.url as string });
 }
 
