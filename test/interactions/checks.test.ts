@@ -46,6 +46,27 @@ describe('check runs', () => {
     expect(ada.replies).toEqual([]);
   });
 
+  it('status then check at once: the check waits for the card still being posted and shows checking… on it', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'help', resolveUser); // the rollout exists, no card yet
+    // The card post of `status` is held at the platform until the check has started.
+    const post = h.platform.cards.post;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    h.platform.cards.post = async (...args) => {
+      await gate;
+      return post(...args);
+    };
+    const status = h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    const check = h.interactions.command(CONVERSATION, ada, 'check', resolveUser);
+    await new Promise((r) => setImmediate(r));
+    release();
+    await Promise.all([status, check]);
+    expect(h.platform.posts).toHaveLength(1);
+    expect(h.platform.updates.map((u) => u.checking)).toEqual([true, false]);
+    expect(ada.replies.filter((r) => r.kind === 'notice')).toEqual([]); // no separate "check started"
+  });
+
   it('without a card, the requester hears that the check started', async () => {
     const ada = h.person(ADA);
     await h.interactions.command(CONVERSATION, ada, 'check', resolveUser);
