@@ -130,10 +130,10 @@ export const envSchema = z
     BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS: seconds(1, CHECK_TIMEOUT_MAX_SECONDS, CHECK_TIMEOUT_DEFAULT_SECONDS),
     // At least the check timeout + DIGEST_POST_ALLOWANCE_SECONDS (crossVariableProblems).
     BWPREP_DIGEST_LEASE_SECONDS: seconds(1, 3600, LEASE_DEFAULT_SECONDS),
-    // The living card (ARCHITECTURE.md, "The living card"): the shortest time between two updates of one
-    // rollout's cards; changes in between are shown together by the next update.
     // Where Slack commands' and clicks' work after the ack runs (src/work-thread/, ARCHITECTURE.md).
     BWPREP_SLACK_WORK_THREAD: z.enum(['auto', 'on', 'off']).default('auto'),
+    // The living card (ARCHITECTURE.md, "The living card"): the shortest time between two updates of one
+    // rollout's cards; changes in between are shown together by the next update.
     BWPREP_CARD_UPDATE_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
     PORT: z.coerce.number({ message: 'must be a port number such as 3000' }).int({ message: 'must be a whole port number such as 3000' }).min(0, { message: 'must be 0–65535' }).max(65535, { message: 'must be 0–65535' }).default(3000),
     HOST: z.string().default('0.0.0.0'),
