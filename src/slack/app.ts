@@ -231,9 +231,8 @@ export function createSlackApp(
     idle,
     runWork: async (work, settled) => {
       if (!listeningDeps) throw new Error('runWork before listen()');
-      // The worker does its own bounding: the thread that acked held a work slot for this request.
-      const deps: SlackDeps = { ...listeningDeps };
-      delete deps.offload;
+      // No work slot here: the thread that acked holds one for this request until it is settled.
+      const deps = listeningDeps;
       if (work.kind === 'command') await commandWork(deps, { command: work.command, client: app.client, respond: respondTo(http.fetch, work.command.response_url) }, settled);
       else await actionWork(deps, { body: work.body, client: app.client, respond: respondTo(http.fetch, work.body.response_url) }, settled);
       settled();

@@ -4,7 +4,7 @@ import { ACTIONS, type ActionId, decodeStepRef } from '../../views/actions';
 import type { SlackDeps } from '../app';
 import { slackRequester } from '../requester';
 import { publishHome } from './events';
-import { workSlot } from './after-ack';
+import { doWork, workSlot } from './after-ack';
 import { lazyChild } from '../../logging/logger';
 
 /** The clicks bwprep acts on: card buttons, the owner picker, reminder buttons, App Home buttons. */
@@ -36,14 +36,7 @@ export function registerActions(app: App, deps: SlackDeps): void {
     const tell = (text: string) => (responseUrl ? respond({ response_type: 'ephemeral', replace_original: false, text }) : client.chat.postMessage({ channel: userId, text }));
     const release = await workSlot(deps, tell);
     if (!release) return;
-    // Handed to the work thread, the slot goes back when the thread says the work is settled.
-    let handed = false;
-    try {
-      handed = deps.offload ? (await deps.offload.run({ kind: 'action', body }, tell, release)) === 'handed' : false;
-      if (!handed) await actionWork(deps, { body, client, respond }, release);
-    } finally {
-      if (!handed) release();
-    }
+    await doWork(deps, { kind: 'action', body }, tell, release, () => actionWork(deps, { body, client, respond }, release));
   });
 }
 

@@ -1,5 +1,6 @@
 import { t } from '../../i18n';
 import { isWorkQueueFull } from '../../util/work-queue';
+import type { SlackWork } from '../offload';
 import type { SlackDeps } from '../app';
 
 /**
@@ -20,5 +21,20 @@ export async function workSlot(deps: SlackDeps, tell: (text: string) => Promise<
     if (dropped % 100 === 1) deps.logger.warn({ queue: e.queue, ...e.capacity, dropped }, 'work queue full: interaction refused with a "busy" reply');
     await tell(`⚠️ ${t(deps.defaultLocale, 'error.busy')}`).catch((err: unknown) => deps.logger.warn({ err }, 'could not send the busy reply'));
     return undefined;
+  }
+}
+
+/**
+ * The work after the ack of one command or click, holding its work slot (`release`, from `workSlot`):
+ * handed to the Slack work thread when there is one (the slot goes back when that thread says the work is
+ * settled), else done here by `here` (which calls `release` itself once settled; released at the end anyway).
+ */
+export async function doWork(deps: SlackDeps, work: SlackWork, tell: (text: string) => Promise<unknown>, release: () => void, here: () => Promise<void>): Promise<void> {
+  let handed = false;
+  try {
+    handed = deps.offload ? (await deps.offload.run(work, tell, release)) === 'handed' : false;
+    if (!handed) await here();
+  } finally {
+    if (!handed) release();
   }
 }

@@ -4,7 +4,7 @@ import type { SlackDeps } from '../app';
 import { slackRequester } from '../requester';
 import { directCommand } from './direct';
 import { slackTextToPlain } from '../text';
-import { workSlot } from './after-ack';
+import { doWork, workSlot } from './after-ack';
 import { lazyChild } from '../../logging/logger';
 
 /**
@@ -16,16 +16,10 @@ export function registerCommand(app: App, deps: SlackDeps): void {
   app.command('/bwprep', async ({ command, ack, client, respond }) => {
     await ack();
     // The work after the ack runs through the bounded work queue: under overload, "busy, try again".
-    const release = await workSlot(deps, (text) => respond({ response_type: 'ephemeral', text }));
+    const tell = (text: string) => respond({ response_type: 'ephemeral', text });
+    const release = await workSlot(deps, tell);
     if (!release) return;
-    // Handed to the work thread, the slot goes back when the thread says the work is settled.
-    let handed = false;
-    try {
-      handed = deps.offload ? (await deps.offload.run({ kind: 'command', command }, (text) => respond({ response_type: 'ephemeral', text }), release)) === 'handed' : false;
-      if (!handed) await commandWork(deps, { command, client, respond }, release);
-    } finally {
-      if (!handed) release();
-    }
+    await doWork(deps, { kind: 'command', command }, tell, release, () => commandWork(deps, { command, client, respond }, release));
   });
 }
 
