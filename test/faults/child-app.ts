@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
 import { reportToSecretGuard } from '../helpers/secret-guard';
+import { FAKE_BOT_TOKEN, FAKE_SIGNING_SECRET } from '../helpers/slack-requests';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -47,6 +48,20 @@ process.once('exit', () => killChildren());
 export function killChildren(): void {
   for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   running.clear();
+}
+
+/** The environment of a child bwprep on Slack over HTTP (the fake Slack API at `slackApiUrl`) and an SQLite file. */
+export function slackChildEnv(slackApiUrl: string, storeFile: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: FAKE_BOT_TOKEN,
+    SLACK_SIGNING_SECRET: FAKE_SIGNING_SECRET,
+    SLACK_API_URL: slackApiUrl,
+    BWPREP_STORE_URL: `sqlite://${storeFile}`,
+    BWPREP_LOCALE: 'en',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ...extra,
+  };
 }
 
 /** Starts `node main.js` with `env` (cwd `cwd`, no .env there) and waits for its "bwprep listening" line. */

@@ -8,8 +8,8 @@ import { openStore } from '../../src/store';
 import { FakeBitwardenServer } from '../fakes/bitwarden-server';
 import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api';
 import { readyOrg } from '../fixtures/bitwarden';
-import { FAKE_BOT_TOKEN, FAKE_CHANNEL_ID, FAKE_SIGNING_SECRET, FAKE_USERS, sendToApp, slashCommand } from '../helpers/slack-requests';
-import { buildApp, type ChildApp, killChildren, startChildApp } from './child-app';
+import { FAKE_CHANNEL_ID, FAKE_SIGNING_SECRET, FAKE_USERS, sendToApp, slashCommand } from '../helpers/slack-requests';
+import { buildApp, type ChildApp, killChildren, slackChildEnv, startChildApp } from './child-app';
 import { ROLLOUT, seedDueDigest } from './seed';
 
 /**
@@ -33,16 +33,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const env = () => ({
-  SLACK_BOT_TOKEN: FAKE_BOT_TOKEN,
-  SLACK_SIGNING_SECRET: FAKE_SIGNING_SECRET,
-  SLACK_API_URL: slack.apiUrl,
-  BWPREP_STORE_URL: `sqlite://${storeFile}`,
-  BWPREP_LOCALE: 'en',
-  PORT: '0',
-  HOST: '127.0.0.1',
-  LOG_LEVEL: 'debug',
-});
+const env = () => slackChildEnv(slack.apiUrl, storeFile, { LOG_LEVEL: 'debug' });
 
 /** A rollout created yesterday whose digest (UTC, every day) was due a minute ago: the child's first tick posts it. */
 async function seed(): Promise<void> {

@@ -5,8 +5,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store';
 import { ACTIONS, encodeStepRef } from '../../src/views/actions';
 import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api';
-import { blockActions, button, FAKE_BOT_TOKEN, FAKE_CHANNEL_ID, FAKE_SIGNING_SECRET, FAKE_TEAM_ID, FAKE_USERS, sendToApp, slashCommand } from '../helpers/slack-requests';
-import { buildApp, type ChildApp, killChildren, startChildApp } from './child-app';
+import { blockActions, button, FAKE_CHANNEL_ID, FAKE_SIGNING_SECRET, FAKE_USERS, sendToApp, slashCommand } from '../helpers/slack-requests';
+import { buildApp, type ChildApp, killChildren, slackChildEnv, startChildApp } from './child-app';
+import { ROLLOUT } from './seed';
 
 /**
  * The Slack work thread (src/work-thread/, issue 12): the built bwprep in a child process, as `npm start`
@@ -17,7 +18,6 @@ import { buildApp, type ChildApp, killChildren, startChildApp } from './child-ap
 let dir: string;
 let mainJs: string;
 let slack: FakeSlackApi;
-const ROLLOUT = `slack:${FAKE_TEAM_ID}:${FAKE_CHANNEL_ID}`;
 const READY = /"msg":"Slack work thread ready/;
 
 beforeAll(async () => {
@@ -31,18 +31,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function env(storeFile: string, extra: Record<string, string> = {}) {
-  return {
-    SLACK_BOT_TOKEN: FAKE_BOT_TOKEN,
-    SLACK_SIGNING_SECRET: FAKE_SIGNING_SECRET,
-    SLACK_API_URL: slack.apiUrl,
-    BWPREP_STORE_URL: `sqlite://${storeFile}`,
-    BWPREP_LOCALE: 'en',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    ...extra,
-  };
-}
+const env = (storeFile: string, extra: Record<string, string> = {}) => slackChildEnv(slack.apiUrl, storeFile, extra);
 
 /** `/bwprep status`, then alice marks 1a done on the card: what a user sees, and what is stored. */
 async function statusThenClick(app: ChildApp, tag: string): Promise<{ cardTs: string }> {
