@@ -6,7 +6,9 @@ import { kvCheckHistory, type Store } from '../../src/core/ports';
 import type { PostedDigest } from '../../src/core/digest/ports';
 import { CardGoneError, Interactions, Platforms } from '../../src/interactions';
 import type { ChatPlatform, DirectMessage, PlatformId, Reply, Requester, UserProfile } from '../../src/interactions/ports';
+import { Writable } from 'node:stream';
 import { createLogger } from '../../src/logging/logger';
+import { createMetrics, type Metrics } from '../../src/metrics';
 import { openStore } from '../../src/store';
 import type { CheckReportView } from '../../src/views/check-report';
 import type { ChecklistView } from '../../src/views/checklist';
@@ -117,10 +119,17 @@ export interface LayerHarness {
   interactions: Interactions;
   platform: FakePlatform;
   clock: TestClock;
+  /** The layer's Prometheus counters (what `/metrics` serves). */
+  metrics: Metrics;
+  /** Every log line the layer wrote at info and above, parsed (pino JSON). */
+  logs(): LogLine[];
   /** A requester on the fake platform; `locale` is the person's own language where the platform tells it. */
   person(user: UserKey, opts?: { locale?: Locale; admin?: boolean; workspace?: string }): FakeRequester;
   close(): Promise<void>;
 }
+
+/** One pino log line: `level` as a label, `msg`, and the bound fields (`err` serialized). */
+export type LogLine = { level: 'info' | 'warn' | 'error' | 'fatal'; msg?: string; err?: { message: string; type: string } } & Record<string, unknown>;
 
 /**
  * Builds the layer on a fresh in-memory SQLite store. With `bw`, checks run against that fake Bitwarden
@@ -128,7 +137,15 @@ export interface LayerHarness {
  */
 export async function layer(opts: { bw?: FakeBitwardenServer; locale?: Locale; encryptionKey?: string } = {}): Promise<LayerHarness> {
   const clock = new TestClock('2026-11-25T09:00:00.000Z');
-  const logger = createLogger({ level: 'silent' });
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger({ level: 'info', destination });
+  const metrics = createMetrics({ processMetrics: false });
   const store = await openStore('sqlite://:memory:', { logger });
   const config = loadConfig({
     BWPREP_STORE_URL: 'sqlite://:memory:',
@@ -147,6 +164,7 @@ export async function layer(opts: { bw?: FakeBitwardenServer; locale?: Locale; e
     clock,
     platforms,
     logger,
+    metrics,
     defaults: config.defaults,
     verification,
     ...(config.encryptionKey ? { encryptionKey: config.encryptionKey } : {}),
@@ -157,6 +175,8 @@ export async function layer(opts: { bw?: FakeBitwardenServer; locale?: Locale; e
     interactions,
     platform,
     clock,
+    metrics,
+    logs: () => lines.map((l) => JSON.parse(l) as LogLine),
     person(user, o = {}) {
       platform.people.set(user, { ...(o.locale ? { locale: o.locale } : {}), platformAdmin: Boolean(o.admin) });
       const actor: Actor = { user, surface: 'teams', ...(o.admin ? { platformAdmin: true } : {}) };
