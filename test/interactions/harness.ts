@@ -118,12 +118,19 @@ export interface LayerHarness {
   service: ChecklistService;
   interactions: Interactions;
   platform: FakePlatform;
+  /** Every platform the layer serves (the fake Teams one first). */
+  platforms: Platforms;
+  /** Serves one more fake platform (e.g. `slack`, to link a rollout across platforms). */
+  addPlatform(id: PlatformId): FakePlatform;
   clock: TestClock;
   /** The layer's Prometheus counters (what `/metrics` serves). */
   metrics: Metrics;
   /** Every log line the layer wrote at info and above, parsed (pino JSON). */
   logs(): LogLine[];
-  /** A requester on the fake platform; `locale` is the person's own language where the platform tells it. */
+  /**
+   * A requester on the fake platform of their key's prefix (`teams:` unless another was added); `locale` is
+   * the person's own language where the platform tells it; `workspace` defaults to the conversation's.
+   */
   person(user: UserKey, opts?: { locale?: Locale; admin?: boolean; workspace?: string }): FakeRequester;
   close(): Promise<void>;
 }
@@ -174,16 +181,26 @@ export async function layer(opts: { bw?: FakeBitwardenServer; locale?: Locale; e
     service,
     interactions,
     platform,
+    platforms,
+    addPlatform(id) {
+      const p = new FakePlatform(id);
+      platforms.register(p);
+      return p;
+    },
     clock,
     metrics,
     logs: () => lines.map((l) => JSON.parse(l) as LogLine),
     person(user, o = {}) {
-      platform.people.set(user, { ...(o.locale ? { locale: o.locale } : {}), platformAdmin: Boolean(o.admin) });
-      const actor: Actor = { user, surface: 'teams', ...(o.admin ? { platformAdmin: true } : {}) };
+      // The person's platform is their key's prefix (`teams:ada`, `slack:U1`); it must be served.
+      const id = user.slice(0, user.indexOf(':')) as PlatformId;
+      const home = platforms.get(id);
+      if (!(home instanceof FakePlatform)) throw new Error(`no fake platform ${id}: addPlatform('${id}') first`);
+      home.people.set(user, { ...(o.locale ? { locale: o.locale } : {}), platformAdmin: Boolean(o.admin) });
+      const actor: Actor = { user, surface: id === 'cli' ? 'console' : id, ...(o.admin ? { platformAdmin: true } : {}) };
       const replies: Reply[] = [];
       return {
         actor,
-        scope: { platform: 'teams', workspace: o.workspace ?? WORKSPACE },
+        scope: { platform: id, workspace: o.workspace ?? WORKSPACE },
         ...(o.locale ? { locale: o.locale } : {}),
         replies,
         texts: () => replies.map(replyText),
