@@ -114,10 +114,9 @@ export class LivingCards {
         if (this.minIntervalMs > 0) this.lastUpdate.set(rolloutId, this.monotonicMs());
       }
     });
+    // Taken out of `queued` by the task itself once it starts rendering (it always gets there: pacing cannot fail).
     if (!opts.checking) this.queued.set(rolloutId, task);
-    return task.finally(() => {
-      if (this.queued.get(rolloutId) === task) this.queued.delete(rolloutId);
-    });
+    return task;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { conversationKey } from '../../src/core/checklist/model';
+import { ACTIONS } from '../../src/views/actions';
 import { ADA, CONVERSATION, type LayerHarness, layer, resolveUser } from './harness';
 
 /** The living checklist card through the application layer: post, refresh in place, retire, and gone. */
@@ -24,6 +25,8 @@ describe('living card', () => {
     expect((await h.service.get(ROLLOUT))?.card).toEqual(h.platform.posts[1]!.ref);
     // Everyone sees the card: the rollout's language, not the poster's.
     expect(h.platform.posts[1]!.view.locale).toBe('en');
+    // The card is the answer: nothing else for the poster, also on the first post (no previous card).
+    expect(ada.replies).toEqual([]);
   });
 
   it('a change refreshes the current card in place; without a card nothing is posted', async () => {
@@ -80,5 +83,60 @@ describe('living card', () => {
     await h.interactions.command(CONVERSATION, ada, 'done 2a', resolveUser);
     expect(ada.texts()).toEqual(['Step 2a is marked done.\nThe change is saved, but I could not update the checklist card just now. status posts a fresh one.']);
     expect((await h.service.get(ROLLOUT))?.steps['2a']?.state).toBe('done');
+  });
+
+  it('a click during a check run gets its own update: it does not join the "checking…" one', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    await Promise.all([h.interactions.cards.refresh(ROLLOUT, { checking: true }), h.interactions.cards.refresh(ROLLOUT)]);
+    expect(h.platform.updates.map((u) => u.checking)).toEqual([true, false]);
+  });
+
+  it('another replica writing while the card updates: re-rendered with its state, at most three times in a row', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    // Another replica marks a step done while this one's update is on its way (once).
+    const update = h.platform.cards.update;
+    const others = ['4a', '4b', '4c', '4d', '5a'];
+    let writes = 1;
+    h.platform.cards.update = async (...args) => {
+      await update(...args);
+      if (writes-- > 0) await h.service.markDone(ROLLOUT, others.shift()!, ada.actor);
+    };
+    await h.interactions.command(CONVERSATION, ada, 'done 2a', resolveUser);
+    expect(h.platform.updates.map((u) => u.view.readiness.complete)).toEqual([1, 2]);
+
+    // A replica that writes on every update: the card follows three times, then leaves it to the next change.
+    writes = Infinity;
+    h.platform.updates.length = 0;
+    await h.interactions.command(CONVERSATION, ada, 'done 2b', resolveUser);
+    expect(h.platform.updates.map((u) => u.view.readiness.complete)).toEqual([3, 4, 5]);
+  });
+
+  it('a refresh after a change renders the state the write returned: no second read of the rollout', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    const get = h.store.rollouts.get.bind(h.store.rollouts);
+    let reads = 0;
+    h.store.rollouts.get = (id) => {
+      reads++;
+      return get(id);
+    };
+    await h.interactions.cardAction(ada, { action: ACTIONS.markDone, rolloutId: ROLLOUT, stepId: '2a' });
+    expect(h.platform.updates.map((u) => u.view.readiness.complete)).toEqual([1]);
+    // The click reads the rollout once (to find it); the write returns the new state; the card renders that.
+    expect(reads).toBe(1);
+    // A refresh with nothing handed over reads the stored state.
+    await h.interactions.cards.refresh(ROLLOUT);
+    expect(reads).toBe(2);
+    // A handed state older than the stored one is not rendered (nor kept for later).
+    const first = await h.service.markDone(ROLLOUT, '2b', ada.actor);
+    await h.service.markDone(ROLLOUT, '4a', ada.actor);
+    reads = 0;
+    await h.interactions.cards.refresh(ROLLOUT, {}, first.rollout);
+    expect(reads).toBe(1);
+    expect(h.platform.updates.at(-1)!.view.readiness.complete).toBe(3);
+    await h.interactions.cards.refresh(ROLLOUT, {}, { ...first.rollout, version: first.rollout.version - 1 });
+    expect(reads).toBe(2);
   });
 });
