@@ -140,9 +140,9 @@ export type LogLine = { level: 'info' | 'warn' | 'error' | 'fatal'; msg?: string
 
 /**
  * Builds the layer on a fresh in-memory SQLite store. With `bw`, checks run against that fake Bitwarden
- * server with its organization key. The rollout defaults are English.
+ * server with its organization key. The rollout defaults are English. `globalAdmins`: BWPREP_ADMINS (none by default).
  */
-export async function layer(opts: { bw?: FakeBitwardenServer; locale?: Locale; encryptionKey?: string } = {}): Promise<LayerHarness> {
+export async function layer(opts: { bw?: FakeBitwardenServer; locale?: Locale; encryptionKey?: string; globalAdmins?: UserKey[] } = {}): Promise<LayerHarness> {
   const clock = new TestClock('2026-11-25T09:00:00.000Z');
   const lines: string[] = [];
   const destination = new Writable({
@@ -161,7 +161,7 @@ export async function layer(opts: { bw?: FakeBitwardenServer; locale?: Locale; e
     ...(opts.bw ? { BW_API_URL: opts.bw.url, BW_IDENTITY_URL: `${opts.bw.url}/identity`, BW_CLIENT_ID: opts.bw.clientId, BW_CLIENT_SECRET: FAKE_SECRET } : {}),
     ...(opts.encryptionKey ? { BWPREP_ENCRYPTION_KEY: opts.encryptionKey } : {}),
   });
-  const service = new ChecklistService({ store: store.rollouts, template: TEMPLATE, clock, defaults: config.defaults, globalAdmins: [], checkHistory: kvCheckHistory(store.kv, clock) });
+  const service = new ChecklistService({ store: store.rollouts, template: TEMPLATE, clock, defaults: config.defaults, globalAdmins: opts.globalAdmins ?? [], checkHistory: kvCheckHistory(store.kv, clock) });
   const { verification, verifier } = createVerification(config, { store, service, clock, logger });
   const platform = new FakePlatform('teams');
   const platforms = new Platforms().register(platform);
