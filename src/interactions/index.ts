@@ -166,9 +166,11 @@ export class Interactions {
         // The command the text meant, for its usage line (the grammar's own word lookup).
         name = commandName(/^\s*(\S+)/.exec(text)?.[1] ?? '') ?? 'unknown';
       }
-      // Binding a conversation to a rollout elsewhere must not first create a rollout of its own here.
-      if (cmd?.name === 'link' && cmd.code) {
-        rollout = await this.linkedRollout(conversation);
+      // Binding a conversation to a rollout elsewhere (or mistyping the code) must not first create a rollout
+      // of its own here: with one, the conversation could not follow another.
+      if ((cmd?.name === 'link' && cmd.code) || (malformed && name === 'link')) {
+        rollout = (await this.linkedRollout(conversation)) ?? (await this.deps.service.get(conversationKey(conversation)));
+        if (malformed || cmd?.name !== 'link' || !cmd.code) throw malformed;
         await this.bind(conversation, requester, cmd.code, rollout);
       } else if (cmd?.name === 'unlink' && !(await this.deps.service.get(conversationKey(conversation))) && !(await this.linkedRollout(conversation))) {
         // Nothing to unlink, and no reason to start a rollout here.
@@ -400,14 +402,18 @@ export class Interactions {
 
   /**
    * `link <code>`: binds this conversation to the code's rollout. A used, expired or wrong code binds
-   * nothing; a code is consumed once, also across replicas (a lease on it decides who uses it).
+   * nothing; a code is consumed once, also across replicas (a lease on it decides who uses it). `current`:
+   * the rollout this conversation already has (linked elsewhere, or its own): then it cannot follow another
+   * one — its steps would be hidden, and its digests keep coming — and the code is left unused.
    */
   private async bind(conversation: ConversationRef, requester: Requester, code: string, current: Rollout | undefined): Promise<void> {
-    const locale = this.privateLocale(requester, current);
-    if (current) throw new BwprepError('bad_usage', { key: 'error.link_already' });
     const entry = await this.deps.store.kv.get<{ rolloutId: string }>(`link-code:${code}`);
     const home = entry ? await this.deps.service.get(entry.rolloutId) : undefined;
+    if (current && home && current.id === home.id) throw new BwprepError('bad_usage', { key: 'error.link_self' });
+    if (current) throw new BwprepError('bad_usage', { key: conversationKey(current.conversation) === conversationKey(conversation) ? 'error.link_has_rollout' : 'error.link_already' });
     if (!entry || !home) throw new BwprepError('bad_usage', { key: 'error.link_code_unknown' });
+    // The reply is the person's (their language, else the rollout they now follow).
+    const locale = this.privateLocale(requester, home);
     // One installation per platform: a conversation of the same platform in another workspace (a request
     // from a foreign Slack team) cannot be served by this bot, so it cannot follow the rollout.
     if (conversation.platform === home.conversation.platform && conversation.workspace !== home.conversation.workspace) {
@@ -537,7 +543,8 @@ export class Interactions {
         if (!found || !conversationsOf(found).some(({ conversation: c }) => c.workspace === requester.scope.workspace && c.platform === requester.scope.platform)) {
           await info([tr(locale, 'dm.no_rollout', { channel: { conversation } })]);
         } else if (!DIRECT_COMMANDS.has(cmd.name)) {
-          await info([tr(locale, 'dm.channel_only_in', { command: cmd.name, channel: { conversation: found.conversation } })]);
+          // The conversation the person named: a linked one serves the command as well as the home does.
+          await info([tr(locale, 'dm.channel_only_in', { command: cmd.name, channel: { conversation } })]);
         } else {
           rollout = found;
           await this.runCommand(found, cmd, requester, conversation);
