@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RequestBudget } from '../../src/bitwarden/budget';
 import { BitwardenClient } from '../../src/bitwarden/client';
 import { EVENT_OVERLAP_MS, type EventState, eventStateKey, isExtensionUse } from '../../src/bitwarden/events';
 import { CLIENT_COLLECTED_EVENT_TYPES, eventSchema, EXTENSION_USE_EVENT_TYPES } from '../../src/bitwarden/schemas';
 import { memoryKeyValueStore } from '../../src/bitwarden/memory-kv';
-import { type FakeBitwardenServer, startFakeBitwarden } from '../fakes/bitwarden-server';
+import { type EventJson, type FakeBitwardenServer, startFakeBitwarden } from '../fakes/bitwarden-server';
 import { DAY, event, FAKE_SECRET, member, oldServerOrg, readyOrg, userIdOf } from '../fixtures/bitwarden';
 import { fakeEndpoints, makeVerification, NOW, TestClock } from './helpers';
 
@@ -230,6 +232,189 @@ describe('paging that cannot run away', () => {
     expect(e).toMatchObject({ code: 'bitwarden_bad_response', userMessage: { key: 'bw.error.paging_loop', vars: { pages: 4 } } });
     // Pages: start, A, B, C → A again was seen: 4 requests, not one more.
     expect(server.count('GET', '/public/events')).toBe(4);
+    await c.close();
+  });
+});
+
+/**
+ * The hash an event is remembered by in `seen` (persisted: a state written by an earlier release must still
+ * recognize the overlap's events after an upgrade): sha256 of its fields joined with '|' (null as ''),
+ * base64url, 16 characters.
+ */
+function storedHash(e: EventJson): string {
+  const fields = [e.type, e.date, e.actingUserId, e.memberId, e.itemId, e.collectionId, e.groupId, e.policyId, e.device, e.ipAddress];
+  return createHash('sha256')
+    .update(fields.map((x) => (x === null ? '' : String(x))).join('|'))
+    .digest('base64url')
+    .slice(0, 16);
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+describe('the stored state (per organization, in the store’s kv)', () => {
+  it('lives under bw:events:<orgKey>; a second reader resumes from it; another organization starts afresh', async () => {
+    server.load(busyOrg());
+    const clock = new TestClock();
+    const kv = memoryKeyValueStore();
+    const c = client(clock);
+    const first = await c.readEventsSince(kv);
+    expect(await kv.get(`bw:events:${server.url}|${server.clientId}`)).toMatchObject({ v: 2, cursor: first.end });
+
+    // Another replica (its own client) on the same store reads incrementally from that mark.
+    clock.advance(60_000);
+    const other = client(clock);
+    const second = await other.readEventsSince(kv);
+    expect(second.firstRun).toBe(false);
+    expect(second.start).toBe(iso(Date.parse(first.end) - EVENT_OVERLAP_MS));
+    expect(second.events).toHaveLength(0);
+
+    // Another organization's key on the same store has no state yet.
+    const third = await other.readEventsSince(kv, `${server.url}|organization.another-org`);
+    expect(third.firstRun).toBe(true);
+    expect(third.start).toBe(iso(clock.now().getTime() - 30 * DAY));
+    await c.close();
+    await other.close();
+  });
+
+  it('recognizes the events a state written earlier lists in `seen` (the hash format is stable)', async () => {
+    const org = busyOrg();
+    server.load(org);
+    const c = client(new TestClock());
+    const kv = memoryKeyValueStore();
+    // An earlier read ended an hour ago and remembered every event up to then.
+    const cursor = iso(NOW.getTime() - 3_600_000);
+    const old = org.events.filter((e) => e.date <= cursor && e.date >= iso(Date.parse(cursor) - EVENT_OVERLAP_MS));
+    expect(old.length).toBeGreaterThan(50);
+    const seen = Object.fromEntries(old.map((e) => [storedHash(e), e.date]));
+    await kv.set(eventStateKey(c.orgKey), { v: 2, cursor, seen, extension: {}, logins: {} } satisfies EventState);
+    const r = await c.readEventsSince(kv);
+    expect(r.duplicates).toBe(old.length);
+    // Only the one event after the mark (a minute ago) is new.
+    expect(r.events.map((e) => e.date)).toEqual([iso(NOW.getTime() - 60_000)]);
+    const state = await kv.get<EventState>(eventStateKey(c.orgKey));
+    expect(state!.seen[storedHash(org.events[0]!)]).toBe(iso(NOW.getTime() - 60_000));
+    await c.close();
+  });
+
+  it('keeps the newest login and extension use per user across runs; an older late event does not replace it', async () => {
+    server.load(busyOrg());
+    const clock = new TestClock();
+    const kv = memoryKeyValueStore();
+    const c = client(clock);
+    const first = await c.readEventsSince(kv);
+    // Member 1 (extension device 2) logged in a minute ago; member 2 72 minutes before that.
+    expect(first.logins[userIdOf(1)]).toBe(iso(NOW.getTime() - 60_000));
+    expect(first.extension[userIdOf(1)]).toBe(iso(NOW.getTime() - 60_000));
+    expect(first.logins[userIdOf(2)]).toBe(iso(NOW.getTime() - 60_000 - 72 * 60_000));
+
+    clock.advance(10 * 60_000);
+    const newer = event(1000, new Date(NOW.getTime() + 5 * 60_000), { actingUserId: userIdOf(1), device: 3 });
+    // Uploaded late: collected three hours ago, older than member 2's newest login.
+    const older = event(1000, new Date(NOW.getTime() - 3 * 3_600_000), { actingUserId: userIdOf(2), device: 2 });
+    server.addEvents([newer, older]);
+    const second = await c.readEventsSince(kv);
+    expect(second.events.map((e) => e.date).sort()).toEqual([older.date, newer.date]);
+    expect(second.logins[userIdOf(1)]).toBe(newer.date);
+    expect(second.extension[userIdOf(1)]).toBe(newer.date);
+    expect(second.logins[userIdOf(2)]).toBe(iso(NOW.getTime() - 60_000 - 72 * 60_000));
+    expect((await kv.get<EventState>(eventStateKey(c.orgKey)))!.logins[userIdOf(1)]).toBe(newer.date);
+    await c.close();
+  });
+
+  it('keeps stored logins with no new event, drops those older than the 30-day window and keeps one exactly at its edge', async () => {
+    const org = busyOrg();
+    org.events = [];
+    server.load(org);
+    const c = client(new TestClock());
+    const kv = memoryKeyValueStore();
+    const edge = iso(NOW.getTime() - 30 * DAY);
+    const logins = { 'at-edge': edge, 'just-older': iso(NOW.getTime() - 30 * DAY - 1), recent: iso(NOW.getTime() - DAY) };
+    await kv.set(eventStateKey(c.orgKey), { v: 2, cursor: iso(NOW.getTime() - 3_600_000), seen: {}, extension: { 'at-edge': edge }, logins } satisfies EventState);
+    const r = await c.readEventsSince(kv);
+    expect(r.firstRun).toBe(false);
+    expect(r.events).toEqual([]);
+    expect(r.logins).toEqual({ 'at-edge': edge, recent: logins.recent });
+    expect(r.extension).toEqual({ 'at-edge': edge });
+    expect(await kv.get<EventState>(eventStateKey(c.orgKey))).toMatchObject({ logins: { 'at-edge': edge, recent: logins.recent } });
+    await c.close();
+  });
+
+  it('upgrades a version-1 state to version 2 (no boundary keys, maps kept); ignores a state of an unknown version', async () => {
+    server.load(busyOrg());
+    const c = client(new TestClock());
+    const kv = memoryKeyValueStore();
+    const cursor = iso(NOW.getTime() - 3_600_000);
+    await kv.set(eventStateKey(c.orgKey), { v: 1, cursor, boundaryKeys: ['x'], extension: {}, logins: { 'old-user': cursor } });
+    const r = await c.readEventsSince(kv);
+    expect(r.firstRun).toBe(false);
+    expect(r.logins['old-user']).toBe(cursor);
+    const upgraded = await kv.get<Record<string, unknown>>(eventStateKey(c.orgKey));
+    expect(upgraded).toMatchObject({ v: 2, cursor: r.end, logins: { 'old-user': cursor } });
+    expect(upgraded).not.toHaveProperty('boundaryKeys');
+
+    // A state this release does not know (written by a newer one, or damaged): read the whole window again.
+    await kv.set(eventStateKey(c.orgKey), { v: 3, cursor, seen: {}, extension: {}, logins: { 'old-user': cursor } });
+    const again = await c.readEventsSince(kv);
+    expect(again.firstRun).toBe(true);
+    expect(again.start).toBe(iso(NOW.getTime() - 30 * DAY));
+    expect(again.events).toHaveLength(500);
+    expect(again.logins['old-user']).toBeUndefined();
+    await c.close();
+  });
+});
+
+describe('the window read', () => {
+  it('starts at the window start, not the overlap, when the stored mark is older than the window', async () => {
+    server.load(busyOrg());
+    const c = client(new TestClock());
+    const kv = memoryKeyValueStore();
+    await kv.set(eventStateKey(c.orgKey), { v: 2, cursor: iso(NOW.getTime() - 40 * DAY), seen: {}, extension: {}, logins: {} } satisfies EventState);
+    const r = await c.readEventsSince(kv);
+    expect(r.firstRun).toBe(false);
+    expect(r.start).toBe(iso(NOW.getTime() - 30 * DAY));
+    expect(server.requests('GET', '/public/events')[0]!.query.start).toBe(iso(NOW.getTime() - 30 * DAY));
+    expect(r.events).toHaveLength(500);
+    await c.close();
+  });
+
+  it('sends no request for an empty window and never moves the mark backwards (clock stepped back)', async () => {
+    server.load(busyOrg());
+    const clock = new TestClock();
+    const kv = memoryKeyValueStore();
+    const c = client(clock);
+    const first = await c.readEventsSince(kv);
+    const mark = first.end;
+
+    // Stepped back by exactly the overlap: the window [mark − overlap, now − 30 s] is empty.
+    clock.set(new Date(NOW.getTime() - EVENT_OVERLAP_MS));
+    server.resetLog();
+    const empty = await c.readEventsSince(kv);
+    expect(empty.start).toBe(empty.end);
+    expect(empty).toMatchObject({ pages: 0, events: [], duplicates: 0, firstRun: false });
+    expect(server.count('GET', '/public/events')).toBe(0);
+    expect(await kv.get<EventState>(eventStateKey(c.orgKey))).toMatchObject({ cursor: mark });
+
+    // Stepped back further: start after end.
+    clock.set(new Date(NOW.getTime() - EVENT_OVERLAP_MS - 3_600_000));
+    const inverted = await c.readEventsSince(kv);
+    expect(inverted.start > inverted.end).toBe(true);
+    expect(inverted.pages).toBe(0);
+    expect(server.count('GET', '/public/events')).toBe(0);
+    expect(await kv.get<EventState>(eventStateKey(c.orgKey))).toMatchObject({ cursor: mark });
+    await c.close();
+  });
+
+  it('stops a paging that never ends after maxPages pages, naming the host and the endpoint', async () => {
+    const org = busyOrg();
+    org.quirks = { endlessPages: true };
+    server.load(org);
+    const c = client(new TestClock());
+    // The budget only bounds the test should the page limit not hold.
+    const e = await c.readEventsSince(memoryKeyValueStore(), c.orgKey, { maxPages: 3, budget: new RequestBudget(10) }).catch((x: unknown) => x);
+    const host = new URL(server.url).host;
+    expect(e).toMatchObject({ code: 'bitwarden_bad_response', userMessage: { key: 'bw.error.bad_response', vars: { host, path: '/public/events' } } });
+    expect((e as Error).message).toBe(`unexpected response from ${host}/public/events: paging did not end after 3 pages`);
+    expect(server.count('GET', '/public/events')).toBe(3);
     await c.close();
   });
 });

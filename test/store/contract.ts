@@ -109,17 +109,44 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
 
       it('refuses audit entries that belong to another rollout, writing nothing', async () => {
         const r = await store.rollouts.create(makeRollout(), []);
-        await expect(
-          store.rollouts.update(r.id, (cur) => ({ rollout: cur, audit: [entry(uniqueId('other'), 'step.done')] })),
-        ).rejects.toThrow(/audit entry for rollout/);
-        await expect(store.rollouts.create(makeRollout(), [entry(uniqueId('other'), 'rollout.created')])).rejects.toThrow(/audit entry for rollout/);
+        const other = uniqueId('other');
+        // The user sees the generic internal error with its reference; the log names both rollouts.
+        const refused = (id: string) => ({
+          code: 'internal',
+          userMessage: { key: 'error.internal', vars: { ref: 'audit-rollout-mismatch' } },
+          message: `an audit entry for rollout ${other} was written with rollout ${id}`,
+        });
+        const onUpdate = await store.rollouts.update(r.id, (cur) => ({ rollout: cur, audit: [entry(other, 'step.done')] })).catch((e: unknown) => e);
+        expect(isBwprepError(onUpdate)).toBe(true);
+        expect(onUpdate).toMatchObject(refused(r.id));
+        const fresh = makeRollout();
+        const onCreate = await store.rollouts.create(fresh, [entry(other, 'rollout.created')]).catch((e: unknown) => e);
+        expect(onCreate).toMatchObject(refused(fresh.id));
         expect(await store.rollouts.get(r.id)).toEqual(r);
+        expect(await store.rollouts.get(fresh.id)).toBeUndefined();
+        expect(await store.audit.list(other)).toEqual([]);
+      });
+
+      it('refuses a mutator that changes the rollout id, writing nothing', async () => {
+        const r = await store.rollouts.create(makeRollout(), []);
+        const moved = uniqueId('moved');
+        const err = await store.rollouts.update(r.id, (cur) => ({ rollout: { ...cur, id: moved }, audit: [] })).catch((e: unknown) => e);
+        expect(isBwprepError(err)).toBe(true);
+        expect(err).toMatchObject({
+          code: 'internal',
+          userMessage: { key: 'error.internal', vars: { ref: 'rollout-id-changed' } },
+          message: `a mutator changed the rollout id from ${r.id} to ${moved}`,
+        });
+        expect(await store.rollouts.get(r.id)).toEqual(r);
+        expect(await store.rollouts.get(moved)).toBeUndefined();
       });
 
       it('update of an unknown id throws a clear BwprepError', async () => {
-        const err = await store.rollouts.update(uniqueId('missing'), (cur) => ({ rollout: cur, audit: [] })).catch((e: unknown) => e);
+        const id = uniqueId('missing');
+        const err = await store.rollouts.update(id, (cur) => ({ rollout: cur, audit: [] })).catch((e: unknown) => e);
         expect(isBwprepError(err)).toBe(true);
-        expect((err as Error).message).toMatch(/rollout not found/);
+        expect(err).toMatchObject({ code: 'internal', userMessage: { key: 'error.internal', vars: { ref: 'rollout-not-found' } }, message: `rollout not found: ${id}` });
+        expect(await store.rollouts.get(id)).toBeUndefined();
       });
 
       it('20 truly concurrent updates from two replicas lose nothing', async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry, Rollout } from '../../src/core/checklist/model';
 import { isBwprepError } from '../../src/core/errors';
-import { type CasBackend, MAX_UPDATE_ATTEMPTS, filterAudit, updateWithRetry } from '../../src/store/shared';
+import { openStore } from '../../src/store';
+import { type CasBackend, createKeyValueStore, KeyvAdapterBase, MAX_UPDATE_ATTEMPTS, filterAudit, updateWithRetry } from '../../src/store/shared';
 import { parseStoreUrl } from '../../src/store/url';
 import { entry, makeRollout } from './fixtures';
 
@@ -9,6 +10,9 @@ import { entry, makeRollout } from './fixtures';
 class AlwaysLosing implements CasBackend {
   attempts = 0;
   constructor(private readonly r: Rollout) {}
+  get id(): string {
+    return this.r.id;
+  }
   async get(): Promise<Rollout> {
     return structuredClone(this.r);
   }
@@ -28,14 +32,51 @@ describe('optimistic update loop', () => {
     }).catch((e: unknown) => e);
     expect(isBwprepError(err) && err.code).toBe('conflict');
     expect(isBwprepError(err) && err.userMessage).toEqual({ key: 'error.conflict' });
+    // What the operator's log says: which rollout, and how many tries were lost.
+    expect((err as Error).message).toBe(`conflict: rollout x changed concurrently ${MAX_UPDATE_ATTEMPTS} times in a row`);
     expect(backend.attempts).toBe(MAX_UPDATE_ATTEMPTS);
     expect(runs).toBe(MAX_UPDATE_ATTEMPTS);
   });
 
   it('refuses a mutator that changes the rollout id', async () => {
     const backend = new AlwaysLosing({ ...makeRollout(), version: 1 });
-    await expect(updateWithRetry(backend, 'x', (cur) => ({ rollout: { ...cur, id: 'other' }, audit: [] }))).rejects.toThrow(/changed the rollout id/);
+    const err = await updateWithRetry(backend, 'x', (cur) => ({ rollout: { ...cur, id: 'other' }, audit: [] })).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'internal',
+      userMessage: { key: 'error.internal', vars: { ref: 'rollout-id-changed' } },
+      message: `a mutator changed the rollout id from ${backend.id} to other`,
+    });
     expect(backend.attempts).toBe(0);
+  });
+});
+
+describe('the kv port over keyv', () => {
+  it('throws the store\'s own error when the backend fails, on read as on write (no silent "not found")', async () => {
+    const store = await openStore('sqlite://:memory:', {});
+    await store.kv.set('hwm:org', { cursor: '2026-11-25T09:00:00.000Z' });
+    expect(await store.kv.get('hwm:org')).toEqual({ cursor: '2026-11-25T09:00:00.000Z' });
+    await store.close();
+    // A missing value would make the event reader start over (a full 30-day read): a failure must not look like one.
+    await expect(store.kv.get('hwm:org')).rejects.toThrow(/database connection is not open/);
+    await expect(store.kv.set('hwm:org', { cursor: 'x' })).rejects.toThrow(/database connection is not open/);
+  });
+
+  it('throws when the adapter reports that it did not store the value', async () => {
+    /** An adapter that answers every write with "not stored" (as a read-only replica would). */
+    class ReadOnlyAdapter extends KeyvAdapterBase {
+      async get<Value>(): Promise<Value | undefined> {
+        return undefined;
+      }
+      async set(): Promise<boolean> {
+        return false;
+      }
+      async delete(): Promise<boolean> {
+        return false;
+      }
+      async clear(): Promise<void> {}
+    }
+    const kv = createKeyValueStore(new ReadOnlyAdapter());
+    await expect(kv.set('profile:U1', { tz: 'Europe/Amsterdam' })).rejects.toThrow(/^kv: could not set profile:U1$/);
   });
 });
 
