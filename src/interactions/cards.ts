@@ -107,10 +107,12 @@ export class LivingCards {
     const task: Promise<void> = this.serialize(rolloutId, async () => {
       // Still `queued` while it waits out the interval, so refreshes asked for meanwhile join this one.
       if (!opts.checking) await this.pace(rolloutId);
+      // Stryker disable next-line ConditionalExpression: equivalent — while a task waits every refresh joins it, so `queued` holds this task when it starts
       if (this.queued.get(rolloutId) === task) this.queued.delete(rolloutId);
       try {
         await this.renderLatest(rolloutId, opts);
       } finally {
+        // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent — with no interval, pace() finds nothing to wait for and drops the entry
         if (this.minIntervalMs > 0) this.lastUpdate.set(rolloutId, this.monotonicMs());
       }
     });
@@ -166,6 +168,7 @@ export class LivingCards {
     const last = this.lastUpdate.get(rolloutId);
     if (last === undefined) return;
     const wait = last + this.minIntervalMs - this.monotonicMs();
+    // Stryker disable next-line EqualityOperator: equivalent — a 0 ms timer only yields one turn of the event loop
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     this.lastUpdate.delete(rolloutId);
   }

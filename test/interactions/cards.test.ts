@@ -139,4 +139,34 @@ describe('living card', () => {
     await h.interactions.cards.refresh(ROLLOUT, {}, { ...first.rollout, version: first.rollout.version - 1 });
     expect(reads).toBe(2);
   });
+
+  it('states handed over while a refresh is on its way: the newest one is rendered, without a read', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    const first = await h.service.markDone(ROLLOUT, '2a', ada.actor);
+    const second = await h.service.markDone(ROLLOUT, '2b', ada.actor);
+    // Hold the card update of a refresh already under way.
+    const update = h.platform.cards.update;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    h.platform.cards.update = async (...args) => {
+      await gate;
+      return update(...args);
+    };
+    const running = h.interactions.cards.refresh(ROLLOUT);
+    await new Promise((r) => setImmediate(r));
+    const get = h.store.rollouts.get.bind(h.store.rollouts);
+    let reads = 0;
+    h.store.rollouts.get = (id) => {
+      reads++;
+      return get(id);
+    };
+    // Handed over newest last and newest first: either way the newest is kept for the waiting refresh.
+    const waiting = [h.interactions.cards.refresh(ROLLOUT, {}, first.rollout), h.interactions.cards.refresh(ROLLOUT, {}, second.rollout), h.interactions.cards.refresh(ROLLOUT, {}, first.rollout)];
+    h.platform.cards.update = update;
+    release();
+    await Promise.all([running, ...waiting]);
+    expect(h.platform.updates.at(-1)!.view.readiness.complete).toBe(2);
+    expect(reads).toBe(0);
+  });
 });
