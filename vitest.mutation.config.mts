@@ -28,7 +28,7 @@ export default defineConfig({
       'test/util/**/*.test.ts',
       'test/i18n/**/*.test.ts',
       'test/commands/**/*.test.ts',
-      'test/bitwarden/{checks,events,service,edge-cases,verdicts,thresholds,i18n}.test.ts',
+      'test/bitwarden/{checks,evidence,events,service,edge-cases,verdicts,thresholds,i18n}.test.ts',
       'test/store/{shared,sqlite,redis,postgres,unavailable,crypto,legacy}.test.ts',
       'test/slack/{blocks,text,card}.test.ts',
       'test/teams/{cards,adaptive-cards}.test.ts',

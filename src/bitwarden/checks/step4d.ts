@@ -5,6 +5,7 @@ import { evidence, listText, memberLabel, outcome } from './util';
 /** 4d: enough confirmed owners (default 2: 1 warns, 0 fails); accepted-but-unconfirmed members warn. */
 export const step4d: StepCheck = {
   stepId: '4d',
+  // Stryker disable next-line ArrayDeclaration: equivalent — members are fetched up front whenever events are (verifier.ts), so only the timing changes
   needs: () => ['members'],
   async run(ctx) {
     const members = await ctx.snap.members();
