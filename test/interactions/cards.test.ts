@@ -169,4 +169,25 @@ describe('living card', () => {
     expect(h.platform.updates.at(-1)!.view.readiness.complete).toBe(2);
     expect(reads).toBe(0);
   });
+
+  it('a re-post the platform answers with the same message (it edited the card in place) retires nothing', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    const ref = h.platform.posts[0]!.ref;
+    h.platform.cards.post = async (conversation, view) => {
+      h.platform.posts.push({ conversation, view, ref });
+      return ref;
+    };
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    expect(h.platform.retired).toEqual([]);
+    expect((await h.service.get(ROLLOUT))?.card).toEqual(ref);
+    // Another message in another channel with the same ts is another card: the old one is retired.
+    const other = { ...ref, channel: '19:elsewhere' };
+    h.platform.cards.post = async (conversation, view) => {
+      h.platform.posts.push({ conversation, view, ref: other });
+      return other;
+    };
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    expect(h.platform.retired).toEqual([{ ref, locale: 'en' }]);
+  });
 });

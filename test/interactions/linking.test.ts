@@ -331,6 +331,18 @@ describe('unlink', () => {
     expect((await h.service.get(HOME))?.steps).toBeDefined();
   });
 
+  it('a card the platform will not retire: logged, the conversation is unlinked all the same', async () => {
+    await linkedToSlack();
+    slack.cards.retire = async () => {
+      throw new Error('message_not_found');
+    };
+    const admin = slackPerson('slack:U9', true);
+    await h.interactions.command(SLACK, admin, 'unlink', resolveUser);
+    expect(admin.replies[0]).toMatchObject({ kind: 'notice', tone: 'ok' });
+    expect((await h.service.get(HOME))?.links ?? []).toEqual([]);
+    expect(h.logs().filter((l) => l.msg === 'could not retire the card of an unlinked conversation')).toMatchObject([{ level: 'info', err: { message: 'message_not_found' } }]);
+  });
+
   it('the reply is in the admin’s language, the retired card in the rollout’s', async () => {
     const ada = await homeWithCard();
     await h.interactions.command(CONVERSATION, ada, 'lang nl', resolveUser);
