@@ -190,4 +190,10 @@ describe('living card', () => {
     await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
     expect(h.platform.retired).toEqual([{ ref, locale: 'en' }]);
   });
+
+  it('a card for a rollout that is not there: refused with an error naming it, nothing posted', async () => {
+    const ada = h.person(ADA);
+    await expect(h.interactions.cards.post('teams:tenant-1:19:gone', ada.actor)).rejects.toThrow('rollout teams:tenant-1:19:gone vanished');
+    expect(h.platform.posts).toEqual([]);
+  });
 });

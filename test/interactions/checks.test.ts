@@ -71,6 +71,7 @@ describe('check runs', () => {
     const ada = h.person(ADA);
     await h.interactions.command(CONVERSATION, ada, 'check', resolveUser);
     expect(ada.replies[0]).toMatchObject({ kind: 'notice', tone: 'wait' });
+    expect(ada.texts()[0]).toBe('Checking against Bitwarden…');
     expect(h.platform.reports).toHaveLength(1);
   });
 
