@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { conversationKey } from '../../src/core/checklist/model';
 import { ACTIONS } from '../../src/views/actions';
 import { ADA, CONVERSATION, type LayerHarness, layer, resolveUser } from './harness';
@@ -195,5 +195,26 @@ describe('living card', () => {
     const ada = h.person(ADA);
     await expect(h.interactions.cards.post('teams:tenant-1:19:gone', ada.actor)).rejects.toThrow('rollout teams:tenant-1:19:gone vanished');
     expect(h.platform.posts).toEqual([]);
+  });
+
+  it('with an update interval set, a change right after an update waits out the interval, then shows the newest state', async () => {
+    await h.close();
+    h = await layer({ cardUpdateIntervalMs: 60_000 });
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const ada = h.person(ADA);
+      await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+      await h.interactions.command(CONVERSATION, ada, 'done 2a', resolveUser);
+      expect(h.platform.updates).toHaveLength(1);
+      const next = h.interactions.command(CONVERSATION, ada, 'done 2b', resolveUser);
+      for (let i = 0; i < 100 && vi.getTimerCount() === 0; i++) await new Promise((r) => setImmediate(r));
+      expect(vi.getTimerCount()).toBe(1);
+      expect(h.platform.updates).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(60_000);
+      await next;
+      expect(h.platform.updates.map((u) => u.view.readiness.complete)).toEqual([1, 2]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -32,6 +32,7 @@ describe('Platforms', () => {
     expect(both.forUser('teams:29:1abc')).toBe(teams);
     expect(both.forUser('cli:admin')).toBeUndefined(); // not served here
     expect(both.forUser('U0ALICE' as never)).toBeUndefined(); // no prefix
+    expect(both.forUser('slackU' as never)).toBeUndefined(); // no prefix, though all but its last letter name a platform
     expect(both.forUser(':U0ALICE' as never)).toBeUndefined(); // an empty prefix is no platform
     expect(both.get('slack')).toBe(slack);
     expect(both.get('discord')).toBeUndefined();
