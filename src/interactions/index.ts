@@ -140,6 +140,11 @@ export class Interactions {
     return linked ?? this.deps.service.ensureRollout(conversation, requester.actor);
   }
 
+  /** The rollout this conversation follows or has of its own, without creating one. */
+  private async existingRollout(conversation: ConversationRef): Promise<Rollout | undefined> {
+    return (await this.linkedRollout(conversation)) ?? (await this.deps.service.get(conversationKey(conversation)));
+  }
+
   private async linkedRollout(conversation: ConversationRef): Promise<Rollout | undefined> {
     const id = await this.deps.store.kv.get<string>(`conversation:${conversationKey(conversation)}`);
     if (!id) return undefined;
@@ -168,19 +173,21 @@ export class Interactions {
         // Stryker disable next-line Regex: equivalent — `\s*` matches at 0 anyway, so the first word is found with or without `^`
         name = commandName(/^\s*(\S+)/.exec(text)?.[1] ?? '') ?? 'unknown';
       }
-      // Binding a conversation to a rollout elsewhere (or mistyping the code) must not first create a rollout
-      // of its own here: with one, the conversation could not follow another.
-      if ((cmd?.name === 'link' && cmd.code) || (malformed && name === 'link')) {
-        rollout = (await this.linkedRollout(conversation)) ?? (await this.deps.service.get(conversationKey(conversation)));
-        if (malformed || cmd?.name !== 'link' || !cmd.code) throw malformed;
+      if (malformed || !cmd) {
+        // A mistyped command starts no rollout (which would then keep this conversation from following
+        // another with `link`); an existing one gives the reply's language.
+        rollout = await this.existingRollout(conversation);
+        throw malformed;
+      }
+      if (cmd.name === 'link' && cmd.code) {
+        // Binding to a rollout elsewhere must not first create one of this conversation's own.
+        rollout = await this.existingRollout(conversation);
         await this.bind(conversation, requester, cmd.code, rollout);
-      } else if (cmd?.name === 'unlink' && !(await this.deps.service.get(conversationKey(conversation))) && !(await this.linkedRollout(conversation))) {
+      } else if (cmd.name === 'unlink' && !(await this.existingRollout(conversation))) {
         // Nothing to unlink, and no reason to start a rollout here.
         throw new BwprepError('bad_usage', { key: 'error.not_linked' });
       } else {
-        // The rollout first, also for a malformed command: its language is the reply's fallback.
         rollout = await this.rolloutFor(conversation, requester);
-        if (malformed || !cmd) throw malformed;
         await this.runCommand(rollout, cmd, requester, conversation);
       }
       this.deps.metrics?.commands.inc({ platform: requester.scope.platform, command: name, outcome: 'ok' });
@@ -541,7 +548,7 @@ export class Interactions {
         else if (DIRECT_COMMANDS.has(cmd.name)) await info([tr(locale, 'dm.name_channel')]);
         else await info([tr(locale, 'dm.channel_only', { command: cmd.name })]);
       } else {
-        const found = (await this.linkedRollout(conversation)) ?? (await this.deps.service.get(conversationKey(conversation)));
+        const found = await this.existingRollout(conversation);
         if (!found || !conversationsOf(found).some(({ conversation: c }) => c.workspace === requester.scope.workspace && c.platform === requester.scope.platform)) {
           await info([tr(locale, 'dm.no_rollout', { channel: { conversation } })]);
         } else if (!DIRECT_COMMANDS.has(cmd.name)) {

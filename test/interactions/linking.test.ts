@@ -260,12 +260,15 @@ describe('link <code>: binding another conversation', () => {
     expect(other.texts()).toEqual([LINKED]);
   });
 
-  it('a mistyped code starts no rollout in the conversation, so the right code still links it', async () => {
+  it('a mistyped code or command starts no rollout in the conversation, so the right code still links it', async () => {
     const ada = await homeWithCard();
     const code = await codeFrom(ada);
     const u1 = slackPerson();
     await h.interactions.command(SLACK, u1, 'link not*a*code', resolveUser);
     expect(u1.replies.at(-1)).toMatchObject({ kind: 'notice', tone: 'warn' });
+    await h.interactions.command(SLACK, u1, `lnik ${code}`, resolveUser);
+    expect(u1.texts().at(-1)).toMatch(/^I don't know the command "lnik"/);
+    await h.interactions.command(SLACK, u1, 'done', resolveUser);
     expect(await h.service.get(SLACK_KEY)).toBeUndefined();
     await h.interactions.command(SLACK, u1, `link ${code}`, resolveUser);
     expect(u1.texts().at(-1)).toBe(LINKED);
