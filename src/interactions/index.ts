@@ -193,7 +193,8 @@ export class Interactions {
       this.deps.metrics?.commands.inc({ platform: requester.scope.platform, command: name, outcome: 'ok' });
     } catch (e) {
       this.deps.metrics?.commands.inc({ platform: requester.scope.platform, command: name, outcome: 'error' });
-      await this.fail(requester, rollout, e, { command: name, conversation: conversation.channel }, name !== 'unknown' ? { key: `usage.${name}` } : undefined);
+      // The command's usage line shows for input errors (describeError); an unknown command carries its own.
+      await this.fail(requester, rollout, e, { command: name, conversation: conversation.channel }, { key: `usage.${name}` });
     } finally {
       end?.();
     }
@@ -291,7 +292,8 @@ export class Interactions {
       this.deps.metrics?.actions.inc({ platform: requester.scope.platform, action: a.action, outcome: 'ok' });
     } catch (e) {
       this.deps.metrics?.actions.inc({ platform: requester.scope.platform, action: a.action, outcome: 'error' });
-      await this.fail(requester, rollout, e, { action: a.action, step: a.stepId });
+      // The payload's rollout id too: a click refused before the rollout was read is still traceable.
+      await this.fail(requester, rollout, e, { action: a.action, step: a.stepId, rolloutId: a.rolloutId });
       // A refused picker change must snap back to the real owner on the card.
       if (a.action === ACTIONS.assignOwner && rollout) {
         const rolloutId = rollout.id;
@@ -584,7 +586,7 @@ export class Interactions {
   /** Tells the requester what went wrong (never throws); logs the details. */
   async fail(requester: Requester, rollout: Rollout | undefined, e: unknown, context: object, usage?: Message): Promise<void> {
     const locale = this.privateLocale(requester, rollout);
-    const log = this.deps.logger.child ? this.deps.logger.child({ ...context, user: requester.actor.user, rolloutId: rollout?.id }) : this.deps.logger;
+    const log = this.deps.logger.child ? this.deps.logger.child({ ...context, user: requester.actor.user, ...(rollout ? { rolloutId: rollout.id } : {}) }) : this.deps.logger;
     const lines = describeError(e, locale, log, this.deps.metrics, usage);
     const tone = isBwprepError(e) && e.code === 'forbidden' ? 'refused' : 'warn';
     await requester.reply({ kind: 'notice', tone, lines }).catch((err: unknown) => log.warn({ err }, 'could not send the error reply'));

@@ -142,7 +142,7 @@ export type LogLine = { level: 'info' | 'warn' | 'error' | 'fatal'; msg?: string
  * Builds the layer on a fresh in-memory SQLite store. With `bw`, checks run against that fake Bitwarden
  * server with its organization key. The rollout defaults are English. `globalAdmins`: BWPREP_ADMINS (none by default).
  */
-export async function layer(opts: { bw?: FakeBitwardenServer; locale?: Locale; encryptionKey?: string; globalAdmins?: UserKey[]; cardUpdateIntervalMs?: number } = {}): Promise<LayerHarness> {
+export async function layer(opts: { bw?: FakeBitwardenServer; locale?: Locale; encryptionKey?: string; globalAdmins?: UserKey[]; cardUpdateIntervalMs?: number; verification?: false } = {}): Promise<LayerHarness> {
   const clock = new TestClock('2026-11-25T09:00:00.000Z');
   const lines: string[] = [];
   const destination = new Writable({
@@ -173,7 +173,7 @@ export async function layer(opts: { bw?: FakeBitwardenServer; locale?: Locale; e
     logger,
     metrics,
     defaults: config.defaults,
-    verification,
+    ...(opts.verification === false ? {} : { verification }),
     ...(config.encryptionKey ? { encryptionKey: config.encryptionKey } : {}),
     ...(opts.cardUpdateIntervalMs !== undefined ? { cardUpdateIntervalMs: opts.cardUpdateIntervalMs } : {}),
   });

@@ -75,6 +75,18 @@ describe('commands', () => {
     await h.interactions.command(CONVERSATION, ada, 'digest', resolveUser);
     expect(asked).toEqual([ROLLOUT]);
     expect(ada.replies[1]).toMatchObject({ kind: 'notice', tone: 'wait' });
+    expect(ada.texts()[1]).toBe('Running the checks and composing a preview of the digest…');
+  });
+
+  it('an installation without verification: check, typed or clicked, says it is not available', async () => {
+    await h.close();
+    h = await layer({ verification: false });
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    await h.interactions.command(CONVERSATION, ada, 'check', resolveUser);
+    await h.interactions.cardAction(ada, { action: ACTIONS.runCheck, rolloutId: ROLLOUT, stepId: '2a' });
+    expect(ada.texts()).toEqual(['check is not available in this installation yet.', 'check is not available in this installation yet.']);
+    expect(h.platform.updates).toEqual([]);
   });
 });
 

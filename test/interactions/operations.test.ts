@@ -84,6 +84,19 @@ describe('counters', () => {
   });
 });
 
+describe('logs', () => {
+  it('a refused command is logged with the command, the conversation, the person and the rollout', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    await h.interactions.command(CONVERSATION, ada, 'done 9z', resolveUser);
+    await h.interactions.cardAction(ada, { action: ACTIONS.markDone, rolloutId: ROLLOUT, stepId: '9z' });
+    expect(logged('request refused')).toMatchObject([
+      { level: 'info', code: 'unknown_step', key: 'error.unknown_step', command: 'done', conversation: CONVERSATION.channel, user: ADA, rolloutId: ROLLOUT },
+      { level: 'info', code: 'unknown_step', action: ACTIONS.markDone, step: '9z', user: ADA, rolloutId: ROLLOUT },
+    ]);
+  });
+});
+
 describe('the scheduled check run (before a digest)', () => {
   it('verifies and updates the card without "checking…" or a report; an owner of a step that fails hears it by DM', async () => {
     const ada = h.person(ADA);
