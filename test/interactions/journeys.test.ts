@@ -109,6 +109,23 @@ describe('card actions', () => {
     expect(ada.replies).toEqual([]);
   });
 
+  it('a click whose card the platform will not update: the change stands and the clicker hears how to get a fresh card', async () => {
+    const ada = await withCard();
+    h.platform.updateFails = 'refused';
+    await h.interactions.cardAction(ada, { action: ACTIONS.markDone, rolloutId: ROLLOUT, stepId: '2a' });
+    expect(ada.replies.at(-1)).toMatchObject({ kind: 'notice', tone: 'ok' });
+    expect(ada.texts().at(-1)).toBe('Step 2a is marked done.\nThe change is saved, but I could not update the checklist card just now. status posts a fresh one.');
+    expect((await h.service.get(ROLLOUT))?.steps['2a']?.state).toBe('done');
+  });
+
+  it('a button bwprep does not know: refused with how to get a fresh card, nothing changes', async () => {
+    const ada = await withCard();
+    const before = await h.service.get(ROLLOUT);
+    await h.interactions.cardAction(ada, { action: 'frobnicate' as never, rolloutId: ROLLOUT, stepId: '2a' });
+    expect(ada.texts()).toEqual(['That button did not carry the step it belongs to. Post a fresh card with status.']);
+    expect((await h.service.get(ROLLOUT))?.version).toBe(before?.version);
+  });
+
   it('a click that changes nothing says so; a picker change that is refused snaps the card back', async () => {
     const ada = await withCard();
     const bram = h.person(BRAM);
