@@ -162,6 +162,42 @@ describe('card actions', () => {
     await h.interactions.cardAction(intruder, { action: ACTIONS.markDone, rolloutId: 'teams:x:y', stepId: '2a' });
     expect(intruder.texts()).toEqual([expect.stringContaining("That card belongs to a rollout I can't find."), expect.stringContaining("That card belongs to a rollout I can't find.")]);
     expect((await h.service.get(ROLLOUT))?.steps['2a']?.state).toBe('open');
+    // Same workspace id on another platform: still not this rollout's.
+    h.addPlatform('slack');
+    const lookalike = h.person('slack:eve', { workspace: CONVERSATION.workspace, admin: true });
+    await h.interactions.cardAction(lookalike, { action: ACTIONS.markDone, rolloutId: ROLLOUT, stepId: '2a' });
+    expect(lookalike.texts()).toEqual(["That card belongs to a rollout I can't find. Post a fresh card with status."]);
+    expect((await h.service.get(ROLLOUT))?.steps['2a']?.state).toBe('open');
+  });
+
+  it('a refused click leaves the card alone; a refused owner change resets the picker, and a reset that fails is logged', async () => {
+    const ada = await withCard();
+    const bram = h.person(BRAM);
+    const updates = h.platform.updates.length;
+    await h.interactions.cardAction(bram, { action: ACTIONS.markDone, rolloutId: ROLLOUT, stepId: '2a' });
+    expect(bram.replies.at(-1)).toMatchObject({ kind: 'notice', tone: 'refused' });
+    expect(h.platform.updates).toHaveLength(updates);
+    await h.interactions.cardAction(ada, { action: ACTIONS.assignOwner, rolloutId: ROLLOUT, stepId: '2a', owner: ADA });
+    h.platform.updateFails = 'refused';
+    await h.interactions.cardAction(bram, { action: ACTIONS.assignOwner, rolloutId: ROLLOUT, stepId: '2a', owner: BRAM });
+    expect(bram.replies.at(-1)).toMatchObject({ kind: 'notice', tone: 'refused' });
+    expect((await h.service.get(ROLLOUT))?.steps['2a']?.owner).toBe(ADA);
+    expect(h.logs().filter((l) => l.msg === 'owner change refused; the card could not be reset')).toMatchObject([{ level: 'warn', rolloutId: ROLLOUT, err: { message: 'platform outage' } }]);
+  });
+
+  it('the owner picker: someone who left, someone unknown, or a value that is no person is refused with why; nothing changes', async () => {
+    const ada = await withCard();
+    h.platform.people.set('teams:gone', { exists: false, missing: 'deactivated' });
+    await h.interactions.cardAction(ada, { action: ACTIONS.assignOwner, rolloutId: ROLLOUT, stepId: '2a', owner: 'teams:gone' });
+    await h.interactions.cardAction(ada, { action: ACTIONS.assignOwner, rolloutId: ROLLOUT, stepId: '2a', owner: 'teams:nobody' });
+    await h.interactions.cardAction(ada, { action: ACTIONS.assignOwner, rolloutId: ROLLOUT, stepId: '2a', owner: 'nobody' as never });
+    const usage = 'Usage: assign <step> @user: give a step an owner';
+    expect(ada.texts()).toEqual([
+      `gone has left this workspace (the account is deactivated). Choose someone who is still here.\n${usage}`,
+      `I can't find nobody in this workspace. Choose someone who is a member here.\n${usage}`,
+      `"nobody" is not a mention of a person. Type @ and pick the person from the list, so their name turns into a mention.\n${usage}`,
+    ]);
+    expect((await h.service.get(ROLLOUT))?.steps['2a']?.owner).toBeUndefined();
   });
 });
 
@@ -173,6 +209,14 @@ describe('setup', () => {
     await h.interactions.command(CONVERSATION, bram, 'setup', resolveUser);
     expect(ada.replies[0]).toMatchObject({ kind: 'setup', form: { rolloutId: ROLLOUT, encryptionAvailable: true } });
     expect(bram.texts()[0]).toBe("Only a rollout admin (ada) can change this rollout's settings.");
+  });
+
+  it('a form for a rollout that is gone saves nothing and says so on the form', async () => {
+    const ada = h.person(ADA, { locale: 'nl' });
+    const outcome = await h.interactions.submitSetup(ada, 'teams:tenant-1:19:gone', { locale: 'en' });
+    expect(outcome.ok).toBe(false);
+    if (!outcome.ok) expect(Object.fromEntries(Object.entries(outcome.errors).map(([k, v]) => [k, plainText(v!)]))).toEqual({ locale: 'Die checklist hoort bij een uitrol die ik niet kan vinden. Plaats een nieuwe checklist met status.' });
+    expect(await h.service.get('teams:tenant-1:19:gone')).toBeUndefined();
   });
 
   it("a platform's form names only its own people: saving it keeps the admins of another linked platform", async () => {
