@@ -211,6 +211,23 @@ describe('setup', () => {
     expect(bram.texts()[0]).toBe("Only a rollout admin (ada) can change this rollout's settings.");
   });
 
+  it('a form from someone who is not a rollout admin, or with a key but no BWPREP_ENCRYPTION_KEY, saves nothing and says why', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    const refused = await h.interactions.submitSetup(h.person(BRAM), ROLLOUT, { timezone: 'Europe/Brussels' });
+    const text = (o: typeof refused) => (o.ok ? {} : Object.fromEntries(Object.entries(o.errors).map(([k, v]) => [k, plainText(v!)])));
+    expect(text(refused)).toEqual({ admins: 'Only a rollout admin (ada) can change these settings.' });
+    await h.close();
+    h = await layer();
+    h.person(ADA);
+    await h.interactions.command(CONVERSATION, h.person(ADA), 'status', resolveUser);
+    const noKey = await h.interactions.submitSetup(h.person(ADA), ROLLOUT, { clientId: 'organization.11111111-2222-3333-4444-555555555555', clientSecret: 'fake-rollout-secret' });
+    expect(text(noKey)).toEqual({
+      clientSecret: "The bot has no BWPREP_ENCRYPTION_KEY, so it cannot store an API key. Ask the operator to set one, or leave both fields empty to use the bot's default key.",
+    });
+    expect((await h.service.get(ROLLOUT))?.settings.credentials).toBeUndefined();
+  });
+
   it('a form for a rollout that is gone saves nothing and says so on the form', async () => {
     const ada = h.person(ADA, { locale: 'nl' });
     const outcome = await h.interactions.submitSetup(ada, 'teams:tenant-1:19:gone', { locale: 'en' });
