@@ -288,6 +288,43 @@ describe('setup', () => {
     expect(ada.replies.at(-1)).toMatchObject({ kind: 'notice', tone: 'info' });
     expect(ada.texts().at(-1)).toBe('Nothing changed.');
   });
+
+  it('emptying the key fields removes the rollout key; a new go-live re-plans due dates; both are said', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    const clientId = 'organization.11111111-2222-3333-4444-555555555555';
+    const withKey = await h.interactions.submitSetup(ada, ROLLOUT, { clientId, clientSecret: 'fake-rollout-secret' });
+    if (withKey.ok) await withKey.save();
+    const outcome = await h.interactions.submitSetup(ada, ROLLOUT, { clientId: '', clientSecret: '', goLive: '2027-02-01' });
+    expect(outcome.ok).toBe(true);
+    if (!outcome.ok) return;
+    await outcome.save();
+    const r = await h.service.get(ROLLOUT);
+    expect(r?.settings.credentials).toBeUndefined();
+    const planned = Object.values(r!.steps).filter((x) => x.due).length;
+    expect(planned).toBeGreaterThan(1);
+    expect(ada.texts().at(-1)).toBe(
+      `Settings saved for this rollout.\nThe rollout's own API key was removed; checks use the bot's default key.\n${planned} due dates were planned back from go-live.`,
+    );
+  });
+
+  it('a save whose card cannot be updated is logged and still confirmed; a save the store refuses says nothing was changed', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    h.platform.updateFails = 'refused';
+    const first = await h.interactions.submitSetup(ada, ROLLOUT, { timezone: 'Europe/Brussels' });
+    if (first.ok) await first.save();
+    expect(ada.texts().at(-1)).toBe('Settings saved for this rollout.');
+    expect(h.logs().filter((l) => l.msg === 'settings saved, card not updated')).toMatchObject([{ level: 'warn', rolloutId: ROLLOUT, err: { message: 'platform outage' } }]);
+
+    const second = await h.interactions.submitSetup(ada, ROLLOUT, { timezone: 'Europe/Paris' });
+    h.store.rollouts.update = async () => {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    };
+    if (second.ok) await second.save();
+    expect(ada.texts().at(-1)).toBe('The checklist store is temporarily unavailable. Nothing was changed; please try again in a minute.');
+    expect(h.logs().filter((l) => l.msg === 'store unavailable')).toMatchObject([{ level: 'warn', view: ACTIONS.setupSubmit, user: ADA, rolloutId: ROLLOUT }]);
+  });
 });
 
 describe('export and home', () => {
