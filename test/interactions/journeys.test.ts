@@ -339,6 +339,29 @@ describe('export and home', () => {
     expect(file.file).toMatchObject({ filename: 'bwprep-readiness-2026-11-25.csv', format: 'csv', comment: 'Readiness report (CSV) for this rollout.' });
     expect(file.file.content.split('\r\n')[0]).toMatch(/^Step,Phase,Title/);
     expect(file.file.content).toContain('2a,2,Review the policy configuration');
+    // Where the platform cannot post files in the conversation, the person gets it privately, told in their language.
+    expect(file.file.sentPrivately && plainText(file.file.sentPrivately)).toBe('Ik kan in dit gesprek geen bestanden plaatsen, dus ik heb je het CSV-rapport in een direct bericht van bwprep gestuurd.');
+  });
+
+  it('export json is the report as JSON with the newest 200 audit entries; md is the default', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    for (let i = 0; i < 105; i++) {
+      await h.service.markDone(ROLLOUT, '2a', ada.actor);
+      await h.service.reopen(ROLLOUT, '2a', ada.actor);
+    }
+    await h.interactions.command(CONVERSATION, ada, 'export json', resolveUser);
+    const json = ada.replies.at(-1);
+    if (json?.kind !== 'file') throw new Error('no file');
+    expect(json.file).toMatchObject({ filename: 'bwprep-readiness-2026-11-25.json', format: 'json', comment: 'Readiness report (JSON) for this rollout.' });
+    const report = JSON.parse(json.file.content) as { audit: { action: string }[] };
+    expect(report.audit).toHaveLength(200);
+    expect(report.audit.at(-1)?.action).toBe('step.reopened');
+    await h.interactions.command(CONVERSATION, ada, 'export', resolveUser);
+    const md = ada.replies.at(-1);
+    if (md?.kind !== 'file') throw new Error('no file');
+    expect(md.file.format).toBe('md');
+    expect(md.file.content.startsWith('# ')).toBe(true);
   });
 
   it('home lists the person’s steps of this workspace in their language', async () => {

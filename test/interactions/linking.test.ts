@@ -260,6 +260,19 @@ describe('link <code>: binding another conversation', () => {
     expect(other.texts()).toEqual([LINKED]);
   });
 
+  it('a card that cannot be posted in the linked conversation is logged; the link stands', async () => {
+    const ada = await homeWithCard();
+    const code = await codeFrom(ada);
+    slack.cards.post = async () => {
+      throw new Error('not_in_channel');
+    };
+    const u1 = slackPerson();
+    await h.interactions.command(SLACK, u1, `link ${code}`, resolveUser);
+    expect(u1.texts()).toEqual([LINKED]);
+    expect((await h.service.get(HOME))?.links?.map((l) => l.conversation.channel)).toEqual(['C1']);
+    expect(h.logs().filter((l) => l.msg === 'linked, but the card could not be posted here')).toMatchObject([{ level: 'warn', rolloutId: HOME, err: { message: 'not_in_channel' } }]);
+  });
+
   it('a mistyped code or command starts no rollout in the conversation, so the right code still links it', async () => {
     const ada = await homeWithCard();
     const code = await codeFrom(ada);
