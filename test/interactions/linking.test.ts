@@ -260,6 +260,15 @@ describe('link <code>: binding another conversation', () => {
     expect(other.texts()).toEqual([LINKED]);
   });
 
+  it('the App Home of a person on either platform lists the linked rollout', async () => {
+    const { ada } = await linkedToSlack(slackPerson('slack:U1', true));
+    await h.service.assign(HOME, '2b', 'slack:U1', ada.actor);
+    const teamsHome = await h.interactions.home(ADA, ada.scope, 'en');
+    expect(teamsHome.rollouts.map((r) => r.rolloutId)).toEqual([HOME]);
+    const slackHome = await h.interactions.home('slack:U1', { platform: 'slack', workspace: 'T1' }, 'en');
+    expect(slackHome.rollouts.map((r) => r.rolloutId)).toEqual([HOME]);
+  });
+
   it('a card that cannot be posted in the linked conversation is logged; the link stands', async () => {
     const ada = await homeWithCard();
     const code = await codeFrom(ada);
