@@ -564,7 +564,8 @@ export class Interactions {
       this.deps.metrics?.commands.inc({ platform: requester.scope.platform, command: name, outcome: 'ok' });
     } catch (e) {
       this.deps.metrics?.commands.inc({ platform: requester.scope.platform, command: name, outcome: 'error' });
-      await this.fail(requester, rollout, e, { command: name, direct: true }, name !== 'unknown' ? { key: `usage.${name}` } : undefined);
+      // As in command(): the usage line shows for input errors only, and a malformed text's error carries its own.
+      await this.fail(requester, rollout, e, { command: name, direct: true }, { key: `usage.${name}` });
     }
   }
 

@@ -94,6 +94,13 @@ describe('logs', () => {
       { level: 'info', code: 'unknown_step', key: 'error.unknown_step', command: 'done', conversation: CONVERSATION.channel, user: ADA, rolloutId: ROLLOUT },
       { level: 'info', code: 'unknown_step', action: ACTIONS.markDone, step: '9z', user: ADA, rolloutId: ROLLOUT },
     ]);
+    // In a direct message: the command, marked as direct.
+    await h.interactions.direct(ada, 'done 9z', resolveUser, CONVERSATION);
+    expect(logged('request refused').at(-1)).toMatchObject({ level: 'info', code: 'unknown_step', command: 'done', direct: true, user: ADA, rolloutId: ROLLOUT });
+    await h.interactions.direct(ada, 'frobnicate', resolveUser);
+    expect(ada.texts().at(-1)).toBe('I don\'t know the command "frobnicate".\nUsage: help: list every command');
+    await h.interactions.direct(ada, 'done', resolveUser);
+    expect(ada.texts().at(-1)).toMatch(/^Usage: done <step> \[note\]: mark a step done$|\nUsage: done <step> \[note\]: mark a step done$/);
   });
 });
 
