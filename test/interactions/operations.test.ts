@@ -102,6 +102,16 @@ describe('logs', () => {
     await h.interactions.direct(ada, 'done', resolveUser);
     expect(ada.texts().at(-1)).toMatch(/^Usage: done <step> \[note\]: mark a step done$|\nUsage: done <step> \[note\]: mark a step done$/);
   });
+
+  it('an error reply the platform will not deliver is logged with the refusal it carried', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    ada.reply = async () => {
+      throw new Error('response_url expired');
+    };
+    await h.interactions.command(CONVERSATION, ada, 'done 9z', resolveUser);
+    expect(logged('could not send the error reply')).toMatchObject([{ level: 'warn', command: 'done', user: ADA, err: { message: 'response_url expired' } }]);
+  });
 });
 
 describe('the scheduled check run (before a digest)', () => {
