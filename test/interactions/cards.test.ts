@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { conversationKey } from '../../src/core/checklist/model';
 import { ACTIONS } from '../../src/views/actions';
-import { ADA, CONVERSATION, type LayerHarness, layer, resolveUser } from './harness';
+import { ADA, CONVERSATION, gate, type LayerHarness, layer, resolveUser } from './harness';
 
 /** The living checklist card through the application layer: post, refresh in place, retire, and gone. */
 
@@ -147,12 +147,8 @@ describe('living card', () => {
     const second = await h.service.markDone(ROLLOUT, '2b', ada.actor);
     // Hold the card update of a refresh already under way.
     const update = h.platform.cards.update;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    h.platform.cards.update = async (...args) => {
-      await gate;
-      return update(...args);
-    };
+    const held = gate();
+    h.platform.cards.update = held.hold(update);
     const running = h.interactions.cards.refresh(ROLLOUT);
     await new Promise((r) => setImmediate(r));
     const get = h.store.rollouts.get.bind(h.store.rollouts);
@@ -164,7 +160,7 @@ describe('living card', () => {
     // Handed over newest last and newest first: either way the newest is kept for the waiting refresh.
     const waiting = [h.interactions.cards.refresh(ROLLOUT, {}, first.rollout), h.interactions.cards.refresh(ROLLOUT, {}, second.rollout), h.interactions.cards.refresh(ROLLOUT, {}, first.rollout)];
     h.platform.cards.update = update;
-    release();
+    held.open();
     await Promise.all([running, ...waiting]);
     expect(h.platform.updates.at(-1)!.view.readiness.complete).toBe(2);
     expect(reads).toBe(0);

@@ -5,7 +5,7 @@ import { ACTIONS } from '../../src/views/actions';
 import { plainText } from '../../src/views/rich';
 import { FakeBitwardenServer } from '../fakes/bitwarden-server';
 import { policy, readyOrg } from '../fixtures/bitwarden';
-import { ADA, BRAM, CONVERSATION, type LayerHarness, layer, resolveUser } from './harness';
+import { ADA, BRAM, CONVERSATION, gate, type LayerHarness, layer, resolveUser } from './harness';
 
 /**
  * Check runs through the application layer against the fake Bitwarden server (its HTTP wire): the card's
@@ -50,17 +50,12 @@ describe('check runs', () => {
     const ada = h.person(ADA);
     await h.interactions.command(CONVERSATION, ada, 'help', resolveUser); // the rollout exists, no card yet
     // The card post of `status` is held at the platform until the check has started.
-    const post = h.platform.cards.post;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    h.platform.cards.post = async (...args) => {
-      await gate;
-      return post(...args);
-    };
+    const held = gate();
+    h.platform.cards.post = held.hold(h.platform.cards.post);
     const status = h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
     const check = h.interactions.command(CONVERSATION, ada, 'check', resolveUser);
     await new Promise((r) => setImmediate(r));
-    release();
+    held.open();
     await Promise.all([status, check]);
     expect(h.platform.posts).toHaveLength(1);
     expect(h.platform.updates.map((u) => u.checking)).toEqual([true, false]);

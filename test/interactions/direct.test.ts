@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ConversationRef, conversationKey } from '../../src/core/checklist/model';
-import { ADA, BRAM, CONVERSATION, type FakeRequester, type LayerHarness, layer, resolveUser } from './harness';
+import { ADA, BRAM, CONVERSATION, counter, type FakeRequester, type LayerHarness, layer, resolveUser } from './harness';
 
 /**
  * A command typed in a direct message with the bot (`Interactions.direct`): no channel, so help and mine
@@ -37,12 +37,6 @@ async function rollout(): Promise<FakeRequester> {
 async function dm(who: FakeRequester, text: string, conversation?: ConversationRef): Promise<string | undefined> {
   await h.interactions.direct(who, text, resolveUser, conversation);
   return who.texts().at(-1);
-}
-
-/** The value of one labelled series of a counter, 0 when it was never incremented. */
-async function counter(metric: { get(): Promise<{ values: { labels: Record<string, unknown>; value: number }[] }> }, labels: Record<string, string>): Promise<number> {
-  const { values } = await metric.get();
-  return values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x) && Object.keys(v.labels).length === Object.keys(labels).length)?.value ?? 0;
 }
 
 describe('without a conversation', () => {

@@ -3,7 +3,7 @@ import { conversationKey } from '../../src/core/checklist/model';
 import { BwprepError } from '../../src/core/errors';
 import { PlatformError, describeError } from '../../src/interactions/errors';
 import { plainText } from '../../src/views/rich';
-import { ADA, CONVERSATION, type LayerHarness, layer, resolveUser } from './harness';
+import { ADA, CONVERSATION, type LayerHarness, layer, resolveUser, storeDown } from './harness';
 
 /**
  * The one error boundary: what a person reads for each kind of failure (in their language), what the
@@ -27,11 +27,6 @@ function recorder() {
     logger: { info: at('info'), warn: at('warn'), error: at('error') },
     metrics: { errors: { inc: (labels: { code: string }) => void codes.push(labels.code) } },
   };
-}
-
-/** A connection refused by the store's server, as the pg and ioredis drivers raise it (code on the cause). */
-function storeDown(): Error {
-  return new Error('write failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6390'), { code: 'ECONNREFUSED' }) });
 }
 
 const text = (lines: ReturnType<typeof describeError>) => lines.map((l) => plainText(l));

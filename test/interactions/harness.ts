@@ -125,8 +125,8 @@ export interface LayerHarness {
   clock: TestClock;
   /** The layer's Prometheus counters (what `/metrics` serves). */
   metrics: Metrics;
-  /** Every log line the layer wrote at info and above, parsed (pino JSON). */
-  logs(): LogLine[];
+  /** Every log line the layer wrote at info and above, parsed (pino JSON); with `msg`, those with that message. */
+  logs(msg?: string): LogLine[];
   /**
    * A requester on the fake platform of their key's prefix (`teams:` unless another was added); `locale` is
    * the person's own language where the platform tells it; `workspace` defaults to the conversation's.
@@ -190,7 +190,7 @@ export async function layer(opts: { bw?: FakeBitwardenServer; locale?: Locale; e
     },
     clock,
     metrics,
-    logs: () => lines.map((l) => JSON.parse(l) as LogLine),
+    logs: (msg) => lines.map((l) => JSON.parse(l) as LogLine).filter((l) => msg === undefined || l.msg === msg),
     person(user, o = {}) {
       // The person's platform is their key's prefix (`teams:ada`, `slack:U1`); it must be served.
       const id = user.slice(0, user.indexOf(':')) as PlatformId;
@@ -217,3 +217,27 @@ export async function layer(opts: { bw?: FakeBitwardenServer; locale?: Locale; e
 
 /** Mentions on the fake platform are `@name` → `teams:name`. */
 export const resolveUser = (token: string): UserKey | undefined => (/^@[a-z]+$/.test(token) ? `teams:${token.slice(1)}` : undefined);
+
+/** The value of one labelled series of a Prometheus counter (exactly these labels), 0 when it was never incremented. */
+export async function counter(metric: { get(): Promise<{ values: { labels: Record<string, unknown>; value: number }[] }> }, labels: Record<string, string>): Promise<number> {
+  const { values } = await metric.get();
+  return values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x) && Object.keys(v.labels).length === Object.keys(labels).length)?.value ?? 0;
+}
+
+/** The store's server refusing the connection, as the pg and ioredis drivers raise it (the code on the cause). */
+export function storeDown(): Error {
+  return new Error('write failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6390'), { code: 'ECONNREFUSED' }) });
+}
+
+/** Holds calls until `open()`: `hold(fn)` is `fn` waiting for the gate (a platform call held mid-flight). */
+export function gate(): { open: () => void; hold<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return {
+    open,
+    hold: (fn) => async (...args) => {
+      await opened;
+      return fn(...args);
+    },
+  };
+}

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { conversationKey } from '../../src/core/checklist/model';
 import { ACTIONS } from '../../src/views/actions';
 import { plainText } from '../../src/views/rich';
-import { ADA, BRAM, CONVERSATION, type LayerHarness, layer, resolveUser } from './harness';
+import { ADA, BRAM, CONVERSATION, type LayerHarness, layer, resolveUser, storeDown } from './harness';
 
 /**
  * Every user journey of the application layer except checks and the living card (see checks.test.ts and
@@ -182,7 +182,7 @@ describe('card actions', () => {
     await h.interactions.cardAction(bram, { action: ACTIONS.assignOwner, rolloutId: ROLLOUT, stepId: '2a', owner: BRAM });
     expect(bram.replies.at(-1)).toMatchObject({ kind: 'notice', tone: 'refused' });
     expect((await h.service.get(ROLLOUT))?.steps['2a']?.owner).toBe(ADA);
-    expect(h.logs().filter((l) => l.msg === 'owner change refused; the card could not be reset')).toMatchObject([{ level: 'warn', rolloutId: ROLLOUT, err: { message: 'platform outage' } }]);
+    expect(h.logs('owner change refused; the card could not be reset')).toMatchObject([{ level: 'warn', rolloutId: ROLLOUT, err: { message: 'platform outage' } }]);
   });
 
   it('the owner picker: someone who left, someone unknown, or a value that is no person is refused with why; nothing changes', async () => {
@@ -315,15 +315,15 @@ describe('setup', () => {
     const first = await h.interactions.submitSetup(ada, ROLLOUT, { timezone: 'Europe/Brussels' });
     if (first.ok) await first.save();
     expect(ada.texts().at(-1)).toBe('Settings saved for this rollout.');
-    expect(h.logs().filter((l) => l.msg === 'settings saved, card not updated')).toMatchObject([{ level: 'warn', rolloutId: ROLLOUT, err: { message: 'platform outage' } }]);
+    expect(h.logs('settings saved, card not updated')).toMatchObject([{ level: 'warn', rolloutId: ROLLOUT, err: { message: 'platform outage' } }]);
 
     const second = await h.interactions.submitSetup(ada, ROLLOUT, { timezone: 'Europe/Paris' });
     h.store.rollouts.update = async () => {
-      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      throw storeDown();
     };
     if (second.ok) await second.save();
     expect(ada.texts().at(-1)).toBe('The checklist store is temporarily unavailable. Nothing was changed; please try again in a minute.');
-    expect(h.logs().filter((l) => l.msg === 'store unavailable')).toMatchObject([{ level: 'warn', view: ACTIONS.setupSubmit, user: ADA, rolloutId: ROLLOUT }]);
+    expect(h.logs('store unavailable')).toMatchObject([{ level: 'warn', view: ACTIONS.setupSubmit, user: ADA, rolloutId: ROLLOUT }]);
   });
 });
 

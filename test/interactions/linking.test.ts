@@ -279,7 +279,7 @@ describe('link <code>: binding another conversation', () => {
     await h.interactions.command(SLACK, u1, `link ${code}`, resolveUser);
     expect(u1.texts()).toEqual([LINKED]);
     expect((await h.service.get(HOME))?.links?.map((l) => l.conversation.channel)).toEqual(['C1']);
-    expect(h.logs().filter((l) => l.msg === 'linked, but the card could not be posted here')).toMatchObject([{ level: 'warn', rolloutId: HOME, err: { message: 'not_in_channel' } }]);
+    expect(h.logs('linked, but the card could not be posted here')).toMatchObject([{ level: 'warn', rolloutId: HOME, err: { message: 'not_in_channel' } }]);
   });
 
   it('a mistyped code or command starts no rollout in the conversation, so the right code still links it', async () => {
@@ -365,7 +365,7 @@ describe('unlink', () => {
     await h.interactions.command(SLACK, admin, 'unlink', resolveUser);
     expect(admin.replies[0]).toMatchObject({ kind: 'notice', tone: 'ok' });
     expect((await h.service.get(HOME))?.links ?? []).toEqual([]);
-    expect(h.logs().filter((l) => l.msg === 'could not retire the card of an unlinked conversation')).toMatchObject([{ level: 'info', err: { message: 'message_not_found' } }]);
+    expect(h.logs('could not retire the card of an unlinked conversation')).toMatchObject([{ level: 'info', err: { message: 'message_not_found' } }]);
   });
 
   it('the reply is in the admin’s language, the retired card in the rollout’s', async () => {

@@ -4,7 +4,7 @@ import { CHECK_LEASE_MS } from '../../src/interactions/checks';
 import { ACTIONS } from '../../src/views/actions';
 import { FakeBitwardenServer } from '../fakes/bitwarden-server';
 import { policy, readyOrg } from '../fixtures/bitwarden';
-import { ADA, BRAM, CONVERSATION, type LayerHarness, layer, resolveUser } from './harness';
+import { ADA, BRAM, CONVERSATION, counter, type LayerHarness, layer, resolveUser } from './harness';
 
 /**
  * What an operator sees of the layer's work: the Prometheus counters `/metrics` serves, and a log line for
@@ -39,18 +39,10 @@ async function until(ok: () => boolean): Promise<void> {
   expect(ok()).toBe(true);
 }
 
-/** The value of one labelled series of a counter, 0 when it was never incremented. */
-async function counter(metric: { get(): Promise<{ values: { labels: Record<string, unknown>; value: number }[] }> }, labels: Record<string, string>): Promise<number> {
-  const { values } = await metric.get();
-  return values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x) && Object.keys(v.labels).length === Object.keys(labels).length)?.value ?? 0;
-}
-
 async function observations(kind: string): Promise<number> {
   const { values } = await h.metrics.handlerSeconds.get();
   return values.find((v) => v.metricName === 'bwprep_handler_seconds_count' && v.labels.kind === kind)?.value ?? 0;
 }
-
-const logged = (msg: string) => h.logs().filter((l) => l.msg === msg);
 
 describe('counters', () => {
   it('commands and clicks are counted by platform, name and outcome; handler time is observed per kind', async () => {
@@ -90,13 +82,13 @@ describe('logs', () => {
     await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
     await h.interactions.command(CONVERSATION, ada, 'done 9z', resolveUser);
     await h.interactions.cardAction(ada, { action: ACTIONS.markDone, rolloutId: ROLLOUT, stepId: '9z' });
-    expect(logged('request refused')).toMatchObject([
+    expect(h.logs('request refused')).toMatchObject([
       { level: 'info', code: 'unknown_step', key: 'error.unknown_step', command: 'done', conversation: CONVERSATION.channel, user: ADA, rolloutId: ROLLOUT },
       { level: 'info', code: 'unknown_step', action: ACTIONS.markDone, step: '9z', user: ADA, rolloutId: ROLLOUT },
     ]);
     // In a direct message: the command, marked as direct.
     await h.interactions.direct(ada, 'done 9z', resolveUser, CONVERSATION);
-    expect(logged('request refused').at(-1)).toMatchObject({ level: 'info', code: 'unknown_step', command: 'done', direct: true, user: ADA, rolloutId: ROLLOUT });
+    expect(h.logs('request refused').at(-1)).toMatchObject({ level: 'info', code: 'unknown_step', command: 'done', direct: true, user: ADA, rolloutId: ROLLOUT });
     await h.interactions.direct(ada, 'frobnicate', resolveUser);
     expect(ada.texts().at(-1)).toBe('I don\'t know the command "frobnicate".\nUsage: help: list every command');
     await h.interactions.direct(ada, 'done', resolveUser);
@@ -110,7 +102,7 @@ describe('logs', () => {
       throw new Error('response_url expired');
     };
     await h.interactions.command(CONVERSATION, ada, 'done 9z', resolveUser);
-    expect(logged('could not send the error reply')).toMatchObject([{ level: 'warn', command: 'done', user: ADA, err: { message: 'response_url expired' } }]);
+    expect(h.logs('could not send the error reply')).toMatchObject([{ level: 'warn', command: 'done', user: ADA, err: { message: 'response_url expired' } }]);
   });
 });
 
@@ -194,8 +186,8 @@ describe('the check lease', () => {
     vi.advanceTimersByTime(CHECK_LEASE_MS / 3);
     await run;
     expect(h.platform.reports).toHaveLength(1);
-    expect(logged('could not renew the check lease')).toMatchObject([{ level: 'warn', rolloutId: ROLLOUT, err: { message: 'store hiccup' } }]);
-    expect(logged('could not release the check lease')).toMatchObject([{ level: 'warn', rolloutId: ROLLOUT, err: { message: 'store hiccup' } }]);
+    expect(h.logs('could not renew the check lease')).toMatchObject([{ level: 'warn', rolloutId: ROLLOUT, err: { message: 'store hiccup' } }]);
+    expect(h.logs('could not release the check lease')).toMatchObject([{ level: 'warn', rolloutId: ROLLOUT, err: { message: 'store hiccup' } }]);
   });
 });
 
@@ -206,8 +198,8 @@ describe('best-effort steps that fail are logged, the request still succeeds', (
     h.platform.updateFails = 'refused';
     await h.interactions.command(CONVERSATION, ada, 'check', resolveUser);
     expect(h.platform.reports).toHaveLength(1);
-    expect(logged('could not show checking… on the card')).toMatchObject([{ level: 'info', err: { message: 'platform outage' } }]);
-    expect(logged('change saved, card not updated')).toMatchObject([{ level: 'warn', rolloutId: ROLLOUT }]);
+    expect(h.logs('could not show checking… on the card')).toMatchObject([{ level: 'info', err: { message: 'platform outage' } }]);
+    expect(h.logs('change saved, card not updated')).toMatchObject([{ level: 'warn', rolloutId: ROLLOUT }]);
   });
 
   it('a failed run whose card cannot be restored: logged, and the requester still hears why the run failed', async () => {
@@ -223,7 +215,7 @@ describe('best-effort steps that fail are logged, the request still succeeds', (
     };
     await h.interactions.command(CONVERSATION, ada, 'check', resolveUser);
     expect(ada.texts().at(-1)).toContain('The check could not run, so no step changed.');
-    expect(logged('could not restore the card after a failed run')).toMatchObject([{ level: 'info', err: { message: 'platform outage' } }]);
+    expect(h.logs('could not restore the card after a failed run')).toMatchObject([{ level: 'info', err: { message: 'platform outage' } }]);
   });
 
   it('a drift DM that fails: logged at warn with the step and rollout, the other owners still hear', async () => {
@@ -244,7 +236,7 @@ describe('best-effort steps that fail are logged, the request still succeeds', (
     const state = await h.service.get(ROLLOUT);
     expect([state?.steps['2a']?.state, state?.steps['2b']?.state]).toEqual(['failing', 'failing']);
     expect(h.platform.dms.map((d) => d.user)).toEqual([ADA]);
-    expect(logged('could not tell the owner about a failing check')).toMatchObject([{ level: 'warn', stepId: '2a', rolloutId: ROLLOUT, err: { message: 'dm refused' } }]);
+    expect(h.logs('could not tell the owner about a failing check')).toMatchObject([{ level: 'warn', stepId: '2a', rolloutId: ROLLOUT, err: { message: 'dm refused' } }]);
   });
 
   it('the previous card that cannot be retired: logged at info, the new card stands', async () => {
@@ -255,6 +247,6 @@ describe('best-effort steps that fail are logged, the request still succeeds', (
     };
     await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
     expect((await h.service.get(ROLLOUT))?.card).toEqual(h.platform.posts[1]!.ref);
-    expect(logged('could not retire the previous card')).toMatchObject([{ level: 'info', rolloutId: ROLLOUT, err: { message: 'message deleted' } }]);
+    expect(h.logs('could not retire the previous card')).toMatchObject([{ level: 'info', rolloutId: ROLLOUT, err: { message: 'message deleted' } }]);
   });
 });
