@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Actor, AuditEntry, ConversationRef, Hosting, Rollout } from '../../src/core/checklist/model';
+import { type Actor, type AuditEntry, type ConversationRef, DEFAULT_DESIRED_POLICIES, DEFAULT_THRESHOLDS, type Hosting, type Rollout, type RolloutSettings } from '../../src/core/checklist/model';
 import { ChecklistService } from '../../src/core/checklist/service';
 import type { Template } from '../../src/core/checklist/template';
 import type { RolloutStore } from '../../src/core/ports';
@@ -23,6 +23,19 @@ export { FakeClock };
 export const CONVERSATION: ConversationRef = { platform: 'slack', workspace: 'T0TEST', channel: 'C0ROLLOUT', name: 'bitwarden-rollout' };
 
 /** The rollout's creator becomes its admin. */
+/** A rollout's settings as a fresh cloud-EU rollout has them (the baseline a setup form is validated against). */
+export const SETTINGS: RolloutSettings = {
+  locale: 'en',
+  hosting: 'cloud-eu',
+  timezone: 'Europe/Amsterdam',
+  digestTime: '09:00',
+  weekdays: [1, 2, 3, 4, 5],
+  admins: ['slack:U0ADA'],
+  desiredPolicies: [...DEFAULT_DESIRED_POLICIES],
+  thresholds: { ...DEFAULT_THRESHOLDS },
+  digestEnabled: true,
+};
+
 export const ADMIN: Actor = { user: 'slack:U0ADMIN', surface: 'slack', name: 'Ada' };
 export const OWNER: Actor = { user: 'slack:U0OWNER', surface: 'slack', name: 'Olga' };
 export const OTHER: Actor = { user: 'slack:U0OTHER', surface: 'teams', name: 'Otto' };

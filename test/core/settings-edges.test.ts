@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DESIRED_POLICIES, DEFAULT_THRESHOLDS, KNOWN_POLICY_TYPES, type RolloutSettings } from '../../src/core/checklist/model';
+import { DEFAULT_THRESHOLDS, KNOWN_POLICY_TYPES, type RolloutSettings } from '../../src/core/checklist/model';
 import { type SetupInput, validateSetup } from '../../src/core/checklist/settings';
+import { SETTINGS as current } from './harness';
 
 const NOW = new Date('2026-11-25T09:00:00Z'); // 2026-11-25 10:00 in Amsterdam
 const ID = 'organization.12345678-abcd-ef01-2345-6789abcdef01';
 const OTHER_ID = 'organization.87654321-abcd-ef01-2345-6789abcdef01';
 
-const current: RolloutSettings = {
-  locale: 'en',
-  hosting: 'cloud-eu',
-  timezone: 'Europe/Amsterdam',
-  digestTime: '09:00',
-  weekdays: [1, 2, 3, 4, 5],
-  admins: ['slack:U0ADA'],
-  desiredPolicies: [...DEFAULT_DESIRED_POLICIES],
-  thresholds: { ...DEFAULT_THRESHOLDS },
-  digestEnabled: true,
-};
 const withKey: RolloutSettings = { ...current, credentials: { clientId: ID, secret: { v: 1, iv: 'aXY=', tag: 'dGFn', data: 'ZGF0YQ==' } } };
 const selfHosted: RolloutSettings = { ...current, hosting: 'self-hosted', serverUrl: 'https://vault.saved.example' };
 

@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DESIRED_POLICIES, DEFAULT_THRESHOLDS, type RolloutSettings } from '../../src/core/checklist/model';
 import { validateSetup } from '../../src/core/checklist/settings';
 import { render } from '../../src/i18n';
+import { SETTINGS as current } from './harness';
 
-const current: RolloutSettings = {
-  locale: 'en',
-  hosting: 'cloud-eu',
-  timezone: 'Europe/Amsterdam',
-  digestTime: '09:00',
-  weekdays: [1, 2, 3, 4, 5],
-  admins: ['slack:U0ADA'],
-  desiredPolicies: [...DEFAULT_DESIRED_POLICIES],
-  thresholds: { ...DEFAULT_THRESHOLDS },
-  digestEnabled: true,
-};
 
 describe('setup: required policies', () => {
   it('accepts Bitwarden policy types, deduplicated and sorted', () => {
