@@ -33,5 +33,5 @@ const args = [
   'clear-text,progress,html,json,live',
   ...argv,
 ];
-const r = spawnSync('npx', args, { stdio: 'inherit', env: { ...process.env } });
+const r = spawnSync('npx', args, { stdio: 'inherit' });
 process.exit(r.status ?? 1);
