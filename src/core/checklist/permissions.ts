@@ -1,6 +1,7 @@
 import type { Actor, Rollout, StepRecord } from './model';
 
-export type Permission = 'mark' | 'assign' | 'assign_self' | 'unassign' | 'skip' | 'due' | 'settings' | 'check';
+/** What the service asks before a change. Running checks is not one: anyone may (read-only), so nothing asks. */
+export type Permission = 'mark' | 'assign' | 'assign_self' | 'unassign' | 'skip' | 'due' | 'settings';
 
 /** Global admins (BWPREP_ADMINS), rollout admins, and platform-vouched admins may do everything. */
 export function isAdmin(actor: Actor, rollout: Rollout, globalAdmins: readonly string[]): boolean {
@@ -29,8 +30,6 @@ export function allowed(
       return !step?.owner || owns;
     case 'unassign':
       return owns;
-    case 'check':
-      return true;
     default:
       return false;
   }
