@@ -90,6 +90,9 @@ describe('template edges: one broken field of a step', () => {
       (t) => (t.steps[0]!.appliesTo = 'moon'),
       [{ path: 'steps[0].appliesTo', message: 'Invalid option: expected one of "all"|"self-hosted"|"cloud"', issue: { code: 'invalid_value', values: ['all', 'self-hosted', 'cloud'] } }],
     ],
+    // An enum field that is absent is zod's invalid_value, but the author should read "required", not "not one of".
+    ['missing appliesTo', (t) => delete t.steps[0]!.appliesTo, [{ path: 'steps[0].appliesTo', message: 'Invalid option: expected one of "all"|"self-hosted"|"cloud"', issue: { code: 'required' } }]],
+    ['missing check', (t) => delete t.steps[0]!.check, [{ path: 'steps[0].check', message: 'Invalid option: expected one of "api"|"partial"|"manual"', issue: { code: 'required' } }]],
     [
       'version 0',
       (t) => (t.version = 0),

@@ -37,7 +37,7 @@ export const templateSchema = z
  */
 function crossStepProblems(data: unknown): { path: (string | number)[]; message: string; params: TemplateIssue }[] {
   const d = data as { phases?: unknown; steps?: unknown } | null;
-  if (!d || typeof d !== 'object' || !Array.isArray(d.steps)) return [];
+  if (!Array.isArray(d?.steps)) return [];
   const out: { path: (string | number)[]; message: string; params: TemplateIssue }[] = [];
   const seen = new Set<string>();
   const phases = Array.isArray(d.phases) ? new Set(d.phases.map((p) => (p as { id?: unknown } | null)?.id)) : undefined;
@@ -84,7 +84,7 @@ export interface TemplateProblem {
   issue: TemplateIssue;
 }
 
-/** True when the value at `path` in `data` is absent (so "expected number, received undefined" means "is required"). */
+/** True when the value at `path` in `data` is absent (so "expected number, received undefined" or "expected one of …" means "is required"). */
 function isMissing(data: unknown, path: readonly PropertyKey[]): boolean {
   let cur: unknown = data;
   for (const key of path) {
@@ -96,7 +96,8 @@ function isMissing(data: unknown, path: readonly PropertyKey[]): boolean {
 
 function issueOf(data: unknown, i: { path: PropertyKey[]; code?: string } & Record<string, unknown>): TemplateIssue {
   if (i.params) return i.params as TemplateIssue;
-  if (i.code === 'invalid_type' && isMissing(data, i.path)) return { code: 'required' };
+  // A missing field is "required" whatever zod calls it: invalid_type for most, invalid_value for an enum.
+  if (isMissing(data, i.path)) return { code: 'required' };
   const out: TemplateIssue = { code: String(i.code ?? 'custom') };
   for (const k of ['expected', 'origin', 'format', 'inclusive', 'values', 'keys'] as const) if (i[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = i[k];
   for (const k of ['minimum', 'maximum'] as const) if (i[k] !== undefined) out[k] = Number(i[k]);
