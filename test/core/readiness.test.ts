@@ -103,3 +103,28 @@ describe.each(STORE_KINDS)('readiness of a rollout (%s store)', (kind) => {
     });
   });
 });
+
+describe('a custom template with a cloud-only step', () => {
+  // The built-in template has self-hosted-only steps (3a–3c, 5a) but no cloud-only one; a custom template may.
+  const template = { ...TEMPLATE, steps: TEMPLATE.steps.map((s) => (s.id === '4a' ? { ...s, appliesTo: 'cloud' as const } : s)) };
+
+  it.each([
+    ['cloud-us', 'open', undefined],
+    ['cloud-eu', 'open', undefined],
+    ['self-hosted', 'not_applicable', true],
+  ] as const)('on %s the step is %s', async (hosting, state, excluded) => {
+    const h = await makeHarness('memory', { hosting, template });
+    try {
+      const r = await h.rollout();
+      expect(r.steps['4a']?.state).toBe(state);
+      expect(r.steps['4a']?.hostingExcluded).toBe(excluded);
+      // Steps for every hosting stay, and self-hosted-only steps follow the hosting too.
+      expect(r.steps['2a']?.state).toBe('open');
+      expect(r.steps['3a']?.state).toBe(hosting === 'self-hosted' ? 'open' : 'not_applicable');
+      const hours = template.steps.filter((s) => s.appliesTo === 'all' || (s.appliesTo === 'self-hosted') === (hosting === 'self-hosted')).reduce((n, s) => n + (s.hours ?? 0), 0);
+      expect(readiness(template, r).hoursTotal).toBe(hours);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -3,6 +3,7 @@ import type { AuditEntry, CheckRun, ConversationRef, MessageRef } from '../../sr
 import { ChecklistService, isValidDate } from '../../src/core/checklist/service';
 import type { Template } from '../../src/core/checklist/template';
 import type { CheckHistoryStore } from '../../src/core/ports';
+import { buildDigestModel } from '../../src/core/digest/model';
 import { MemoryStore } from '../fakes/memory-store';
 import { ADMIN, check, CONVERSATION, FakeClock, type Harness, makeHarness, OTHER, OWNER, rejection, STORE_KINDS, STRANGER, TEMPLATE } from './harness';
 
@@ -511,5 +512,52 @@ describe('self-hosted defaults and check history', () => {
     ]);
     const e = await rejection(service.skip(r.id, '2a', 'x', STRANGER));
     expect(e.userMessage).toEqual({ key: 'error.forbidden.skip', vars: { step: '2a', owner: '', admins: `${ADMIN.user},slack:U0GLOBAL` } });
+  });
+});
+
+describe.each(STORE_KINDS)('mutation survivors: hosting, planned dates and digest slots (%s store)', (kind) => {
+  let h: Harness;
+  afterEach(() => h.close());
+
+  it('a step skipped on self-hosted stays skipped, with its reason, through a switch to cloud and back', async () => {
+    h = await makeHarness(kind, { hosting: 'self-hosted' });
+    const id = (await h.rollout()).id;
+    await h.service.skip(id, '3a', 'licence comes from the reseller', ADMIN);
+    const cloud = await h.service.updateSettings(id, { hosting: 'cloud-eu' }, ADMIN);
+    // Cloud does not apply 3a either way, but the card must keep saying "skipped: <reason>", not "not for cloud".
+    expect(cloud.rollout.steps['3a']).toMatchObject({ state: 'not_applicable', skipReason: 'licence comes from the reseller' });
+    expect(cloud.rollout.steps['3a']?.hostingExcluded).toBeUndefined();
+    const back = await h.service.updateSettings(id, { hosting: 'self-hosted', serverUrl: 'https://vault.example.test' }, ADMIN);
+    expect(back.rollout.steps['3a']).toMatchObject({ state: 'not_applicable', skipReason: 'licence comes from the reseller' });
+    // The steps that were excluded only by hosting come back open.
+    expect(back.rollout.steps['3b']).toMatchObject({ state: 'open' });
+  });
+
+  it('setting the date a step was planned for makes it manual, so a re-plan no longer moves it', async () => {
+    h = await makeHarness(kind);
+    const id = (await h.rollout()).id;
+    const g = await h.service.updateSettings(id, { goLive: '2027-01-15' }, ADMIN);
+    const planned = g.rollout.steps['2a']!;
+    expect(planned.dueSource).toBe('planned');
+    const r = await h.service.setDue(id, '2a', planned.due!, ADMIN);
+    expect(r).toMatchObject({ changed: true, notice: { key: 'notice.due_set', vars: { step: '2a', date: planned.due } } });
+    expect(r.rollout.steps['2a']).toMatchObject({ due: planned.due, dueSource: 'manual' });
+    const moved = await h.service.updateSettings(id, { goLive: '2027-02-26' }, ADMIN);
+    expect(moved.replanned.map((c) => c.stepId)).not.toContain('2a');
+    expect(moved.rollout.steps['2a']).toMatchObject({ due: planned.due, dueSource: 'manual' });
+    // Now it is manual, the same date again is a no-op.
+    const again = await h.service.setDue(id, '2a', planned.due!, ADMIN);
+    expect(again).toMatchObject({ changed: false, notice: { key: 'notice.due_unchanged', vars: { step: '2a' } } });
+  });
+
+  it('recordDigest for a slot: the audit entry names the slot and the digest state moves to it', async () => {
+    h = await makeHarness(kind);
+    const id = (await h.rollout()).id;
+    const model = buildDigestModel(TEMPLATE, (await h.service.get(id))!, { now: new Date(T0) });
+    await h.service.recordDigest(id, model, { at: new Date(T0), slot: '2026-11-25T09:00', detail: { slot: '2026-11-25T09:00' } }, ADMIN);
+    expect(await entries(h, id)).toEqual([
+      { rolloutId: ID, at: T0, actor: ADMIN.user, surface: 'slack', action: 'digest.posted', to: '2026-11-25T09:00', detail: { slot: '2026-11-25T09:00' } },
+    ]);
+    expect((await h.service.get(id))?.digest.lastSlot).toBe('2026-11-25T09:00');
   });
 });

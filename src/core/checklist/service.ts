@@ -245,7 +245,8 @@ export class ChecklistService {
     return this.change(rolloutId, actor, (r, rec) => {
       this.notExcluded(rec, step);
       this.require('skip', actor, r, rec, 'error.forbidden.skip');
-      if (rec.state === 'not_applicable' && rec.skipReason === why) return { notice: { key: 'notice.already_skipped', vars: { step: step.id } } };
+      // A skip reason exists only while the step is skipped: reopening deletes it, nothing else sets it.
+      if (rec.skipReason === why) return { notice: { key: 'notice.already_skipped', vars: { step: step.id } } };
       const from = rec.state;
       rec.state = 'not_applicable';
       rec.skipReason = why;
