@@ -29,6 +29,11 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
       registers: [registry],
     }),
     workBacklog: new Gauge({ name: 'bwprep_work_backlog', help: 'Work after an ack waiting for a free slot, by queue', labelNames: ['queue'], registers: [registry] }),
+    cardRefreshes: new Gauge({
+      name: 'bwprep_card_refreshes_in_flight',
+      help: 'Rollouts whose card refresh is rendering or waiting its turn (serialized and paced per rollout); 0 when idle',
+      registers: [registry],
+    }),
   };
 }
 

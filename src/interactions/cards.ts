@@ -1,6 +1,7 @@
 import { type Actor, type ConversationRef, conversationsOf, type Locale, type MessageRef, type Rollout } from '../core/checklist/model';
 import type { ChecklistService } from '../core/checklist/service';
 import type { Clock } from '../core/ports';
+import type { Metrics } from '../metrics';
 import { buildChecklistView } from '../views/checklist';
 import { CardGoneError, type ErrorLogger } from './errors';
 import type { Platforms } from './platforms';
@@ -42,10 +43,19 @@ export class LivingCards {
   /**
    * `minIntervalMs` (default 0: no pacing): the shortest time between two updates of one rollout's cards
    * (BWPREP_CARD_UPDATE_INTERVAL_MS). `monotonicMs`: a monotonic clock in ms (default `performance.now`),
-   * separate from `clock`, whose wall time tests pin.
+   * separate from `clock`, whose wall time tests pin. `metrics.cardRefreshes`: how many rollouts have a
+   * refresh rendering or waiting (bwprep_card_refreshes_in_flight).
    */
   constructor(
-    private readonly deps: { service: ChecklistService; platforms: Platforms; clock: Clock; logger: ErrorLogger; minIntervalMs?: number; monotonicMs?: () => number },
+    private readonly deps: {
+      service: ChecklistService;
+      platforms: Platforms;
+      clock: Clock;
+      logger: ErrorLogger;
+      minIntervalMs?: number;
+      monotonicMs?: () => number;
+      metrics?: Pick<Metrics, 'cardRefreshes'>;
+    },
   ) {
     this.minIntervalMs = Math.max(0, deps.minIntervalMs ?? 0);
     this.monotonicMs = deps.monotonicMs ?? (() => performance.now());
@@ -199,9 +209,14 @@ export class LivingCards {
     const next = prev.then(fn, fn);
     // The caller gets `next` and its rejection; the chain only orders the next refresh after this one.
     const tail = next.catch(() => undefined);
+    if (!this.chains.has(key)) this.deps.metrics?.cardRefreshes.inc();
     this.chains.set(key, tail);
+    // The last task of a rollout's chain removes it, so an idle rollout holds nothing here.
     void tail.then(() => {
-      if (this.chains.get(key) === tail) this.chains.delete(key);
+      if (this.chains.get(key) === tail) {
+        this.chains.delete(key);
+        this.deps.metrics?.cardRefreshes.dec();
+      }
     });
     return next;
   }

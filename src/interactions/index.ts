@@ -98,6 +98,7 @@ export class Interactions {
       clock: deps.clock,
       logger: deps.logger,
       ...(deps.cardUpdateIntervalMs !== undefined ? { minIntervalMs: deps.cardUpdateIntervalMs } : {}),
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
     });
     if (deps.verification) {
       this.checks = new CheckRunner({

@@ -214,3 +214,35 @@ describe('living card', () => {
     }
   });
 });
+
+describe('bwprep_card_refreshes_in_flight', () => {
+  const inFlight = async () => (await h.metrics.cardRefreshes.get()).values[0]?.value ?? 0;
+  const settled = () => new Promise((r) => setImmediate(r));
+
+  it('counts a rollout while its refreshes render or wait, once however many wait, and 0 when idle, also after a failure', async () => {
+    const ada = h.person(ADA);
+    await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
+    await settled();
+    expect(await inFlight()).toBe(0);
+    const update = h.platform.cards.update;
+    const held = gate();
+    h.platform.cards.update = held.hold(update);
+    const running = h.interactions.cards.refresh(ROLLOUT);
+    await settled();
+    expect(await inFlight()).toBe(1);
+    const waiting = [h.interactions.cards.refresh(ROLLOUT), h.interactions.cards.refresh(ROLLOUT, { checking: true })];
+    expect(await inFlight()).toBe(1);
+    held.open();
+    await Promise.all([running, ...waiting]);
+    await settled();
+    expect(await inFlight()).toBe(0);
+    // A refresh the platform refuses leaves nothing counted either.
+    h.platform.cards.update = async () => {
+      throw new Error('platform down');
+    };
+    await expect(h.interactions.cards.refresh(ROLLOUT)).rejects.toThrow('platform down');
+    await settled();
+    expect(await inFlight()).toBe(0);
+    h.platform.cards.update = update;
+  });
+});
