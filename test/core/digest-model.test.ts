@@ -355,3 +355,51 @@ describe('VerificationService: what it asks the verifier and what it records', (
     expect(s.isRunning(r.id)).toBe(false);
   });
 });
+
+/**
+ * Mutation survivors in `buildDigestModel`'s step loop (test/MUTATION.md). The block above builds its model
+ * in the `describe` body, where per-test coverage does not see it, so these build the model inside each test.
+ */
+describe('mutation survivors: which steps the digest lists as failing and unassigned', () => {
+  /** Every step done and owned by Bob, except the ones given. */
+  const model = (steps: Record<string, Partial<StepRecord>>) => {
+    const all: Record<string, Partial<StepRecord>> = {};
+    for (const s of TEMPLATE.steps) all[s.id] = { state: 'done', owner: BOB, ...steps[s.id] };
+    for (const [id, rec] of Object.entries(steps)) if (!('owner' in rec)) delete all[id]!.owner;
+    return buildDigestModel(TEMPLATE, makeRollout({ steps: all }), { now: NOW });
+  };
+
+  it('a skipped step is neither failing nor unassigned, even with a failing state or check and no owner', () => {
+    const m = model({
+      '2a': { state: 'not_applicable', lastCheck: check('fail', 'notice.saved') },
+      '2b': { state: 'not_applicable' },
+    });
+    expect(m.failing).toEqual([]);
+    expect(m.unassigned).toEqual([]);
+  });
+
+  it('failing by state alone, by a failed check alone, or by state with a warning check; the owner is carried', () => {
+    const m = model({
+      '1a': { state: 'failing' }, // no owner, never checked
+      '2a': { state: 'open', owner: CAROL, lastCheck: check('fail', 'notice.saved') },
+      '3a': { state: 'failing', owner: BOB, lastCheck: check('warn', 'notice.saved') },
+      '3b': { state: 'done', lastCheck: check('pass', 'notice.saved') },
+    });
+    expect(m.failing).toEqual([
+      { stepId: '1a', state: 'failing', status: 'fail' },
+      { stepId: '2a', state: 'open', status: 'fail', summary: { key: 'notice.saved' }, owner: CAROL },
+      { stepId: '3a', state: 'failing', status: 'warn', summary: { key: 'notice.saved' }, owner: BOB },
+    ]);
+  });
+
+  it('unassigned: only incomplete steps without an owner', () => {
+    const m = model({
+      '1a': { state: 'failing' }, // incomplete, no owner
+      '2a': { state: 'open', owner: CAROL }, // owned
+      '3b': { state: 'open' }, // incomplete, no owner
+      '3c': { state: 'done' }, // complete, no owner
+      '4a': { state: 'verified' }, // complete, no owner
+    });
+    expect(m.unassigned).toEqual(['1a', '3b']);
+  });
+});

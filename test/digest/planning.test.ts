@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { Settings } from 'luxon';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   capacityBeforeGoLive,
   fitsBeforeGoLive,
@@ -140,5 +141,113 @@ describe('replanDueDates on the SQLite store', () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/**
+ * Mutation survivors in planning.ts (test/MUTATION.md): a day budget of zero, re-planning through the store
+ * (options passed on, dates removed, audit `from`, nothing written when nothing changes) and planning that
+ * must not depend on the server's own time zone.
+ */
+describe('mutation survivors: planning edges', () => {
+  const withStore = async (fn: (store: Awaited<ReturnType<typeof openStore>>) => Promise<void>) => {
+    const store = await openStore('sqlite://:memory:');
+    try {
+      await fn(store);
+    } finally {
+      await store.close();
+    }
+  };
+  const actor = { user: 'bwprep:scheduler', surface: 'scheduler' as const };
+
+  it('no budget (0 h a day) or no working days: no planned dates at all', () => {
+    // Only step 6 (unestimated, 0 h) applies, so planning would not need any budget for it.
+    expect(planDueDates(TEMPLATE, { '6': { state: 'open' } }, '2026-12-15', MON_FRI, { hoursPerDay: 0 })).toEqual({});
+    expect(Object.keys(planDueDates(TEMPLATE, makeRollout().steps, '2026-12-15', []))).toEqual([]);
+  });
+
+  it('replanDueDates passes hours per day and mode on, and squeezes onto the rollout’s today', async () => {
+    await withStore(async (store) => {
+      // 1a's planned date has passed: `fill` keeps it (it shows as overdue).
+      const r = makeRollout({ settings: { goLive: '2026-12-15' }, steps: { '1a': { due: '2026-12-01', dueSource: 'planned' } } });
+      await store.rollouts.create(r, []);
+      const clock = new FakeClock('2026-12-09T10:00:00Z'); // Wednesday 9 December in Amsterdam
+      const { rollout } = await replanDueDates(store.rollouts, TEMPLATE, r.id, clock, actor, { hoursPerDay: 1, mode: 'fill' });
+      expect(rollout.steps['1a']).toMatchObject({ due: '2026-12-01', dueSource: 'planned' });
+      expect(rollout.steps['3a']).toMatchObject({ due: '2026-12-09', dueSource: 'planned' }); // 1 h a day: 7 Dec, squeezed onto today
+      expect(rollout.steps['4a']).toMatchObject({ due: '2026-12-10', dueSource: 'planned' });
+    });
+  });
+
+  it('go-live cleared: planned dates are removed, audited with their old date, and a second run writes nothing', async () => {
+    await withStore(async (store) => {
+      const r = makeRollout({ steps: { '4d': { due: '2026-12-01', dueSource: 'manual' }, '4e': { due: '2026-12-10', dueSource: 'planned' } } });
+      await store.rollouts.create(r, []);
+      const clock = new FakeClock('2026-11-25T10:00:00Z');
+      const first = await replanDueDates(store.rollouts, TEMPLATE, r.id, clock, actor);
+      expect(first.changes).toEqual([{ stepId: '4e', from: '2026-12-10' }]);
+      expect(first.rollout.steps['4e']).not.toHaveProperty('due');
+      expect(first.rollout.steps['4e']).not.toHaveProperty('dueSource');
+      expect(first.rollout.steps['4d']).toMatchObject({ due: '2026-12-01', dueSource: 'manual' });
+      expect((await store.rollouts.get(r.id))!.steps['4e']).not.toHaveProperty('due');
+      const audit = (await store.audit.list(r.id)).filter((a) => a.action === 'step.due_set');
+      expect(audit).toHaveLength(1);
+      expect(audit[0]).toMatchObject({ stepId: '4e', from: '2026-12-10', detail: { source: 'planned' } });
+      expect(audit[0]).not.toHaveProperty('to');
+
+      // Nothing left to change: no write at all (the version stays, no audit entry).
+      const second = await replanDueDates(store.rollouts, TEMPLATE, r.id, clock, actor);
+      expect(second.changes).toEqual([]);
+      expect(second.rollout.version).toBe(first.rollout.version);
+      expect((await store.rollouts.get(r.id))!.version).toBe(first.rollout.version);
+      expect(await store.audit.list(r.id)).toHaveLength(1);
+    });
+  });
+
+  describe('independent of the server’s time zone', () => {
+    let saved: typeof Settings.defaultZone;
+    beforeEach(() => {
+      saved = Settings.defaultZone;
+      // Samoa skipped Friday 30 December 2011 (from UTC−10 to UTC+14): a server there has no such local day.
+      Settings.defaultZone = 'Pacific/Apia';
+    });
+    afterEach(() => {
+      Settings.defaultZone = saved;
+    });
+
+    it('counts and plans on calendar days, whatever zone the server runs in', () => {
+      const every = [1, 2, 3, 4, 5, 6, 7];
+      expect(previousWorkingDay('2011-12-31', every)).toBe('2011-12-30');
+      expect(workingDaysBetween('2011-12-29', '2012-01-01', every)).toBe(3);
+      expect(planDueDates(TEMPLATE, { '1a': { state: 'open' }, '2a': { state: 'open' } }, '2011-12-31', every, { hoursPerDay: 0.5 })).toEqual({
+        '2a': '2011-12-30',
+        '1a': '2011-12-29',
+      });
+    });
+  });
+});
+
+describe('decimal estimates that fill a day exactly', () => {
+  // 0.3 h + (0.3 h + 3.4 h) is the whole 4 h of Monday 14 December, but in floating point 4.4e-16 h stay free;
+  // the earlier phase must still go to the working day before (found by mutation testing).
+  const base = TEMPLATE.steps[0]!;
+  const template = {
+    ...TEMPLATE,
+    steps: [
+      { ...base, id: 'p1', phase: 1, hours: 1 },
+      { ...base, id: 'p2a', phase: 2, hours: 0.3 },
+      { ...base, id: 'p2b', phase: 2, hours: 3.4 },
+      { ...base, id: 'p3', phase: 3, hours: 0.3 },
+    ],
+  };
+  const open = { state: 'open' as const };
+
+  it('puts the earlier phase on the previous working day, not on the full one', () => {
+    expect(planDueDates(template, { p1: open, p2a: open, p2b: open, p3: open }, '2026-12-15', MON_FRI, { hoursPerDay: 4 })).toEqual({
+      p3: '2026-12-14',
+      p2a: '2026-12-14',
+      p2b: '2026-12-14',
+      p1: '2026-12-11',
+    });
   });
 });

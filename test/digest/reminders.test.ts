@@ -116,3 +116,40 @@ describe('reminder view', () => {
     expect(v.items[0]!.buttons.done.label).toBe('Mark done');
   });
 });
+
+/** Mutation survivors in reminders.ts (test/MUTATION.md): step and owner order, the last-resort zone. */
+describe('mutation survivors: reminder order and the fallback zone', () => {
+  it('steps of the same kind are ordered by due date, oldest first, not by template order', () => {
+    const r = makeRollout({
+      steps: {
+        '1a': { owner: ALICE, due: '2026-11-26' }, // tomorrow
+        '2a': { owner: ALICE, due: '2026-11-24' }, // overdue 1 day
+        '2b': { owner: ALICE, due: '2026-11-20' }, // overdue 5 days
+        '3b': { owner: ALICE, due: '2026-11-25' }, // today
+      },
+    });
+    const [due] = remindersDue(TEMPLATE, [r], at('2026-11-25T08:30:00Z'), userTz, none);
+    expect(due!.steps.map((s) => [s.stepId, s.kind])).toEqual([
+      ['2b', 'overdue'],
+      ['2a', 'overdue'],
+      ['3b', 'today'],
+      ['1a', 'tomorrow'],
+    ]);
+  });
+
+  it('reminders come out ordered by owner, whatever order their steps are in', () => {
+    // Bob's step comes first in the template; 14:30 UTC is inside both Alice's and Bob's working day.
+    const r = makeRollout({ steps: { '1a': { owner: BOB, due: '2026-11-20' }, '2a': { owner: ALICE, due: '2026-11-20' } } });
+    expect(remindersDue(TEMPLATE, [r], at('2026-11-25T14:30:00Z'), userTz, none).map((d) => d.user)).toEqual([ALICE, BOB]);
+  });
+
+  it('a rollout record without a time zone: the owner’s working day is taken in UTC', () => {
+    const r = makeRollout({ steps: { '1a': { owner: CAROL, due: '2026-11-20' } } });
+    delete (r.settings as Partial<typeof r.settings>).timezone;
+    // 08:30 UTC: before 09:00 in UTC (in Amsterdam it would already be 09:30).
+    expect(remindersDue(TEMPLATE, [r], at('2026-11-25T08:30:00Z'), userTz, none)).toEqual([]);
+    expect(remindersDue(TEMPLATE, [r], at('2026-11-25T09:30:00Z'), userTz, none)).toMatchObject([
+      { user: CAROL, timezone: 'UTC', date: '2026-11-25', key: `reminder:${CAROL}:2026-11-25`, steps: [{ stepId: '1a', kind: 'overdue' }] },
+    ]);
+  });
+});

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { Settings } from 'luxon';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isBwprepError } from '../../src/core/errors';
-import { dueSlot, missedSlot, nextSlot, slotFor, type ScheduleSettings } from '../../src/core/digest/schedule';
+import { dueSlot, localParts, missedSlot, nextSlot, slotFor, slotInstant, type ScheduleSettings } from '../../src/core/digest/schedule';
 import { FakeClock } from './fixtures';
 
 const AMS: ScheduleSettings = { timezone: 'Europe/Amsterdam', digestTime: '09:00', weekdays: [1, 2, 3, 4, 5] };
@@ -221,5 +222,55 @@ describe('slot boundaries and setting errors', () => {
     expect(refusal({ ...AMS, timezone: 'Mars/Olympus' })).toEqual({ key: 'digest.error.bad_timezone', vars: { value: 'Mars/Olympus' } });
     // A zone once accepted stays accepted (the cache), and a bad one is never cached.
     expect(refusal({ ...AMS, timezone: 'Mars/Olympus' })).toEqual({ key: 'digest.error.bad_timezone', vars: { value: 'Mars/Olympus' } });
+  });
+});
+
+/**
+ * Mutation survivors in schedule.ts (test/MUTATION.md): slots in the rollout's zone whatever the server's
+ * own zone (luxon's `Settings.defaultZone`, set here and restored), the search window's last day, and
+ * `localParts` / `slotInstant` on their own.
+ */
+describe('mutation survivors: the server’s own time zone, the search window, local parts', () => {
+  let saved: typeof Settings.defaultZone;
+  beforeEach(() => {
+    saved = Settings.defaultZone;
+  });
+  afterEach(() => {
+    Settings.defaultZone = saved;
+  });
+
+  it('the next slot follows the rollout’s date, not the server’s (a server at UTC+14 is a day ahead)', () => {
+    Settings.defaultZone = 'Pacific/Kiritimati';
+    const evening: ScheduleSettings = { ...AMS, digestTime: '18:00' };
+    // 10:30 UTC on Wednesday: 11:30 in Amsterdam, already 00:30 on Thursday at UTC+14.
+    expect(nextSlot(d('2026-11-25T10:30:00Z'), evening)).toMatchObject({ key: '2026-11-25T18:00', date: '2026-11-25' });
+    expect(nextSlot(d('2026-11-25T10:30:00Z'), evening)!.at.toISOString()).toBe('2026-11-25T17:00:00.000Z');
+  });
+
+  it('a slot key is read in the rollout’s zone, not the server’s', () => {
+    Settings.defaultZone = 'Pacific/Kiritimati';
+    expect(slotInstant('2026-11-25T09:00', 'Europe/Amsterdam')?.toISOString()).toBe('2026-11-25T08:00:00.000Z');
+    expect(slotInstant('2026-07-01T09:00', 'Europe/Amsterdam')?.toISOString()).toBe('2026-07-01T07:00:00.000Z');
+    expect(slotInstant('not a key', 'Europe/Amsterdam')).toBeUndefined();
+  });
+
+  it('local date, time and weekday of an instant in a zone', () => {
+    // 23:30 UTC on Tuesday is 08:30 on Wednesday in Tokyo.
+    expect(localParts(d('2026-11-24T23:30:00Z'), 'Asia/Tokyo')).toEqual({ date: '2026-11-25', time: '08:30', weekday: 3 });
+    expect(localParts(d('2026-11-24T23:30:00Z'), 'America/New_York')).toEqual({ date: '2026-11-24', time: '18:30', weekday: 2 });
+  });
+
+  it('calendar days are counted zone-free: a server in Samoa, which skipped 30 December 2011, finds the same slots', () => {
+    Settings.defaultZone = 'Pacific/Apia';
+    // 12:00 UTC on Friday 30 December 2011 is 13:00 in Amsterdam: that morning's 09:00 slot is the latest.
+    expect(slotFor(d('2011-12-30T12:00:00Z'), EVERY_DAY)).toMatchObject({ key: '2011-12-30T09:00', date: '2011-12-30' });
+  });
+
+  it('the latest slot eight days back is still found (Samoa, where Friday 30 December 2011 did not exist)', () => {
+    // Fridays only. 05:00 on Saturday 31 December in Apia: the slot "30 December 09:00" falls into the skipped
+    // day and so lies at 09:00 on the 31st, still ahead; the latest one is Friday 23 December, eight days back.
+    const apiaFridays: ScheduleSettings = { timezone: 'Pacific/Apia', digestTime: '09:00', weekdays: [5] };
+    const now = d('2011-12-30T15:00:00Z');
+    expect(slotFor(now, apiaFridays)).toMatchObject({ key: '2011-12-23T09:00', date: '2011-12-23' });
   });
 });

@@ -91,6 +91,12 @@ export function fitsBeforeGoLive(
 }
 
 /**
+ * Estimates are decimal hours (0.3, 3.4) that binary floating point sums inexactly: 4 − 0.3 − 3.7 is 4.4e-16,
+ * not 0. A day with less budget than this left is full, and a phase within this of the budget fits.
+ */
+const HOURS_EPSILON = 1e-9;
+
+/**
  * Pure planning: the planned due date for every applicable step (ignoring manual dates, which the caller
  * keeps). Returns an empty map when go-live is unset or there are no working days.
  */
@@ -111,14 +117,14 @@ export function planDueDates(
   for (const phase of phases) {
     const inPhase = template.steps.filter((s) => s.phase === phase && steps[s.id] && steps[s.id]!.state !== 'not_applicable');
     if (!inPhase.length) continue;
-    if (left <= 0) {
+    if (left <= HOURS_EPSILON) {
       day = previousWorkingDay(day, weekdays)!;
       left = perDay;
     }
     const due = opts.today && day < opts.today ? opts.today : day;
     for (const s of inPhase) out[s.id] = due;
     let hours = inPhase.reduce((sum, s) => sum + (s.hours ?? 0), 0);
-    while (hours > left + 1e-9) {
+    while (hours > left + HOURS_EPSILON) {
       hours -= left;
       day = previousWorkingDay(day, weekdays)!;
       left = perDay;
