@@ -11,21 +11,27 @@
  */
 import tseslint from 'typescript-eslint';
 
-/** True when `node` is a function that drops what it is given: `() => undefined`, `() => {}`, `() => null`, `() => void 0`. */
-function isSilentHandler(node) {
-  if (!node || (node.type !== 'ArrowFunctionExpression' && node.type !== 'FunctionExpression')) return false;
-  const body = node.body;
-  if (body.type === 'BlockStatement') return body.body.length === 0;
-  if (body.type === 'Identifier' && body.name === 'undefined') return true;
-  if (body.type === 'Literal' && body.value === null) return true;
-  return body.type === 'UnaryExpression' && body.operator === 'void' && body.argument.type === 'Literal';
+/**
+ * True when `node` drops the error it is given: a function that never reads its first parameter (none,
+ * `_err`, or one it does not use: `() => undefined`, `() => false`, `() => { return; }`), or a function
+ * passed by a name that says it does nothing (`noop`, `ignore`).
+ */
+function isSilentHandler(node, source) {
+  if (!node) return false;
+  if (node.type === 'Identifier') return /^(noop|ignore|ignored|nothing|swallow)$/i.test(node.name);
+  if (node.type !== 'ArrowFunctionExpression' && node.type !== 'FunctionExpression') return false;
+  const param = node.params[0];
+  if (!param) return true;
+  if (param.type !== 'Identifier') return false; // destructured: it reads the error
+  const variable = source.getDeclaredVariables(node).find((v) => v.name === param.name);
+  return !variable || variable.references.length === 0;
 }
 
 /** @type {import('eslint').Rule.RuleModule} */
 const noSilentCatch = {
   meta: {
     type: 'problem',
-    docs: { description: 'A rejection handler that ignores the error must say why (a comment) or log it.' },
+    docs: { description: 'A rejection handler that does not read the error must say why (a comment) or log the error.' },
     messages: {
       silent:
         'This handler swallows the error. Log it (with what failed), or add a comment saying why ignoring it is right.',
@@ -49,7 +55,7 @@ const noSilentCatch = {
         if (callee.type !== 'MemberExpression' || callee.property.type !== 'Identifier') return;
         const handler =
           callee.property.name === 'catch' ? node.arguments[0] : callee.property.name === 'then' ? node.arguments[1] : undefined;
-        if (handler && isSilentHandler(handler) && !hasReason(handler, node)) {
+        if (handler && isSilentHandler(handler, source) && !hasReason(handler, node)) {
           context.report({ node: handler, messageId: 'silent' });
         }
       },
@@ -58,7 +64,7 @@ const noSilentCatch = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-bench/**', 'reports/**', '.stryker-tmp/**', 'coverage/**', 'node_modules/**', 'data/**'] },
+  { ignores: ['dist/**', 'dist-bench/**', 'reports/**', '.stryker-tmp/**', 'coverage/**', 'node_modules/**', 'data/**', 'test/lint/fixtures/**'] },
   {
     files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     languageOptions: {

@@ -124,6 +124,7 @@ async function main() {
       }
       work(channel)
         .catch(() => {
+          // Counted, not logged: the bench reports the floor's failed work with its results.
           failed += 1;
         })
         .finally(() => {

@@ -65,7 +65,14 @@ async function run(port: NonNullable<typeof parentPort>): Promise<void> {
         return;
       }
       case 'metrics':
-        void app.metrics.registry.getMetricsAsJSON().then((metrics) => send({ type: 'metrics', id: m.id, metrics }));
+        void app.metrics.registry.getMetricsAsJSON().then(
+          (metrics) => send({ type: 'metrics', id: m.id, metrics }),
+          (err: unknown) => {
+            // The main thread's /metrics then serves its own series without the work thread's.
+            logger.warn({ err }, 'the Slack work thread could not collect its metrics');
+            send({ type: 'metrics', id: m.id, metrics: [] });
+          },
+        );
         return;
       case 'stop':
         if (stopping) return;
