@@ -39,18 +39,37 @@ export async function openPostgresStore(url: Extract<StoreUrl, { kind: 'postgres
     keyv: `${s}.bwprep_keyv`,
   };
 
+  /**
+   * One transaction on a checked-out client. While checked out, a client whose connection dies between two
+   * queries emits 'error' with no listener of the pool's (pg-pool listens only to idle clients), which
+   * would be an uncaught exception that ends the process; this listener logs it, the next query rejects,
+   * and the broken client is destroyed on release instead of going back to the pool.
+   */
   async function tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
     const c = await pool.connect();
+    let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken = err;
+      logger?.warn({ err, store: url.description }, 'postgres connection lost during a transaction');
+    };
+    c.on('error', onError);
     try {
       await c.query('BEGIN');
       const result = await fn(c);
       await c.query('COMMIT');
       return result;
     } catch (err) {
-      await c.query('ROLLBACK').catch((rollbackErr: unknown) => logger?.warn({ err: rollbackErr }, 'postgres rollback failed'));
+      if (!broken) {
+        await c.query('ROLLBACK').catch((rollbackErr: unknown) => {
+          // A client that cannot even roll back is not given to the next transaction.
+          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+          logger?.warn({ err: rollbackErr }, 'postgres rollback failed');
+        });
+      }
       throw err;
     } finally {
-      c.release();
+      c.off('error', onError);
+      c.release(broken);
     }
   }
 

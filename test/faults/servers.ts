@@ -25,6 +25,8 @@ export interface TestServer {
   start(): Promise<void>;
   /** Stops the server (SIGTERM for Redis, `pg_ctl stop -m fast` for PostgreSQL) and waits until it has exited. */
   stop(): Promise<void>;
+  /** Crashes it: SIGKILL for Redis, `pg_ctl stop -m immediate` (no shutdown checkpoint; WAL recovery at the next start). */
+  kill(): Promise<void>;
 }
 
 async function waitUntil(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -62,15 +64,17 @@ export async function redisServer(dir: string): Promise<TestServer> {
       const exited = new Promise<void>((_, reject) => started.once('exit', (code) => reject(new Error(`redis-server exited ${code} at start`))));
       await Promise.race([waitUntil(`redis on ${port}`, () => accepts(port)), exited]);
     },
-    async stop() {
-      const c = child;
-      if (!c || c.exitCode !== null) return;
-      const gone = new Promise<void>((r) => c.once('exit', () => r()));
-      c.kill('SIGTERM');
-      await gone;
-      child = undefined;
-    },
+    stop: () => end('SIGTERM'),
+    kill: () => end('SIGKILL'),
   };
+  async function end(signal: NodeJS.Signals): Promise<void> {
+    const c = child;
+    if (!c || c.exitCode !== null) return;
+    const gone = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill(signal);
+    await gone;
+    child = undefined;
+  }
   await server.start();
   return server;
 }
@@ -113,14 +117,16 @@ export async function postgresServer(dir: string): Promise<TestServer> {
       asPostgres('pg_ctl', ['-D', data, '-l', path.join(dir, 'pg.log'), '-w', '-o', `-p ${port} -k ${sock} -h 127.0.0.1 -c fsync=off`, 'start']);
       await waitUntil(`postgres on ${port}`, () => accepts(port));
     },
-    async stop() {
-      try {
-        asPostgres('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
-      } catch {
-        // already stopped
-      }
-    },
+    stop: async () => pgStop('fast'),
+    kill: async () => pgStop('immediate'),
   };
+  function pgStop(mode: 'fast' | 'immediate'): void {
+    try {
+      asPostgres('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']);
+    } catch {
+      // already stopped
+    }
+  }
   await server.start();
   return server;
 }
