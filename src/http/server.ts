@@ -35,11 +35,36 @@ function withTimeout<T>(p: Promise<T>, ms: number, name: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * The largest body /slack/events accepts, in bytes. Slack's requests (slash commands, interactions with the
+ * clicked message's blocks, view submissions) are form-encoded and stay far below this; Teams has the same
+ * bound at /api/messages (src/teams).
+ */
+export const MAX_SLACK_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Refuses a Slack request whose body would be read unbounded: Bolt reads the whole body before it checks the
+ * signature, so a body without a declared length (Slack always sends Content-Length) gets 411 and one
+ * declared over the bound 413, both without reading it, and the connection is closed after the answer.
+ */
+function refuseUnboundedBody(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.method !== 'POST') return false;
+  const declared = req.headers['content-length'];
+  const status = declared === undefined ? 411 : Number(declared) > MAX_SLACK_BODY_BYTES ? 413 : 0;
+  if (!status) return false;
+  res.shouldKeepAlive = false;
+  send(res, status, { error: status === 411 ? 'length_required' : 'payload_too_large' });
+  return true;
+}
+
 /** One HTTP server for every surface: /slack/events, /api/messages, /healthz, /readyz, /metrics. */
 export function createHttpServer(routes: HttpRoutes): http.Server {
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/slack/events' && routes.slack) return routes.slack(req, res);
+    if (path === '/slack/events' && routes.slack) {
+      if (refuseUnboundedBody(req, res)) return;
+      return routes.slack(req, res);
+    }
     if (path === '/api/messages' && routes.teams) return routes.teams(req, res);
     if (!['/healthz', '/readyz', '/metrics'].includes(path ?? '')) return send(res, 404, { error: 'not_found' });
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method_not_allowed' });

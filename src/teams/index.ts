@@ -94,14 +94,32 @@ function send(res: ServerResponse, status: number, body?: unknown): void {
 }
 
 /** The request body, or 'too_large' past `limit` bytes (the rest is read and dropped, so the 413 reaches the caller). */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size <= limit) chunks.push(chunk as Buffer);
-  }
-  return size > limit ? 'too_large' : Buffer.concat(chunks);
+/**
+ * The request body, or `'too_large'` as soon as it is known to exceed `limit` bytes (a declared
+ * Content-Length, or the bytes read so far): reading stops there, so a sender cannot keep the request open
+ * by streaming on. The caller answers 413 with `Connection: close`.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve('too_large');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (out: Buffer | 'too_large' | Error) => {
+      req.off('data', onData).off('end', onEnd).off('error', onError);
+      if (out instanceof Error) reject(out);
+      else resolve(out);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.pause();
+      done('too_large');
+    };
+    const onEnd = () => done(Buffer.concat(chunks));
+    const onError = (err: Error) => done(err);
+    req.on('data', onData).on('end', onEnd).on('error', onError);
+  });
 }
 
 /** Errors botbuilder's token validation throws: its own, and those of jsonwebtoken (which it rethrows). */
@@ -153,7 +171,11 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
     void (async () => {
       if (req.method !== 'POST') return send(res, 405, { error: 'method_not_allowed' });
       const raw = await readBody(req, MAX_ACTIVITY_BYTES);
-      if (raw === 'too_large') return send(res, 413, { error: 'payload_too_large' });
+      if (raw === 'too_large') {
+        // The rest of the body is not read: close the connection after the answer.
+        res.shouldKeepAlive = false;
+        return send(res, 413, { error: 'payload_too_large' });
+      }
       let activity: Activity;
       try {
         activity = JSON.parse(raw.toString('utf8')) as Activity;

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeStepRef } from '../../src/views/actions';
 import { blockActions, button, FAKE_CHANNEL_ID, FAKE_TEAM_ID, FAKE_USERS, type SlackRequest, slashCommand } from '../helpers/slack-requests';
@@ -64,5 +65,33 @@ describe('malformed signed Slack payloads', () => {
     expect(res.status).toBe(400);
     await expectNothingChanged();
     expect(h.logs()).toContain('malformed Slack payload refused');
+  });
+});
+
+describe('request bodies /slack/events will not read', () => {
+  /** Sends only the headers (not one byte of a body) and resolves with the status and Connection header. */
+  const headersOnly = (headers: Record<string, string>) =>
+    new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+      const req = request(new URL('/slack/events', h.app.url), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+      req.once('response', (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });
+        req.destroy();
+      });
+      req.once('error', reject);
+      req.flushHeaders();
+    });
+
+  it('a declared body over 1 MiB is refused with 413 before it is read, and the connection closed', async () => {
+    expect(await headersOnly({ 'content-length': String(2 * 1024 * 1024) })).toEqual({ status: 413, connection: 'close' });
+  });
+
+  it('a body without a declared length (chunked) is refused with 411: Slack always declares it', async () => {
+    expect(await headersOnly({ 'transfer-encoding': 'chunked' })).toEqual({ status: 411, connection: 'close' });
+  });
+
+  it('an ordinary signed request of the same connection type still works', async () => {
+    const res = await h.send(slashCommand({ text: 'help', user_id: FAKE_USERS.bob, response_url: h.slack.responseUrl('len-ok') }));
+    expect(res.status).toBe(200);
   });
 });

@@ -159,6 +159,38 @@ describe('Teams commands over /api/messages (TEAMS_ALLOW_UNAUTHENTICATED, fake B
     expect((await h.post(huge)).status).toBe(413);
   });
 
+  it('answers 413 to a body that keeps streaming past 1 MiB without waiting for its end, and closes the connection', async () => {
+    const { request } = await import('node:http');
+    const url = new URL('/api/messages', h.app.url);
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } });
+    const answered = new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+      req.once('response', (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });
+      });
+      req.once('error', reject);
+    });
+    // 1.5 MiB, and then the request stays open: the answer must not wait for an end that never comes.
+    req.write(`{"type":"message","text":"${'x'.repeat(1.5 * 1024 * 1024)}`);
+    expect(await answered).toEqual({ status: 413, connection: 'close' });
+    req.destroy();
+  });
+
+  it('answers 413 to a declared Content-Length over 1 MiB before reading the body', async () => {
+    const { request } = await import('node:http');
+    const req = request(new URL('/api/messages', h.app.url), { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(2 * 1024 * 1024) } });
+    const status = await new Promise<number>((resolve, reject) => {
+      req.once('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.once('error', reject);
+      req.flushHeaders(); // headers only: not one byte of the body is sent
+    });
+    expect(status).toBe(413);
+    req.destroy();
+  });
+
   it('a card button (invoke adaptiveCard/action) answers with the updated card; a bad payload or a refusal reaches only the presser', async () => {
     // The living card first: `@bwprep status` posts an Adaptive Card to the channel.
     await h.post(teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'status', mention: true, locale: 'en-GB' }));
