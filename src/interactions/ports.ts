@@ -1,5 +1,5 @@
 import type { Actor, ConversationRef, Locale, Message, MessageRef, RolloutSettings, UserKey } from '../core/checklist/model';
-import type { PostedDigest } from '../core/digest/ports';
+import type { DigestLookup, PostedDigest } from '../core/digest/ports';
 import type { CheckReportView } from '../views/check-report';
 import type { ChecklistView } from '../views/checklist';
 import type { DigestView } from '../views/digest';
@@ -53,6 +53,15 @@ export interface ConversationPublisher {
    * throw after the message went out.
    */
   postDigest(conversation: ConversationRef, view: DigestView, card?: MessageRef): Promise<PostedDigest>;
+  /**
+   * Optional: whether the scheduled digest of `digest.rolloutId` for `digest.slot` was posted in the
+   * conversation, at or after `since` (the slot's instant), by this bot. Only a platform that can read the
+   * conversation's history and tag its posts implements it (Slack: message metadata and
+   * conversations.history); without it a digest whose process died between the claim and the record stays
+   * at most once. Returns `unknown` when the platform cannot tell (e.g. a missing scope); throws for a
+   * transient failure (the scheduler asks again later, and posts nothing meanwhile).
+   */
+  findDigest?(conversation: ConversationRef, digest: { rolloutId: string; slot: string }, since: Date): Promise<DigestLookup>;
   postCheckReport(conversation: ConversationRef, view: CheckReportView): Promise<void>;
 }
 

@@ -5,7 +5,7 @@ import type { ChecklistService } from '../core/checklist/service';
 import type { Template } from '../core/checklist/template';
 import { isBwprepError, BwprepError } from '../core/errors';
 import { buildDigestModel } from '../core/digest/model';
-import type { DigestVerifier, PostedDigest } from '../core/digest/ports';
+import type { DigestLookup, DigestVerifier, PostedDigest } from '../core/digest/ports';
 import { isPlatformError } from '../interactions/errors';
 import type { Platforms } from '../interactions/platforms';
 import { renderRich, tr } from '../i18n';
@@ -30,18 +30,37 @@ import { buildReminderView } from '../views/reminder';
  *    (it only succeeds when `lastSlot` is still older). Even if a lease expired mid-way (a very slow
  *    verifier), only one replica can win the claim, and only the winner posts.
  *
- * Crash windows, and the choice made: the marker is written BEFORE posting and the result recorded AFTER
- * (lastPostedAt, the step snapshot for "what changed", the day's readiness, and a `digest.posted` audit
- * entry). That makes the digest **at most once** per slot:
- * - crash between claim and post → that slot's digest is lost (logged on a later tick as "claimed but not
- *   recorded"); never a double post. The next slot posts normally.
- * - crash between post and record → posted once; tomorrow's "what changed" covers two days.
+ * Crash windows: the marker is written BEFORE posting and the result recorded AFTER (lastPostedAt, the
+ * step snapshot for "what changed", the day's readiness, and a `digest.posted` audit entry). A crash in
+ * between leaves a slot *claimed but not recorded*, and whether its digest went out depends on where the
+ * process died. The *reconciliation* (`reconcile`) settles it on a later tick, exactly once where the
+ * platform can look:
+ * - it runs for the newest claimed slot whose `lastPostedAt` is missing or older than the slot's instant,
+ *   within `maxLateMs`, not given up (below), once this replica can take the slot's lease (a live replica
+ *   still posting holds it; a dead one's lapses after `leaseTtlMs`) and a re-read confirms it is still
+ *   unrecorded;
+ * - it asks the home platform's publisher `findDigest(conversation, { rolloutId, slot }, since)`. Slack
+ *   tags every scheduled digest with message metadata (rollout, slot) and reads the channel's history:
+ *   found → the post is recorded now (`detail.recovered`, the found ref), nothing posted; absent → the
+ *   checks run and the digest is posted (late past the grace period) and recorded, as the normal path does;
+ *   cannot tell (a missing scope, the bot not in the channel) → a warning, no post (at most once); a
+ *   lookup that throws → nothing posted, asked again after the back-off. The slot is claimed already, so
+ *   here the lease alone keeps a second replica off: it holds while a post takes less than the lease (the
+ *   config makes it at least the checks + DIGEST_POST_ALLOWANCE_SECONDS);
+ * - a platform without `findDigest` (Teams: a bot cannot read a channel's history without Microsoft Graph
+ *   permissions; the console) keeps **at most once**: that slot's digest is lost, never posted twice, and
+ *   logged as "claimed but not recorded". The next slot posts normally.
+ * The other failures:
+ * - crash between post and record on a platform without `findDigest` → posted once; tomorrow's "what
+ *   changed" covers two days.
  * - the publisher *throws* (Slack error, channel archived) → nothing went out, so the claim is rolled back
  *   and a later tick retries, with back-off, up to `maxPostAttempts`; the lease keeps other replicas off
- *   the slot meanwhile.
- * At-least-once (recording the slot only after posting) would double-post whenever a replica died right
- * after Slack accepted the message; for a daily digest in a manager channel a rare missing digest is the
- * lesser evil, and it is visible in the logs.
+ *   the slot meanwhile. After the last attempt the slot is *given up*: its claim stays and
+ *   `digest.abandonedSlot` marks it (ChecklistService.abandonDigestSlot), so the reconciliation, in this
+ *   or any later process, does not retry it.
+ * At-least-once without a lookup (recording the slot only after posting) would double-post whenever a
+ * replica died right after Slack accepted the message; where the platform cannot look, a rare missing
+ * digest is the lesser evil, and it is visible in the logs.
  *
  * Fail-over: a replica that dies holding the lease *before its claim* (in the checks) leaves only the lease
  * behind. It lapses `leaseTtlMs` after it was taken (it is not renewed), and the next tick of another
@@ -64,7 +83,7 @@ import { buildReminderView } from '../views/reminder';
  * sending (at most once, like digests); a send that throws, or that the platform could not deliver, frees
  * both for a later tick (with back-off).
  *
- * Every state change goes through ChecklistService (slot claims, the posted record, re-planning).
+ * Every state change goes through ChecklistService (slot claims, the posted record, a given-up slot, re-planning).
  */
 
 export interface SchedulerLogger {
@@ -121,8 +140,16 @@ export interface DigestOutcome {
   checksFailed: boolean;
   view?: DigestView;
   result?: PostedDigest;
-  /** Why nothing was posted. */
-  skipped?: 'not_due' | 'leased' | 'claimed' | 'backoff' | 'post_failed' | 'disabled' | 'gone' | 'unreachable' | 'error';
+  /**
+   * Reconciliation of a slot claimed but never recorded (see the header): the platform found the digest in
+   * the conversation and it was recorded now, without a new post (`posted` stays false).
+   */
+  recovered?: boolean;
+  /**
+   * Why nothing was posted. `unknown`: a claimed, unrecorded slot whose platform cannot tell whether it
+   * went out (at most once); `lookup_failed`: asking the platform failed, asked again after the back-off.
+   */
+  skipped?: 'not_due' | 'leased' | 'claimed' | 'backoff' | 'post_failed' | 'disabled' | 'gone' | 'unreachable' | 'error' | 'unknown' | 'lookup_failed';
 }
 
 export interface TickResult {
@@ -134,6 +161,23 @@ export const SCHEDULER_ACTOR: Actor = { user: 'bwprep:scheduler', surface: 'sche
 const REMINDER_LEASE_MS = 36 * 3_600_000;
 const REMINDER_SENT_TTL_MS = 3 * 24 * 3_600_000;
 const TZ_CACHE_MS = 6 * 3_600_000;
+const DEFAULT_MAX_LATE_MS = 24 * 3_600_000;
+const DEFAULT_GRACE_MS = 15 * 60_000;
+/**
+ * How far before a claimed slot's instant the reconciliation looks for its digest: a slot key is a local
+ * time, and a rollout whose time zone changed after the post has the same key at another instant (UTC−12
+ * to UTC+14). The metadata names the rollout and the slot, so a wider window finds nothing wrong.
+ */
+const LOOKUP_MARGIN_MS = 26 * 3_600_000;
+
+/** The digest state has a slot claimed and no post recorded for it (lastPostedAt missing or older than the slot). */
+function unrecordedClaim(r: Pick<Rollout, 'digest' | 'settings'>): { slot: string; at: Date } | undefined {
+  const slot = r.digest.lastSlot;
+  const at = slot ? slotInstant(slot, r.settings.timezone) : undefined;
+  if (!slot || !at) return undefined;
+  if (r.digest.lastPostedAt && Date.parse(r.digest.lastPostedAt) >= at.getTime()) return undefined;
+  return { slot, at };
+}
 
 const noopLogger: SchedulerLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -148,6 +192,8 @@ export class Scheduler {
   /** `<rolloutId>:<slot>` → attempts and the time before which not to retry. */
   private readonly failures = new Map<string, { attempts: number; retryAt: number }>();
   private readonly warned = new Set<string>();
+  /** `<rolloutId>:<slot>` of unrecorded claims whose platform could not tell whether they went out (asked once per process). */
+  private readonly cannotTell = new Set<string>();
   /** Reminder keys known to be sent (a cache over the kv sent log). */
   private readonly sent = new Set<string>();
   private readonly tzCache = new Map<UserKey, { tz: string | undefined; at: number }>();
@@ -260,15 +306,19 @@ export class Scheduler {
     if (listed.unreachable) return { ...base, skipped: 'unreachable' };
     const now = this.clock.now();
     let due: DueSlot | undefined;
+    const opts: DueOptions = { ...this.o.schedule, notBefore: new Date(listed.createdAt) };
     try {
-      const opts: DueOptions = { ...this.o.schedule, notBefore: new Date(listed.createdAt) };
       due = dueSlot(now, listed.settings, listed.digest.lastSlot, opts);
-      if (!due) this.warnMissed(listed, now, opts);
     } catch (err) {
       this.warnOnce(`schedule:${id}`, { err, rolloutId: id }, 'invalid digest schedule; no digest');
       return { ...base, skipped: 'not_due' };
     }
-    if (!due) return { ...base, skipped: 'not_due' };
+    if (!due) {
+      const reconciled = await this.reconcile(listed, now);
+      if (reconciled) return reconciled;
+      this.warnMissed(listed, now, opts);
+      return { ...base, skipped: 'not_due' };
+    }
     const slot = due.key;
     const out = { ...base, slot, late: due.late };
 
@@ -295,23 +345,51 @@ export class Scheduler {
     if (!prev) return { ...out, skipped: 'claimed' };
 
     const view = this.view(rollout, { now, lastState: prev, late: due.late, slot, ...(checkRunFailed ? { checkRunFailed } : {}) });
+    // Nothing went out: free the slot (only if it is still our claim), so the digest can go out later.
+    const release = () => this.o.service.releaseDigestSlot(id, slot, prev.lastSlot);
+    return this.postClaimed({ out, rollout, view, slot, late: due.late, now, failed, leaseKey, checksFailed: !!checkRunFailed, release });
+  }
+
+  /**
+   * Posts the digest of a slot this replica holds the claim and the lease of, and records it. A post that
+   * throws went nothing out: a lasting error marks the conversation unreachable; otherwise it is retried
+   * after `retryDelayMs`, and after `maxPostAttempts` the slot is given up (`abandonDigestSlot`, so the
+   * reconciliation does not retry it either). `release` frees the claim for a retry (the normal path); the
+   * reconciliation has no earlier slot to go back to and keeps it (a retry finds the claim unrecorded).
+   */
+  private async postClaimed(p: {
+    out: DigestOutcome;
+    rollout: Rollout;
+    view: DigestView;
+    slot: string;
+    late: boolean;
+    now: Date;
+    failed: { attempts: number } | undefined;
+    leaseKey: string;
+    checksFailed: boolean;
+    release?: () => Promise<void>;
+  }): Promise<DigestOutcome> {
+    const { out, rollout, view, slot, now, leaseKey, checksFailed } = p;
+    const id = rollout.id;
+    const failKey = `${id}:${slot}`;
     let result: PostedDigest;
     try {
       result = await this.publish(rollout, view);
     } catch (err) {
       const lasting = isPlatformError(err) && err.kind === 'lasting';
-      const attempts = (failed?.attempts ?? 0) + 1;
+      const attempts = (p.failed?.attempts ?? 0) + 1;
       const giveUp = lasting || attempts >= this.o.maxPostAttempts;
       this.failures.set(failKey, { attempts, retryAt: now.getTime() + this.o.retryDelayMs });
-      // Nothing went out: free the slot (only if it is still our claim), so the digest can go out later.
-      if (!giveUp || lasting) await this.o.service.releaseDigestSlot(id, slot, prev.lastSlot);
+      if (p.release && (!giveUp || lasting)) await p.release();
       if (lasting) {
         this.log.warn({ rolloutId: id, slot, code: err.code }, 'digest not posted: the conversation is unreachable; no retries until the bot can post there again');
         await this.markUnreachable(rollout, err.code, err.hint);
       } else {
+        // Given up: the claim stays (the slot is not posted by a later tick) and is marked so.
+        if (giveUp) await this.o.service.abandonDigestSlot(id, slot);
         this.log.error({ err, rolloutId: id, slot, attempts, giveUp }, giveUp ? 'digest post failed; giving up on this slot' : 'digest post failed; will retry');
       }
-      return { ...out, checksFailed: !!checkRunFailed, view, skipped: 'post_failed' };
+      return { ...out, checksFailed, view, skipped: 'post_failed' };
     }
     this.failures.delete(failKey);
 
@@ -319,8 +397,83 @@ export class Scheduler {
     // Snapshot the steps the digest reported on, so changes made meanwhile show in the next one.
     await this.o.service.recordDigest(id, view.model, { at: postedAt, slot, detail: this.postedDetail(view, result, slot) }, SCHEDULER_ACTOR);
     await this.o.store.leases.release(leaseKey, this.holder);
-    this.log.info({ rolloutId: id, slot, late: due.late, checksFailed: !!checkRunFailed }, 'digest posted');
-    return { ...out, posted: true, checksFailed: !!checkRunFailed, view, result };
+    this.log.info({ rolloutId: id, slot, late: p.late, checksFailed }, 'digest posted');
+    return { ...out, posted: true, checksFailed, view, result };
+  }
+
+  /**
+   * Reconciliation of a slot claimed but never recorded as posted (the process died between the claim and
+   * the record; see the header). Returns undefined when there is nothing to reconcile here (then
+   * `warnMissed` may log), else the outcome:
+   * - the slot is too old (`maxLateMs`), was given up, or the home platform has no `findDigest` (Teams,
+   *   the console): nothing, as before (at most once);
+   * - another replica holds the slot's lease (it may still be posting): `leased`;
+   * - the platform finds the digest: recorded now (`recovered`), no post;
+   * - the platform is sure it is not there: the checks, a post (late if past the grace period), the record;
+   * - the platform cannot tell (a missing scope): nothing, once per process (at most once).
+   */
+  private async reconcile(listed: Rollout, now: Date): Promise<DigestOutcome | undefined> {
+    const claim = unrecordedClaim(listed);
+    if (!claim || listed.digest.abandonedSlot === claim.slot) return undefined;
+    const { slot, at } = claim;
+    const age = now.getTime() - at.getTime();
+    if (age < 0 || age > (this.o.schedule?.maxLateMs ?? DEFAULT_MAX_LATE_MS)) return undefined;
+    const publisher = this.o.platforms.get(listed.conversation.platform)?.publisher;
+    if (!publisher?.findDigest) return undefined;
+    const id = listed.id;
+    const key = `${id}:${slot}`;
+    if (this.cannotTell.has(key)) return undefined;
+    const late = age > (this.o.schedule?.graceMs ?? DEFAULT_GRACE_MS);
+    const out: DigestOutcome = { rolloutId: id, slot, late, preview: false, posted: false, checksFailed: false };
+
+    const failed = this.failures.get(key);
+    if (failed && failed.retryAt > now.getTime()) return { ...out, skipped: 'backoff' };
+    // The slot's own lease: a live replica still posting it holds it; a dead one's lapses after leaseTtlMs.
+    const leaseKey = `digest:${id}:${slot}`;
+    if (!(await this.o.store.leases.acquire(leaseKey, this.holder, this.o.leaseTtlMs))) return { ...out, skipped: 'leased' };
+    this.log.debug({ rolloutId: id, slot, lease: leaseKey, holder: this.holder, ttlMs: this.o.leaseTtlMs }, 'digest lease taken to reconcile an unrecorded claim');
+    const fresh = await this.o.store.rollouts.get(id);
+    if (!fresh) return { ...out, skipped: 'gone' };
+    const still = unrecordedClaim(fresh);
+    if (!still || still.slot !== slot || fresh.digest.abandonedSlot === slot) return { ...out, skipped: 'claimed' };
+
+    let lookup: DigestLookup;
+    try {
+      lookup = await publisher.findDigest(fresh.conversation, { rolloutId: id, slot }, new Date(at.getTime() - LOOKUP_MARGIN_MS));
+    } catch (err) {
+      // Not known either way: post nothing now, ask again after the back-off.
+      this.failures.set(key, { attempts: failed?.attempts ?? 0, retryAt: now.getTime() + this.o.retryDelayMs });
+      await this.o.store.leases.release(leaseKey, this.holder);
+      this.log.warn({ err, rolloutId: id, slot }, 'could not look for an unrecorded digest; asking again later');
+      return { ...out, skipped: 'lookup_failed' };
+    }
+
+    if (lookup.status === 'unknown') {
+      this.cannotTell.add(key);
+      await this.o.store.leases.release(leaseKey, this.holder);
+      this.warnOnce(`orphan:${id}:${slot}`, { rolloutId: id, slot, reason: lookup.reason }, 'digest slot claimed but not recorded as posted; the platform cannot tell whether it went out, so it is not posted again');
+      return { ...out, skipped: 'unknown' };
+    }
+
+    if (lookup.status === 'found') {
+      // It went out before the process died: record it (snapshot, readiness, audit), post nothing.
+      const view = this.view(fresh, { now, lastState: fresh.digest, slot });
+      const result = lookup.digest;
+      const { late: _late, ...detail } = this.postedDetail(view, result, slot);
+      await this.o.service.recordDigest(id, view.model, { at: this.clock.now(), slot, detail: { ...detail, recovered: true } }, SCHEDULER_ACTOR);
+      this.failures.delete(key);
+      await this.o.store.leases.release(leaseKey, this.holder);
+      this.log.info({ rolloutId: id, slot, ref: result.ref }, 'digest found posted but not recorded; recorded now, not posted again');
+      return { ...out, late: false, recovered: true, result };
+    }
+
+    // Not there: it never went out. Post it now, as the normal path does.
+    this.log.info({ rolloutId: id, slot, late }, 'digest slot claimed but never posted; posting it now');
+    if (this.o.planDueDates !== false && fresh.settings.goLive) await this.o.service.replanDueDates(id, 'fill', SCHEDULER_ACTOR);
+    const checkRunFailed = await this.verify(fresh);
+    const rollout = (await this.o.store.rollouts.get(id)) ?? fresh;
+    const view = this.view(rollout, { now, lastState: rollout.digest, late, slot, ...(checkRunFailed ? { checkRunFailed } : {}) });
+    return this.postClaimed({ out, rollout, view, slot, late, now, failed, leaseKey, checksFailed: !!checkRunFailed });
   }
 
   /**
@@ -408,13 +561,14 @@ export class Scheduler {
   private warnMissed(r: Rollout, now: Date, opts: DueOptions): void {
     const missed = missedSlot(now, r.settings, r.digest.lastSlot, opts);
     if (missed) this.warnOnce(`missed:${r.id}:${missed.key}`, { rolloutId: r.id, slot: missed.key }, 'digest slot missed for too long (downtime); skipped, the next slot posts');
-    // A claim without a recorded post: the process died between the two (see the header).
-    // A post always happens after its slot's time, so a recorded post older than the slot means it never
-    // got recorded. (Only a hint: a replica may still be posting a late slot right now.)
-    const last = r.digest.lastSlot;
-    const at = last ? slotInstant(last, r.settings.timezone) : undefined;
-    if (last && at && (!r.digest.lastPostedAt || Date.parse(r.digest.lastPostedAt) < at.getTime()) && now.getTime() - at.getTime() > this.o.leaseTtlMs) {
-      this.warnOnce(`orphan:${r.id}:${last}`, { rolloutId: r.id, slot: last }, 'digest slot claimed but not recorded as posted');
+    // A claim without a recorded post that the reconciliation could not settle (a platform without
+    // findDigest, a slot too old): the process died between the two (see the header). A post always happens
+    // after its slot's time, so a recorded post older than the slot means it never got recorded. (Only a
+    // hint: a replica may still be posting a late slot right now.) A slot given up after failed posts was
+    // logged then.
+    const claim = unrecordedClaim(r);
+    if (claim && r.digest.abandonedSlot !== claim.slot && now.getTime() - claim.at.getTime() > this.o.leaseTtlMs) {
+      this.warnOnce(`orphan:${r.id}:${claim.slot}`, { rolloutId: r.id, slot: claim.slot }, 'digest slot claimed but not recorded as posted');
     }
   }
 

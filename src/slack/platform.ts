@@ -1,6 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import type { ConversationRef, Locale, MessageRef, UserKey } from '../core/checklist/model';
-import type { PostedDigest } from '../core/digest/ports';
+import type { DigestLookup, PostedDigest } from '../core/digest/ports';
 import type { KeyValueStore } from '../core/ports';
 import { t } from '../i18n';
 import type { ChatPlatform, DirectMessage, UserProfile } from '../interactions/ports';
@@ -28,6 +28,31 @@ const slackId = (user: UserKey) => user.slice('slack:'.length);
  * walk was ~0.35 ms of CPU per call (issue 12, bench/README.md "After the application layer, round 2").
  */
 const wireBlocks = (blocks: readonly unknown[]) => JSON.stringify(blocks) as unknown as webApi.Block[];
+
+/**
+ * The Slack message metadata (https://docs.slack.dev/messaging/message-metadata/) every scheduled digest
+ * carries: which rollout and slot it stands for. The scheduler's reconciliation looks for it with
+ * conversations.history to tell "posted, not recorded" from "never posted" after a crash.
+ */
+const DIGEST_EVENT_TYPE = 'bwprep_digest';
+
+/** The scopes conversations.history needs for the reconciliation: public and private channels. */
+const HISTORY_SCOPES = ['channels:history', 'groups:history'] as const;
+
+/** Messages per conversations.history page (Slack recommends at most 200), and the most pages read. */
+const HISTORY_PAGE = 200;
+const HISTORY_MAX_PAGES = 20;
+
+/** Slack errors of conversations.history after which we cannot tell (not transient: no retry helps). */
+const CANNOT_READ = new Set(['missing_scope', 'not_in_channel', 'channel_not_found', 'no_permission', 'restricted_action', 'ekm_access_denied', 'is_archived']);
+
+interface HistoryMessage {
+  ts?: string;
+  bot_id?: string;
+  user?: string;
+  subtype?: string;
+  metadata?: { event_type?: string; event_payload?: Record<string, unknown> };
+}
 
 /**
  * Slack's implementation of the application layer's ports: the living card as a Block Kit message
@@ -124,7 +149,10 @@ export function slackPlatform(deps: { client: WebClient; kv: KeyValueStore; logg
         const msg = digestBlocks(view, link);
         let res: webApi.ChatPostMessageResponse;
         try {
-          res = await client.chat.postMessage({ channel: conversation.channel, text: msg.text, blocks: wireBlocks(msg.blocks), unfurl_links: false });
+          const m = view.model;
+          // A scheduled digest says which rollout and slot it is (a preview is not any slot's digest).
+          const metadata = m.slot && !m.preview ? { metadata: { event_type: DIGEST_EVENT_TYPE, event_payload: { rollout: m.rolloutId, slot: m.slot } } } : {};
+          res = await client.chat.postMessage({ channel: conversation.channel, text: msg.text, blocks: wireBlocks(msg.blocks), unfurl_links: false, ...metadata });
         } catch (e) {
           return rethrowSlack(e);
         }
@@ -132,6 +160,52 @@ export function slackPlatform(deps: { client: WebClient; kv: KeyValueStore; logg
         const ref: MessageRef = { platform: 'slack', channel: (res.channel as string) ?? conversation.channel, ts: res.ts as string };
         const own = await permalink(ref);
         return { ref, ...(own ? { permalink: own } : {}) };
+      },
+      async findDigest(conversation: ConversationRef, digest: { rolloutId: string; slot: string }, since: Date): Promise<DigestLookup> {
+        // Our own posts only: another app could put the same metadata on its messages.
+        const me = deps.installation ? await deps.installation() : undefined;
+        const ours = (m: HistoryMessage) => !me || (me.botId ? m.bot_id === me.botId : m.user === me.botUserId);
+        let cursor: string | undefined;
+        for (let page = 0; page < HISTORY_MAX_PAGES; page++) {
+          let res: webApi.ConversationsHistoryResponse;
+          try {
+            res = await client.conversations.history({
+              channel: conversation.channel,
+              oldest: (since.getTime() / 1000).toFixed(6),
+              inclusive: true,
+              include_all_metadata: true,
+              limit: HISTORY_PAGE,
+              ...(cursor ? { cursor } : {}),
+            });
+          } catch (e) {
+            const code = slackErrorCode(e);
+            if (code && CANNOT_READ.has(code)) {
+              const needed = (e as { data?: { needed?: string } }).data?.needed;
+              if (code === 'missing_scope') {
+                logger.warn(
+                  { channel: conversation.channel, rolloutId: digest.rolloutId, slot: digest.slot, needed, add: HISTORY_SCOPES },
+                  `cannot tell whether a digest was posted: the Slack app lacks a scope; add ${HISTORY_SCOPES.join(' and ')} to the app (manifests/slack) and reinstall it`,
+                );
+              } else {
+                logger.warn({ channel: conversation.channel, rolloutId: digest.rolloutId, slot: digest.slot, code }, 'cannot tell whether a digest was posted: the channel history cannot be read');
+              }
+              return { status: 'unknown', reason: code };
+            }
+            return rethrowSlack(e);
+          }
+          for (const m of (res.messages ?? []) as HistoryMessage[]) {
+            const meta = m.metadata;
+            if (!m.ts || meta?.event_type !== DIGEST_EVENT_TYPE || !ours(m)) continue;
+            if (meta.event_payload?.rollout !== digest.rolloutId || meta.event_payload?.slot !== digest.slot) continue;
+            const ref: MessageRef = { platform: 'slack', channel: conversation.channel, ts: m.ts };
+            const own = await permalink(ref);
+            return { status: 'found', digest: { ref, ...(own ? { permalink: own } : {}) } };
+          }
+          cursor = res.has_more ? res.response_metadata?.next_cursor || undefined : undefined;
+          if (!cursor) return { status: 'absent' };
+        }
+        logger.warn({ channel: conversation.channel, rolloutId: digest.rolloutId, slot: digest.slot, pages: HISTORY_MAX_PAGES }, 'cannot tell whether a digest was posted: too many messages since its slot');
+        return { status: 'unknown', reason: 'too_many_messages' };
       },
       async postCheckReport(conversation: ConversationRef, view: CheckReportView): Promise<void> {
         const report = checkReportBlocks(view);

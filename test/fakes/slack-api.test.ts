@@ -274,6 +274,54 @@ describe('fault injection', () => {
   });
 });
 
+describe('conversations.history and held answers', () => {
+  const meta = (slot: string) => ({ event_type: 'bwprep_digest', event_payload: { rollout: 'r1', slot } });
+
+  it('lists a channel newest first, pages with the cursor, and returns metadata only when asked', async () => {
+    const before = (Date.now() / 1000 - 1).toFixed(6);
+    for (const slot of ['a', 'b', 'c']) await client.chat.postMessage({ channel: FAKE_CHANNEL_ID, text: slot, metadata: meta(slot) });
+    await client.chat.postMessage({ channel: 'C0OTHER', text: 'elsewhere' });
+
+    const plain = await client.conversations.history({ channel: FAKE_CHANNEL_ID, oldest: before });
+    expect(plain.messages?.map((m) => m.text)).toEqual(['c', 'b', 'a']);
+    expect(plain.messages?.every((m) => m.metadata === undefined && m.bot_id && m.ts)).toBe(true);
+    expect(plain.has_more).toBe(false);
+
+    const first = await client.conversations.history({ channel: FAKE_CHANNEL_ID, oldest: before, limit: 2, include_all_metadata: true });
+    expect(first.messages?.map((m) => [m.text, m.metadata?.event_payload])).toEqual([
+      ['c', { rollout: 'r1', slot: 'c' }],
+      ['b', { rollout: 'r1', slot: 'b' }],
+    ]);
+    expect(first.has_more).toBe(true);
+    const cursor = first.response_metadata?.next_cursor;
+    expect(cursor).toBeTruthy();
+    const second = await client.conversations.history({ channel: FAKE_CHANNEL_ID, oldest: before, limit: 2, include_all_metadata: true, cursor: cursor! });
+    expect(second.messages?.map((m) => m.text)).toEqual(['a']);
+    expect(second.has_more).toBe(false);
+
+    // `oldest` is a time: messages before it are left out (timestamps follow the clock).
+    const later = await client.conversations.history({ channel: FAKE_CHANNEL_ID, oldest: (Date.now() / 1000 + 60).toFixed(6) });
+    expect(later.messages).toEqual([]);
+  });
+
+  it('a held call has taken effect when it arrives; only its answer waits', async () => {
+    const hold = slack.hold('chat.postMessage');
+    const pending = client.chat.postMessage({ channel: FAKE_CHANNEL_ID, text: 'in flight' });
+    await hold.arrived(1);
+    expect(slack.messages(FAKE_CHANNEL_ID).map((m) => m.text)).toEqual(['in flight']);
+    const history = await client.conversations.history({ channel: FAKE_CHANNEL_ID });
+    expect(history.messages?.map((m) => m.text)).toEqual(['in flight']);
+    hold.release();
+    expect((await pending).ok).toBe(true);
+    expect(hold.count()).toBe(1);
+  });
+
+  it('answers missing_scope when told to, like Slack for an installation without channels:history', async () => {
+    slack.failNext('conversations.history', { error: 'missing_scope', extra: { needed: 'channels:history', provided: 'chat:write' } });
+    expect(await slackError(client.conversations.history({ channel: FAKE_CHANNEL_ID }))).toBe('missing_scope');
+  });
+});
+
 describe('recording helpers', () => {
   it('waitFor resolves on calls made after the ack, and on calls already recorded', async () => {
     setTimeout(() => void client.chat.postMessage({ channel: FAKE_CHANNEL_ID, text: 'later' }), 50);

@@ -12,7 +12,7 @@
  * Routes:
  *   POST|GET /api/<method>      Web API; JSON, form-urlencoded or multipart bodies (GET: query string)
  *                               auth.test, chat.postMessage/update/delete/postEphemeral/getPermalink,
- *                               views.publish/open/push/update, users.info, conversations.open/info,
+ *                               views.publish/open/push/update, users.info, conversations.open/info/history,
  *                               files.getUploadURLExternal/completeUploadExternal, api.test
  *   POST     /response/<id>     a `response_url` (see responseUrl(id)); records what the app posts
  *   POST     /upload/<file_id>  the upload URL handed out by files.getUploadURLExternal
@@ -27,6 +27,15 @@
  * - Blocks are checked against the documented Block Kit limits (50 blocks per message, 100 per view,
  *   section text ≤ 3000, ≤ 10 fields of ≤ 2000, ≤ 25 elements per actions block, header ≤ 150,
  *   unique block_id) and answer `invalid_blocks` like Slack. Turn off with `validateBlocks: false`.
+ * - Message timestamps follow the wall clock (seconds since the epoch, increasing), as Slack's do, so
+ *   `oldest`/`latest` of conversations.history select by time.
+ * - A request that has arrived takes effect at once (a posted message is stored, the call recorded);
+ *   latency and `hold` only delay the answer. So a post whose sender is killed while it waits for the
+ *   answer is posted, as with real Slack.
+ * - conversations.history answers the channel's stored messages (not deleted, not thread replies) newest
+ *   first, filtered by `oldest`/`latest` (`inclusive`), `limit` per page (default 100, at most 999) with
+ *   `has_more` and `response_metadata.next_cursor`; `metadata` only with `include_all_metadata=true`.
+ *   In strict mode an unknown channel answers `channel_not_found`.
  * - A response_url accepts `responseUrlMaxUses` posts (Slack: 5 within 30 minutes); further posts
  *   answer 404 `{ ok: false, error: 'used_url' }` and are still recorded (with `rejected: true`).
  */
@@ -244,6 +253,12 @@ export interface FakeSlackApi {
   rateLimitNext(method: string, options?: RateLimitOptions): void;
   /** Delay every answer of `method` (or of all methods with '*') by `ms`. */
   setLatency(method: string | '*', ms: number): void;
+  /**
+   * Holds the answers of `method`: each call takes effect and is recorded when it arrives, and its answer
+   * is sent once `release()` is called (later calls are answered at once). `arrived(n)` resolves when n
+   * calls matching `predicate` have arrived since the hold.
+   */
+  hold(method: string, predicate?: (args: SlackArgs) => boolean): FakeSlackHold;
   /** Replace the answer of `method` (recording still happens). Pass undefined to restore. */
   override(method: string, handler: MethodHandler | undefined): void;
 
@@ -265,7 +280,7 @@ export interface FakeSlackApi {
   /** Ephemeral messages posted with chat.postEphemeral. */
   ephemerals(channel?: string): FakeEphemeral[];
   /** Put a message in the store (e.g. the card a block_actions payload refers to). Returns it. */
-  seedMessage(message: { channel: string; ts?: string; text?: string; blocks?: unknown[] }): FakeMessage;
+  seedMessage(message: { channel: string; ts?: string; text?: string; blocks?: unknown[]; metadata?: unknown; user?: string; bot_id?: string }): FakeMessage;
   /** Views (home tabs and modals) by id. */
   views(): FakeView[];
   /** The home tab last published for `userId`. */
@@ -276,6 +291,15 @@ export interface FakeSlackApi {
   dmChannel(userId: string): string;
 
   close(): Promise<void>;
+}
+
+export interface FakeSlackHold {
+  /** Resolves when `n` matching calls have arrived (rejects after `timeoutMs`, default 15 s). */
+  arrived(n: number, timeoutMs?: number): Promise<void>;
+  /** Matching calls arrived so far. */
+  count(): number;
+  /** Sends the held answers; from now on calls are answered at once. */
+  release(): void;
 }
 
 const DEFAULT_FAKE_USERS: FakeSlackUser[] = [
@@ -532,14 +556,18 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
   };
   seed();
 
-  // Increasing message timestamps: a fixed second plus a 6-digit counter, as Slack formats them.
+  // Increasing message timestamps from the wall clock (microseconds), as Slack formats them: `<s>.<6 digits>`.
   const tsBase = Math.floor(Date.now() / 1000);
-  let tsCounter = 0;
+  let lastMicros = 0;
   const nextTs = () => {
-    tsCounter += 1;
-    const sec = tsBase + Math.floor(tsCounter / 1_000_000);
-    return `${sec}.${String(tsCounter % 1_000_000).padStart(6, '0')}`;
+    lastMicros = Math.max(lastMicros + 1, Date.now() * 1000);
+    return `${Math.floor(lastMicros / 1_000_000)}.${String(lastMicros % 1_000_000).padStart(6, '0')}`;
   };
+  const tsMicros = (ts: string): number => {
+    const [sec = '0', frac = ''] = ts.split('.');
+    return Number(sec) * 1_000_000 + Number(frac.padEnd(6, '0').slice(0, 6));
+  };
+  let holds = new Map<string, { predicate?: (args: SlackArgs) => boolean; count: number; gate: Promise<void>; open: () => void }>();
   let idCounter = 0;
   const nextId = (prefix: string) => `${prefix}0FAKE${(++idCounter).toString(36).toUpperCase().padStart(4, '0')}`;
   let responseCounter = 0;
@@ -875,6 +903,45 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
       if (truthy(a.include_num_members) && !c.is_im) out.num_members = users.size;
       return ok({ channel: out });
     },
+    'conversations.history': (a) => {
+      const id = str(a.channel);
+      if (!id) return fail('channel_not_found');
+      const channel = resolveChannel(id);
+      if (strict && !channels.has(channel)) return fail('channel_not_found');
+      const inclusive = truthy(a.inclusive);
+      const oldest = str(a.oldest);
+      const latest = str(a.latest);
+      const rawLimit = Number(str(a.limit) ?? 100);
+      const limit = Math.min(999, Number.isFinite(rawLimit) && rawLimit >= 1 ? Math.floor(rawLimit) : 100);
+      const lo = oldest ? tsMicros(oldest) : undefined;
+      const hi = latest ? tsMicros(latest) : undefined;
+      const all = [...messages.values()]
+        .filter((m) => m.channel === channel && !m.deleted && (!m.thread_ts || m.thread_ts === m.ts))
+        .filter((m) => {
+          const t = tsMicros(m.ts);
+          return (lo === undefined || (inclusive ? t >= lo : t > lo)) && (hi === undefined || (inclusive ? t <= hi : t < hi));
+        })
+        .sort((x, y) => tsMicros(y.ts) - tsMicros(x.ts));
+      // The cursor is an offset into this listing, opaque to the caller (base64, like Slack's).
+      const cursor = str(a.cursor);
+      const start = cursor ? Number(Buffer.from(cursor, 'base64').toString('utf8').replace(/^offset:/, '')) : 0;
+      if (!Number.isInteger(start) || start < 0) return fail('invalid_cursor');
+      const page = all.slice(start, start + limit);
+      const more = start + limit < all.length;
+      const withMeta = truthy(a.include_all_metadata);
+      return ok({
+        messages: page.map((m) => {
+          const json = messageJson(m);
+          if (!withMeta) delete json.metadata;
+          return json;
+        }),
+        has_more: more,
+        pin_count: 0,
+        channel_actions_ts: null,
+        channel_actions_count: 0,
+        response_metadata: { next_cursor: more ? Buffer.from(`offset:${start + limit}`).toString('base64') : '' },
+      });
+    },
     'files.getUploadURLExternal': (a) => {
       const filename = str(a.filename);
       const lengthRaw = a.length;
@@ -940,7 +1007,6 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
       reportToSecretGuard(`slack:${method}`, JSON.stringify(args));
     };
     const delay = latency.get(method) ?? latency.get('*') ?? 0;
-    if (delay > 0) await sleep(delay);
 
     let answer: Answer;
     let fault: RecordedCall['fault'];
@@ -971,6 +1037,13 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
       answer = h ? h(args) : fail('unknown_method', { req_method: method });
     }
     record(answer.status, answer.body, fault);
+    // The call has taken effect; only its answer waits (a hold, latency).
+    const held = holds.get(method);
+    if (held && (!held.predicate || held.predicate(args))) {
+      held.count++;
+      await held.gate;
+    }
+    if (delay > 0) await sleep(delay);
     send(res, answer);
   };
 
@@ -1115,6 +1188,8 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
       faults = new Map();
       latency = new Map();
       overrides = new Map();
+      for (const h of holds.values()) h.open(); // answers still held go out
+      holds = new Map();
       messages = new Map();
       ephemerals = [];
       views = new Map();
@@ -1136,6 +1211,21 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
     setLatency: (method, ms) => {
       if (ms > 0) latency.set(method, ms);
       else latency.delete(method);
+    },
+    hold: (method, predicate) => {
+      let open!: () => void;
+      const gate = new Promise<void>((r) => (open = r));
+      const h = { ...(predicate ? { predicate } : {}), count: 0, gate, open };
+      holds.set(method, h);
+      return {
+        arrived: (n, timeoutMs = 15_000) =>
+          poll(() => (h.count >= n ? true : undefined), timeoutMs, () => `${n} held ${method} call(s), ${h.count} arrived; recorded calls: ${summary()}`).then(() => undefined),
+        count: () => h.count,
+        release: () => {
+          if (holds.get(method) === h) holds.delete(method);
+          open();
+        },
+      };
     },
     override: (method, handler) => {
       if (handler) overrides.set(method, handler);
@@ -1162,12 +1252,13 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
       const m: FakeMessage = {
         channel: msg.channel,
         ts: msg.ts ?? nextTs(),
-        user: botUserId,
-        bot_id: botId,
+        user: msg.user ?? botUserId,
+        bot_id: msg.bot_id ?? botId,
         deleted: false,
         edits: 0,
         ...(msg.text !== undefined ? { text: msg.text } : {}),
         ...(msg.blocks !== undefined ? { blocks: msg.blocks } : {}),
+        ...(msg.metadata !== undefined ? { metadata: msg.metadata } : {}),
       };
       messages.set(msgKey(m.channel, m.ts), m);
       return m;

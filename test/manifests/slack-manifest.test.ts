@@ -48,6 +48,7 @@ const METHOD_SCOPES: Record<string, string> = {
   'users.info': 'users:read',
   'conversations.open': 'im:write',
   'conversations.info': 'channels:read', // groups:read for private channels
+  'conversations.history': 'channels:history', // groups:history for private channels (the digest reconciliation)
   'files.getUploadURLExternal': 'files:write',
   'files.completeUploadExternal': 'files:write',
   filesUploadV2: 'files:write',
@@ -102,8 +103,9 @@ describe('Slack app manifests', () => {
     expect(socket.features.app_home).toEqual(http.features.app_home);
     expect(socket.display_information).toEqual(http.display_information);
     // Least privilege: only the scopes of methods bwprep calls (see the next tests).
-    // im:history for message.im; channels:read / groups:read for member_joined_channel and the unarchive events.
-    expect(http.oauth_config.scopes.bot).toEqual(['commands', 'chat:write', 'chat:write.public', 'users:read', 'im:write', 'files:write', 'im:history', 'channels:read', 'groups:read']);
+    // im:history for message.im; channels:read / groups:read for member_joined_channel and the unarchive events;
+    // channels:history / groups:history for conversations.history (did a digest go out before a crash?).
+    expect(http.oauth_config.scopes.bot).toEqual(['commands', 'chat:write', 'chat:write.public', 'users:read', 'im:write', 'files:write', 'im:history', 'channels:read', 'groups:read', 'channels:history', 'groups:history']);
     expect(http.oauth_config.scopes.user).toBeUndefined();
   });
 

@@ -179,6 +179,12 @@ export interface DigestState {
   /** The slot key of the last digest posted (`YYYY-MM-DDTHH:mm` local). */
   lastSlot?: string;
   lastPostedAt?: string;
+  /**
+   * A claimed slot the scheduler gave up on (its post failed `maxPostAttempts` times): nothing went out,
+   * and the reconciliation of unrecorded claims leaves it alone. Compared with `lastSlot`, so a later
+   * claim makes it stale without a write.
+   */
+  abandonedSlot?: string;
   /** Step states at the last digest, for "what changed". */
   lastStates?: Record<string, StepState>;
   /** Readiness per day, most recent last, capped. */

@@ -365,7 +365,7 @@ export class ChecklistService {
   // ---- the daily digest's state (the scheduler's writes) ------------------------------------------
 
   /**
-   * Claims a digest slot before posting (at-most-once, see src/scheduler/scheduler.ts): succeeds only when
+   * Claims a digest slot before posting (see src/scheduler/scheduler.ts, "Crash windows"): succeeds only when
    * `isPosted(lastSlot)` is false, in one conditional write. Returns the digest state before the claim.
    */
   async claimDigestSlot(rolloutId: string, slot: string, isPosted: (lastSlot: string | undefined) => boolean): Promise<{ rollout: Rollout; before?: DigestState }> {
@@ -388,6 +388,18 @@ export class ChecklistService {
       if (previousSlot) digest.lastSlot = previousSlot;
       else delete digest.lastSlot;
       r.digest = digest;
+      return { rollout: r, audit: [] };
+    });
+  }
+
+  /**
+   * Marks a claimed slot as given up (the post failed `maxPostAttempts` times; nothing went out), so the
+   * scheduler's reconciliation of unrecorded claims does not retry it. Only while the claim is still `slot`.
+   */
+  async abandonDigestSlot(rolloutId: string, slot: string): Promise<void> {
+    await this.deps.store.update(rolloutId, (r) => {
+      if (r.digest.lastSlot !== slot || r.digest.abandonedSlot === slot) return null;
+      r.digest = { ...r.digest, abandonedSlot: slot };
       return { rollout: r, audit: [] };
     });
   }

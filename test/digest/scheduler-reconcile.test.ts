@@ -1,0 +1,287 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ConversationRef, MessageRef, Rollout } from '../../src/core/checklist/model';
+import { ChecklistService } from '../../src/core/checklist/service';
+import type { DigestLookup, PostedDigest } from '../../src/core/digest/ports';
+import type { Store } from '../../src/core/ports';
+import type { ConversationPublisher } from '../../src/interactions/ports';
+import { Platforms } from '../../src/interactions/platforms';
+import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler';
+import { openStore } from '../../src/store';
+import type { DigestView } from '../../src/views/digest';
+import { FakeClock, makeRollout, TEMPLATE } from './fixtures';
+
+/**
+ * Reconciliation of a digest slot claimed but never recorded (the process died between the claim and the
+ * record; src/scheduler/scheduler.ts, "Crash windows"): a platform that can look (findDigest) records a
+ * digest that went out and posts one that did not; one that cannot (no findDigest, a missing scope) keeps
+ * the at-most-once behaviour. Fake platform, real SQLite store.
+ */
+
+/** Wednesday 25 November 2026, 09:00 Amsterdam = 08:00Z: the claimed slot. */
+const SLOT = '2026-11-25T09:00';
+const SLOT_AT = '2026-11-25T08:00:00.000Z';
+const CONVERSATION: ConversationRef = { platform: 'slack', workspace: 'T0TEST', channel: 'C0ROLLOUT' };
+
+/** A publisher double: records posts; `lookup` decides what findDigest answers (absent: no findDigest at all). */
+class FakePublisher {
+  posts: { conversation: ConversationRef; view: DigestView }[] = [];
+  lookups: { conversation: ConversationRef; digest: { rolloutId: string; slot: string }; since: Date }[] = [];
+  failNext = 0;
+  constructor(public lookup?: () => Promise<DigestLookup>) {}
+  port(): ConversationPublisher {
+    return {
+      postDigest: async (conversation, view): Promise<PostedDigest> => {
+        if (this.failNext > 0) {
+          this.failNext--;
+          throw new Error('internal_error');
+        }
+        this.posts.push({ conversation, view });
+        const ref: MessageRef = { platform: 'slack', channel: conversation.channel, ts: `${this.posts.length}.000100` };
+        return { ref };
+      },
+      postCheckReport: async () => undefined,
+      ...(this.lookup
+        ? {
+            findDigest: async (conversation: ConversationRef, digest: { rolloutId: string; slot: string }, since: Date) => {
+              this.lookups.push({ conversation, digest, since });
+              return this.lookup!();
+            },
+          }
+        : {}),
+    };
+  }
+}
+
+let dir: string;
+let stores: Store[];
+
+async function open(): Promise<Store> {
+  const s = await openStore(`sqlite://${join(dir, 'bwprep.sqlite')}`);
+  stores.push(s);
+  return s;
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'bwprep-reconcile-'));
+  stores = [];
+});
+afterEach(async () => {
+  for (const s of stores) await s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const DEFAULTS = { locale: 'nl' as const, hosting: 'cloud-eu' as const, timezone: 'Europe/Amsterdam', digestTime: '09:00', weekdays: [1, 2, 3, 4, 5] };
+
+function scheduler(store: Store, clock: FakeClock, pub: FakePublisher, extra: Partial<SchedulerOptions> = {}): Scheduler {
+  const service = new ChecklistService({ store: store.rollouts, template: TEMPLATE, clock, defaults: DEFAULTS, globalAdmins: [] });
+  const platforms = new Platforms().register({
+    id: 'slack',
+    publisher: pub.port(),
+    directory: { profile: async (user) => ({ user, exists: true, platformAdmin: false }) },
+    cards: { post: async () => ({ platform: 'slack', channel: 'C', ts: '1' }), update: async () => undefined, retire: async () => undefined },
+  });
+  return new Scheduler({ store, service, template: TEMPLATE, clock, platforms, reminders: false, ...extra });
+}
+
+/** As a process killed between the claim and the record leaves it: Wednesday's slot claimed, Tuesday's post the last recorded. */
+async function seedClaimed(store: Store): Promise<Rollout> {
+  const r = makeRollout();
+  r.digest = { lastSlot: SLOT, lastPostedAt: '2026-11-24T08:00:03.000Z', lastStates: {}, history: [] };
+  return store.rollouts.create(r, []);
+}
+
+const digestAudit = async (store: Store, id: string) => (await store.audit.list(id)).filter((a) => a.action === 'digest.posted');
+
+function warnings() {
+  const seen: string[] = [];
+  return { seen, logger: { debug() {}, info() {}, error() {}, warn: (_o: object, msg?: string) => void seen.push(msg ?? '') } };
+}
+
+describe('Scheduler: a slot claimed but not recorded (reconciliation)', () => {
+  it('the platform finds the digest: recorded as posted (recovered, with its ref), nothing posted again', async () => {
+    const store = await open();
+    const r = await seedClaimed(store);
+    const ref: MessageRef = { platform: 'slack', channel: CONVERSATION.channel, ts: '1764057601.000200' };
+    const pub = new FakePublisher(async () => ({ status: 'found', digest: { ref, permalink: 'https://example.invalid/p1' } }));
+    const clock = new FakeClock('2026-11-25T08:20:00Z');
+    const s = scheduler(store, clock, pub);
+
+    const out = (await s.tick()).digests[0]!;
+    expect(out).toMatchObject({ slot: SLOT, posted: false, recovered: true, result: { ref } });
+    expect(pub.posts).toHaveLength(0);
+    expect(pub.lookups).toHaveLength(1);
+    expect(pub.lookups[0]!.digest).toEqual({ rolloutId: r.id, slot: SLOT });
+    expect(pub.lookups[0]!.conversation).toEqual(r.conversation);
+    expect(pub.lookups[0]!.since.getTime()).toBeLessThanOrEqual(Date.parse(SLOT_AT)); // from before the slot
+
+    const after = (await store.rollouts.get(r.id))!;
+    expect(after.digest.lastSlot).toBe(SLOT);
+    expect(after.digest.lastPostedAt).toBe('2026-11-25T08:20:00.000Z');
+    expect(after.digest.lastStates).toMatchObject({ '1a': 'open' }); // tomorrow's "what changed" compares with now
+    const audit = await digestAudit(store, r.id);
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ to: SLOT, actor: 'bwprep:scheduler', detail: { recovered: true, slot: SLOT, ref, permalink: 'https://example.invalid/p1' } });
+
+    // Settled: later ticks neither ask nor post.
+    clock.advance(60_000);
+    expect((await s.tick()).digests[0]).toMatchObject({ skipped: 'not_due' });
+    expect(pub.lookups).toHaveLength(1);
+    expect(pub.posts).toHaveLength(0);
+  });
+
+  it('the platform is sure it is not there: posted once (the checks, a late note past the grace period), recorded', async () => {
+    const store = await open();
+    const r = await seedClaimed(store);
+    const pub = new FakePublisher(async () => ({ status: 'absent' }));
+    const clock = new FakeClock('2026-11-25T08:40:00Z'); // 40 minutes after the slot
+    const s = scheduler(store, clock, pub);
+
+    const out = (await s.tick()).digests[0]!;
+    expect(out).toMatchObject({ slot: SLOT, posted: true, late: true });
+    expect(out.recovered).toBeUndefined();
+    expect(pub.posts).toHaveLength(1);
+    expect(pub.posts[0]!.conversation).toEqual(r.conversation);
+    expect(pub.posts[0]!.view.model).toMatchObject({ slot: SLOT, late: true, preview: false });
+    const audit = await digestAudit(store, r.id);
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.detail).toMatchObject({ slot: SLOT, late: true, ref: { ts: '1.000100' } });
+    expect(audit[0]!.detail?.recovered).toBeUndefined();
+    expect((await store.rollouts.get(r.id))!.digest.lastPostedAt).toBe('2026-11-25T08:40:00.000Z');
+
+    clock.advance(60_000);
+    await s.tick();
+    expect(pub.posts).toHaveLength(1);
+    expect(pub.lookups).toHaveLength(1);
+  });
+
+  it('a platform without findDigest (Teams, the console): unchanged, at most once — a warning, no post', async () => {
+    const store = await open();
+    const r = await seedClaimed(store);
+    const pub = new FakePublisher(); // no findDigest
+    const { seen, logger } = warnings();
+    const clock = new FakeClock('2026-11-25T08:20:00Z');
+    const s = scheduler(store, clock, pub, { logger, leaseTtlMs: 10 * 60_000 });
+    expect((await s.tick()).digests[0]).toMatchObject({ skipped: 'not_due', posted: false });
+    await s.tick();
+    expect(pub.posts).toHaveLength(0);
+    expect(seen).toEqual(['digest slot claimed but not recorded as posted']);
+    const after = (await store.rollouts.get(r.id))!;
+    expect(after.digest.lastPostedAt).toBe('2026-11-24T08:00:03.000Z');
+    expect(await digestAudit(store, r.id)).toHaveLength(0);
+  });
+
+  it('the platform cannot tell (missing scope): a warning, nothing posted, asked once', async () => {
+    const store = await open();
+    const r = await seedClaimed(store);
+    const pub = new FakePublisher(async () => ({ status: 'unknown', reason: 'missing_scope' }));
+    const { seen, logger } = warnings();
+    const clock = new FakeClock('2026-11-25T08:20:00Z');
+    const s = scheduler(store, clock, pub, { logger });
+    expect((await s.tick()).digests[0]).toMatchObject({ skipped: 'unknown', posted: false });
+    for (let i = 0; i < 3; i++) {
+      clock.advance(60_000);
+      await s.tick();
+    }
+    expect(pub.lookups).toHaveLength(1); // not an error loop
+    expect(pub.posts).toHaveLength(0);
+    expect(seen).toEqual(['digest slot claimed but not recorded as posted; the platform cannot tell whether it went out, so it is not posted again']);
+    expect(await digestAudit(store, r.id)).toHaveLength(0);
+    expect((await store.rollouts.get(r.id))!.digest.lastSlot).toBe(SLOT); // the claim stays
+  });
+
+  it('a lookup that fails posts nothing and is asked again after the back-off', async () => {
+    const store = await open();
+    await seedClaimed(store);
+    let fail = true;
+    const pub = new FakePublisher(async () => {
+      if (fail) throw new Error('service_unavailable');
+      return { status: 'absent' };
+    });
+    const clock = new FakeClock('2026-11-25T08:20:00Z');
+    const s = scheduler(store, clock, pub, { retryDelayMs: 5 * 60_000 });
+    expect((await s.tick()).digests[0]).toMatchObject({ skipped: 'lookup_failed' });
+    clock.advance(60_000);
+    expect((await s.tick()).digests[0]).toMatchObject({ skipped: 'backoff' });
+    fail = false;
+    clock.advance(5 * 60_000);
+    expect((await s.tick()).digests[0]).toMatchObject({ posted: true });
+    expect(pub.posts).toHaveLength(1);
+    expect(pub.lookups).toHaveLength(2);
+  });
+
+  it('a replica that still holds the slot lease is not overtaken: no lookup, no post, until it lets go', async () => {
+    const store = await open();
+    const r = await seedClaimed(store);
+    // Another replica took the lease and is still posting.
+    expect(await store.leases.acquire(`digest:${r.id}:${SLOT}`, 'other-replica', 10 * 60_000)).toBe(true);
+    const pub = new FakePublisher(async () => ({ status: 'absent' }));
+    const clock = new FakeClock('2026-11-25T08:20:00Z');
+    const s = scheduler(store, clock, pub);
+    expect((await s.tick()).digests[0]).toMatchObject({ skipped: 'leased', posted: false });
+    expect(pub.lookups).toHaveLength(0);
+    expect(pub.posts).toHaveLength(0);
+
+    // It recorded its post and released the lease: nothing left to reconcile.
+    await store.rollouts.update(r.id, (cur) => {
+      cur.digest = { ...cur.digest, lastPostedAt: '2026-11-25T08:20:30.000Z' };
+      return { rollout: cur, audit: [] };
+    });
+    await store.leases.release(`digest:${r.id}:${SLOT}`, 'other-replica');
+    clock.advance(60_000);
+    expect((await s.tick()).digests[0]).toMatchObject({ skipped: 'not_due' });
+    expect(pub.lookups).toHaveLength(0);
+    expect(pub.posts).toHaveLength(0);
+  });
+
+  it('a slot given up after maxPostAttempts is not retried by the reconciliation, across a restart', async () => {
+    const store = await open();
+    const r = makeRollout();
+    r.createdAt = '2026-11-20T09:00:00.000Z';
+    await store.rollouts.create(r, []);
+    const pub = new FakePublisher(async () => ({ status: 'absent' }));
+    pub.failNext = 10;
+    const clock = new FakeClock('2026-11-25T08:00:00Z');
+    const s = scheduler(store, clock, pub, { retryDelayMs: 60_000, maxPostAttempts: 2 });
+    for (let i = 0; i < 5; i++) {
+      await s.tick();
+      clock.advance(2 * 60_000);
+    }
+    expect(pub.failNext).toBe(8); // two attempts, then given up
+    const given = (await store.rollouts.get(r.id))!;
+    expect(given.digest).toMatchObject({ lastSlot: SLOT, abandonedSlot: SLOT });
+    expect(given.digest.lastPostedAt).toBeUndefined();
+
+    // A new process (no memory of the failures) leaves it alone too.
+    const again = scheduler(store, clock, pub, { retryDelayMs: 60_000, maxPostAttempts: 2 });
+    for (let i = 0; i < 3; i++) {
+      expect((await again.tick()).digests[0]).toMatchObject({ skipped: 'not_due' });
+      clock.advance(2 * 60_000);
+    }
+    expect(pub.lookups).toHaveLength(0);
+    expect(pub.failNext).toBe(8);
+    expect(pub.posts).toHaveLength(0);
+
+    // The next day's slot is claimed and posted as usual.
+    pub.failNext = 0;
+    clock.set('2026-11-26T08:00:00Z');
+    expect((await again.tick()).digests[0]).toMatchObject({ slot: '2026-11-26T09:00', posted: true });
+  });
+
+  it('a claimed slot older than maxLateMs is not reconciled (the next slot reports)', async () => {
+    const store = await open();
+    await seedClaimed(store);
+    const pub = new FakePublisher(async () => ({ status: 'absent' }));
+    // Thursday 08:59 Amsterdam: Wednesday's claim is 23:59 old, within the default 24 h; at 09:01 Thursday's slot is due.
+    const clock = new FakeClock('2026-11-26T07:59:00Z');
+    const s = scheduler(store, clock, pub, { schedule: { maxLateMs: 12 * 3_600_000 } });
+    expect((await s.tick()).digests[0]).toMatchObject({ skipped: 'not_due' });
+    expect(pub.lookups).toHaveLength(0);
+    clock.set('2026-11-26T08:01:00Z');
+    expect((await s.tick()).digests[0]).toMatchObject({ slot: '2026-11-26T09:00', posted: true });
+    expect(pub.posts).toHaveLength(1);
+    expect(pub.lookups).toHaveLength(0);
+  });
+});
