@@ -40,7 +40,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, name: string): Promise<T> {
  * clicked message's blocks, view submissions) are form-encoded and stay far below this; Teams has the same
  * bound at /api/messages (src/teams).
  */
-export const MAX_SLACK_BODY_BYTES = 1024 * 1024;
+const MAX_SLACK_BODY_BYTES = 1024 * 1024;
 
 /**
  * Refuses a Slack request whose body would be read unbounded: Bolt reads the whole body before it checks the
