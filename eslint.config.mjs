@@ -6,8 +6,8 @@
  *   saying why ignoring is right (or log instead). `no-empty` already accepts a commented block; the local
  *   rule `bwprep/no-silent-catch` does the same for promise rejection handlers.
  * - Unused variables and imports. Unused exports, files and dependencies are knip's job (knip.json).
- * No formatter: the tree was never formatted by one, and reformatting it now would be one huge diff that
- * collides with every open branch; see the commit that added this file.
+ * Formatting is Prettier's (.prettierrc.json, `npm run format:check` in `npm test`); this config has no
+ * stylistic rules, so the two never disagree.
  */
 import tseslint from 'typescript-eslint';
 
@@ -33,8 +33,7 @@ const noSilentCatch = {
     type: 'problem',
     docs: { description: 'A rejection handler that does not read the error must say why (a comment) or log the error.' },
     messages: {
-      silent:
-        'This handler swallows the error. Log it (with what failed), or add a comment saying why ignoring it is right.',
+      silent: 'This handler swallows the error. Log it (with what failed), or add a comment saying why ignoring it is right.',
     },
     schema: [],
   },
@@ -53,8 +52,7 @@ const noSilentCatch = {
       CallExpression(node) {
         const callee = node.callee;
         if (callee.type !== 'MemberExpression' || callee.property.type !== 'Identifier') return;
-        const handler =
-          callee.property.name === 'catch' ? node.arguments[0] : callee.property.name === 'then' ? node.arguments[1] : undefined;
+        const handler = callee.property.name === 'catch' ? node.arguments[0] : callee.property.name === 'then' ? node.arguments[1] : undefined;
         if (handler && isSilentHandler(handler, source) && !hasReason(handler, node)) {
           context.report({ node: handler, messageId: 'silent' });
         }
@@ -79,10 +77,7 @@ export default tseslint.config(
       '@typescript-eslint/await-thenable': 'error',
       'bwprep/no-silent-catch': 'error',
       'no-empty': 'error',
-      '@typescript-eslint/no-unused-vars': [
-        'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
-      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
     },
   },
 );

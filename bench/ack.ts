@@ -145,7 +145,10 @@ interface TargetResult {
 }
 
 async function fakeStats(fake: Child) {
-  return fake.ask<{ calls: Record<string, number>; failures: Record<string, number>; responses: { posted: number; rejected: number } }>({ type: 'stats' }, 'stats');
+  return fake.ask<{ calls: Record<string, number>; failures: Record<string, number>; responses: { posted: number; rejected: number } }>(
+    { type: 'stats' },
+    'stats',
+  );
 }
 
 const diff = (a: Record<string, number>, b: Record<string, number>) => {
@@ -218,7 +221,13 @@ class Target {
     // One status per channel creates the 16 rollouts and posts their cards.
     const url = this.fake.ready.url;
     const reqs = CHANNELS.map((channel, i) =>
-      slashCommand({ text: 'status', user_id: FAKE_USERS.alice, channel_id: channel, channel_name: channel.toLowerCase(), response_url: `${url}/response/${this.name}-prime-${i}` }),
+      slashCommand({
+        text: 'status',
+        user_id: FAKE_USERS.alice,
+        channel_id: channel,
+        channel_name: channel.toLowerCase(),
+        response_url: `${url}/response/${this.name}-prime-${i}`,
+      }),
     );
     const o = await closedLoop(this.fixedPool, FAKE_SIGNING_SECRET, 1, 0, (i) => reqs[i] as SlackRequest, reqs.length);
     this.acked += o.ok;
@@ -267,10 +276,18 @@ class Target {
       name: this.name,
       fixed: merge(this.fixed, this.fixedCpu),
       fixedRounds: this.fixed.map((o) => summarize(o.latencies)),
-      saturation: { ...merge(this.sat, this.satCpu), workPerSec: round((this.satWork / this.satWorkMs) * 1000, 1), drainMs: this.satDrain, dropped: this.satDropped },
+      saturation: {
+        ...merge(this.sat, this.satCpu),
+        workPerSec: round((this.satWork / this.satWorkMs) * 1000, 1),
+        drainMs: this.satDrain,
+        dropped: this.satDropped,
+      },
       afterFixedDrainMs: this.fixedDrain,
       // Per request acked: each did its work or (bwprep, full queue) was refused with a "busy" reply.
-      cpuMsPerRequest: { fixed: round(this.fixedCpuMs / Math.max(1, this.fixedReqs), 3), saturation: round(this.satCpuMs / Math.max(1, this.satWork + this.satDropped), 3) },
+      cpuMsPerRequest: {
+        fixed: round(this.fixedCpuMs / Math.max(1, this.fixedReqs), 3),
+        saturation: round(this.satCpuMs / Math.max(1, this.satWork + this.satDropped), 3),
+      },
       rssMb: kbToMb(procStatusKb(this.server.pid, 'VmRSS')),
       hwmMb: kbToMb(procStatusKb(this.server.pid, 'VmHWM')),
       // Only meaningful for bwprep (bare makes no calls); counted over its whole run, warm-up included.
@@ -361,9 +378,30 @@ export async function runAck(log: (s: string) => void = (s) => process.stderr.wr
     const cpuFloorRatio = round(w.cpuMsPerRequest.saturation / f.cpuMsPerRequest.saturation);
     const need = Math.ceil(ROUNDS * 0.8);
     const rows: Row[] = [
-      { bench: 'ack', metric: `p50 ack @${RPS}/s`, value: w.fixed.latency.p50, baseline: b.fixed.latency.p50, unit: 'ms', ratio: round(w.fixed.latency.p50 / b.fixed.latency.p50) },
-      { bench: 'ack', metric: `p95 ack @${RPS}/s`, value: w.fixed.latency.p95, baseline: b.fixed.latency.p95, unit: 'ms', ratio: round(w.fixed.latency.p95 / b.fixed.latency.p95) },
-      { bench: 'ack', metric: `p99 ack @${RPS}/s (all ${ROUNDS} rounds pooled)`, value: w.fixed.latency.p99, baseline: b.fixed.latency.p99, unit: 'ms', ratio: p99Ratio },
+      {
+        bench: 'ack',
+        metric: `p50 ack @${RPS}/s`,
+        value: w.fixed.latency.p50,
+        baseline: b.fixed.latency.p50,
+        unit: 'ms',
+        ratio: round(w.fixed.latency.p50 / b.fixed.latency.p50),
+      },
+      {
+        bench: 'ack',
+        metric: `p95 ack @${RPS}/s`,
+        value: w.fixed.latency.p95,
+        baseline: b.fixed.latency.p95,
+        unit: 'ms',
+        ratio: round(w.fixed.latency.p95 / b.fixed.latency.p95),
+      },
+      {
+        bench: 'ack',
+        metric: `p99 ack @${RPS}/s (all ${ROUNDS} rounds pooled)`,
+        value: w.fixed.latency.p99,
+        baseline: b.fixed.latency.p99,
+        unit: 'ms',
+        ratio: p99Ratio,
+      },
       {
         bench: 'ack',
         metric: `p99 ack @${RPS}/s per round: rounds ≤ 1.5× bare (${roundRatios.join(', ')}×; ${spread(roundRatios)})`,
@@ -372,19 +410,86 @@ export async function runAck(log: (s: string) => void = (s) => process.stderr.wr
         target: `≥ ${need} of ${ROUNDS} rounds`,
         met: held >= need,
       },
-      { bench: 'ack', metric: `floor: p99 ack @${RPS}/s per round vs bare (${floorRoundRatios.join(', ')}×)`, value: f.fixed.latency.p99, baseline: b.fixed.latency.p99, unit: 'ms', ratio: round(median(floorRoundRatios)) },
-      { bench: 'ack', metric: `max ack @${RPS}/s`, value: w.fixed.latency.max, baseline: b.fixed.latency.max, unit: 'ms', ratio: round(w.fixed.latency.max / b.fixed.latency.max), target: '≤ 3000 ms', met: w.fixed.latency.max <= 3000 },
+      {
+        bench: 'ack',
+        metric: `floor: p99 ack @${RPS}/s per round vs bare (${floorRoundRatios.join(', ')}×)`,
+        value: f.fixed.latency.p99,
+        baseline: b.fixed.latency.p99,
+        unit: 'ms',
+        ratio: round(median(floorRoundRatios)),
+      },
+      {
+        bench: 'ack',
+        metric: `max ack @${RPS}/s`,
+        value: w.fixed.latency.max,
+        baseline: b.fixed.latency.max,
+        unit: 'ms',
+        ratio: round(w.fixed.latency.max / b.fixed.latency.max),
+        target: '≤ 3000 ms',
+        met: w.fixed.latency.max <= 3000,
+      },
       { bench: 'ack', metric: `acks over 3 s @${RPS}/s`, value: w.fixed.over3s, baseline: b.fixed.over3s, target: '0', met: w.fixed.over3s === 0 },
-      { bench: 'ack', metric: `non-200 + transport errors @${RPS}/s`, value: bad(w.fixed), baseline: bad(b.fixed), target: '0', met: bad(w.fixed) === 0 && w.fixed.ok === w.fixed.sent },
+      {
+        bench: 'ack',
+        metric: `non-200 + transport errors @${RPS}/s`,
+        value: bad(w.fixed),
+        baseline: bad(b.fixed),
+        target: '0',
+        met: bad(w.fixed) === 0 && w.fixed.ok === w.fixed.sent,
+      },
       { bench: 'ack', metric: `acks/s closed loop ×${CONCURRENCY}`, value: w.saturation.acksPerSec, baseline: b.saturation.acksPerSec, ratio: ackThrRatio },
-      { bench: 'ack', metric: `work done/s ×${CONCURRENCY}`, value: w.saturation.workPerSec, baseline: b.saturation.acksPerSec, ratio: thrRatio, target: '≥ 0.3× bare acks/s', met: thrRatio >= 0.3 },
+      {
+        bench: 'ack',
+        metric: `work done/s ×${CONCURRENCY}`,
+        value: w.saturation.workPerSec,
+        baseline: b.saturation.acksPerSec,
+        ratio: thrRatio,
+        target: '≥ 0.3× bare acks/s',
+        met: thrRatio >= 0.3,
+      },
       { bench: 'ack', metric: `work refused "busy" ×${CONCURRENCY} (full queue)`, value: w.saturation.dropped, baseline: w.saturation.ok },
-      { bench: 'ack', metric: `floor: work done/s ×${CONCURRENCY}`, value: f.saturation.workPerSec, baseline: b.saturation.acksPerSec, ratio: round(f.saturation.workPerSec / b.saturation.acksPerSec) },
-      { bench: 'ack', metric: `p99 ack closed loop ×${CONCURRENCY}`, value: w.saturation.latency.p99, baseline: b.saturation.latency.p99, unit: 'ms', ratio: round(w.saturation.latency.p99 / b.saturation.latency.p99) },
+      {
+        bench: 'ack',
+        metric: `floor: work done/s ×${CONCURRENCY}`,
+        value: f.saturation.workPerSec,
+        baseline: b.saturation.acksPerSec,
+        ratio: round(f.saturation.workPerSec / b.saturation.acksPerSec),
+      },
+      {
+        bench: 'ack',
+        metric: `p99 ack closed loop ×${CONCURRENCY}`,
+        value: w.saturation.latency.p99,
+        baseline: b.saturation.latency.p99,
+        unit: 'ms',
+        ratio: round(w.saturation.latency.p99 / b.saturation.latency.p99),
+      },
       { bench: 'ack', metric: `non-200 + errors ×${CONCURRENCY}`, value: bad(w.saturation), baseline: bad(b.saturation) },
-      { bench: 'ack', metric: 'server CPU per request (work incl.) vs floor', value: w.cpuMsPerRequest.saturation, baseline: f.cpuMsPerRequest.saturation, unit: 'ms', ratio: cpuFloorRatio, target: '≤ 2× floor', met: cpuFloorRatio <= 2 },
-      { bench: 'ack', metric: `server CPU per request (work incl.) vs floor @${RPS}/s`, value: w.cpuMsPerRequest.fixed, baseline: f.cpuMsPerRequest.fixed, unit: 'ms', ratio: round(w.cpuMsPerRequest.fixed / f.cpuMsPerRequest.fixed) },
-      { bench: 'ack', metric: 'server CPU per request (work incl.) vs bare ack', value: w.cpuMsPerRequest.saturation, baseline: b.cpuMsPerRequest.saturation, unit: 'ms', ratio: cpuRatio },
+      {
+        bench: 'ack',
+        metric: 'server CPU per request (work incl.) vs floor',
+        value: w.cpuMsPerRequest.saturation,
+        baseline: f.cpuMsPerRequest.saturation,
+        unit: 'ms',
+        ratio: cpuFloorRatio,
+        target: '≤ 2× floor',
+        met: cpuFloorRatio <= 2,
+      },
+      {
+        bench: 'ack',
+        metric: `server CPU per request (work incl.) vs floor @${RPS}/s`,
+        value: w.cpuMsPerRequest.fixed,
+        baseline: f.cpuMsPerRequest.fixed,
+        unit: 'ms',
+        ratio: round(w.cpuMsPerRequest.fixed / f.cpuMsPerRequest.fixed),
+      },
+      {
+        bench: 'ack',
+        metric: 'server CPU per request (work incl.) vs bare ack',
+        value: w.cpuMsPerRequest.saturation,
+        baseline: b.cpuMsPerRequest.saturation,
+        unit: 'ms',
+        ratio: cpuRatio,
+      },
     ];
     const fc = { bw: cpuAvg(w.fixed.cpu), bare: cpuAvg(b.fixed.cpu), floor: cpuAvg(f.fixed.cpu) };
     const sc = { bw: cpuAvg(w.saturation.cpu), bare: cpuAvg(b.saturation.cpu), floor: cpuAvg(f.saturation.cpu) };
@@ -401,7 +506,10 @@ export async function runAck(log: (s: string) => void = (s) => process.stderr.wr
         })
         .join('; ')}`,
       `floor (node:http + signature + 1 SQLite update + 1 chat.update over an undici Pool): CPU per request ${f.cpuMsPerRequest.saturation} ms (closed loop) / ${f.cpuMsPerRequest.fixed} ms (fixed rate); server cores ${fc.floor.server} (fixed) / ${sc.floor.server} (closed loop); backlog drained in ${f.saturation.drainMs.join(', ')} ms`,
-      `load average at the end: ${os.loadavg().map((x) => round(x, 2)).join(', ')}`,
+      `load average at the end: ${os
+        .loadavg()
+        .map((x) => round(x, 2))
+        .join(', ')}`,
       `CPU in cores, fixed rate: server bwprep ${fc.bw.server} / bare ${fc.bare.server}; fake Slack ${fc.bw.fakeSlack}; load generator ${fc.bw.loadGenerator} / ${fc.bare.loadGenerator}; whole machine ${fc.bw.machine} / ${fc.bare.machine} of ${machine().cpus}, of which other processes (not this benchmark) ${others(fc.bw)} / ${others(fc.bare)}`,
       `CPU in cores, closed loop: server bwprep ${sc.bw.server} / bare ${sc.bare.server}; fake Slack ${sc.bw.fakeSlack}; load generator ${sc.bw.loadGenerator} / ${sc.bare.loadGenerator}; whole machine ${sc.bw.machine} / ${sc.bare.machine}, other processes ${others(sc.bw)} / ${others(sc.bare)}`,
       `server CPU per request: bwprep ${w.cpuMsPerRequest.saturation} ms (closed loop) / ${w.cpuMsPerRequest.fixed} ms (fixed rate), bare ${b.cpuMsPerRequest.saturation} / ${b.cpuMsPerRequest.fixed} ms; so one dedicated core would do about ${round(1000 / w.cpuMsPerRequest.saturation, 0)} bwprep requests/s with their work, vs ${round(1000 / b.cpuMsPerRequest.saturation, 0)} bare acks/s`,
@@ -416,7 +524,21 @@ export async function runAck(log: (s: string) => void = (s) => process.stderr.wr
       startedAt: startedAt.toISOString(),
       durationMs: Date.now() - startedAt.getTime(),
       rows,
-      details: { rps: RPS, seconds: SECONDS, rounds: ROUNDS, paired: PAIRED, satSeconds: SAT_SECONDS, satRounds: SAT_ROUNDS, concurrency: CONCURRENCY, loadavgAtEnd: os.loadavg(), p99RoundRatios: roundRatios, floorP99RoundRatios: floorRoundRatios, bare: b, bwprep: w, floor: f },
+      details: {
+        rps: RPS,
+        seconds: SECONDS,
+        rounds: ROUNDS,
+        paired: PAIRED,
+        satSeconds: SAT_SECONDS,
+        satRounds: SAT_ROUNDS,
+        concurrency: CONCURRENCY,
+        loadavgAtEnd: os.loadavg(),
+        p99RoundRatios: roundRatios,
+        floorP99RoundRatios: floorRoundRatios,
+        bare: b,
+        bwprep: w,
+        floor: f,
+      },
       notes,
     };
   } finally {

@@ -69,12 +69,30 @@ async function start(name: string, dir: string | undefined, floorFake: Child): P
     fake = await lib.startChild('fake-slack');
     server = await lib.startChild('bwprep', { BENCH_SLACK_API_URL: String(fake.ready.apiUrl) });
   }
-  return { name, server, fake, pool: makePool(server.ready.url, CONCURRENCY), probe: makePool(server.ready.url, 1), acked: 0, cpuMs: 0, requests: 0, perRound: [] };
+  return {
+    name,
+    server,
+    fake,
+    pool: makePool(server.ready.url, CONCURRENCY),
+    probe: makePool(server.ready.url, 1),
+    acked: 0,
+    cpuMs: 0,
+    requests: 0,
+    perRound: [],
+  };
 }
 
 async function prime(t: Target): Promise<void> {
   const url = t.fake.ready.url;
-  const reqs = CHANNELS.map((channel, i) => slashCommand({ text: 'status', user_id: FAKE_USERS.alice, channel_id: channel, channel_name: channel.toLowerCase(), response_url: `${url}/response/prime-${i}` }));
+  const reqs = CHANNELS.map((channel, i) =>
+    slashCommand({
+      text: 'status',
+      user_id: FAKE_USERS.alice,
+      channel_id: channel,
+      channel_name: channel.toLowerCase(),
+      response_url: `${url}/response/prime-${i}`,
+    }),
+  );
   t.acked += (await closedLoop(t.pool, FAKE_SIGNING_SECRET, 1, 0, (i) => reqs[i] as SlackRequest, reqs.length)).ok;
   t.acked += (await closedLoop(t.pool, FAKE_SIGNING_SECRET, CONCURRENCY, 2000, requestStream(2, url, 'warm'))).ok;
   await drain(t);
@@ -109,9 +127,16 @@ async function main(): Promise<void> {
     const floorMs = floor.cpuMs / Math.max(1, floor.requests);
     for (const t of targets) {
       const ms = t.cpuMs / Math.max(1, t.requests);
-      process.stdout.write(`${t.name}: ${round(ms, 3)} ms CPU per request (${round(ms / floorMs)}× floor) over ${t.requests} requests; per round ${t.perRound.join(', ')}\n`);
+      process.stdout.write(
+        `${t.name}: ${round(ms, 3)} ms CPU per request (${round(ms / floorMs)}× floor) over ${t.requests} requests; per round ${t.perRound.join(', ')}\n`,
+      );
     }
-    process.stdout.write(`load average at the end: ${os.loadavg().map((x) => round(x, 1)).join(', ')}\n`);
+    process.stdout.write(
+      `load average at the end: ${os
+        .loadavg()
+        .map((x) => round(x, 1))
+        .join(', ')}\n`,
+    );
   } finally {
     for (const t of targets) {
       await Promise.all([t.pool.close(), t.probe.close()]);

@@ -71,7 +71,10 @@ async function buildRollouts(service: ChecklistService, store: Awaited<ReturnTyp
   for (let i = 0; i < ROLLOUTS; i++) {
     const admin: Actor = { user: pick(OWNERS), surface: 'slack', platformAdmin: true };
     clock.at = NOW - (10 + Math.floor(rand() * 30)) * DAY;
-    const r = await service.ensureRollout({ platform: 'slack', workspace: `T0BENCH${i % 7}`, channel: `C0DIGEST${String(i).padStart(4, '0')}`, name: `rollout-${i}` }, admin);
+    const r = await service.ensureRollout(
+      { platform: 'slack', workspace: `T0BENCH${i % 7}`, channel: `C0DIGEST${String(i).padStart(4, '0')}`, name: `rollout-${i}` },
+      admin,
+    );
     const hosting = pick(HOSTINGS);
     await service.updateSettings(
       r.id,
@@ -101,9 +104,36 @@ async function buildRollouts(service: ChecklistService, store: Awaited<ReturnTyp
       }
       const roll = rand();
       const at = new Date(clock.at).toISOString();
-      if (roll < 0.25) checks.push({ stepId, record: { status: 'pass', summary: { key: 'check.2a.pass', vars: { count: 3, policies_en: 'two-step login, master password' } }, evidence: { endpoint: 'GET /public/policies', at }, at } });
-      else if (roll < 0.35) checks.push({ stepId, record: { status: 'fail', summary: { key: 'check.2a.fail', vars: { count: 1, total: 3, policies_en: 'single organization' } }, evidence: { endpoint: 'GET /public/policies', at }, at } });
-      else if (roll < 0.4) checks.push({ stepId, record: { status: 'warn', summary: { key: 'check.4d.warn_owners', vars: { owners: 1, names: 'ada@example.com', min: 2 } }, evidence: { endpoint: 'GET /public/members', at }, at } });
+      if (roll < 0.25)
+        checks.push({
+          stepId,
+          record: {
+            status: 'pass',
+            summary: { key: 'check.2a.pass', vars: { count: 3, policies_en: 'two-step login, master password' } },
+            evidence: { endpoint: 'GET /public/policies', at },
+            at,
+          },
+        });
+      else if (roll < 0.35)
+        checks.push({
+          stepId,
+          record: {
+            status: 'fail',
+            summary: { key: 'check.2a.fail', vars: { count: 1, total: 3, policies_en: 'single organization' } },
+            evidence: { endpoint: 'GET /public/policies', at },
+            at,
+          },
+        });
+      else if (roll < 0.4)
+        checks.push({
+          stepId,
+          record: {
+            status: 'warn',
+            summary: { key: 'check.4d.warn_owners', vars: { owners: 1, names: 'ada@example.com', min: 2 } },
+            evidence: { endpoint: 'GET /public/members', at },
+            at,
+          },
+        });
     }
     if (checks.length) await service.recordChecks(r.id, checks, admin);
     // Digest history: 30 days of readiness, the states at the last digest (a few differ from now), the last
@@ -204,7 +234,17 @@ export async function runDigest(log: (s: string) => void = (s) => process.stderr
       cards: { post: async () => ({ platform: 'slack', channel: 'C', ts: '1' }), update: async () => undefined, retire: async () => undefined },
     });
     const scheduler = new Scheduler({ store, service, template, clock, platforms, reminders: false, ...(PAGE_SIZE ? { pageSize: PAGE_SIZE } : {}) });
-    const ticks: { ms: number; listMs: number; posted: number; late: number; skipped: Record<string, number>; peakHwmMb?: number | undefined; peakSampledMb: number; rssBeforeMb?: number | undefined; heapAfterMb: number }[] = [];
+    const ticks: {
+      ms: number;
+      listMs: number;
+      posted: number;
+      late: number;
+      skipped: Record<string, number>;
+      peakHwmMb?: number | undefined;
+      peakSampledMb: number;
+      rssBeforeMb?: number | undefined;
+      heapAfterMb: number;
+    }[] = [];
     for (let k = 0; k < TICKS; k++) {
       clock.at = NOW + k * DAY; // Wed, Thu, Fri at 14:00 UTC
       const listBefore = await sampleList(3);
@@ -243,13 +283,58 @@ export async function runDigest(log: (s: string) => void = (s) => process.stderr
     const peakMb = Math.max(...ticks.map((x) => x.peakHwmMb ?? x.peakSampledMb));
     const rssBefore = ticks[0]?.rssBeforeMb;
     const rows: Row[] = [
-      { bench: 'digest', metric: `tick: ${ROLLOUTS} digests (median of ${TICKS})`, value: round(tickMs, 0), baseline: round(baselineMs, 1), unit: 'ms', ratio: round(tickMs / baselineMs, 1), target: 'reported' },
+      {
+        bench: 'digest',
+        metric: `tick: ${ROLLOUTS} digests (median of ${TICKS})`,
+        value: round(tickMs, 0),
+        baseline: round(baselineMs, 1),
+        unit: 'ms',
+        ratio: round(tickMs / baselineMs, 1),
+        target: 'reported',
+      },
       { bench: 'digest', metric: 'per digest', value: round(perDigest, 3), unit: 'ms' },
-      { bench: 'digest', metric: `${ROLLOUTS} rollout rewrites (store.update)`, value: round(rewriteMs, 0), baseline: round(baselineMs, 1), unit: 'ms', ratio: round(rewriteMs / baselineMs, 1) },
-      { bench: 'digest', metric: 'first tick (cold, plans due dates)', value: round(ticks[0]?.ms ?? NaN, 0), baseline: round(baselineMs, 1), unit: 'ms', ratio: round((ticks[0]?.ms ?? NaN) / baselineMs, 1) },
-      { bench: 'digest', metric: 'peak RSS during a tick', value: peakMb, baseline: rssBefore, unit: 'MB', ratio: rssBefore ? round(peakMb / rssBefore) : undefined, target: '≤ 200 MB', met: peakMb <= 200 },
-      { bench: 'digest', metric: 'peak RSS: list-and-parse baseline (after a GC)', value: listPeakMb, baseline: listRssBefore, unit: 'MB', ratio: listPeakMb && listRssBefore ? round(listPeakMb / listRssBefore) : undefined },
-      { bench: 'digest', metric: 'digests posted per tick', value: posted, baseline: ROLLOUTS, target: `all ${ROLLOUTS}`, met: ticks.every((x) => x.posted === ROLLOUTS) },
+      {
+        bench: 'digest',
+        metric: `${ROLLOUTS} rollout rewrites (store.update)`,
+        value: round(rewriteMs, 0),
+        baseline: round(baselineMs, 1),
+        unit: 'ms',
+        ratio: round(rewriteMs / baselineMs, 1),
+      },
+      {
+        bench: 'digest',
+        metric: 'first tick (cold, plans due dates)',
+        value: round(ticks[0]?.ms ?? NaN, 0),
+        baseline: round(baselineMs, 1),
+        unit: 'ms',
+        ratio: round((ticks[0]?.ms ?? NaN) / baselineMs, 1),
+      },
+      {
+        bench: 'digest',
+        metric: 'peak RSS during a tick',
+        value: peakMb,
+        baseline: rssBefore,
+        unit: 'MB',
+        ratio: rssBefore ? round(peakMb / rssBefore) : undefined,
+        target: '≤ 200 MB',
+        met: peakMb <= 200,
+      },
+      {
+        bench: 'digest',
+        metric: 'peak RSS: list-and-parse baseline (after a GC)',
+        value: listPeakMb,
+        baseline: listRssBefore,
+        unit: 'MB',
+        ratio: listPeakMb && listRssBefore ? round(listPeakMb / listRssBefore) : undefined,
+      },
+      {
+        bench: 'digest',
+        metric: 'digests posted per tick',
+        value: posted,
+        baseline: ROLLOUTS,
+        target: `all ${ROLLOUTS}`,
+        met: ticks.every((x) => x.posted === ROLLOUTS),
+      },
     ];
     const notes = [
       `through Scheduler.tick() (concurrency 4, checks disabled, no reminders) with a publisher that renders Slack Block Kit and serializes the post body; ${round(publisher.bytes / Math.max(1, publisher.posted), 0)} bytes per digest on average, at most ${publisher.maxBlocks} blocks`,
@@ -259,7 +344,21 @@ export async function runDigest(log: (s: string) => void = (s) => process.stderr
       `one store.rollouts.update of every rollout takes ${round(rewriteMs, 0)} ms (${round(rewriteMs / ROLLOUTS, 2)} ms each); a scheduled digest does up to three (due-date planning when something changes, the claim, the record with its audit entry) plus a lease acquire and release`,
       `building the ${ROLLOUTS} rollouts through ChecklistService took ${round(buildMs / 1000, 1)} s (not part of any figure)`,
     ];
-    return { bench: 'digest', startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), rows, details: { rollouts: ROLLOUTS, pageSize: PAGE_SIZE ?? 'default (100)', ticks, baselineListMs: listMs, rewriteMs: round(rewriteMs), buildMs: round(buildMs) }, notes };
+    return {
+      bench: 'digest',
+      startedAt: startedAt.toISOString(),
+      durationMs: Date.now() - startedAt.getTime(),
+      rows,
+      details: {
+        rollouts: ROLLOUTS,
+        pageSize: PAGE_SIZE ?? 'default (100)',
+        ticks,
+        baselineListMs: listMs,
+        rewriteMs: round(rewriteMs),
+        buildMs: round(buildMs),
+      },
+      notes,
+    };
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

@@ -27,14 +27,26 @@ function main() {
     if (!n) continue;
     const url = n.callFrame.url.replace(/^file:\/\//, '');
     const short = url.replace(/.*node_modules\//, 'nm:').replace(/.*\/dist-bench\//, '');
-    fn.set(`${n.callFrame.functionName || '(anon)'} ${short}:${n.callFrame.lineNumber + 1}`, (fn.get(`${n.callFrame.functionName || '(anon)'} ${short}:${n.callFrame.lineNumber + 1}`) ?? 0) + us);
+    fn.set(
+      `${n.callFrame.functionName || '(anon)'} ${short}:${n.callFrame.lineNumber + 1}`,
+      (fn.get(`${n.callFrame.functionName || '(anon)'} ${short}:${n.callFrame.lineNumber + 1}`) ?? 0) + us,
+    );
     const m = /nm:((?:@[^/]+\/)?[^/]+)/.exec(short);
-    const group = m ? m[1] : short.startsWith('src/') || short.startsWith('test/') ? short.split('/').slice(0, 2).join('/') : url ? (url.startsWith('node:') ? 'node:internal' : short) : n.callFrame.functionName;
+    const group = m
+      ? m[1]
+      : short.startsWith('src/') || short.startsWith('test/')
+        ? short.split('/').slice(0, 2).join('/')
+        : url
+          ? url.startsWith('node:')
+            ? 'node:internal'
+            : short
+          : n.callFrame.functionName;
     pkg.set(group as string, (pkg.get(group as string) ?? 0) + us);
   }
   const show = (title: string, m: Map<string, number>) => {
     process.stdout.write(`\n${title} (total ${(total / 1000).toFixed(0)} ms)\n`);
-    for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${(v / 1000).toFixed(0).padStart(6)} ms  ${k}\n`);
+    for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top))
+      process.stdout.write(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${(v / 1000).toFixed(0).padStart(6)} ms  ${k}\n`);
   };
   show('self time by package/file', pkg);
   show('self time by function', fn);

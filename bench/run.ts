@@ -67,7 +67,9 @@ function main() {
     `\nbwprep benchmarks at ${git.commit ?? 'unknown commit'}${git.changedFiles ? ` (+${git.changedFiles} uncommitted files in the tree)` : ''} — ${m.cpus} CPUs (${m.cpuModel ?? 'unknown'}), node ${m.node}, load average at the end ${os
       .loadavg()
       .map((x) => x.toFixed(2))
-      .join(' ')}\nratios are against the baseline measured in the same run\n\n${formatTable(rows)}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n\nwritten ${file}\n`,
+      .join(
+        ' ',
+      )}\nratios are against the baseline measured in the same run\n\n${formatTable(rows)}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n\nwritten ${file}\n`,
   );
   if (Object.values(outcome).some((o) => o.status !== 'ok')) process.exitCode = 1;
 }

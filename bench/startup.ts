@@ -71,7 +71,10 @@ async function once(variant: Variant, slackApiUrl: string): Promise<Sample> {
   });
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${variant}: no listening line within ${START_TIMEOUT_MS} ms; stderr: ${stderr.slice(0, 500)}`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`${variant}: no listening line within ${START_TIMEOUT_MS} ms; stderr: ${stderr.slice(0, 500)}`)),
+        START_TIMEOUT_MS,
+      );
       child.once('exit', (code) => reject(new Error(`${variant}: exited (${code}) before listening; stderr: ${stderr.slice(0, 500)}`)));
       createInterface({ input: child.stdout }).on('line', (line) => {
         try {
@@ -137,16 +140,51 @@ export async function runStartup(log: (s: string) => void = (s) => process.stder
   }
   const med = (v: Variant, k: keyof Sample) => round(median(samples[v].map((s) => s[k] as number)), 1);
   const rows: Row[] = [
-    { bench: 'startup', metric: 'start-up to /healthz (median)', value: med('bwprep', 'startMs'), baseline: med('node-http', 'startMs'), unit: 'ms', ratio: round(med('bwprep', 'startMs') / med('node-http', 'startMs')) },
-    { bench: 'startup', metric: `idle RSS after ${IDLE_MS / 1000} s (median)`, value: med('bwprep', 'rssIdleMb'), baseline: med('node-http', 'rssIdleMb'), unit: 'MB', ratio: round(med('bwprep', 'rssIdleMb') / med('node-http', 'rssIdleMb')) },
-    { bench: 'startup', metric: 'bare Bolt: start-up (median)', value: med('bare-bolt', 'startMs'), baseline: med('node-http', 'startMs'), unit: 'ms', ratio: round(med('bare-bolt', 'startMs') / med('node-http', 'startMs')) },
-    { bench: 'startup', metric: 'bare Bolt: idle RSS (median)', value: med('bare-bolt', 'rssIdleMb'), baseline: med('node-http', 'rssIdleMb'), unit: 'MB', ratio: round(med('bare-bolt', 'rssIdleMb') / med('node-http', 'rssIdleMb')) },
+    {
+      bench: 'startup',
+      metric: 'start-up to /healthz (median)',
+      value: med('bwprep', 'startMs'),
+      baseline: med('node-http', 'startMs'),
+      unit: 'ms',
+      ratio: round(med('bwprep', 'startMs') / med('node-http', 'startMs')),
+    },
+    {
+      bench: 'startup',
+      metric: `idle RSS after ${IDLE_MS / 1000} s (median)`,
+      value: med('bwprep', 'rssIdleMb'),
+      baseline: med('node-http', 'rssIdleMb'),
+      unit: 'MB',
+      ratio: round(med('bwprep', 'rssIdleMb') / med('node-http', 'rssIdleMb')),
+    },
+    {
+      bench: 'startup',
+      metric: 'bare Bolt: start-up (median)',
+      value: med('bare-bolt', 'startMs'),
+      baseline: med('node-http', 'startMs'),
+      unit: 'ms',
+      ratio: round(med('bare-bolt', 'startMs') / med('node-http', 'startMs')),
+    },
+    {
+      bench: 'startup',
+      metric: 'bare Bolt: idle RSS (median)',
+      value: med('bare-bolt', 'rssIdleMb'),
+      baseline: med('node-http', 'rssIdleMb'),
+      unit: 'MB',
+      ratio: round(med('bare-bolt', 'rssIdleMb') / med('node-http', 'rssIdleMb')),
+    },
   ];
   const notes = [
     `bwprep vs bare Bolt: start-up ${round(med('bwprep', 'startMs') / med('bare-bolt', 'startMs'))}×, idle RSS ${round(med('bwprep', 'rssIdleMb') / med('bare-bolt', 'rssIdleMb'))}×`,
     'DESIGN §8 sets no numeric target for start-up and idle RSS; the figures are reported only.',
   ];
-  return { bench: 'startup', startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), rows, details: { runs: RUNS, idleMs: IDLE_MS, samples }, notes };
+  return {
+    bench: 'startup',
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime(),
+    rows,
+    details: { runs: RUNS, idleMs: IDLE_MS, samples },
+    notes,
+  };
 }
 
 if (require.main === module) runAsScript(runStartup);

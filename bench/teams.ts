@@ -92,7 +92,13 @@ function tagAnswer(status: number, body: string): string {
 }
 
 function toSpec(activity: Activity, token: string, kind: 'invoke' | 'message'): HttpRequestSpec {
-  return { path: '/api/messages', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(activity), kind, tag: tagAnswer };
+  return {
+    path: '/api/messages',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(activity),
+    kind,
+    tag: tagAnswer,
+  };
 }
 
 function statusMessage(serviceUrl: string, token: string, channel: string, from: FakeTeamsUser): HttpRequestSpec {
@@ -317,7 +323,10 @@ export async function runTeams(write: (s: string) => void = (s) => process.stder
   const log = (s: string) => write(`[${((Date.now() - startedAt.getTime()) / 1000).toFixed(1).padStart(5)} s] ${s}`);
   const auth = { BENCH_MS_APP_ID: FAKE_MS_APP_ID, BENCH_MS_APP_PASSWORD: FAKE_MS_APP_PASSWORD };
   const members = JSON.stringify([BOB, ANNA].map((u) => ({ ...u, tenantId: FAKE_TENANT, userRole: 'user' })));
-  const connectors = await Promise.all([startChild('fake-connector', { ...auth, BENCH_MEMBERS: members }), startChild('fake-connector', { ...auth, BENCH_MEMBERS: members })]);
+  const connectors = await Promise.all([
+    startChild('fake-connector', { ...auth, BENCH_MEMBERS: members }),
+    startChild('fake-connector', { ...auth, BENCH_MEMBERS: members }),
+  ]);
   const targets: Target[] = [];
   try {
     const [bareConnector, bwConnector] = connectors as [Child, Child];
@@ -360,26 +369,117 @@ export async function runTeams(write: (s: string) => void = (s) => process.stder
     const ratio = (x: number, y: number) => round(x / y);
     const at = `@${RPS}/s`;
     const rows: Row[] = [
-      { bench: 'teams', metric: `p50 invoke ${at}`, value: w.fixed.invoke.p50, baseline: b.fixed.invoke.p50, unit: 'ms', ratio: ratio(w.fixed.invoke.p50, b.fixed.invoke.p50) },
-      { bench: 'teams', metric: `p95 invoke ${at}`, value: w.fixed.invoke.p95, baseline: b.fixed.invoke.p95, unit: 'ms', ratio: ratio(w.fixed.invoke.p95, b.fixed.invoke.p95) },
-      { bench: 'teams', metric: `p99 invoke ${at} (all ${ROUNDS} rounds pooled)`, value: w.fixed.invoke.p99, baseline: b.fixed.invoke.p99, unit: 'ms', ratio: ratio(w.fixed.invoke.p99, b.fixed.invoke.p99) },
+      {
+        bench: 'teams',
+        metric: `p50 invoke ${at}`,
+        value: w.fixed.invoke.p50,
+        baseline: b.fixed.invoke.p50,
+        unit: 'ms',
+        ratio: ratio(w.fixed.invoke.p50, b.fixed.invoke.p50),
+      },
+      {
+        bench: 'teams',
+        metric: `p95 invoke ${at}`,
+        value: w.fixed.invoke.p95,
+        baseline: b.fixed.invoke.p95,
+        unit: 'ms',
+        ratio: ratio(w.fixed.invoke.p95, b.fixed.invoke.p95),
+      },
+      {
+        bench: 'teams',
+        metric: `p99 invoke ${at} (all ${ROUNDS} rounds pooled)`,
+        value: w.fixed.invoke.p99,
+        baseline: b.fixed.invoke.p99,
+        unit: 'ms',
+        ratio: ratio(w.fixed.invoke.p99, b.fixed.invoke.p99),
+      },
       {
         bench: 'teams',
         metric: `p99 invoke ${at} per round: rounds ≤ 1.5× bare (${roundRatios.join(', ')}×; ${spread(roundRatios)})`,
         value: within,
         baseline: ROUNDS,
       },
-      { bench: 'teams', metric: `max invoke ${at}`, value: w.fixed.invoke.max, baseline: b.fixed.invoke.max, unit: 'ms', ratio: ratio(w.fixed.invoke.max, b.fixed.invoke.max), target: `< ${TEAMS_TIMEOUT_MS} ms (Teams' timeout)`, met: w.fixed.invoke.max < TEAMS_TIMEOUT_MS },
-      { bench: 'teams', metric: `invokes answered after 3 s ${at}`, value: w.fixed.invokesOver3s, baseline: b.fixed.invokesOver3s, target: '0', met: w.fixed.invokesOver3s === 0 },
-      { bench: 'teams', metric: `invokes answered after 15 s ${at} (Teams shows an error)`, value: w.fixed.invokesOverTeamsTimeout, baseline: b.fixed.invokesOverTeamsTimeout, target: '0', met: w.fixed.invokesOverTeamsTimeout === 0 },
-      { bench: 'teams', metric: `non-200 + transport errors ${at}`, value: bad(w.fixed), baseline: bad(b.fixed), target: '0', met: bad(w.fixed) === 0 && w.fixed.ok === w.fixed.sent },
-      { bench: 'teams', metric: `p50 / p99 \`status\` message ${at} (bwprep: after the card is posted)`, value: `${w.fixed.message.p50} / ${w.fixed.message.p99}`, baseline: `${b.fixed.message.p50} / ${b.fixed.message.p99}`, unit: 'ms' },
-      { bench: 'teams', metric: `answers/s closed loop ×${CONCURRENCY} (bwprep: work done)`, value: w.saturation.answersPerSec, baseline: b.saturation.answersPerSec, ratio: ratio(w.saturation.answersPerSec, b.saturation.answersPerSec) },
-      { bench: 'teams', metric: `p99 invoke closed loop ×${CONCURRENCY}`, value: w.saturation.invoke.p99, baseline: b.saturation.invoke.p99, unit: 'ms', ratio: ratio(w.saturation.invoke.p99, b.saturation.invoke.p99) },
+      {
+        bench: 'teams',
+        metric: `max invoke ${at}`,
+        value: w.fixed.invoke.max,
+        baseline: b.fixed.invoke.max,
+        unit: 'ms',
+        ratio: ratio(w.fixed.invoke.max, b.fixed.invoke.max),
+        target: `< ${TEAMS_TIMEOUT_MS} ms (Teams' timeout)`,
+        met: w.fixed.invoke.max < TEAMS_TIMEOUT_MS,
+      },
+      {
+        bench: 'teams',
+        metric: `invokes answered after 3 s ${at}`,
+        value: w.fixed.invokesOver3s,
+        baseline: b.fixed.invokesOver3s,
+        target: '0',
+        met: w.fixed.invokesOver3s === 0,
+      },
+      {
+        bench: 'teams',
+        metric: `invokes answered after 15 s ${at} (Teams shows an error)`,
+        value: w.fixed.invokesOverTeamsTimeout,
+        baseline: b.fixed.invokesOverTeamsTimeout,
+        target: '0',
+        met: w.fixed.invokesOverTeamsTimeout === 0,
+      },
+      {
+        bench: 'teams',
+        metric: `non-200 + transport errors ${at}`,
+        value: bad(w.fixed),
+        baseline: bad(b.fixed),
+        target: '0',
+        met: bad(w.fixed) === 0 && w.fixed.ok === w.fixed.sent,
+      },
+      {
+        bench: 'teams',
+        metric: `p50 / p99 \`status\` message ${at} (bwprep: after the card is posted)`,
+        value: `${w.fixed.message.p50} / ${w.fixed.message.p99}`,
+        baseline: `${b.fixed.message.p50} / ${b.fixed.message.p99}`,
+        unit: 'ms',
+      },
+      {
+        bench: 'teams',
+        metric: `answers/s closed loop ×${CONCURRENCY} (bwprep: work done)`,
+        value: w.saturation.answersPerSec,
+        baseline: b.saturation.answersPerSec,
+        ratio: ratio(w.saturation.answersPerSec, b.saturation.answersPerSec),
+      },
+      {
+        bench: 'teams',
+        metric: `p99 invoke closed loop ×${CONCURRENCY}`,
+        value: w.saturation.invoke.p99,
+        baseline: b.saturation.invoke.p99,
+        unit: 'ms',
+        ratio: ratio(w.saturation.invoke.p99, b.saturation.invoke.p99),
+      },
       { bench: 'teams', metric: `non-200 + errors closed loop ×${CONCURRENCY}`, value: bad(w.saturation), baseline: bad(b.saturation) },
-      { bench: 'teams', metric: `server CPU per request closed loop (work incl.)`, value: w.cpuMsPerRequest.saturation, baseline: b.cpuMsPerRequest.saturation, unit: 'ms', ratio: ratio(w.cpuMsPerRequest.saturation, b.cpuMsPerRequest.saturation) },
-      { bench: 'teams', metric: `server CPU per request ${at} (work incl.)`, value: w.cpuMsPerRequest.fixed, baseline: b.cpuMsPerRequest.fixed, unit: 'ms', ratio: ratio(w.cpuMsPerRequest.fixed, b.cpuMsPerRequest.fixed) },
-      { bench: 'teams', metric: 'peak RSS of the server (VmHWM)', value: w.hwmMb, baseline: b.hwmMb, unit: 'MB', ratio: w.hwmMb && b.hwmMb ? ratio(w.hwmMb, b.hwmMb) : undefined },
+      {
+        bench: 'teams',
+        metric: `server CPU per request closed loop (work incl.)`,
+        value: w.cpuMsPerRequest.saturation,
+        baseline: b.cpuMsPerRequest.saturation,
+        unit: 'ms',
+        ratio: ratio(w.cpuMsPerRequest.saturation, b.cpuMsPerRequest.saturation),
+      },
+      {
+        bench: 'teams',
+        metric: `server CPU per request ${at} (work incl.)`,
+        value: w.cpuMsPerRequest.fixed,
+        baseline: b.cpuMsPerRequest.fixed,
+        unit: 'ms',
+        ratio: ratio(w.cpuMsPerRequest.fixed, b.cpuMsPerRequest.fixed),
+      },
+      {
+        bench: 'teams',
+        metric: 'peak RSS of the server (VmHWM)',
+        value: w.hwmMb,
+        baseline: b.hwmMb,
+        unit: 'MB',
+        ratio: w.hwmMb && b.hwmMb ? ratio(w.hwmMb, b.hwmMb) : undefined,
+      },
     ];
     const fc = { bw: cpuAvg(w.fixed.cpu), bare: cpuAvg(b.fixed.cpu) };
     const sc = { bw: cpuAvg(w.saturation.cpu), bare: cpuAvg(b.saturation.cpu) };
@@ -404,7 +504,10 @@ export async function runTeams(write: (s: string) => void = (s) => process.stder
       `RSS at the end: bwprep ${w.rssMb} MB (peak ${w.hwmMb} MB), bare ${b.rssMb} MB (peak ${b.hwmMb} MB)`,
       `Bot Connector calls by bwprep (whole run incl. priming and warm-up): ${JSON.stringify(w.connectorCalls)}; failed ${JSON.stringify(w.connectorFailures)}; by bare: ${JSON.stringify(b.connectorCalls)}`,
       `bwprep log lines by level: ${JSON.stringify((w.logs as { counts?: unknown } | undefined)?.counts ?? {})}`,
-      `load average at the end: ${os.loadavg().map((x) => round(x, 2)).join(', ')}`,
+      `load average at the end: ${os
+        .loadavg()
+        .map((x) => round(x, 2))
+        .join(', ')}`,
     ];
     return {
       bench: 'teams',

@@ -27,7 +27,11 @@ function distToSegment(px, py, [ax, ay], [bx, by]) {
   const t = Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)));
   return Math.hypot(px - (ax + t * dx), py - (ay + t * dy));
 }
-const CHECK = [[0.34, 0.47], [0.46, 0.6], [0.67, 0.36]];
+const CHECK = [
+  [0.34, 0.47],
+  [0.46, 0.6],
+  [0.67, 0.36],
+];
 const inCheck = (u, v, thickness) => distToSegment(u, v, CHECK[0], CHECK[1]) <= thickness || distToSegment(u, v, CHECK[1], CHECK[2]) <= thickness;
 
 function inRoundedSquare(u, v, r) {
@@ -41,12 +45,18 @@ function render(size, shade) {
   const png = new PNG({ width: size, height: size, colorType: 6 });
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      let r = 0, g = 0, b = 0, a = 0;
+      let r = 0,
+        g = 0,
+        b = 0,
+        a = 0;
       for (let sy = 0; sy < SS; sy++) {
         for (let sx = 0; sx < SS; sx++) {
           const c = shade((x + (sx + 0.5) / SS) / size, (y + (sy + 0.5) / SS) / size);
           if (!c) continue;
-          r += c[0] * c[3]; g += c[1] * c[3]; b += c[2] * c[3]; a += c[3];
+          r += c[0] * c[3];
+          g += c[1] * c[3];
+          b += c[2] * c[3];
+          a += c[3];
         }
       }
       const i = (y * size + x) * 4;

@@ -71,7 +71,9 @@ function fill(text, values, file) {
 function build(env, out) {
   const { values, problems } = settings(env);
   if (problems.length) {
-    process.stderr.write(`Cannot build the Teams package: ${problems.length} setting${problems.length === 1 ? ' is' : 's are'} missing or invalid.\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    process.stderr.write(
+      `Cannot build the Teams package: ${problems.length} setting${problems.length === 1 ? ' is' : 's are'} missing or invalid.\n${problems.map((p) => `  - ${p}`).join('\n')}\n`,
+    );
     process.exit(2);
   }
   const entries = {};
@@ -83,7 +85,9 @@ function build(env, out) {
   const zip = zipSync(entries, { level: 9 });
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, zip);
-  process.stdout.write(`Teams app package: ${path.relative(process.cwd(), out) || out} (${zip.length} bytes; app id ${values.TEAMS_APP_ID}, bot ${values.MICROSOFT_APP_ID}, domain ${values.BOT_DOMAIN})\n`);
+  process.stdout.write(
+    `Teams app package: ${path.relative(process.cwd(), out) || out} (${zip.length} bytes; app id ${values.TEAMS_APP_ID}, bot ${values.MICROSOFT_APP_ID}, domain ${values.BOT_DOMAIN})\n`,
+  );
 }
 
 const args = process.argv.slice(2);

@@ -76,7 +76,10 @@ export async function startBwprep(config: Config, opts: StartOptions): Promise<B
   const builtIn = config.templateFile && !opts.template ? loadTemplate() : undefined;
   const sameAsBuiltIn = builtIn !== undefined && builtIn.id === template.id && builtIn.version === template.version;
   if (sameAsBuiltIn)
-    logger.warn({ template: config.templateFile, id: template.id, version: template.version }, 'BWPREP_TEMPLATE has the id and version of the built-in template; give it its own id or a higher version, or existing rollouts switch to it too');
+    logger.warn(
+      { template: config.templateFile, id: template.id, version: template.version },
+      'BWPREP_TEMPLATE has the id and version of the built-in template; give it its own id or a higher version, or existing rollouts switch to it too',
+    );
   const templates = builtIn && !sameAsBuiltIn ? [builtIn] : [];
   const store = opts.store ?? (await openStore(config.storeUrl, { logger }));
   try {
@@ -135,12 +138,19 @@ async function startOnStore(
 
   if (config.slack) {
     // Before anything listens: a token Slack refuses stops the start with one clear message.
-    const installation = inside && opts.slackWorkThread?.installation ? opts.slackWorkThread.installation : await verifySlackToken(config.slack, logger.child({ platform: 'slack' }));
+    const installation =
+      inside && opts.slackWorkThread?.installation
+        ? opts.slackWorkThread.installation
+        : await verifySlackToken(config.slack, logger.child({ platform: 'slack' }));
     const entry = inside ? undefined : workThreadEntry(config, { storeHandedIn: Boolean(opts.store) });
     if (entry) {
       app.slackWork = new SlackWorkThread({
         entry,
-        init: { config, ...(installation ? { installation } : {}), ...(opts.teams?.openIdMetadataUrl ? { teams: { openIdMetadataUrl: opts.teams.openIdMetadataUrl } } : {}) },
+        init: {
+          config,
+          ...(installation ? { installation } : {}),
+          ...(opts.teams?.openIdMetadataUrl ? { teams: { openIdMetadataUrl: opts.teams.openIdMetadataUrl } } : {}),
+        },
         logger: logger.child({ component: 'slack-work-thread' }),
         defaultLocale: config.defaults.locale,
       });
@@ -157,7 +167,11 @@ async function startOnStore(
     platforms.register(app.slack.platform);
   }
   if (config.teams) {
-    app.teams = createTeams(config.teams, { kv: store.kv, leases: store.leases, logger: logger.child({ platform: 'teams' }), defaultLocale: config.defaults.locale, now: () => clock.now() }, opts.teams);
+    app.teams = createTeams(
+      config.teams,
+      { kv: store.kv, leases: store.leases, logger: logger.child({ platform: 'teams' }), defaultLocale: config.defaults.locale, now: () => clock.now() },
+      opts.teams,
+    );
     platforms.register(app.teams.platform);
   }
 
@@ -180,7 +194,6 @@ async function startOnStore(
   }
   app.slack?.listen(interactions);
   app.teams?.listen(interactions);
-
 
   // The work thread loads bwprep again and opens the store (1–2 s). BWPREP_SLACK_WORK_THREAD=on waits for
   // it and refuses to start without it; auto serves at once (acks never wait for it: work that arrives
@@ -230,7 +243,12 @@ async function startOnStore(
     await app.teams?.stop().catch((err) => logger.warn({ err }, 'teams stop failed'));
     await closing;
     // The listeners' runs, then (with the work thread) the work they handed over, within one bound.
-    if (app.slack) await drain(app.slack.idle().then(() => app.slackWork?.idle()), DRAIN_TIMEOUT_MS, logger);
+    if (app.slack)
+      await drain(
+        app.slack.idle().then(() => app.slackWork?.idle()),
+        DRAIN_TIMEOUT_MS,
+        logger,
+      );
     // Within main's 10 s bound: the drain's 7 s, then at most WORK_THREAD_STOP_MS for the thread to close.
     await app.slackWork?.stop(WORK_THREAD_STOP_MS);
     await verifier.close().catch((err) => logger.warn({ err }, 'closing Bitwarden connections failed'));

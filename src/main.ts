@@ -7,9 +7,15 @@ import { createLogger } from './logging/logger';
 
 /** Every configured secret value, so the logger can mask it wherever it turns up. */
 export function configSecrets(c: Config): string[] {
-  return [c.slack?.botToken, c.slack?.signingSecret, c.slack?.appToken, c.teams?.appPassword, c.bitwarden.clientSecret, c.encryptionKey?.toString('hex'), c.encryptionKey?.toString('base64')].filter(
-    (s): s is string => Boolean(s),
-  );
+  return [
+    c.slack?.botToken,
+    c.slack?.signingSecret,
+    c.slack?.appToken,
+    c.teams?.appPassword,
+    c.bitwarden.clientSecret,
+    c.encryptionKey?.toString('hex'),
+    c.encryptionKey?.toString('base64'),
+  ].filter((s): s is string => Boolean(s));
 }
 
 /**

@@ -10,10 +10,25 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
   if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'bwprep_' });
   return {
     registry,
-    commands: new Counter({ name: 'bwprep_commands_total', help: 'Commands handled, by command and outcome', labelNames: ['platform', 'command', 'outcome'], registers: [registry] }),
-    actions: new Counter({ name: 'bwprep_actions_total', help: 'Card interactions handled, by action and outcome', labelNames: ['platform', 'action', 'outcome'], registers: [registry] }),
+    commands: new Counter({
+      name: 'bwprep_commands_total',
+      help: 'Commands handled, by command and outcome',
+      labelNames: ['platform', 'command', 'outcome'],
+      registers: [registry],
+    }),
+    actions: new Counter({
+      name: 'bwprep_actions_total',
+      help: 'Card interactions handled, by action and outcome',
+      labelNames: ['platform', 'action', 'outcome'],
+      registers: [registry],
+    }),
     errors: new Counter({ name: 'bwprep_errors_total', help: 'Errors shown to users, by code', labelNames: ['code'], registers: [registry] }),
-    checks: new Counter({ name: 'bwprep_checks_total', help: 'Verification results, by step and status', labelNames: ['step', 'status'], registers: [registry] }),
+    checks: new Counter({
+      name: 'bwprep_checks_total',
+      help: 'Verification results, by step and status',
+      labelNames: ['step', 'status'],
+      registers: [registry],
+    }),
     digests: new Counter({ name: 'bwprep_digests_total', help: 'Digests posted, by outcome', labelNames: ['outcome'], registers: [registry] }),
     handlerSeconds: new Histogram({
       name: 'bwprep_handler_seconds',
@@ -28,7 +43,12 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
       labelNames: ['queue'],
       registers: [registry],
     }),
-    workBacklog: new Gauge({ name: 'bwprep_work_backlog', help: 'Work after an ack waiting for a free slot, by queue', labelNames: ['queue'], registers: [registry] }),
+    workBacklog: new Gauge({
+      name: 'bwprep_work_backlog',
+      help: 'Work after an ack waiting for a free slot, by queue',
+      labelNames: ['queue'],
+      registers: [registry],
+    }),
     cardRefreshes: new Gauge({
       name: 'bwprep_card_refreshes_in_flight',
       help: 'Rollouts whose card refresh is rendering or waiting its turn (serialized and paced per rollout); 0 when idle',

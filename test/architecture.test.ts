@@ -81,7 +81,18 @@ describe('architecture (DESIGN §3)', () => {
     // constants, the core's error type and the
     // start-up error type. Not the service, the scheduler, the store or Bitwarden. Slack's HTTP transport is
     // undici (slack/http-client.ts).
-    const allowedInternal = ['interactions', 'views', 'i18n', 'logging', 'metrics', 'util', 'core/errors', 'core/time', 'core/checklist/model', 'config/errors'].map((d) => path.join(ROOT, 'src', d));
+    const allowedInternal = [
+      'interactions',
+      'views',
+      'i18n',
+      'logging',
+      'metrics',
+      'util',
+      'core/errors',
+      'core/time',
+      'core/checklist/model',
+      'config/errors',
+    ].map((d) => path.join(ROOT, 'src', d));
     const sdk: Record<string, RegExp> = { slack: /^(@slack\/|undici$)/, teams: /^(botbuilder|botframework-|adaptivecards|@azure\/|bottleneck$)/ };
     const problems: string[] = [];
     for (const adapter of Object.keys(sdk)) {

@@ -5,7 +5,20 @@
  * extensions and the web vault, autofills) spread over the last 29 days.
  */
 import type { EventJson, FixtureOrg } from '../../test/fakes/bitwarden-server';
-import { CLOUD_CONFIG, collection, collectionId, DAY, event, FAKE_SECRET, group, groupId, HOUR, member, policy, userIdOf } from '../../test/fixtures/bitwarden/builders';
+import {
+  CLOUD_CONFIG,
+  collection,
+  collectionId,
+  DAY,
+  event,
+  FAKE_SECRET,
+  group,
+  groupId,
+  HOUR,
+  member,
+  policy,
+  userIdOf,
+} from '../../test/fixtures/bitwarden/builders';
 
 export interface BigOrgSpec {
   members: number;
@@ -39,7 +52,15 @@ export function bigOrg(now: Date, spec: BigOrgSpec): FixtureOrg {
   const groups = Array.from({ length: spec.groups }, (_, i) => group(i + 1, `Group ${i + 1}`, byGroup.get(i + 1) ?? []));
   const policies = [
     policy(0, true),
-    policy(1, true, { minComplexity: 4, minLength: 14, requireLower: true, requireUpper: true, requireNumbers: true, requireSpecial: false, enforceOnLogin: true }),
+    policy(1, true, {
+      minComplexity: 4,
+      minLength: 14,
+      requireLower: true,
+      requireUpper: true,
+      requireNumbers: true,
+      requireSpecial: false,
+      enforceOnLogin: true,
+    }),
     policy(2, false),
     policy(3, true),
     policy(8, true, { autoEnrollEnabled: true }),

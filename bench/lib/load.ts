@@ -48,7 +48,11 @@ export function makePool(url: string, connections: number): Pool {
 }
 
 /** A Slack request as Slack sends it: signed with `signingSecret`, POSTed to /slack/events. */
-const slackHttp = (signingSecret: string, req: SlackRequest): HttpRequestSpec => ({ path: '/slack/events', headers: slackHeaders(signingSecret, req), body: req.body });
+const slackHttp = (signingSecret: string, req: SlackRequest): HttpRequestSpec => ({
+  path: '/slack/events',
+  headers: slackHeaders(signingSecret, req),
+  body: req.body,
+});
 
 async function sendOne(pool: Pool, req: HttpRequestSpec, started: number, out: LoadOutcome): Promise<void> {
   out.sent += 1;
@@ -109,7 +113,13 @@ export function fixedRate(pool: Pool, signingSecret: string, rps: number, durati
  * `concurrency` workers send back to back for `durationMs` (requests in flight at the end finish), or, when
  * `count` is given, until `count` requests were sent.
  */
-export async function closedLoopHttp(pool: Pool, concurrency: number, durationMs: number, next: (i: number) => HttpRequestSpec, count?: number): Promise<LoadOutcome> {
+export async function closedLoopHttp(
+  pool: Pool,
+  concurrency: number,
+  durationMs: number,
+  next: (i: number) => HttpRequestSpec,
+  count?: number,
+): Promise<LoadOutcome> {
   const out = newOutcome();
   const t0 = performance.now();
   const end = t0 + durationMs;
@@ -127,7 +137,14 @@ export async function closedLoopHttp(pool: Pool, concurrency: number, durationMs
 }
 
 /** `closedLoopHttp` with Slack requests signed by `signingSecret`. */
-export function closedLoop(pool: Pool, signingSecret: string, concurrency: number, durationMs: number, next: (i: number) => SlackRequest, count?: number): Promise<LoadOutcome> {
+export function closedLoop(
+  pool: Pool,
+  signingSecret: string,
+  concurrency: number,
+  durationMs: number,
+  next: (i: number) => SlackRequest,
+  count?: number,
+): Promise<LoadOutcome> {
   return closedLoopHttp(pool, concurrency, durationMs, (i) => slackHttp(signingSecret, next(i)), count);
 }
 

@@ -13,7 +13,9 @@ export function loopProbe(name: string, ms = 1000): void {
     const now = performance.eventLoopUtilization(elu);
     elu = performance.eventLoopUtilization();
     const f = (ns: number) => (ns / 1e6).toFixed(1);
-    process.stderr.write(`[loop ${name}] p50 ${f(h.percentile(50))} p99 ${f(h.percentile(99))} max ${f(h.max)} ms, utilization ${(now.utilization * 100).toFixed(0)} %\n`);
+    process.stderr.write(
+      `[loop ${name}] p50 ${f(h.percentile(50))} p99 ${f(h.percentile(99))} max ${f(h.max)} ms, utilization ${(now.utilization * 100).toFixed(0)} %\n`,
+    );
     h.reset();
   }, ms).unref();
 }

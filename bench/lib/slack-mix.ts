@@ -19,7 +19,13 @@ export function requestStream(seed: number, fakeSlackUrl: string, tag: string): 
     const channel = pick(CHANNELS);
     const response_url = `${fakeSlackUrl}/response/${tag}-${i}`;
     if (r < 0.2) {
-      return slashCommand({ text: 'status', user_id: pick([FAKE_USERS.alice, FAKE_USERS.bob]), channel_id: channel, channel_name: channel.toLowerCase(), response_url });
+      return slashCommand({
+        text: 'status',
+        user_id: pick([FAKE_USERS.alice, FAKE_USERS.bob]),
+        channel_id: channel,
+        channel_name: channel.toLowerCase(),
+        response_url,
+      });
     }
     const action = r < 0.6 ? ACTIONS.markDone : ACTIONS.reopenStep;
     const rolloutId = `slack:${FAKE_TEAM_ID}:${channel}`;

@@ -29,7 +29,8 @@ async function main() {
   const openIdMetadataUrl = process.env.BENCH_TEAMS_OPENID_URL;
   if (!apiUrl && !openIdMetadataUrl) throw new Error('neither BENCH_SLACK_API_URL nor BENCH_TEAMS_OPENID_URL is set');
   const appId = process.env.BENCH_MS_APP_ID ?? '';
-  if (openIdMetadataUrl && (!appId || !process.env.BENCH_MS_APP_PASSWORD)) throw new Error('Teams: BENCH_MS_APP_ID and BENCH_MS_APP_PASSWORD are required (auth stays on)');
+  if (openIdMetadataUrl && (!appId || !process.env.BENCH_MS_APP_PASSWORD))
+    throw new Error('Teams: BENCH_MS_APP_ID and BENCH_MS_APP_PASSWORD are required (auth stays on)');
   const dir = mkdtempSync(path.join(tmpdir(), 'bwprep-bench-'));
   const logFile = path.join(dir, 'bwprep.log');
   const config = loadConfig({

@@ -32,7 +32,12 @@ async function main() {
         clientId: fake.clientId,
         clientSecret: fake.fixture.clientSecret,
         generateMs,
-        counts: { members: fake.fixture.members.length, groups: fake.fixture.groups.length, collections: fake.fixture.collections.length, events: fake.fixture.events.length },
+        counts: {
+          members: fake.fixture.members.length,
+          groups: fake.fixture.groups.length,
+          collections: fake.fixture.collections.length,
+          events: fake.fixture.events.length,
+        },
       });
     } else if (m?.type === 'addEvents') {
       const from = new Date(m.from as string);

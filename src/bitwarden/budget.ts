@@ -45,7 +45,12 @@ export interface OrgSize {
 /** The limit for an organization of this size (see the module comment). */
 export function budgetFor(size: OrgSize): number {
   const b = BUDGET;
-  return b.FIXED + b.PER_ID * (size.groups + size.collections) + b.EVENT_PAGES_MIN + Math.ceil((Math.max(1, size.members) * b.EVENTS_PER_MEMBER_DAY * b.EVENT_DAYS) / b.PAGE_SIZE);
+  return (
+    b.FIXED +
+    b.PER_ID * (size.groups + size.collections) +
+    b.EVENT_PAGES_MIN +
+    Math.ceil((Math.max(1, size.members) * b.EVENTS_PER_MEMBER_DAY * b.EVENT_DAYS) / b.PAGE_SIZE)
+  );
 }
 
 export class RequestBudget {
@@ -104,5 +109,9 @@ function budgetError(url: string, limit: number): BwprepError {
   } catch {
     // keep the raw text
   }
-  return new BwprepError('bitwarden_bad_response', { key: 'bw.error.budget', vars: { host, path, limit } }, { detail: `request budget of ${limit} used up at ${host}${path}` });
+  return new BwprepError(
+    'bitwarden_bad_response',
+    { key: 'bw.error.budget', vars: { host, path, limit } },
+    { detail: `request budget of ${limit} used up at ${host}${path}` },
+  );
 }

@@ -172,7 +172,12 @@ export class BitwardenClient {
   constructor(opts: BitwardenClientOptions) {
     // Only the URLs: callers may pass a config object that also carries the key.
     const e = opts.endpoints;
-    this.endpoints = { hosting: e.hosting, apiUrl: e.apiUrl.replace(/\/+$/, ''), identityUrl: e.identityUrl.replace(/\/+$/, ''), ...(e.serverUrl ? { serverUrl: e.serverUrl } : {}) };
+    this.endpoints = {
+      hosting: e.hosting,
+      apiUrl: e.apiUrl.replace(/\/+$/, ''),
+      identityUrl: e.identityUrl.replace(/\/+$/, ''),
+      ...(e.serverUrl ? { serverUrl: e.serverUrl } : {}),
+    };
     this.clientId = opts.clientId;
     // Not enumerable: the secret never shows up when the client is logged or inspected.
     this.secret = opts.clientSecret;
@@ -289,7 +294,10 @@ export class BitwardenClient {
           bodyTimeout: this.timeouts.bodyMs,
         });
         const text = await res.body.text();
-        this.logger?.debug({ method, host: hostOf(url), path: pathOf(url), status: res.statusCode, ms: Date.now() - started, tries: retry?.tries ?? 1 }, 'bitwarden request');
+        this.logger?.debug(
+          { method, host: hostOf(url), path: pathOf(url), status: res.statusCode, ms: Date.now() - started, tries: retry?.tries ?? 1 },
+          'bitwarden request',
+        );
         return { status: res.statusCode, headers: res.headers, text };
       } catch (e) {
         this.logger?.debug({ method, host: hostOf(url), path: pathOf(url), error: transportDetail(e), tries: retry?.tries ?? 1 }, 'bitwarden request failed');
@@ -320,7 +328,10 @@ export class BitwardenClient {
       }
       st.rateLimited++;
       waitMs = ra !== undefined ? ra * 1000 : Math.min(this.retry.baseDelayMs * 2 ** (st.rateLimited - 1), this.retry.maxBackoffMs);
-      this.logger?.warn({ ...where, retryAfter: ra ?? null, waitMs }, ra !== undefined ? 'bitwarden rate limit, waiting as asked' : 'bitwarden rate limit without Retry-After, backing off');
+      this.logger?.warn(
+        { ...where, retryAfter: ra ?? null, waitMs },
+        ra !== undefined ? 'bitwarden rate limit, waiting as asked' : 'bitwarden rate limit without Retry-After, backing off',
+      );
     } else if ((status !== undefined && status >= 500) || (status === undefined && transportKind(err) === 'reset')) {
       if (st.failures + 1 >= this.retry.maxAttempts) {
         cb(err);
@@ -329,7 +340,10 @@ export class BitwardenClient {
       st.failures++;
       const base = this.retry.baseDelayMs * 2 ** (st.failures - 1);
       waitMs = base + Math.random() * base;
-      this.logger?.warn({ ...where, status: status ?? null, attempt: st.failures }, status ? 'bitwarden server error, retrying' : 'bitwarden connection reset, retrying');
+      this.logger?.warn(
+        { ...where, status: status ?? null, attempt: st.failures },
+        status ? 'bitwarden server error, retrying' : 'bitwarden connection reset, retrying',
+      );
     } else {
       cb(err);
       return;
@@ -372,7 +386,11 @@ export class BitwardenClient {
         continue;
       }
       if (res.status === 401 && token) {
-        throw new BwprepError('bitwarden_auth', { key: 'bw.error.api_unauthorized', vars: { host: hostOf(url) } }, { detail: `401 from ${hostOf(url)}${pathOf(url)} with a fresh token` });
+        throw new BwprepError(
+          'bitwarden_auth',
+          { key: 'bw.error.api_unauthorized', vars: { host: hostOf(url) } },
+          { detail: `401 from ${hostOf(url)}${pathOf(url)} with a fresh token` },
+        );
       }
       if (res.status === 429) throw rateLimitedError(url, st.retryAfter ?? retryAfterSeconds(res.headers['retry-after'], this.clock), st.tries);
       if (res.status >= 500) {

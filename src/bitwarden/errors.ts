@@ -74,7 +74,11 @@ export function transportKind(e: unknown): TransportKind {
 
 /** A short, secret-free description of a transport failure for logs (codes only). */
 export function transportDetail(e: unknown): string {
-  return codes(e).filter((c) => c !== 'TLS_MESSAGE').join('/') || (e instanceof Error ? e.name : 'error');
+  return (
+    codes(e)
+      .filter((c) => c !== 'TLS_MESSAGE')
+      .join('/') || (e instanceof Error ? e.name : 'error')
+  );
 }
 
 export function hostOf(url: string): string {
@@ -86,7 +90,11 @@ export function hostOf(url: string): string {
 }
 
 /** A transport failure (no HTTP answer) → the user-facing error. */
-export function transportError(e: unknown, url: string, timeouts: { connectMs: number; headersMs: number; bodyMs: number } = { connectMs: 10_000, headersMs: 10_000, bodyMs: 10_000 }): BwprepError {
+export function transportError(
+  e: unknown,
+  url: string,
+  timeouts: { connectMs: number; headersMs: number; bodyMs: number } = { connectMs: 10_000, headersMs: 10_000, bodyMs: 10_000 },
+): BwprepError {
   const host = hostOf(url);
   const kind = transportKind(e);
   const detail = `${kind} ${host}: ${transportDetail(e)}`;
@@ -136,7 +144,11 @@ export function rateLimitedError(url: string, retryAfterSeconds: number | undefi
 
 /** 5xx after the retries; `message` is the server's own `message` field, when it sent one (evidence only). */
 export function serverError(url: string, status: number, message?: string | null): BwprepError {
-  const e = new BwprepError('bitwarden_unavailable', { key: 'bw.error.server', vars: { host: hostOf(url), status } }, { detail: `HTTP ${status} from ${hostOf(url)}${pathOf(url)}` });
+  const e = new BwprepError(
+    'bitwarden_unavailable',
+    { key: 'bw.error.server', vars: { host: hostOf(url), status } },
+    { detail: `HTTP ${status} from ${hostOf(url)}${pathOf(url)}` },
+  );
   if (message) serverMessages.set(e, message);
   return e;
 }
@@ -172,15 +184,25 @@ export function badResponse(url: string, what: string, cause?: unknown): BwprepE
 }
 
 export function notFoundError(url: string): BwprepError {
-  return new BwprepError('bitwarden_not_supported', { key: 'bw.error.not_found', vars: { url: url.replace(/\?.*$/, '') } }, { detail: `404 from ${url.replace(/\?.*$/, '')}` });
+  return new BwprepError(
+    'bitwarden_not_supported',
+    { key: 'bw.error.not_found', vars: { url: url.replace(/\?.*$/, '') } },
+    { detail: `404 from ${url.replace(/\?.*$/, '')}` },
+  );
 }
 
 export function unexpectedStatus(url: string, status: number): BwprepError {
-  return new BwprepError('bitwarden_bad_response', { key: 'bw.error.http_status', vars: { host: hostOf(url), status, path: new URL(url).pathname } }, { detail: `HTTP ${status} from ${url.replace(/\?.*$/, '')}` });
+  return new BwprepError(
+    'bitwarden_bad_response',
+    { key: 'bw.error.http_status', vars: { host: hostOf(url), status, path: new URL(url).pathname } },
+    { detail: `HTTP ${status} from ${url.replace(/\?.*$/, '')}` },
+  );
 }
 
 export function vaultwardenError(url: string): BwprepError {
-  return markRunLevel(new BwprepError('bitwarden_not_supported', { key: 'bw.error.vaultwarden', vars: { host: hostOf(url) } }, { detail: `Vaultwarden at ${hostOf(url)}` }));
+  return markRunLevel(
+    new BwprepError('bitwarden_not_supported', { key: 'bw.error.vaultwarden', vars: { host: hostOf(url) } }, { detail: `Vaultwarden at ${hostOf(url)}` }),
+  );
 }
 
 /** An event paging whose continuation token came back: it would never end. */

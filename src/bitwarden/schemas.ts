@@ -8,7 +8,10 @@ import { z } from 'zod';
 
 const int = z.number().int();
 const str = z.string();
-const nstr = z.string().nullish().transform((v) => v ?? null);
+const nstr = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? null);
 
 /** `2026-08-20T14:03:11.123` (self-hosted, no zone) is UTC. */
 function parseBitwardenDate(s: string): number {
@@ -35,7 +38,10 @@ export const oauthErrorSchema = z.object({ error: z.string(), error_description:
 
 /** An association's `id` is `Guid?` in the server model (AssociationWithPermissionsBaseModel.cs); null ones are dropped. */
 const associationSchema = z.object({
-  id: z.string().nullish().transform((v) => v ?? null),
+  id: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? null),
   readOnly: z.boolean().nullish(),
   hidePasswords: z.boolean().nullish(),
   manage: z.boolean().nullish(),
@@ -51,12 +57,21 @@ export const memberSchema = z.object({
   userId: nstr,
   name: nstr,
   email: nstr,
-  twoFactorEnabled: z.boolean().nullish().transform((v) => v ?? false),
+  twoFactorEnabled: z
+    .boolean()
+    .nullish()
+    .transform((v) => v ?? false),
   status: int,
   type: int,
   externalId: nstr,
-  resetPasswordEnrolled: z.boolean().nullish().transform((v) => v ?? false),
-  permissions: z.record(z.string(), z.unknown()).nullish().transform((v) => v ?? null),
+  resetPasswordEnrolled: z
+    .boolean()
+    .nullish()
+    .transform((v) => v ?? false),
+  permissions: z
+    .record(z.string(), z.unknown())
+    .nullish()
+    .transform((v) => v ?? null),
   collections: assocList.transform((v) => v ?? []),
 });
 export type Member = z.infer<typeof memberSchema>;
@@ -71,7 +86,10 @@ export const groupSchema = z.object({
    * Servers before mid-2024 may send `accessAll: true`: the group reaches every collection, whatever its
    * list says (removed in bitwarden/server cae417e2a2, src/Api/AdminConsole/Public/Models/GroupBaseModel.cs).
    */
-  accessAll: z.boolean().nullish().transform((v) => v ?? false),
+  accessAll: z
+    .boolean()
+    .nullish()
+    .transform((v) => v ?? false),
 });
 export type Group = z.infer<typeof groupSchema>;
 
@@ -87,7 +105,10 @@ export const policySchema = z.object({
   id: nstr,
   type: int,
   enabled: z.boolean(),
-  data: z.record(z.string(), z.unknown()).nullish().transform((v) => v ?? null),
+  data: z
+    .record(z.string(), z.unknown())
+    .nullish()
+    .transform((v) => v ?? null),
 });
 export type Policy = z.infer<typeof policySchema>;
 
@@ -110,7 +131,10 @@ export type BwEvent = z.infer<typeof eventSchema>;
 export function listSchema<T extends z.ZodTypeAny>(item: T) {
   return z.object({
     object: z.string().optional(),
-    data: z.array(item).nullish().transform((v) => (v ?? []) as z.infer<T>[]),
+    data: z
+      .array(item)
+      .nullish()
+      .transform((v) => (v ?? []) as z.infer<T>[]),
   });
 }
 
@@ -129,7 +153,10 @@ export const eventPageSchema = z.object({
 export type EventPage = z.infer<typeof eventPageSchema>;
 
 export const configSchema = z.object({
-  version: z.string().nullish().transform((v) => v ?? null),
+  version: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? null),
   gitHash: nstr,
   server: z
     .object({ name: z.string().nullish(), url: z.string().nullish() })
@@ -192,11 +219,19 @@ export const EVENT_USER_LOGGED_IN = 1000;
  * Not counted: failed logins (1005, 1006) and everything an admin or the server does to others.
  */
 export const CLIENT_COLLECTED_EVENT_TYPES: ReadonlySet<number> = new Set([
-  1007, 1107, 1108, 1109, 1110, 1111, 1112, 1113, 1114, 1117, 1119, 1120, 1121, 1122, 1123, 1124, 1125, 1126, 1127, 1128, 1129, 1130, 1131, 1132,
-  1522, 1602, 1618, 1619, 1620, 1621, 1627, 2400, 2401, 2402,
+  1007, 1107, 1108, 1109, 1110, 1111, 1112, 1113, 1114, 1117, 1119, 1120, 1121, 1122, 1123, 1124, 1125, 1126, 1127, 1128, 1129, 1130, 1131, 1132, 1522, 1602,
+  1618, 1619, 1620, 1621, 1627, 2400, 2401, 2402,
 ]);
 export const EXTENSION_USE_EVENT_TYPES: ReadonlySet<number> = new Set([
   EVENT_USER_LOGGED_IN,
   ...CLIENT_COLLECTED_EVENT_TYPES,
-  1100, 1101, 1102, 1103, 1104, 1105, 1106, 1115, 1116,
+  1100,
+  1101,
+  1102,
+  1103,
+  1104,
+  1105,
+  1106,
+  1115,
+  1116,
 ]);

@@ -23,7 +23,6 @@ const RESOURCE_ENDPOINTS: Record<Resource, string> = {
   events: 'GET /public/events',
 };
 
-
 /**
  * One run's view of the organization: every endpoint fetched at most once, lazily, shared by all checks,
  * every request taken from the run's budget. A failing endpoint rejects with an EndpointError (naming the
@@ -144,14 +143,28 @@ class RunSnapshot implements Snapshot {
         // A group deleted between the list and its read (404) is left out.
         const filled = groups.filter((g) => !asked.has(g.id) || byId.has(g.id)).map((g) => byId.get(g.id) ?? g);
         const stillMissing = filled.filter((g) => !g.accessAll && g.collections === null).length;
-        return { groups: filled, collections, complete: stillMissing === 0, source, perIdReads: count, ...(stillMissing ? { reason: 'not_sent' as const, missing: stillMissing } : {}) };
+        return {
+          groups: filled,
+          collections,
+          complete: stillMissing === 0,
+          source,
+          perIdReads: count,
+          ...(stillMissing ? { reason: 'not_sent' as const, missing: stillMissing } : {}),
+        };
       }
       const read = await Promise.all(missingCollections.map((c) => this.client.getCollection(c.id, this.budget)));
       const byId = new Map(read.filter((c): c is Collection => c !== null).map((c) => [c.id, c]));
       // A collection deleted between the list and its read (404) is left out.
       const filled = collections.filter((c) => c.groups !== null || byId.has(c.id)).map((c) => byId.get(c.id) ?? c);
       const stillMissing = filled.filter((c) => c.groups === null).length;
-      return { groups, collections: filled, complete: stillMissing === 0, source, perIdReads: count, ...(stillMissing ? { reason: 'not_sent' as const, missing: stillMissing } : {}) };
+      return {
+        groups,
+        collections: filled,
+        complete: stillMissing === 0,
+        source,
+        perIdReads: count,
+        ...(stillMissing ? { reason: 'not_sent' as const, missing: stillMissing } : {}),
+      };
     });
   }
 }
@@ -161,7 +174,9 @@ class RunSnapshot implements Snapshot {
  * server URL) gets the configured endpoints, BW_API_URL / BW_IDENTITY_URL overrides included; any other
  * hosting gets the standard URLs for it.
  */
-export function endpointsFromConfig(bw: Pick<Config['bitwarden'], 'hosting' | 'apiUrl' | 'identityUrl' | 'serverUrl'>): (settings: VerificationSettings) => BitwardenEndpoints {
+export function endpointsFromConfig(
+  bw: Pick<Config['bitwarden'], 'hosting' | 'apiUrl' | 'identityUrl' | 'serverUrl'>,
+): (settings: VerificationSettings) => BitwardenEndpoints {
   const norm = (u?: string) => u?.replace(/\/+$/, '') || undefined;
   return (s) => {
     if (s.hosting === bw.hosting && norm(s.serverUrl) === norm(bw.serverUrl)) {
@@ -172,7 +187,10 @@ export function endpointsFromConfig(bw: Pick<Config['bitwarden'], 'hosting' | 'a
 }
 
 /** The verifier as the composition root builds it from the config (the kv holds event high-water marks). */
-export function createBitwardenVerifier(config: Pick<Config, 'bitwarden'>, deps: Omit<BitwardenVerificationDeps, 'endpoints' | 'caFile'>): BitwardenVerification {
+export function createBitwardenVerifier(
+  config: Pick<Config, 'bitwarden'>,
+  deps: Omit<BitwardenVerificationDeps, 'endpoints' | 'caFile'>,
+): BitwardenVerification {
   return new BitwardenVerification({
     ...deps,
     endpoints: endpointsFromConfig(config.bitwarden),
@@ -259,7 +277,14 @@ export class BitwardenVerification implements BitwardenVerifier {
       }
     }
     this.deps.logger?.info(
-      { rollout: req.rolloutId, steps: req.stepIds.length, ms: Date.now() - started, requests: snap.budget.used, budget: snap.budget.max, statuses: Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.status])) },
+      {
+        rollout: req.rolloutId,
+        steps: req.stepIds.length,
+        ms: Date.now() - started,
+        requests: snap.budget.used,
+        budget: snap.budget.max,
+        statuses: Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.status])),
+      },
       'bitwarden verification done',
     );
     return out;
@@ -273,7 +298,11 @@ export class BitwardenVerification implements BitwardenVerifier {
       return {
         status: 'error',
         summary: e.userMessage,
-        evidence: { at, endpoint: e.endpoint, detail: { error: e.code, endpoint: e.endpoint, reason: e.reason.message, ...(serverMessage ? { serverMessage } : {}) } },
+        evidence: {
+          at,
+          endpoint: e.endpoint,
+          detail: { error: e.code, endpoint: e.endpoint, reason: e.reason.message, ...(serverMessage ? { serverMessage } : {}) },
+        },
       };
     }
     if (isBwprepError(e)) {

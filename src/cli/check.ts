@@ -158,7 +158,14 @@ export async function runCheckCommand(argv: string[], deps: CheckCommandDeps): P
     const count = (s: CheckStatus) => rows.filter((r) => r.status === s).length;
     lines.push(
       '',
-      t(locale, 'check.cli.totals', { pass: count('pass'), warn: count('warn'), fail: count('fail'), manual: count('manual'), na: count('not_applicable'), error: count('error') }),
+      t(locale, 'check.cli.totals', {
+        pass: count('pass'),
+        warn: count('warn'),
+        fail: count('fail'),
+        manual: count('manual'),
+        na: count('not_applicable'),
+        error: count('error'),
+      }),
     );
     deps.stdout(`${lines.join('\n')}\n`);
   }

@@ -123,7 +123,11 @@ export class ConsolePlatform implements ChatPlatform {
       case 'help': {
         const locale = await this.term.locale();
         // The console's own words: its setup line replaces the chat one, and it has no card buttons.
-        const view = { ...reply.view, intro: tr(locale, 'console.help_intro'), lines: reply.view.lines.filter((l) => !l.some((x) => typeof x === 'object' && 'command' in x && x.command === 'setup')) };
+        const view = {
+          ...reply.view,
+          intro: tr(locale, 'console.help_intro'),
+          lines: reply.view.lines.filter((l) => !l.some((x) => typeof x === 'object' && 'command' in x && x.command === 'setup')),
+        };
         this.term.write(renderHelpText(view, [tr(locale, 'console.setup.usage'), tr(locale, 'console.quit_usage')], width));
         return;
       }

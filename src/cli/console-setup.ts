@@ -63,7 +63,8 @@ function parseWeekdays(value: string): number[] {
     const [a, b, ...more] = part.split(/[-–]/);
     const from = a ? day(a) : undefined;
     const to = b === undefined ? from : day(b);
-    if (from === undefined || to === undefined || more.length) throw new SetupInputError({ key: 'console.setup.bad_weekday', vars: { value: part } }, 'weekdays');
+    if (from === undefined || to === undefined || more.length)
+      throw new SetupInputError({ key: 'console.setup.bad_weekday', vars: { value: part } }, 'weekdays');
     for (let d = from; ; d = (d % 7) + 1) {
       days.add(d);
       if (d === to) break;
@@ -142,9 +143,12 @@ export function settingOf(field: SetupField): SettingName {
 
 /** Mon–Fri style: runs of three or more days as a range, with the locale's short day names. */
 function weekdays(locale: Locale, days: number[]): string {
-  const name = (d: number) => t(locale, `setup.weekday.${d}`).slice(0, locale === 'nl' ? 2 : 3).toLowerCase();
+  const name = (d: number) =>
+    t(locale, `setup.weekday.${d}`)
+      .slice(0, locale === 'nl' ? 2 : 3)
+      .toLowerCase();
   const out: string[] = [];
-  for (let i = 0; i < days.length; ) {
+  for (let i = 0; i < days.length;) {
     let j = i;
     while (j + 1 < days.length && days[j + 1] === days[j]! + 1) j++;
     if (j - i >= 2) out.push(`${name(days[i]!)}-${name(days[j]!)}`);

@@ -101,7 +101,12 @@ export async function runConsole(app: Bwprep, io: ConsoleIo): Promise<void> {
   const envHosting = app.config.bitwarden.hosting;
   if (rollout.settings.hosting !== envHosting) {
     const L = rollout.settings.locale;
-    write(['', ...wrap(plain(tr(L, 'console.hosting_differs', { hosting: t(L, `hosting.${rollout.settings.hosting}`), env: t(L, `hosting.${envHosting}`) })), width)].join('\n'));
+    write(
+      [
+        '',
+        ...wrap(plain(tr(L, 'console.hosting_differs', { hosting: t(L, `hosting.${rollout.settings.hosting}`), env: t(L, `hosting.${envHosting}`) })), width),
+      ].join('\n'),
+    );
   }
   write('');
   await run('status');

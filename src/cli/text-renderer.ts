@@ -130,7 +130,8 @@ function row(view: ChecklistView, s: StepView, user: (k: UserKey) => string): Ro
   if (s.overdue) details.push(s.dueLabel);
   details.push(...s.details);
   if (s.doneByLine) details.push(s.doneByLine);
-  if (s.lastCheck) details.push(`${t(view.locale, 'card.last_check', { when: s.lastCheck.when, status: s.lastCheck.label })} — ${plain(s.lastCheck.summary, user)}`);
+  if (s.lastCheck)
+    details.push(`${t(view.locale, 'card.last_check', { when: s.lastCheck.when, status: s.lastCheck.label })} — ${plain(s.lastCheck.summary, user)}`);
   return {
     icon: s.icon,
     id: s.id,
@@ -255,7 +256,11 @@ export function renderMineText(view: MineView, width = DEFAULT_WIDTH): string {
 const TONE_ICON: Record<NoticeTone, string> = { ok: '✔', info: 'ℹ', warn: '⚠', refused: '⚠', wait: '⏳', snooze: '💤', fail: '✖' };
 
 /** A notice: the tone's icon before the first line, the other lines indented under it. */
-export function renderNoticeLines(tone: NoticeTone, lines: readonly (string | Rich)[], opts: { width?: number; formatUser?: (key: UserKey) => string } = {}): string {
+export function renderNoticeLines(
+  tone: NoticeTone,
+  lines: readonly (string | Rich)[],
+  opts: { width?: number; formatUser?: (key: UserKey) => string } = {},
+): string {
   const width = opts.width ?? DEFAULT_WIDTH;
   const user = opts.formatUser ?? consoleUser;
   const [first = '', ...rest] = lines.map((l) => plain(l, user));

@@ -159,17 +159,18 @@ export function parseCommand(text: string, ctx: ParseContext): Command {
     case 'check':
       return args[0] ? { name, step: args[0] } : { name };
     case 'lang': {
-      const l = (args[0] ?? '').toLowerCase();
+      const raw = args[0];
       // Without an argument: say which languages there are, not '"" is not a language'.
-      if (!l) throw new BwprepError('bad_usage', { key: 'error.missing_locale' }, { usage: usage(name) });
-      // Stryker disable next-line StringLiteral: equivalent — `?? ''` is for the type only: a value that is not nl/en comes from args[0]
-      if (l !== 'nl' && l !== 'en') throw new BwprepError('bad_usage', { key: 'error.bad_locale', vars: { value: args[0] ?? '' } }, { usage: usage(name) });
+      if (!raw) throw new BwprepError('bad_usage', { key: 'error.missing_locale' }, { usage: usage(name) });
+      const l = raw.toLowerCase();
+      if (l !== 'nl' && l !== 'en') throw new BwprepError('bad_usage', { key: 'error.bad_locale', vars: { value: raw } }, { usage: usage(name) });
       return { name, locale: l };
     }
     case 'export': {
-      const f = (args[0] ?? 'md').toLowerCase();
-      // Stryker disable next-line StringLiteral: equivalent — `?? ''` is for the type only: without args[0] the format is md
-      if (f !== 'csv' && f !== 'md' && f !== 'json') throw new BwprepError('bad_usage', { key: 'error.bad_export', vars: { value: args[0] ?? '' } }, { usage: usage(name) });
+      const raw = args[0] ?? 'md';
+      const f = raw.toLowerCase();
+      if (f !== 'csv' && f !== 'md' && f !== 'json')
+        throw new BwprepError('bad_usage', { key: 'error.bad_export', vars: { value: raw } }, { usage: usage(name) });
       return { name, format: f };
     }
   }

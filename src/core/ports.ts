@@ -73,9 +73,7 @@ export function kvCheckHistory(kv: KeyValueStore, clock: Clock = systemClock): C
   return {
     async append(rolloutId, run) {
       const cutoff = clock.now().getTime() - CHECK_HISTORY_MAX_DAYS * 86_400_000;
-      const runs = [...((await kv.get<CheckRun[]>(key(rolloutId))) ?? []), run]
-        .filter((r) => Date.parse(r.at) >= cutoff)
-        .slice(-CHECK_HISTORY_MAX_RUNS);
+      const runs = [...((await kv.get<CheckRun[]>(key(rolloutId))) ?? []), run].filter((r) => Date.parse(r.at) >= cutoff).slice(-CHECK_HISTORY_MAX_RUNS);
       await kv.set(key(rolloutId), runs, CHECK_HISTORY_MAX_DAYS * 86_400_000);
     },
     async list(rolloutId) {

@@ -162,11 +162,21 @@ function varSpans(locale: Locale, name: string, v: string | Inline | Rich): Rich
   if ((USER_VARS as readonly string[]).includes(name) && v) return [{ user: v }];
   if ((USER_LIST_VARS as readonly string[]).includes(name)) {
     const people = v.split(',').filter(Boolean);
-    return people.length ? joinRich(people.map((u) => [{ user: u }]), ', ') : ['—'];
+    return people.length
+      ? joinRich(
+          people.map((u) => [{ user: u }]),
+          ', ',
+        )
+      : ['—'];
   }
   if ((DATE_VARS as readonly string[]).includes(name) && /^\d{4}-\d{2}-\d{2}$/.test(v)) return [formatDate(locale, v)];
   if ((POLICY_LIST_VARS as readonly string[]).includes(name) && /^\d+(,\d+)*$/.test(v)) {
-    return [v.split(',').map((n) => policyName(locale, Number(n))).join(', ')];
+    return [
+      v
+        .split(',')
+        .map((n) => policyName(locale, Number(n)))
+        .join(', '),
+    ];
   }
   return [v];
 }
@@ -266,6 +276,7 @@ export function formatDateTime(locale: Locale, iso: string, timeZone: string): s
   if (Number.isNaN(d.getTime())) return iso;
   return cached(
     `dt:${locale}:${timeZone}`,
-    () => new Intl.DateTimeFormat(BCP47[locale], { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false, timeZone }),
+    () =>
+      new Intl.DateTimeFormat(BCP47[locale], { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false, timeZone }),
   ).format(d);
 }

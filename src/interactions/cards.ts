@@ -161,7 +161,12 @@ export class LivingCards {
         } catch (e) {
           if (e instanceof CardGoneError) {
             this.deps.logger.info({ rolloutId, reason: e.reason }, 'the card is gone; the next status posts a new one');
-            await this.deps.service.setCard(rolloutId, undefined, SYSTEM_ACTOR(conversation.platform === 'cli' ? 'console' : conversation.platform), conversation);
+            await this.deps.service.setCard(
+              rolloutId,
+              undefined,
+              SYSTEM_ACTOR(conversation.platform === 'cli' ? 'console' : conversation.platform),
+              conversation,
+            );
           } else failure ??= e;
         }
       }

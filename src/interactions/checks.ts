@@ -49,7 +49,9 @@ export class CheckRunner {
     const end = this.deps.metrics?.handlerSeconds.startTimer({ kind: 'check' });
     // Renewed while the run lasts, so the lease can be short: a killed process blocks new runs for at most CHECK_LEASE_MS.
     const renew = setInterval(() => {
-      leases.acquire(leaseKey, holder, CHECK_LEASE_MS).catch((err: unknown) => this.deps.logger.warn({ err, rolloutId: rollout.id }, 'could not renew the check lease'));
+      leases
+        .acquire(leaseKey, holder, CHECK_LEASE_MS)
+        .catch((err: unknown) => this.deps.logger.warn({ err, rolloutId: rollout.id }, 'could not renew the check lease'));
     }, CHECK_LEASE_MS / 3);
     renew.unref();
     // After a card post still under way here (`status` typed just before `check`), so "checking…" goes on it.

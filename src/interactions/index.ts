@@ -1,6 +1,16 @@
 import { executeCommand } from '../commands/execute';
 import { type Command, commandName, parseCommand } from '../commands/parse';
-import { type ConversationRef, conversationKey, conversationsOf, hasConversation, type Locale, type Message, type Rollout, type RolloutSettings, type UserKey } from '../core/checklist/model';
+import {
+  type ConversationRef,
+  conversationKey,
+  conversationsOf,
+  hasConversation,
+  type Locale,
+  type Message,
+  type Rollout,
+  type RolloutSettings,
+  type UserKey,
+} from '../core/checklist/model';
 import { randomInt } from 'node:crypto';
 import type { ChangeResult, ChecklistService, RolloutDefaults } from '../core/checklist/service';
 import { type SetupField, type SetupInput, validateSetup } from '../core/checklist/settings';
@@ -74,9 +84,7 @@ export interface CardAction {
   conversation?: ConversationRef;
 }
 
-export type SetupOutcome =
-  | { ok: false; errors: Partial<Record<SetupField, Rich>> }
-  | { ok: true; save(): Promise<void> };
+export type SetupOutcome = { ok: false; errors: Partial<Record<SetupField, Rich>> } | { ok: true; save(): Promise<void> };
 
 /**
  * The application layer: every user journey, for every chat surface. Platforms translate their wire format
@@ -298,9 +306,7 @@ export class Interactions {
       // A refused picker change must snap back to the real owner on the card.
       if (a.action === ACTIONS.assignOwner && rollout) {
         const rolloutId = rollout.id;
-        await this.cards
-          .refresh(rolloutId)
-          .catch((err) => this.deps.logger.warn({ err, rolloutId }, 'owner change refused; the card could not be reset'));
+        await this.cards.refresh(rolloutId).catch((err) => this.deps.logger.warn({ err, rolloutId }, 'owner change refused; the card could not be reset'));
       }
     } finally {
       end?.();
@@ -310,8 +316,10 @@ export class Interactions {
   /** The rollout a click is about; a payload can only act on rollouts of the workspace it came from. */
   private async target(requester: Requester, a: Pick<CardAction, 'rolloutId' | 'stepId' | 'conversation'>): Promise<Rollout> {
     const rollout = await this.deps.service.get(a.rolloutId);
-    const inScope = rollout && conversationsOf(rollout).some(({ conversation: c }) => c.platform === requester.scope.platform && c.workspace === requester.scope.workspace);
-    if (!rollout || !inScope || (a.conversation && !hasConversation(rollout, a.conversation))) throw new BwprepError('bad_usage', { key: 'error.unknown_rollout' });
+    const inScope =
+      rollout && conversationsOf(rollout).some(({ conversation: c }) => c.platform === requester.scope.platform && c.workspace === requester.scope.workspace);
+    if (!rollout || !inScope || (a.conversation && !hasConversation(rollout, a.conversation)))
+      throw new BwprepError('bad_usage', { key: 'error.unknown_rollout' });
     this.deps.service.step(a.stepId);
     return rollout;
   }
@@ -338,11 +346,18 @@ export class Interactions {
   // ---- setup --------------------------------------------------------------------------------------
 
   private async openSetup(rollout: Rollout, requester: Requester): Promise<void> {
-    if (!this.deps.service.isAdmin(requester.actor, rollout)) throw new BwprepError('forbidden', { key: 'error.forbidden.settings', vars: { admins: this.deps.service.adminList(rollout) } });
+    if (!this.deps.service.isAdmin(requester.actor, rollout))
+      throw new BwprepError('forbidden', { key: 'error.forbidden.settings', vars: { admins: this.deps.service.adminList(rollout) } });
     const timezone = rollout.settings.setupAt ? rollout.settings.timezone : (requester.tz ?? rollout.settings.timezone);
     await requester.reply({
       kind: 'setup',
-      form: { rolloutId: rollout.id, settings: rollout.settings, locale: this.privateLocale(requester, rollout), timezone, encryptionAvailable: Boolean(this.deps.encryptionKey) },
+      form: {
+        rolloutId: rollout.id,
+        settings: rollout.settings,
+        locale: this.privateLocale(requester, rollout),
+        timezone,
+        encryptionAvailable: Boolean(this.deps.encryptionKey),
+      },
     });
   }
 
@@ -356,11 +371,13 @@ export class Interactions {
     const rollout = await this.deps.service.get(rolloutId);
     const locale = this.privateLocale(requester, rollout);
     if (!rollout) return { ok: false, errors: { locale: tr(locale, 'error.unknown_rollout') } };
-    if (!this.deps.service.isAdmin(requester.actor, rollout)) return { ok: false, errors: { admins: tr(locale, 'setup.error.forbidden', { admins: this.deps.service.adminList(rollout) }) } };
+    if (!this.deps.service.isAdmin(requester.actor, rollout))
+      return { ok: false, errors: { admins: tr(locale, 'setup.error.forbidden', { admins: this.deps.service.adminList(rollout) }) } };
     const now = this.deps.clock.now();
     // A platform's form can only name people of its own platform: admins from another linked platform stay.
     const others = rollout.settings.admins.filter((a) => !a.startsWith(`${requester.scope.platform}:`));
-    const merged = input.admins !== undefined && others.length ? { ...input, admins: [...input.admins, ...others.filter((a) => !input.admins!.includes(a))] } : input;
+    const merged =
+      input.admins !== undefined && others.length ? { ...input, admins: [...input.admins, ...others.filter((a) => !input.admins!.includes(a))] } : input;
     const result = validateSetup(merged, rollout.settings, now);
     if (result.newKey && !this.deps.encryptionKey) result.errors.clientSecret = { key: 'setup.error.no_encryption_key' };
     const fields = Object.keys(result.errors) as SetupField[];
@@ -422,7 +439,10 @@ export class Interactions {
     const entry = await this.deps.store.kv.get<{ rolloutId: string }>(`link-code:${code}`);
     const home = entry ? await this.deps.service.get(entry.rolloutId) : undefined;
     if (current && home && current.id === home.id) throw new BwprepError('bad_usage', { key: 'error.link_self' });
-    if (current) throw new BwprepError('bad_usage', { key: conversationKey(current.conversation) === conversationKey(conversation) ? 'error.link_has_rollout' : 'error.link_already' });
+    if (current)
+      throw new BwprepError('bad_usage', {
+        key: conversationKey(current.conversation) === conversationKey(conversation) ? 'error.link_has_rollout' : 'error.link_already',
+      });
     if (!entry || !home) throw new BwprepError('bad_usage', { key: 'error.link_code_unknown' });
     // The reply is the person's (their language, else the rollout they now follow).
     const locale = this.privateLocale(requester, home);
@@ -439,7 +459,9 @@ export class Interactions {
     await this.deps.store.kv.set(`conversation:${conversationKey(conversation)}`, entry.rolloutId);
     const rollout = await this.deps.service.link(entry.rolloutId, conversation, requester.actor);
     await requester.reply({ kind: 'notice', tone: 'ok', lines: [tr(locale, 'link.linked', { home: { conversation: rollout.conversation } })] });
-    await this.cards.post(rollout.id, requester.actor, conversation).catch((err) => this.deps.logger.warn({ err, rolloutId: rollout.id }, 'linked, but the card could not be posted here'));
+    await this.cards
+      .post(rollout.id, requester.actor, conversation)
+      .catch((err) => this.deps.logger.warn({ err, rolloutId: rollout.id }, 'linked, but the card could not be posted here'));
     await this.cards.refreshAfterChange(rollout.id);
   }
 
@@ -448,7 +470,11 @@ export class Interactions {
     const { card } = await this.deps.service.unlink(rollout.id, conversation, requester.actor);
     await this.deps.store.kv.delete(`conversation:${conversationKey(conversation)}`);
     if (card) await this.cards.retire(card, rollout.settings.locale);
-    await requester.reply({ kind: 'notice', tone: 'ok', lines: [tr(this.privateLocale(requester, rollout), 'link.unlinked', { home: { conversation: rollout.conversation } })] });
+    await requester.reply({
+      kind: 'notice',
+      tone: 'ok',
+      lines: [tr(this.privateLocale(requester, rollout), 'link.unlinked', { home: { conversation: rollout.conversation } })],
+    });
     await this.cards.refreshAfterChange(rollout.id);
   }
 
@@ -456,14 +482,20 @@ export class Interactions {
 
   private async export(rollout: Rollout, requester: Requester, format: 'csv' | 'md' | 'json'): Promise<void> {
     const locale = rollout.settings.locale;
-    const [audit, history] = await Promise.all([this.deps.store.audit.list(rollout.id, { limit: AUDIT_IN_REPORT }), this.deps.service.checkHistory(rollout.id)]);
+    const [audit, history] = await Promise.all([
+      this.deps.store.audit.list(rollout.id, { limit: AUDIT_IN_REPORT }),
+      this.deps.service.checkHistory(rollout.id),
+    ]);
     const report = buildReport(this.deps.service.templateFor(rollout), rollout, this.deps.clock.now(), locale, audit, history);
     // A person is shown by id inside files: a mention means nothing there.
     const content = format === 'csv' ? reportCsv(report) : format === 'json' ? reportJson(report) : reportMarkdown(report, rollout.settings.timezone);
     const day = this.deps.clock.now().toISOString().slice(0, 10);
     const filename = `${t(locale, 'report.filename')}-${day}.${format}`;
     const sentPrivately = tr(this.privateLocale(requester, rollout), 'report.sent_privately', { format: format.toUpperCase() });
-    await requester.reply({ kind: 'file', file: { filename, content, format, comment: t(locale, 'report.uploaded', { format: format.toUpperCase() }), sentPrivately } });
+    await requester.reply({
+      kind: 'file',
+      file: { filename, content, format, comment: t(locale, 'report.uploaded', { format: format.toUpperCase() }), sentPrivately },
+    });
   }
 
   /**
@@ -488,7 +520,9 @@ export class Interactions {
   }
 
   private async rolloutsIn(scope: Requester['scope']): Promise<Rollout[]> {
-    return (await this.deps.store.rollouts.list()).filter((r) => conversationsOf(r).some(({ conversation: c }) => c.platform === scope.platform && c.workspace === scope.workspace));
+    return (await this.deps.store.rollouts.list()).filter((r) =>
+      conversationsOf(r).some(({ conversation: c }) => c.platform === scope.platform && c.workspace === scope.workspace),
+    );
   }
 
   // ---- reachability ---------------------------------------------------------------------------------
@@ -552,7 +586,10 @@ export class Interactions {
         else await info([tr(locale, 'dm.channel_only', { command: cmd.name })]);
       } else {
         const found = await this.existingRollout(conversation);
-        if (!found || !conversationsOf(found).some(({ conversation: c }) => c.workspace === requester.scope.workspace && c.platform === requester.scope.platform)) {
+        if (
+          !found ||
+          !conversationsOf(found).some(({ conversation: c }) => c.workspace === requester.scope.workspace && c.platform === requester.scope.platform)
+        ) {
           await info([tr(locale, 'dm.no_rollout', { channel: { conversation } })]);
         } else if (!DIRECT_COMMANDS.has(cmd.name)) {
           // The conversation the person named: a linked one serves the command as well as the home does.
@@ -588,7 +625,9 @@ export class Interactions {
   /** Tells the requester what went wrong (never throws); logs the details. */
   async fail(requester: Requester, rollout: Rollout | undefined, e: unknown, context: object, usage?: Message): Promise<void> {
     const locale = this.privateLocale(requester, rollout);
-    const log = this.deps.logger.child ? this.deps.logger.child({ ...context, user: requester.actor.user, ...(rollout ? { rolloutId: rollout.id } : {}) }) : this.deps.logger;
+    const log = this.deps.logger.child
+      ? this.deps.logger.child({ ...context, user: requester.actor.user, ...(rollout ? { rolloutId: rollout.id } : {}) })
+      : this.deps.logger;
     const lines = describeError(e, locale, log, this.deps.metrics, usage);
     const tone = isBwprepError(e) && e.code === 'forbidden' ? 'refused' : 'warn';
     await requester.reply({ kind: 'notice', tone, lines }).catch((err: unknown) => log.warn({ err }, 'could not send the error reply'));

@@ -65,10 +65,7 @@ export interface ConversationPublisher {
   postCheckReport(conversation: ConversationRef, view: CheckReportView): Promise<void>;
 }
 
-export type DirectMessage =
-  | { kind: 'reminder'; view: ReminderView }
-  | { kind: 'notice'; lines: Rich[] }
-  | { kind: 'check_report'; view: CheckReportView };
+export type DirectMessage = { kind: 'reminder'; view: ReminderView } | { kind: 'notice'; lines: Rich[] } | { kind: 'check_report'; view: CheckReportView };
 
 export interface Notifier {
   /** A direct message. Returns false when the person cannot be reached on this platform (nothing was sent). */

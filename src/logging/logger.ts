@@ -40,12 +40,7 @@ const REDACT_PATHS = [
   'config.bitwarden.clientSecret',
 ];
 
-const SECRET_PATTERNS: RegExp[] = [
-  /xox[abposr]-[A-Za-z0-9-]+/g,
-  /xapp-[A-Za-z0-9-]+/g,
-  /Bearer\s+[A-Za-z0-9._~+/=-]+/gi,
-  /client_secret=[^&\s]+/gi,
-];
+const SECRET_PATTERNS: RegExp[] = [/xox[abposr]-[A-Za-z0-9-]+/g, /xapp-[A-Za-z0-9-]+/g, /Bearer\s+[A-Za-z0-9._~+/=-]+/gi, /client_secret=[^&\s]+/gi];
 
 /** Masks token-shaped substrings in free text (error messages from libraries can echo them). */
 export function scrub(text: string, extraSecrets: readonly string[] = []): string {

@@ -260,7 +260,16 @@ export class Scheduler {
     // One line a tick at debug: what each replica did (a `leased` rollout is another replica's to post).
     const skipped: Record<string, number> = {};
     for (const d of digests) if (d.skipped) skipped[d.skipped] = (skipped[d.skipped] ?? 0) + 1;
-    this.log.debug({ holder: this.holder, rollouts: digests.length, posted: digests.filter((d) => d.posted).length, skipped, reminders: reminders.filter((r) => r.sent).length }, 'scheduler tick done');
+    this.log.debug(
+      {
+        holder: this.holder,
+        rollouts: digests.length,
+        posted: digests.filter((d) => d.posted).length,
+        skipped,
+        reminders: reminders.filter((r) => r.sent).length,
+      },
+      'scheduler tick done',
+    );
     return { digests, reminders };
   }
 
@@ -382,12 +391,18 @@ export class Scheduler {
       this.failures.set(failKey, { attempts, retryAt: now.getTime() + this.o.retryDelayMs });
       if (p.release && (!giveUp || lasting)) await p.release();
       if (lasting) {
-        this.log.warn({ rolloutId: id, slot, code: err.code }, 'digest not posted: the conversation is unreachable; no retries until the bot can post there again');
+        this.log.warn(
+          { rolloutId: id, slot, code: err.code },
+          'digest not posted: the conversation is unreachable; no retries until the bot can post there again',
+        );
         await this.markUnreachable(rollout, err.code, err.hint);
       } else {
         // Given up: the claim stays (the slot is not posted by a later tick) and is marked so.
         if (giveUp) await this.o.service.abandonDigestSlot(id, slot);
-        this.log.error({ err, rolloutId: id, slot, attempts, giveUp }, giveUp ? 'digest post failed; giving up on this slot' : 'digest post failed; will retry');
+        this.log.error(
+          { err, rolloutId: id, slot, attempts, giveUp },
+          giveUp ? 'digest post failed; giving up on this slot' : 'digest post failed; will retry',
+        );
       }
       return { ...out, checksFailed, view, skipped: 'post_failed' };
     }
@@ -431,7 +446,10 @@ export class Scheduler {
     // The slot's own lease: a live replica still posting it holds it; a dead one's lapses after leaseTtlMs.
     const leaseKey = `digest:${id}:${slot}`;
     if (!(await this.o.store.leases.acquire(leaseKey, this.holder, this.o.leaseTtlMs))) return { ...out, skipped: 'leased' };
-    this.log.debug({ rolloutId: id, slot, lease: leaseKey, holder: this.holder, ttlMs: this.o.leaseTtlMs }, 'digest lease taken to reconcile an unrecorded claim');
+    this.log.debug(
+      { rolloutId: id, slot, lease: leaseKey, holder: this.holder, ttlMs: this.o.leaseTtlMs },
+      'digest lease taken to reconcile an unrecorded claim',
+    );
     const fresh = await this.o.store.rollouts.get(id);
     if (!fresh) return { ...out, skipped: 'gone' };
     const still = unrecordedClaim(fresh);
@@ -451,7 +469,11 @@ export class Scheduler {
     if (lookup.status === 'unknown') {
       this.cannotTell.add(key);
       await this.o.store.leases.release(leaseKey, this.holder);
-      this.warnOnce(`orphan:${id}:${slot}`, { rolloutId: id, slot, reason: lookup.reason }, 'digest slot claimed but not recorded as posted; the platform cannot tell whether it went out, so it is not posted again');
+      this.warnOnce(
+        `orphan:${id}:${slot}`,
+        { rolloutId: id, slot, reason: lookup.reason },
+        'digest slot claimed but not recorded as posted; the platform cannot tell whether it went out, so it is not posted again',
+      );
       return { ...out, skipped: 'unknown' };
     }
 
@@ -528,10 +550,7 @@ export class Scheduler {
       await Promise.race([
         this.o.verifier(rollout),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new BwprepError('bitwarden_timeout', { key: 'digest.checks_timeout' })),
-            this.o.verifierTimeoutMs,
-          );
+          timer = setTimeout(() => reject(new BwprepError('bitwarden_timeout', { key: 'digest.checks_timeout' })), this.o.verifierTimeoutMs);
           timer.unref?.();
         }),
       ]);
@@ -560,7 +579,12 @@ export class Scheduler {
 
   private warnMissed(r: Rollout, now: Date, opts: DueOptions): void {
     const missed = missedSlot(now, r.settings, r.digest.lastSlot, opts);
-    if (missed) this.warnOnce(`missed:${r.id}:${missed.key}`, { rolloutId: r.id, slot: missed.key }, 'digest slot missed for too long (downtime); skipped, the next slot posts');
+    if (missed)
+      this.warnOnce(
+        `missed:${r.id}:${missed.key}`,
+        { rolloutId: r.id, slot: missed.key },
+        'digest slot missed for too long (downtime); skipped, the next slot posts',
+      );
     // A claim without a recorded post that the reconciliation could not settle (a platform without
     // findDigest, a slot too old): the process died between the two (see the header). A post always happens
     // after its slot's time, so a recorded post older than the slot means it never got recorded. (Only a

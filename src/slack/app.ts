@@ -101,7 +101,12 @@ function slackWorkQueue(metrics?: Metrics): WorkQueue {
 
 export function createSlackApp(
   config: NonNullable<Config['slack']>,
-  options: Omit<SlackDeps, 'interactions' | 'installation' | 'work'> & { installation?: SlackInstallation; work?: WorkQueue; metrics?: Metrics; offload?: SlackOffload },
+  options: Omit<SlackDeps, 'interactions' | 'installation' | 'work'> & {
+    installation?: SlackInstallation;
+    work?: WorkQueue;
+    metrics?: Metrics;
+    offload?: SlackOffload;
+  },
 ): SlackRuntime {
   const logger = boltLogger(options.logger);
   // Web API calls and respond() over undici pools (src/slack/http-client.ts; issue 12 has the measurements).
@@ -207,7 +212,9 @@ export function createSlackApp(
     },
     start: async () => {
       // Learn who installed bwprep once; a failure here is not fatal (admin rights are then not vouched).
-      const inst = await installation().catch((err: unknown) => base.logger.warn({ err }, 'auth.test failed; workspace admin rights are not vouched until it answers'));
+      const inst = await installation().catch((err: unknown) =>
+        base.logger.warn({ err }, 'auth.test failed; workspace admin rights are not vouched until it answers'),
+      );
       // A token that works again (bwprep reinstalled) ends the pause app_uninstalled / tokens_revoked set.
       if (inst && listeningTo) {
         const cleared = await listeningTo
@@ -233,7 +240,8 @@ export function createSlackApp(
       if (!listeningDeps) throw new Error('runWork before listen()');
       // No work slot here: the thread that acked holds one for this request until it is settled.
       const deps = listeningDeps;
-      if (work.kind === 'command') await commandWork(deps, { command: work.command, client: app.client, respond: respondTo(http.fetch, work.command.response_url) }, settled);
+      if (work.kind === 'command')
+        await commandWork(deps, { command: work.command, client: app.client, respond: respondTo(http.fetch, work.command.response_url) }, settled);
       else await actionWork(deps, { body: work.body, client: app.client, respond: respondTo(http.fetch, work.body.response_url) }, settled);
       settled();
     },

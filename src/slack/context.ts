@@ -56,7 +56,12 @@ function remember(kv: KeyValueStore, key: string, profile: SlackProfile): void {
  * count only for people of the installing workspace or its Grid organization (`installation`, from
  * auth.test; see installation.ts): a Slack Connect guest's own `is_admin` means nothing here.
  */
-export async function getProfile(client: WebClient, kv: KeyValueStore, userId: string, installation?: () => Promise<SlackInstallation | undefined>): Promise<SlackProfile> {
+export async function getProfile(
+  client: WebClient,
+  kv: KeyValueStore,
+  userId: string,
+  installation?: () => Promise<SlackInstallation | undefined>,
+): Promise<SlackProfile> {
   // v2: admin rights now depend on the installing team; entries cached before that are not reused.
   const key = `slack:profile:v2:${userId}`;
   const hit = recent.get(kv)?.get(key);

@@ -32,7 +32,15 @@ const LASTING: Record<string, string> = {
 };
 
 /** Codes that mean the installation itself no longer works (cleared when auth.test answers again). */
-export const INSTALLATION_CODES = ['account_inactive', 'token_revoked', 'invalid_auth', 'not_authed', 'team_access_not_granted', 'app_uninstalled', 'tokens_revoked'] as const;
+export const INSTALLATION_CODES = [
+  'account_inactive',
+  'token_revoked',
+  'invalid_auth',
+  'not_authed',
+  'team_access_not_granted',
+  'app_uninstalled',
+  'tokens_revoked',
+] as const;
 
 /** The hint for a stored lasting code (Rollout.unreachable.code), for the App Home notice. */
 export function lastingHint(code: string): Message | undefined {

@@ -34,9 +34,12 @@ export function slackStartupError(err: unknown, token: 'bot' | 'app', apiUrl: st
     const which = KNOWN.has(error) ? (error === 'not_authed' ? 'invalid_auth' : error === 'token_expired' ? 'token_revoked' : error) : 'unknown';
     return new StartupError(`startup.slack.${token}_${which}`, { variable, error }, { cause: err });
   }
-  if (err instanceof webApi.WebAPIRequestError) return new StartupError('startup.slack.unreachable', { variable, url, reason: reasonOf(err.original) }, { cause: err });
-  if (err instanceof webApi.WebAPIHTTPError) return new StartupError('startup.slack.unreachable', { variable, url, reason: `HTTP ${err.statusCode}` }, { cause: err });
-  if (err instanceof webApi.WebAPIRateLimitedError) return new StartupError('startup.slack.unreachable', { variable, url, reason: `rate limited, retry after ${err.retryAfter} s` }, { cause: err });
+  if (err instanceof webApi.WebAPIRequestError)
+    return new StartupError('startup.slack.unreachable', { variable, url, reason: reasonOf(err.original) }, { cause: err });
+  if (err instanceof webApi.WebAPIHTTPError)
+    return new StartupError('startup.slack.unreachable', { variable, url, reason: `HTTP ${err.statusCode}` }, { cause: err });
+  if (err instanceof webApi.WebAPIRateLimitedError)
+    return new StartupError('startup.slack.unreachable', { variable, url, reason: `rate limited, retry after ${err.retryAfter} s` }, { cause: err });
   return undefined;
 }
 
@@ -77,14 +80,12 @@ export function installationOf(client: webApi.WebClient): () => Promise<SlackIns
   return () => {
     pending ??= client.auth
       .test()
-      .then(
-        (res): SlackInstallation => ({
-          teamId: String(res.team_id ?? ''),
-          ...(res.enterprise_id ? { enterpriseId: String(res.enterprise_id) } : {}),
-          botUserId: String(res.user_id ?? ''),
-          ...(res.bot_id ? { botId: String(res.bot_id) } : {}),
-        }),
-      )
+      .then((res): SlackInstallation => ({
+        teamId: String(res.team_id ?? ''),
+        ...(res.enterprise_id ? { enterpriseId: String(res.enterprise_id) } : {}),
+        botUserId: String(res.user_id ?? ''),
+        ...(res.bot_id ? { botId: String(res.bot_id) } : {}),
+      }))
       .catch((e: unknown) => {
         pending = undefined;
         throw e;
@@ -99,7 +100,10 @@ export function installationOf(client: webApi.WebClient): () => Promise<SlackIns
  * A person from another organization in a shared channel is an ordinary member, whatever their own
  * workspace says. Unknown installation: no.
  */
-export function adminRightsCount(user: { team_id?: string; enterprise_user?: { enterprise_id?: string } }, installation: Pick<SlackInstallation, 'teamId' | 'enterpriseId'> | undefined): boolean {
+export function adminRightsCount(
+  user: { team_id?: string; enterprise_user?: { enterprise_id?: string } },
+  installation: Pick<SlackInstallation, 'teamId' | 'enterpriseId'> | undefined,
+): boolean {
   if (!installation?.teamId) return false;
   if (user.team_id && user.team_id === installation.teamId) return true;
   const enterprise = user.enterprise_user?.enterprise_id;

@@ -59,7 +59,12 @@ interface HistoryMessage {
  * (chat.postMessage / chat.update), channel posts, DMs from the app, and people from users.info. Every
  * Slack error leaves here classified (src/slack/errors.ts).
  */
-export function slackPlatform(deps: { client: WebClient; kv: KeyValueStore; logger: Logger; installation?: () => Promise<SlackInstallation | undefined> }): ChatPlatform {
+export function slackPlatform(deps: {
+  client: WebClient;
+  kv: KeyValueStore;
+  logger: Logger;
+  installation?: () => Promise<SlackInstallation | undefined>;
+}): ChatPlatform {
   const { client, kv, logger } = deps;
 
   async function permalink(ref: MessageRef | undefined): Promise<string | undefined> {
@@ -119,7 +124,12 @@ export function slackPlatform(deps: { client: WebClient; kv: KeyValueStore; logg
     cards: {
       async post(conversation: ConversationRef, view: ChecklistView): Promise<MessageRef> {
         try {
-          const res = await client.chat.postMessage({ channel: conversation.channel, text: checklistFallback(view), blocks: wireBlocks(checklistBlocks(view)), unfurl_links: false });
+          const res = await client.chat.postMessage({
+            channel: conversation.channel,
+            text: checklistFallback(view),
+            blocks: wireBlocks(checklistBlocks(view)),
+            unfurl_links: false,
+          });
           return { platform: 'slack', channel: (res.channel as string) ?? conversation.channel, ts: res.ts as string };
         } catch (e) {
           return rethrowSlack(e);
@@ -152,7 +162,13 @@ export function slackPlatform(deps: { client: WebClient; kv: KeyValueStore; logg
           const m = view.model;
           // A scheduled digest says which rollout and slot it is (a preview is not any slot's digest).
           const metadata = m.slot && !m.preview ? { metadata: { event_type: DIGEST_EVENT_TYPE, event_payload: { rollout: m.rolloutId, slot: m.slot } } } : {};
-          res = await client.chat.postMessage({ channel: conversation.channel, text: msg.text, blocks: wireBlocks(msg.blocks), unfurl_links: false, ...metadata });
+          res = await client.chat.postMessage({
+            channel: conversation.channel,
+            text: msg.text,
+            blocks: wireBlocks(msg.blocks),
+            unfurl_links: false,
+            ...metadata,
+          });
         } catch (e) {
           return rethrowSlack(e);
         }
@@ -187,7 +203,10 @@ export function slackPlatform(deps: { client: WebClient; kv: KeyValueStore; logg
                   `cannot tell whether a digest was posted: the Slack app lacks a scope; add ${HISTORY_SCOPES.join(' and ')} to the app (manifests/slack) and reinstall it`,
                 );
               } else {
-                logger.warn({ channel: conversation.channel, rolloutId: digest.rolloutId, slot: digest.slot, code }, 'cannot tell whether a digest was posted: the channel history cannot be read');
+                logger.warn(
+                  { channel: conversation.channel, rolloutId: digest.rolloutId, slot: digest.slot, code },
+                  'cannot tell whether a digest was posted: the channel history cannot be read',
+                );
               }
               return { status: 'unknown', reason: code };
             }
@@ -204,7 +223,10 @@ export function slackPlatform(deps: { client: WebClient; kv: KeyValueStore; logg
           cursor = res.has_more ? res.response_metadata?.next_cursor || undefined : undefined;
           if (!cursor) return { status: 'absent' };
         }
-        logger.warn({ channel: conversation.channel, rolloutId: digest.rolloutId, slot: digest.slot, pages: HISTORY_MAX_PAGES }, 'cannot tell whether a digest was posted: too many messages since its slot');
+        logger.warn(
+          { channel: conversation.channel, rolloutId: digest.rolloutId, slot: digest.slot, pages: HISTORY_MAX_PAGES },
+          'cannot tell whether a digest was posted: too many messages since its slot',
+        );
         return { status: 'unknown', reason: 'too_many_messages' };
       },
       async postCheckReport(conversation: ConversationRef, view: CheckReportView): Promise<void> {

@@ -90,7 +90,10 @@ function slackReply(target: SlackReplyTarget): (reply: Reply) => Promise<void> {
         try {
           await client.views.open({
             trigger_id: target.triggerId ?? '',
-            view: setupModal(reply.form.rolloutId, reply.form.settings, reply.form.locale, { timezone: reply.form.timezone, encryptionAvailable: reply.form.encryptionAvailable }),
+            view: setupModal(reply.form.rolloutId, reply.form.settings, reply.form.locale, {
+              timezone: reply.form.timezone,
+              encryptionAvailable: reply.form.encryptionAvailable,
+            }),
           });
         } catch (e) {
           rethrowSlack(e);
@@ -98,7 +101,13 @@ function slackReply(target: SlackReplyTarget): (reply: Reply) => Promise<void> {
         return;
       case 'file': {
         const upload = (channel: string) =>
-          client.filesUploadV2({ channel_id: channel, content: reply.file.content, filename: reply.file.filename, title: reply.file.filename, initial_comment: reply.file.comment });
+          client.filesUploadV2({
+            channel_id: channel,
+            content: reply.file.content,
+            filename: reply.file.filename,
+            title: reply.file.filename,
+            initial_comment: reply.file.comment,
+          });
         const openIm = async () => {
           const open = await client.conversations.open({ users: userId });
           return (open.channel as { id?: string } | undefined)?.id ?? userId;

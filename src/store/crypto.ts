@@ -9,17 +9,25 @@ const TAG_BYTES = 16;
 
 function checkKey(key: Buffer): void {
   if (!Buffer.isBuffer(key) || key.length !== KEY_BYTES) {
-    throw new BwprepError('no_encryption_key', { key: 'error.internal', vars: { ref: 'encryption-key-length' } }, {
-      detail: `the encryption key must be ${KEY_BYTES} bytes (BWPREP_ENCRYPTION_KEY: 64 hex characters or base64)`,
-    });
+    throw new BwprepError(
+      'no_encryption_key',
+      { key: 'error.internal', vars: { ref: 'encryption-key-length' } },
+      {
+        detail: `the encryption key must be ${KEY_BYTES} bytes (BWPREP_ENCRYPTION_KEY: 64 hex characters or base64)`,
+      },
+    );
   }
 }
 
 function undecryptable(reason: string, cause?: unknown): BwprepError {
-  return new BwprepError('internal', { key: 'error.internal', vars: { ref: 'secret-undecryptable' } }, {
-    detail: `cannot decrypt a stored secret: ${reason}`,
-    cause,
-  });
+  return new BwprepError(
+    'internal',
+    { key: 'error.internal', vars: { ref: 'secret-undecryptable' } },
+    {
+      detail: `cannot decrypt a stored secret: ${reason}`,
+      cause,
+    },
+  );
 }
 
 /** Encrypts a secret with AES-256-GCM under a fresh random 96-bit IV. The plaintext never leaves this function. */

@@ -42,9 +42,13 @@ export function applyMutation(
   const result = mutate(draft);
   if (result === null) return undefined;
   if (result.rollout.id !== current.id) {
-    throw new BwprepError('internal', { key: 'error.internal', vars: { ref: 'rollout-id-changed' } }, {
-      detail: `a mutator changed the rollout id from ${current.id} to ${result.rollout.id}`,
-    });
+    throw new BwprepError(
+      'internal',
+      { key: 'error.internal', vars: { ref: 'rollout-id-changed' } },
+      {
+        detail: `a mutator changed the rollout id from ${current.id} to ${result.rollout.id}`,
+      },
+    );
   }
   checkAuditFor(current.id, result.audit);
   return { next: { ...result.rollout, version: current.version + 1 }, audit: result.audit };
@@ -54,9 +58,13 @@ export function applyMutation(
 export function checkAuditFor(id: string, audit: AuditEntry[]): void {
   const stray = audit.find((e) => e.rolloutId !== id);
   if (stray) {
-    throw new BwprepError('internal', { key: 'error.internal', vars: { ref: 'audit-rollout-mismatch' } }, {
-      detail: `an audit entry for rollout ${stray.rolloutId} was written with rollout ${id}`,
-    });
+    throw new BwprepError(
+      'internal',
+      { key: 'error.internal', vars: { ref: 'audit-rollout-mismatch' } },
+      {
+        detail: `an audit entry for rollout ${stray.rolloutId} was written with rollout ${id}`,
+      },
+    );
   }
 }
 

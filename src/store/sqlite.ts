@@ -62,12 +62,8 @@ export function openSqliteStore(path: string, description: string, logger?: Logg
     version: db.prepare<[string], number>('SELECT version FROM rollouts WHERE id = ?').pluck(),
     list: db.prepare<[], RolloutRow>('SELECT version, data FROM rollouts ORDER BY id'),
     page: db.prepare<[string, number], RolloutRow>('SELECT version, data FROM rollouts WHERE id > ? ORDER BY id LIMIT ?'),
-    insert: db.prepare<[string, number, string, number]>(
-      'INSERT INTO rollouts (id, version, data, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING',
-    ),
-    cas: db.prepare<[string, number, number, string, number]>(
-      'UPDATE rollouts SET data = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?',
-    ),
+    insert: db.prepare<[string, number, string, number]>('INSERT INTO rollouts (id, version, data, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING'),
+    cas: db.prepare<[string, number, number, string, number]>('UPDATE rollouts SET data = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?'),
     audit: db.prepare<[string, string, string]>('INSERT INTO audit (rollout_id, at, entry) VALUES (?, ?, ?)'),
     auditAll: db.prepare<[string, string], { entry: string }>('SELECT entry FROM audit WHERE rollout_id = ? AND at >= ? ORDER BY seq'),
     auditLast: db.prepare<[string, string, number], { entry: string }>(

@@ -16,8 +16,14 @@ const account = z.looseObject({ id: z.string(), name: z.string().optional(), aad
 /** botbuilder's TurnContext.getMentions reads `type.toLowerCase()`, removeMentionText `mentioned.id` and `text`. */
 const entity = z
   .looseObject({ type: z.string() })
-  .refine((e) => e.type.toLowerCase() !== 'mention' || (typeof e.text === 'string' && account.safeParse(e.mentioned).success), 'a mention needs text and mentioned')
-  .refine((e) => e.type !== 'clientInfo' || ['locale', 'timezone'].every((k) => e[k] === undefined || typeof e[k] === 'string'), 'clientInfo locale and timezone are strings');
+  .refine(
+    (e) => e.type.toLowerCase() !== 'mention' || (typeof e.text === 'string' && account.safeParse(e.mentioned).success),
+    'a mention needs text and mentioned',
+  )
+  .refine(
+    (e) => e.type !== 'clientInfo' || ['locale', 'timezone'].every((k) => e[k] === undefined || typeof e[k] === 'string'),
+    'clientInfo locale and timezone are strings',
+  );
 
 const idAndName = z.looseObject({ id: z.string().optional(), name: z.string().optional() });
 

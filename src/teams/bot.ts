@@ -122,7 +122,9 @@ function toRef(r: Partial<ConversationReference>): ConversationRef {
       ...(conv.name ? { name: conv.name } : {}),
     },
     bot: { id: r.bot!.id, ...(r.bot?.name ? { name: r.bot.name } : {}) },
-    ...(r.user ? { user: { id: r.user.id, ...(r.user.name ? { name: r.user.name } : {}), ...(r.user.aadObjectId ? { aadObjectId: r.user.aadObjectId } : {}) } } : {}),
+    ...(r.user
+      ? { user: { id: r.user.id, ...(r.user.name ? { name: r.user.name } : {}), ...(r.user.aadObjectId ? { aadObjectId: r.user.aadObjectId } : {}) } }
+      : {}),
     ...(r.locale ? { locale: r.locale } : {}),
   };
 }
@@ -240,7 +242,8 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
   private async forget(ctx: TurnContext): Promise<void> {
     const id = ctx.activity.conversation?.id;
     if (!id) return;
-    if (await this.deps.conversationStore.markInactive(id, 'uninstalled')) this.deps.logger.info({ conversation: id }, 'teams app removed from a conversation; marked inactive');
+    if (await this.deps.conversationStore.markInactive(id, 'uninstalled'))
+      this.deps.logger.info({ conversation: id }, 'teams app removed from a conversation; marked inactive');
   }
 
   /**
@@ -291,7 +294,11 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     const verb = value.action?.verb ?? '';
     const data = (value.action?.data ?? {}) as Record<string, unknown>;
     const target = decodeStepRef(typeof data.ref === 'string' ? data.ref : undefined);
-    const asMessage = (text: string): AdaptiveCardInvokeResponse => ({ statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: text as unknown as Record<string, unknown> });
+    const asMessage = (text: string): AdaptiveCardInvokeResponse => ({
+      statusCode: 200,
+      type: 'application/vnd.microsoft.activity.message',
+      value: text as unknown as Record<string, unknown>,
+    });
     if (layer && verb === ACTIONS.setupSubmit) return this.setupSubmit(ctx, layer, data);
     if (!layer || !target || !(Object.values(ACTIONS) as string[]).includes(verb)) return asMessage(t(locale, 'error.bad_payload'));
     const notices: Rich[][] = [];
@@ -342,9 +349,20 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     const rollout = await layer.interactions.service.get(rolloutId);
     const locale = layer.interactions.privateLocale(requester, rollout);
     const outcome = await layer.interactions.submitSetup(requester, rolloutId, readSetupData(data, rollout?.settings.admins ?? []));
-    if (!rollout) return { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: t(locale, 'error.unknown_rollout') as unknown as Record<string, unknown> };
+    if (!rollout)
+      return {
+        statusCode: 200,
+        type: 'application/vnd.microsoft.activity.message',
+        value: t(locale, 'error.unknown_rollout') as unknown as Record<string, unknown>,
+      };
     const formAgain = async (o: { errors?: Partial<Record<SetupField, Rich>>; banner?: string }): Promise<AdaptiveCardInvokeResponse> => {
-      const form = { rolloutId, settings: rollout.settings, locale, timezone: rollout.settings.timezone, encryptionAvailable: layer.interactions.encryptionAvailable };
+      const form = {
+        rolloutId,
+        settings: rollout.settings,
+        locale,
+        timezone: rollout.settings.timezone,
+        encryptionAvailable: layer.interactions.encryptionAvailable,
+      };
       const people = await this.people(a.conversation?.id ?? '');
       const card = setupCard(form, locale, { ...rctx, people, values: resubmittedValues(data), ...o });
       return { statusCode: 200, type: ADAPTIVE_CARD, value: card.content as Record<string, unknown> };
@@ -359,7 +377,9 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     const done = setupDoneCard(locale, lines, rctx);
     // The form was a message in the conversation: replace it for everyone, so no one fills in a stale form.
     if (a.replyToId) {
-      await ctx.updateActivity({ type: 'message', id: a.replyToId, attachments: [done] }).catch((err: unknown) => this.deps.logger.info({ err, conversation: a.conversation?.id }, 'teams: the setup form could not be replaced'));
+      await ctx
+        .updateActivity({ type: 'message', id: a.replyToId, attachments: [done] })
+        .catch((err: unknown) => this.deps.logger.info({ err, conversation: a.conversation?.id }, 'teams: the setup form could not be replaced'));
     }
     return { statusCode: 200, type: ADAPTIVE_CARD, value: done.content as Record<string, unknown> };
   }
@@ -378,7 +398,13 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
       await this.deps.kv.set(`teams:export:${id}`, { filename: file.filename, content: file.content }, EXPORT_OFFER_MS);
       await ctx.sendActivity({
         type: 'message',
-        attachments: [{ contentType: FILE_CONSENT_CARD, name: file.filename, content: { description: file.comment, sizeInBytes: bytes, acceptContext: { exportId: id }, declineContext: { exportId: id } } }],
+        attachments: [
+          {
+            contentType: FILE_CONSENT_CARD,
+            name: file.filename,
+            content: { description: file.comment, sizeInBytes: bytes, acceptContext: { exportId: id }, declineContext: { exportId: id } },
+          },
+        ],
       });
       return;
     }
@@ -418,7 +444,14 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     await this.deps.kv.delete(`teams:export:${id as string}`);
     await ctx.sendActivity({
       type: 'message',
-      attachments: [{ contentType: FILE_DOWNLOAD_INFO, name: info.name ?? stored.filename, contentUrl: info.contentUrl, content: { uniqueId: info.uniqueId, fileType: info.fileType } }],
+      attachments: [
+        {
+          contentType: FILE_DOWNLOAD_INFO,
+          name: info.name ?? stored.filename,
+          contentUrl: info.contentUrl,
+          content: { uniqueId: info.uniqueId, fileType: info.fileType },
+        },
+      ],
     });
   }
 
@@ -437,7 +470,12 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
 
   private async cardResponse(layer: TeamsLayer, rolloutId: string, a: Partial<Activity>, checking: boolean): Promise<AdaptiveCardInvokeResponse> {
     const rollout = await layer.interactions.service.get(rolloutId);
-    if (!rollout) return { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: t(this.localeOf(a), 'error.unknown_rollout') as unknown as Record<string, unknown> };
+    if (!rollout)
+      return {
+        statusCode: 200,
+        type: 'application/vnd.microsoft.activity.message',
+        value: t(this.localeOf(a), 'error.unknown_rollout') as unknown as Record<string, unknown>,
+      };
     const card = await layer.cardFor(baseConversationId(a.conversation?.id ?? ''), layer.interactions.cards.view(rollout), checking);
     return { statusCode: 200, type: ADAPTIVE_CARD, value: card.content as Record<string, unknown> };
   }
@@ -565,7 +603,10 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
           await ctx.sendActivity(renderCheckReport(reply.view, rctx));
           return;
         case 'setup':
-          await ctx.sendActivity({ type: 'message', attachments: [setupCard(reply.form, reply.form.locale, { ...rctx, people: await this.people(a.conversation?.id ?? '') })] });
+          await ctx.sendActivity({
+            type: 'message',
+            attachments: [setupCard(reply.form, reply.form.locale, { ...rctx, people: await this.people(a.conversation?.id ?? '') })],
+          });
           return;
         case 'file':
           await this.sendFile(ctx, reply.file, locale, rctx);

@@ -139,7 +139,8 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
       'TEAMS_ALLOW_UNAUTHENTICATED=true: /api/messages accepts requests WITHOUT Bot Framework authentication. Use this only with a local emulator or in tests; set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD for Teams.',
     );
   }
-  if (config.appId && config.allowUnauthenticated) logger.warn('TEAMS_ALLOW_UNAUTHENTICATED is ignored: MICROSOFT_APP_ID is set, so every request to /api/messages is authenticated');
+  if (config.appId && config.allowUnauthenticated)
+    logger.warn('TEAMS_ALLOW_UNAUTHENTICATED is ignored: MICROSOFT_APP_ID is set, so every request to /api/messages is authenticated');
   const conversationStore = new TeamsConversations(deps.kv, now);
   const directory = new TeamsUserDirectory(deps.kv, now);
   const outbound = new OutboundControl({
@@ -163,7 +164,9 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
       return;
     }
     if (ctx.activity.type !== 'message') return;
-    await ctx.sendActivity(renderNotice('warn', [tr(locale, 'error.internal', { ref })], { personal: ctx.activity.conversation?.conversationType === 'personal' })).catch((e) => logger.warn({ err: e, ref }, 'teams error reply failed'));
+    await ctx
+      .sendActivity(renderNotice('warn', [tr(locale, 'error.internal', { ref })], { personal: ctx.activity.conversation?.conversationType === 'personal' }))
+      .catch((e) => logger.warn({ err: e, ref }, 'teams error reply failed'));
   };
   const bot = new BwprepTeamsBot({ conversationStore, kv: deps.kv, directory, logger, defaultLocale: deps.defaultLocale, now });
 
@@ -295,20 +298,27 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
         ...(tenantId ? { tenantId, channelData: { tenant: { id: tenantId } } } : {}),
       } as ConversationParameters;
       let created: string | undefined;
-      await adapter.createConversationAsync(appId, route.reference.channelId, route.reference.serviceUrl, AuthenticationConstants.ToChannelFromBotOAuthScope, params, async (ctx) => {
-        const ref = ctx.activity;
-        created = ref.conversation.id;
-        await conversationStore.remember(
-          {
-            serviceUrl: route.reference.serviceUrl,
-            channelId: route.reference.channelId,
-            conversation: { id: created, conversationType: 'personal', ...(tenantId ? { tenantId } : {}) },
-            bot: route.reference.bot,
-            user: { id: user.id, ...(user.name ? { name: user.name } : {}), aadObjectId },
-          },
-          { ...(tenantId ? { tenantId } : {}) },
-        );
-      });
+      await adapter.createConversationAsync(
+        appId,
+        route.reference.channelId,
+        route.reference.serviceUrl,
+        AuthenticationConstants.ToChannelFromBotOAuthScope,
+        params,
+        async (ctx) => {
+          const ref = ctx.activity;
+          created = ref.conversation.id;
+          await conversationStore.remember(
+            {
+              serviceUrl: route.reference.serviceUrl,
+              channelId: route.reference.channelId,
+              conversation: { id: created, conversationType: 'personal', ...(tenantId ? { tenantId } : {}) },
+              bot: route.reference.bot,
+              user: { id: user.id, ...(user.name ? { name: user.name } : {}), aadObjectId },
+            },
+            { ...(tenantId ? { tenantId } : {}) },
+          );
+        },
+      );
       if (created) await directory.setPersonalConversation(aadObjectId, created);
       return created;
     },

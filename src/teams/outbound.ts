@@ -124,11 +124,17 @@ export class OutboundControl {
         if (!response || !RETRY_STATUSES.has(response.status)) return { skipStrategy: true };
         const after = retryAfterMs(response.headers.get('retry-after') ?? undefined);
         if (after !== undefined && after > maxRetryDelayMs) {
-          logger.warn({ status: response.status, retryAfterMs: after, url: safeUrl(response.request.url) }, 'teams connector asked to wait longer than bwprep holds a send; giving up');
+          logger.warn(
+            { status: response.status, retryAfterMs: after, url: safeUrl(response.request.url) },
+            'teams connector asked to wait longer than bwprep holds a send; giving up',
+          );
           return { skipStrategy: true };
         }
         const wait = after ?? calculateRetryDelay(retryCount, { retryDelayInMs: retryDelayMs, maxRetryDelayInMs: maxRetryDelayMs }).retryAfterInMs;
-        logger.info({ status: response.status, retry: retryCount + 1, waitMs: wait, conversation: conversationOfUrl(response.request.url) }, 'teams connector busy; retrying');
+        logger.info(
+          { status: response.status, retry: retryCount + 1, waitMs: wait, conversation: conversationOfUrl(response.request.url) },
+          'teams connector busy; retrying',
+        );
         return { retryAfterInMs: wait };
       },
     };

@@ -27,7 +27,10 @@ const aadOf = (user: UserKey) => user.slice('teams:'.length);
  * as Markdown messages, reminders and DMs in the person's 1:1 chat with the bot (created through the
  * connector when needed), people from what Teams told bwprep about them.
  */
-export function teamsPlatform(deps: { runtime: TeamsSender; logger: Logger }): ChatPlatform & { cardFor(conversationId: string, view: ChecklistView, checking?: boolean): Promise<Attachment> } {
+export function teamsPlatform(deps: {
+  runtime: TeamsSender;
+  logger: Logger;
+}): ChatPlatform & { cardFor(conversationId: string, view: ChecklistView, checking?: boolean): Promise<Attachment> } {
   const { runtime, logger } = deps;
   const names = new Map<string, string>();
 
@@ -47,7 +50,13 @@ export function teamsPlatform(deps: { runtime: TeamsSender; logger: Logger }): C
   }
 
   const unreachable = (conversation: string) =>
-    new PlatformError('teams', 'conversation_inactive', 'lasting', { key: 'error.teams.conversation_inactive' }, { cause: new Error(`teams conversation ${conversation} unknown or inactive`) });
+    new PlatformError(
+      'teams',
+      'conversation_inactive',
+      'lasting',
+      { key: 'error.teams.conversation_inactive' },
+      { cause: new Error(`teams conversation ${conversation} unknown or inactive`) },
+    );
 
   async function people(conversationId: string): Promise<{ key: string; name: string }[]> {
     // The roster bwprep has seen: everyone who wrote or was mentioned here (a static list beside the search).
@@ -124,7 +133,11 @@ export function teamsPlatform(deps: { runtime: TeamsSender; logger: Logger }): C
         }
         const ctx: RenderContext = { personal: true, userName: (k) => names.get(k) };
         const activity =
-          message.kind === 'reminder' ? renderReminder(message.view, ctx) : message.kind === 'check_report' ? renderCheckReport(message.view, ctx) : renderNotice('info', message.lines, ctx);
+          message.kind === 'reminder'
+            ? renderReminder(message.view, ctx)
+            : message.kind === 'check_report'
+              ? renderCheckReport(message.view, ctx)
+              : renderNotice('info', message.lines, ctx);
         return Boolean(await runtime.send(chat, activity));
       },
     },

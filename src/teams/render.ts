@@ -58,16 +58,23 @@ export function noticeText(tone: NoticeTone, lines: Rich[], ctx: RenderContext):
 }
 
 export function renderHelp(view: HelpView, ctx: RenderContext): Partial<Activity> {
-  return message([`**${escapeMarkdown(view.title)}**`, view.lines.map((l) => `- ${teamsMarkdown(l, ctx)}`).join('\n'), teamsMarkdown(view.intro, ctx)].join('\n\n'));
+  return message(
+    [`**${escapeMarkdown(view.title)}**`, view.lines.map((l) => `- ${teamsMarkdown(l, ctx)}`).join('\n'), teamsMarkdown(view.intro, ctx)].join('\n\n'),
+  );
 }
 
 export function renderMine(view: MineView, ctx: RenderContext): Partial<Activity> {
-  const body = view.empty ? escapeMarkdown(view.empty) : view.lines.map((l) => `- ${teamsMarkdown(l.text, ctx)}  \n  _${escapeMarkdown(l.description)}_`).join('\n');
+  const body = view.empty
+    ? escapeMarkdown(view.empty)
+    : view.lines.map((l) => `- ${teamsMarkdown(l.text, ctx)}  \n  _${escapeMarkdown(l.description)}_`).join('\n');
   return message(`**${escapeMarkdown(view.title)}**\n\n${body}`);
 }
 
 export function renderCheckReport(view: CheckReportView, ctx: RenderContext): Partial<Activity> {
-  const lines = view.lines.map((l) => `- ${l.icon} **${escapeMarkdown(l.step)}** ${escapeMarkdown(l.title)}: ${teamsMarkdown(l.summary, ctx)}${l.transition ? ` _(${escapeMarkdown(l.transition)})_` : ''}`);
+  const lines = view.lines.map(
+    (l) =>
+      `- ${l.icon} **${escapeMarkdown(l.step)}** ${escapeMarkdown(l.title)}: ${teamsMarkdown(l.summary, ctx)}${l.transition ? ` _(${escapeMarkdown(l.transition)})_` : ''}`,
+  );
   return message([`**${escapeMarkdown(view.title)}** · ${escapeMarkdown(view.tally)}`, lines.join('\n'), teamsMarkdown(view.footer, ctx)].join('\n\n'));
 }
 
@@ -106,11 +113,17 @@ const text = (value: string, extra: Element = {}): Element => ({ type: 'TextBloc
 function stepElements(view: ChecklistView, s: StepView, o: CardOptions): Element[] {
   const ref = encodeStepRef(view.rolloutId, s.id);
   const owner = s.owner ? escapeMarkdown(o.userName?.(s.owner) ?? s.owner.replace(/^[a-z]+:/, '')) : `_${escapeMarkdown(view.labels.unassigned)}_`;
-  const facts = s.excluded ? [escapeMarkdown(s.stateLabel), ...s.details.map((d) => teamsMarkdown(d, o))] : [escapeMarkdown(s.stateLabel), owner, escapeMarkdown(s.dueLabel), escapeMarkdown(s.hoursLabel)];
+  const facts = s.excluded
+    ? [escapeMarkdown(s.stateLabel), ...s.details.map((d) => teamsMarkdown(d, o))]
+    : [escapeMarkdown(s.stateLabel), owner, escapeMarkdown(s.dueLabel), escapeMarkdown(s.hoursLabel)];
   if (s.doneByLine) facts.push(teamsMarkdown(s.doneByLine, o));
-  const body: Element[] = [text(`${s.icon} **${escapeMarkdown(s.id)}** ${escapeMarkdown(s.title)}`, { weight: 'Bolder' }), text(facts.join(' · '), { spacing: 'None', isSubtle: true })];
+  const body: Element[] = [
+    text(`${s.icon} **${escapeMarkdown(s.id)}** ${escapeMarkdown(s.title)}`, { weight: 'Bolder' }),
+    text(facts.join(' · '), { spacing: 'None', isSubtle: true }),
+  ];
   if (!s.excluded && s.details.length) body.push(text(s.details.map((d) => teamsMarkdown(d, o)).join(' · '), { spacing: 'None' }));
-  if (s.lastCheck) body.push(text(`${s.lastCheck.icon} ${teamsMarkdown(s.lastCheck.summary, o)} _(${escapeMarkdown(s.lastCheck.when)})_`, { spacing: 'None', size: 'Small' }));
+  if (s.lastCheck)
+    body.push(text(`${s.lastCheck.icon} ${teamsMarkdown(s.lastCheck.summary, o)} _(${escapeMarkdown(s.lastCheck.when)})_`, { spacing: 'None', size: 'Small' }));
   else if (s.neverChecked) body.push(text(`🔍 _${escapeMarkdown(s.neverChecked)}_`, { spacing: 'None', size: 'Small' }));
   const actions: Element[] = [];
   const exec = (verb: string, title: string, style?: string): Element => ({ type: 'Action.Execute', verb, title, data: { ref }, ...(style ? { style } : {}) });
@@ -141,7 +154,16 @@ function stepElements(view: ChecklistView, s: StepView, o: CardOptions): Element
             },
           ],
         },
-        { type: 'Column', width: 'auto', items: [{ type: 'ActionSet', actions: [{ type: 'Action.Execute', verb: ACTIONS.assignOwner, title: view.labels.owner, data: { ref }, associatedInputs: 'auto' }] }] },
+        {
+          type: 'Column',
+          width: 'auto',
+          items: [
+            {
+              type: 'ActionSet',
+              actions: [{ type: 'Action.Execute', verb: ACTIONS.assignOwner, title: view.labels.owner, data: { ref }, associatedInputs: 'auto' }],
+            },
+          ],
+        },
       ],
     });
   }

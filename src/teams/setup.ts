@@ -67,7 +67,10 @@ export function setupCard(form: SetupFormView, locale: Locale, o: SetupCardOptio
   const tl = (k: string, v?: Record<string, string | number>) => t(locale, k, v);
   const values: SetupValues = { ...setupValuesFrom(form), ...o.values };
   delete values.clientSecret;
-  const body: Element[] = [text(escapeMarkdown(tl('setup.title')), { size: 'Large', weight: 'Bolder' }), text(escapeMarkdown(tl('setup.intro')), { isSubtle: true, spacing: 'None' })];
+  const body: Element[] = [
+    text(escapeMarkdown(tl('setup.title')), { size: 'Large', weight: 'Bolder' }),
+    text(escapeMarkdown(tl('setup.intro')), { isSubtle: true, spacing: 'None' }),
+  ];
   if (o.banner) body.push(text(o.banner, { color: 'Attention', weight: 'Bolder' }));
   const field = (id: SetupField, input: Element, hint?: Rich) => {
     body.push({ id, ...input, ...(input.isRequired ? { errorMessage: tl('teams.setup_required') } : {}) });
@@ -79,7 +82,14 @@ export function setupCard(form: SetupFormView, locale: Locale, o: SetupCardOptio
   const value = (id: SetupField) => (values[id] ? { value: values[id] } : {});
   const choice = (title: string, v: string) => ({ title, value: v });
 
-  field('locale', { type: 'Input.ChoiceSet', label: tl('setup.field.locale'), style: 'compact', isRequired: true, choices: (['nl', 'en'] as const).map((l) => choice(tl(`setup.language.${l}`), l)), ...value('locale') });
+  field('locale', {
+    type: 'Input.ChoiceSet',
+    label: tl('setup.field.locale'),
+    style: 'compact',
+    isRequired: true,
+    choices: (['nl', 'en'] as const).map((l) => choice(tl(`setup.language.${l}`), l)),
+    ...value('locale'),
+  });
   field('hosting', {
     type: 'Input.ChoiceSet',
     label: tl('setup.field.hosting'),
@@ -88,10 +98,18 @@ export function setupCard(form: SetupFormView, locale: Locale, o: SetupCardOptio
     choices: (['cloud-us', 'cloud-eu', 'self-hosted'] as const).map((h) => choice(tl(`hosting.${h}`), h)),
     ...value('hosting'),
   });
-  field('serverUrl', { type: 'Input.Text', label: tl('setup.field.server_url'), placeholder: 'https://vault.example.com', style: 'Url', ...value('serverUrl') }, tr(locale, 'setup.hint.server_url'));
+  field(
+    'serverUrl',
+    { type: 'Input.Text', label: tl('setup.field.server_url'), placeholder: 'https://vault.example.com', style: 'Url', ...value('serverUrl') },
+    tr(locale, 'setup.hint.server_url'),
+  );
 
   section('setup.section.api_key');
-  field('clientId', { type: 'Input.Text', label: tl('setup.field.client_id'), placeholder: 'organization.00000000-0000-0000-0000-000000000000', ...value('clientId') }, tr(locale, 'setup.hint.client_id'));
+  field(
+    'clientId',
+    { type: 'Input.Text', label: tl('setup.field.client_id'), placeholder: 'organization.00000000-0000-0000-0000-000000000000', ...value('clientId') },
+    tr(locale, 'setup.hint.client_id'),
+  );
   const secretHint = !form.encryptionAvailable
     ? tr(locale, 'setup.hint.secret_no_key')
     : form.settings.credentials
@@ -101,7 +119,14 @@ export function setupCard(form: SetupFormView, locale: Locale, o: SetupCardOptio
   field('clientSecret', { type: 'Input.Text', label: tl('setup.field.client_secret'), style: 'Password' }, secretHint);
 
   section('setup.section.digest');
-  field('digestEnabled', { type: 'Input.Toggle', label: tl('setup.field.digest_enabled'), title: tl('setup.digest_on'), valueOn: 'on', valueOff: 'off', value: values.digestEnabled === 'on' ? 'on' : 'off' });
+  field('digestEnabled', {
+    type: 'Input.Toggle',
+    label: tl('setup.field.digest_enabled'),
+    title: tl('setup.digest_on'),
+    valueOn: 'on',
+    valueOff: 'off',
+    value: values.digestEnabled === 'on' ? 'on' : 'off',
+  });
   field('digestTime', { type: 'Input.Time', label: tl('setup.field.digest_time'), isRequired: true, ...value('digestTime') });
   field('timezone', { type: 'Input.Text', label: tl('setup.field.timezone'), isRequired: true, ...value('timezone') }, tr(locale, 'setup.hint.timezone'));
   field('weekdays', {
@@ -123,7 +148,15 @@ export function setupCard(form: SetupFormView, locale: Locale, o: SetupCardOptio
   if (!adminChoices.length) adminChoices.push(choice(tl('setup.field.admins'), ''));
   field(
     'admins',
-    { type: 'Input.ChoiceSet', label: tl('setup.field.admins'), isMultiSelect: true, style: 'filtered', choices: adminChoices, 'choices.data': { type: 'Data.Query', dataset: PEOPLE_DATASET }, ...value('admins') },
+    {
+      type: 'Input.ChoiceSet',
+      label: tl('setup.field.admins'),
+      isMultiSelect: true,
+      style: 'filtered',
+      choices: adminChoices,
+      'choices.data': { type: 'Data.Query', dataset: PEOPLE_DATASET },
+      ...value('admins'),
+    },
     tr(locale, 'setup.hint.admins'),
   );
   field(
@@ -150,13 +183,25 @@ export function setupCard(form: SetupFormView, locale: Locale, o: SetupCardOptio
   num('minOwners', 'setup.field.min_owners', 1, 20, tr(locale, 'setup.hint.min_owners'));
 
   return adaptiveCard(body, {
-    actions: [{ type: 'Action.Execute', verb: ACTIONS.setupSubmit, title: tl('setup.submit'), style: 'positive', data: { rolloutId: form.rolloutId }, associatedInputs: 'auto' }],
+    actions: [
+      {
+        type: 'Action.Execute',
+        verb: ACTIONS.setupSubmit,
+        title: tl('setup.submit'),
+        style: 'positive',
+        data: { rolloutId: form.rolloutId },
+        associatedInputs: 'auto',
+      },
+    ],
   });
 }
 
 /** The card that replaces the form once the settings are saved: the confirmation lines, nothing of the form. */
 export function setupDoneCard(locale: Locale, lines: Rich[], o: RenderContext): Attachment {
-  return adaptiveCard([text(escapeMarkdown(t(locale, 'setup.title')), { weight: 'Bolder' }), ...lines.map((l, i) => text(`${i ? '' : '✅ '}${teamsMarkdown(l, o)}`, { spacing: i ? 'None' : 'Default' }))]);
+  return adaptiveCard([
+    text(escapeMarkdown(t(locale, 'setup.title')), { weight: 'Bolder' }),
+    ...lines.map((l, i) => text(`${i ? '' : '✅ '}${teamsMarkdown(l, o)}`, { spacing: i ? 'None' : 'Default' })),
+  ]);
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -198,6 +243,7 @@ export function readSetupData(data: Record<string, unknown>, currentAdmins: read
 /** What to show again after an error: everything submitted except the secret. */
 export function resubmittedValues(data: Record<string, unknown>): SetupValues {
   const out: SetupValues = {};
-  for (const [k, v] of Object.entries(data)) if (k !== 'clientSecret' && k !== 'rolloutId' && (typeof v === 'string' || typeof v === 'number')) out[k as SetupField] = String(v);
+  for (const [k, v] of Object.entries(data))
+    if (k !== 'clientSecret' && k !== 'rolloutId' && (typeof v === 'string' || typeof v === 'number')) out[k as SetupField] = String(v);
   return out;
 }

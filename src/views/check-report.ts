@@ -55,7 +55,11 @@ export function buildCheckReportView(
         ...(to ? { transition: t(locale, 'check_report.now', { state: t(locale, `state.${to}`).toLowerCase() }) } : {}),
       };
     })
-    .sort((a, b) => ORDER.indexOf(a.status) - ORDER.indexOf(b.status) || template.steps.findIndex((s) => s.id === a.step) - template.steps.findIndex((s) => s.id === b.step));
+    .sort(
+      (a, b) =>
+        ORDER.indexOf(a.status) - ORDER.indexOf(b.status) ||
+        template.steps.findIndex((s) => s.id === a.step) - template.steps.findIndex((s) => s.id === b.step),
+    );
   const errors = lines.filter((l) => l.status === 'error').map((l) => l.step);
   const unchecked = errors.length ? t(locale, 'check_report.unchecked', { count: errors.length, steps: errors.join(', ') }) : undefined;
   const counts = ORDER.map((s) => [s, lines.filter((l) => l.status === s).length] as const).filter(([, n]) => n > 0);

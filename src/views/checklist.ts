@@ -104,7 +104,9 @@ export function buildChecklistView(template: Template, rollout: Rollout, now: Da
       hoursLabel: s.hours === null ? tr('card.not_estimated') : formatHours(locale, s.hours),
       excluded,
       details,
-      ...(rec.doneBy && (rec.state === 'done' || rec.state === 'failing') ? { doneBy: rec.doneBy, doneByLine: rich(locale, 'card.done_by', { by: rec.doneBy }) } : {}),
+      ...(rec.doneBy && (rec.state === 'done' || rec.state === 'failing')
+        ? { doneBy: rec.doneBy, doneByLine: rich(locale, 'card.done_by', { by: rec.doneBy }) }
+        : {}),
       actions: {
         done: !excluded && rec.state !== 'done' && rec.state !== 'verified',
         reopen: !rec.hostingExcluded && rec.state !== 'open',

@@ -66,7 +66,8 @@ export function buildDigestView(template: Template, model: DigestModel, opts: Di
   if (model.preview) notices.push(rt('digest.preview'));
   if (model.late) notices.push(rt('digest.late', { time: model.slot?.slice(11) ?? '' }));
   // "The figures are from the last successful check" only when there was one; else say none has run yet.
-  if (model.checkRunFailed) notices.push(rt(model.neverChecked ? 'digest.checks_never_ran' : 'digest.checks_failed', { reason: renderRich(locale, model.checkRunFailed) }));
+  if (model.checkRunFailed)
+    notices.push(rt(model.neverChecked ? 'digest.checks_never_ran' : 'digest.checks_failed', { reason: renderRich(locale, model.checkRunFailed) }));
 
   const lines: Rich[] = [];
   let readinessLine = rt('digest.readiness', {

@@ -29,7 +29,14 @@ export interface HomeView {
  * The App Home: the user's steps across every rollout they own steps in, and every rollout they take part
  * in (owner of a step, rollout admin, or creator). Steps they own come first, overdue before the rest.
  */
-export function buildHomeView(template: Template, rollouts: Rollout[], user: UserKey, now: Date, locale: Locale, globalAdmins: readonly string[] = []): HomeView {
+export function buildHomeView(
+  template: Template,
+  rollouts: Rollout[],
+  user: UserKey,
+  now: Date,
+  locale: Locale,
+  globalAdmins: readonly string[] = [],
+): HomeView {
   const mine: HomeRollout[] = [];
   for (const r of rollouts) {
     const owns = Object.values(r.steps).some((s) => s.owner === user);

@@ -102,9 +102,24 @@ const csvCell = (v: unknown): string => {
 
 export function reportCsv(r: Report, formatUser: (k: string) => string = plainUser): string {
   const L = r.locale;
-  const header = ['step', 'phase', 'title', 'hours', 'state', 'owner', 'due', 'done_by', 'done_at', 'note', 'skip_reason', 'check_status', 'check_summary', 'checked_at', 'evidence', 'guide'].map((h) =>
-    t(L, `report.col.${h}`),
-  );
+  const header = [
+    'step',
+    'phase',
+    'title',
+    'hours',
+    'state',
+    'owner',
+    'due',
+    'done_by',
+    'done_at',
+    'note',
+    'skip_reason',
+    'check_status',
+    'check_summary',
+    'checked_at',
+    'evidence',
+    'guide',
+  ].map((h) => t(L, `report.col.${h}`));
   const rows = r.steps.map((s) =>
     [
       s.step,
@@ -177,7 +192,16 @@ export function reportMarkdown(r: Report, timeZone: string, formatUser: (k: stri
     lines.push(`## ${t(L, 'report.evidence')}`, '');
     for (const s of evidence) {
       const c = s.check!;
-      lines.push(`### ${s.step} ${s.title}`, '', `${c.statusLabel}: ${c.summary} (${formatDateTime(L, c.at, timeZone)})`, '', '```json', JSON.stringify(c.evidence, null, 2), '```', '');
+      lines.push(
+        `### ${s.step} ${s.title}`,
+        '',
+        `${c.statusLabel}: ${c.summary} (${formatDateTime(L, c.at, timeZone)})`,
+        '',
+        '```json',
+        JSON.stringify(c.evidence, null, 2),
+        '```',
+        '',
+      );
     }
   }
   if (r.checks.length) {
@@ -191,7 +215,9 @@ export function reportMarkdown(r: Report, timeZone: string, formatUser: (k: stri
   if (r.audit.length) {
     lines.push(`## ${t(L, 'report.audit')}`, '');
     for (const a of r.audit) {
-      lines.push(`- ${formatDateTime(L, a.at, timeZone)} · ${formatUser(a.actor)} (${a.surface}) · ${a.action}${a.stepId ? ` ${a.stepId}` : ''}${a.to ? ` → ${a.to}` : ''}`);
+      lines.push(
+        `- ${formatDateTime(L, a.at, timeZone)} · ${formatUser(a.actor)} (${a.surface}) · ${a.action}${a.stepId ? ` ${a.stepId}` : ''}${a.to ? ` → ${a.to}` : ''}`,
+      );
     }
     lines.push('');
   }

@@ -139,7 +139,8 @@ export function plainText(r: Rich, o: PlainOptions = {}): string {
     else if ('code' in x) s += x.code;
     else if ('command' in x) s += o.command ? o.command(x.command) : x.command;
     else if ('user' in x) s += o.user ? o.user(x.user) : x.user.replace(/^[a-z]+:/, '');
-    else if ('conversation' in x) s += o.conversation ? o.conversation(x.conversation) : x.conversation.name ? `#${x.conversation.name}` : x.conversation.channel;
+    else if ('conversation' in x)
+      s += o.conversation ? o.conversation(x.conversation) : x.conversation.name ? `#${x.conversation.name}` : x.conversation.channel;
     else if ('link' in x) {
       const label = plainText(x.label, o);
       s += label && label !== x.link ? `${label} (${x.link})` : x.link;

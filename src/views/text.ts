@@ -5,7 +5,24 @@ import type { Rich } from './rich';
 import { STATE_ICON } from './checklist';
 
 /** Every command's usage line, in the order `help` lists them. */
-const HELP_ORDER = ['status', 'mine', 'assign', 'unassign', 'done', 'reopen', 'skip', 'due', 'check', 'digest', 'setup', 'export', 'link', 'unlink', 'lang', 'help'] as const;
+const HELP_ORDER = [
+  'status',
+  'mine',
+  'assign',
+  'unassign',
+  'done',
+  'reopen',
+  'skip',
+  'due',
+  'check',
+  'digest',
+  'setup',
+  'export',
+  'link',
+  'unlink',
+  'lang',
+  'help',
+] as const;
 
 export interface HelpView {
   title: string;

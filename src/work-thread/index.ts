@@ -52,7 +52,10 @@ const WORKER_ENTRY = path.join(__dirname, 'worker.js');
  * wherever it can, `off` never, `on` always — and refuses to start when it cannot, saying why.
  * Returns the reason it cannot, or undefined when it can.
  */
-function workThreadUnavailable(config: Config, opts: { storeHandedIn: boolean; entry?: string }): 'store_in_process' | 'store_in_memory' | 'not_built' | undefined {
+function workThreadUnavailable(
+  config: Config,
+  opts: { storeHandedIn: boolean; entry?: string },
+): 'store_in_process' | 'store_in_memory' | 'not_built' | undefined {
   if (opts.storeHandedIn) return 'store_in_process';
   try {
     const parsed = parseStoreUrl(config.storeUrl);
@@ -190,7 +193,8 @@ export class SlackWorkThread implements SlackOffload {
     if (this.worker) return Promise.resolve(this.worker);
     if (this.stopping) return Promise.reject(new Error('the Slack work thread is stopping'));
     // After a failed start, wait RETRY_START_MS before the next attempt (each costs a second of start-up).
-    if (this.failedAt !== undefined && performance.now() - this.failedAt < RETRY_START_MS) return Promise.reject(new Error('the Slack work thread failed to start recently'));
+    if (this.failedAt !== undefined && performance.now() - this.failedAt < RETRY_START_MS)
+      return Promise.reject(new Error('the Slack work thread failed to start recently'));
     this.starting ??= this.spawn()
       .then(
         (w) => {
@@ -199,7 +203,10 @@ export class SlackWorkThread implements SlackOffload {
         },
         (err: unknown) => {
           this.failedAt = performance.now();
-          this.o.logger.error({ err, retryInSeconds: RETRY_START_MS / 1000 }, 'the Slack work thread could not start; Slack work runs in the main thread until it does');
+          this.o.logger.error(
+            { err, retryInSeconds: RETRY_START_MS / 1000 },
+            'the Slack work thread could not start; Slack work runs in the main thread until it does',
+          );
           throw err;
         },
       )
@@ -270,9 +277,14 @@ export class SlackWorkThread implements SlackOffload {
     const lost = [...this.pending.values()];
     this.pending.clear();
     const ref = randomUUID().slice(0, 8);
-    this.o.logger.error({ exitCode: code, lost: lost.length, ref }, 'the Slack work thread ended unexpectedly; its requests were answered with an error and it starts again on the next request');
+    this.o.logger.error(
+      { exitCode: code, lost: lost.length, ref },
+      'the Slack work thread ended unexpectedly; its requests were answered with an error and it starts again on the next request',
+    );
     for (const p of lost) {
-      void p.tell(`⚠️ ${t(this.o.defaultLocale, 'error.work_lost', { ref })}`).catch((err: unknown) => this.o.logger.warn({ err, ref }, 'could not tell a person their request was lost'));
+      void p
+        .tell(`⚠️ ${t(this.o.defaultLocale, 'error.work_lost', { ref })}`)
+        .catch((err: unknown) => this.o.logger.warn({ err, ref }, 'could not tell a person their request was lost'));
       p.settled();
     }
     this.wakeIdle();
@@ -286,5 +298,4 @@ export class SlackWorkThread implements SlackOffload {
   private wakeIdle(): void {
     for (const wake of this.idleWaiters.splice(0)) wake();
   }
-
 }

@@ -37,7 +37,11 @@ async function run(port: NonNullable<typeof parentPort>): Promise<void> {
       ...(init.teams ? { teams: init.teams } : {}),
     });
   } catch (err) {
-    send(err instanceof StartupError ? { type: 'failed', key: err.key, vars: err.vars as Record<string, string>, message: err.message } : { type: 'failed', message: String(err) });
+    send(
+      err instanceof StartupError
+        ? { type: 'failed', key: err.key, vars: err.vars as Record<string, string>, message: err.message }
+        : { type: 'failed', message: String(err) },
+    );
     return;
   }
   const slack = app.slack;

@@ -27,8 +27,20 @@ describe('checks against a ready cloud organization', () => {
     const h = makeVerification(server, 'cloud-us');
     const out = await h.run();
     expect(statuses(out)).toEqual({
-      '1a': 'pass', '2a': 'pass', '2b': 'pass', '3a': 'not_applicable', '3b': 'not_applicable', '3c': 'not_applicable',
-      '4a': 'pass', '4b': 'manual', '4c': 'pass', '4d': 'pass', '4e': 'pass', '5a': 'not_applicable', '5b': 'pass', '6': 'pass',
+      '1a': 'pass',
+      '2a': 'pass',
+      '2b': 'pass',
+      '3a': 'not_applicable',
+      '3b': 'not_applicable',
+      '3c': 'not_applicable',
+      '4a': 'pass',
+      '4b': 'manual',
+      '4c': 'pass',
+      '4d': 'pass',
+      '4e': 'pass',
+      '5a': 'not_applicable',
+      '5b': 'pass',
+      '6': 'pass',
     });
     const at = NOW.toISOString();
     expect(out['1a']!.evidence).toMatchObject({ counts: { seats: 25, activeMembers: 21 }, at });
@@ -37,7 +49,9 @@ describe('checks against a ready cloud organization', () => {
     expect(render('en', out['2a']!.summary)).toBe(
       'All required policies are on (3): Require two-step login (0), Master password requirements (1), Single organization (3).',
     );
-    expect(render('nl', out['2a']!.summary)).toBe('Alle vereiste beleidsregels staan aan (3): Tweestapsaanmelding vereisen (0), Vereisten hoofdwachtwoord (1), Eén organisatie (3).');
+    expect(render('nl', out['2a']!.summary)).toBe(
+      'Alle vereiste beleidsregels staan aan (3): Tweestapsaanmelding vereisen (0), Vereisten hoofdwachtwoord (1), Eén organisatie (3).',
+    );
     expect(out['2b']!.summary.key).toBe('check.2b.pass_auto');
     expect(out['2b']!.evidence).toMatchObject({ counts: { confirmedMembers: 20, enrolled: 18, enrolledPct: 90 }, detail: { autoEnrollEnabled: true } });
     expect(out['2b']!.evidence.items).toEqual(['member19@example.com', 'member20@example.com']);
@@ -74,7 +88,12 @@ describe('checks against a ready cloud organization', () => {
     const h = makeVerification(server, 'cloud-us');
     const out = await h.run(['4c']);
     expect(Object.keys(out)).toEqual(['4c']);
-    expect(server.log.map((r) => `${r.method} ${r.path}`).sort()).toEqual(['GET /config', 'GET /public/collections', 'GET /public/groups', 'POST /connect/token']);
+    expect(server.log.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
+      'GET /config',
+      'GET /public/collections',
+      'GET /public/groups',
+      'POST /connect/token',
+    ]);
   });
 });
 
@@ -83,11 +102,27 @@ describe('checks against a half-done cloud organization', () => {
     server.load(halfDoneOrg(NOW));
     const out = await makeVerification(server, 'cloud-eu').run();
     expect(statuses(out)).toEqual({
-      '1a': 'warn', '2a': 'fail', '2b': 'fail', '3a': 'not_applicable', '3b': 'not_applicable', '3c': 'not_applicable',
-      '4a': 'pass', '4b': 'warn', '4c': 'fail', '4d': 'warn', '4e': 'warn', '5a': 'not_applicable', '5b': 'warn', '6': 'fail',
+      '1a': 'warn',
+      '2a': 'fail',
+      '2b': 'fail',
+      '3a': 'not_applicable',
+      '3b': 'not_applicable',
+      '3c': 'not_applicable',
+      '4a': 'pass',
+      '4b': 'warn',
+      '4c': 'fail',
+      '4d': 'warn',
+      '4e': 'warn',
+      '5a': 'not_applicable',
+      '5b': 'warn',
+      '6': 'fail',
     });
     expect(out['1a']!.summary).toEqual({ key: 'check.1a.warn_seats', vars: { seats: 10, members: 15 } });
-    expect(out['2a']!.evidence).toMatchObject({ counts: { desired: 3, enabled: 1 }, items: ['Master password requirements (1)', 'Single organization (3)'], detail: { missing: [1, 3] } });
+    expect(out['2a']!.evidence).toMatchObject({
+      counts: { desired: 3, enabled: 1 },
+      items: ['Master password requirements (1)', 'Single organization (3)'],
+      detail: { missing: [1, 3] },
+    });
     expect(render('nl', out['2a']!.summary)).toBe(
       'Vereiste beleidsregels die niet aan staan (2 van 3): Vereisten hoofdwachtwoord (1), Eén organisatie (3). Zet ze aan in de Beheerconsole onder Instellingen → Beleid.',
     );
@@ -96,7 +131,10 @@ describe('checks against a half-done cloud organization', () => {
     expect(out['4b']!.evidence).toMatchObject({ counts: { collections: 3, withoutGroup: 1 } });
     expect(out['4b']!.evidence.items).toEqual(['orphan-hr (0c000000-0000-4000-8000-000000000003)']);
     expect(out['4c']!.evidence.counts).toMatchObject({ groupsWithoutCollection: 1, collectionsWithoutGroup: 1 });
-    expect(out['4c']!.evidence.items).toEqual(['group Finance (09000000-0000-4000-8000-000000000002)', 'collection orphan-hr (0c000000-0000-4000-8000-000000000003)']);
+    expect(out['4c']!.evidence.items).toEqual([
+      'group Finance (09000000-0000-4000-8000-000000000002)',
+      'collection orphan-hr (0c000000-0000-4000-8000-000000000003)',
+    ]);
     expect(render('en', out['4c']!.summary)).toBe(
       'Groups without a collection: 1 (Finance). Collections without a group: 1 (orphan-hr). Assign them in the Admin Console under Groups.',
     );
@@ -162,8 +200,20 @@ describe('checks against a self-hosted server', () => {
     server.load(selfHostedOrg(NOW));
     const out = await makeVerification(server, 'self-hosted').run();
     expect(statuses(out)).toEqual({
-      '1a': 'pass', '2a': 'pass', '2b': 'pass', '3a': 'manual', '3b': 'pass', '3c': 'manual',
-      '4a': 'pass', '4b': 'manual', '4c': 'pass', '4d': 'pass', '4e': 'pass', '5a': 'warn', '5b': 'pass', '6': 'pass',
+      '1a': 'pass',
+      '2a': 'pass',
+      '2b': 'pass',
+      '3a': 'manual',
+      '3b': 'pass',
+      '3c': 'manual',
+      '4a': 'pass',
+      '4b': 'manual',
+      '4c': 'pass',
+      '4d': 'pass',
+      '4e': 'pass',
+      '5a': 'warn',
+      '5b': 'pass',
+      '6': 'pass',
     });
     // The fake speaks plain HTTP: the server answers, but clients need HTTPS (the TLS test covers the pass).
     expect(out['5a']!.summary.key).toBe('check.5a.warn_http');
@@ -191,8 +241,20 @@ describe('checks against an old self-hosted server', () => {
     server.load(oldServerOrg(NOW));
     const out = await makeVerification(server, 'self-hosted').run();
     expect(statuses(out)).toEqual({
-      '1a': 'pass', '2a': 'pass', '2b': 'pass', '3a': 'manual', '3b': 'pass', '3c': 'manual',
-      '4a': 'pass', '4b': 'manual', '4c': 'pass', '4d': 'warn', '4e': 'warn', '5a': 'warn', '5b': 'pass', '6': 'warn',
+      '1a': 'pass',
+      '2a': 'pass',
+      '2b': 'pass',
+      '3a': 'manual',
+      '3b': 'pass',
+      '3c': 'manual',
+      '4a': 'pass',
+      '4b': 'manual',
+      '4c': 'pass',
+      '4d': 'warn',
+      '4e': 'warn',
+      '5a': 'warn',
+      '5b': 'pass',
+      '6': 'warn',
     });
     expect(out['4d']!.evidence.items).toEqual(['waiting@old.example']);
     expect(out['6']!.evidence.counts).toMatchObject({ confirmed: 3, accepted: 1, pct: 75 });
@@ -207,7 +269,9 @@ describe('checks against an old self-hosted server', () => {
 describe('checks against Vaultwarden', () => {
   it('stops the whole run: the Public API is not available there', async () => {
     server.load(vaultwardenOrg());
-    const err = await makeVerification(server, 'self-hosted').run().catch((e: unknown) => e);
+    const err = await makeVerification(server, 'self-hosted')
+      .run()
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'bitwarden_not_supported', userMessage: { key: 'bw.error.vaultwarden' } });
     const msg = render('en', (err as { userMessage: { key: string; vars?: Record<string, string | number> } }).userMessage);
     expect(msg).toContain('Vaultwarden');

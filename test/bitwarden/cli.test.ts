@@ -107,7 +107,11 @@ describe('bwprep check', () => {
     const none = await cli(['--json', '--lang', 'en'], {});
     expect(none.code).toBe(2);
     expect(JSON.parse(none.stdout)).toEqual({ error: { code: 'no_credentials', message: expect.stringContaining('BW_CLIENT_ID and BW_CLIENT_SECRET') } });
-    for (const argv of [['--json', '--frobnicate'], ['--json', '--step'], ['--json', '--lang', 'de']]) {
+    for (const argv of [
+      ['--json', '--frobnicate'],
+      ['--json', '--step'],
+      ['--json', '--lang', 'de'],
+    ]) {
       const r = await cli(argv, {});
       expect(r.code, argv.join(' ')).toBe(2);
       expect(JSON.parse(r.stdout), argv.join(' ')).toMatchObject({ error: { code: 'bad_usage' } });
@@ -156,7 +160,12 @@ describe('bwprep check', () => {
 
   it('--json prints a result for every step when one endpoint fails (the subscription example), exit 0', async () => {
     server.load(readyOrg(now()));
-    server.fault({ path: '/public/organization/subscription', kind: 'status', status: 500, body: JSON.stringify({ message: 'An error occurred while retrieving the subscription details.' }) });
+    server.fault({
+      path: '/public/organization/subscription',
+      kind: 'status',
+      status: 500,
+      body: JSON.stringify({ message: 'An error occurred while retrieving the subscription details.' }),
+    });
     const r = await cli(['--json', '--lang', 'en'], cloudEnv());
     server.clearFaults();
     const rows = (JSON.parse(r.stdout) as { results: { step: string; status: string; evidence: { detail?: Record<string, unknown> } }[] }).results;

@@ -114,7 +114,12 @@ describe('token', () => {
     server.load({ ...readyOrg(NOW), clientSecret: 'another-secret-on-the-server' });
     const h = makeVerification(server, 'cloud-us', { logger: logs.logger });
     const e = await failure(
-      h.verification.verify({ rolloutId: 'test', settings: settingsFor('cloud-us'), credentials: { clientId: server.clientId, clientSecret: FAKE_SECRET }, stepIds: ['1a', '2a'] }),
+      h.verification.verify({
+        rolloutId: 'test',
+        settings: settingsFor('cloud-us'),
+        credentials: { clientId: server.clientId, clientSecret: FAKE_SECRET },
+        stepIds: ['1a', '2a'],
+      }),
     );
     errors.push(e);
     expect(e.code).toBe('bitwarden_auth');
@@ -164,11 +169,17 @@ describe('faults', () => {
     server.load(readyOrg(NOW));
     server.fault({ path: '/public/members', kind: 'rate-limit' });
     const own = memoryLogger();
-    const out = await makeVerification(server, 'cloud-us', { logger: own.logger, retry: { baseDelayMs: 40, maxBackoffMs: 70, maxRateLimitRetries: 3 } }).run(['4d', '2a']);
+    const out = await makeVerification(server, 'cloud-us', { logger: own.logger, retry: { baseDelayMs: 40, maxBackoffMs: 70, maxRateLimitRetries: 3 } }).run([
+      '4d',
+      '2a',
+    ]);
     const reqs = server.requests('GET', '/public/members');
     expect(reqs.map((r) => r.status)).toEqual([429, 429, 429, 429]);
     // 40 ms, then 80 capped to 70, then 70: no jitter, so the bound holds exactly.
-    const waits = own.lines.map((l) => JSON.parse(l) as { msg: string; waitMs?: number }).filter((l) => l.msg === 'bitwarden rate limit without Retry-After, backing off').map((l) => l.waitMs);
+    const waits = own.lines
+      .map((l) => JSON.parse(l) as { msg: string; waitMs?: number })
+      .filter((l) => l.msg === 'bitwarden rate limit without Retry-After, backing off')
+      .map((l) => l.waitMs);
     expect(waits).toEqual([40, 70, 70]);
     expect(reqs[1]!.at - reqs[0]!.at).toBeGreaterThanOrEqual(40);
     expect(reqs[3]!.at - reqs[2]!.at).toBeGreaterThanOrEqual(70);
@@ -253,7 +264,11 @@ describe('faults', () => {
     server.fault({ path: '/public/members', kind: 'malformed' });
     const out = await makeVerification(server, 'cloud-us', { logger: logs.logger }).run(['2a', '4d', '6']);
     expect(out['2a']!.status).toBe('pass');
-    expect(out['4d']).toMatchObject({ status: 'error', summary: { key: 'check.error_endpoint', vars: { endpoint: 'GET /public/members' } }, evidence: { endpoint: 'GET /public/members', detail: { error: 'bitwarden_bad_response' } } });
+    expect(out['4d']).toMatchObject({
+      status: 'error',
+      summary: { key: 'check.error_endpoint', vars: { endpoint: 'GET /public/members' } },
+      evidence: { endpoint: 'GET /public/members', detail: { error: 'bitwarden_bad_response' } },
+    });
     expect(out['6']!.status).toBe('error');
     expect(render('en', out['4d']!.summary)).toContain('sent an answer to /public/members that bwprep does not understand');
     // Parsed once, shared: one request for both checks.
@@ -340,10 +355,32 @@ describe('TLS', () => {
   let tlsServer: FakeBitwardenServer;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bwprep-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'ca.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'ca.pem'),
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'pipe' },
+    );
     const plain = await startFakeBitwarden();
     await plain.stop();
-    tlsServer = await new (plain.constructor as new () => FakeBitwardenServer)().start({ tls: { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'ca.pem'), 'utf8') } });
+    tlsServer = await new (plain.constructor as new () => FakeBitwardenServer)().start({
+      tls: { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'ca.pem'), 'utf8') },
+    });
     tlsServer.load(readyOrg(NOW));
   });
   afterAll(async () => {
@@ -364,9 +401,12 @@ describe('TLS', () => {
   });
 
   it('an unreadable CA file is a setting error', () => {
-    expect(() => makeVerification(server, 'self-hosted', { caFile: '/nonexistent/ca.pem' }).verification.clientFor(fakeEndpoints(server, 'self-hosted'), { clientId: 'x', clientSecret: 'y' })).toThrow(
-      expect.objectContaining({ code: 'invalid_setting' }),
-    );
+    expect(() =>
+      makeVerification(server, 'self-hosted', { caFile: '/nonexistent/ca.pem' }).verification.clientFor(fakeEndpoints(server, 'self-hosted'), {
+        clientId: 'x',
+        clientSecret: 'y',
+      }),
+    ).toThrow(expect.objectContaining({ code: 'invalid_setting' }));
   });
 });
 
@@ -374,7 +414,8 @@ describe('secrets', () => {
   it('never appear in a log line, an error message or its cause', async () => {
     // Its own scenarios (besides what the tests above collected), so it also holds when run alone.
     const own = memoryLogger();
-    const run = (steps: string[], deps: Parameters<typeof makeVerification>[2] = {}) => makeVerification(server, 'cloud-us', { logger: own.logger, ...deps }).run(steps);
+    const run = (steps: string[], deps: Parameters<typeof makeVerification>[2] = {}) =>
+      makeVerification(server, 'cloud-us', { logger: own.logger, ...deps }).run(steps);
     server.load(readyOrg(NOW));
     server.fault({ path: '/connect/token', kind: 'invalid-client', times: 1 });
     errors.push(await failure(run(['4a'])));

@@ -45,7 +45,11 @@ describe('§1 partial results', () => {
       evidence: {
         detail: {
           failedEndpoints: {
-            subscription: { endpoint: 'GET /public/organization/subscription', error: 'bitwarden_unavailable', serverMessage: 'An error occurred while retrieving the subscription details.' },
+            subscription: {
+              endpoint: 'GET /public/organization/subscription',
+              error: 'bitwarden_unavailable',
+              serverMessage: 'An error occurred while retrieving the subscription details.',
+            },
           },
         },
       },
@@ -67,7 +71,13 @@ describe('§1 partial results', () => {
 describe('§2 server shapes', () => {
   it('pre-2022 lists: reads GET /public/collections/C1 (the side with fewer items, collections on a tie) and passes 4c', async () => {
     const out = await runCase('pre-2022-associations', ['4b', '4c']);
-    expect(out['4c']).toMatchObject({ status: 'pass', evidence: { endpoint: 'GET /public/groups, GET /public/collections, GET /public/collections/{id}', detail: { associations: 'per-id collections', perIdReads: 1 } } });
+    expect(out['4c']).toMatchObject({
+      status: 'pass',
+      evidence: {
+        endpoint: 'GET /public/groups, GET /public/collections, GET /public/collections/{id}',
+        detail: { associations: 'per-id collections', perIdReads: 1 },
+      },
+    });
     expect(server.log.filter((r) => /^\/public\/(groups|collections)\//.test(r.path)).map((r) => r.path)).toEqual(['/public/collections/C1']);
   });
 
@@ -79,14 +89,24 @@ describe('§2 server shapes', () => {
 
   it('associations not sent anywhere: manual with the reason', async () => {
     const out = await runCase('associations-not-sent', ['4c']);
-    expect(out['4c']).toMatchObject({ status: 'manual', summary: { key: 'check.access.manual_not_sent', vars: { missing: 1 } }, evidence: { counts: { unknownAssociations: 1 } } });
+    expect(out['4c']).toMatchObject({
+      status: 'manual',
+      summary: { key: 'check.access.manual_not_sent', vars: { missing: 1 } },
+      evidence: { counts: { unknownAssociations: 1 } },
+    });
     expect(render('nl', out['4c']!.summary)).toContain('kan deze stap niet beoordelen');
   });
 
   it('more per-id reads than the limit: manual, and no per-id request at all', async () => {
     const c = CASE['pre-2022-associations']!;
     const org = c.org(NOW);
-    org.groups = Array.from({ length: 501 }, (_, i): GroupJson => ({ object: 'group', id: `G${i}`, name: `Group ${i}`, externalId: null, collections: [assoc(`C${i}`)] }));
+    org.groups = Array.from({ length: 501 }, (_, i): GroupJson => ({
+      object: 'group',
+      id: `G${i}`,
+      name: `Group ${i}`,
+      externalId: null,
+      collections: [assoc(`C${i}`)],
+    }));
     org.collections = Array.from({ length: 502 }, (_, i) => ({ object: 'collection' as const, id: `C${i}`, externalId: null, groups: [assoc(`G${i % 501}`)] }));
     server.load(org);
     const out = await makeVerification(server, 'self-hosted').run(['4c']);

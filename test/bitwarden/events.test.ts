@@ -28,7 +28,13 @@ function busyOrg() {
 }
 
 function client(clock: TestClock): BitwardenClient {
-  return new BitwardenClient({ endpoints: fakeEndpoints(server, 'cloud-us'), clientId: server.clientId, clientSecret: FAKE_SECRET, clock, retry: { baseDelayMs: 1 } });
+  return new BitwardenClient({
+    endpoints: fakeEndpoints(server, 'cloud-us'),
+    clientId: server.clientId,
+    clientSecret: FAKE_SECRET,
+    clock,
+    retry: { baseDelayMs: 1 },
+  });
 }
 
 describe('readEventsSince', () => {
@@ -109,7 +115,12 @@ describe('readEventsSince', () => {
 
   it('reads "" as the last token and dates without a zone as UTC', async () => {
     server.load(oldServerOrg(NOW));
-    const c = new BitwardenClient({ endpoints: fakeEndpoints(server, 'self-hosted'), clientId: server.clientId, clientSecret: FAKE_SECRET, clock: new TestClock() });
+    const c = new BitwardenClient({
+      endpoints: fakeEndpoints(server, 'self-hosted'),
+      clientId: server.clientId,
+      clientSecret: FAKE_SECRET,
+      clock: new TestClock(),
+    });
     const r = await c.readEventsSince(memoryKeyValueStore());
     expect(r.pages).toBe(2);
     expect(r.events).toHaveLength(76);
@@ -143,7 +154,10 @@ describe('incremental verification runs', () => {
     server.resetLog();
     const second = await h.run(['5b']);
     // The 72 h overlap is read again (60 events, 2 pages) and recognized: nothing new.
-    expect(second['5b']).toMatchObject({ status: 'pass', evidence: { counts: { withExtension: 45, newEvents: 0, eventPages: 2, overlapDuplicates: 60 }, detail: { incremental: true } } });
+    expect(second['5b']).toMatchObject({
+      status: 'pass',
+      evidence: { counts: { withExtension: 45, newEvents: 0, eventPages: 2, overlapDuplicates: 60 }, detail: { incremental: true } },
+    });
     expect(server.count('GET', '/public/events')).toBe(2);
     expect(server.count('POST', '/connect/token')).toBe(0);
   });
@@ -329,7 +343,13 @@ describe('the stored state (per organization, in the store’s kv)', () => {
     const kv = memoryKeyValueStore();
     const edge = iso(NOW.getTime() - 30 * DAY);
     const logins = { 'at-edge': edge, 'just-older': iso(NOW.getTime() - 30 * DAY - 1), recent: iso(NOW.getTime() - DAY) };
-    await kv.set(eventStateKey(c.orgKey), { v: 2, cursor: iso(NOW.getTime() - 3_600_000), seen: {}, extension: { 'at-edge': edge }, logins } satisfies EventState);
+    await kv.set(eventStateKey(c.orgKey), {
+      v: 2,
+      cursor: iso(NOW.getTime() - 3_600_000),
+      seen: {},
+      extension: { 'at-edge': edge },
+      logins,
+    } satisfies EventState);
     const r = await c.readEventsSince(kv);
     expect(r.firstRun).toBe(false);
     expect(r.events).toEqual([]);

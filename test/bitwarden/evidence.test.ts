@@ -86,10 +86,21 @@ function org(kind: 'cloud' | 'self-hosted', parts: Partial<FixtureOrg> = {}): Fi
 }
 
 /** Runs the steps against the organization and returns the first one's outcome. */
-async function run(o: FixtureOrg, hosting: Hosting, steps: string[], settings: Partial<VerificationSettings> = {}, deps: Parameters<typeof makeVerification>[2] = {}): Promise<Record<string, CheckOutcome>> {
+async function run(
+  o: FixtureOrg,
+  hosting: Hosting,
+  steps: string[],
+  settings: Partial<VerificationSettings> = {},
+  deps: Parameters<typeof makeVerification>[2] = {},
+): Promise<Record<string, CheckOutcome>> {
   server.load(o);
   const h = makeVerification(server, hosting, deps);
-  return h.verification.verify({ rolloutId: 'evidence', settings: { ...settingsFor(hosting, server), ...settings }, credentials: credentialsOf(server), stepIds: steps });
+  return h.verification.verify({
+    rolloutId: 'evidence',
+    settings: { ...settingsFor(hosting, server), ...settings },
+    credentials: credentialsOf(server),
+    stepIds: steps,
+  });
 }
 
 /** The host:port of the fake's API, as 5a names it. */
@@ -132,7 +143,11 @@ describe('1a: token, seats and active members', () => {
       step: '1a',
       hosting: 'self-hosted',
       org: () => org('self-hosted', { members: oneOfEach() }),
-      expected: () => ({ status: 'pass', summary: { key: 'check.1a.pass' }, evidence: { endpoint: 'POST /connect/token', detail: { tokenGranted: true }, at: AT } }),
+      expected: () => ({
+        status: 'pass',
+        summary: { key: 'check.1a.pass' },
+        evidence: { endpoint: 'POST /connect/token', detail: { tokenGranted: true }, at: AT },
+      }),
     },
     {
       name: 'cloud: seats equal to the active members pass',
@@ -180,7 +195,13 @@ describe('1a: token, seats and active members', () => {
         detail: {
           tokenGranted: true,
           subscriptionStatus: 200,
-          failedEndpoints: { members: { endpoint: 'GET /public/members', error: 'bitwarden_bad_response', reason: `unexpected response from ${host()}/public/members: body is not JSON` } },
+          failedEndpoints: {
+            members: {
+              endpoint: 'GET /public/members',
+              error: 'bitwarden_bad_response',
+              reason: `unexpected response from ${host()}/public/members: body is not JSON`,
+            },
+          },
         },
         at: AT,
       },
@@ -191,7 +212,8 @@ describe('1a: token, seats and active members', () => {
     // RunSnapshot wraps every per-endpoint failure in an EndpointError; another Snapshot may not.
     const snap: Snapshot = {
       token: () => Promise.resolve(),
-      subscription: () => Promise.reject(new BwprepError('bitwarden_timeout', { key: 'bw.error.timeout' }, { detail: 'timeout 127.0.0.1: UND_ERR_HEADERS_TIMEOUT' })),
+      subscription: () =>
+        Promise.reject(new BwprepError('bitwarden_timeout', { key: 'bw.error.timeout' }, { detail: 'timeout 127.0.0.1: UND_ERR_HEADERS_TIMEOUT' })),
       members: () => Promise.resolve([]),
       config: () => Promise.reject(new Error('not read by 1a')),
       groups: () => Promise.reject(new Error('not read by 1a')),
@@ -207,7 +229,11 @@ describe('1a: token, seats and active members', () => {
       evidence: {
         endpoint: ENDPOINT_1A,
         counts: { activeMembers: 0 },
-        detail: { tokenGranted: true, subscriptionStatus: 0, failedEndpoints: { subscription: { error: 'bitwarden_timeout', reason: 'timeout 127.0.0.1: UND_ERR_HEADERS_TIMEOUT' } } },
+        detail: {
+          tokenGranted: true,
+          subscriptionStatus: 0,
+          failedEndpoints: { subscription: { error: 'bitwarden_timeout', reason: 'timeout 127.0.0.1: UND_ERR_HEADERS_TIMEOUT' } },
+        },
         at: AT,
       },
     });
@@ -247,7 +273,13 @@ describe('2a: desired policies', () => {
       expected: () => ({
         status: 'pass',
         summary: { key: 'check.2a.pass', vars: { count: 3, policies: '0,2,8' } },
-        evidence: { endpoint: 'GET /public/policies', counts: { desired: 3, enabled: 3, configured: 4 }, items: [], detail: { desired: [0, 2, 8], missing: [], enabledTypes: [0, 2, 8] }, at: AT },
+        evidence: {
+          endpoint: 'GET /public/policies',
+          counts: { desired: 3, enabled: 3, configured: 4 },
+          items: [],
+          detail: { desired: [0, 2, 8], missing: [], enabledTypes: [0, 2, 8] },
+          at: AT,
+        },
       }),
     },
     {
@@ -259,7 +291,13 @@ describe('2a: desired policies', () => {
       expected: () => ({
         status: 'pass',
         summary: { key: 'check.2a.none_desired' },
-        evidence: { endpoint: 'GET /public/policies', counts: { desired: 0, enabled: 0, configured: 4 }, items: [], detail: { desired: [], missing: [], enabledTypes: [0, 2, 8] }, at: AT },
+        evidence: {
+          endpoint: 'GET /public/policies',
+          counts: { desired: 0, enabled: 0, configured: 4 },
+          items: [],
+          detail: { desired: [], missing: [], enabledTypes: [0, 2, 8] },
+          at: AT,
+        },
       }),
     },
   ]);
@@ -290,41 +328,62 @@ describe('2b: account recovery and single organization', () => {
       step: '2b',
       hosting: 'cloud-us',
       org: () => org('cloud', { members: members(), policies: [policy(3, true), policy(8, true, { someFutureSetting: 'x', AutoEnrollEnabled: true })] }),
-      expected: () => ({ status: 'pass', summary: { key: 'check.2b.pass_auto', vars }, evidence: ev({ resetPasswordPolicy: true, singleOrgPolicy: true, autoEnrollEnabled: true }) }),
+      expected: () => ({
+        status: 'pass',
+        summary: { key: 'check.2b.pass_auto', vars },
+        evidence: ev({ resetPasswordPolicy: true, singleOrgPolicy: true, autoEnrollEnabled: true }),
+      }),
     },
     {
       name: 'both on, recovery policy without data: manual enrolment',
       step: '2b',
       hosting: 'cloud-us',
       org: () => org('cloud', { members: members(), policies: [policy(3, true), policy(8, true, null)] }),
-      expected: () => ({ status: 'pass', summary: { key: 'check.2b.pass_manual', vars }, evidence: ev({ resetPasswordPolicy: true, singleOrgPolicy: true, autoEnrollEnabled: false }) }),
+      expected: () => ({
+        status: 'pass',
+        summary: { key: 'check.2b.pass_manual', vars },
+        evidence: ev({ resetPasswordPolicy: true, singleOrgPolicy: true, autoEnrollEnabled: false }),
+      }),
     },
     {
       name: 'recovery off, single organization on: fails on recovery',
       step: '2b',
       hosting: 'cloud-us',
       org: () => org('cloud', { members: members(), policies: [policy(3, true), policy(8, false, { autoEnrollEnabled: true })] }),
-      expected: () => ({ status: 'fail', summary: { key: 'check.2b.fail_reset', vars }, evidence: ev({ resetPasswordPolicy: false, singleOrgPolicy: true, autoEnrollEnabled: true }) }),
+      expected: () => ({
+        status: 'fail',
+        summary: { key: 'check.2b.fail_reset', vars },
+        evidence: ev({ resetPasswordPolicy: false, singleOrgPolicy: true, autoEnrollEnabled: true }),
+      }),
     },
     {
       name: 'recovery on, single organization absent: fails on single organization',
       step: '2b',
       hosting: 'cloud-us',
       org: () => org('cloud', { members: members(), policies: [policy(8, true, { autoEnrollEnabled: false })] }),
-      expected: () => ({ status: 'fail', summary: { key: 'check.2b.fail_single', vars }, evidence: ev({ resetPasswordPolicy: true, singleOrgPolicy: false, autoEnrollEnabled: false }) }),
+      expected: () => ({
+        status: 'fail',
+        summary: { key: 'check.2b.fail_single', vars },
+        evidence: ev({ resetPasswordPolicy: true, singleOrgPolicy: false, autoEnrollEnabled: false }),
+      }),
     },
     {
       name: 'both off: fails on both',
       step: '2b',
       hosting: 'cloud-us',
       org: () => org('cloud', { members: members(), policies: [policy(3, false), policy(0, true)] }),
-      expected: () => ({ status: 'fail', summary: { key: 'check.2b.fail_both', vars }, evidence: ev({ resetPasswordPolicy: false, singleOrgPolicy: false, autoEnrollEnabled: false }) }),
+      expected: () => ({
+        status: 'fail',
+        summary: { key: 'check.2b.fail_both', vars },
+        evidence: ev({ resetPasswordPolicy: false, singleOrgPolicy: false, autoEnrollEnabled: false }),
+      }),
     },
     {
       name: 'no confirmed member yet: 0 of 0 enrolled is 0 %',
       step: '2b',
       hosting: 'cloud-us',
-      org: () => org('cloud', { members: [member(5, { status: INVITED, type: OWNER, email: 'eva@example.com' })], policies: [policy(3, true), policy(8, true)] }),
+      org: () =>
+        org('cloud', { members: [member(5, { status: INVITED, type: OWNER, email: 'eva@example.com' })], policies: [policy(3, true), policy(8, true)] }),
       expected: () => ({
         status: 'pass',
         summary: { key: 'check.2b.pass_manual', vars: { enrolled: 0, confirmed: 0, pct: 0 } },
@@ -343,7 +402,11 @@ describe('2b: account recovery and single organization', () => {
 // ---- 3a, 3b, 3c: licence and billing sync -------------------------------------------------------
 
 describe('3a, 3b, 3c: licence, licence probe and billing sync', () => {
-  const na = (hosting: Hosting): CheckOutcome => ({ status: 'not_applicable', summary: { key: 'check.na_cloud', vars: { hosting } }, evidence: { detail: { hosting }, at: AT } });
+  const na = (hosting: Hosting): CheckOutcome => ({
+    status: 'not_applicable',
+    summary: { key: 'check.na_cloud', vars: { hosting } },
+    evidence: { detail: { hosting }, at: AT },
+  });
   const SUB = 'POST /connect/token, GET /public/organization/subscription';
   table([
     {
@@ -351,7 +414,11 @@ describe('3a, 3b, 3c: licence, licence probe and billing sync', () => {
       step: '3a',
       hosting: 'self-hosted',
       org: () => org('self-hosted'),
-      expected: () => ({ status: 'manual', summary: { key: 'check.3a.manual' }, evidence: { detail: { reason: 'licence not visible to the organization API key' }, at: AT } }),
+      expected: () => ({
+        status: 'manual',
+        summary: { key: 'check.3a.manual' },
+        evidence: { detail: { reason: 'licence not visible to the organization API key' }, at: AT },
+      }),
     },
     { name: '3a cloud: not applicable, naming the hosting', step: '3a', hosting: 'cloud-eu', org: () => org('cloud'), expected: () => na('cloud-eu') },
     {
@@ -359,7 +426,11 @@ describe('3a, 3b, 3c: licence, licence probe and billing sync', () => {
       step: '3c',
       hosting: 'self-hosted',
       org: () => org('self-hosted'),
-      expected: () => ({ status: 'manual', summary: { key: 'check.3c.manual' }, evidence: { detail: { reason: 'billing sync not visible to the organization API key' }, at: AT } }),
+      expected: () => ({
+        status: 'manual',
+        summary: { key: 'check.3c.manual' },
+        evidence: { detail: { reason: 'billing sync not visible to the organization API key' }, at: AT },
+      }),
     },
     { name: '3c cloud: not applicable', step: '3c', hosting: 'cloud-us', org: () => org('cloud'), expected: () => na('cloud-us') },
     { name: '3b cloud: not applicable', step: '3b', hosting: 'cloud-us', org: () => org('cloud'), expected: () => na('cloud-us') },
@@ -379,14 +450,22 @@ describe('3a, 3b, 3c: licence, licence probe and billing sync', () => {
       step: '3b',
       hosting: 'self-hosted',
       org: () => org('cloud', { seats: 10 }),
-      expected: () => ({ status: 'fail', summary: { key: 'check.3b.fail_cloud' }, evidence: { endpoint: SUB, detail: { tokenGranted: true, subscriptionStatus: 200 }, at: AT } }),
+      expected: () => ({
+        status: 'fail',
+        summary: { key: 'check.3b.fail_cloud' },
+        evidence: { endpoint: SUB, detail: { tokenGranted: true, subscriptionStatus: 200 }, at: AT },
+      }),
     },
     {
       name: '3b self-hosted: any other answer (404) warns with the status',
       step: '3b',
       hosting: 'self-hosted',
       org: () => org('self-hosted', { faults: [{ path: '/public/organization/subscription', kind: 'status', status: 404 }] }),
-      expected: () => ({ status: 'warn', summary: { key: 'check.3b.warn_unknown', vars: { status: 404 } }, evidence: { endpoint: SUB, detail: { tokenGranted: true, subscriptionStatus: 404 }, at: AT } }),
+      expected: () => ({
+        status: 'warn',
+        summary: { key: 'check.3b.warn_unknown', vars: { status: 404 } },
+        evidence: { endpoint: SUB, detail: { tokenGranted: true, subscriptionStatus: 404 }, at: AT },
+      }),
     },
   ]);
 });
@@ -416,7 +495,11 @@ describe('4a: shared collections', () => {
       step: '4a',
       hosting: 'cloud-us',
       org: () => org('cloud'),
-      expected: () => ({ status: 'fail', summary: { key: 'check.4a.fail' }, evidence: { endpoint: 'GET /public/collections', counts: { collections: 0 }, detail: { sample: [] }, at: AT } }),
+      expected: () => ({
+        status: 'fail',
+        summary: { key: 'check.4a.fail' },
+        evidence: { endpoint: 'GET /public/collections', counts: { collections: 0 }, detail: { sample: [] }, at: AT },
+      }),
     },
   ]);
 });
@@ -594,7 +677,14 @@ describe('4c: every group has a collection and every collection a group', () => 
 });
 
 describe('4b, 4c on servers that leave the associations out of the lists', () => {
-  const g = (id: string, collections: string[], extra: Partial<GroupJson> = {}): GroupJson => ({ object: 'group', id, name: id, externalId: null, collections: collections.map((c) => assoc(c)), ...extra });
+  const g = (id: string, collections: string[], extra: Partial<GroupJson> = {}): GroupJson => ({
+    object: 'group',
+    id,
+    name: id,
+    externalId: null,
+    collections: collections.map((c) => assoc(c)),
+    ...extra,
+  });
   const c = (id: string, groups: string[]) => ({ object: 'collection' as const, id, externalId: null, groups: groups.map((x) => assoc(x)) });
   const quirks = { nullGroupCollections: true, nullCollectionGroups: true };
   /** One group, two collections: the group is read per id. */
@@ -612,7 +702,13 @@ describe('4b, 4c on servers that leave the associations out of the lists', () =>
       expected: () => ({
         status: 'manual',
         summary: { key: 'check.4b.manual', vars: { count: 2 } },
-        evidence: { endpoint: BY_GROUP, counts: { collections: 2, withoutGroup: 0 }, items: [], detail: { associations: 'per-id groups', perIdReads: 1, accessAllGroups: 0 }, at: AT },
+        evidence: {
+          endpoint: BY_GROUP,
+          counts: { collections: 2, withoutGroup: 0 },
+          items: [],
+          detail: { associations: 'per-id groups', perIdReads: 1, accessAllGroups: 0 },
+          at: AT,
+        },
       }),
     },
     {
@@ -623,7 +719,13 @@ describe('4b, 4c on servers that leave the associations out of the lists', () =>
       expected: () => ({
         status: 'manual',
         summary: { key: 'check.4b.manual', vars: { count: 1 } },
-        evidence: { endpoint: BY_COLLECTION, counts: { collections: 1, withoutGroup: 0 }, items: [], detail: { associations: 'per-id collections', perIdReads: 1, accessAllGroups: 0 }, at: AT },
+        evidence: {
+          endpoint: BY_COLLECTION,
+          counts: { collections: 1, withoutGroup: 0 },
+          items: [],
+          detail: { associations: 'per-id collections', perIdReads: 1, accessAllGroups: 0 },
+          at: AT,
+        },
       }),
     },
     {
@@ -716,7 +818,15 @@ describe('4d: owners and accepted members', () => {
     member(8, { status: CONFIRMED, type: USER, email: 'gert@example.com' }),
     member(9, { status: INVITED, type: USER, email: 'hans@example.com' }),
   ];
-  const counts = (extra: Record<string, number> = {}) => ({ confirmedOwners: 2, admins: 1, custom: 1, users: 2, acceptedUnconfirmed: 0, minOwners: 2, ...extra });
+  const counts = (extra: Record<string, number> = {}) => ({
+    confirmedOwners: 2,
+    admins: 1,
+    custom: 1,
+    users: 2,
+    acceptedUnconfirmed: 0,
+    minOwners: 2,
+    ...extra,
+  });
   const owners = ['ada@example.com', 'bram@example.com'];
   table([
     {
@@ -767,7 +877,8 @@ describe('4d: owners and accepted members', () => {
       name: '22 confirmed owners: the evidence names the first 20',
       step: '4d',
       hosting: 'cloud-us',
-      org: () => org('cloud', { members: Array.from({ length: 22 }, (_, i) => member(i + 1, { status: CONFIRMED, type: OWNER, email: `owner${i + 1}@example.com` })) }),
+      org: () =>
+        org('cloud', { members: Array.from({ length: 22 }, (_, i) => member(i + 1, { status: CONFIRMED, type: OWNER, email: `owner${i + 1}@example.com` })) }),
       expected: () => ({
         status: 'pass',
         summary: { key: 'check.4d.pass', vars: { owners: 22, admins: 0, custom: 0 } },
@@ -819,7 +930,17 @@ describe('5a: the self-hosted server answers', () => {
         evidence: { endpoint: ENDPOINT_5A, counts: { usersLoggedIn30d: 2 }, detail: { version: null, host: host(), tls: false }, at: AT },
       }),
     },
-    { name: 'cloud: not applicable', step: '5a', hosting: 'cloud-eu', org: () => org('cloud'), expected: () => ({ status: 'not_applicable', summary: { key: 'check.na_cloud', vars: { hosting: 'cloud-eu' } }, evidence: { detail: { hosting: 'cloud-eu' }, at: AT } }) },
+    {
+      name: 'cloud: not applicable',
+      step: '5a',
+      hosting: 'cloud-eu',
+      org: () => org('cloud'),
+      expected: () => ({
+        status: 'not_applicable',
+        summary: { key: 'check.na_cloud', vars: { hosting: 'cloud-eu' } },
+        evidence: { detail: { hosting: 'cloud-eu' }, at: AT },
+      }),
+    },
   ]);
 
   describe('over HTTPS', () => {
@@ -829,10 +950,30 @@ describe('5a: the self-hosted server answers', () => {
       dir = mkdtempSync(join(tmpdir(), 'bwprep-evidence-tls-'));
       execFileSync(
         'openssl',
-        ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'ca.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'ca.pem'),
+          '-days',
+          '2',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ],
         { stdio: 'pipe' },
       );
-      tls = await new (server.constructor as new () => FakeBitwardenServer)().start({ tls: { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'ca.pem'), 'utf8') } });
+      tls = await new (server.constructor as new () => FakeBitwardenServer)().start({
+        tls: { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'ca.pem'), 'utf8') },
+      });
     });
     afterAll(async () => {
       await tls?.stop();
@@ -842,7 +983,12 @@ describe('5a: the self-hosted server answers', () => {
     it('passes, with version, host and users, and records TLS', async () => {
       tls.load(org('self-hosted', { members: threeMembers(), events: logins() }));
       const h = makeVerification(tls, 'self-hosted', { caFile: join(dir, 'ca.pem') });
-      const out = await h.verification.verify({ rolloutId: 'evidence', settings: settingsFor('self-hosted', tls), credentials: credentialsOf(tls), stepIds: ['5a'] });
+      const out = await h.verification.verify({
+        rolloutId: 'evidence',
+        settings: settingsFor('self-hosted', tls),
+        credentials: credentialsOf(tls),
+        stepIds: ['5a'],
+      });
       const tlsHost = new URL(tls.url).host;
       expect(out['5a']).toEqual({
         status: 'pass',
@@ -897,7 +1043,12 @@ describe('5b: browser extension use in the last 30 days', () => {
       expected: () => ({
         status: 'fail',
         summary: { key: 'check.5b.fail', vars: { with: 0, confirmed: 4, pct: 0, target: 80 } },
-        evidence: ev({ confirmedMembers: 4, withExtension: 0, pct: 0, newEvents: 1 }, ['member1@example.com', 'member2@example.com', 'member3@example.com', 'member4@example.com']),
+        evidence: ev({ confirmedMembers: 4, withExtension: 0, pct: 0, newEvents: 1 }, [
+          'member1@example.com',
+          'member2@example.com',
+          'member3@example.com',
+          'member4@example.com',
+        ]),
       }),
     },
     {
@@ -918,7 +1069,9 @@ describe('5b: browser extension use in the last 30 days', () => {
 
 describe('6: confirmed share of invited, accepted and confirmed members', () => {
   const ms = (confirmed: number, invited: number, accepted: number, externalIds = 0) => [
-    ...Array.from({ length: confirmed }, (_, i) => member(i + 1, { status: CONFIRMED, type: USER, ...(i < externalIds ? { externalId: `scim-${i + 1}` } : {}) })),
+    ...Array.from({ length: confirmed }, (_, i) =>
+      member(i + 1, { status: CONFIRMED, type: USER, ...(i < externalIds ? { externalId: `scim-${i + 1}` } : {}) }),
+    ),
     ...Array.from({ length: invited }, (_, i) => member(50 + i, { status: INVITED, type: USER, email: `invited${i + 1}@example.com` })),
     ...Array.from({ length: accepted }, (_, i) => member(70 + i, { status: ACCEPTED, type: USER, email: `accepted${i + 1}@example.com` })),
     member(90, { status: REVOKED, type: USER, email: 'revoked@example.com', externalId: 'scim-gone' }),
@@ -933,7 +1086,13 @@ describe('6: confirmed share of invited, accepted and confirmed members', () => 
       expected: () => ({
         status: 'pass',
         summary: { key: 'check.6.pass', vars: { confirmed: 9, total: 10, pct: 90, invited: 1, accepted: 0, target: 90 } },
-        evidence: { endpoint: 'GET /public/members', counts: { invited: 1, accepted: 0, confirmed: 9, revoked: 1, staged: 0, pct: 90 }, items: ['invited1@example.com'], detail: detail(3), at: AT },
+        evidence: {
+          endpoint: 'GET /public/members',
+          counts: { invited: 1, accepted: 0, confirmed: 9, revoked: 1, staged: 0, pct: 90 },
+          items: ['invited1@example.com'],
+          detail: detail(3),
+          at: AT,
+        },
       }),
     },
     {
@@ -944,7 +1103,13 @@ describe('6: confirmed share of invited, accepted and confirmed members', () => 
       expected: () => ({
         status: 'warn',
         summary: { key: 'check.6.warn', vars: { confirmed: 2, total: 4, pct: 50, invited: 1, accepted: 1, target: 90 } },
-        evidence: { endpoint: 'GET /public/members', counts: { invited: 1, accepted: 1, confirmed: 2, revoked: 1, staged: 0, pct: 50 }, items: ['invited1@example.com', 'accepted1@example.com'], detail: detail(1), at: AT },
+        evidence: {
+          endpoint: 'GET /public/members',
+          counts: { invited: 1, accepted: 1, confirmed: 2, revoked: 1, staged: 0, pct: 50 },
+          items: ['invited1@example.com', 'accepted1@example.com'],
+          detail: detail(1),
+          at: AT,
+        },
       }),
     },
     {
@@ -955,7 +1120,13 @@ describe('6: confirmed share of invited, accepted and confirmed members', () => 
       expected: () => ({
         status: 'fail',
         summary: { key: 'check.6.fail', vars: { confirmed: 1, total: 3, pct: 33.3, invited: 1, accepted: 1, target: 90 } },
-        evidence: { endpoint: 'GET /public/members', counts: { invited: 1, accepted: 1, confirmed: 1, revoked: 1, staged: 0, pct: 33.3 }, items: ['invited1@example.com', 'accepted1@example.com'], detail: detail(1), at: AT },
+        evidence: {
+          endpoint: 'GET /public/members',
+          counts: { invited: 1, accepted: 1, confirmed: 1, revoked: 1, staged: 0, pct: 33.3 },
+          items: ['invited1@example.com', 'accepted1@example.com'],
+          detail: detail(1),
+          at: AT,
+        },
       }),
     },
     {
@@ -966,7 +1137,13 @@ describe('6: confirmed share of invited, accepted and confirmed members', () => 
       expected: () => ({
         status: 'fail',
         summary: { key: 'check.6.fail_empty' },
-        evidence: { endpoint: 'GET /public/members', counts: { invited: 0, accepted: 0, confirmed: 0, revoked: 1, staged: 1, pct: 0 }, items: [], detail: detail(0), at: AT },
+        evidence: {
+          endpoint: 'GET /public/members',
+          counts: { invited: 0, accepted: 0, confirmed: 0, revoked: 1, staged: 1, pct: 0 },
+          items: [],
+          detail: detail(0),
+          at: AT,
+        },
       }),
     },
   ]);
@@ -986,7 +1163,10 @@ describe('a runaway event paging only costs the event steps', () => {
   /** A small cloud organization whose event paging never ends (the budget of 2 members stops it). */
   const endless = () =>
     org('cloud', {
-      members: [member(1, { status: CONFIRMED, type: OWNER, email: 'ada@example.com' }), member(2, { status: CONFIRMED, type: OWNER, email: 'bram@example.com' })],
+      members: [
+        member(1, { status: CONFIRMED, type: OWNER, email: 'ada@example.com' }),
+        member(2, { status: CONFIRMED, type: OWNER, email: 'bram@example.com' }),
+      ],
       groups: [group(1, 'IT', [collectionId(1)])],
       collections: [collection(1, [groupId(1)])],
       policies: [policy(0, true), policy(1, true), policy(3, true)],
@@ -1026,10 +1206,26 @@ describe('the request budget is sized from what the step needs', () => {
 
   it.each(['4b', '4c'])('%s alone on an old server reads 150 collections per id within the budget', async (step) => {
     // Both lists leave the associations out: 150 collections against 151 groups, so the collections are read.
-    const groups: GroupJson[] = Array.from({ length: 151 }, (_, i) => ({ object: 'group', id: `G${i}`, name: `G${i}`, externalId: null, collections: [assoc(`C${i % 150}`)] }));
-    const collections = Array.from({ length: 150 }, (_, i) => ({ object: 'collection' as const, id: `C${i}`, externalId: null, groups: [assoc(`G${i}`), ...(i === 0 ? [assoc('G150')] : [])] }));
-    const out = await run(org('self-hosted', { groups, collections, quirks: { nullGroupCollections: true, nullCollectionGroups: true } }), 'self-hosted', [step]);
-    expect(out[step]).toMatchObject({ status: step === '4b' ? 'manual' : 'pass', evidence: { endpoint: `${ENDPOINT_LISTS}, GET /public/collections/{id}`, detail: { associations: 'per-id collections', perIdReads: 150 } } });
+    const groups: GroupJson[] = Array.from({ length: 151 }, (_, i) => ({
+      object: 'group',
+      id: `G${i}`,
+      name: `G${i}`,
+      externalId: null,
+      collections: [assoc(`C${i % 150}`)],
+    }));
+    const collections = Array.from({ length: 150 }, (_, i) => ({
+      object: 'collection' as const,
+      id: `C${i}`,
+      externalId: null,
+      groups: [assoc(`G${i}`), ...(i === 0 ? [assoc('G150')] : [])],
+    }));
+    const out = await run(org('self-hosted', { groups, collections, quirks: { nullGroupCollections: true, nullCollectionGroups: true } }), 'self-hosted', [
+      step,
+    ]);
+    expect(out[step]).toMatchObject({
+      status: step === '4b' ? 'manual' : 'pass',
+      evidence: { endpoint: `${ENDPOINT_LISTS}, GET /public/collections/{id}`, detail: { associations: 'per-id collections', perIdReads: 150 } },
+    });
     expect(server.count('GET', /^\/public\/collections\//)).toBe(150);
   });
 });

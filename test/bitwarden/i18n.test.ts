@@ -10,7 +10,11 @@ function files(dir: string): string[] {
   });
 }
 
-const SRC = [...files(join(__dirname, '../../src/bitwarden')), join(__dirname, '../../src/core/verification/service.ts'), join(__dirname, '../../src/cli/check.ts')];
+const SRC = [
+  ...files(join(__dirname, '../../src/bitwarden')),
+  join(__dirname, '../../src/core/verification/service.ts'),
+  join(__dirname, '../../src/cli/check.ts'),
+];
 
 describe('message keys of the Bitwarden client, checks and CLI', () => {
   const keys = new Set<string>();

@@ -45,10 +45,22 @@ async function setup(
     store,
     template: loadTemplate(),
     clock,
-    defaults: { locale: 'en', hosting, ...(hosting === 'self-hosted' ? { serverUrl: server.url } : {}), timezone: 'Europe/Amsterdam', digestTime: '09:00', weekdays: [1, 2, 3, 4, 5] },
+    defaults: {
+      locale: 'en',
+      hosting,
+      ...(hosting === 'self-hosted' ? { serverUrl: server.url } : {}),
+      timezone: 'Europe/Amsterdam',
+      digestTime: '09:00',
+      weekdays: [1, 2, 3, 4, 5],
+    },
     globalAdmins: [],
   });
-  const verifier = new BitwardenVerification({ kv: memoryKeyValueStore(), clock, endpoints: (s) => fakeEndpoints(server, s.hosting), retry: { baseDelayMs: 1 } });
+  const verifier = new BitwardenVerification({
+    kv: memoryKeyValueStore(),
+    clock,
+    endpoints: (s) => fakeEndpoints(server, s.hosting),
+    retry: { baseDelayMs: 1 },
+  });
   const resolved: Rollout[] = [];
   const defaults = opts.defaultCredentials === null ? undefined : (opts.defaultCredentials ?? { clientId: server.clientId, clientSecret: FAKE_SECRET });
   const service = new VerificationService({
@@ -96,7 +108,12 @@ describe('VerificationService', () => {
     const s = await setup('cloud-eu');
     await s.checklist.markDone(s.rollout.id, '2a', ADMIN, 'policies done');
     const run = await s.service.run(s.rollout, { actor: { user: 'cli:ops', surface: 'cli' } });
-    expect(run.transitions).toEqual(expect.arrayContaining([{ stepId: '2a', from: 'done', to: 'failing' }, { stepId: '4a', from: 'open', to: 'verified' }]));
+    expect(run.transitions).toEqual(
+      expect.arrayContaining([
+        { stepId: '2a', from: 'done', to: 'failing' },
+        { stepId: '4a', from: 'open', to: 'verified' },
+      ]),
+    );
     expect(run.rollout.steps['2a']).toMatchObject({ state: 'failing', doneBy: ADMIN.user, note: 'policies done' });
     expect(run.rollout.steps['4c']).toMatchObject({ state: 'open', lastCheck: { status: 'fail' } });
     expect(render('en', run.rollout.steps['4c']!.lastCheck!.summary)).toContain('Finance');
@@ -142,7 +159,17 @@ describe('VerificationService', () => {
     const run = await s.service.run(s.rollout, { actor: ADMIN });
     expect(run.results).toHaveLength(14);
     const status = Object.fromEntries(run.results.map((r) => [r.stepId, r.record.status]));
-    expect(status).toMatchObject({ '2a': 'error', '2b': 'error', '4d': 'error', '4e': 'error', '5b': 'error', '6': 'error', '4a': 'pass', '4c': 'pass', '1a': 'pass' });
+    expect(status).toMatchObject({
+      '2a': 'error',
+      '2b': 'error',
+      '4d': 'error',
+      '4e': 'error',
+      '5b': 'error',
+      '6': 'error',
+      '4a': 'pass',
+      '4c': 'pass',
+      '1a': 'pass',
+    });
     // Claimed, verified and open steps keep their state: missing data is not drift.
     expect(run.rollout.steps['2a']).toMatchObject({ state: 'done', lastCheck: { status: 'error', evidence: { endpoint: 'GET /public/policies' } } });
     expect(run.rollout.steps['2b']).toMatchObject({ state: 'verified', lastCheck: { status: 'error' } });
@@ -162,7 +189,9 @@ describe('VerificationService', () => {
     server.fault({ path: '/public/policies', kind: 'status', status: 500 });
     const run = await s.service.run(s.rollout, { actor: ADMIN });
     const report = buildCheckReportView(s.checklist.template, run.results, run.transitions, 'en');
-    expect(report.unchecked).toBe('Not checked (2): 2a, 2b. The data they need did not come from Bitwarden; the reason is on each line. These steps keep their state.');
+    expect(report.unchecked).toBe(
+      'Not checked (2): 2a, 2b. The data they need did not come from Bitwarden; the reason is on each line. These steps keep their state.',
+    );
     expect(plainText(report.footer).startsWith(report.unchecked!)).toBe(true);
     expect(report.tally).toContain('2 could not check');
     const line = report.lines.find((l) => l.step === '2a')!;

@@ -17,7 +17,12 @@ describe('per-rollout thresholds change the verdicts', () => {
     server.load(readyOrg(NOW));
     const h = makeVerification(server, 'cloud-us');
     const verify = (thresholds: typeof DEFAULT_THRESHOLDS) =>
-      h.verification.verify({ rolloutId: 't', settings: { ...settingsFor('cloud-us'), thresholds }, credentials: credentialsOf(server), stepIds: ['4d', '5b', '6'] });
+      h.verification.verify({
+        rolloutId: 't',
+        settings: { ...settingsFor('cloud-us'), thresholds },
+        credentials: credentialsOf(server),
+        stepIds: ['4d', '5b', '6'],
+      });
     const loose = await verify(DEFAULT_THRESHOLDS);
     expect([loose['4d']!.status, loose['5b']!.status, loose['6']!.status]).toEqual(['pass', 'pass', 'pass']);
     // 85 % extension adoption, 95,2 % confirmed, 3 confirmed owners in the ready org.

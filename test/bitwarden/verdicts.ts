@@ -42,7 +42,11 @@ const FIXTURES = [
 ];
 
 /** Runs every step; with late events, a first run, the late upload, and a second run 10 minutes later. */
-export async function runFixture(server: FakeBitwardenServer, f: { hosting: Hosting; org: (now: Date) => FixtureOrg; lateEvents?: ((now: Date) => EventJson[]) | undefined }, steps = ALL_STEPS) {
+export async function runFixture(
+  server: FakeBitwardenServer,
+  f: { hosting: Hosting; org: (now: Date) => FixtureOrg; lateEvents?: ((now: Date) => EventJson[]) | undefined },
+  steps = ALL_STEPS,
+) {
   server.load(f.org(NOW));
   const h = makeVerification(server, f.hosting);
   if (!f.lateEvents) return { out: await h.run(steps) };
@@ -57,7 +61,13 @@ export async function verdictRows(server: FakeBitwardenServer): Promise<VerdictR
   for (const f of FIXTURES) {
     try {
       const { out } = await runFixture(server, f);
-      rows.push({ name: f.name, hosting: f.hosting, note: f.note, verdicts: Object.fromEntries(ALL_STEPS.map((s) => [s, out[s]!.status])), requests: server.log.length });
+      rows.push({
+        name: f.name,
+        hosting: f.hosting,
+        note: f.note,
+        verdicts: Object.fromEntries(ALL_STEPS.map((s) => [s, out[s]!.status])),
+        requests: server.log.length,
+      });
     } catch (e) {
       rows.push({ name: f.name, hosting: f.hosting, note: f.note, stopped: isBwprepError(e) ? e.code : String(e), requests: server.log.length });
     }
@@ -85,7 +95,9 @@ export function verdictMarkdown(rows: VerdictRow[]): string {
     ...rows.map((r) =>
       r.verdicts
         ? `| ${r.name} | ${r.hosting} | ${ALL_STEPS.map((s) => SHORT[r.verdicts![s]!] ?? r.verdicts![s]).join(' | ')} | ${r.requests} |`
-        : `| ${r.name} | ${r.hosting} | stopped: ${r.stopped} ${ALL_STEPS.slice(1).map(() => '|').join(' ')} | ${r.requests} |`,
+        : `| ${r.name} | ${r.hosting} | stopped: ${r.stopped} ${ALL_STEPS.slice(1)
+            .map(() => '|')
+            .join(' ')} | ${r.requests} |`,
     ),
     '',
     '## The organizations',

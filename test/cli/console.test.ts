@@ -67,7 +67,11 @@ async function session(lines: string[], opts: { env?: Record<string, string>; io
 
 /** The output after the welcome and first checklist (which end with the footer line). */
 function afterWelcome(out: string): string {
-  return out.slice(out.lastIndexOf('\n', out.search(/(Updated|Bijgewerkt) .* · help/)) + 1).split('\n').slice(1).join('\n');
+  return out
+    .slice(out.lastIndexOf('\n', out.search(/(Updated|Bijgewerkt) .* · help/)) + 1)
+    .split('\n')
+    .slice(1)
+    .join('\n');
 }
 
 /** The output with every run of white space as one space: prose wraps at 80 columns. */
@@ -110,7 +114,18 @@ describe('terminal console', () => {
   });
 
   it('the table fits 80 columns, has column headers, and shows a cut title in full below its row', async () => {
-    const out = await session(['assign 2b @bartholomew.van-der-linden', 'due 2a 2026-11-20', 'done 4a imported 412 items; trial data wiped first, as the guide says', 'skip 4e built-in roles only', 'status', 'help', 'setup', 'lang nl', 'status', 'setup']);
+    const out = await session([
+      'assign 2b @bartholomew.van-der-linden',
+      'due 2a 2026-11-20',
+      'done 4a imported 412 items; trial data wiped first, as the guide says',
+      'skip 4e built-in roles only',
+      'status',
+      'help',
+      'setup',
+      'lang nl',
+      'status',
+      'setup',
+    ]);
     const wide = out.split('\n').filter((l) => displayWidth(l) > 80);
     expect(wide).toEqual([]);
     // Plain text only: no markup of ours (the step's note is the person's own text).
@@ -151,7 +166,9 @@ describe('terminal console', () => {
     expect(out).toContain('⚠ Which step? Give a step id such as 2a.\n  Usage: done <step> [note]: mark a step done');
     expect(flat(out)).toContain('⚠ Er is geen stap "9z". De stappen zijn: 1a, 2a');
     // The Dutch usage line (with its aliases) is wider than the terminal, so it wraps.
-    expect(flat(out)).toContain('⚠ Welke stap? Geef een stapnummer zoals 2a. Gebruik: done <stap> [notitie] (ook: klaar, afronden, afgerond, gedaan): rond een stap af');
+    expect(flat(out)).toContain(
+      '⚠ Welke stap? Geef een stapnummer zoals 2a. Gebruik: done <stap> [notitie] (ook: klaar, afronden, afgerond, gedaan): rond een stap af',
+    );
   });
 
   it('explains console mentions, unknown commands and bad dates with their usage', async () => {
@@ -186,7 +203,9 @@ describe('terminal console', () => {
     expect(isMemoryStore('sqlite://:memory:')).toBe(true);
     expect(isMemoryStore(`sqlite://${dir}/x.sqlite`)).toBe(false);
     const out = await session(['done 2a'], { env: { BWPREP_STORE_URL: 'sqlite://:memory:' } });
-    expect(out.replace(/\s+/g, ' ')).toContain('The store is in memory (sqlite://:memory:): changes are not kept when the console ends. Set BWPREP_STORE_URL to a file to keep them.');
+    expect(out.replace(/\s+/g, ' ')).toContain(
+      'The store is in memory (sqlite://:memory:): changes are not kept when the console ends. Set BWPREP_STORE_URL to a file to keep them.',
+    );
     expect(out.trimEnd().endsWith('Bye. The store was in memory, so the changes of this session are not kept.')).toBe(true);
   });
 });
@@ -248,7 +267,13 @@ describe('console check, digest and export (through the application layer)', () 
     expect(md).toContain('| 2a |');
     // No section without content: every `##` heading is followed by a line of content.
     const sections = md.split(/^## /m).slice(1);
-    for (const s of sections) expect(s.split('\n').slice(1).some((l) => l.trim())).toBe(true);
+    for (const s of sections)
+      expect(
+        s
+          .split('\n')
+          .slice(1)
+          .some((l) => l.trim()),
+      ).toBe(true);
   });
 
   it('a fresh checklist exports without evidence or history sections', async () => {
@@ -321,9 +346,22 @@ describe('console setup', () => {
 
   it('refuses bad values per setting in the console language, and saves nothing', async () => {
     const out = afterWelcome(
-      await session(['setup timezone Mars/Olympus', 'setup digest-time 25:00', 'setup weekdays someday', 'setup hosting self-hosted http://x', 'setup onboarding-warn 99', 'setup admins none', 'setup colour blue', 'setup digest maybe', 'lang nl', 'setup timezone Mars/Olympus']),
+      await session([
+        'setup timezone Mars/Olympus',
+        'setup digest-time 25:00',
+        'setup weekdays someday',
+        'setup hosting self-hosted http://x',
+        'setup onboarding-warn 99',
+        'setup admins none',
+        'setup colour blue',
+        'setup digest maybe',
+        'lang nl',
+        'setup timezone Mars/Olympus',
+      ]),
     );
-    expect(flat(out)).toContain('⚠ timezone: "Mars/Olympus" is not a time zone. Use an IANA name such as Europe/Amsterdam. Usage: setup timezone an IANA name such as Europe/Amsterdam');
+    expect(flat(out)).toContain(
+      '⚠ timezone: "Mars/Olympus" is not a time zone. Use an IANA name such as Europe/Amsterdam. Usage: setup timezone an IANA name such as Europe/Amsterdam',
+    );
     expect(flat(out)).toContain('⚠ digest-time: Choose a time like 09:00.');
     expect(flat(out)).toContain('⚠ "someday" is not a day.');
     expect(flat(out)).toContain('⚠ hosting: Use the https:// address of your Bitwarden server');

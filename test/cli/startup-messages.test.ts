@@ -28,7 +28,11 @@ describe('Slack start-up messages', () => {
   );
 
   it('a network failure names the API URL, not a token', () => {
-    const e = slackStartupError(new webApi.WebAPIRequestError(Object.assign(new Error('getaddrinfo ENOTFOUND slack.example.test'), { code: 'ENOTFOUND' })), 'bot', 'https://slack.example.test/api/');
+    const e = slackStartupError(
+      new webApi.WebAPIRequestError(Object.assign(new Error('getaddrinfo ENOTFOUND slack.example.test'), { code: 'ENOTFOUND' })),
+      'bot',
+      'https://slack.example.test/api/',
+    );
     expect(e?.render('en')).toBe(
       'bwprep cannot reach the Slack API at https://slack.example.test/api/ to check SLACK_BOT_TOKEN (getaddrinfo ENOTFOUND slack.example.test). Check the network connection and any proxy or firewall, and SLACK_API_URL if you set it; then start again.',
     );
@@ -66,13 +70,25 @@ describe('template problems in plain words', () => {
         if (issue.code !== 'custom') expect(text).not.toContain('zod wording');
       }
     expect(describeProblem('en', { path: 'steps[3].hours', message: '', issue: { code: 'required' } })).toBe('steps[3].hours is required.');
-    expect(describeProblem('nl', { path: '(root)', message: '', issue: { code: 'unrecognized_keys', keys: ['extra'] } })).toBe('Het sjabloon heeft een veld dat sjablonen niet kennen: extra.');
+    expect(describeProblem('nl', { path: '(root)', message: '', issue: { code: 'unrecognized_keys', keys: ['extra'] } })).toBe(
+      'Het sjabloon heeft een veld dat sjablonen niet kennen: extra.',
+    );
   });
 
   it('the startup.* and config.* texts are full sentences in both languages', () => {
     for (const locale of LOCALES) {
-      for (const key of ['startup.http.in_use', 'startup.store.sqlite', 'startup.store.redis', 'startup.store.postgres', 'config.invalid.bwprep_locale', 'config.missing.bw_client_pair'])
-        expect(t(locale, key, { port: 3000, host: '0.0.0.0', path: '/x', url: 'redis://h', reason: 'r', variable: 'BW_CLIENT_SECRET', present: 'BW_CLIENT_ID' }), key).toMatch(/^\S.*\.$/);
+      for (const key of [
+        'startup.http.in_use',
+        'startup.store.sqlite',
+        'startup.store.redis',
+        'startup.store.postgres',
+        'config.invalid.bwprep_locale',
+        'config.missing.bw_client_pair',
+      ])
+        expect(
+          t(locale, key, { port: 3000, host: '0.0.0.0', path: '/x', url: 'redis://h', reason: 'r', variable: 'BW_CLIENT_SECRET', present: 'BW_CLIENT_ID' }),
+          key,
+        ).toMatch(/^\S.*\.$/);
     }
   });
 });

@@ -53,14 +53,17 @@ async function failsWith(env: Record<string, string>, args: string[] = []): Prom
 }
 
 describe('start-up failures of the real binary: one message, exit 1, no stack trace', () => {
-  it.each(['invalid_auth', 'token_revoked', 'account_inactive'])('Slack answers auth.test with %s: names SLACK_BOT_TOKEN and what Slack said', async (error) => {
-    slack.failNext('auth.test', { error });
-    const message = await failsWith({ ...slackHttp(), BWPREP_LOCALE: 'en' });
-    expect(message).toMatch(/^Slack does not accept SLACK_BOT_TOKEN \(/);
-    expect(message).toContain(`(${error})`);
-    expect(message.split('\n')).toHaveLength(1);
-    expect(message).not.toContain(FAKE_BOT_TOKEN);
-  });
+  it.each(['invalid_auth', 'token_revoked', 'account_inactive'])(
+    'Slack answers auth.test with %s: names SLACK_BOT_TOKEN and what Slack said',
+    async (error) => {
+      slack.failNext('auth.test', { error });
+      const message = await failsWith({ ...slackHttp(), BWPREP_LOCALE: 'en' });
+      expect(message).toMatch(/^Slack does not accept SLACK_BOT_TOKEN \(/);
+      expect(message).toContain(`(${error})`);
+      expect(message.split('\n')).toHaveLength(1);
+      expect(message).not.toContain(FAKE_BOT_TOKEN);
+    },
+  );
 
   it('says it in Dutch when BWPREP_LOCALE=nl, and --lang wins over it', async () => {
     slack.failNext('auth.test', { error: 'invalid_auth' });
@@ -89,7 +92,9 @@ describe('start-up failures of the real binary: one message, exit 1, no stack tr
     const { port } = busy.address() as { port: number };
     try {
       const message = await failsWith({ ...slackHttp(), PORT: String(port) });
-      expect(message).toBe(`Port ${port} on 127.0.0.1 is already in use by another program. Stop that program, or set PORT (and HOST if needed) to a free port, then start again.`);
+      expect(message).toBe(
+        `Port ${port} on 127.0.0.1 is already in use by another program. Stop that program, or set PORT (and HOST if needed) to a free port, then start again.`,
+      );
     } finally {
       await new Promise<void>((r) => busy.close(() => r()));
     }
@@ -115,7 +120,9 @@ describe('start-up failures of the real binary: one message, exit 1, no stack tr
   it('PostgreSQL not answering names the URL without the password', async () => {
     const port = await closedPort();
     const message = await failsWith({ ...base(), BWPREP_STORE_URL: `postgres://postgres:fake-pg-password@127.0.0.1:${port}/test` });
-    expect(message).toMatch(new RegExp(`^bwprep cannot use the PostgreSQL store at postgres://postgres:\\*\\*\\*@127\\.0\\.0\\.1:${port}/test \\(.*ECONNREFUSED`));
+    expect(message).toMatch(
+      new RegExp(`^bwprep cannot use the PostgreSQL store at postgres://postgres:\\*\\*\\*@127\\.0\\.0\\.1:${port}/test \\(.*ECONNREFUSED`),
+    );
     expect(message).not.toContain('fake-pg-password');
   });
 

@@ -139,8 +139,14 @@ describe('bwprep (bin)', () => {
     const h = io();
     expect(await runBin(['--help'], h)).toBe(0);
     expect(h.out()).toBe(`${usage({ BWPREP_LOCALE: 'en' })}\n`);
-    for (const cmd of ['bwprep [serve]', 'bwprep check [--step ID] [--json] [--lang nl|en]', 'bwprep template validate <file>', 'bwprep --version']) expect(h.out()).toContain(cmd);
-    expect(h.out().split('\n').every((l) => l.length <= 100)).toBe(true);
+    for (const cmd of ['bwprep [serve]', 'bwprep check [--step ID] [--json] [--lang nl|en]', 'bwprep template validate <file>', 'bwprep --version'])
+      expect(h.out()).toContain(cmd);
+    expect(
+      h
+        .out()
+        .split('\n')
+        .every((l) => l.length <= 100),
+    ).toBe(true);
 
     const v = io();
     expect(await runBin(['--version'], v)).toBe(0);
@@ -211,7 +217,14 @@ describe('bwprep (bin)', () => {
       // Everything the binary itself can print: its own texts, start-up and settings errors, template
       // problems, and the Bitwarden errors `bwprep check` shows.
       const catalogue = JSON.parse(readFileSync(join(__dirname, '..', '..', 'locales', `${lang}.json`), 'utf8')) as Record<string, Record<string, unknown>>;
-      const texts = [catalogue.cli, catalogue.startup, catalogue.config, catalogue.template, (catalogue.bw as Record<string, unknown>).error, (catalogue.check as Record<string, unknown>).cli];
+      const texts = [
+        catalogue.cli,
+        catalogue.startup,
+        catalogue.config,
+        catalogue.template,
+        (catalogue.bw as Record<string, unknown>).error,
+        (catalogue.check as Record<string, unknown>).cli,
+      ];
       expect(JSON.stringify(texts)).not.toContain('/bwprep');
     }
   });

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { consoleUser, displayWidth, plain, renderChecklistText, renderHelpText, renderMineText, renderNoticeText, truncate, wrap } from '../../src/cli/text-renderer';
+import {
+  consoleUser,
+  displayWidth,
+  plain,
+  renderChecklistText,
+  renderHelpText,
+  renderMineText,
+  renderNoticeText,
+  truncate,
+  wrap,
+} from '../../src/cli/text-renderer';
 import type { Rollout } from '../../src/core/checklist/model';
 import { buildChecklistView } from '../../src/views/checklist';
 import { buildHelpView, buildMineView } from '../../src/views/text';
@@ -16,7 +26,11 @@ async function rollout(): Promise<Rollout> {
   await h.service.setDue(id, '4b', '2026-12-20', ADMIN);
   await h.service.markDone(id, '4a', { user: 'cli:alice', surface: 'console', platformAdmin: true }, 'imported *412* items with `bw import`');
   await h.service.skip(id, '4e', 'built-in roles only', ADMIN);
-  await h.service.recordChecks(id, [{ stepId: '2b', record: { status: 'fail', summary: { key: 'card.never_checked' }, evidence: {}, at: '2026-11-25T08:00:00.000Z' } }], ADMIN);
+  await h.service.recordChecks(
+    id,
+    [{ stepId: '2b', record: { status: 'fail', summary: { key: 'card.never_checked' }, evidence: {}, at: '2026-11-25T08:00:00.000Z' } }],
+    ADMIN,
+  );
   const r = (await h.service.get(id))!;
   await h.close();
   return r;
@@ -58,7 +72,11 @@ describe('renderChecklistText', () => {
     expect(after('2a')[0]?.trim()).toBe('overdue since 20 Nov 2026');
     expect(after('2b')[0]?.trim()).toBe('Turn on account recovery (master password reset)');
     expect(after('2b')[1]?.trim()).toBe('last check 25 Nov 2026, 09:00: Fail — not checked yet');
-    expect(after('4a').slice(0, 2).map((l) => l.trim())).toEqual(['“imported *412* items with `bw import`”', 'done by @alice']);
+    expect(
+      after('4a')
+        .slice(0, 2)
+        .map((l) => l.trim()),
+    ).toEqual(['“imported *412* items with `bw import`”', 'done by @alice']);
     expect(after('4e')[0]?.trim()).toBe('skipped: built-in roles only');
     expect(after('3a')[0]?.trim()).toBe('does not apply to Bitwarden cloud (EU)');
     expect(stepLine(text, '3a')).toMatch(/Download the production licence$/);
@@ -68,7 +86,12 @@ describe('renderChecklistText', () => {
 
   it('fits the width it is given, cutting titles with an ellipsis', async () => {
     const r = await rollout();
-    for (const [locale, width] of [['en', 100], ['nl', 100], ['en', 80], ['nl', 72]] as const) {
+    for (const [locale, width] of [
+      ['en', 100],
+      ['nl', 100],
+      ['en', 80],
+      ['nl', 72],
+    ] as const) {
       const text = renderChecklistText(buildChecklistView(TEMPLATE, r, NOW, locale), { width });
       const over = text.split('\n').filter((l) => displayWidth(l) > width);
       expect(over, `${locale} at ${width}`).toEqual([]);
@@ -111,7 +134,9 @@ describe('help, mine and notices', () => {
 
   it('notice: localized, users as @name, with the usage on its own line', () => {
     expect(renderNoticeText('en', { key: 'notice.assigned', vars: { step: '2a', owner: 'cli:alice' } })).toBe('✔ Step 2a is now owned by @alice.');
-    expect(renderNoticeText('nl', { key: 'notice.assigned', vars: { step: '2a', owner: 'cli:alice' } }, { kind: 'info' })).toBe('ℹ @alice is nu eigenaar van stap 2a.');
+    expect(renderNoticeText('nl', { key: 'notice.assigned', vars: { step: '2a', owner: 'cli:alice' } }, { kind: 'info' })).toBe(
+      'ℹ @alice is nu eigenaar van stap 2a.',
+    );
     // The usage line is on its own line; wider than 80 columns, it wraps with an indent.
     expect(renderNoticeText('nl', { key: 'error.missing_step' }, { kind: 'error', usage: { key: 'usage.done' } })).toBe(
       '⚠ Welke stap? Geef een stapnummer zoals 2a.\n  Gebruik: done <stap> [notitie] (ook: klaar, afronden, afgerond, gedaan): rond\n  een stap af',
@@ -121,9 +146,9 @@ describe('help, mine and notices', () => {
 
 describe('text helpers', () => {
   it('plain renders structured text for a terminal: no markup, bare commands, links as label (url), people as @name', () => {
-    expect(plain([{ strong: ['Readiness:'] }, ' ', { command: 'help' }, ' ', { link: 'https://bitwarden.com/help/', label: ['Guide'] }, ' ', { user: 'cli:user' }])).toBe(
-      'Readiness: help Guide (https://bitwarden.com/help/) @user',
-    );
+    expect(
+      plain([{ strong: ['Readiness:'] }, ' ', { command: 'help' }, ' ', { link: 'https://bitwarden.com/help/', label: ['Guide'] }, ' ', { user: 'cli:user' }]),
+    ).toBe('Readiness: help Guide (https://bitwarden.com/help/) @user');
     // Text is never parsed: a string with mrkdwn-looking characters is shown as it is.
     expect(plain('*412* `x` <y>')).toBe('*412* `x` <y>');
   });

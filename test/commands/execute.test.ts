@@ -23,7 +23,11 @@ describe('check', () => {
   });
 
   it('hands a known step, or no step, to the check service', async () => {
-    expect(await executeCommand(h.service, rollout, { name: 'check', step: '2A' }, ADMIN)).toEqual({ kind: 'delegate', rollout, command: { name: 'check', step: '2A' } });
+    expect(await executeCommand(h.service, rollout, { name: 'check', step: '2A' }, ADMIN)).toEqual({
+      kind: 'delegate',
+      rollout,
+      command: { name: 'check', step: '2A' },
+    });
     expect(await executeCommand(h.service, rollout, { name: 'check' }, ADMIN)).toEqual({ kind: 'delegate', rollout, command: { name: 'check' } });
   });
 });

@@ -65,7 +65,15 @@ describe('lang and export refusals name the value as typed', () => {
   });
 
   it('export', () => {
-    expect(refusal('export PDF')).toEqual({ code: 'bad_usage', userMessage: { key: 'error.bad_export', vars: { value: 'PDF' } }, usage: { key: 'usage.export' } });
-    expect(refusal('exporteer xlsx')).toEqual({ code: 'bad_usage', userMessage: { key: 'error.bad_export', vars: { value: 'xlsx' } }, usage: { key: 'usage.export' } });
+    expect(refusal('export PDF')).toEqual({
+      code: 'bad_usage',
+      userMessage: { key: 'error.bad_export', vars: { value: 'PDF' } },
+      usage: { key: 'usage.export' },
+    });
+    expect(refusal('exporteer xlsx')).toEqual({
+      code: 'bad_usage',
+      userMessage: { key: 'error.bad_export', vars: { value: 'xlsx' } },
+      usage: { key: 'usage.export' },
+    });
   });
 });

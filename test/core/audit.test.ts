@@ -21,7 +21,15 @@ describe.each(STORE_KINDS)('audit trail (%s store)', (kind) => {
   it('records who, what, when and from which surface for every change', async () => {
     h.clock.set('2026-11-25T10:00:00.000Z');
     await h.service.assign(id, '2a', OWNER.user, ADMIN);
-    expect(await last()).toEqual({ rolloutId: id, at: '2026-11-25T10:00:00.000Z', actor: ADMIN.user, surface: 'slack', action: 'step.assigned', stepId: '2a', to: OWNER.user });
+    expect(await last()).toEqual({
+      rolloutId: id,
+      at: '2026-11-25T10:00:00.000Z',
+      actor: ADMIN.user,
+      surface: 'slack',
+      action: 'step.assigned',
+      stepId: '2a',
+      to: OWNER.user,
+    });
 
     h.clock.set('2026-11-25T10:05:00.000Z');
     await h.service.markDone(id, '2a', { ...OWNER, surface: 'teams' }, 'done via Admin Console');
@@ -53,7 +61,15 @@ describe.each(STORE_KINDS)('audit trail (%s store)', (kind) => {
     expect(await last()).toMatchObject({ action: 'rollout.locale_set', from: 'en', to: 'nl' });
 
     await h.service.recordChecks(id, [{ stepId: '2b', record: check('pass') }], { user: 'scheduler', surface: 'scheduler' });
-    expect(await last()).toMatchObject({ actor: 'scheduler', surface: 'scheduler', action: 'step.check', stepId: '2b', from: 'open', to: 'verified', detail: { status: 'pass' } });
+    expect(await last()).toMatchObject({
+      actor: 'scheduler',
+      surface: 'scheduler',
+      action: 'step.check',
+      stepId: '2b',
+      from: 'open',
+      to: 'verified',
+      detail: { status: 'pass' },
+    });
 
     expect((await h.audit(id)).map((e) => e.action)).toEqual([
       'rollout.created',
@@ -122,7 +138,9 @@ describe.each(STORE_KINDS)('audit trail (%s store)', (kind) => {
   it('records a credentials change without the secret', async () => {
     await h.service.updateSettings(
       id,
-      { credentials: { clientId: 'organization.00000000-0000-4000-8000-000000000000', secret: { v: 1, iv: 'aXY=', tag: 'dGFn', data: 'ZmFrZS1jaXBoZXJ0ZXh0' } } },
+      {
+        credentials: { clientId: 'organization.00000000-0000-4000-8000-000000000000', secret: { v: 1, iv: 'aXY=', tag: 'dGFn', data: 'ZmFrZS1jaXBoZXJ0ZXh0' } },
+      },
       ADMIN,
     );
     const entries = (await h.audit(id)).slice(-2);

@@ -39,7 +39,10 @@ describe('loadConfig', () => {
   });
 
   it('BWPREP_SLACK_WORK_THREAD is auto, on or off; anything else is refused in one sentence', () => {
-    for (const v of ['auto', 'on', 'off'] as const) expect(loadConfig({ SLACK_BOT_TOKEN: FAKE_BOT_TOKEN, SLACK_SIGNING_SECRET: 'fake-signing-secret', BWPREP_SLACK_WORK_THREAD: v }).slack?.workThread).toBe(v);
+    for (const v of ['auto', 'on', 'off'] as const)
+      expect(loadConfig({ SLACK_BOT_TOKEN: FAKE_BOT_TOKEN, SLACK_SIGNING_SECRET: 'fake-signing-secret', BWPREP_SLACK_WORK_THREAD: v }).slack?.workThread).toBe(
+        v,
+      );
     expect(problems({ BWPREP_SLACK_WORK_THREAD: 'yes' })).toEqual([
       expect.objectContaining({ variable: 'BWPREP_SLACK_WORK_THREAD', message: 'BWPREP_SLACK_WORK_THREAD must be auto, on or off.' }),
     ]);
@@ -64,14 +67,21 @@ describe('loadConfig', () => {
   it('its error message names each variable and never echoes a secret value', () => {
     let message = '';
     try {
-      loadConfig({ SLACK_BOT_TOKEN: 'xoxp-fake-user-token-1234', SLACK_SIGNING_SECRET: 'fake', BW_CLIENT_SECRET: 'fake-bw-client-secret', BWPREP_TIMEZONE: 'Nowhere/City' });
+      loadConfig({
+        SLACK_BOT_TOKEN: 'xoxp-fake-user-token-1234',
+        SLACK_SIGNING_SECRET: 'fake',
+        BW_CLIENT_SECRET: 'fake-bw-client-secret',
+        BWPREP_TIMEZONE: 'Nowhere/City',
+      });
     } catch (e) {
       message = (e as Error).message;
     }
     expect(message).toMatch(/^bwprep cannot start: 3 settings are missing or invalid\./);
     expect(message).toContain('  - SLACK_BOT_TOKEN must be a bot token that starts with xoxb- (Slack app → OAuth & Permissions → Bot User OAuth Token).');
     expect(message).toContain('  - BWPREP_TIMEZONE must be an IANA time zone, such as Europe/Amsterdam.');
-    expect(message).toContain('  - BW_CLIENT_ID is missing: BW_CLIENT_SECRET is set, and BW_CLIENT_ID and BW_CLIENT_SECRET go together (the organization API key). Set both or neither.');
+    expect(message).toContain(
+      '  - BW_CLIENT_ID is missing: BW_CLIENT_SECRET is set, and BW_CLIENT_ID and BW_CLIENT_SECRET go together (the organization API key). Set both or neither.',
+    );
     expect(message).not.toContain('xoxp-fake-user-token-1234');
     expect(message).not.toContain('fake-bw-client-secret');
   });
@@ -106,7 +116,11 @@ describe('loadConfig', () => {
   });
 
   it('BW_REGION=eu points at the EU cloud', () => {
-    expect(loadConfig({ BW_REGION: 'eu' }).bitwarden).toMatchObject({ hosting: 'cloud-eu', apiUrl: 'https://api.bitwarden.eu', identityUrl: 'https://identity.bitwarden.eu' });
+    expect(loadConfig({ BW_REGION: 'eu' }).bitwarden).toMatchObject({
+      hosting: 'cloud-eu',
+      apiUrl: 'https://api.bitwarden.eu',
+      identityUrl: 'https://identity.bitwarden.eu',
+    });
   });
 
   it('a malformed BW_SERVER_URL is refused', () => {
@@ -135,11 +149,19 @@ describe('loadConfig', () => {
 describe('loadConfig: every problem at once, empty means unset', () => {
   // Cross-variable checks run apart from the schema, so a type error does not hide them.
   it('lists a cross-variable problem together with an enum error', () => {
-    expect(problems({ LOG_LEVEL: 'verbose', BW_REGION: 'self-hosted' }).map((x) => x.variable).sort()).toEqual(['BW_SERVER_URL', 'LOG_LEVEL']);
+    expect(
+      problems({ LOG_LEVEL: 'verbose', BW_REGION: 'self-hosted' })
+        .map((x) => x.variable)
+        .sort(),
+    ).toEqual(['BW_SERVER_URL', 'LOG_LEVEL']);
   });
 
   it('lists Slack half-configured together with a bad PORT', () => {
-    expect(problems({ PORT: 'eighty', SLACK_APP_TOKEN: 'xapp-1-fake' }).map((x) => x.variable).sort()).toEqual(['PORT', 'SLACK_BOT_TOKEN']);
+    expect(
+      problems({ PORT: 'eighty', SLACK_APP_TOKEN: 'xapp-1-fake' })
+        .map((x) => x.variable)
+        .sort(),
+    ).toEqual(['PORT', 'SLACK_BOT_TOKEN']);
   });
 
   // `PORT=` (empty, as a .env template or compose file leaves it) must not coerce to 0, a random port.
@@ -254,7 +276,8 @@ describe('the digest scheduler settings (lease, check timeout, tick interval)', 
     ['BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS', 'BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS must be a whole number of seconds from 1 to 1800, such as 120.'],
     ['BWPREP_DIGEST_LEASE_SECONDS', 'BWPREP_DIGEST_LEASE_SECONDS must be a whole number of seconds from 1 to 3600, such as 600.'],
   ])('%s: a word, a fraction, zero or too many seconds is refused in one sentence', (variable, sentence) => {
-    for (const value of ['ten', '1.5', '0', '-5', '99999']) expect(problems({ [variable]: value }), value).toEqual([expect.objectContaining({ variable, message: sentence })]);
+    for (const value of ['ten', '1.5', '0', '-5', '99999'])
+      expect(problems({ [variable]: value }), value).toEqual([expect.objectContaining({ variable, message: sentence })]);
   });
 
   it('refuses a lease that does not outlast the checks and the post, naming the minimum', () => {
@@ -267,7 +290,9 @@ describe('the digest scheduler settings (lease, check timeout, tick interval)', 
     // Raising only the check timeout refuses the default lease, and says what the lease must become.
     expect(problems({ BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS: '900' })[0]?.message).toMatch(/^BWPREP_DIGEST_LEASE_SECONDS must be at least 960 seconds/);
     expect(loadConfig({ BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS: '900', BWPREP_DIGEST_LEASE_SECONDS: '960' }).scheduler.digestLeaseMs).toBe(960_000);
-    expect(loadConfig({ BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS: '1', BWPREP_DIGEST_LEASE_SECONDS: String(1 + DIGEST_POST_ALLOWANCE_SECONDS) }).scheduler.digestLeaseMs).toBe(61_000);
+    expect(
+      loadConfig({ BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS: '1', BWPREP_DIGEST_LEASE_SECONDS: String(1 + DIGEST_POST_ALLOWANCE_SECONDS) }).scheduler.digestLeaseMs,
+    ).toBe(61_000);
   });
 
   it('a check timeout that is itself wrong is the only problem named (the lease is not blamed for it)', () => {

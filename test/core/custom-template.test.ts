@@ -55,7 +55,14 @@ describe('a custom template for new rollouts; existing rollouts keep theirs', ()
 
   it('a rollout of an unknown template (or from before templates were recorded) uses the built-in one', () => {
     const custom = customTemplate();
-    const service = new ChecklistService({ store: new MemoryStore(), template: custom, templates: [BUILT_IN], clock: new FakeClock(), defaults, globalAdmins: [] });
+    const service = new ChecklistService({
+      store: new MemoryStore(),
+      template: custom,
+      templates: [BUILT_IN],
+      clock: new FakeClock(),
+      defaults,
+      globalAdmins: [],
+    });
     expect(service.templateFor({ templateId: 'gone', templateVersion: 1 })).toBe(BUILT_IN);
     expect(service.templateFor({ templateId: 'acme-rollout', templateVersion: 2 })).toBe(custom);
   });

@@ -70,7 +70,20 @@ describe('digest: what changed since the last digest, one step at a time', () =>
 
   it('a busy day: every list at once, in template order', () => {
     const r = since(
-      { '1a': 'open', '2a': 'verified', '2b': 'open', '3a': 'done', '3b': 'open', '3c': 'done', '4a': 'open', '4b': 'verified', '4c': 'open', '4d': 'done', '5a': 'done', '5b': 'failing' },
+      {
+        '1a': 'open',
+        '2a': 'verified',
+        '2b': 'open',
+        '3a': 'done',
+        '3b': 'open',
+        '3c': 'done',
+        '4a': 'open',
+        '4b': 'verified',
+        '4c': 'open',
+        '4d': 'done',
+        '5a': 'done',
+        '5b': 'failing',
+      },
       {
         '1a': { state: 'done' },
         '2a': { state: 'done' },
@@ -148,7 +161,8 @@ describe('digest: failing checks, overdue steps, unassigned steps', () => {
   });
 
   it('a step due today is not overdue; tomorrow it is, by one day', () => {
-    const one = (due: string, state: StepState = 'open') => buildDigestModel(TEMPLATE, makeRollout({ steps: { '1a': { state, due, owner: BOB } } }), { now: NOW }).overdue;
+    const one = (due: string, state: StepState = 'open') =>
+      buildDigestModel(TEMPLATE, makeRollout({ steps: { '1a': { state, due, owner: BOB } } }), { now: NOW }).overdue;
     expect(one(TODAY)).toEqual([]);
     expect(one('2026-11-26')).toEqual([]);
     expect(one('2026-11-24')).toEqual([{ stepId: '1a', due: '2026-11-24', daysOverdue: 1, owner: BOB }]);
@@ -193,7 +207,16 @@ describe('digest: the trend', () => {
   it('the last four days before today, then today; older days, an earlier value for today and future days left out', () => {
     const r = makeRollout();
     r.digest = {
-      history: [day('2026-11-18', 1), day('2026-11-19', 2), day('2026-11-20', 3), day('2026-11-21', 4), day('2026-11-23', 5), day('2026-11-24', 6), day(TODAY, 77), day('2026-11-26', 88)],
+      history: [
+        day('2026-11-18', 1),
+        day('2026-11-19', 2),
+        day('2026-11-20', 3),
+        day('2026-11-21', 4),
+        day('2026-11-23', 5),
+        day('2026-11-24', 6),
+        day(TODAY, 77),
+        day('2026-11-26', 88),
+      ],
     };
     expect(buildDigestModel(TEMPLATE, r, { now: NOW }).trend).toEqual([
       day('2026-11-20', 3),
@@ -321,7 +344,12 @@ describe('VerificationService: what it asks the verifier and what it records', (
     },
   });
   const service = (answers: string[]) =>
-    new VerificationService({ checklist: harness.service, verifier: verifier(answers), clock: harness.clock, defaultCredentials: { clientId: 'id', clientSecret: 'secret' } });
+    new VerificationService({
+      checklist: harness.service,
+      verifier: verifier(answers),
+      clock: harness.clock,
+      defaultCredentials: { clientId: 'id', clientSecret: 'secret' },
+    });
   beforeEach(() => {
     requests.length = 0;
   });

@@ -1,7 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Actor, type AuditEntry, type ConversationRef, DEFAULT_DESIRED_POLICIES, DEFAULT_THRESHOLDS, type Hosting, type Rollout, type RolloutSettings } from '../../src/core/checklist/model';
+import {
+  type Actor,
+  type AuditEntry,
+  type ConversationRef,
+  DEFAULT_DESIRED_POLICIES,
+  DEFAULT_THRESHOLDS,
+  type Hosting,
+  type Rollout,
+  type RolloutSettings,
+} from '../../src/core/checklist/model';
 import { ChecklistService } from '../../src/core/checklist/service';
 import type { Template } from '../../src/core/checklist/template';
 import type { RolloutStore } from '../../src/core/ports';
@@ -52,10 +61,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function makeHarness(
-  kind: StoreKind,
-  opts: { hosting?: Hosting; globalAdmins?: string[]; template?: Template } = {},
-): Promise<Harness> {
+export async function makeHarness(kind: StoreKind, opts: { hosting?: Hosting; globalAdmins?: string[]; template?: Template } = {}): Promise<Harness> {
   const clock = new FakeClock();
   let rollouts: RolloutStore;
   let audit: (id: string) => Promise<AuditEntry[]>;
@@ -98,7 +104,9 @@ export function check(status: 'pass' | 'fail' | 'warn' | 'manual' | 'error', at 
 }
 
 /** Awaits a promise that must reject with a BwprepError; returns the error for further asserts. */
-export async function rejection(p: Promise<unknown>): Promise<{ code: string; userMessage: { key: string; vars?: Record<string, unknown> }; usage?: { key: string } }> {
+export async function rejection(
+  p: Promise<unknown>,
+): Promise<{ code: string; userMessage: { key: string; vars?: Record<string, unknown> }; usage?: { key: string } }> {
   try {
     await p;
   } catch (e) {

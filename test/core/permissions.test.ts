@@ -15,7 +15,13 @@ describe.each(STORE_KINDS)('permissions through ChecklistService (%s store)', (k
   it('the owner marks their step done and reopens it; a stranger may do neither', async () => {
     const err = await rejection(h.service.markDone(id, '2a', STRANGER));
     // The refusal names who may: the owner and the rollout's admins (rollout admins, then BWPREP_ADMINS).
-    expect(err).toMatchObject({ code: 'forbidden', userMessage: { key: 'error.forbidden.mark_owned', vars: { step: '2a', owner: OWNER.user, admins: [ADMIN.user, 'slack:U0GLOBAL', 'teams:00000000-aad-global'].join(',') } } });
+    expect(err).toMatchObject({
+      code: 'forbidden',
+      userMessage: {
+        key: 'error.forbidden.mark_owned',
+        vars: { step: '2a', owner: OWNER.user, admins: [ADMIN.user, 'slack:U0GLOBAL', 'teams:00000000-aad-global'].join(',') },
+      },
+    });
     await h.service.markDone(id, '2a', OWNER);
     expect((await rejection(h.service.reopen(id, '2a', STRANGER))).code).toBe('forbidden');
     expect((await h.service.reopen(id, '2a', OWNER)).rollout.steps['2a']?.state).toBe('open');
@@ -33,7 +39,10 @@ describe.each(STORE_KINDS)('permissions through ChecklistService (%s store)', (k
   it('anyone takes an unowned step for themselves, but not one someone else owns', async () => {
     expect((await h.service.assign(id, '4a', STRANGER.user, STRANGER)).rollout.steps['4a']?.owner).toBe(STRANGER.user);
     const err = await rejection(h.service.assign(id, '2a', STRANGER.user, STRANGER));
-    expect(err.userMessage).toEqual({ key: 'error.forbidden.assign_self', vars: { step: '2a', owner: OWNER.user, admins: [ADMIN.user, 'slack:U0GLOBAL', 'teams:00000000-aad-global'].join(',') } });
+    expect(err.userMessage).toEqual({
+      key: 'error.forbidden.assign_self',
+      vars: { step: '2a', owner: OWNER.user, admins: [ADMIN.user, 'slack:U0GLOBAL', 'teams:00000000-aad-global'].join(',') },
+    });
     expect((await h.service.get(id))?.steps['2a']?.owner).toBe(OWNER.user);
   });
 

@@ -47,14 +47,22 @@ describe.each(STORE_KINDS)('readiness of a rollout (%s store)', (kind) => {
     it('counts hours left after some steps are done or verified', async () => {
       await h.service.markDone(id, '2a', ADMIN); // 0.5
       await h.service.markDone(id, '4e', ADMIN); // 1
-      await h.service.recordChecks(id, [{ stepId: '4d', record: { status: 'pass', summary: { key: 'x' }, evidence: {}, at: '2026-11-25T10:00:00.000Z' } }], ADMIN); // 0.75
+      await h.service.recordChecks(
+        id,
+        [{ stepId: '4d', record: { status: 'pass', summary: { key: 'x' }, evidence: {}, at: '2026-11-25T10:00:00.000Z' } }],
+        ADMIN,
+      ); // 0.75
       const r = readiness(TEMPLATE, (await h.service.get(id))!);
       expect(r).toMatchObject({ applicable: 10, complete: 3, verified: 1, hoursTotal: 5.5, hoursDone: 2.25, hoursLeft: 3.25, stepsPct: 30, hoursPct: 41 });
     });
 
     it('does not count a failing step as done', async () => {
       await h.service.markDone(id, '4c', ADMIN);
-      await h.service.recordChecks(id, [{ stepId: '4c', record: { status: 'fail', summary: { key: 'x' }, evidence: {}, at: '2026-11-25T10:00:00.000Z' } }], ADMIN);
+      await h.service.recordChecks(
+        id,
+        [{ stepId: '4c', record: { status: 'fail', summary: { key: 'x' }, evidence: {}, at: '2026-11-25T10:00:00.000Z' } }],
+        ADMIN,
+      );
       expect(readiness(TEMPLATE, (await h.service.get(id))!)).toMatchObject({ complete: 0, failing: 1, hoursLeft: 5.5 });
     });
 
@@ -66,7 +74,14 @@ describe.each(STORE_KINDS)('readiness of a rollout (%s store)', (kind) => {
 
     it('finishing step 6 adds no hours but clears the "not estimated" remainder', async () => {
       await h.service.markDone(id, '6', ADMIN);
-      expect(readiness(TEMPLATE, (await h.service.get(id))!)).toMatchObject({ complete: 1, hoursDone: 0, hoursLeft: 5.5, unestimated: 1, unestimatedOpen: 0, stepsPct: 10 });
+      expect(readiness(TEMPLATE, (await h.service.get(id))!)).toMatchObject({
+        complete: 1,
+        hoursDone: 0,
+        hoursLeft: 5.5,
+        unestimated: 1,
+        unestimatedOpen: 0,
+        stepsPct: 10,
+      });
     });
 
     it('reaches 100 % when every applicable step is complete', async () => {
@@ -121,7 +136,9 @@ describe('a custom template with a cloud-only step', () => {
       // Steps for every hosting stay, and self-hosted-only steps follow the hosting too.
       expect(r.steps['2a']?.state).toBe('open');
       expect(r.steps['3a']?.state).toBe(hosting === 'self-hosted' ? 'open' : 'not_applicable');
-      const hours = template.steps.filter((s) => s.appliesTo === 'all' || (s.appliesTo === 'self-hosted') === (hosting === 'self-hosted')).reduce((n, s) => n + (s.hours ?? 0), 0);
+      const hours = template.steps
+        .filter((s) => s.appliesTo === 'all' || (s.appliesTo === 'self-hosted') === (hosting === 'self-hosted'))
+        .reduce((n, s) => n + (s.hours ?? 0), 0);
       expect(readiness(template, r).hoursTotal).toBe(hours);
     } finally {
       await h.close();

@@ -10,7 +10,13 @@ import { type Harness, makeHarness, STORE_KINDS } from './harness';
 describe.each(STORE_KINDS)('RolloutStore port as the service uses it (%s)', (kind) => {
   let h: Harness;
   let base: Rollout;
-  const entry = (rolloutId: string, action: AuditEntry['action']): AuditEntry => ({ rolloutId, at: '2026-11-25T09:00:00.000Z', actor: 'slack:U1', surface: 'slack', action });
+  const entry = (rolloutId: string, action: AuditEntry['action']): AuditEntry => ({
+    rolloutId,
+    at: '2026-11-25T09:00:00.000Z',
+    actor: 'slack:U1',
+    surface: 'slack',
+    action,
+  });
 
   beforeEach(async () => {
     h = await makeHarness(kind);

@@ -97,7 +97,16 @@ describe.each(STORE_KINDS)('ChecklistService edges (%s store)', (kind) => {
     expect(c.rollout.steps['2a']?.updatedAt).toBe('2026-11-25T10:00:00.000Z');
     expect(await entries(h, id)).toEqual([
       { rolloutId: ID, at: T0, actor: ADMIN.user, surface: 'slack', action: 'step.assigned', stepId: '2a', to: OWNER.user },
-      { rolloutId: ID, at: '2026-11-25T10:00:00.000Z', actor: ADMIN.user, surface: 'slack', action: 'step.assigned', stepId: '2a', from: OWNER.user, to: OTHER.user },
+      {
+        rolloutId: ID,
+        at: '2026-11-25T10:00:00.000Z',
+        actor: ADMIN.user,
+        surface: 'slack',
+        action: 'step.assigned',
+        stepId: '2a',
+        from: OWNER.user,
+        to: OTHER.user,
+      },
     ]);
   });
 
@@ -105,7 +114,15 @@ describe.each(STORE_KINDS)('ChecklistService edges (%s store)', (kind) => {
     await h.service.assign(id, '2b', OWNER.user, ADMIN);
     const r = await h.service.unassign(id, '2b', OWNER);
     expect(r).toMatchObject({ changed: true, notice: { key: 'notice.unassigned', vars: { step: '2b' } } });
-    expect((await entries(h, id))[1]).toEqual({ rolloutId: ID, at: T0, actor: OWNER.user, surface: 'slack', action: 'step.unassigned', stepId: '2b', from: OWNER.user });
+    expect((await entries(h, id))[1]).toEqual({
+      rolloutId: ID,
+      at: T0,
+      actor: OWNER.user,
+      surface: 'slack',
+      action: 'step.unassigned',
+      stepId: '2b',
+      from: OWNER.user,
+    });
     const again = await h.service.unassign(id, '2b', OWNER);
     expect(again).toMatchObject({ changed: false, notice: { key: 'notice.already_unassigned', vars: { step: '2b' } } });
   });
@@ -130,7 +147,17 @@ describe.each(STORE_KINDS)('ChecklistService edges (%s store)', (kind) => {
     await h.service.recordChecks(id, [{ stepId: '4c', record: check('fail') }], ADMIN);
     const r = await h.service.markDone(id, '4c', ADMIN, 'fixed');
     expect(r).toMatchObject({ changed: true, notice: { key: 'notice.done', vars: { step: '4c' } } });
-    expect((await h.audit(id)).at(-1)).toEqual({ rolloutId: ID, at: T0, actor: ADMIN.user, surface: 'slack', action: 'step.done', stepId: '4c', from: 'failing', to: 'done', detail: { note: 'fixed' } });
+    expect((await h.audit(id)).at(-1)).toEqual({
+      rolloutId: ID,
+      at: T0,
+      actor: ADMIN.user,
+      surface: 'slack',
+      action: 'step.done',
+      stepId: '4c',
+      from: 'failing',
+      to: 'done',
+      detail: { note: 'fixed' },
+    });
   });
 
   it('reopen: the owner reopens their own claim; a skip only an admin undoes', async () => {
@@ -138,7 +165,16 @@ describe.each(STORE_KINDS)('ChecklistService edges (%s store)', (kind) => {
     await h.service.markDone(id, '4a', OWNER, 'n');
     const r = await h.service.reopen(id, '4a', OWNER);
     expect(r).toMatchObject({ changed: true, notice: { key: 'notice.reopened', vars: { step: '4a' } } });
-    expect((await h.audit(id)).at(-1)).toEqual({ rolloutId: ID, at: T0, actor: OWNER.user, surface: 'slack', action: 'step.reopened', stepId: '4a', from: 'done', to: 'open' });
+    expect((await h.audit(id)).at(-1)).toEqual({
+      rolloutId: ID,
+      at: T0,
+      actor: OWNER.user,
+      surface: 'slack',
+      action: 'step.reopened',
+      stepId: '4a',
+      from: 'done',
+      to: 'open',
+    });
 
     await h.service.markDone(id, '4a', OWNER);
     const s = await rejection(h.service.reopen(id, '4a', STRANGER));
@@ -198,7 +234,9 @@ describe.each(STORE_KINDS)('ChecklistService edges (%s store)', (kind) => {
     expect(a).toMatchObject({ changed: true, notice: { key: 'notice.snoozed', vars: { step: '2a', date: '2026-11-27' } } });
     const b = await h.service.snooze(id, '2a', '2026-11-27', ADMIN);
     expect(b).toEqual({ rollout: b.rollout, changed: false, notice: { key: 'notice.snoozed', vars: { step: '2a', date: '2026-11-27' } } });
-    expect(await entries(h, id)).toEqual([{ rolloutId: ID, at: T0, actor: ADMIN.user, surface: 'slack', action: 'step.snoozed', stepId: '2a', to: '2026-11-27' }]);
+    expect(await entries(h, id)).toEqual([
+      { rolloutId: ID, at: T0, actor: ADMIN.user, surface: 'slack', action: 'step.snoozed', stepId: '2a', to: '2026-11-27' },
+    ]);
   });
 
   it('refusals without a step say so with empty step/owner and list rollout + global admins', async () => {
@@ -247,7 +285,9 @@ describe.each(STORE_KINDS)('ChecklistService edges (%s store)', (kind) => {
     const b = await h.service.updateSettings(id, { setupAt: '2026-11-26T09:00:00.000Z' }, ADMIN);
     expect(b).toMatchObject({ changed: false, notice: { key: 'notice.settings_unchanged' } });
     expect(b.rollout.settings.setupAt).toBe('2026-11-25T09:00:00.000Z');
-    expect(await entries(h, id)).toEqual([{ rolloutId: ID, at: T0, actor: ADMIN.user, surface: 'slack', action: 'rollout.settings_updated', detail: { changed: ['setupAt'] } }]);
+    expect(await entries(h, id)).toEqual([
+      { rolloutId: ID, at: T0, actor: ADMIN.user, surface: 'slack', action: 'rollout.settings_updated', detail: { changed: ['setupAt'] } },
+    ]);
   });
 
   it('without a go-live date a time zone change re-plans nothing, even a left-over planned date', async () => {
@@ -259,7 +299,9 @@ describe.each(STORE_KINDS)('ChecklistService edges (%s store)', (kind) => {
     const r = await h.service.updateSettings(id, { timezone: 'America/New_York' }, ADMIN);
     expect(r.replanned).toEqual([]);
     expect(r.rollout.steps['2a']).toMatchObject({ due: '2026-12-31', dueSource: 'planned' });
-    expect(await entries(h, id)).toEqual([{ rolloutId: ID, at: T0, actor: ADMIN.user, surface: 'slack', action: 'rollout.settings_updated', detail: { changed: ['timezone'] } }]);
+    expect(await entries(h, id)).toEqual([
+      { rolloutId: ID, at: T0, actor: ADMIN.user, surface: 'slack', action: 'rollout.settings_updated', detail: { changed: ['timezone'] } },
+    ]);
   });
 
   it('switching hosting re-evaluates only the hosting-excluded steps; a skip stays a skip', async () => {
@@ -311,7 +353,16 @@ describe.each(STORE_KINDS)('ChecklistService edges (%s store)', (kind) => {
       expect(c?.to).toMatch(/^\d{4}-\d{2}-\d{2}$/);
       expect(r.rollout.steps['2a']).toMatchObject({ due: c!.to, dueSource: 'planned' });
       const added = (await h.audit(id)).slice(before);
-      expect(added.find((e) => e.stepId === '2a')).toEqual({ rolloutId: ID, at: T0, actor: ADMIN.user, surface: 'slack', action: 'step.due_set', stepId: '2a', to: c!.to, detail: { source: 'planned' } });
+      expect(added.find((e) => e.stepId === '2a')).toEqual({
+        rolloutId: ID,
+        at: T0,
+        actor: ADMIN.user,
+        surface: 'slack',
+        action: 'step.due_set',
+        stepId: '2a',
+        to: c!.to,
+        detail: { source: 'planned' },
+      });
     });
 
     it('other changes do not re-plan', async () => {
@@ -339,7 +390,12 @@ describe.each(STORE_KINDS)('ChecklistService edges (%s store)', (kind) => {
       const full = await h.service.replanDueDates(id, 'full', ADMIN);
       const c = full.changes.find((x) => x.stepId === '2b');
       expect(c?.from).toBe('2026-12-31');
-      expect((await h.audit(id)).find((e) => e.stepId === '2b' && e.from === '2026-12-31')).toMatchObject({ action: 'step.due_set', from: '2026-12-31', to: c!.to, detail: { source: 'planned' } });
+      expect((await h.audit(id)).find((e) => e.stepId === '2b' && e.from === '2026-12-31')).toMatchObject({
+        action: 'step.due_set',
+        from: '2026-12-31',
+        to: c!.to,
+        detail: { source: 'planned' },
+      });
     });
   });
 
@@ -358,7 +414,9 @@ describe.each(STORE_KINDS)('ChecklistService edges (%s store)', (kind) => {
 
   it('recordDigest: a preview writes an entry without a slot', async () => {
     await h.service.recordDigest(id, { steps: [] } as never, { at: new Date('2026-11-26T08:00:00.000Z'), detail: { preview: true } }, ADMIN);
-    expect(await entries(h, id)).toEqual([{ rolloutId: ID, at: '2026-11-26T08:00:00.000Z', actor: ADMIN.user, surface: 'slack', action: 'digest.posted', detail: { preview: true } }]);
+    expect(await entries(h, id)).toEqual([
+      { rolloutId: ID, at: '2026-11-26T08:00:00.000Z', actor: ADMIN.user, surface: 'slack', action: 'digest.posted', detail: { preview: true } },
+    ]);
   });
 
   it('markUnreachable: once, audited; the installation still upgrades it; clearUnreachable audits', async () => {
@@ -392,7 +450,15 @@ describe.each(STORE_KINDS)('ChecklistService edges (%s store)', (kind) => {
     expect(u.rollout.links).toEqual([{ conversation: other, linkedAt: T0, linkedBy: OWNER.user }]);
     expect(u.card).toBeUndefined();
     expect(await entries(h, id)).toEqual([
-      { rolloutId: ID, at: T0, actor: ADMIN.user, surface: 'slack', action: 'rollout.linked', to: LINKED_KEY, detail: { platform: 'teams', name: 'rollout-teams' } },
+      {
+        rolloutId: ID,
+        at: T0,
+        actor: ADMIN.user,
+        surface: 'slack',
+        action: 'rollout.linked',
+        to: LINKED_KEY,
+        detail: { platform: 'teams', name: 'rollout-teams' },
+      },
       { rolloutId: ID, at: T0, actor: OWNER.user, surface: 'slack', action: 'rollout.linked', to: 'slack:T0TEST:C0OTHER', detail: { platform: 'slack' } },
       { rolloutId: ID, at: T0, actor: ADMIN.user, surface: 'slack', action: 'rollout.unlinked', from: LINKED_KEY },
     ]);
@@ -420,7 +486,9 @@ describe.each(STORE_KINDS)('ChecklistService edges (%s store)', (kind) => {
     expect(b.rollout.card).toEqual(hc);
     expect(b.rollout.links?.map((l) => l.card)).toEqual([undefined, lc2]);
     expect(b.rollout.unreachable).toBeUndefined();
-    expect((await h.audit(id)).slice(n)).toEqual([{ rolloutId: ID, at: T0, actor: ADMIN.user, surface: 'slack', action: 'rollout.reachable', from: 'channel_not_found' }]);
+    expect((await h.audit(id)).slice(n)).toEqual([
+      { rolloutId: ID, at: T0, actor: ADMIN.user, surface: 'slack', action: 'rollout.reachable', from: 'channel_not_found' },
+    ]);
     const c = await h.service.setCard(id, { platform: 'teams', channel: '19:nolink', ts: 'x' }, ADMIN);
     expect(c.previous).toEqual(hc);
     // Clearing: the linked one by conversation, the home one without.
@@ -441,7 +509,17 @@ describe.each(STORE_KINDS)('ChecklistService edges (%s store)', (kind) => {
     const n = (await h.audit(id)).length;
     await h.service.recordChecks(id, [{ stepId: '2a', record: check('pass') }], { user: 'scheduler', surface: 'scheduler' });
     expect((await h.audit(id)).slice(n)).toEqual([
-      { rolloutId: ID, at: T0, actor: 'scheduler', surface: 'scheduler', action: 'step.check', stepId: '2a', from: 'done', to: 'verified', detail: { status: 'pass', summary: { key: 'test.check.pass' } } },
+      {
+        rolloutId: ID,
+        at: T0,
+        actor: 'scheduler',
+        surface: 'scheduler',
+        action: 'step.check',
+        stepId: '2a',
+        from: 'done',
+        to: 'verified',
+        detail: { status: 'pass', summary: { key: 'test.check.pass' } },
+      },
     ]);
   });
 });
@@ -508,7 +586,14 @@ describe('self-hosted defaults and check history', () => {
     await service.recordChecks(r.id, [{ stepId: '2a', record: check('warn') }], ADMIN);
     await service.recordChecks(r.id, [], ADMIN);
     expect(await service.checkHistory(r.id)).toEqual([
-      { at: '2026-11-25T10:00:00.000Z', actor: ADMIN.user, surface: 'slack', results: [{ stepId: '2a', status: 'warn', summary: { key: 'test.check.warn' }, evidence: { endpoint: 'GET /public/policies', counts: { enabled: 1 } } }] },
+      {
+        at: '2026-11-25T10:00:00.000Z',
+        actor: ADMIN.user,
+        surface: 'slack',
+        results: [
+          { stepId: '2a', status: 'warn', summary: { key: 'test.check.warn' }, evidence: { endpoint: 'GET /public/policies', counts: { enabled: 1 } } },
+        ],
+      },
     ]);
     const e = await rejection(service.skip(r.id, '2a', 'x', STRANGER));
     expect(e.userMessage).toEqual({ key: 'error.forbidden.skip', vars: { step: '2a', owner: '', admins: `${ADMIN.user},slack:U0GLOBAL` } });

@@ -36,11 +36,17 @@ describe.each(STORE_KINDS)('ChecklistService step state machine (%s store)', (ki
     expect(pass.rollout.steps['2a']?.lastCheck?.status).toBe('pass');
 
     // Someone switches a policy off in Bitwarden: the next check flags the step, the claim stays visible.
-    const drift = await h.service.recordChecks(id, [{ stepId: '2a', record: check('fail', '2026-11-26T08:00:00.000Z') }], { user: 'scheduler', surface: 'scheduler' });
+    const drift = await h.service.recordChecks(id, [{ stepId: '2a', record: check('fail', '2026-11-26T08:00:00.000Z') }], {
+      user: 'scheduler',
+      surface: 'scheduler',
+    });
     expect(drift.transitions).toEqual([{ stepId: '2a', from: 'verified', to: 'failing' }]);
     expect(drift.rollout.steps['2a']).toMatchObject({ state: 'failing', doneBy: OWNER.user, note: 'all three policies on' });
 
-    const fixed = await h.service.recordChecks(id, [{ stepId: '2a', record: check('pass', '2026-11-26T09:00:00.000Z') }], { user: 'scheduler', surface: 'scheduler' });
+    const fixed = await h.service.recordChecks(id, [{ stepId: '2a', record: check('pass', '2026-11-26T09:00:00.000Z') }], {
+      user: 'scheduler',
+      surface: 'scheduler',
+    });
     expect(fixed.rollout.steps['2a']?.state).toBe('verified');
   });
 

@@ -152,12 +152,21 @@ describe('setup edges: digest time, time zone, weekdays', () => {
   });
 
   it.each([
-    [['7', '1', '3', '1'], [1, 3, 7]],
-    [['7', '5', '1', '3'], [1, 3, 5, 7]],
+    [
+      ['7', '1', '3', '1'],
+      [1, 3, 7],
+    ],
+    [
+      ['7', '5', '1', '3'],
+      [1, 3, 5, 7],
+    ],
     [['1'], [1]],
     [['7'], [7]],
     [['0', '2', '8', '1.5', 'x'], [2]],
-    [['6', '2', '4', '7', '1', '5', '3'], [1, 2, 3, 4, 5, 6, 7]],
+    [
+      ['6', '2', '4', '7', '1', '5', '3'],
+      [1, 2, 3, 4, 5, 6, 7],
+    ],
   ])('weekdays %j are saved as %j', (weekdays, saved) => {
     expect(v({ weekdays }).patch).toStrictEqual({ hosting: 'cloud-eu', weekdays: saved });
   });
@@ -268,7 +277,13 @@ describe('setup edges: thresholds', () => {
   });
 
   it('does not add the ordering error on top of an invalid threshold', () => {
-    expect(v({ onboardingPassPct: '0', onboardingWarnPct: '95' })).toStrictEqual({ errors: { onboardingPassPct: e('percent', { min: 1, max: 100 }) }, patch: {} });
-    expect(v({ onboardingPassPct: '40', onboardingWarnPct: '-5' })).toStrictEqual({ errors: { onboardingWarnPct: e('percent', { min: 0, max: 100 }) }, patch: {} });
+    expect(v({ onboardingPassPct: '0', onboardingWarnPct: '95' })).toStrictEqual({
+      errors: { onboardingPassPct: e('percent', { min: 1, max: 100 }) },
+      patch: {},
+    });
+    expect(v({ onboardingPassPct: '40', onboardingWarnPct: '-5' })).toStrictEqual({
+      errors: { onboardingWarnPct: e('percent', { min: 0, max: 100 }) },
+      patch: {},
+    });
   });
 });

@@ -3,7 +3,6 @@ import { validateSetup } from '../../src/core/checklist/settings';
 import { render } from '../../src/i18n';
 import { SETTINGS as current } from './harness';
 
-
 describe('setup: required policies', () => {
   it('accepts Bitwarden policy types, deduplicated and sorted', () => {
     const r = validateSetup({ desiredPolicies: ['8', '0', '3', '0'] }, current, new Date('2026-11-25T09:00:00Z'));

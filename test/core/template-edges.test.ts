@@ -35,7 +35,10 @@ describe('template edges: the root', () => {
   });
 
   it('an empty object names every missing field', () => {
-    expect(problems({})).toStrictEqual([...MISSING_TOP, { path: 'steps', message: 'Invalid input: expected array, received undefined', issue: { code: 'required' } }]);
+    expect(problems({})).toStrictEqual([
+      ...MISSING_TOP,
+      { path: 'steps', message: 'Invalid input: expected array, received undefined', issue: { code: 'required' } },
+    ]);
   });
 
   it('steps that are not a list are the wrong type, not missing', () => {
@@ -56,7 +59,11 @@ describe('template edges: the root', () => {
 
 describe('template edges: one broken field of a step', () => {
   const cases: [string, (t: Raw) => void, unknown[]][] = [
-    ['missing phase', (t) => delete t.steps[0]!.phase, [{ path: 'steps[0].phase', message: 'Invalid input: expected number, received undefined', issue: { code: 'required' } }]],
+    [
+      'missing phase',
+      (t) => delete t.steps[0]!.phase,
+      [{ path: 'steps[0].phase', message: 'Invalid input: expected number, received undefined', issue: { code: 'required' } }],
+    ],
     [
       'phase as text',
       (t) => (t.steps[0]!.phase = 'one'),
@@ -71,7 +78,11 @@ describe('template edges: one broken field of a step', () => {
       'phase 1.5 (also not listed)',
       (t) => (t.steps[0]!.phase = 1.5),
       [
-        { path: 'steps[0].phase', message: 'Invalid input: expected int, received number', issue: { code: 'invalid_type', expected: 'int', format: 'safeint' } },
+        {
+          path: 'steps[0].phase',
+          message: 'Invalid input: expected int, received number',
+          issue: { code: 'invalid_type', expected: 'int', format: 'safeint' },
+        },
         { path: 'steps[0].phase', message: 'phase 1.5 is not listed under "phases"', issue: { code: 'phase_not_listed', phase: 1.5 } },
       ],
     ],
@@ -79,20 +90,46 @@ describe('template edges: one broken field of a step', () => {
       'phase -1 (also not listed)',
       (t) => (t.steps[0]!.phase = -1),
       [
-        { path: 'steps[0].phase', message: 'Too small: expected number to be >0', issue: { code: 'too_small', origin: 'number', inclusive: false, minimum: 0 } },
+        {
+          path: 'steps[0].phase',
+          message: 'Too small: expected number to be >0',
+          issue: { code: 'too_small', origin: 'number', inclusive: false, minimum: 0 },
+        },
         { path: 'steps[0].phase', message: 'phase -1 is not listed under "phases"', issue: { code: 'phase_not_listed', phase: -1 } },
       ],
     ],
-    ['missing title', (t) => delete t.steps[0]!.title, [{ path: 'steps[0].title', message: 'Invalid input: expected object, received undefined', issue: { code: 'required' } }]],
-    ['missing Dutch title', (t) => delete t.steps[0]!.title.nl, [{ path: 'steps[0].title.nl', message: 'Invalid input: expected string, received undefined', issue: { code: 'required' } }]],
+    [
+      'missing title',
+      (t) => delete t.steps[0]!.title,
+      [{ path: 'steps[0].title', message: 'Invalid input: expected object, received undefined', issue: { code: 'required' } }],
+    ],
+    [
+      'missing Dutch title',
+      (t) => delete t.steps[0]!.title.nl,
+      [{ path: 'steps[0].title.nl', message: 'Invalid input: expected string, received undefined', issue: { code: 'required' } }],
+    ],
     [
       'unknown appliesTo',
       (t) => (t.steps[0]!.appliesTo = 'moon'),
-      [{ path: 'steps[0].appliesTo', message: 'Invalid option: expected one of "all"|"self-hosted"|"cloud"', issue: { code: 'invalid_value', values: ['all', 'self-hosted', 'cloud'] } }],
+      [
+        {
+          path: 'steps[0].appliesTo',
+          message: 'Invalid option: expected one of "all"|"self-hosted"|"cloud"',
+          issue: { code: 'invalid_value', values: ['all', 'self-hosted', 'cloud'] },
+        },
+      ],
     ],
     // An enum field that is absent is zod's invalid_value, but the author should read "required", not "not one of".
-    ['missing appliesTo', (t) => delete t.steps[0]!.appliesTo, [{ path: 'steps[0].appliesTo', message: 'Invalid option: expected one of "all"|"self-hosted"|"cloud"', issue: { code: 'required' } }]],
-    ['missing check', (t) => delete t.steps[0]!.check, [{ path: 'steps[0].check', message: 'Invalid option: expected one of "api"|"partial"|"manual"', issue: { code: 'required' } }]],
+    [
+      'missing appliesTo',
+      (t) => delete t.steps[0]!.appliesTo,
+      [{ path: 'steps[0].appliesTo', message: 'Invalid option: expected one of "all"|"self-hosted"|"cloud"', issue: { code: 'required' } }],
+    ],
+    [
+      'missing check',
+      (t) => delete t.steps[0]!.check,
+      [{ path: 'steps[0].check', message: 'Invalid option: expected one of "api"|"partial"|"manual"', issue: { code: 'required' } }],
+    ],
     [
       'version 0',
       (t) => (t.version = 0),
@@ -110,7 +147,11 @@ describe('template edges: one broken field of a step', () => {
     const t = raw();
     t.phases = [];
     const p = problems(t);
-    expect(p[0]).toStrictEqual({ path: 'phases', message: 'Too small: expected array to have >=1 items', issue: { code: 'too_small', origin: 'array', inclusive: true, minimum: 1 } });
+    expect(p[0]).toStrictEqual({
+      path: 'phases',
+      message: 'Too small: expected array to have >=1 items',
+      issue: { code: 'too_small', origin: 'array', inclusive: true, minimum: 1 },
+    });
     expect(p.slice(1).map((x) => x.path)).toStrictEqual(t.steps.map((_s, i) => `steps[${i}].phase`));
     expect(p[1]).toStrictEqual({ path: 'steps[0].phase', message: 'phase 1 is not listed under "phases"', issue: { code: 'phase_not_listed', phase: 1 } });
   });
@@ -186,7 +227,10 @@ describe('localDate', () => {
 describe('hasConversation', () => {
   const home: ConversationRef = { platform: 'slack', workspace: 'T1', channel: 'C1' };
   const linked: ConversationRef = { platform: 'teams', workspace: 'tenant', channel: '19:abc' };
-  const r: Pick<Rollout, 'conversation' | 'links'> = { conversation: home, links: [{ conversation: linked, linkedAt: '2026-11-25T09:00:00Z', linkedBy: 'slack:U0ADA' }] };
+  const r: Pick<Rollout, 'conversation' | 'links'> = {
+    conversation: home,
+    links: [{ conversation: linked, linkedAt: '2026-11-25T09:00:00Z', linkedBy: 'slack:U0ADA' }],
+  };
   const named: ConversationRef = { ...home, name: 'general' };
 
   it('knows the home conversation, linked ones, and nothing else', () => {

@@ -74,7 +74,11 @@ describe('validateTemplate on a broken template', () => {
     const r = validateTemplate(t);
     if (r.ok) throw new Error('expected problems');
     expect(r.problems).toEqual([
-      { path: 'steps[0].id', message: 'a step id is a number with an optional letter, like 2a or 6', issue: { code: 'invalid_format', origin: 'string', format: 'regex' } },
+      {
+        path: 'steps[0].id',
+        message: 'a step id is a number with an optional letter, like 2a or 6',
+        issue: { code: 'invalid_format', origin: 'string', format: 'regex' },
+      },
     ]);
   });
 

@@ -12,14 +12,19 @@ async function scenario(): Promise<Rollout> {
   await h.service.setDue(id, '4a', '2026-11-01', ADMIN);
   await h.service.markDone(id, '4a', ADMIN, 'imported'); // done: never overdue
   await h.service.skip(id, '4e', 'built-in roles only', ADMIN);
-  await h.service.recordChecks(id, [{ stepId: '2b', record: { status: 'fail', summary: { key: 'card.never_checked' }, evidence: {}, at: '2026-11-25T08:00:00.000Z' } }], ADMIN);
+  await h.service.recordChecks(
+    id,
+    [{ stepId: '2b', record: { status: 'fail', summary: { key: 'card.never_checked' }, evidence: {}, at: '2026-11-25T08:00:00.000Z' } }],
+    ADMIN,
+  );
   const r = (await h.service.get(id))!;
   await h.close();
   return r;
 }
 
 const NOW = new Date('2026-11-25T09:00:00.000Z');
-const steps = (v: ReturnType<typeof buildChecklistView>): Record<string, StepView> => Object.fromEntries(v.phases.flatMap((p) => p.steps).map((s) => [s.id, s]));
+const steps = (v: ReturnType<typeof buildChecklistView>): Record<string, StepView> =>
+  Object.fromEntries(v.phases.flatMap((p) => p.steps).map((s) => [s.id, s]));
 
 describe('buildChecklistView', () => {
   it('English: overdue flag, owner, not estimated, excluded and skipped steps', async () => {
@@ -27,7 +32,13 @@ describe('buildChecklistView', () => {
     const s = steps(v);
     expect(v.title).toBe('Bitwarden rollout checklist · #bitwarden-rollout');
     expect(v.subtitle).toBe('Bitwarden cloud (EU) · language: English');
-    expect(s['2a']).toMatchObject({ owner: OWNER.user, overdue: true, icon: '⏰', dueLabel: 'overdue since 20 Nov 2026', title: 'Review the policy configuration' });
+    expect(s['2a']).toMatchObject({
+      owner: OWNER.user,
+      overdue: true,
+      icon: '⏰',
+      dueLabel: 'overdue since 20 Nov 2026',
+      title: 'Review the policy configuration',
+    });
     expect(s['2b']).toMatchObject({ overdue: false, dueLabel: 'due 25 Nov 2026', state: 'open', lastCheck: { status: 'fail', label: 'Fail', icon: '❌' } });
     expect(s['4a']).toMatchObject({ overdue: false, state: 'done', doneBy: ADMIN.user, details: [['“', 'imported', '”']] });
     expect(s['4e']).toMatchObject({ excluded: true, stateLabel: 'Skipped', details: [['skipped: built-in roles only']] });

@@ -44,7 +44,9 @@ describe('Dutch command words', () => {
   });
 
   it('the Dutch help lists every Dutch alias beside its command', () => {
-    const help = buildHelpView('nl').lines.map((l) => plainText(l)).join('\n');
+    const help = buildHelpView('nl')
+      .lines.map((l) => plainText(l))
+      .join('\n');
     const dutch = Object.keys(ALIASES).filter((a) => !['?', 'list', 'language'].includes(a));
     for (const alias of dutch) {
       const line = t('nl', `usage.${ALIASES[alias]}`);
@@ -94,7 +96,10 @@ describe('digest when no check has ever run', () => {
   });
 
   it('still says the figures are from the last check when there was one', () => {
-    const r = makeRollout({ locale: 'en', steps: { '2a': { lastCheck: { status: 'pass', summary: { key: 'notice.saved' }, evidence: {}, at: '2026-11-24T08:00:00.000Z' } } } });
+    const r = makeRollout({
+      locale: 'en',
+      steps: { '2a': { lastCheck: { status: 'pass', summary: { key: 'notice.saved' }, evidence: {}, at: '2026-11-24T08:00:00.000Z' } } },
+    });
     const view = buildDigestView(DIGEST_TEMPLATE, buildDigestModel(DIGEST_TEMPLATE, r, { now, checkRunFailed: noCredentials }));
     expect(view.notices.join('\n')).toContain('The figures are from the last successful check.');
   });

@@ -75,7 +75,16 @@ describe('digest model: the numbers', () => {
 
   it('readiness by steps and by hours, hours left', () => {
     // 13 applicable (3a skipped), 4 complete; 7.25 h estimated, 2 h done.
-    expect(m.readiness).toMatchObject({ applicable: 13, complete: 4, stepsPct: 31, hoursTotal: 7.25, hoursDone: 2, hoursLeft: 5.25, hoursPct: 28, unestimatedOpen: 1 });
+    expect(m.readiness).toMatchObject({
+      applicable: 13,
+      complete: 4,
+      stepsPct: 31,
+      hoursTotal: 7.25,
+      hoursDone: 2,
+      hoursLeft: 5.25,
+      hoursPct: 28,
+      unestimatedOpen: 1,
+    });
   });
 
   it('what changed since the last digest', () => {
@@ -244,7 +253,7 @@ describe('nextDigestState', () => {
 
   it(`keeps at most ${HISTORY_DAYS} days`, () => {
     const r = midRollout('en');
-    r.digest.history = Array.from({ length: 40 }, (_, i) => ({ date: `2026-10-${String(i % 31 + 1).padStart(2, '0')}`, stepsPct: i, hoursPct: i }));
+    r.digest.history = Array.from({ length: 40 }, (_, i) => ({ date: `2026-10-${String((i % 31) + 1).padStart(2, '0')}`, stepsPct: i, hoursPct: i }));
     const next = nextDigestState(r.digest, buildDigestModel(TEMPLATE, r, { now: NOW }), r, NOW);
     expect(next.history).toHaveLength(HISTORY_DAYS);
     expect(next.history.at(-1)!.date).toBe('2026-11-25');

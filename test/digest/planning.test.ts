@@ -115,7 +115,11 @@ describe('planPatch: a manual due date wins', () => {
     const r = makeRollout({ settings: { goLive: '2026-12-15' }, steps: { '1a': { due: '2026-12-01', dueSource: 'planned' } } });
     const fill = planPatch(TEMPLATE, r, { mode: 'fill', today: '2026-12-09' });
     expect(fill.map((c) => c.stepId)).not.toContain('1a');
-    expect(planPatch(TEMPLATE, r, { mode: 'full', today: '2026-12-09' }).find((c) => c.stepId === '1a')).toEqual({ stepId: '1a', from: '2026-12-01', to: '2026-12-11' });
+    expect(planPatch(TEMPLATE, r, { mode: 'full', today: '2026-12-09' }).find((c) => c.stepId === '1a')).toEqual({
+      stepId: '1a',
+      from: '2026-12-01',
+      to: '2026-12-11',
+    });
   });
 });
 

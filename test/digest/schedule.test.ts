@@ -155,7 +155,10 @@ describe('digest slots: due, late and catch-up', () => {
   });
 
   it('an invalid time zone or time is a coded setting error', () => {
-    for (const bad of [{ ...AMS, timezone: 'Mars/Olympus' }, { ...AMS, digestTime: '9am' }]) {
+    for (const bad of [
+      { ...AMS, timezone: 'Mars/Olympus' },
+      { ...AMS, digestTime: '9am' },
+    ]) {
       let err: unknown;
       try {
         slotFor(d('2026-11-25T12:00:00Z'), bad);

@@ -26,7 +26,13 @@ class RecordingPublisher {
 
 function scheduler(store: Store, pub: RecordingPublisher, now: string, pageSize: number): Scheduler {
   const clock = new FakeClock(now);
-  const service = new ChecklistService({ store: store.rollouts, template: TEMPLATE, clock, defaults: { locale: 'nl', hosting: 'cloud-eu', timezone: 'Europe/Amsterdam', digestTime: '09:00', weekdays: [1, 2, 3, 4, 5] }, globalAdmins: [] });
+  const service = new ChecklistService({
+    store: store.rollouts,
+    template: TEMPLATE,
+    clock,
+    defaults: { locale: 'nl', hosting: 'cloud-eu', timezone: 'Europe/Amsterdam', digestTime: '09:00', weekdays: [1, 2, 3, 4, 5] },
+    globalAdmins: [],
+  });
   const platforms = new Platforms().register({
     id: 'slack',
     publisher: { postDigest: (c) => pub.postDigest(c), postCheckReport: async () => undefined },

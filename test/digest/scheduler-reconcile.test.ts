@@ -123,7 +123,11 @@ describe('Scheduler: a slot claimed but not recorded (reconciliation)', () => {
     expect(after.digest.lastStates).toMatchObject({ '1a': 'open' }); // tomorrow's "what changed" compares with now
     const audit = await digestAudit(store, r.id);
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ to: SLOT, actor: 'bwprep:scheduler', detail: { recovered: true, slot: SLOT, ref, permalink: 'https://example.invalid/p1' } });
+    expect(audit[0]).toMatchObject({
+      to: SLOT,
+      actor: 'bwprep:scheduler',
+      detail: { recovered: true, slot: SLOT, ref, permalink: 'https://example.invalid/p1' },
+    });
 
     // Settled: later ticks neither ask nor post.
     clock.advance(60_000);

@@ -19,7 +19,13 @@ import { FakeClock, makeRollout, TEMPLATE } from './fixtures';
 /** The digest's structured text as the plain text a reader sees (the assertions below read it so). */
 function readable(v: DigestView) {
   const p = (r: Rich) => plainText(r);
-  return { ...v, notices: v.notices.map(p), lines: v.lines.map(p), footer: p(v.footer), sections: v.sections.map((x) => ({ ...x, items: x.items.map((i) => ({ ...i, text: p(i.text) })) })) };
+  return {
+    ...v,
+    notices: v.notices.map(p),
+    lines: v.lines.map(p),
+    footer: p(v.footer),
+    sections: v.sections.map((x) => ({ ...x, items: x.items.map((i) => ({ ...i, text: p(i.text) })) })),
+  };
 }
 
 /** An in-memory double of the application layer's publisher port: records what would be posted. */
@@ -107,7 +113,15 @@ type TestExtra = Partial<SchedulerOptions> & { reminderSender?: RecordingSender;
 function scheduler(store: Store, clock: FakeClock, publisher: RecordingPublisher, extra: TestExtra = {}): Scheduler {
   const { reminderSender, userTimezone, ...opts } = extra;
   const service = new ChecklistService({ store: store.rollouts, template: TEMPLATE, clock, defaults: DEFAULTS, globalAdmins: [] });
-  return new Scheduler({ store, service, template: TEMPLATE, clock, platforms: platformsOf(publisher, reminderSender, userTimezone), reminders: Boolean(reminderSender), ...opts });
+  return new Scheduler({
+    store,
+    service,
+    template: TEMPLATE,
+    clock,
+    platforms: platformsOf(publisher, reminderSender, userTimezone),
+    reminders: Boolean(reminderSender),
+    ...opts,
+  });
 }
 
 const DEFAULTS = { locale: 'nl' as const, hosting: 'cloud-eu' as const, timezone: 'Europe/Amsterdam', digestTime: '09:00', weekdays: [1, 2, 3, 4, 5] };

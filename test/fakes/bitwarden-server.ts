@@ -287,7 +287,10 @@ export class FakeBitwardenServer {
     this.log.push(entry);
     // Scanned for secrets: the path, the query and any form body, except the token request's own client_secret.
     const { client_secret: _ownCredential, ...form } = entry.form ?? {};
-    reportToSecretGuard(`bitwarden:${method} ${path}`, JSON.stringify({ path: u.pathname, query: entry.query, form: path === '/connect/token' ? form : entry.form }));
+    reportToSecretGuard(
+      `bitwarden:${method} ${path}`,
+      JSON.stringify({ path: u.pathname, query: entry.query, form: path === '/connect/token' ? form : entry.form }),
+    );
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       entry.status = status;
       const text = payload === undefined ? '' : typeof payload === 'string' ? payload : JSON.stringify(payload);
@@ -319,13 +322,23 @@ export class FakeBitwardenServer {
         case 'rate-limit':
           return send(
             429,
-            { object: 'error', message: 'Slow down! Too many requests. Try again in 1m.', validationErrors: null, exceptionMessage: null, exceptionStackTrace: null, innerExceptionMessage: null },
+            {
+              object: 'error',
+              message: 'Slow down! Too many requests. Try again in 1m.',
+              validationErrors: null,
+              exceptionMessage: null,
+              exceptionStackTrace: null,
+              innerExceptionMessage: null,
+            },
             fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {},
           );
         case 'invalid-client':
           return send(400, { error: 'invalid_client' });
         case 'status':
-          return send(fault.status ?? 500, fault.body ?? (fault.status === 404 ? undefined : { object: 'error', message: 'An unhandled server error has occurred.', errors: null }));
+          return send(
+            fault.status ?? 500,
+            fault.body ?? (fault.status === 404 ? undefined : { object: 'error', message: 'An unhandled server error has occurred.', errors: null }),
+          );
       }
     }
     this.route(method, path, u, body, req, entry, send);
@@ -392,7 +405,8 @@ export class FakeBitwardenServer {
     const org = this.fixture;
     if (f.get('grant_type') !== 'client_credentials' || f.get('scope') !== 'api.organization') return send(400, { error: 'invalid_scope' });
     if (f.get('client_id') !== `organization.${org.orgId}` || f.get('client_secret') !== org.clientSecret) return send(400, { error: 'invalid_client' });
-    if (org.kind === 'vaultwarden' && !(f.get('deviceIdentifier') && f.get('deviceName') && f.get('deviceType'))) return send(400, { error: 'invalid_request' });
+    if (org.kind === 'vaultwarden' && !(f.get('deviceIdentifier') && f.get('deviceName') && f.get('deviceType')))
+      return send(400, { error: 'invalid_request' });
     this.issued++;
     const token = `${ACCESS_TOKEN_PREFIX}${this.issued}-${org.orgId}`;
     this.tokens.add(token);

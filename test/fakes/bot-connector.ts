@@ -105,7 +105,14 @@ export function testKeyPair(): { privateKey: KeyObject; publicKey: KeyObject } {
 /** Claims of a channel token as the Bot Framework issues them (botframework-connector ChannelValidation). */
 export function channelClaims(c: { audience: string; serviceUrl: string; expiresInSeconds?: number }): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
-  return { iss: 'https://api.botframework.com', aud: c.audience, serviceurl: c.serviceUrl, nbf: now - 60, iat: now - 60, exp: now + (c.expiresInSeconds ?? 3600) };
+  return {
+    iss: 'https://api.botframework.com',
+    aud: c.audience,
+    serviceurl: c.serviceUrl,
+    nbf: now - 60,
+    iat: now - 60,
+    exp: now + (c.expiresInSeconds ?? 3600),
+  };
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
@@ -188,14 +195,30 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
       at: Date.now(),
     };
     const script = scripts.find(
-      (s) => s.left > 0 && (s.kind ? s.kind === kind : kind !== 'member' && kind !== 'roster' && kind !== 'other') && (!s.conversationId || s.conversationId === conversationId),
+      (s) =>
+        s.left > 0 &&
+        (s.kind ? s.kind === kind : kind !== 'member' && kind !== 'roster' && kind !== 'other') &&
+        (!s.conversationId || s.conversationId === conversationId),
     );
     if (script) {
       script.left -= 1;
       call.status = script.status;
       record(call);
-      const code = script.code ?? (script.status === 429 ? 'TooManyRequests' : script.status === 403 ? 'BotNotInConversationRoster' : script.status === 404 ? 'ConversationNotFound' : 'ServiceError');
-      return answer(res, script.status, { error: { code, message: `fake connector: scripted ${script.status}` } }, script.retryAfter !== undefined ? { 'retry-after': String(script.retryAfter) } : {});
+      const code =
+        script.code ??
+        (script.status === 429
+          ? 'TooManyRequests'
+          : script.status === 403
+            ? 'BotNotInConversationRoster'
+            : script.status === 404
+              ? 'ConversationNotFound'
+              : 'ServiceError');
+      return answer(
+        res,
+        script.status,
+        { error: { code, message: `fake connector: scripted ${script.status}` } },
+        script.retryAfter !== undefined ? { 'retry-after': String(script.retryAfter) } : {},
+      );
     }
     switch (kind) {
       case 'create': {
@@ -265,7 +288,11 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
           const i = waiters.indexOf(w);
           if (i >= 0) {
             waiters.splice(i, 1);
-            reject(new Error(`fake connector: no matching call within ${timeoutMs} ms; calls: ${JSON.stringify(calls.map((c) => `${c.method} ${c.path} ${c.status}`))}`));
+            reject(
+              new Error(
+                `fake connector: no matching call within ${timeoutMs} ms; calls: ${JSON.stringify(calls.map((c) => `${c.method} ${c.path} ${c.status}`))}`,
+              ),
+            );
           }
         }, timeoutMs).unref();
       });

@@ -118,7 +118,15 @@ describe('fake Slack Web API with a real WebClient', () => {
     const tooMany = Array.from({ length: 51 }, (_, i) => ({ type: 'divider', block_id: `d${i}` }));
     expect(await slackError(client.chat.postMessage({ channel: FAKE_CHANNEL_ID, text: 'x', blocks: tooMany }))).toBe('invalid_blocks');
     expect(validateBlocks([{ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } }], 'message')).toHaveLength(1);
-    expect(validateBlocks([{ type: 'divider', block_id: 'a' }, { type: 'divider', block_id: 'a' }], 'message')[0]).toMatch(/duplicate block_id/);
+    expect(
+      validateBlocks(
+        [
+          { type: 'divider', block_id: 'a' },
+          { type: 'divider', block_id: 'a' },
+        ],
+        'message',
+      )[0],
+    ).toMatch(/duplicate block_id/);
     expect(validateBlocks(tooMany.slice(0, 50), 'message')).toEqual([]);
     expect(validateBlocks([...tooMany, ...tooMany.map((b) => ({ ...b, block_id: `${b.block_id}x` }))].slice(0, 100), 'view')).toEqual([]);
   });
@@ -173,7 +181,10 @@ describe('fake Slack Web API with a real WebClient', () => {
     };
     const opened = await client.views.open({ trigger_id: '123.456.abc', view: modal as never });
     expect(opened.view).toMatchObject({ id: expect.stringMatching(/^V/), callback_id: 'bwprep.setup', private_metadata: '{"rollout":"r1"}', type: 'modal' });
-    const updated = await client.views.update({ view_id: opened.view?.id as string, view: { ...modal, title: { type: 'plain_text', text: 'Saved' } } as never });
+    const updated = await client.views.update({
+      view_id: opened.view?.id as string,
+      view: { ...modal, title: { type: 'plain_text', text: 'Saved' } } as never,
+    });
     expect(updated.view?.id).toBe(opened.view?.id);
     expect(slack.views().find((v) => v.id === opened.view?.id)?.history).toHaveLength(2);
     expect(await slackError(client.views.open({ trigger_id: '', view: modal as never }))).toBe('invalid_arguments');
@@ -184,10 +195,23 @@ describe('fake Slack Web API with a real WebClient', () => {
 
   it('uploads a file through files.getUploadURLExternal, the upload URL and files.completeUploadExternal', async () => {
     const csv = 'step,status\n2a,verified\n';
-    const r = await client.filesUploadV2({ channel_id: FAKE_CHANNEL_ID, filename: 'rollout.csv', content: csv, title: 'Rollout export', initial_comment: 'export' });
+    const r = await client.filesUploadV2({
+      channel_id: FAKE_CHANNEL_ID,
+      filename: 'rollout.csv',
+      content: csv,
+      title: 'Rollout export',
+      initial_comment: 'export',
+    });
     expect(r.ok).toBe(true);
     const [file] = slack.files();
-    expect(file).toMatchObject({ filename: 'rollout.csv', uploaded: true, completed: true, channel_id: FAKE_CHANNEL_ID, title: 'Rollout export', initial_comment: 'export' });
+    expect(file).toMatchObject({
+      filename: 'rollout.csv',
+      uploaded: true,
+      completed: true,
+      channel_id: FAKE_CHANNEL_ID,
+      title: 'Rollout export',
+      initial_comment: 'export',
+    });
     expect(file?.content?.toString('utf8')).toBe(csv);
     expect(slack.last('files.getUploadURLExternal')?.response.upload_url).toContain(`${slack.url}/upload/`);
     expect(slack.last('files.completeUploadExternal')?.args.files).toEqual([{ id: file?.id, title: 'Rollout export' }]);

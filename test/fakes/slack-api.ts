@@ -191,7 +191,10 @@ export interface RateLimitOptions {
   retryAfter?: number;
 }
 
-export type MethodHandler = (args: SlackArgs, call: { method: string; token: string | undefined }) =>
+export type MethodHandler = (
+  args: SlackArgs,
+  call: { method: string; token: string | undefined },
+) =>
   | Record<string, unknown>
   | { status: number; body: Record<string, unknown>; headers?: Record<string, string> }
   | Promise<Record<string, unknown> | { status: number; body: Record<string, unknown>; headers?: Record<string, string> }>;
@@ -422,11 +425,7 @@ function parseMultipart(body: Buffer, contentType: string): MultipartPart[] {
   return parts;
 }
 
-function decodeArgs(
-  req: IncomingMessage,
-  body: Buffer,
-  query: URLSearchParams,
-): { args: SlackArgs; encoding: RecordedCall['encoding']; error?: string } {
+function decodeArgs(req: IncomingMessage, body: Buffer, query: URLSearchParams): { args: SlackArgs; encoding: RecordedCall['encoding']; error?: string } {
   const ct = String(req.headers['content-type'] ?? '').toLowerCase();
   const args: SlackArgs = fromSearchParams(query);
   let encoding: RecordedCall['encoding'] = [...query.keys()].length > 0 ? 'query' : 'none';
@@ -629,14 +628,18 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
   });
 
   const checkView = (view: unknown): Answer | undefined => {
-    if (!view || typeof view !== 'object' || Array.isArray(view)) return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: view'] } });
+    if (!view || typeof view !== 'object' || Array.isArray(view))
+      return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: view'] } });
     const v = view as Record<string, unknown>;
-    if (v.type !== 'home' && v.type !== 'modal') return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] view.type must be home or modal'] } });
+    if (v.type !== 'home' && v.type !== 'modal')
+      return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] view.type must be home or modal'] } });
     if (checkBlocks) {
       const errors = validateBlocks(v.blocks ?? [], 'view');
-      if (errors.length) return fail('invalid_arguments', { response_metadata: { messages: errors.map((e) => `[ERROR] ${e.replace('/blocks', '/view/blocks')}`) } });
+      if (errors.length)
+        return fail('invalid_arguments', { response_metadata: { messages: errors.map((e) => `[ERROR] ${e.replace('/blocks', '/view/blocks')}`) } });
     }
-    if (v.type === 'modal' && !v.title) return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: title [json-pointer:/view]'] } });
+    if (v.type === 'modal' && !v.title)
+      return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: title [json-pointer:/view]'] } });
     if (JSON.stringify(v).length > 250_000) return fail('view_too_large');
     return undefined;
   };
@@ -665,7 +668,18 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
     return {
       id: u.id,
       team_id: u.team_id ?? teamId,
-      ...(u.enterprise_id ? { enterprise_user: { id: u.id, enterprise_id: u.enterprise_id, enterprise_name: 'Fake Grid Org', is_admin: false, is_owner: false, teams: [u.team_id ?? teamId] } } : {}),
+      ...(u.enterprise_id
+        ? {
+            enterprise_user: {
+              id: u.id,
+              enterprise_id: u.enterprise_id,
+              enterprise_name: 'Fake Grid Org',
+              is_admin: false,
+              is_owner: false,
+              teams: [u.team_id ?? teamId],
+            },
+          }
+        : {}),
       name,
       deleted: u.deleted ?? false,
       color: '9f69e7',
@@ -873,7 +887,10 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
       return ok({ user: userJson(u, truthy(a.include_locale)) });
     },
     'conversations.open': (a) => {
-      const list = (str(a.users) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const list = (str(a.users) ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const channelArg = str(a.channel);
       if (channelArg) return ok({ channel: { id: channelArg } });
       if (list.length === 0) return fail('users_list_not_supplied');
@@ -897,7 +914,13 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
       let c = channels.get(id);
       if (!c) {
         if (strict) return fail('channel_not_found');
-        c = { id, name: id.toLowerCase(), is_member: true, ...(id.startsWith('G') ? { is_private: true } : {}), ...(id.startsWith('D') ? { is_im: true } : {}) };
+        c = {
+          id,
+          name: id.toLowerCase(),
+          is_member: true,
+          ...(id.startsWith('G') ? { is_private: true } : {}),
+          ...(id.startsWith('D') ? { is_im: true } : {}),
+        };
       }
       const out = channelJson(c);
       if (truthy(a.include_num_members) && !c.is_im) out.num_members = users.size;
@@ -924,7 +947,13 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
         .sort((x, y) => tsMicros(y.ts) - tsMicros(x.ts));
       // The cursor is an offset into this listing, opaque to the caller (base64, like Slack's).
       const cursor = str(a.cursor);
-      const start = cursor ? Number(Buffer.from(cursor, 'base64').toString('utf8').replace(/^offset:/, '')) : 0;
+      const start = cursor
+        ? Number(
+            Buffer.from(cursor, 'base64')
+              .toString('utf8')
+              .replace(/^offset:/, ''),
+          )
+        : 0;
       if (!Number.isInteger(start) || start < 0) return fail('invalid_cursor');
       const page = all.slice(start, start + limit);
       const more = start + limit < all.length;
@@ -947,14 +976,16 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
       const lengthRaw = a.length;
       const length = typeof lengthRaw === 'number' ? lengthRaw : typeof lengthRaw === 'string' && lengthRaw !== '' ? Number(lengthRaw) : undefined;
       if (!filename) return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: filename'] } });
-      if (length === undefined || !Number.isFinite(length)) return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: length'] } });
+      if (length === undefined || !Number.isFinite(length))
+        return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: length'] } });
       const id = nextId('F');
       files.set(id, { id, filename, length, content: undefined, uploaded: false, completed: false });
       return ok({ upload_url: `${baseUrl}/upload/v1/${id}`, file_id: id });
     },
     'files.completeUploadExternal': (a) => {
       const list = a.files;
-      if (!Array.isArray(list) || list.length === 0) return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: files'] } });
+      if (!Array.isArray(list) || list.length === 0)
+        return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: files'] } });
       const out: Record<string, unknown>[] = [];
       for (const entry of list as Array<{ id?: unknown; title?: unknown }>) {
         const f = typeof entry?.id === 'string' ? files.get(entry.id) : undefined;
@@ -1219,7 +1250,11 @@ export async function startFakeSlackApi(options: FakeSlackOptions = {}): Promise
       holds.set(method, h);
       return {
         arrived: (n, timeoutMs = 15_000) =>
-          poll(() => (h.count >= n ? true : undefined), timeoutMs, () => `${n} held ${method} call(s), ${h.count} arrived; recorded calls: ${summary()}`).then(() => undefined),
+          poll(
+            () => (h.count >= n ? true : undefined),
+            timeoutMs,
+            () => `${n} held ${method} call(s), ${h.count} arrived; recorded calls: ${summary()}`,
+          ).then(() => undefined),
         count: () => h.count,
         release: () => {
           if (holds.get(method) === h) holds.delete(method);

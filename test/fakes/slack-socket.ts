@@ -40,7 +40,14 @@ export async function startFakeSocketMode(): Promise<FakeSocketMode> {
       waiting.get(msg.envelope_id)?.(msg);
       waiting.delete(msg.envelope_id);
     });
-    ws.send(JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'fake-socket', approximate_connection_time: 18060 }, connection_info: { app_id: FAKE_APP_ID } }));
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        num_connections: 1,
+        debug_info: { host: 'fake-socket', approximate_connection_time: 18060 },
+        connection_info: { app_id: FAKE_APP_ID },
+      }),
+    );
     greeted.splice(0).forEach((f) => f());
   });
   return {

@@ -55,7 +55,12 @@ const backends: [string, (dir: string) => Promise<TestServer>, (s: TestServer) =
       const pool = new Pool({ connectionString: s.url(), max: 1 });
       return {
         holder: async (key) =>
-          (await pool.query<{ holder: string }>('SELECT holder FROM "lf".bwprep_leases WHERE key = $1 AND expires_at > (extract(epoch from clock_timestamp()) * 1000)::bigint', [key])).rows[0]?.holder,
+          (
+            await pool.query<{ holder: string }>(
+              'SELECT holder FROM "lf".bwprep_leases WHERE key = $1 AND expires_at > (extract(epoch from clock_timestamp()) * 1000)::bigint',
+              [key],
+            )
+          ).rows[0]?.holder,
         close: () => pool.end(),
       };
     },
@@ -87,7 +92,11 @@ afterEach(() => {
 const isDigest = (args: Record<string, unknown>) => /Daily readiness digest/.test(JSON.stringify(args.blocks ?? ''));
 const digestPosts = () => slack.calls('chat.postMessage').filter((c) => isDigest(c.args));
 /** Completed ticks a replica has logged (`scheduler tick done`, debug). */
-const ticks = (app: ChildApp) => app.logs().split('\n').filter((l) => l.includes('"msg":"scheduler tick done"'));
+const ticks = (app: ChildApp) =>
+  app
+    .logs()
+    .split('\n')
+    .filter((l) => l.includes('"msg":"scheduler tick done"'));
 
 /** Switches the digest on: the next tick of whichever replica comes first takes its lease. */
 async function enableDigest(storeUrl: string): Promise<void> {
@@ -206,7 +215,13 @@ describe.each(backends)('three bwprep processes on one %s: the digest lease hold
         expect(r.digest.lastPostedAt).toBeDefined();
         const posted = (await store.audit.list(ROLLOUT)).filter((a) => a.action === 'digest.posted');
         expect(posted).toHaveLength(1);
-        expect(posted[0]).toMatchObject({ actor: 'bwprep:scheduler', surface: 'scheduler', to: slot, at: r.digest.lastPostedAt, detail: { slot, late: false, preview: false, checksFailed: false } });
+        expect(posted[0]).toMatchObject({
+          actor: 'bwprep:scheduler',
+          surface: 'scheduler',
+          to: slot,
+          at: r.digest.lastPostedAt,
+          detail: { slot, late: false, preview: false, checksFailed: false },
+        });
         // The poster let go of the lease once the post was recorded.
         expect(await store.leases.acquire(leaseKey, 'another-replica', 60_000)).toBe(true);
       } finally {

@@ -152,7 +152,11 @@ describe('SIGKILL during a digest (exactly once on Slack)', () => {
     await slack.waitFor('chat.postMessage', (c) => isDigest(c.args), 15_000);
     await vi.waitFor(() => expect(app.logs()).toContain('"msg":"digest posted"'), { timeout: 15_000, interval: 50 });
     // A few more ticks: none posts again.
-    const ticks = () => app.logs().split('\n').filter((l) => l.includes('"msg":"scheduler tick done"')).length;
+    const ticks = () =>
+      app
+        .logs()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"scheduler tick done"')).length;
     const seen = ticks();
     await vi.waitFor(() => expect(ticks()).toBeGreaterThanOrEqual(seen + 3), { timeout: 3 * INTERVAL_S * 1000 + 15_000, interval: 50 });
     app.process.kill('SIGTERM');
@@ -186,7 +190,16 @@ describe('SIGTERM', () => {
 
     app.process.kill('SIGTERM');
     // Stops accepting: new connections are refused while the work in flight is still held.
-    await vi.waitFor(async () => expect(await fetch(`${app.url}/readyz`).then(() => 'open', () => 'refused')).toBe('refused'), { timeout: 5_000, interval: 50 });
+    await vi.waitFor(
+      async () =>
+        expect(
+          await fetch(`${app.url}/readyz`).then(
+            () => 'open',
+            () => 'refused',
+          ),
+        ).toBe('refused'),
+      { timeout: 5_000, interval: 50 },
+    );
     expect(app.process.exitCode).toBeNull();
 
     hold.release();
@@ -216,7 +229,11 @@ describe('SIGKILL during a check run', () => {
       const withBw = { ...env(), BW_API_URL: bw.url, BW_IDENTITY_URL: `${bw.url}/identity`, BW_CLIENT_ID: bw.clientId, BW_CLIENT_SECRET: org.clientSecret };
       const first = await startChildApp(mainJs, dir, withBw);
       await slack.waitFor('chat.postMessage', (c) => isDigest(c.args), 15_000); // the seeded digest, out of the way
-      const st = await sendToApp(first.url, FAKE_SIGNING_SECRET, slashCommand({ text: 'status', user_id: FAKE_USERS.alice, response_url: slack.responseUrl('k-status') }));
+      const st = await sendToApp(
+        first.url,
+        FAKE_SIGNING_SECRET,
+        slashCommand({ text: 'status', user_id: FAKE_USERS.alice, response_url: slack.responseUrl('k-status') }),
+      );
       expect(st.status).toBe(200);
       const card = await slack.waitFor('chat.postMessage', (c) => !isDigest(c.args), 15_000);
       // The members list hangs: the run is in the middle when the process dies.
@@ -246,9 +263,14 @@ describe('SIGKILL during a check run', () => {
           },
           { timeout: 60_000, interval: 1_000 },
         );
-        const told = slack.responses().map((r) => String(r.body.text)).filter((x) => x.includes(t('nl', 'check_report.in_progress')));
+        const told = slack
+          .responses()
+          .map((r) => String(r.body.text))
+          .filter((x) => x.includes(t('nl', 'check_report.in_progress')));
         expect(told.length).toBeGreaterThan(0); // it was blocked for a while: the lease, not luck
-        await vi.waitFor(() => expect(JSON.stringify(slack.message(FAKE_CHANNEL_ID, cardTs)?.blocks)).not.toContain('Checking against Bitwarden'), { timeout: 10_000 });
+        await vi.waitFor(() => expect(JSON.stringify(slack.message(FAKE_CHANNEL_ID, cardTs)?.blocks)).not.toContain('Checking against Bitwarden'), {
+          timeout: 10_000,
+        });
       } finally {
         second.process.kill('SIGTERM');
         expect((await second.exited).code).toBe(0);

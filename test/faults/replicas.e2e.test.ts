@@ -54,7 +54,12 @@ describe.each(backends)('three replicas on one %s', (_name, startServer, storeUr
     const res = await Promise.all(
       clicks.map(({ step, id }, i) =>
         replicas[i % 3]!.send(
-          blockActions({ user: FAKE_USERS.alice, message_ts: before.card!.ts, actions: [button(ACTIONS.markDone, encodeStepRef(ROLLOUT, step))], response_url: slack.responseUrl(id) }),
+          blockActions({
+            user: FAKE_USERS.alice,
+            message_ts: before.card!.ts,
+            actions: [button(ACTIONS.markDone, encodeStepRef(ROLLOUT, step))],
+            response_url: slack.responseUrl(id),
+          }),
           { timeoutMs: 30_000 },
         ),
       ),
@@ -74,7 +79,9 @@ describe.each(backends)('three replicas on one %s', (_name, startServer, storeUr
     expect(replies.filter((t) => !t.startsWith('ℹ️'))).toEqual([]);
     expect(replies).toHaveLength(clicks.length - STEPS.length);
     // The living card converges on the full state, whichever replica rendered last.
-    await vi.waitFor(() => expect(JSON.stringify(slack.message(before.card!.channel, before.card!.ts)?.blocks)).toContain('10 of 10 steps done'), { timeout: 10_000 });
+    await vi.waitFor(() => expect(JSON.stringify(slack.message(before.card!.channel, before.card!.ts)?.blocks)).toContain('10 of 10 steps done'), {
+      timeout: 10_000,
+    });
     for (const r of replicas) expect(r.logs()).not.toMatch(/unexpected error|"level":"error"/);
   }, 120_000);
 });

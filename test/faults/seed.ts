@@ -21,7 +21,10 @@ export async function seedDueDigest(storeUrl: string, opts: { enabled: boolean }
     defaults: { locale: 'en', hosting: 'cloud-us', timezone: 'UTC', digestTime: '09:00', weekdays: [1, 2, 3, 4, 5, 6, 7] },
     globalAdmins: [],
   });
-  await service.ensureRollout({ platform: 'slack', workspace: FAKE_TEAM_ID, channel: FAKE_CHANNEL_ID }, { user: `slack:${FAKE_USERS.alice}`, surface: 'slack' });
+  await service.ensureRollout(
+    { platform: 'slack', workspace: FAKE_TEAM_ID, channel: FAKE_CHANNEL_ID },
+    { user: `slack:${FAKE_USERS.alice}`, surface: 'slack' },
+  );
   const due = new Date(now.getTime() - 60_000);
   const hhmm = due.toISOString().slice(11, 16);
   await store.rollouts.update(ROLLOUT, (r) => {

@@ -59,7 +59,11 @@ export async function redisServer(dir: string): Promise<TestServer> {
     port,
     url: (suffix = '') => `redis://127.0.0.1:${port}${suffix}`,
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--daemonize', 'no'], { stdio: 'ignore' });
+      child = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--daemonize', 'no'],
+        { stdio: 'ignore' },
+      );
       const started = child;
       const exited = new Promise<void>((_, reject) => started.once('exit', (code) => reject(new Error(`redis-server exited ${code} at start`))));
       await Promise.race([waitUntil(`redis on ${port}`, () => accepts(port)), exited]);

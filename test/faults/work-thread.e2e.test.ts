@@ -36,14 +36,23 @@ const env = (storeFile: string, extra: Record<string, string> = {}) => slackChil
 /** `/bwprep status`, then alice marks 1a done on the card: what a user sees, and what is stored. */
 async function statusThenClick(app: ChildApp, tag: string): Promise<{ cardTs: string }> {
   slack.reset();
-  const st = await sendToApp(app.url, FAKE_SIGNING_SECRET, slashCommand({ text: 'status', user_id: FAKE_USERS.alice, response_url: slack.responseUrl(`${tag}-status`) }));
+  const st = await sendToApp(
+    app.url,
+    FAKE_SIGNING_SECRET,
+    slashCommand({ text: 'status', user_id: FAKE_USERS.alice, response_url: slack.responseUrl(`${tag}-status`) }),
+  );
   expect(st.status).toBe(200);
   const card = await slack.waitFor('chat.postMessage', (c) => c.args.channel === FAKE_CHANNEL_ID);
   const cardTs = String(card.response.ts);
   const click = await sendToApp(
     app.url,
     FAKE_SIGNING_SECRET,
-    blockActions({ user: FAKE_USERS.alice, message_ts: cardTs, actions: [button(ACTIONS.markDone, encodeStepRef(ROLLOUT, '1a'))], response_url: slack.responseUrl(`${tag}-click`) }),
+    blockActions({
+      user: FAKE_USERS.alice,
+      message_ts: cardTs,
+      actions: [button(ACTIONS.markDone, encodeStepRef(ROLLOUT, '1a'))],
+      response_url: slack.responseUrl(`${tag}-click`),
+    }),
   );
   expect(click.status).toBe(200);
   await slack.waitFor('chat.update', (c) => c.args.ts === cardTs && JSON.stringify(c.args.blocks).includes('1 of 10 steps done'));
@@ -58,7 +67,11 @@ describe('the Slack work thread', () => {
     await expect.poll(() => app.logs(), { timeout: 15_000, interval: 50 }).toMatch(READY);
     await statusThenClick(app, 'on');
     // A second click on the same step is answered privately through its response_url, from the work thread.
-    await sendToApp(app.url, FAKE_SIGNING_SECRET, blockActions({ user: FAKE_USERS.alice, actions: [button(ACTIONS.markDone, encodeStepRef(ROLLOUT, '1a'))], response_url: slack.responseUrl('on-again') }));
+    await sendToApp(
+      app.url,
+      FAKE_SIGNING_SECRET,
+      blockActions({ user: FAKE_USERS.alice, actions: [button(ACTIONS.markDone, encodeStepRef(ROLLOUT, '1a'))], response_url: slack.responseUrl('on-again') }),
+    );
     const again = await slack.waitForResponse('on-again');
     // In alice's own language: her Slack profile (users.info, read in the work thread) says Dutch.
     expect(JSON.stringify(again.body)).toContain('Stap 1a is al afgerond.');
@@ -100,13 +113,28 @@ describe('the Slack work thread', () => {
       return { ok: true, channel: args.channel, ts: '1700000000.424242', message: { text: args.text } };
     });
     try {
-      const st = await sendToApp(app.url, FAKE_SIGNING_SECRET, slashCommand({ text: 'status', user_id: FAKE_USERS.alice, response_url: slack.responseUrl('term-status') }));
+      const st = await sendToApp(
+        app.url,
+        FAKE_SIGNING_SECRET,
+        slashCommand({ text: 'status', user_id: FAKE_USERS.alice, response_url: slack.responseUrl('term-status') }),
+      );
       expect(st.status).toBe(200);
       await held;
       app.process.kill('SIGTERM');
       // Stops accepting at once, and waits for the work it handed over (it says so: an event, not a sleep).
-      await expect.poll(async () => fetch(`${app.url}/readyz`).then(() => 'open', () => 'refused'), { timeout: 5_000, interval: 50 }).toBe('refused');
-      await expect.poll(() => app.logs(), { timeout: 5_000, interval: 20 }).toMatch(/"inFlight":1,"msg":"waiting for the work handed to the Slack work thread"/);
+      await expect
+        .poll(
+          async () =>
+            fetch(`${app.url}/readyz`).then(
+              () => 'open',
+              () => 'refused',
+            ),
+          { timeout: 5_000, interval: 50 },
+        )
+        .toBe('refused');
+      await expect
+        .poll(() => app.logs(), { timeout: 5_000, interval: 20 })
+        .toMatch(/"inFlight":1,"msg":"waiting for the work handed to the Slack work thread"/);
       expect(app.process.exitCode).toBeNull();
       release();
       expect(await app.exited).toEqual({ code: 0, signal: null });
@@ -134,6 +162,8 @@ describe('the Slack work thread', () => {
 
   it('=on with a store only one thread can see refuses to start, saying why and what to do', async () => {
     const app = startChildApp(mainJs, dir, { ...env('unused'), BWPREP_STORE_URL: 'sqlite://:memory:', BWPREP_SLACK_WORK_THREAD: 'on' });
-    await expect(app).rejects.toThrow(/BWPREP_SLACK_WORK_THREAD is on, but the store is in memory \(sqlite:\/\/:memory:\), where a second thread cannot see it/);
+    await expect(app).rejects.toThrow(
+      /BWPREP_SLACK_WORK_THREAD is on, but the store is in memory \(sqlite:\/\/:memory:\), where a second thread cannot see it/,
+    );
   }, 30_000);
 });

@@ -48,7 +48,11 @@ export const RUNS = (n: number) => {
 };
 
 /** Letters and digits only, lower case: what is left of a text once markup, escapes, icons and spacing are gone. */
-const skeleton = (s: string): string => s.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
+const skeleton = (s: string): string =>
+  s
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '');
 
 interface Template {
   key: string;
@@ -59,7 +63,12 @@ const catalogues: Partial<Record<Locale, Template[]>> = {};
 
 /** A catalogue string as a pattern over skeletons: each variable matches anything, a <cmd> may gain its `@bwprep` prefix. */
 function templateRe(s: string): RegExp | undefined {
-  const parts = s.split(/\{\{[^}]*\}\}/).map((lit) => lit.split('<cmd>').map((p) => skeleton(p.replace(/<\/?(?:b|i|code|cmd)>/g, ''))).join('(?:bwprep)?'));
+  const parts = s.split(/\{\{[^}]*\}\}/).map((lit) =>
+    lit
+      .split('<cmd>')
+      .map((p) => skeleton(p.replace(/<\/?(?:b|i|code|cmd)>/g, '')))
+      .join('(?:bwprep)?'),
+  );
   // Too little literal text to tell it from anything else ("{{hours}} h", "–"): never the whole of a refusal.
   if (skeleton(parts.join('')).replace(/bwprep/g, '').length < 4) return undefined;
   return new RegExp(`^${parts.join('.*')}$`, 's');

@@ -64,13 +64,34 @@ async function sendAndCheck(req: SlackRequest, responseId: string): Promise<stri
   for (const text of texts) {
     expect(text).not.toContain('{{');
     // A raw i18n key (`error.bad_usage`) means a message was not rendered; text the user typed is echoed as is.
-    const keys = [...text.matchAll(/\b([a-z_]+)(\.[a-z0-9_]+)+\b/g)].map((m) => m[0]).filter((k) => NAMESPACES.has(k.split('.')[0]!) && !req.body.includes(encodeURIComponent(k)) && !req.body.includes(k));
+    const keys = [...text.matchAll(/\b([a-z_]+)(\.[a-z0-9_]+)+\b/g)]
+      .map((m) => m[0])
+      .filter((k) => NAMESPACES.has(k.split('.')[0]!) && !req.body.includes(encodeURIComponent(k)) && !req.body.includes(k));
     expect(keys).toEqual([]);
   }
   return texts;
 }
 
-const COMMAND_WORDS = ['status', 'help', 'mine', 'assign', 'unassign', 'done', 'reopen', 'skip', 'due', 'lang', 'export', 'klaar', 'toewijzen', 'overslaan', 'taal', 'digest', 'check', 'setup'];
+const COMMAND_WORDS = [
+  'status',
+  'help',
+  'mine',
+  'assign',
+  'unassign',
+  'done',
+  'reopen',
+  'skip',
+  'due',
+  'lang',
+  'export',
+  'klaar',
+  'toewijzen',
+  'overslaan',
+  'taal',
+  'digest',
+  'check',
+  'setup',
+];
 const arg = fc.oneof(
   fc.constantFrom('1a', '2a', '4e', '99', '6', '<@U0BOB>', '<@U0NOBODY>', '<@U0BOB|bob>', 'none', '2026-12-31', '2026-02-30', 'nl', 'en', 'xx', 'csv'),
   fc.string({ unit: 'grapheme', maxLength: 10 }),
@@ -126,7 +147,12 @@ describe('fuzz over HTTP: malformed signed block_actions', () => {
       fc.asyncProperty(payload, async (p) => {
         const id = `fz-act-${++n}`;
         if (!('view' in p)) p.response_url = h.slack.responseUrl(id);
-        const req: SlackRequest = { kind: 'block_actions', contentType: 'application/x-www-form-urlencoded', body: new URLSearchParams({ payload: JSON.stringify(p) }).toString(), payload: p };
+        const req: SlackRequest = {
+          kind: 'block_actions',
+          contentType: 'application/x-www-form-urlencoded',
+          body: new URLSearchParams({ payload: JSON.stringify(p) }).toString(),
+          payload: p,
+        };
         await sendAndCheck(req, id);
       }),
       RUNS(40),

@@ -46,7 +46,11 @@ const BLOCKS: Record<string, { type: string; key: string; valid: fc.Arbitrary<un
   clientSecret: { type: 'plain_text_input', key: 'value', valid: fc.constant('fake-bw-client-secret-fuzz') },
   digestEnabled: { type: 'checkboxes', key: 'selected_options', valid: fc.constantFrom([], [opt('on')]) },
   digestTime: { type: 'timepicker', key: 'selected_time', valid: fc.constantFrom('08:30', '17:00') },
-  timezone: { type: 'plain_text_input', key: 'value', valid: fc.oneof({ weight: 8, arbitrary: fc.constantFrom('Europe/Brussels', 'UTC') }, { weight: 1, arbitrary: fc.constant('Mars/Olympus_Mons') }) },
+  timezone: {
+    type: 'plain_text_input',
+    key: 'value',
+    valid: fc.oneof({ weight: 8, arbitrary: fc.constantFrom('Europe/Brussels', 'UTC') }, { weight: 1, arbitrary: fc.constant('Mars/Olympus_Mons') }),
+  },
   weekdays: { type: 'checkboxes', key: 'selected_options', valid: fc.subarray(['1', '2', '3', '4', '5', '6', '7'], { minLength: 1 }).map((d) => d.map(opt)) },
   goLive: { type: 'datepicker', key: 'selected_date', valid: fc.constantFrom('2026-12-18', null) },
   admins: { type: 'multi_users_select', key: 'selected_users', valid: fc.constantFrom([alice, bob], [bob]) },
@@ -69,8 +73,18 @@ const junk: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant(null),
   fc.constant({}),
   fc.constant([]),
-  fc.array(fc.oneof(fc.constant(null), fc.string({ maxLength: 4 }), fc.integer(), fc.record({ value: fc.oneof(fc.string({ maxLength: 4 }), fc.integer(), fc.constant(null)) }, { requiredKeys: [] })), { maxLength: 3 }),
-  fc.dictionary(fc.constantFrom('a', 'value', 'type', 'selected_option', '__proto__'), fc.oneof(fc.string({ maxLength: 4 }), fc.integer(), fc.constant(null)), { maxKeys: 3 }),
+  fc.array(
+    fc.oneof(
+      fc.constant(null),
+      fc.string({ maxLength: 4 }),
+      fc.integer(),
+      fc.record({ value: fc.oneof(fc.string({ maxLength: 4 }), fc.integer(), fc.constant(null)) }, { requiredKeys: [] }),
+    ),
+    { maxLength: 3 },
+  ),
+  fc.dictionary(fc.constantFrom('a', 'value', 'type', 'selected_option', '__proto__'), fc.oneof(fc.string({ maxLength: 4 }), fc.integer(), fc.constant(null)), {
+    maxKeys: 3,
+  }),
   fc.jsonValue({ maxDepth: 2 }),
   fc.jsonValue({ maxDepth: 1 }).map(withProto),
 );
@@ -95,7 +109,11 @@ function applyMutation(field: string, m: Mutation): { present: boolean; block?: 
       return { present: true, block: { value: { type: m.junk, [key]: null } }, certain: m.junk !== type };
     case 'protoAnswer':
       // The answer only under `__proto__`: an inherited-looking key that is no answer.
-      return { present: true, block: { value: JSON.parse(`{"type":${JSON.stringify(type)},"__proto__":{${JSON.stringify(key)}:${JSON.stringify(m.junk ?? null)}}}`) as unknown }, certain: false };
+      return {
+        present: true,
+        block: { value: JSON.parse(`{"type":${JSON.stringify(type)},"__proto__":{${JSON.stringify(key)}:${JSON.stringify(m.junk ?? null)}}}`) as unknown },
+        certain: false,
+      };
   }
 }
 
@@ -105,12 +123,17 @@ const breakage: fc.Arbitrary<Mutation> = fc.oneof(
   junk.map((j): Mutation => ({ kind: 'block', junk: j })),
   junk.map((j): Mutation => ({ kind: 'element', junk: j })),
   { weight: 2, arbitrary: junk.map((j): Mutation => ({ kind: 'answer', junk: j })) },
-  fc.oneof(fc.constantFrom(...new Set(Object.values(BLOCKS).map((b) => b.type)), 'users_select', 'radio_buttons'), junk).map((j): Mutation => ({ kind: 'type', junk: j })),
+  fc
+    .oneof(fc.constantFrom(...new Set(Object.values(BLOCKS).map((b) => b.type)), 'users_select', 'radio_buttons'), junk)
+    .map((j): Mutation => ({ kind: 'type', junk: j })),
   junk.map((j): Mutation => ({ kind: 'protoAnswer', junk: j })),
 );
 
 /** The whole of `view.state`: usually the blocks, sometimes missing or not an object of blocks. */
-const stateShape = fc.oneof({ weight: 12, arbitrary: fc.constant<'blocks'>('blocks') }, { weight: 1, arbitrary: fc.constantFrom('missing', 'null', 'values-junk') });
+const stateShape = fc.oneof(
+  { weight: 12, arbitrary: fc.constant<'blocks'>('blocks') },
+  { weight: 1, arbitrary: fc.constantFrom('missing', 'null', 'values-junk') },
+);
 
 const submission = fc.record({
   user: fc.constantFrom(alice, bob, bob, alice, carol),
@@ -119,7 +142,12 @@ const submission = fc.record({
   /** A valid answer in every block, then up to three blocks broken (none in about a quarter of the runs). */
   blocks: fc
     .tuple(
-      fc.record(Object.fromEntries(FIELDS.map((f) => [f, BLOCKS[f]!.valid.map((answer): Mutation => ({ kind: 'keep', answer }))])) as Record<string, fc.Arbitrary<Mutation>>),
+      fc.record(
+        Object.fromEntries(FIELDS.map((f) => [f, BLOCKS[f]!.valid.map((answer): Mutation => ({ kind: 'keep', answer }))])) as Record<
+          string,
+          fc.Arbitrary<Mutation>
+        >,
+      ),
       fc.array(fc.tuple(fc.constantFrom(...FIELDS), breakage), { maxLength: 3 }),
     )
     .map(([valid, broken]) => ({ ...valid, ...Object.fromEntries(broken) })),
@@ -145,10 +173,14 @@ function build(s: Submission): { req: SlackRequest; unreadable: string[] } {
   const valuesJson = `{${extra}${blocks}`;
   if (s.state === 'missing') delete view.state;
   else if (s.state === 'null') view.state = null;
-  else if (s.state === 'values-junk') view.state = { values: Array.isArray(s.stateJunk) || typeof s.stateJunk !== 'object' || s.stateJunk === null ? s.stateJunk : [s.stateJunk] };
+  else if (s.state === 'values-junk')
+    view.state = { values: Array.isArray(s.stateJunk) || typeof s.stateJunk !== 'object' || s.stateJunk === null ? s.stateJunk : [s.stateJunk] };
   else view.state = { values: '@@VALUES@@' };
   const body = JSON.stringify(p).replace('"@@VALUES@@"', () => valuesJson); // a function: `$&` in a value is text
-  return { req: { ...req, payload: JSON.parse(body) as Record<string, unknown>, body: new URLSearchParams({ payload: body }).toString() }, unreadable: s.state === 'blocks' ? unreadable : FIELDS };
+  return {
+    req: { ...req, payload: JSON.parse(body) as Record<string, unknown>, body: new URLSearchParams({ payload: body }).toString() },
+    unreadable: s.state === 'blocks' ? unreadable : FIELDS,
+  };
 }
 
 async function snapshot() {
@@ -177,11 +209,23 @@ describe('fuzz over HTTP: setup modal submissions with arbitrary state values', 
         if (process.env.FUZZ_DEBUG && res.status !== 200) console.log(n, res.status, req.body);
         expect([200, 400]).toContain(res.status);
         await h.app.slack!.idle();
-        expect(newLogs().split('\n').filter((l) => /unexpected error|setup submission failed|"level":("error"|50)/.test(l))).toEqual([]);
+        expect(
+          newLogs()
+            .split('\n')
+            .filter((l) => /unexpected error|setup submission failed|"level":("error"|50)/.test(l)),
+        ).toEqual([]);
         const body = (res.text ? res.body : {}) as { response_action?: string; errors?: Record<string, unknown> };
         if (res.status === 200 && body.response_action === 'errors') {
           refused++;
-          if (process.env.FUZZ_DEBUG) console.log(s.user, s.state, Object.entries(s.blocks).filter(([, m]) => m.kind !== 'keep').map(([f, m]) => `${f}:${m.kind}`), body.errors);
+          if (process.env.FUZZ_DEBUG)
+            console.log(
+              s.user,
+              s.state,
+              Object.entries(s.blocks)
+                .filter(([, m]) => m.kind !== 'keep')
+                .map(([f, m]) => `${f}:${m.kind}`),
+              body.errors,
+            );
           const errors = body.errors ?? {};
           expect(Object.keys(errors).length).toBeGreaterThan(0);
           for (const [field, text] of Object.entries(errors)) {
@@ -189,10 +233,16 @@ describe('fuzz over HTTP: setup modal submissions with arbitrary state values', 
             expect(typeof text).toBe('string');
             expectLocalizedText(text as string, LOCALE[s.user], `error on ${field}`);
           }
-          if (s.user === carol) expect(Object.keys(errors)).toEqual(['admins']); // not an admin: only that
+          if (s.user === carol)
+            expect(Object.keys(errors)).toEqual(['admins']); // not an admin: only that
           else for (const f of unreadable) expect(Object.keys(errors)).toContain(f);
           expect(await snapshot()).toEqual(before);
-          expect(h.slack.calls().slice(calls).filter((c) => c.method.startsWith('chat.'))).toEqual([]);
+          expect(
+            h.slack
+              .calls()
+              .slice(calls)
+              .filter((c) => c.method.startsWith('chat.')),
+          ).toEqual([]);
         } else if (res.status === 200) {
           // A save: the modal closes (empty ack); only a well-formed form gets here.
           expect(res.text).toBe('');

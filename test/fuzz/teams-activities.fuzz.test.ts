@@ -81,7 +81,9 @@ function readerLocale(a: Record<string, unknown>): Locale | undefined {
 function checkVisible(text: string, locale: Locale | undefined, sent: string, what: string): void {
   expect(text, what).not.toContain('{{');
   expect(text, what).not.toContain('[object Object]');
-  const keys = [...text.matchAll(/(?<![\w./-])([a-z_]+)(\.[a-z0-9_]+)+\b/g)].map((m) => m[0]).filter((k) => NAMESPACES.has(k.split('.')[0]!) && !sent.includes(k));
+  const keys = [...text.matchAll(/(?<![\w./-])([a-z_]+)(\.[a-z0-9_]+)+\b/g)]
+    .map((m) => m[0])
+    .filter((k) => NAMESPACES.has(k.split('.')[0]!) && !sent.includes(k));
   expect(keys, `${what}: raw i18n keys`).toEqual([]);
   if (TONE.test(text)) expectLocalizedText(text, locale, what, NEW_LANGUAGE);
 }
@@ -120,7 +122,12 @@ interface Delivery {
 }
 
 /** POSTs a body (an activity, or anything) and checks the properties every delivery must keep. */
-async function deliver(h: TeamsHarness, newLogs: () => string, body: unknown, opts: { raw?: boolean; token?: string; /** A 400 for a body that is no activity is the right answer. */ broken?: boolean } = {}): Promise<Delivery> {
+async function deliver(
+  h: TeamsHarness,
+  newLogs: () => string,
+  body: unknown,
+  opts: { raw?: boolean; token?: string; /** A 400 for a body that is no activity is the right answer. */ broken?: boolean } = {},
+): Promise<Delivery> {
   const before = h.connector.calls.length;
   const text = opts.raw ? String(body) : JSON.stringify(body);
   const t0 = Date.now();
@@ -160,15 +167,86 @@ async function deliver(h: TeamsHarness, newLogs: () => string, body: unknown, op
 
 // ---- arbitraries --------------------------------------------------------------------------------------
 
-const COMMAND_WORDS = ['status', 'help', 'mine', 'assign', 'unassign', 'done', 'reopen', 'skip', 'due', 'lang', 'export', 'check', 'setup', 'link', 'unlink', 'klaar', 'taal', 'digest'];
-const HTML = ['<p>', '</p>', '<div>', '</div>', '<br>', '&nbsp;', '&amp;', '&lt;', '&gt;', '&quot;', '&#39;', '<b>', '</b>', '<at>bwprep</at>', '<at>Anna Fake</at>', '<at>Nobody</at>', '<at>', '</at>', '<span itemscope="" itemtype="http://schema.skype.com/Mention" itemid="0">bwprep</span>'];
-const ARGS = ['1a', '2a', '2b', '4c', '4e', '99z', '6', 'none', '2026-12-31', '2026-02-30', 'nl', 'en', 'xx', 'md', 'csv', 'json', '@Anna', '🚀', 'مرحبا', '\u202egnp.exe', 'ｓｔａｔｕｓ'];
+const COMMAND_WORDS = [
+  'status',
+  'help',
+  'mine',
+  'assign',
+  'unassign',
+  'done',
+  'reopen',
+  'skip',
+  'due',
+  'lang',
+  'export',
+  'check',
+  'setup',
+  'link',
+  'unlink',
+  'klaar',
+  'taal',
+  'digest',
+];
+const HTML = [
+  '<p>',
+  '</p>',
+  '<div>',
+  '</div>',
+  '<br>',
+  '&nbsp;',
+  '&amp;',
+  '&lt;',
+  '&gt;',
+  '&quot;',
+  '&#39;',
+  '<b>',
+  '</b>',
+  '<at>bwprep</at>',
+  '<at>Anna Fake</at>',
+  '<at>Nobody</at>',
+  '<at>',
+  '</at>',
+  '<span itemscope="" itemtype="http://schema.skype.com/Mention" itemid="0">bwprep</span>',
+];
+const ARGS = [
+  '1a',
+  '2a',
+  '2b',
+  '4c',
+  '4e',
+  '99z',
+  '6',
+  'none',
+  '2026-12-31',
+  '2026-02-30',
+  'nl',
+  'en',
+  'xx',
+  'md',
+  'csv',
+  'json',
+  '@Anna',
+  '🚀',
+  'مرحبا',
+  '\u202egnp.exe',
+  'ｓｔａｔｕｓ',
+];
 const token = fc.oneof(fc.constantFrom(...COMMAND_WORDS, ...HTML, ...ARGS), fc.string({ unit: 'grapheme', maxLength: 12 }));
 const sep = fc.constantFrom(' ', ' ', '&nbsp;', '\u00a0', '\n', '<br>', '');
 const messageText = fc.oneof(
-  { weight: 4, arbitrary: fc.tuple(fc.array(fc.tuple(token, sep), { minLength: 1, maxLength: 6 }), fc.constantFrom('', '<p>', '<div>')).map(([parts, wrap]) => `${wrap}${parts.map(([w, s]) => w + s).join('')}`) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(fc.array(fc.tuple(token, sep), { minLength: 1, maxLength: 6 }), fc.constantFrom('', '<p>', '<div>'))
+      .map(([parts, wrap]) => `${wrap}${parts.map(([w, s]) => w + s).join('')}`),
+  },
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 60 }) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('skip 4e ', 'done 2a ', 'unknownword'), fc.string({ minLength: 2000, maxLength: 2000 }), fc.nat(5)).map(([p, s, n]) => p + s.repeat(n + 1)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom('skip 4e ', 'done 2a ', 'unknownword'), fc.string({ minLength: 2000, maxLength: 2000 }), fc.nat(5))
+      .map(([p, s, n]) => p + s.repeat(n + 1)),
+  },
 );
 const person = fc.constantFrom(BOB, ANNA, GUEST);
 const localeValue = fc.oneof(fc.constantFrom('nl-NL', 'nl-BE', 'en-US', 'en-GB', 'nl', 'NL-nl', 'de-DE', '', 'xx'), fc.string({ maxLength: 8 }));
@@ -179,7 +257,11 @@ const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
 /** A field left as the builder made it (undefined), dropped, or replaced by `value`. */
 type Override = { op: 'keep' } | { op: 'drop' } | { op: 'set'; value: unknown };
 const override = (value: fc.Arbitrary<unknown>): fc.Arbitrary<Override> =>
-  fc.oneof({ weight: 3, arbitrary: fc.constant({ op: 'keep' } as const) }, { weight: 1, arbitrary: fc.constant({ op: 'drop' } as const) }, { weight: 2, arbitrary: value.map((v) => ({ op: 'set', value: v }) as const) });
+  fc.oneof(
+    { weight: 3, arbitrary: fc.constant({ op: 'keep' } as const) },
+    { weight: 1, arbitrary: fc.constant({ op: 'drop' } as const) },
+    { weight: 2, arbitrary: value.map((v) => ({ op: 'set', value: v }) as const) },
+  );
 
 function apply(a: Activity, fields: Record<string, Override>): Activity {
   const out = structuredClone(a) as Record<string, unknown>;
@@ -193,14 +275,20 @@ function apply(a: Activity, fields: Record<string, Override>): Activity {
 const fromField = override(
   fc.oneof(
     person.map((p) => ({ id: p.id, name: p.name, aadObjectId: p.aadObjectId })),
-    fc.record({ id: fc.string({ maxLength: 20 }), name: maybe(fc.string({ maxLength: 20 })), aadObjectId: maybe(fc.oneof(fc.uuid(), fc.string({ maxLength: 10 }))) }, { requiredKeys: ['id'] }),
+    fc.record(
+      { id: fc.string({ maxLength: 20 }), name: maybe(fc.string({ maxLength: 20 })), aadObjectId: maybe(fc.oneof(fc.uuid(), fc.string({ maxLength: 10 }))) },
+      { requiredKeys: ['id'] },
+    ),
     fc.constant({ id: FAKE_BOT.id, name: 'bwprep' }),
   ),
 );
 const conversationField = override(
   fc.record(
     {
-      id: fc.oneof(fc.constantFrom(`${FAKE_CHANNEL};messageid=1700000000000`, FAKE_CHANNEL, FAKE_GROUP_CHAT, 'a:fake-personal-fuzz', '19:other@thread.tacv2'), fc.string({ minLength: 1, maxLength: 30 })),
+      id: fc.oneof(
+        fc.constantFrom(`${FAKE_CHANNEL};messageid=1700000000000`, FAKE_CHANNEL, FAKE_GROUP_CHAT, 'a:fake-personal-fuzz', '19:other@thread.tacv2'),
+        fc.string({ minLength: 1, maxLength: 30 }),
+      ),
       conversationType: maybe(fc.oneof(fc.constantFrom('channel', 'groupChat', 'personal'), fc.string({ maxLength: 8 }))),
       tenantId: maybe(fc.oneof(fc.constant(FAKE_TENANT), fc.string({ maxLength: 12 }))),
       isGroup: maybe(fc.boolean()),
@@ -211,12 +299,28 @@ const conversationField = override(
 );
 const channelDataField = override(
   fc.oneof(
-    fc.record({ tenant: maybe(fc.record({ id: fc.oneof(fc.constant(FAKE_TENANT), fc.string({ maxLength: 12 })) })), team: maybe(fc.record({ id: fc.string({ maxLength: 12 }), name: maybe(fc.string({ maxLength: 12 })) })), channel: maybe(fc.record({ id: fc.oneof(fc.constant(FAKE_CHANNEL), fc.string({ maxLength: 12 })), name: maybe(fc.string({ maxLength: 12 })) })), eventType: maybe(fc.constantFrom('channelDeleted', 'teamRenamed', 'channelCreated', 'x')) }),
+    fc.record({
+      tenant: maybe(fc.record({ id: fc.oneof(fc.constant(FAKE_TENANT), fc.string({ maxLength: 12 })) })),
+      team: maybe(fc.record({ id: fc.string({ maxLength: 12 }), name: maybe(fc.string({ maxLength: 12 })) })),
+      channel: maybe(fc.record({ id: fc.oneof(fc.constant(FAKE_CHANNEL), fc.string({ maxLength: 12 })), name: maybe(fc.string({ maxLength: 12 })) })),
+      eventType: maybe(fc.constantFrom('channelDeleted', 'teamRenamed', 'channelCreated', 'x')),
+    }),
     fc.dictionary(fc.string({ maxLength: 8 }), json, { maxKeys: 3 }),
   ),
 );
 const entity = fc.oneof(
-  fc.record({ type: fc.constant('mention'), text: fc.oneof(fc.constantFrom('<at>bwprep</at>', '<at>Anna Fake</at>', '<at></at>'), fc.string({ maxLength: 12 })), mentioned: fc.record({ id: fc.oneof(fc.constantFrom(FAKE_BOT.id, ANNA.id, '29:fake-nobody'), fc.string({ maxLength: 10 })), name: maybe(fc.string({ maxLength: 10 })), aadObjectId: maybe(fc.uuid()) }, { requiredKeys: ['id'] }) }),
+  fc.record({
+    type: fc.constant('mention'),
+    text: fc.oneof(fc.constantFrom('<at>bwprep</at>', '<at>Anna Fake</at>', '<at></at>'), fc.string({ maxLength: 12 })),
+    mentioned: fc.record(
+      {
+        id: fc.oneof(fc.constantFrom(FAKE_BOT.id, ANNA.id, '29:fake-nobody'), fc.string({ maxLength: 10 })),
+        name: maybe(fc.string({ maxLength: 10 })),
+        aadObjectId: maybe(fc.uuid()),
+      },
+      { requiredKeys: ['id'] },
+    ),
+  }),
   fc.record({ type: fc.constant('clientInfo'), locale: maybe(localeValue), timezone: maybe(timezone), country: maybe(fc.string({ maxLength: 3 })) }),
   fc.tuple(fc.string({ maxLength: 8 }), fc.dictionary(fc.string({ maxLength: 6 }), json, { maxKeys: 3 })).map(([type, rest]) => ({ ...rest, type })),
 );
@@ -227,14 +331,34 @@ const messageActivity = (serviceUrl: string) =>
     .record({
       text: messageText,
       mention: fc.boolean(),
-      mentions: fc.subarray([ANNA, GUEST, { id: '29:fake-nobody', name: 'Nobody Fake', aadObjectId: '00000000-0000-4000-8000-0000000000aa' }], { maxLength: 2 }),
+      mentions: fc.subarray([ANNA, GUEST, { id: '29:fake-nobody', name: 'Nobody Fake', aadObjectId: '00000000-0000-4000-8000-0000000000aa' }], {
+        maxLength: 2,
+      }),
       scope: fc.constantFrom('channel', 'groupChat', 'personal' as const),
       from: person,
       locale: maybe(localeValue),
       timezone: maybe(timezone),
-      fields: fc.record({ from: fromField, conversation: conversationField, channelData: channelDataField, entities: entitiesField, locale: override(localeValue), localTimezone: override(timezone), value: fc.oneof(fc.constant({ op: 'keep' } as Override), override(json)) }),
+      fields: fc.record({
+        from: fromField,
+        conversation: conversationField,
+        channelData: channelDataField,
+        entities: entitiesField,
+        locale: override(localeValue),
+        localTimezone: override(timezone),
+        value: fc.oneof(fc.constant({ op: 'keep' } as Override), override(json)),
+      }),
     })
-    .map(({ fields, ...m }) => apply(teamsMessage({ serviceUrl, ...m, ...(m.locale === undefined ? {} : { locale: m.locale }), ...(m.timezone === undefined ? {} : { timezone: m.timezone }) } as Parameters<typeof teamsMessage>[0]), fields));
+    .map(({ fields, ...m }) =>
+      apply(
+        teamsMessage({
+          serviceUrl,
+          ...m,
+          ...(m.locale === undefined ? {} : { locale: m.locale }),
+          ...(m.timezone === undefined ? {} : { timezone: m.timezone }),
+        } as Parameters<typeof teamsMessage>[0]),
+        fields,
+      ),
+    );
 
 const stepId = fc.oneof(fc.constantFrom('1a', '2a', '2b', '4c', '4e', '99z', ''), fc.string({ maxLength: 6 }));
 const ref = fc.oneof(
@@ -245,11 +369,36 @@ const ref = fc.oneof(
   json,
 );
 const cardData = fc.oneof(
-  { weight: 4, arbitrary: fc.tuple(ref, stepId, fc.oneof(fc.uuid(), fc.constantFrom(`teams:${ANNA.aadObjectId}`, ANNA.aadObjectId, 'not-a-user', ''), json), fc.dictionary(fc.string({ maxLength: 10 }), json, { maxKeys: 3 })).map(([r, s, owner, extra]) => ({ ...extra, ref: r, [`owner:${s}`]: owner })) },
-  { weight: 1, arbitrary: fc.record({ rolloutId: fc.oneof(fc.constant(ROLLOUT), fc.string({ maxLength: 20 }), json), locale: maybe(fc.oneof(fc.constantFrom('nl', 'en'), json)), hosting: maybe(json), digestTime: maybe(fc.oneof(fc.constant('08:30'), json)), timezone: maybe(json), admins: maybe(fc.oneof(fc.uuid(), json)), weekdays: maybe(json), clientSecret: maybe(fc.constant('fake-client-secret-not-real')) }) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(
+        ref,
+        stepId,
+        fc.oneof(fc.uuid(), fc.constantFrom(`teams:${ANNA.aadObjectId}`, ANNA.aadObjectId, 'not-a-user', ''), json),
+        fc.dictionary(fc.string({ maxLength: 10 }), json, { maxKeys: 3 }),
+      )
+      .map(([r, s, owner, extra]) => ({ ...extra, ref: r, [`owner:${s}`]: owner })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      rolloutId: fc.oneof(fc.constant(ROLLOUT), fc.string({ maxLength: 20 }), json),
+      locale: maybe(fc.oneof(fc.constantFrom('nl', 'en'), json)),
+      hosting: maybe(json),
+      digestTime: maybe(fc.oneof(fc.constant('08:30'), json)),
+      timezone: maybe(json),
+      admins: maybe(fc.oneof(fc.uuid(), json)),
+      weekdays: maybe(json),
+      clientSecret: maybe(fc.constant('fake-client-secret-not-real')),
+    }),
+  },
   { weight: 1, arbitrary: json },
 );
-const verb = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...Object.values(ACTIONS)) }, { weight: 1, arbitrary: fc.oneof(fc.constantFrom('unknown_verb', '', 'MARK_DONE'), fc.string({ maxLength: 10 }), json) });
+const verb = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...Object.values(ACTIONS)) },
+  { weight: 1, arbitrary: fc.oneof(fc.constantFrom('unknown_verb', '', 'MARK_DONE'), fc.string({ maxLength: 10 }), json) },
+);
 
 const cardActionActivity = (serviceUrl: string) =>
   fc
@@ -263,7 +412,10 @@ const cardActionActivity = (serviceUrl: string) =>
       junk: json,
     })
     .map(({ verb: v, data, from, locale, scope, shape, junk }) => {
-      const a = teamsCardAction({ serviceUrl, verb: 'x', replyToId: 'fake-card-fuzz', from, scope, ...(locale === undefined ? {} : { locale }) }) as Record<string, unknown>;
+      const a = teamsCardAction({ serviceUrl, verb: 'x', replyToId: 'fake-card-fuzz', from, scope, ...(locale === undefined ? {} : { locale }) }) as Record<
+        string,
+        unknown
+      >;
       const action: Record<string, unknown> = { type: 'Action.Execute', verb: v, data };
       if (shape === 'ok') a.value = { action, trigger: 'manual' };
       else if (shape === 'no_action') a.value = { trigger: 'manual' };
@@ -278,12 +430,38 @@ const otherInvoke = (serviceUrl: string) =>
   fc
     .record({
       kind: fc.constantFrom('search', 'fileConsent', 'unknown'),
-      name: fc.oneof(fc.constantFrom('task/fetch', 'task/submit', 'composeExtension/query', 'composeExtension/submitAction', 'signin/verifyState', 'config/fetch', 'tab/fetch', 'actionableMessage/executeAction', 'adaptiveCard/unknown', 'application/unknown', ''), fc.string({ maxLength: 20 })),
+      name: fc.oneof(
+        fc.constantFrom(
+          'task/fetch',
+          'task/submit',
+          'composeExtension/query',
+          'composeExtension/submitAction',
+          'signin/verifyState',
+          'config/fetch',
+          'tab/fetch',
+          'actionableMessage/executeAction',
+          'adaptiveCard/unknown',
+          'application/unknown',
+          '',
+        ),
+        fc.string({ maxLength: 20 }),
+      ),
       queryText: fc.oneof(fc.string({ maxLength: 20 }), fc.constant(''), json),
       dataset: fc.oneof(fc.constantFrom('graph.microsoft.com/users?scope=currentContext', 'bwprep.people', ''), fc.string({ maxLength: 20 }), json),
       consentAction: fc.oneof(fc.constantFrom('accept', 'decline'), fc.string({ maxLength: 8 }), json),
       context: fc.oneof(fc.record({ exportId: fc.oneof(fc.uuid(), json) }), json),
-      uploadInfo: maybe(fc.oneof(fc.record({ name: fc.string({ maxLength: 10 }), uploadUrl: fc.oneof(fc.constantFrom('ftp://example.invalid/x', 'not a url', ''), json), contentUrl: fc.string({ maxLength: 10 }), uniqueId: fc.string({ maxLength: 10 }), fileType: fc.string({ maxLength: 4 }) }), json)),
+      uploadInfo: maybe(
+        fc.oneof(
+          fc.record({
+            name: fc.string({ maxLength: 10 }),
+            uploadUrl: fc.oneof(fc.constantFrom('ftp://example.invalid/x', 'not a url', ''), json),
+            contentUrl: fc.string({ maxLength: 10 }),
+            uniqueId: fc.string({ maxLength: 10 }),
+            fileType: fc.string({ maxLength: 4 }),
+          }),
+          json,
+        ),
+      ),
       value: fc.oneof(json, fc.constant(undefined)),
       whole: fc.boolean(),
       from: person,
@@ -294,7 +472,9 @@ const otherInvoke = (serviceUrl: string) =>
       const b = { serviceUrl, from: x.from, scope: x.scope, ...(x.locale === undefined ? {} : { locale: x.locale }) };
       if (x.kind === 'fileConsent') {
         const a = teamsFileConsent({ ...b, action: 'accept', context: x.context, replyToId: 'fake-offer-fuzz' }) as Record<string, unknown>;
-        a.value = x.whole ? { type: 'fileUpload', action: x.consentAction, context: x.context, ...(x.uploadInfo === undefined ? {} : { uploadInfo: x.uploadInfo }) } : x.value;
+        a.value = x.whole
+          ? { type: 'fileUpload', action: x.consentAction, context: x.context, ...(x.uploadInfo === undefined ? {} : { uploadInfo: x.uploadInfo }) }
+          : x.value;
         return a as Activity;
       }
       const a = teamsCardAction({ ...b, verb: 'x', replyToId: 'fake-card-fuzz' }) as Record<string, unknown>;
@@ -312,7 +492,10 @@ const updateActivity = (serviceUrl: string) =>
   fc
     .record({
       kind: fc.constantFrom('conversationUpdate', 'installationUpdate'),
-      members: fc.record({ added: maybe(fc.oneof(fc.array(fc.record({ id: fc.oneof(fc.constant(FAKE_BOT.id), fc.string({ maxLength: 10 })) }), { maxLength: 3 }))), removed: maybe(fc.array(fc.record({ id: fc.oneof(fc.constant(FAKE_BOT.id), fc.string({ maxLength: 10 })) }), { maxLength: 2 })) }),
+      members: fc.record({
+        added: maybe(fc.oneof(fc.array(fc.record({ id: fc.oneof(fc.constant(FAKE_BOT.id), fc.string({ maxLength: 10 })) }), { maxLength: 3 }))),
+        removed: maybe(fc.array(fc.record({ id: fc.oneof(fc.constant(FAKE_BOT.id), fc.string({ maxLength: 10 })) }), { maxLength: 2 })),
+      }),
       eventType: maybe(fc.oneof(fc.constantFrom('channelDeleted', 'channelRenamed', 'teamDeleted', 'channelRestored'), fc.string({ maxLength: 10 }))),
       action: fc.oneof(fc.constantFrom('add', 'remove', 'add-upgrade', 'remove-upgrade'), fc.string({ maxLength: 8 })),
       scope: fc.constantFrom('channel', 'groupChat', 'personal' as const),
@@ -321,17 +504,56 @@ const updateActivity = (serviceUrl: string) =>
       fields: fc.record({ channelData: channelDataField, action: override(fc.string({ maxLength: 8 })) }),
     })
     .map((x) => {
-      const b = { serviceUrl, scope: x.scope, ...(x.conversationId ? { conversationId: x.conversationId } : {}), ...(x.locale === undefined ? {} : { locale: x.locale }) };
+      const b = {
+        serviceUrl,
+        scope: x.scope,
+        ...(x.conversationId ? { conversationId: x.conversationId } : {}),
+        ...(x.locale === undefined ? {} : { locale: x.locale }),
+      };
       if (x.kind === 'installationUpdate') return apply(teamsInstallationUpdate({ ...b, action: x.action as 'add' }), { action: x.fields.action });
-      const a = teamsConversationUpdate({ ...b, ...(x.members.added ? { added: x.members.added } : {}), ...(x.members.removed ? { removed: x.members.removed } : {}), ...(x.eventType ? { eventType: x.eventType } : {}) });
+      const a = teamsConversationUpdate({
+        ...b,
+        ...(x.members.added ? { added: x.members.added } : {}),
+        ...(x.members.removed ? { removed: x.members.removed } : {}),
+        ...(x.eventType ? { eventType: x.eventType } : {}),
+      });
       return apply(a, { channelData: x.fields.channelData });
     });
 
 /** A well-formed activity of any kind with one known field replaced by a value of a wrong JSON type, or dropped. */
-const KNOWN_FIELDS = ['type', 'id', 'name', 'text', 'textFormat', 'locale', 'localTimezone', 'serviceUrl', 'channelId', 'from', 'recipient', 'conversation', 'entities', 'channelData', 'value', 'replyToId', 'membersAdded', 'membersRemoved', 'action', 'attachments', 'timestamp'];
+const KNOWN_FIELDS = [
+  'type',
+  'id',
+  'name',
+  'text',
+  'textFormat',
+  'locale',
+  'localTimezone',
+  'serviceUrl',
+  'channelId',
+  'from',
+  'recipient',
+  'conversation',
+  'entities',
+  'channelData',
+  'value',
+  'replyToId',
+  'membersAdded',
+  'membersRemoved',
+  'action',
+  'attachments',
+  'timestamp',
+];
 const brokenActivity = (serviceUrl: string) =>
   fc
-    .tuple(fc.oneof(messageActivity(serviceUrl), cardActionActivity(serviceUrl), updateActivity(serviceUrl)), fc.constantFrom(...KNOWN_FIELDS), fc.boolean(), json, fc.constantFrom('conversation', 'from', 'recipient'), json)
+    .tuple(
+      fc.oneof(messageActivity(serviceUrl), cardActionActivity(serviceUrl), updateActivity(serviceUrl)),
+      fc.constantFrom(...KNOWN_FIELDS),
+      fc.boolean(),
+      json,
+      fc.constantFrom('conversation', 'from', 'recipient'),
+      json,
+    )
     .map(([a, field, drop, junk, inner, innerJunk]) => {
       const out = structuredClone(a) as Record<string, unknown>;
       if (drop) delete out[field];
@@ -343,7 +565,18 @@ const brokenActivity = (serviceUrl: string) =>
 const rawBody = fc.oneof(
   fc.string({ maxLength: 40 }),
   json.map((v) => JSON.stringify(v)),
-  fc.constantFrom('', '{', '{"type":', 'null', '[]', '"message"', '{"type":"message"}', '{"type":"invoke"}', '{"type":"message","conversation":null}', '\u0000'),
+  fc.constantFrom(
+    '',
+    '{',
+    '{"type":',
+    'null',
+    '[]',
+    '"message"',
+    '{"type":"message"}',
+    '{"type":"invoke"}',
+    '{"type":"message","conversation":null}',
+    '\u0000',
+  ),
 );
 
 // ---- the runs -----------------------------------------------------------------------------------------
@@ -448,11 +681,18 @@ describe('fuzz over HTTP with Bot Framework authentication (MICROSOFT_APP_ID, a 
     const conversationOnly = updateActivity(h.connector.serviceUrl).filter((a) => a.type === 'conversationUpdate');
     let reached = 0;
     await fc.assert(
-      fc.asyncProperty(fc.oneof(cardActionActivity(h.connector.serviceUrl), otherInvoke(h.connector.serviceUrl).filter((a) => a.name !== 'fileConsent/invoke'), conversationOnly), async (a) => {
-        const { res } = await deliver(h, newLogs, a, { token: token() });
-        expect(res.status).not.toBe(401);
-        if (typeof a.conversation?.id === 'string' && (await h.teams.conversations.get(a.conversation.id))) reached++;
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          cardActionActivity(h.connector.serviceUrl),
+          otherInvoke(h.connector.serviceUrl).filter((a) => a.name !== 'fileConsent/invoke'),
+          conversationOnly,
+        ),
+        async (a) => {
+          const { res } = await deliver(h, newLogs, a, { token: token() });
+          expect(res.status).not.toBe(401);
+          if (typeof a.conversation?.id === 'string' && (await h.teams.conversations.get(a.conversation.id))) reached++;
+        },
+      ),
       RUNS(25),
     );
     // The handlers ran: they remembered the conversations the activities came from.

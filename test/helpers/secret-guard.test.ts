@@ -42,7 +42,8 @@ describe('the fakes report to the suite-wide guard', () => {
     const bw = await startFakeBitwarden();
     bw.load(readyOrg(new Date()));
     try {
-      const form = (secret: string) => new URLSearchParams({ grant_type: 'client_credentials', scope: 'api.organization', client_id: 'organization.fake', client_secret: secret });
+      const form = (secret: string) =>
+        new URLSearchParams({ grant_type: 'client_credentials', scope: 'api.organization', client_id: 'organization.fake', client_secret: secret });
       await fetch(`${bw.url}/identity/connect/token`, { method: 'POST', body: form('fake-secret-not-real') });
       expect(secretGuard.take()).toEqual([]);
       await fetch(`${bw.url}/api/public/members?note=${FAKE_BOT_TOKEN}`);

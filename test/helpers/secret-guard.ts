@@ -32,7 +32,14 @@ export class SecretGuard {
   report(source: string, text: string): void {
     for (const s of this.secrets) {
       const i = text.indexOf(s);
-      if (i >= 0) this.hits.push({ source, excerpt: text.slice(Math.max(0, i - 60), i + s.length + 60).split(s).join('[SECRET]') });
+      if (i >= 0)
+        this.hits.push({
+          source,
+          excerpt: text
+            .slice(Math.max(0, i - 60), i + s.length + 60)
+            .split(s)
+            .join('[SECRET]'),
+        });
     }
   }
 

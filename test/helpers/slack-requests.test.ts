@@ -41,9 +41,7 @@ describe('signSlackRequest', () => {
     // The worked example from Slack's "Verifying requests from Slack" guide (a public, non-working secret).
     const body =
       'token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c';
-    expect(signSlackRequest('8f742231b10e8888abcd99yyyzzz85a5', body, 1531420618)).toBe(
-      'v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503',
-    );
+    expect(signSlackRequest('8f742231b10e8888abcd99yyyzzz85a5', body, 1531420618)).toBe('v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503');
   });
 
   it('is v0= + hex HMAC-SHA256 of v0:{ts}:{body}', () => {
@@ -148,8 +146,21 @@ describe('request builders', () => {
       response_url: 'http://127.0.0.1:1/response/a',
     });
     expect(p.actions).toEqual([
-      { type: 'button', action_id: 'bwprep.step.done', block_id: 'step-2a', value: '2a', text: { type: 'plain_text', text: 'bwprep.step.done', emoji: true }, action_ts: expect.stringMatching(/^\d+\.\d{6}$/) },
-      { type: 'users_select', action_id: 'bwprep.step.assign', block_id: 'b-bwprep.step.assign', selected_user: FAKE_USERS.carol, action_ts: expect.any(String) },
+      {
+        type: 'button',
+        action_id: 'bwprep.step.done',
+        block_id: 'step-2a',
+        value: '2a',
+        text: { type: 'plain_text', text: 'bwprep.step.done', emoji: true },
+        action_ts: expect.stringMatching(/^\d+\.\d{6}$/),
+      },
+      {
+        type: 'users_select',
+        action_id: 'bwprep.step.assign',
+        block_id: 'b-bwprep.step.assign',
+        selected_user: FAKE_USERS.carol,
+        action_ts: expect.any(String),
+      },
     ]);
   });
 
@@ -266,7 +277,11 @@ describe('sendToApp against a real Bolt HTTP app and the fake Slack API', () => 
 
   it('block_actions reach the action listener, which updates the message', async () => {
     const msg = slack.seedMessage({ channel: FAKE_CHANNEL_ID, text: 'card' });
-    const res = await sendToApp(base, FAKE_SIGNING_SECRET, blockActions({ user: FAKE_USERS.bob, message_ts: msg.ts, actions: [button('bwprep.step.done', '2a')] }));
+    const res = await sendToApp(
+      base,
+      FAKE_SIGNING_SECRET,
+      blockActions({ user: FAKE_USERS.bob, message_ts: msg.ts, actions: [button('bwprep.step.done', '2a')] }),
+    );
     expect(res.status).toBe(200);
     const upd = await slack.waitFor('chat.update');
     expect(upd.args).toMatchObject({ channel: FAKE_CHANNEL_ID, ts: msg.ts, text: 'updated' });
@@ -275,7 +290,11 @@ describe('sendToApp against a real Bolt HTTP app and the fake Slack API', () => 
   });
 
   it('view_submission answers with field errors', async () => {
-    const res = await sendToApp(base, FAKE_SIGNING_SECRET, viewSubmission({ view: { callback_id: 'bwprep.setup', state: { values: { lang: { v: stateValue.plainText('fr') } } } } }));
+    const res = await sendToApp(
+      base,
+      FAKE_SIGNING_SECRET,
+      viewSubmission({ view: { callback_id: 'bwprep.setup', state: { values: { lang: { v: stateValue.plainText('fr') } } } } }),
+    );
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ response_action: 'errors', errors: { lang: 'Pick nl or en' } });
   });
@@ -287,7 +306,10 @@ describe('sendToApp against a real Bolt HTTP app and the fake Slack API', () => 
     expect(pub.args.user_id).toBe(FAKE_USERS.carol);
     expect(slack.homeView(FAKE_USERS.carol)?.view).toMatchObject({ type: 'home' });
 
-    const cmd = await sendToApp(base, FAKE_SIGNING_SECRET, slashCommand({ text: 'help', response_url: slack.responseUrl('c3') }), { retryNum: 2, retryReason: 'http_timeout' });
+    const cmd = await sendToApp(base, FAKE_SIGNING_SECRET, slashCommand({ text: 'help', response_url: slack.responseUrl('c3') }), {
+      retryNum: 2,
+      retryReason: 'http_timeout',
+    });
     expect(cmd.status).toBe(200);
     expect(seen.find((s) => s.kind === 'command')?.retryNum).toBe(2);
 

@@ -30,13 +30,7 @@ export * from './slack-fixtures';
 /** Where response_url points when a test does not give one: a local port nothing listens on. */
 const UNREACHABLE_RESPONSE_URL = 'http://127.0.0.1:9/response/not-configured';
 
-export type SlackRequestKind =
-  | 'slash_command'
-  | 'block_actions'
-  | 'view_submission'
-  | 'view_closed'
-  | 'event_callback'
-  | 'url_verification';
+export type SlackRequestKind = 'slash_command' | 'block_actions' | 'view_submission' | 'view_closed' | 'event_callback' | 'url_verification';
 
 /** A request as Slack would send it: the exact raw body and its content type. */
 export interface SlackRequest {
@@ -227,7 +221,15 @@ export interface BlockActionsOptions {
    * For clicks in the App Home or a modal: the view the buttons are in. Then container is
    * `{ type: 'view', view_id }`, and there is no channel, message or response_url (as in Slack).
    */
-  view?: { id: string; type?: 'home' | 'modal'; blocks?: unknown[]; private_metadata?: string; callback_id?: string; hash?: string; state?: { values: Record<string, unknown> } };
+  view?: {
+    id: string;
+    type?: 'home' | 'modal';
+    blocks?: unknown[];
+    private_metadata?: string;
+    callback_id?: string;
+    hash?: string;
+    state?: { values: Record<string, unknown> };
+  };
   actions: BlockActionInput[];
   state?: { values: Record<string, Record<string, unknown>> };
   response_url?: string;
@@ -437,9 +439,7 @@ export function eventCallback(event: Record<string, unknown> & { type: string },
     type: 'event_callback',
     event_id: o.event_id ?? fakeEventId(),
     event_time: eventTime,
-    authorizations: [
-      { enterprise_id: null, team_id: teamId, user_id: o.bot_user_id ?? FAKE_BOT_USER_ID, is_bot: true, is_enterprise_install: false },
-    ],
+    authorizations: [{ enterprise_id: null, team_id: teamId, user_id: o.bot_user_id ?? FAKE_BOT_USER_ID, is_bot: true, is_enterprise_install: false }],
     is_ext_shared_channel: false,
     event_context: `4-fake-event-context-${pad(next(), 6)}`,
   };
@@ -447,13 +447,22 @@ export function eventCallback(event: Record<string, unknown> & { type: string },
 }
 
 /** `app_home_opened` for `user` (tab home by default). `channel` is the user's DM with the app. */
-export function appHomeOpened(user: string = FAKE_USERS.alice, o: EventCallbackOptions & { tab?: 'home' | 'messages'; channel?: string; view?: Record<string, unknown> } = {}): SlackRequest {
+export function appHomeOpened(
+  user: string = FAKE_USERS.alice,
+  o: EventCallbackOptions & { tab?: 'home' | 'messages'; channel?: string; view?: Record<string, unknown> } = {},
+): SlackRequest {
   const { tab, channel, view, ...rest } = o;
-  return eventCallback({ type: 'app_home_opened', user, channel: channel ?? `D0FAKE${user.replace(/^U0?/, '')}`, tab: tab ?? 'home', ...(view ? { view } : {}) }, rest);
+  return eventCallback(
+    { type: 'app_home_opened', user, channel: channel ?? `D0FAKE${user.replace(/^U0?/, '')}`, tab: tab ?? 'home', ...(view ? { view } : {}) },
+    rest,
+  );
 }
 
 /** The one-time `url_verification` handshake; the app must answer with the challenge. */
-export function urlVerification(challenge = 'fake-challenge-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P', token = FAKE_VERIFICATION_TOKEN): SlackRequest {
+export function urlVerification(
+  challenge = 'fake-challenge-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P',
+  token = FAKE_VERIFICATION_TOKEN,
+): SlackRequest {
   const payload = { token, challenge, type: 'url_verification' };
   return { kind: 'url_verification', contentType: 'application/json', body: JSON.stringify(payload), payload };
 }

@@ -81,7 +81,9 @@ describe('living card', () => {
     await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
     h.platform.updateFails = 'refused';
     await h.interactions.command(CONVERSATION, ada, 'done 2a', resolveUser);
-    expect(ada.texts()).toEqual(['Step 2a is marked done.\nThe change is saved, but I could not update the checklist card just now. status posts a fresh one.']);
+    expect(ada.texts()).toEqual([
+      'Step 2a is marked done.\nThe change is saved, but I could not update the checklist card just now. status posts a fresh one.',
+    ]);
     expect((await h.service.get(ROLLOUT))?.steps['2a']?.state).toBe('done');
   });
 
@@ -158,7 +160,11 @@ describe('living card', () => {
       return get(id);
     };
     // Handed over newest last and newest first: either way the newest is kept for the waiting refresh.
-    const waiting = [h.interactions.cards.refresh(ROLLOUT, {}, first.rollout), h.interactions.cards.refresh(ROLLOUT, {}, second.rollout), h.interactions.cards.refresh(ROLLOUT, {}, first.rollout)];
+    const waiting = [
+      h.interactions.cards.refresh(ROLLOUT, {}, first.rollout),
+      h.interactions.cards.refresh(ROLLOUT, {}, second.rollout),
+      h.interactions.cards.refresh(ROLLOUT, {}, first.rollout),
+    ];
     h.platform.cards.update = update;
     held.open();
     await Promise.all([running, ...waiting]);

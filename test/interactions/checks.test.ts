@@ -111,7 +111,10 @@ describe('check runs', () => {
     expect(h.platform.dms.map((d) => d.user)).toEqual([BRAM]);
     const dm = h.platform.dms[0]!.message;
     expect(dm.kind).toBe('notice');
-    if (dm.kind === 'notice') expect(plainText(dm.lines[0]!)).toMatch(/^❌ Stap 2a \(Beleidsconfiguratie nalopen\) in #bitwarden-rollout slaagt niet meer voor de Bitwarden-controle: /);
+    if (dm.kind === 'notice')
+      expect(plainText(dm.lines[0]!)).toMatch(
+        /^❌ Stap 2a \(Beleidsconfiguratie nalopen\) in #bitwarden-rollout slaagt niet meer voor de Bitwarden-controle: /,
+      );
     // The report in the conversation stays in the rollout's language.
     expect(h.platform.reports[1]!.view.locale).toBe('en');
   });

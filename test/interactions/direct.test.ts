@@ -78,7 +78,9 @@ describe('without a conversation', () => {
     await rollout();
     const bram = h.person(BRAM);
     await h.interactions.direct(bram, 'mine', resolveUser);
-    expect(bram.replies).toEqual([{ kind: 'mine', view: { title: 'Your steps in this workspace', empty: "You don't own any steps in this workspace's rollouts.", lines: [] } }]);
+    expect(bram.replies).toEqual([
+      { kind: 'mine', view: { title: 'Your steps in this workspace', empty: "You don't own any steps in this workspace's rollouts.", lines: [] } },
+    ]);
   });
 
   it.each(['done 2a', 'reopen 2a', 'assign 2a @bram', 'unassign 2a', 'skip 2a not needed', 'due 2a 2026-12-01', 'export csv'])(

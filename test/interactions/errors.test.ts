@@ -20,7 +20,8 @@ interface LogRecord {
 function recorder() {
   const records: LogRecord[] = [];
   const codes: string[] = [];
-  const at = (level: LogRecord['level']) => (obj: object, msg?: string) => void records.push({ level, obj: obj as Record<string, unknown>, ...(msg !== undefined ? { msg } : {}) });
+  const at = (level: LogRecord['level']) => (obj: object, msg?: string) =>
+    void records.push({ level, obj: obj as Record<string, unknown>, ...(msg !== undefined ? { msg } : {}) });
   return {
     records,
     codes,
@@ -47,10 +48,20 @@ describe('describeError', () => {
     expect(unknown).toHaveLength(2);
     expect(unknown[1]).toMatch(/^Usage: /);
     expect(unknown[1]).toContain('done');
-    const forbidden = text(describeError(new BwprepError('forbidden', { key: 'error.forbidden.skip', vars: { step: '2a' } }), 'en', r.logger, r.metrics, usage));
+    const forbidden = text(
+      describeError(new BwprepError('forbidden', { key: 'error.forbidden.skip', vars: { step: '2a' } }), 'en', r.logger, r.metrics, usage),
+    );
     expect(forbidden).toHaveLength(1);
     // The error's own usage wins over the command's.
-    const own = text(describeError(new BwprepError('bad_date', { key: 'error.bad_date', vars: { value: 'x' } }, { usage: { key: 'usage.due' } }), 'nl', r.logger, r.metrics, usage));
+    const own = text(
+      describeError(
+        new BwprepError('bad_date', { key: 'error.bad_date', vars: { value: 'x' } }, { usage: { key: 'usage.due' } }),
+        'nl',
+        r.logger,
+        r.metrics,
+        usage,
+      ),
+    );
     expect(own[1]).toMatch(/^Gebruik: /);
     expect(own[1]).toContain('due');
     expect(own[1]).not.toContain('done');
@@ -62,7 +73,9 @@ describe('describeError', () => {
     expect(text(describeError(err, 'nl', r.logger, r.metrics))).toEqual([
       'De opslag van de checklist is tijdelijk niet beschikbaar. Er is niets gewijzigd; probeer het over een minuut opnieuw.',
     ]);
-    expect(text(describeError(err, 'en', r.logger))).toEqual(['The checklist store is temporarily unavailable. Nothing was changed; please try again in a minute.']);
+    expect(text(describeError(err, 'en', r.logger))).toEqual([
+      'The checklist store is temporarily unavailable. Nothing was changed; please try again in a minute.',
+    ]);
     expect(r.codes).toEqual(['store_unavailable']);
     expect(r.records).toEqual([
       { level: 'warn', obj: { err }, msg: 'store unavailable' },
@@ -131,7 +144,9 @@ describe('failures through the layer', () => {
     };
     await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
     expect(ada.replies.at(-1)).toMatchObject({ kind: 'notice', tone: 'warn' });
-    expect(ada.texts().at(-1)).toBe('bwprep can no longer post in this Teams conversation (the app was removed, or the conversation is gone). Add the app again, then type status.');
+    expect(ada.texts().at(-1)).toBe(
+      'bwprep can no longer post in this Teams conversation (the app was removed, or the conversation is gone). Add the app again, then type status.',
+    );
     expect((await h.service.get(ROLLOUT))?.card).toBeUndefined();
   });
 });

@@ -142,7 +142,16 @@ export type LogLine = { level: 'info' | 'warn' | 'error' | 'fatal'; msg?: string
  * Builds the layer on a fresh in-memory SQLite store. With `bw`, checks run against that fake Bitwarden
  * server with its organization key. The rollout defaults are English. `globalAdmins`: BWPREP_ADMINS (none by default).
  */
-export async function layer(opts: { bw?: FakeBitwardenServer; locale?: Locale; encryptionKey?: string; globalAdmins?: UserKey[]; cardUpdateIntervalMs?: number; verification?: false } = {}): Promise<LayerHarness> {
+export async function layer(
+  opts: {
+    bw?: FakeBitwardenServer;
+    locale?: Locale;
+    encryptionKey?: string;
+    globalAdmins?: UserKey[];
+    cardUpdateIntervalMs?: number;
+    verification?: false;
+  } = {},
+): Promise<LayerHarness> {
   const clock = new TestClock('2026-11-25T09:00:00.000Z');
   const lines: string[] = [];
   const destination = new Writable({
@@ -161,7 +170,14 @@ export async function layer(opts: { bw?: FakeBitwardenServer; locale?: Locale; e
     ...(opts.bw ? { BW_API_URL: opts.bw.url, BW_IDENTITY_URL: `${opts.bw.url}/identity`, BW_CLIENT_ID: opts.bw.clientId, BW_CLIENT_SECRET: FAKE_SECRET } : {}),
     ...(opts.encryptionKey ? { BWPREP_ENCRYPTION_KEY: opts.encryptionKey } : {}),
   });
-  const service = new ChecklistService({ store: store.rollouts, template: TEMPLATE, clock, defaults: config.defaults, globalAdmins: opts.globalAdmins ?? [], checkHistory: kvCheckHistory(store.kv, clock) });
+  const service = new ChecklistService({
+    store: store.rollouts,
+    template: TEMPLATE,
+    clock,
+    defaults: config.defaults,
+    globalAdmins: opts.globalAdmins ?? [],
+    checkHistory: kvCheckHistory(store.kv, clock),
+  });
   const { verification, verifier } = createVerification(config, { store, service, clock, logger });
   const platform = new FakePlatform('teams');
   const platforms = new Platforms().register(platform);
@@ -219,9 +235,14 @@ export async function layer(opts: { bw?: FakeBitwardenServer; locale?: Locale; e
 export const resolveUser = (token: string): UserKey | undefined => (/^@[a-z]+$/.test(token) ? `teams:${token.slice(1)}` : undefined);
 
 /** The value of one labelled series of a Prometheus counter (exactly these labels), 0 when it was never incremented. */
-export async function counter(metric: { get(): Promise<{ values: { labels: Record<string, unknown>; value: number }[] }> }, labels: Record<string, string>): Promise<number> {
+export async function counter(
+  metric: { get(): Promise<{ values: { labels: Record<string, unknown>; value: number }[] }> },
+  labels: Record<string, string>,
+): Promise<number> {
   const { values } = await metric.get();
-  return values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x) && Object.keys(v.labels).length === Object.keys(labels).length)?.value ?? 0;
+  return (
+    values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x) && Object.keys(v.labels).length === Object.keys(labels).length)?.value ?? 0
+  );
 }
 
 /** The store's server refusing the connection, as the pg and ioredis drivers raise it (the code on the cause). */
@@ -235,9 +256,11 @@ export function gate(): { open: () => void; hold<A extends unknown[], R>(fn: (..
   const opened = new Promise<void>((resolve) => (open = resolve));
   return {
     open,
-    hold: (fn) => async (...args) => {
-      await opened;
-      return fn(...args);
-    },
+    hold:
+      (fn) =>
+      async (...args) => {
+        await opened;
+        return fn(...args);
+      },
   };
 }

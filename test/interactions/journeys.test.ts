@@ -114,7 +114,9 @@ describe('card actions', () => {
     h.platform.updateFails = 'refused';
     await h.interactions.cardAction(ada, { action: ACTIONS.markDone, rolloutId: ROLLOUT, stepId: '2a' });
     expect(ada.replies.at(-1)).toMatchObject({ kind: 'notice', tone: 'ok' });
-    expect(ada.texts().at(-1)).toBe('Step 2a is marked done.\nThe change is saved, but I could not update the checklist card just now. status posts a fresh one.');
+    expect(ada.texts().at(-1)).toBe(
+      'Step 2a is marked done.\nThe change is saved, but I could not update the checklist card just now. status posts a fresh one.',
+    );
     expect((await h.service.get(ROLLOUT))?.steps['2a']?.state).toBe('done');
   });
 
@@ -160,7 +162,10 @@ describe('card actions', () => {
     const intruder = h.person('teams:eve', { workspace: 'tenant-2', admin: true });
     await h.interactions.cardAction(intruder, { action: ACTIONS.markDone, rolloutId: ROLLOUT, stepId: '2a' });
     await h.interactions.cardAction(intruder, { action: ACTIONS.markDone, rolloutId: 'teams:x:y', stepId: '2a' });
-    expect(intruder.texts()).toEqual([expect.stringContaining("That card belongs to a rollout I can't find."), expect.stringContaining("That card belongs to a rollout I can't find.")]);
+    expect(intruder.texts()).toEqual([
+      expect.stringContaining("That card belongs to a rollout I can't find."),
+      expect.stringContaining("That card belongs to a rollout I can't find."),
+    ]);
     expect((await h.service.get(ROLLOUT))?.steps['2a']?.state).toBe('open');
     // Same workspace id on another platform: still not this rollout's.
     h.addPlatform('slack');
@@ -182,7 +187,9 @@ describe('card actions', () => {
     await h.interactions.cardAction(bram, { action: ACTIONS.assignOwner, rolloutId: ROLLOUT, stepId: '2a', owner: BRAM });
     expect(bram.replies.at(-1)).toMatchObject({ kind: 'notice', tone: 'refused' });
     expect((await h.service.get(ROLLOUT))?.steps['2a']?.owner).toBe(ADA);
-    expect(h.logs('owner change refused; the card could not be reset')).toMatchObject([{ level: 'warn', rolloutId: ROLLOUT, err: { message: 'platform outage' } }]);
+    expect(h.logs('owner change refused; the card could not be reset')).toMatchObject([
+      { level: 'warn', rolloutId: ROLLOUT, err: { message: 'platform outage' } },
+    ]);
   });
 
   it('the owner picker: someone who left, someone unknown, or a value that is no person is refused with why; nothing changes', async () => {
@@ -221,9 +228,13 @@ describe('setup', () => {
     h = await layer();
     h.person(ADA);
     await h.interactions.command(CONVERSATION, h.person(ADA), 'status', resolveUser);
-    const noKey = await h.interactions.submitSetup(h.person(ADA), ROLLOUT, { clientId: 'organization.11111111-2222-3333-4444-555555555555', clientSecret: 'fake-rollout-secret' });
+    const noKey = await h.interactions.submitSetup(h.person(ADA), ROLLOUT, {
+      clientId: 'organization.11111111-2222-3333-4444-555555555555',
+      clientSecret: 'fake-rollout-secret',
+    });
     expect(text(noKey)).toEqual({
-      clientSecret: "The bot has no BWPREP_ENCRYPTION_KEY, so it cannot store an API key. Ask the operator to set one, or leave both fields empty to use the bot's default key.",
+      clientSecret:
+        "The bot has no BWPREP_ENCRYPTION_KEY, so it cannot store an API key. Ask the operator to set one, or leave both fields empty to use the bot's default key.",
     });
     expect((await h.service.get(ROLLOUT))?.settings.credentials).toBeUndefined();
   });
@@ -232,7 +243,10 @@ describe('setup', () => {
     const ada = h.person(ADA, { locale: 'nl' });
     const outcome = await h.interactions.submitSetup(ada, 'teams:tenant-1:19:gone', { locale: 'en' });
     expect(outcome.ok).toBe(false);
-    if (!outcome.ok) expect(Object.fromEntries(Object.entries(outcome.errors).map(([k, v]) => [k, plainText(v!)]))).toEqual({ locale: 'Die checklist hoort bij een uitrol die ik niet kan vinden. Plaats een nieuwe checklist met status.' });
+    if (!outcome.ok)
+      expect(Object.fromEntries(Object.entries(outcome.errors).map(([k, v]) => [k, plainText(v!)]))).toEqual({
+        locale: 'Die checklist hoort bij een uitrol die ik niet kan vinden. Plaats een nieuwe checklist met status.',
+      });
     expect(await h.service.get('teams:tenant-1:19:gone')).toBeUndefined();
   });
 
@@ -254,7 +268,13 @@ describe('setup', () => {
     const ada = h.person(ADA);
     await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
     const before = await h.service.get(ROLLOUT);
-    const outcome = await h.interactions.submitSetup(ada, ROLLOUT, { timezone: 'Mars/Olympus', digestTime: '25:00', admins: [], onboardingWarnPct: '99', hosting: 'self-hosted' });
+    const outcome = await h.interactions.submitSetup(ada, ROLLOUT, {
+      timezone: 'Mars/Olympus',
+      digestTime: '25:00',
+      admins: [],
+      onboardingWarnPct: '99',
+      hosting: 'self-hosted',
+    });
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;
     expect(Object.fromEntries(Object.entries(outcome.errors).map(([k, v]) => [k, plainText(v!)]))).toEqual({
@@ -271,7 +291,12 @@ describe('setup', () => {
     const ada = h.person(ADA);
     await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
     const clientId = 'organization.11111111-2222-3333-4444-555555555555';
-    const outcome = await h.interactions.submitSetup(ada, ROLLOUT, { timezone: 'Europe/Brussels', goLive: '2026-12-31', clientId, clientSecret: 'fake-rollout-secret' });
+    const outcome = await h.interactions.submitSetup(ada, ROLLOUT, {
+      timezone: 'Europe/Brussels',
+      goLive: '2026-12-31',
+      clientId,
+      clientSecret: 'fake-rollout-secret',
+    });
     expect(outcome.ok).toBe(true);
     if (!outcome.ok) return;
     await outcome.save();
@@ -340,7 +365,9 @@ describe('export and home', () => {
     expect(file.file.content.split('\r\n')[0]).toMatch(/^Step,Phase,Title/);
     expect(file.file.content).toContain('2a,2,Review the policy configuration');
     // Where the platform cannot post files in the conversation, the person gets it privately, told in their language.
-    expect(file.file.sentPrivately && plainText(file.file.sentPrivately)).toBe('Ik kan in dit gesprek geen bestanden plaatsen, dus ik heb je het CSV-rapport in een direct bericht van bwprep gestuurd.');
+    expect(file.file.sentPrivately && plainText(file.file.sentPrivately)).toBe(
+      'Ik kan in dit gesprek geen bestanden plaatsen, dus ik heb je het CSV-rapport in een direct bericht van bwprep gestuurd.',
+    );
   });
 
   it('export json is the report as JSON with the newest 200 audit entries; md is the default', async () => {
@@ -367,7 +394,12 @@ describe('export and home', () => {
   it('home lists the person’s steps of this workspace in their language', async () => {
     const ada = h.person(ADA);
     await h.interactions.command(CONVERSATION, ada, 'assign 2a @ada', resolveUser);
-    await h.interactions.command({ ...CONVERSATION, workspace: 'tenant-2', channel: 'other' }, h.person(ADA, { workspace: 'tenant-2' }), 'assign 2b @ada', resolveUser);
+    await h.interactions.command(
+      { ...CONVERSATION, workspace: 'tenant-2', channel: 'other' },
+      h.person(ADA, { workspace: 'tenant-2' }),
+      'assign 2b @ada',
+      resolveUser,
+    );
     const en = await h.interactions.home(ADA, ada.scope);
     const nl = await h.interactions.home(ADA, ada.scope, 'nl');
     expect(JSON.stringify(en)).toContain('Review the policy configuration');

@@ -71,7 +71,9 @@ describe('link: a one-time code', () => {
     expect(codes.size).toBeGreaterThan(30);
     const code = [...codes].at(-1)!;
     expect(ada.replies.at(-1)).toMatchObject({ kind: 'notice', tone: 'info' });
-    expect(ada.texts().at(-1)).toBe(`Your link code: ${code}. In the other conversation (Slack or Teams), type link ${code} within 15 minutes. The code works once.`);
+    expect(ada.texts().at(-1)).toBe(
+      `Your link code: ${code}. In the other conversation (Slack or Teams), type link ${code} within 15 minutes. The code works once.`,
+    );
     // Asking for a code changes nothing yet.
     expect((await h.service.get(HOME))?.links ?? []).toEqual([]);
     expect(h.platform.updates).toEqual([]);
@@ -81,7 +83,9 @@ describe('link: a one-time code', () => {
     const ada = h.person(ADA, { locale: 'nl' });
     await h.interactions.command(CONVERSATION, ada, 'status', resolveUser);
     await h.interactions.command(CONVERSATION, ada, 'link', resolveUser);
-    expect(ada.texts()[0]).toMatch(/^Je koppelcode: [A-Z0-9]{4}-[A-Z0-9]{4}\. Typ in het andere gesprek \(Slack of Teams\) binnen 15 minuten link [A-Z0-9]{4}-[A-Z0-9]{4}/);
+    expect(ada.texts()[0]).toMatch(
+      /^Je koppelcode: [A-Z0-9]{4}-[A-Z0-9]{4}\. Typ in het andere gesprek \(Slack of Teams\) binnen 15 minuten link [A-Z0-9]{4}-[A-Z0-9]{4}/,
+    );
   });
 
   it('someone who is not a rollout admin is refused, and gets no code', async () => {
@@ -231,7 +235,9 @@ describe('link <code>: binding another conversation', () => {
     const ada = await homeWithCard();
     const code = await codeFrom(ada);
     await h.interactions.command(CONVERSATION, ada, `link ${code}`, resolveUser);
-    expect(ada.texts().at(-1)).toBe('This conversation already belongs to that rollout.\nUsage: link [code]: link this conversation to a rollout elsewhere (admins)');
+    expect(ada.texts().at(-1)).toBe(
+      'This conversation already belongs to that rollout.\nUsage: link [code]: link this conversation to a rollout elsewhere (admins)',
+    );
     expect((await h.service.get(HOME))?.links ?? []).toEqual([]);
     // The code was not used up: it still links another conversation.
     const u1 = slackPerson();
@@ -443,7 +449,9 @@ describe('a linked conversation at work', () => {
     const ada = h.person(ADA);
     const code = await codeFrom(ada);
     await h.interactions.command(CONVERSATION, ada, `link ${code}`, resolveUser);
-    expect(ada.texts().at(-1)).toBe('This conversation already belongs to that rollout.\nUsage: link [code]: link this conversation to a rollout elsewhere (admins)');
+    expect(ada.texts().at(-1)).toBe(
+      'This conversation already belongs to that rollout.\nUsage: link [code]: link this conversation to a rollout elsewhere (admins)',
+    );
   });
 
   it('link typed in the linked conversation gives a code for the home rollout', async () => {

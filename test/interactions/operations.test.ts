@@ -88,7 +88,14 @@ describe('logs', () => {
     ]);
     // In a direct message: the command, marked as direct.
     await h.interactions.direct(ada, 'done 9z', resolveUser, CONVERSATION);
-    expect(h.logs('request refused').at(-1)).toMatchObject({ level: 'info', code: 'unknown_step', command: 'done', direct: true, user: ADA, rolloutId: ROLLOUT });
+    expect(h.logs('request refused').at(-1)).toMatchObject({
+      level: 'info',
+      code: 'unknown_step',
+      command: 'done',
+      direct: true,
+      user: ADA,
+      rolloutId: ROLLOUT,
+    });
     await h.interactions.direct(ada, 'frobnicate', resolveUser);
     expect(ada.texts().at(-1)).toBe('I don\'t know the command "frobnicate".\nUsage: help: list every command');
     await h.interactions.direct(ada, 'done', resolveUser);
@@ -178,7 +185,8 @@ describe('the check lease', () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const { acquire } = h.store.leases;
     let acquires = 0;
-    h.store.leases.acquire = (key, holder, ttl) => (++acquires > 1 ? Promise.reject(new Error('store hiccup')) : acquire.call(h.store.leases, key, holder, ttl));
+    h.store.leases.acquire = (key, holder, ttl) =>
+      ++acquires > 1 ? Promise.reject(new Error('store hiccup')) : acquire.call(h.store.leases, key, holder, ttl);
     h.store.leases.release = () => Promise.reject(new Error('store hiccup'));
     bw.fault({ method: 'GET', path: '/public/members', kind: 'slow', delayMs: 200, times: 1 });
     const run = h.interactions.command(CONVERSATION, h.person(ADA), 'check', resolveUser);
@@ -236,7 +244,9 @@ describe('best-effort steps that fail are logged, the request still succeeds', (
     const state = await h.service.get(ROLLOUT);
     expect([state?.steps['2a']?.state, state?.steps['2b']?.state]).toEqual(['failing', 'failing']);
     expect(h.platform.dms.map((d) => d.user)).toEqual([ADA]);
-    expect(h.logs('could not tell the owner about a failing check')).toMatchObject([{ level: 'warn', stepId: '2a', rolloutId: ROLLOUT, err: { message: 'dm refused' } }]);
+    expect(h.logs('could not tell the owner about a failing check')).toMatchObject([
+      { level: 'warn', stepId: '2a', rolloutId: ROLLOUT, err: { message: 'dm refused' } },
+    ]);
   });
 
   it('the previous card that cannot be retired: logged at info, the new card stands', async () => {

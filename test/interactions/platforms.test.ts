@@ -10,7 +10,7 @@ describe('Platforms', () => {
   const teams = new FakePlatform('teams');
   const both = new Platforms().register(slack).register(teams);
 
-  it('finds a conversation\'s platform, and refuses one this process does not serve in the reader\'s words', () => {
+  it("finds a conversation's platform, and refuses one this process does not serve in the reader's words", () => {
     expect(both.forConversation({ platform: 'teams' })).toBe(teams);
     expect(both.forConversation({ platform: 'slack' })).toBe(slack);
     const e = (() => {
@@ -27,7 +27,7 @@ describe('Platforms', () => {
     expect(m).toEqual({ key: 'error.platform_not_served', vars: { platform: 'teams' } });
   });
 
-  it('finds a person\'s platform by the prefix of their key only', () => {
+  it("finds a person's platform by the prefix of their key only", () => {
     expect(both.forUser('slack:U0ALICE')).toBe(slack);
     expect(both.forUser('teams:29:1abc')).toBe(teams);
     expect(both.forUser('cli:admin')).toBeUndefined(); // not served here
@@ -38,7 +38,7 @@ describe('Platforms', () => {
     expect(both.get('discord')).toBeUndefined();
   });
 
-  it('sends a DM in the person\'s own language, else the fallback; false when nobody can reach them', async () => {
+  it("sends a DM in the person's own language, else the fallback; false when nobody can reach them", async () => {
     slack.people.set('slack:U0NL', { locale: 'nl', displayName: 'Noor' } as never);
     slack.people.set('slack:U0NOLANG', { displayName: 'Sam' } as never);
     const lines = (locale: 'nl' | 'en') => [[locale === 'nl' ? 'Hallo' : 'Hello']] as never;

@@ -21,7 +21,10 @@ class LiveReporter {
   onMutantTested(r) {
     if (r.status !== 'Survived' && r.status !== 'NoCoverage') return;
     const l = r.location.start.line;
-    appendFileSync(this.file, `${r.status === 'Survived' ? 'S' : 'N'} ${r.fileName}:${l} ${r.mutatorName}: ${JSON.stringify((r.replacement ?? '').slice(0, 60))} | ${this.line(r.fileName, l)}\n`);
+    appendFileSync(
+      this.file,
+      `${r.status === 'Survived' ? 'S' : 'N'} ${r.fileName}:${l} ${r.mutatorName}: ${JSON.stringify((r.replacement ?? '').slice(0, 60))} | ${this.line(r.fileName, l)}\n`,
+    );
   }
 }
 export const strykerPlugins = [declareClassPlugin(PluginKind.Reporter, 'live', LiveReporter)];

@@ -74,12 +74,23 @@ function viaLayerWith(drive: (ctx: LayerCtx, actor: Actor) => Promise<'allowed' 
     const store = await openStore('sqlite://:memory:', { logger });
     try {
       const clock = new TestClock('2026-11-25T09:00:00.000Z');
-      const service = new ChecklistService({ store: store.rollouts, template: TEMPLATE, clock, defaults: DEFAULTS, globalAdmins: globalAdmin ? [actor.user] : [], checkHistory: kvCheckHistory(store.kv, clock) });
+      const service = new ChecklistService({
+        store: store.rollouts,
+        template: TEMPLATE,
+        clock,
+        defaults: DEFAULTS,
+        globalAdmins: globalAdmin ? [actor.user] : [],
+        checkHistory: kvCheckHistory(store.kv, clock),
+      });
       const slack = new FakePlatform('slack');
       // Everyone a row names is a person of the workspace (the owner picker checks).
       for (const user of [OWNER.user, ADMIN.user, actor.user, THIRD]) slack.people.set(user, {});
       const interactions = new Interactions({ service, store, clock, platforms: new Platforms().register(slack), logger, defaults: DEFAULTS });
-      const requester = (a: Actor, replies: Reply[]): Requester => ({ actor: a, scope: { platform: 'slack', workspace: CONVERSATION.workspace }, reply: async (r) => void replies.push(r) });
+      const requester = (a: Actor, replies: Reply[]): Requester => ({
+        actor: a,
+        scope: { platform: 'slack', workspace: CONVERSATION.workspace },
+        reply: async (r) => void replies.push(r),
+      });
       const run = async (a: Actor, text: string, c: ConversationRef = CONVERSATION): Promise<Reply[]> => {
         const replies: Reply[] = [];
         await interactions.command(c, requester(a, replies), text, () => undefined);
@@ -137,29 +148,55 @@ const ACTIONS: [string, Op][] = [
   ['Check button on a step', viaCard(BUTTONS.runCheck, '2a', { anyAnswer: true })],
   ['`done <step>` (an owned step)', (h, id, a) => h.service.markDone(id, '2a', a)],
   ['Done button (an owned step)', viaCard(BUTTONS.markDone, '2a')],
-  ['`reopen <step>` (a done step)', async (h, id, a) => { await h.service.markDone(id, '2a', OWNER); return h.service.reopen(id, '2a', a); }],
+  [
+    '`reopen <step>` (a done step)',
+    async (h, id, a) => {
+      await h.service.markDone(id, '2a', OWNER);
+      return h.service.reopen(id, '2a', a);
+    },
+  ],
   ['Reopen button (a done step)', viaCard(BUTTONS.reopenStep, '2a', { prepare: async (ctx) => void (await ctx.service.markDone(ctx.rolloutId, '2a', OWNER)) })],
   ['`due <step> <date>` (an owned step)', (h, id, a) => h.service.setDue(id, '2a', '2026-12-01', a)],
   ['Snooze button on a reminder (an owned step)', viaCard(BUTTONS.snoozeStep, '2a')],
   ['`assign <step> @me` (an unowned step)', (h, id, a) => h.service.assign(id, '2b', a.user, a)],
-  ['Owner picker: oneself (an unowned step)', viaLayerWith(async (ctx, actor) => {
-    const replies: Reply[] = [];
-    await ctx.interactions.cardAction(ctx.requester(actor, replies), { action: BUTTONS.assignOwner, rolloutId: ctx.rolloutId, stepId: '2b', owner: actor.user });
-    return clickOutcome(replies);
-  })],
+  [
+    'Owner picker: oneself (an unowned step)',
+    viaLayerWith(async (ctx, actor) => {
+      const replies: Reply[] = [];
+      await ctx.interactions.cardAction(ctx.requester(actor, replies), {
+        action: BUTTONS.assignOwner,
+        rolloutId: ctx.rolloutId,
+        stepId: '2b',
+        owner: actor.user,
+      });
+      return clickOutcome(replies);
+    }),
+  ],
   ['`assign <step> @someone-else`', (h, id, a) => h.service.assign(id, '2b', THIRD, a)],
   ['Owner picker: someone else', viaCard(BUTTONS.assignOwner, '2b', { owner: THIRD })],
   ['`unassign <step>` (own step)', (h, id, a) => h.service.unassign(id, '2a', a)],
-  ['`unassign <step>` (someone else\'s step)', async (h, id, a) => { await h.service.assign(id, '2b', THIRD, ADMIN); return h.service.unassign(id, '2b', a); }],
+  [
+    "`unassign <step>` (someone else's step)",
+    async (h, id, a) => {
+      await h.service.assign(id, '2b', THIRD, ADMIN);
+      return h.service.unassign(id, '2b', a);
+    },
+  ],
   ['`skip <step> <reason>`', (h, id, a) => h.service.skip(id, '4e', 'built-in roles only', a)],
   ['`lang nl\\|en`, `setup`', viaLayer(['lang nl', 'setup'])],
   ['Setup form: save', viaSetupForm],
   ['`link` (a code)', viaLayer(['link'])],
-  ['`unlink` (a linked conversation)', viaLayer(['unlink'], { in: LINKED, prepare: async (run) => {
-    const code = /\b[A-Z0-9]{4}-[A-Z0-9]{4}\b/.exec(texts(await run(ADMIN, 'link')))?.[0];
-    if (!code) throw new Error('matrix: the admin got no link code');
-    await run(ADMIN, `link ${code}`, LINKED);
-  } })],
+  [
+    '`unlink` (a linked conversation)',
+    viaLayer(['unlink'], {
+      in: LINKED,
+      prepare: async (run) => {
+        const code = /\b[A-Z0-9]{4}-[A-Z0-9]{4}\b/.exec(texts(await run(ADMIN, 'link')))?.[0];
+        if (!code) throw new Error('matrix: the admin got no link code');
+        await run(ADMIN, `link ${code}`, LINKED);
+      },
+    }),
+  ],
 ];
 
 async function outcome(op: Op, actor: Actor, globalAdmin: boolean): Promise<'allowed' | 'refused'> {

@@ -36,7 +36,12 @@ function worstCase(locale: Locale, id = 'slack:T0FAKE:C0FAKEROLL'): Rollout {
   }
   return {
     id,
-    conversation: { platform: 'slack', workspace: 'T0FAKE', channel: id.split(':')[2] ?? 'C0FAKEROLL', name: 'a-very-long-channel-name-for-a-rollout-of-bitwarden' },
+    conversation: {
+      platform: 'slack',
+      workspace: 'T0FAKE',
+      channel: id.split(':')[2] ?? 'C0FAKEROLL',
+      name: 'a-very-long-channel-name-for-a-rollout-of-bitwarden',
+    },
     templateId: template.id,
     templateVersion: template.version,
     settings: {
@@ -108,7 +113,13 @@ describe('Block Kit limits of the rendered card', () => {
     it(`keeps "mine" for an owner of every step within the limits, descriptions included (${locale})`, () => {
       const msg = mineBlocks(buildMineView(template, worstCase(locale), 'slack:U0SOMEBODYWITHALONGID', locale));
       assertWithinLimits(msg.blocks as unknown as Block[], SLACK_LIMITS.messageBlocks);
-      const all = (msg.blocks as unknown as Block[]).map((b) => texts(b).map((x) => x.text).join('')).join('');
+      const all = (msg.blocks as unknown as Block[])
+        .map((b) =>
+          texts(b)
+            .map((x) => x.text)
+            .join(''),
+        )
+        .join('');
       for (const step of template.steps) expect(all).toContain(step.description[locale]);
     });
 

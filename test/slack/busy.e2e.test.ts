@@ -26,7 +26,12 @@ describe('a full post-ack work queue', () => {
     const waiting = Array.from({ length: SLACK_WORK_CAPACITY.maxBacklog }, () => work.acquire());
     expect(work.stats()).toMatchObject({ running: SLACK_WORK_CAPACITY.concurrency, waiting: SLACK_WORK_CAPACITY.maxBacklog });
 
-    const click = blockActions({ user: FAKE_USERS.alice, channel: FAKE_CHANNEL_ID, actions: [button(ACTIONS.markDone, encodeStepRef(ROLLOUT, '1a'))], response_url: h.slack.responseUrl('busy-click') });
+    const click = blockActions({
+      user: FAKE_USERS.alice,
+      channel: FAKE_CHANNEL_ID,
+      actions: [button(ACTIONS.markDone, encodeStepRef(ROLLOUT, '1a'))],
+      response_url: h.slack.responseUrl('busy-click'),
+    });
     const res = await h.send(click);
     expect(res.status).toBe(200);
     const reply = await h.slack.waitForResponse('busy-click');
@@ -43,7 +48,14 @@ describe('a full post-ack work queue', () => {
     for (const release of held) release();
     await Promise.all(waiting.map((p) => p.then((release) => release())));
     await work.onIdle();
-    await h.send(blockActions({ user: FAKE_USERS.alice, channel: FAKE_CHANNEL_ID, actions: [button(ACTIONS.markDone, encodeStepRef(ROLLOUT, '1a'))], response_url: h.slack.responseUrl('again') }));
+    await h.send(
+      blockActions({
+        user: FAKE_USERS.alice,
+        channel: FAKE_CHANNEL_ID,
+        actions: [button(ACTIONS.markDone, encodeStepRef(ROLLOUT, '1a'))],
+        response_url: h.slack.responseUrl('again'),
+      }),
+    );
     await work.onIdle();
     expect((await h.app.service.get(ROLLOUT))?.steps['1a']?.state).toBe('done');
   });

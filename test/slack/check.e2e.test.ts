@@ -64,7 +64,10 @@ describe('/bwprep check against a ready organization', () => {
     // 9 automated passes (1a, 2a, 2b, 4a, 4c, 4d, 4e, 5b, 6), 4b manual, the four self-hosted steps not applicable.
     expect(text).toContain('9 pass · 1 manual check · 4 not applicable');
     // The card's last render shows the verified state and the evidence line.
-    const last = h.slack.calls('chat.update').filter((c) => c.args.ts === card.ts).at(-1)!;
+    const last = h.slack
+      .calls('chat.update')
+      .filter((c) => c.args.ts === card.ts)
+      .at(-1)!;
     expect(stepSection(last.args.blocks, '2a')).toContain('✅');
     expect(stepSection(last.args.blocks, '2a')).toContain('Verified');
     expect(stepSection(last.args.blocks, '4b')).toContain('✋');
@@ -89,7 +92,14 @@ describe('/bwprep check against a ready organization', () => {
 
   it("the card's Check button runs that step and answers the clicker", async () => {
     const card = await postCard();
-    await h.send(blockActions({ user: bob, message_ts: card.ts, actions: [button(ACTIONS.runCheck, encodeStepRef(ROLLOUT, '4d'))], response_url: h.slack.responseUrl('btn') }));
+    await h.send(
+      blockActions({
+        user: bob,
+        message_ts: card.ts,
+        actions: [button(ACTIONS.runCheck, encodeStepRef(ROLLOUT, '4d'))],
+        response_url: h.slack.responseUrl('btn'),
+      }),
+    );
     const eph = await h.slack.waitFor('chat.postEphemeral', (c) => c.args.user === bob, 10_000);
     expect(String(eph.args.text)).toContain('Verification of step 4d');
     expect((await h.app.service.get(ROLLOUT))?.steps['4d']?.state).toBe('verified');
@@ -169,7 +179,9 @@ describe('/bwprep check when things go wrong', () => {
     // The bot is configured with FAKE_SECRET via start(); the server now expects another one.
     await h.close();
     bw.load({ ...readyOrg(new Date()), clientSecret: 'another-secret-on-the-server' });
-    h = await startSlackHarness({ env: { BW_API_URL: bw.url, BW_IDENTITY_URL: `${bw.url}/identity`, BW_CLIENT_ID: bw.clientId, BW_CLIENT_SECRET: FAKE_SECRET } });
+    h = await startSlackHarness({
+      env: { BW_API_URL: bw.url, BW_IDENTITY_URL: `${bw.url}/identity`, BW_CLIENT_ID: bw.clientId, BW_CLIENT_SECRET: FAKE_SECRET },
+    });
     await postCard();
     const id = await command('check'); // alice: Dutch
     const reply = await h.slack.waitForResponse(id, (r) => String(r.body.text).includes('geen stap gewijzigd'), 10_000);

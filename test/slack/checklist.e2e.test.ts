@@ -180,7 +180,12 @@ describe('card interactions', () => {
   it('a button from another workspace cannot touch this rollout', async () => {
     const id = `act-x`;
     const res = await h.send(
-      blockActions({ user: { id: 'U0EVE', team_id: 'T0OTHER' }, team_id: 'T0OTHER', actions: [button(ACTIONS.markDone, encodeStepRef(ROLLOUT, '2a'))], response_url: h.slack.responseUrl(id) }),
+      blockActions({
+        user: { id: 'U0EVE', team_id: 'T0OTHER' },
+        team_id: 'T0OTHER',
+        actions: [button(ACTIONS.markDone, encodeStepRef(ROLLOUT, '2a'))],
+        response_url: h.slack.responseUrl(id),
+      }),
     );
     expect(res.status).toBe(200);
     expect(String((await h.slack.waitForResponse(id)).body.text)).toContain("can't find");
@@ -245,7 +250,7 @@ describe('commands', () => {
     expect(after?.steps).toEqual(before?.steps);
   });
 
-  it('lang nl switches the channel to Dutch: the card and channel texts follow; help, a private reply, stays in the reader\'s own language', async () => {
+  it("lang nl switches the channel to Dutch: the card and channel texts follow; help, a private reply, stays in the reader's own language", async () => {
     await command('status', bob);
     await h.slack.waitFor('chat.postMessage');
     expect(await replyText('lang nl', carol)).toContain(`Only a rollout admin (<@${bob}>) can change`);
@@ -289,7 +294,9 @@ describe('App Home', () => {
     await command('status');
     await h.slack.waitFor('chat.postMessage');
     await replyText(`assign 2a <@${bob}>`);
-    await h.send(slashCommand({ text: 'status', user_id: alice, channel_id: 'C0SECOND', channel_name: 'klant-b', response_url: h.slack.responseUrl('second') }));
+    await h.send(
+      slashCommand({ text: 'status', user_id: alice, channel_id: 'C0SECOND', channel_name: 'klant-b', response_url: h.slack.responseUrl('second') }),
+    );
     await h.slack.waitForCount('chat.postMessage', 2);
     await h.send(slashCommand({ text: `assign 4c <@${bob}>`, user_id: alice, channel_id: 'C0SECOND', response_url: h.slack.responseUrl('second-assign') }));
     await h.slack.waitForResponse('second-assign');

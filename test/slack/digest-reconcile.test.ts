@@ -52,7 +52,10 @@ beforeEach(async () => {
   slot = `${due.toISOString().slice(0, 10)}T${hhmm}`;
   // Created yesterday; its digest (UTC, every day) was due a minute ago.
   clock = new TestClock(new Date(now.getTime() - 86_400_000));
-  await service().ensureRollout({ platform: 'slack', workspace: FAKE_TEAM_ID, channel: FAKE_CHANNEL_ID }, { user: `slack:${FAKE_USERS.alice}`, surface: 'slack' });
+  await service().ensureRollout(
+    { platform: 'slack', workspace: FAKE_TEAM_ID, channel: FAKE_CHANNEL_ID },
+    { user: `slack:${FAKE_USERS.alice}`, surface: 'slack' },
+  );
   await store.rollouts.update(ROLLOUT, (r) => {
     r.settings = { ...r.settings, timezone: 'UTC', digestTime: hhmm, weekdays: [1, 2, 3, 4, 5, 6, 7] };
     return { rollout: r, audit: [] };
@@ -79,7 +82,11 @@ function scheduler(): Scheduler {
   });
   const logger = createLogger({ level: 'debug', destination });
   // The Slack SDK logs Slack's error answers (missing_scope, provoked here) itself: silent.
-  const client = new webApi.WebClient(FAKE_BOT_TOKEN, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, logger: boltLogger(createLogger({ level: 'silent' })) });
+  const client = new webApi.WebClient(FAKE_BOT_TOKEN, {
+    slackApiUrl: slack.apiUrl,
+    retryConfig: { retries: 0 },
+    logger: boltLogger(createLogger({ level: 'silent' })),
+  });
   const platforms = new Platforms().register(slackPlatform({ client, kv: store.kv, logger, installation: installationOf(client) }));
   return new Scheduler({ store, service: service(), template: loadTemplate(), clock, platforms, reminders: false, logger });
 }

@@ -53,7 +53,13 @@ function setupValues(over: Partial<Record<string, unknown>> = {}): Values {
     weekdays: stateValue.checkboxes(['1', '2', '3', '4', '5']),
     goLive: stateValue.datepicker('2026-12-18'),
     admins: { type: 'multi_users_select', selected_users: [alice, bob] },
-    desiredPolicies: { type: 'multi_static_select', selected_options: [{ text: { type: 'plain_text', text: '0' }, value: '0' }, { text: { type: 'plain_text', text: '8' }, value: '8' }] },
+    desiredPolicies: {
+      type: 'multi_static_select',
+      selected_options: [
+        { text: { type: 'plain_text', text: '0' }, value: '0' },
+        { text: { type: 'plain_text', text: '8' }, value: '8' },
+      ],
+    },
     extensionPassPct: { type: 'number_input', value: '70' },
     onboardingPassPct: { type: 'number_input', value: '95' },
     onboardingWarnPct: { type: 'number_input', value: '60' },
@@ -77,7 +83,21 @@ describe('/bwprep setup', () => {
     const view = open.args.view as { callback_id: string; blocks: { block_id?: string; element?: { initial_value?: string } }[] };
     expect(view.callback_id).toBe(ACTIONS.setupSubmit);
     const ids = view.blocks.map((b) => b.block_id).filter(Boolean);
-    expect(ids).toEqual(expect.arrayContaining(['locale', 'hosting', 'serverUrl', 'clientId', 'clientSecret', 'digestTime', 'timezone', 'weekdays', 'goLive', 'admins', 'desiredPolicies']));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'locale',
+        'hosting',
+        'serverUrl',
+        'clientId',
+        'clientSecret',
+        'digestTime',
+        'timezone',
+        'weekdays',
+        'goLive',
+        'admins',
+        'desiredPolicies',
+      ]),
+    );
     expect(view.blocks.find((b) => b.block_id === 'timezone')?.element?.initial_value).toBe('Europe/Amsterdam');
     expect(blockText(view.blocks)).toContain('Taal van het kanaal'); // alice's Slack is Dutch
     const refusal = h.slack.responses().find((r) => String(r.body.text).includes('Only a rollout admin (<@'));
@@ -185,7 +205,10 @@ describe('daily digest', () => {
     clock.set('2026-11-25T08:01:00Z'); // 09:01 in Amsterdam
     const tick = await h.app.scheduler!.tick();
     expect(tick.digests.filter((d) => d.posted)).toHaveLength(1);
-    const post = await h.slack.waitFor('chat.postMessage', (c) => String(c.args.text).includes('gereedheid') || blockText(c.args.blocks).includes('Gereedheid'));
+    const post = await h.slack.waitFor(
+      'chat.postMessage',
+      (c) => String(c.args.text).includes('gereedheid') || blockText(c.args.blocks).includes('Gereedheid'),
+    );
     const text = blockText(post.args.blocks);
     expect(post.args.channel).toBe(FAKE_CHANNEL_ID);
     expect(text).toContain('25 november 2026');
@@ -234,7 +257,15 @@ describe('owner reminders', () => {
     await h.app.scheduler!.tick();
     expect(h.slack.calls('chat.postMessage').filter((c) => String(c.args.channel).startsWith('D'))).toHaveLength(1);
     // Snooze from the DM: no reminder tomorrow.
-    await h.send(blockActions({ user: bob, channel: String(dm.args.channel), message_ts: String(dm.response.ts), actions: [button(ACTIONS.snoozeStep, encodeStepRef(ROLLOUT, '4a'))], response_url: h.slack.responseUrl('snooze') }));
+    await h.send(
+      blockActions({
+        user: bob,
+        channel: String(dm.args.channel),
+        message_ts: String(dm.response.ts),
+        actions: [button(ACTIONS.snoozeStep, encodeStepRef(ROLLOUT, '4a'))],
+        response_url: h.slack.responseUrl('snooze'),
+      }),
+    );
     const snoozed = await h.slack.waitForResponse('snooze');
     expect(String(snoozed.body.text)).toContain('snoozed until');
     clock.set('2026-11-26T09:05:00Z');

@@ -49,7 +49,10 @@ describe('/bwprep export', () => {
     await vi.waitFor(async () => expect((await h.app.service.get(ROLLOUT))?.settings.locale).toBe('nl'));
     await command('export md');
     await h.slack.waitForCount('files.completeUploadExternal', 2, undefined, 5000);
-    const md = h.slack.files().filter((f) => f.completed).at(-1)!;
+    const md = h.slack
+      .files()
+      .filter((f) => f.completed)
+      .at(-1)!;
     expect(md.filename).toMatch(/^bwprep-gereedheid-.*\.md$/);
     const text = md.content!.toString('utf8');
     expect(text).toContain('# Gereedheidsrapport Bitwarden');

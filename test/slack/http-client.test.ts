@@ -55,7 +55,9 @@ describe('createSlackHttp().fetch', () => {
     // The fake did get the whole message; a refusal still arrives as Slack's error.
     expect((await slack.waitFor('chat.update', (c) => c.args.channel === 'C0ECHO')).args).toMatchObject({ channel: 'C0ECHO', text: 'card' });
     slack.failNext('chat.update', { error: 'message_not_found' });
-    await expect(web.chat.update({ channel: 'C0ECHO', ts: posted.ts as string, text: 'x' })).rejects.toMatchObject({ data: { ok: false, error: 'message_not_found' } });
+    await expect(web.chat.update({ channel: 'C0ECHO', ts: posted.ts as string, text: 'x' })).rejects.toMatchObject({
+      data: { ok: false, error: 'message_not_found' },
+    });
   });
 
   it('answers like fetch: status, ok, statusText, headers, text and json; the request goes out as given', async () => {

@@ -18,7 +18,9 @@ let n = 0;
 
 async function reply(text: string, user: string = alice, channel: string = FAKE_CHANNEL_ID): Promise<string> {
   const id = `link-${++n}`;
-  const res = await h.send(slashCommand({ text, user_id: user, channel_id: channel, channel_name: channel === OTHER ? 'managers' : undefined, response_url: h.slack.responseUrl(id) }));
+  const res = await h.send(
+    slashCommand({ text, user_id: user, channel_id: channel, channel_name: channel === OTHER ? 'managers' : undefined, response_url: h.slack.responseUrl(id) }),
+  );
   expect(res.status).toBe(200);
   const r = await h.slack.waitForResponse(id);
   return String(r.body.text);
@@ -71,7 +73,14 @@ describe('link: one rollout in several conversations', () => {
 
     // A click on the card in the linked channel works too.
     h.slack.reset();
-    await h.send(blockActions({ user: alice, channel: { id: OTHER, name: 'managers' }, actions: [button(ACTIONS.markDone, encodeStepRef(HOME, '2b'))], response_url: h.slack.responseUrl('click') }));
+    await h.send(
+      blockActions({
+        user: alice,
+        channel: { id: OTHER, name: 'managers' },
+        actions: [button(ACTIONS.markDone, encodeStepRef(HOME, '2b'))],
+        response_url: h.slack.responseUrl('click'),
+      }),
+    );
     for (const channel of [FAKE_CHANNEL_ID, OTHER]) {
       await h.slack.waitFor('chat.update', (u) => u.args.channel === channel && blockText(u.args.blocks).includes('2 of 10 steps done'));
     }
@@ -109,7 +118,10 @@ describe('link: one rollout in several conversations', () => {
     expect(await reply('unlink')).toContain('In dit gesprek is de uitrol begonnen'); // alice reads Dutch
     expect(await reply('unlink', alice, OTHER)).toContain('volgt de uitrol van <#C0FAKEROLL> niet meer');
     // The card in the unlinked channel is retired (replaced by a one-line note), not left to go stale.
-    await h.slack.waitFor('chat.update', (u) => u.args.channel === OTHER && u.args.ts === posted.response.ts && !blockText(u.args.blocks).includes('Readiness'));
+    await h.slack.waitFor(
+      'chat.update',
+      (u) => u.args.channel === OTHER && u.args.ts === posted.response.ts && !blockText(u.args.blocks).includes('Readiness'),
+    );
     expect((await h.app.service.get(HOME))?.links ?? []).toEqual([]);
     // Now the other conversation is on its own again: a command there starts its own rollout.
     await status(bob, OTHER);

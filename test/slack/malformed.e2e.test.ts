@@ -72,7 +72,10 @@ describe('request bodies /slack/events will not read', () => {
   /** Sends only the headers (not one byte of a body) and resolves with the status and Connection header. */
   const headersOnly = (headers: Record<string, string>) =>
     new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
-      const req = request(new URL('/slack/events', h.app.url), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+      const req = request(new URL('/slack/events', h.app.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      });
       req.once('response', (res) => {
         res.resume();
         resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });

@@ -43,7 +43,14 @@ describe('two replicas on one Redis store', () => {
     // Alice (a workspace admin) clicks Done on every step, alternating replicas, all at once.
     const res = await Promise.all(
       steps.map((id, i) =>
-        (i % 2 ? b : a).send(blockActions({ user: FAKE_USERS.alice, message_ts: card.ts, actions: [button(ACTIONS.markDone, encodeStepRef(ROLLOUT, id))], response_url: slack.responseUrl(`d${id}`) })),
+        (i % 2 ? b : a).send(
+          blockActions({
+            user: FAKE_USERS.alice,
+            message_ts: card.ts,
+            actions: [button(ACTIONS.markDone, encodeStepRef(ROLLOUT, id))],
+            response_url: slack.responseUrl(`d${id}`),
+          }),
+        ),
       ),
     );
     expect(res.every((r) => r.status === 200)).toBe(true);

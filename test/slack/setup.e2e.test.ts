@@ -77,7 +77,12 @@ async function refused(req: SlackRequest): Promise<Record<string, string>> {
   await h.app.slack!.idle();
   expect(await snapshot()).toEqual(before);
   // No confirmation, no "something went wrong": the modal says it all.
-  expect(h.slack.calls().slice(calls).filter((c) => c.method.startsWith('chat.'))).toEqual([]);
+  expect(
+    h.slack
+      .calls()
+      .slice(calls)
+      .filter((c) => c.method.startsWith('chat.')),
+  ).toEqual([]);
   const logs = h.logs().slice(logOffset);
   logOffset = h.logs().length;
   expect(logs.split('\n').filter((l) => /unexpected error|setup submission failed|"level":("error"|50)/.test(l))).toEqual([]);

@@ -24,7 +24,10 @@ describe('Slack over Socket Mode (SLACK_APP_TOKEN set)', () => {
   });
 
   it('acks a slash command envelope and posts the checklist card', async () => {
-    const ack = await h.socket!.send('slash_commands', slashCommand({ text: 'status', user_id: FAKE_USERS.bob, response_url: h.slack.responseUrl('sm-1') }).payload);
+    const ack = await h.socket!.send(
+      'slash_commands',
+      slashCommand({ text: 'status', user_id: FAKE_USERS.bob, response_url: h.slack.responseUrl('sm-1') }).payload,
+    );
     expect(ack.envelope_id).toBeTruthy();
     const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === FAKE_CHANNEL_ID);
     expect(blockText(post.args.blocks)).toContain('0 of 10 steps done');
@@ -33,7 +36,12 @@ describe('Slack over Socket Mode (SLACK_APP_TOKEN set)', () => {
 
   it('handles a button click envelope and updates the living card', async () => {
     const card = (await h.app.service.get(ROLLOUT))!.card!;
-    const req = blockActions({ user: FAKE_USERS.alice, message_ts: card.ts, actions: [button(ACTIONS.markDone, encodeStepRef(ROLLOUT, '1a'))], response_url: h.slack.responseUrl('sm-2') });
+    const req = blockActions({
+      user: FAKE_USERS.alice,
+      message_ts: card.ts,
+      actions: [button(ACTIONS.markDone, encodeStepRef(ROLLOUT, '1a'))],
+      response_url: h.slack.responseUrl('sm-2'),
+    });
     await h.socket!.send('interactive', req.payload);
     const update = await h.slack.waitFor('chat.update', (c) => c.args.ts === card.ts);
     expect(stepSection(update.args.blocks, '1a')).toContain('☑️');

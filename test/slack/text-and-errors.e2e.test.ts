@@ -25,7 +25,10 @@ async function command(text: string, user: string = bob, o: { channel_id?: strin
 /** Every text the requester got through response_url for one command, joined. */
 async function replies(id: string, count = 1): Promise<string> {
   await vi.waitFor(() => expect(h.slack.responses(id).length).toBeGreaterThanOrEqual(count));
-  return h.slack.responses(id).map((r) => String(r.body.text)).join('\n');
+  return h.slack
+    .responses(id)
+    .map((r) => String(r.body.text))
+    .join('\n');
 }
 
 function card() {
@@ -63,7 +66,10 @@ describe('kind 1: text arrives escaped and is shown exactly once-escaped', () =>
 
     await command('export md');
     const done = await h.slack.waitFor('files.completeUploadExternal', undefined, 5000);
-    const md = h.slack.files().find((f) => f.id === (done.args.files as { id: string }[])[0]!.id)!.content!.toString('utf8');
+    const md = h.slack
+      .files()
+      .find((f) => f.id === (done.args.files as { id: string }[])[0]!.id)!
+      .content!.toString('utf8');
     expect(md).toContain('Not needed & no \\<custom\\> roles');
     expect(md).not.toContain('&amp;');
   });
@@ -78,7 +84,11 @@ describe('kind 1: text arrives escaped and is shown exactly once-escaped', () =>
     const before = h.slack.calls('files.completeUploadExternal').length;
     await command('export csv');
     await h.slack.waitForCount('files.completeUploadExternal', before + 1, undefined, 5000);
-    const csv = h.slack.files().filter((f) => f.completed).at(-1)!.content!.toString('utf8');
+    const csv = h.slack
+      .files()
+      .filter((f) => f.completed)
+      .at(-1)!
+      .content!.toString('utf8');
     expect(csv.split('\r\n').find((l) => l.startsWith('1a,'))).toContain(`upgraded by @${carol}`);
     expect(csv).not.toContain('<@');
   });
@@ -87,7 +97,9 @@ describe('kind 1: text arrives escaped and is shown exactly once-escaped', () =>
     await command(`assign 2b <@${carol}|carol>`);
     await vi.waitFor(async () => expect((await h.app.service.get(ROLLOUT))?.steps['2b']?.owner).toBe(`slack:${carol}`));
     await command('done 2b see <https://example.com/runbook|the runbook> in <#C0OPS|ops> &amp;lt;b&amp;gt; <!here>', carol);
-    await vi.waitFor(async () => expect((await h.app.service.get(ROLLOUT))?.steps['2b']?.note).toBe('see the runbook (https://example.com/runbook) in #ops &lt;b&gt; @here'));
+    await vi.waitFor(async () =>
+      expect((await h.app.service.get(ROLLOUT))?.steps['2b']?.note).toBe('see the runbook (https://example.com/runbook) in #ops &lt;b&gt; @here'),
+    );
     // On the card the & of the typed entity is escaped once: Slack shows "&lt;b&gt;" as typed.
     await vi.waitFor(() => expect(stepSection(card().blocks, '2b')).toContain('#ops &amp;lt;b&amp;gt; @here'));
   });
@@ -111,7 +123,10 @@ describe('kind 2: Slack API errors are understood in one place, on every path', 
     const postsBefore = h.slack.calls('chat.postMessage').length;
     h.slack.failNext('chat.postMessage', { error: 'is_archived' });
     const tick = await h.app.scheduler!.tick();
-    expect(tick.digests.find((d) => d.rolloutId === ROLLOUT), JSON.stringify(tick.digests)).toMatchObject({ skipped: 'post_failed' });
+    expect(
+      tick.digests.find((d) => d.rolloutId === ROLLOUT),
+      JSON.stringify(tick.digests),
+    ).toMatchObject({ skipped: 'post_failed' });
     const rollout = await h.app.service.get(ROLLOUT);
     expect(rollout?.unreachable?.code).toBe('is_archived');
     const posts = h.slack.calls('chat.postMessage').slice(postsBefore);
@@ -153,7 +168,9 @@ describe('kind 2: Slack API errors are understood in one place, on every path', 
     await h.send(eventCallback({ type: 'member_joined_channel', user: carol, channel: FAKE_CHANNEL_ID, channel_type: 'C', team: FAKE_TEAM_ID }));
     await vi.waitFor(() => expect(h.slack.calls('auth.test').length).toBeGreaterThan(0));
     expect((await h.app.service.get(ROLLOUT))?.unreachable?.code).toBe('not_in_channel');
-    await h.send(eventCallback({ type: 'member_joined_channel', user: FAKE_BOT_USER_ID, channel: FAKE_CHANNEL_ID, channel_type: 'C', team: FAKE_TEAM_ID, inviter: alice }));
+    await h.send(
+      eventCallback({ type: 'member_joined_channel', user: FAKE_BOT_USER_ID, channel: FAKE_CHANNEL_ID, channel_type: 'C', team: FAKE_TEAM_ID, inviter: alice }),
+    );
     await vi.waitFor(async () => expect((await h.app.service.get(ROLLOUT))?.unreachable).toBeUndefined());
   });
 
@@ -172,7 +189,11 @@ describe('kind 2: Slack API errors are understood in one place, on every path', 
     const text = await replies(id, 2);
     expect(text).toContain('Invite me with `/invite @bwprep`');
     expect(text).not.toContain('Something went wrong');
-    expect(logLines('platform refused the request').filter((l) => l.code === 'not_in_channel').map((l) => l.level)).toContain('warn');
+    expect(
+      logLines('platform refused the request')
+        .filter((l) => l.code === 'not_in_channel')
+        .map((l) => l.level),
+    ).toContain('warn');
     expect(logLines('unexpected error')).toHaveLength(0);
   });
 
@@ -184,7 +205,10 @@ describe('kind 2: Slack API errors are understood in one place, on every path', 
     const id = await command(`export md <#${FAKE_CHANNEL_ID}|bitwarden-rollout>`, bob, { channel_id: dmBetweenPeople });
     expect(await replies(id)).toContain('I sent you the MD report in a direct message');
     expect(await h.app.service.get(`slack:${FAKE_TEAM_ID}:${dmBetweenPeople}`)).toBeUndefined();
-    const delivered = h.slack.files().filter((f) => f.completed).at(-1)!;
+    const delivered = h.slack
+      .files()
+      .filter((f) => f.completed)
+      .at(-1)!;
     expect(delivered.channel_id).toBe(h.slack.dmChannel(bob));
     expect(delivered.filename).toMatch(/\.md$/);
   });
@@ -219,5 +243,4 @@ describe('kind 2: Slack API errors are understood in one place, on every path', 
     expect(text).toContain('Slack is busy or unreachable right now');
     expect(text).not.toContain('Reference:');
   });
-
 });

@@ -1,7 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ACTIONS, encodeStepRef } from '../../src/views/actions';
 import { startFakeSlackApi } from '../fakes/slack-api';
-import { blockActions, button, eventCallback, FAKE_APP_TOKEN, FAKE_BOT_ID, FAKE_BOT_TOKEN, FAKE_CHANNEL_ID, FAKE_TEAM_ID, FAKE_USERS, fakeEventId, fakeTs, slashCommand } from '../helpers/slack-requests';
+import {
+  blockActions,
+  button,
+  eventCallback,
+  FAKE_APP_TOKEN,
+  FAKE_BOT_ID,
+  FAKE_BOT_TOKEN,
+  FAKE_CHANNEL_ID,
+  FAKE_TEAM_ID,
+  FAKE_USERS,
+  fakeEventId,
+  fakeTs,
+  slashCommand,
+} from '../helpers/slack-requests';
 import { blockText, type SlackHarness, startSlackHarness, TestClock } from './harness';
 
 /**
@@ -46,7 +59,9 @@ describe('kind 3: Slack Connect — admin rights count only for people of the in
 
   it('an external workspace admin can neither skip a step nor move a step someone owns to themselves; the refusal names who may', async () => {
     expect(await reply(await command('skip 4e not needed', EXT))).toContain(`Only a rollout admin (<@${bob}>) can skip a step`);
-    expect(await reply(await command(`assign 2a <@${EXT}|ext>`, EXT))).toContain(`Step 2a already has an owner (<@${carol}>). Ask them or a rollout admin (<@${bob}>)`);
+    expect(await reply(await command(`assign 2a <@${EXT}|ext>`, EXT))).toContain(
+      `Step 2a already has an owner (<@${carol}>). Ask them or a rollout admin (<@${bob}>)`,
+    );
     expect(await reply(await command('lang nl', EXT))).toContain('Only a rollout admin');
     const r = await h.app.service.get(ROLLOUT);
     expect(r?.steps['4e']?.state).toBe('open');
@@ -56,7 +71,13 @@ describe('kind 3: Slack Connect — admin rights count only for people of the in
 
   it('…nor mark a step they do not own done from the card, nor open setup', async () => {
     const id = `click${++n}`;
-    await h.send(blockActions({ user: { id: EXT, team_id: 'T0OTHERORG' }, actions: [button(ACTIONS.markDone, encodeStepRef(ROLLOUT, '2a'))], response_url: h.slack.responseUrl(id) }));
+    await h.send(
+      blockActions({
+        user: { id: EXT, team_id: 'T0OTHERORG' },
+        actions: [button(ACTIONS.markDone, encodeStepRef(ROLLOUT, '2a'))],
+        response_url: h.slack.responseUrl(id),
+      }),
+    );
     expect(await reply(id)).toContain(`Only the owner of step 2a (<@${carol}>) or a rollout admin (<@${bob}>)`);
     expect(await reply(await command('setup', EXT))).toContain('Only a rollout admin');
     expect(h.slack.calls('views.open')).toHaveLength(0);
@@ -132,7 +153,14 @@ describe('kind 4: the Messages tab answers', () => {
     const text = await nextDm(bob, from);
     expect(text).toContain('bwprep: your Bitwarden trial-to-production checklist');
     await vi.waitFor(() => expect(sent(bob)).toBe(from + 2));
-    expect(blockText(h.slack.calls('chat.postMessage').filter((c) => c.args.channel === bob).at(-1)!.args.blocks)).toContain('done 2a #bitwarden-rollout');
+    expect(
+      blockText(
+        h.slack
+          .calls('chat.postMessage')
+          .filter((c) => c.args.channel === bob)
+          .at(-1)!.args.blocks,
+      ),
+    ).toContain('done 2a #bitwarden-rollout');
   });
 
   it('mine lists the steps the person owns across the rollouts of this workspace, each with its channel', async () => {
@@ -177,7 +205,11 @@ describe('kind 4: the Messages tab answers', () => {
     await dm(`export csv <#${FAKE_CHANNEL_ID}|bitwarden-rollout>`);
     const [done] = (await h.slack.waitForCount('files.completeUploadExternal', from + 1, undefined, 5000)).slice(from);
     expect(done!.args.channel_id).toBe(h.slack.dmChannel(bob));
-    const csv = h.slack.files().filter((f) => f.completed).at(-1)!.content!.toString('utf8');
+    const csv = h.slack
+      .files()
+      .filter((f) => f.completed)
+      .at(-1)!
+      .content!.toString('utf8');
     expect(csv.split('\r\n').find((l) => l.startsWith('2a,'))).toContain('checked & fine');
   });
 
@@ -200,7 +232,11 @@ describe('kind 4: the Messages tab answers', () => {
     await nextDm(carol, from);
     await dm('help', carol);
     await vi.waitFor(() => expect(sent(carol)).toBe(from + 3)); // mine once, then help + the DM hint
-    const texts = h.slack.calls('chat.postMessage').filter((c) => c.args.channel === carol).slice(from).map((c) => String(c.args.text));
+    const texts = h.slack
+      .calls('chat.postMessage')
+      .filter((c) => c.args.channel === carol)
+      .slice(from)
+      .map((c) => String(c.args.text));
     expect(texts[0]).toContain('Your steps in this workspace');
   });
 });
@@ -220,7 +256,11 @@ describe('kind 5: the installation goes away', () => {
   });
   afterAll(() => h.close());
 
-  const goneLogs = () => h.logs().split('\n').filter((l) => l.includes('lost its Slack installation'));
+  const goneLogs = () =>
+    h
+      .logs()
+      .split('\n')
+      .filter((l) => l.includes('lost its Slack installation'));
 
   it('tokens_revoked for user tokens only changes nothing', async () => {
     await h.send(eventCallback({ type: 'tokens_revoked', tokens: { oauth: [alice] } }));
@@ -243,7 +283,12 @@ describe('kind 5: the installation goes away', () => {
     const tick = await h.app.scheduler!.tick();
     expect(tick.digests.find((d) => d.rolloutId === ROLLOUT)?.skipped).toBe('unreachable');
     expect(tick.digests.find((d) => d.rolloutId === `slack:${OTHER_TEAM}:C0ELSEWHERE`)?.posted).toBe(true);
-    expect(h.slack.calls('chat.postMessage').slice(posts).map((c) => c.args.channel)).toEqual(['C0ELSEWHERE']);
+    expect(
+      h.slack
+        .calls('chat.postMessage')
+        .slice(posts)
+        .map((c) => c.args.channel),
+    ).toEqual(['C0ELSEWHERE']);
 
     clock.set('2026-11-25T09:05:00Z'); // 09:05 in London: bob's reminder would be due
     expect((await h.app.scheduler!.tick()).reminders).toEqual([]);

@@ -4,12 +4,22 @@ import ts from 'typescript';
 
 const ROOT = join(__dirname, '..', '..');
 /** What src/store needs at run time: itself and the core modules it imports (type-only imports are erased). */
-const SOURCES = ['src/store', 'src/core/errors.ts', 'src/core/checklist/model.ts', 'src/core/ports.ts', 'src/config/errors.ts', 'src/i18n/index.ts', 'src/views/rich.ts'];
+const SOURCES = [
+  'src/store',
+  'src/core/errors.ts',
+  'src/core/checklist/model.ts',
+  'src/core/ports.ts',
+  'src/config/errors.ts',
+  'src/i18n/index.ts',
+  'src/views/rich.ts',
+];
 
 function files(p: string): string[] {
   const abs = join(ROOT, p);
   if (abs.endsWith('.ts')) return [abs];
-  return readdirSync(abs, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(relative(ROOT, join(abs, d.name))) : d.name.endsWith('.ts') ? [join(abs, d.name)] : []));
+  return readdirSync(abs, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? files(relative(ROOT, join(abs, d.name))) : d.name.endsWith('.ts') ? [join(abs, d.name)] : [],
+  );
 }
 
 /**

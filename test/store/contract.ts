@@ -145,7 +145,11 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         const id = uniqueId('missing');
         const err = await store.rollouts.update(id, (cur) => ({ rollout: cur, audit: [] })).catch((e: unknown) => e);
         expect(isBwprepError(err)).toBe(true);
-        expect(err).toMatchObject({ code: 'internal', userMessage: { key: 'error.internal', vars: { ref: 'rollout-not-found' } }, message: `rollout not found: ${id}` });
+        expect(err).toMatchObject({
+          code: 'internal',
+          userMessage: { key: 'error.internal', vars: { ref: 'rollout-not-found' } },
+          message: `rollout not found: ${id}`,
+        });
         expect(await store.rollouts.get(id)).toBeUndefined();
       });
 
@@ -236,9 +240,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
 
       it('exactly one of many concurrent holders wins (idempotency keys)', async () => {
         const key = `idem:${uniqueId()}`;
-        const wins = await Promise.all(
-          Array.from({ length: 20 }, (_, i) => (i % 2 ? replica : store).leases.acquire(key, `holder-${i}`, 60_000)),
-        );
+        const wins = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? replica : store).leases.acquire(key, `holder-${i}`, 60_000)));
         expect(wins.filter(Boolean)).toHaveLength(1);
       });
     });

@@ -49,9 +49,13 @@ async function expectLegacyReadable(store: Store): Promise<void> {
   // The old check summary (policy names stored in both languages) renders in either language.
   const template = loadTemplate();
   const now = new Date('2026-11-25T09:00:00Z');
-  const nl = buildChecklistView(template, r, now, 'nl').phases.flatMap((p) => p.steps).find((s) => s.id === '2a')!;
+  const nl = buildChecklistView(template, r, now, 'nl')
+    .phases.flatMap((p) => p.steps)
+    .find((s) => s.id === '2a')!;
   expect(plainText(nl.lastCheck!.summary)).toContain('Tweestapsaanmelding, Eén organisatie');
-  const en = buildChecklistView(template, r, now, 'en').phases.flatMap((p) => p.steps).find((s) => s.id === '2a')!;
+  const en = buildChecklistView(template, r, now, 'en')
+    .phases.flatMap((p) => p.steps)
+    .find((s) => s.id === '2a')!;
   expect(plainText(en.lastCheck!.summary)).toContain('Two-step login, Single organization');
   expect(reportCsv(buildReport(template, r, now, 'en', audit))).toContain('beleid *412* & <klaar>');
 
@@ -120,7 +124,10 @@ describe('stores written by release 0.1.0', () => {
     for (const [table, list] of Object.entries(rows)) {
       for (const row of list) {
         const cols = Object.keys(row);
-        await pg.query(`INSERT INTO "${schema}".${table} (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`, cols.map((c) => row[c]));
+        await pg.query(
+          `INSERT INTO "${schema}".${table} (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`,
+          cols.map((c) => row[c]),
+        );
       }
     }
     await pg.query(`SELECT setval(pg_get_serial_sequence('"${schema}".bwprep_audit', 'seq'), (SELECT max(seq) FROM "${schema}".bwprep_audit))`);

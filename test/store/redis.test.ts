@@ -37,7 +37,9 @@ describe('redis store', () => {
   });
 
   it('fails fast with a clear error when the server is unreachable, naming no password', async () => {
-    await expect(openStore('redis://:topsecret@127.0.0.1:1/0', {})).rejects.toThrow(/^The Redis store at redis:\/\/:\*\*\*@127\.0\.0\.1:1\/0 does not answer \(connect ECONNREFUSED/);
+    await expect(openStore('redis://:topsecret@127.0.0.1:1/0', {})).rejects.toThrow(
+      /^The Redis store at redis:\/\/:\*\*\*@127\.0\.0\.1:1\/0 does not answer \(connect ECONNREFUSED/,
+    );
     await expect(openStore('redis://:topsecret@127.0.0.1:1/0', {})).rejects.not.toThrow(/topsecret/);
   });
 });

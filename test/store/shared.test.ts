@@ -91,7 +91,11 @@ describe('audit filtering', () => {
 
 describe('store URLs', () => {
   it('parses sqlite paths', () => {
-    expect(parseStoreUrl('sqlite://./data/bwprep.sqlite')).toMatchObject({ kind: 'sqlite', path: './data/bwprep.sqlite', description: 'sqlite ./data/bwprep.sqlite' });
+    expect(parseStoreUrl('sqlite://./data/bwprep.sqlite')).toMatchObject({
+      kind: 'sqlite',
+      path: './data/bwprep.sqlite',
+      description: 'sqlite ./data/bwprep.sqlite',
+    });
     expect(parseStoreUrl('sqlite:///var/lib/bwprep.sqlite')).toMatchObject({ path: '/var/lib/bwprep.sqlite' });
     expect(parseStoreUrl('sqlite://:memory:')).toMatchObject({ path: ':memory:' });
   });

@@ -23,7 +23,16 @@ describe('isStoreUnavailable', () => {
   });
 
   it('does not mistake bugs, bad data or refusals for an outage', () => {
-    for (const e of [new TypeError("Cannot read properties of undefined (reading 'id')"), new SyntaxError('Unexpected token'), coded('23505', 'duplicate key'), coded('SQLITE_CONSTRAINT'), 'ECONNREFUSED', undefined, null, 42]) {
+    for (const e of [
+      new TypeError("Cannot read properties of undefined (reading 'id')"),
+      new SyntaxError('Unexpected token'),
+      coded('23505', 'duplicate key'),
+      coded('SQLITE_CONSTRAINT'),
+      'ECONNREFUSED',
+      undefined,
+      null,
+      42,
+    ]) {
       expect(isStoreUnavailable(e), String(e)).toBe(false);
     }
   });

@@ -91,7 +91,9 @@ export function teamsMessage(b: ActivityBase & { text: string; mention?: boolean
 }
 
 /** An Action.Execute press on a card: invoke `adaptiveCard/action` replying to the card's activity. */
-export function teamsCardAction(b: ActivityBase & { verb: string; data?: Record<string, unknown>; replyToId: string; trigger?: 'manual' | 'automatic' }): Activity {
+export function teamsCardAction(
+  b: ActivityBase & { verb: string; data?: Record<string, unknown>; replyToId: string; trigger?: 'manual' | 'automatic' },
+): Activity {
   return {
     ...base(b, 'invoke'),
     name: 'adaptiveCard/action',
@@ -142,7 +144,12 @@ export async function postActivity(appUrl: string, activity: Activity, opts: { t
 
 /** The user's answer to a FileConsentCard: invoke `fileConsent/invoke` (accept carries Teams' upload info). */
 export function teamsFileConsent(
-  b: ActivityBase & { action: 'accept' | 'decline'; context: unknown; replyToId: string; uploadInfo?: { name: string; uploadUrl: string; contentUrl: string; uniqueId: string; fileType: string } },
+  b: ActivityBase & {
+    action: 'accept' | 'decline';
+    context: unknown;
+    replyToId: string;
+    uploadInfo?: { name: string; uploadUrl: string; contentUrl: string; uniqueId: string; fileType: string };
+  },
 ): Activity {
   return {
     ...base(b, 'invoke'),

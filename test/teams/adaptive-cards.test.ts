@@ -9,7 +9,13 @@ function card(extra: { body?: unknown[]; actions?: unknown[]; version?: string }
     version: extra.version ?? '1.5',
     body: [
       { type: 'TextBlock', text: 'Step 2a: Enforce the master password policy', weight: 'Bolder', wrap: true },
-      { type: 'FactSet', facts: [{ title: 'Owner', value: 'Bob Fake' }, { title: 'Due', value: '1 Dec 2026' }] },
+      {
+        type: 'FactSet',
+        facts: [
+          { title: 'Owner', value: 'Bob Fake' },
+          { title: 'Due', value: '1 Dec 2026' },
+        ],
+      },
       { type: 'Input.ChoiceSet', id: 'owner', label: 'Owner', choices: [{ title: 'Bob Fake', value: 'teams:00000000-0000-4000-8000-000000000b0b' }] },
       ...(extra.body ?? []),
     ],
@@ -39,7 +45,12 @@ describe('Adaptive Card harness (Microsoft adaptivecards parser + Teams limits)'
   });
 
   it('reports a property newer than the card version, unless the test accepts it by name', () => {
-    const picker = { type: 'Input.ChoiceSet', id: 'people', choices: [{ title: 'Bob Fake', value: 'b' }], 'choices.data': { type: 'Data.Query', dataset: 'graph.microsoft.com/users?scope=currentContext' } };
+    const picker = {
+      type: 'Input.ChoiceSet',
+      id: 'people',
+      choices: [{ title: 'Bob Fake', value: 'b' }],
+      'choices.data': { type: 'Data.Query', dataset: 'graph.microsoft.com/users?scope=currentContext' },
+    };
     const problems = cardProblems(card({ body: [picker] }));
     // The library dates `choices.data` to schema 1.6, while Teams renders the people picker on 1.5 cards.
     expect(problems).toEqual(['parse: UnsupportedProperty: Property "choices.data" is supported in version 1.6, but you are using version 1.5.']);

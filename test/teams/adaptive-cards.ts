@@ -55,7 +55,8 @@ export function cardProblems(card: unknown, opts: CardCheckOptions = {}): string
   const version = (card as { version?: unknown }).version;
   const v = versionNumber(version);
   if (v === undefined) problems.push(`card version ${JSON.stringify(version)} is not a version like "1.5"`);
-  else if (v > (versionNumber(TEAMS_MAX_CARD_VERSION) as number)) problems.push(`card version ${String(version)} is above ${TEAMS_MAX_CARD_VERSION}, the highest Teams renders`);
+  else if (v > (versionNumber(TEAMS_MAX_CARD_VERSION) as number))
+    problems.push(`card version ${String(version)} is above ${TEAMS_MAX_CARD_VERSION}, the highest Teams renders`);
 
   const parsed = new AC.AdaptiveCard();
   const context = new AC.SerializationContext();

@@ -40,7 +40,9 @@ describe('/api/messages with MICROSOFT_APP_ID: Bot Framework authentication befo
     const claims = channelClaims({ audience: FAKE_MS_APP_ID, serviceUrl: h.connector.serviceUrl });
     // Same key id as nothing the connector publishes, and one that guesses a published id: both refused.
     await expectRefusedWithoutEffect(signJwt(forger, 'not-published', claims));
-    const published = (await (await fetch(h.connector.openIdMetadataUrl.replace('/.well-known/openidconfiguration', '/keys'))).json()) as { keys: { kid: string }[] };
+    const published = (await (await fetch(h.connector.openIdMetadataUrl.replace('/.well-known/openidconfiguration', '/keys'))).json()) as {
+      keys: { kid: string }[];
+    };
     await expectRefusedWithoutEffect(signJwt(forger, published.keys[0]!.kid, claims));
   });
 
@@ -98,12 +100,17 @@ describe('Teams settings at start-up', () => {
       }
     };
     expect(problems({ MICROSOFT_APP_PASSWORD: FAKE_MS_APP_PASSWORD, MICROSOFT_APP_TYPE: 'SingleTenant' })).toEqual(['MICROSOFT_APP_TENANT_ID']);
-    expect(problems({ MICROSOFT_APP_TYPE: 'UserAssignedMSI', MICROSOFT_APP_PASSWORD: FAKE_MS_APP_PASSWORD })).toEqual(['MICROSOFT_APP_TENANT_ID', 'MICROSOFT_APP_PASSWORD']);
+    expect(problems({ MICROSOFT_APP_TYPE: 'UserAssignedMSI', MICROSOFT_APP_PASSWORD: FAKE_MS_APP_PASSWORD })).toEqual([
+      'MICROSOFT_APP_TENANT_ID',
+      'MICROSOFT_APP_PASSWORD',
+    ]);
     expect(problems({ MICROSOFT_APP_PASSWORD: FAKE_MS_APP_PASSWORD })).toEqual([]);
   });
 
   it('keeps authenticating when TEAMS_ALLOW_UNAUTHENTICATED is set together with an app id, and says so', async () => {
-    const both = await startTeamsHarness({ env: { MICROSOFT_APP_ID: FAKE_MS_APP_ID, MICROSOFT_APP_PASSWORD: FAKE_MS_APP_PASSWORD, TEAMS_ALLOW_UNAUTHENTICATED: 'true' } });
+    const both = await startTeamsHarness({
+      env: { MICROSOFT_APP_ID: FAKE_MS_APP_ID, MICROSOFT_APP_PASSWORD: FAKE_MS_APP_PASSWORD, TEAMS_ALLOW_UNAUTHENTICATED: 'true' },
+    });
     try {
       expect(both.logs()).toContain('TEAMS_ALLOW_UNAUTHENTICATED is ignored');
       expect((await both.post(teamsMessage({ serviceUrl: both.connector.serviceUrl, text: 'help', mention: true }))).status).toBe(401);
@@ -115,7 +122,10 @@ describe('Teams settings at start-up', () => {
   it('warns loudly when serving /api/messages without authentication', async () => {
     const open = await startTeamsHarness();
     try {
-      const warning = open.logs().split('\n').find((l) => l.includes('TEAMS_ALLOW_UNAUTHENTICATED=true'));
+      const warning = open
+        .logs()
+        .split('\n')
+        .find((l) => l.includes('TEAMS_ALLOW_UNAUTHENTICATED=true'));
       expect(JSON.parse(warning as string)).toMatchObject({ level: 'warn' });
     } finally {
       await open.close();

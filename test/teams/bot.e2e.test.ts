@@ -73,7 +73,13 @@ describe('Teams commands over /api/messages (TEAMS_ALLOW_UNAUTHENTICATED, fake B
     expect(String(reply.body?.text)).toContain('Step 2a is now owned by Carl Fake');
     expect(h.connector.calls.some((c) => c.kind === 'member' && c.memberId === carl.id)).toBe(true);
     // The mentioned person is now known, so a reminder can reach them.
-    expect(await h.teams.users.get(carl.aadObjectId)).toMatchObject({ key: `teams:${carl.aadObjectId}`, id: carl.id, name: carl.name, tenantId: FAKE_TENANT, userRole: 'user' });
+    expect(await h.teams.users.get(carl.aadObjectId)).toMatchObject({
+      key: `teams:${carl.aadObjectId}`,
+      id: carl.id,
+      name: carl.name,
+      tenantId: FAKE_TENANT,
+      userRole: 'user',
+    });
 
     const nobody = { id: '29:fake-nobody', name: 'Nobody Fake', aadObjectId: '00000000-0000-4000-8000-0000000000aa' };
     const bad = teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'assign 2a', mention: true, mentions: [nobody], locale: 'nl-NL' });
@@ -96,17 +102,34 @@ describe('Teams commands over /api/messages (TEAMS_ALLOW_UNAUTHENTICATED, fake B
     expect(json).toContain('graph.microsoft.com/users?scope=currentContext');
   });
 
-  it('a card press is bound to its conversation and to real people: another rollout\'s step or a made-up owner is refused', async () => {
+  it("a card press is bound to its conversation and to real people: another rollout's step or a made-up owner is refused", async () => {
     await h.post(teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'status', mention: true, locale: 'en-GB' }));
     await h.connector.waitFor((c) => c.kind === 'send' && Array.isArray(c.body?.attachments));
     const rollout = `teams:${FAKE_TENANT}:${FAKE_CHANNEL}`;
     // The owner picker sends something that is no person: refused, nothing stored.
-    const made = await h.post(teamsCardAction({ serviceUrl: h.connector.serviceUrl, verb: 'assign_owner', data: { ref: `2b@${rollout}`, 'owner:2b': 'not-a-user' }, replyToId: 'fake-card-1', locale: 'en-GB' }));
+    const made = await h.post(
+      teamsCardAction({
+        serviceUrl: h.connector.serviceUrl,
+        verb: 'assign_owner',
+        data: { ref: `2b@${rollout}`, 'owner:2b': 'not-a-user' },
+        replyToId: 'fake-card-1',
+        locale: 'en-GB',
+      }),
+    );
     expect(made.body).toMatchObject({ type: 'application/vnd.microsoft.activity.message' });
     expect(String((made.body as { value: string }).value)).toContain('is not a mention of a person');
     expect((await h.app.service.get(rollout))?.steps['2b']?.owner).toBeUndefined();
     // A press in a personal chat that names the channel's rollout: not this conversation's card, refused.
-    const elsewhere = await h.post(teamsCardAction({ serviceUrl: h.connector.serviceUrl, scope: 'personal', verb: 'mark_done', data: { ref: `4c@${rollout}` }, replyToId: 'fake-card-2', locale: 'en-GB' }));
+    const elsewhere = await h.post(
+      teamsCardAction({
+        serviceUrl: h.connector.serviceUrl,
+        scope: 'personal',
+        verb: 'mark_done',
+        data: { ref: `4c@${rollout}` },
+        replyToId: 'fake-card-2',
+        locale: 'en-GB',
+      }),
+    );
     expect(String((elsewhere.body as { value: string }).value)).toContain("That card belongs to a rollout I can't find");
     expect((await h.app.service.get(rollout))?.steps['4c']?.state).toBe('open');
   });
@@ -120,7 +143,9 @@ describe('Teams commands over /api/messages (TEAMS_ALLOW_UNAUTHENTICATED, fake B
     const pointer = await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === msg.id);
     expect(String(pointer.body?.text)).toContain('I answered you in your personal chat with bwprep');
     expect(String(pointer.body?.text)).not.toContain('Only');
-    const privately = await h.connector.waitFor((c) => c.kind === 'send' && c.conversationId !== CHANNEL_CONV && c.conversationId !== FAKE_CHANNEL && String(c.body?.text).includes('Only'));
+    const privately = await h.connector.waitFor(
+      (c) => c.kind === 'send' && c.conversationId !== CHANNEL_CONV && c.conversationId !== FAKE_CHANNEL && String(c.body?.text).includes('Only'),
+    );
     expect(String(privately.body?.text)).toContain('skip');
     expect((await h.app.service.get(`teams:${FAKE_TENANT}:${FAKE_CHANNEL}`))?.steps['4e']?.state).toBe('open');
   });
@@ -178,7 +203,10 @@ describe('Teams commands over /api/messages (TEAMS_ALLOW_UNAUTHENTICATED, fake B
 
   it('answers 413 to a declared Content-Length over 1 MiB before reading the body', async () => {
     const { request } = await import('node:http');
-    const req = request(new URL('/api/messages', h.app.url), { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(2 * 1024 * 1024) } });
+    const req = request(new URL('/api/messages', h.app.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(2 * 1024 * 1024) },
+    });
     const status = await new Promise<number>((resolve, reject) => {
       req.once('response', (res) => {
         res.resume();
@@ -200,18 +228,31 @@ describe('Teams commands over /api/messages (TEAMS_ALLOW_UNAUTHENTICATED, fake B
     expect(card.content.version).toBe('1.5');
     const rollout = `teams:${FAKE_TENANT}:${FAKE_CHANNEL}`;
 
-    const done = await h.post(teamsCardAction({ serviceUrl: h.connector.serviceUrl, verb: 'mark_done', data: { ref: `2a@${rollout}` }, replyToId: 'fake-card-1', locale: 'en-GB' }));
+    const done = await h.post(
+      teamsCardAction({ serviceUrl: h.connector.serviceUrl, verb: 'mark_done', data: { ref: `2a@${rollout}` }, replyToId: 'fake-card-1', locale: 'en-GB' }),
+    );
     expect(done.status).toBe(200);
     expect(done.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
     expect(JSON.stringify(done.body)).toContain('1 of 10 steps done');
     expect((await h.app.service.get(rollout))?.steps['2a']?.state).toBe('done');
 
-    const bad = await h.post(teamsCardAction({ serviceUrl: h.connector.serviceUrl, verb: 'mark_done', data: { step: '2a' }, replyToId: 'fake-card-1', locale: 'nl-NL' }));
+    const bad = await h.post(
+      teamsCardAction({ serviceUrl: h.connector.serviceUrl, verb: 'mark_done', data: { step: '2a' }, replyToId: 'fake-card-1', locale: 'nl-NL' }),
+    );
     expect(bad.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message' });
     expect(String((bad.body as { value: string }).value)).toContain('Die knop gaf niet mee bij welke stap hij hoort');
 
     // Someone who is neither the owner nor an admin: refused, only they see it, nothing changes.
-    const other = await h.post(teamsCardAction({ serviceUrl: h.connector.serviceUrl, from: ANNA, verb: 'reopen_step', data: { ref: `2a@${rollout}` }, replyToId: 'fake-card-1', locale: 'en-GB' }));
+    const other = await h.post(
+      teamsCardAction({
+        serviceUrl: h.connector.serviceUrl,
+        from: ANNA,
+        verb: 'reopen_step',
+        data: { ref: `2a@${rollout}` },
+        replyToId: 'fake-card-1',
+        locale: 'en-GB',
+      }),
+    );
     expect(other.body).toMatchObject({ type: 'application/vnd.microsoft.activity.message' });
     expect(String((other.body as { value: string }).value)).toContain('Only');
     expect((await h.app.service.get(rollout))?.steps['2a']?.state).toBe('done');
@@ -221,9 +262,16 @@ describe('Teams commands over /api/messages (TEAMS_ALLOW_UNAUTHENTICATED, fake B
 describe('conversation references and the Teams user directory', () => {
   it('stores the reference when the bot is added to a team (conversationUpdate) and when a message arrives', async () => {
     const conv = '19:fake-added@thread.tacv2';
-    await h.post(teamsConversationUpdate({ serviceUrl: h.connector.serviceUrl, conversationId: conv, added: [{ id: FAKE_BOT.id }], eventType: 'teamMemberAdded' }));
+    await h.post(
+      teamsConversationUpdate({ serviceUrl: h.connector.serviceUrl, conversationId: conv, added: [{ id: FAKE_BOT.id }], eventType: 'teamMemberAdded' }),
+    );
     const stored = await h.teams.conversations.get(conv);
-    expect(stored).toMatchObject({ active: true, kind: 'channel', tenantId: FAKE_TENANT, reference: { serviceUrl: h.connector.serviceUrl, bot: { id: FAKE_BOT.id }, conversation: { id: conv } } });
+    expect(stored).toMatchObject({
+      active: true,
+      kind: 'channel',
+      tenantId: FAKE_TENANT,
+      reference: { serviceUrl: h.connector.serviceUrl, bot: { id: FAKE_BOT.id }, conversation: { id: conv } },
+    });
     expect(stored?.installedAt).toBeDefined();
     // …and again from any message in it (the service URL can move between regions).
     // A channel thread (`…;messageid=…`) is stored as its channel: a proactive post starts a new thread there.
@@ -234,10 +282,26 @@ describe('conversation references and the Teams user directory', () => {
 
   it('records a sender’s locale, time zone and home tenant (clientInfo, localTimezone, roster)', async () => {
     h.connector.addMembers('*', [{ id: BOB.id, name: BOB.name, aadObjectId: BOB.aadObjectId, tenantId: FAKE_TENANT, userRole: 'user' }]);
-    const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, from: BOB, scope: 'groupChat', text: 'help', mention: true, locale: 'nl-BE', timezone: 'Europe/Brussels' });
+    const msg = teamsMessage({
+      serviceUrl: h.connector.serviceUrl,
+      from: BOB,
+      scope: 'groupChat',
+      text: 'help',
+      mention: true,
+      locale: 'nl-BE',
+      timezone: 'Europe/Brussels',
+    });
     await h.post(msg);
     const bob = await h.teams.users.get(BOB.aadObjectId);
-    expect(bob).toMatchObject({ key: `teams:${BOB.aadObjectId}`, id: BOB.id, name: BOB.name, locale: 'nl', teamsLocale: 'nl-BE', timezone: 'Europe/Brussels', tenantId: FAKE_TENANT });
+    expect(bob).toMatchObject({
+      key: `teams:${BOB.aadObjectId}`,
+      id: BOB.id,
+      name: BOB.name,
+      locale: 'nl',
+      teamsLocale: 'nl-BE',
+      timezone: 'Europe/Brussels',
+      tenantId: FAKE_TENANT,
+    });
     expect(mayHoldPlatformRole(bob!, FAKE_TENANT)).toBe(true);
   });
 

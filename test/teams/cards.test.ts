@@ -15,7 +15,16 @@ async function rollouts() {
   await h.service.markDone(id, '2a', OWNER, 'all *three* policies <on> & enforced ✅');
   await h.service.skip(id, '4e', 'built-in roles only', ADMIN);
   await h.service.setDue(id, '2b', '2026-11-20', ADMIN);
-  await h.service.recordChecks(id, [{ stepId: '4c', record: { status: 'fail', summary: { key: 'check.4c.fail_groups', vars: { count: 1, items: 'IT' } }, evidence: {}, at: '2026-11-25T08:00:00.000Z' } }], ADMIN);
+  await h.service.recordChecks(
+    id,
+    [
+      {
+        stepId: '4c',
+        record: { status: 'fail', summary: { key: 'check.4c.fail_groups', vars: { count: 1, items: 'IT' } }, evidence: {}, at: '2026-11-25T08:00:00.000Z' },
+      },
+    ],
+    ADMIN,
+  );
   const full = (await h.service.get(id))!;
   await h.close();
   return { empty, full, now: h.clock.now() };

@@ -29,7 +29,11 @@ async function slack(text: string, user: string = alice): Promise<string> {
 }
 
 /** `@bwprep <text>` in a Teams conversation by Bob; resolves with the reply. */
-async function teams(text: string, conversationId: string = `${FAKE_CHANNEL};messageid=1700000000000`, scope: 'channel' | 'groupChat' = 'channel'): Promise<ConnectorCall> {
+async function teams(
+  text: string,
+  conversationId: string = `${FAKE_CHANNEL};messageid=1700000000000`,
+  scope: 'channel' | 'groupChat' = 'channel',
+): Promise<ConnectorCall> {
   const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, text, mention: true, locale: 'en-GB', from: BOB, conversationId, scope });
   expect((await h.post(msg)).status).toBe(200);
   return h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === msg.id && c.status === 200);
@@ -57,7 +61,9 @@ describe('one rollout in Slack and Teams at once (one process, both fakes)', () 
     const bound = await teams(`link ${code}`);
     expect(String(bound.body?.text)).toContain('now follows the rollout of');
     // The Teams channel gets its own living card, naming the conversation it is linked with.
-    const teamsCard = await h.connector.waitFor((c) => c.kind === 'send' && c.conversationId === FAKE_CHANNEL && c.status === 200 && cardJson(c).includes('steps done'));
+    const teamsCard = await h.connector.waitFor(
+      (c) => c.kind === 'send' && c.conversationId === FAKE_CHANNEL && c.status === 200 && cardJson(c).includes('steps done'),
+    );
     expect(cardJson(teamsCard)).toContain('Also in');
     const rollout = await h.app.service.get(SLACK_HOME);
     expect(rollout?.links?.map((l) => l.conversation)).toEqual([expect.objectContaining({ platform: 'teams', workspace: FAKE_TENANT, channel: FAKE_CHANNEL })]);
@@ -66,12 +72,17 @@ describe('one rollout in Slack and Teams at once (one process, both fakes)', () 
 
     // A change in Slack updates the Teams card (PUT …/activities/{id})…
     await slack('done 2a');
-    const put = await h.connector.waitFor((c) => c.kind === 'update' && c.activityId === teamsCard.id && c.status === 200 && cardJson(c).includes('1 of 10 steps done'));
+    const put = await h.connector.waitFor(
+      (c) => c.kind === 'update' && c.activityId === teamsCard.id && c.status === 200 && cardJson(c).includes('1 of 10 steps done'),
+    );
     expect(put.conversationId).toBe(FAKE_CHANNEL);
     // …and a change in Teams updates the Slack card (chat.update).
     const reply = await teams('done 2b');
     expect(String(reply.body?.text)).toContain('2b');
-    await h.slack.waitFor('chat.update', (u) => u.args.channel === FAKE_CHANNEL_ID && u.args.ts === slackCard.response.ts && blockText(u.args.blocks).includes('2 of 10 steps done'));
+    await h.slack.waitFor(
+      'chat.update',
+      (u) => u.args.channel === FAKE_CHANNEL_ID && u.args.ts === slackCard.response.ts && blockText(u.args.blocks).includes('2 of 10 steps done'),
+    );
     expect((await h.app.service.get(SLACK_HOME))?.steps['2b']?.state).toBe('done');
     // The audit trail names the surface of each change.
     const audit = await h.app.store.audit.list(SLACK_HOME);

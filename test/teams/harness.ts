@@ -53,7 +53,12 @@ async function startApp(
   });
   registerSecret(...configSecrets(config));
   const logger = createLogger({ level: 'debug', destination: sink, secrets: configSecrets(config) });
-  const app = await startBwprep(config, { logger, startScheduler: false, ...(opts.clock ? { clock: opts.clock } : {}), teams: { openIdMetadataUrl: connector.openIdMetadataUrl } });
+  const app = await startBwprep(config, {
+    logger,
+    startScheduler: false,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    teams: { openIdMetadataUrl: connector.openIdMetadataUrl },
+  });
   return { app, logs: () => out, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -62,7 +67,9 @@ async function startApp(
  * Bot Connector. Without `env.MICROSOFT_APP_ID` it runs with TEAMS_ALLOW_UNAUTHENTICATED=true; with
  * one, botbuilder validates tokens against the fake connector's published signing key.
  */
-export async function startTeamsHarness(opts: { env?: Record<string, string>; /** Tests drive `app.scheduler.tick()` with it. */ clock?: Clock } = {}): Promise<TeamsHarness> {
+export async function startTeamsHarness(
+  opts: { env?: Record<string, string>; /** Tests drive `app.scheduler.tick()` with it. */ clock?: Clock } = {},
+): Promise<TeamsHarness> {
   const connector = await startFakeBotConnector();
   const { app, logs, dispose } = await startApp(
     connector,

@@ -29,7 +29,15 @@ async function start(): Promise<void> {
 
 /** Sends `@bwprep <text>` in the channel and waits for the reply (notices answer as replies to the message). */
 async function say(text: string, opts: { from?: typeof BOB; locale?: string; mentions?: (typeof BOB)[]; timezone?: string } = {}): Promise<ConnectorCall> {
-  const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, text, mention: true, locale: opts.locale ?? 'en-GB', ...(opts.from ? { from: opts.from } : {}), ...(opts.mentions ? { mentions: opts.mentions } : {}), ...(opts.timezone ? { timezone: opts.timezone } : {}) });
+  const msg = teamsMessage({
+    serviceUrl: h.connector.serviceUrl,
+    text,
+    mention: true,
+    locale: opts.locale ?? 'en-GB',
+    ...(opts.from ? { from: opts.from } : {}),
+    ...(opts.mentions ? { mentions: opts.mentions } : {}),
+    ...(opts.timezone ? { timezone: opts.timezone } : {}),
+  });
   expect((await h.post(msg)).status).toBe(200);
   return h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === msg.id && c.status === 200);
 }
@@ -79,7 +87,13 @@ describe('Teams through the application layer', () => {
     await vi.waitFor(async () => expect((await h.app.service.get(ROLLOUT))?.card).toBeDefined());
     await say('help', { from: ANNA }); // Anna is known to bwprep
     const res = await h.post(
-      teamsCardAction({ serviceUrl: h.connector.serviceUrl, verb: 'assign_owner', data: { ref: `2a@${ROLLOUT}`, 'owner:2a': ANNA.aadObjectId }, replyToId: posted.id!, locale: 'en-GB' }),
+      teamsCardAction({
+        serviceUrl: h.connector.serviceUrl,
+        verb: 'assign_owner',
+        data: { ref: `2a@${ROLLOUT}`, 'owner:2a': ANNA.aadObjectId },
+        replyToId: posted.id!,
+        locale: 'en-GB',
+      }),
     );
     expect(res.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
     expect((await h.app.service.get(ROLLOUT))?.steps['2a']?.owner).toBe(`teams:${ANNA.aadObjectId}`);
@@ -123,7 +137,9 @@ describe('Teams through the application layer', () => {
     await say('help', { from: ANNA, timezone: 'Europe/London' });
     await say('assign 4a', { mentions: [ANNA] });
     await say('due 4a 2026-11-24');
-    await vi.waitFor(async () => expect((await h.app.service.get(ROLLOUT))?.steps['4a']).toMatchObject({ owner: `teams:${ANNA.aadObjectId}`, due: '2026-11-24' }));
+    await vi.waitFor(async () =>
+      expect((await h.app.service.get(ROLLOUT))?.steps['4a']).toMatchObject({ owner: `teams:${ANNA.aadObjectId}`, due: '2026-11-24' }),
+    );
     clock.set('2026-11-25T08:30:00Z'); // 08:30 in London: Anna's day has not started
     await h.app.scheduler!.tick();
     expect(h.connector.calls.filter((c) => c.kind === 'create')).toHaveLength(0);

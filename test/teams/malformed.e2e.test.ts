@@ -17,7 +17,11 @@ afterAll(async () => {
   await h?.close();
 });
 
-const errorLines = () => h.logs().split('\n').filter((l) => /"level":"(?:error|fatal)"/.test(l));
+const errorLines = () =>
+  h
+    .logs()
+    .split('\n')
+    .filter((l) => /"level":"(?:error|fatal)"/.test(l));
 const NL = 'nl-NL';
 const DUTCH_BAD_PAYLOAD = 'Die knop gaf niet mee bij welke stap hij hoort.';
 const DUTCH_UNSUPPORTED = 'Dit verzoek uit Teams kan bwprep niet afhandelen. Er is niets veranderd.';
@@ -41,7 +45,10 @@ describe('structurally broken activities are refused with 400 before any handler
     ['a conversation id that is not a string', () => broken(message(), (x) => ((x.conversation as Record<string, unknown>).id = {}))],
     ['no recipient', () => broken(message(), (x) => delete x.recipient)],
     // Found by fuzzing: `membersAdded.some` on an object.
-    ['membersAdded that is not a list', () => broken(teamsConversationUpdate({ serviceUrl: h.connector.serviceUrl, conversationId: conv }), (x) => (x.membersAdded = {}))],
+    [
+      'membersAdded that is not a list',
+      () => broken(teamsConversationUpdate({ serviceUrl: h.connector.serviceUrl, conversationId: conv }), (x) => (x.membersAdded = {})),
+    ],
   ];
 
   it.each(cases)('%s', async (_what, build) => {
@@ -60,7 +67,10 @@ describe('structurally broken activities are refused with 400 before any handler
 });
 
 describe('invokes bwprep cannot read or does not serve: answered in the senderâ€™s language, never a 5xx', () => {
-  const press = (value: unknown) => broken(teamsCardAction({ serviceUrl: h.connector.serviceUrl, verb: 'mark_done', replyToId: 'fake-card-1', locale: NL }), (x) => (value === undefined ? delete x.value : (x.value = value)));
+  const press = (value: unknown) =>
+    broken(teamsCardAction({ serviceUrl: h.connector.serviceUrl, verb: 'mark_done', replyToId: 'fake-card-1', locale: NL }), (x) =>
+      value === undefined ? delete x.value : (x.value = value),
+    );
 
   it('a card press without an Action.Execute is refused like a press without a step (was a TypeError and 501, or an English 400)', async () => {
     for (const value of [{ trigger: 'manual' }, undefined, { action: { type: 'Action.Submit', verb: 'mark_done', data: {} } }, { action: 'mark_done' }]) {
@@ -76,13 +86,23 @@ describe('invokes bwprep cannot read or does not serve: answered in the senderâ€
     for (const name of ['task/fetch', 'composeExtension/query', 'signin/verifyState', 'actionableMessage/executeAction', undefined]) {
       const a = broken(press({ commandId: 'x' }), (x) => (name === undefined ? delete x.name : (x.name = name)));
       const res = await h.post(a);
-      expect(res).toEqual({ status: 400, body: { statusCode: 400, type: 'application/vnd.microsoft.error', value: { code: 'BadRequest', message: DUTCH_UNSUPPORTED } } });
+      expect(res).toEqual({
+        status: 400,
+        body: { statusCode: 400, type: 'application/vnd.microsoft.error', value: { code: 'BadRequest', message: DUTCH_UNSUPPORTED } },
+      });
     }
     expect(errorLines()).toEqual([]);
   });
 
   it('a file consent answer without a value or with an unknown action gets 400 with a localized error (was a TypeError and 501, or a bare 400)', async () => {
-    const consent = teamsFileConsent({ serviceUrl: h.connector.serviceUrl, scope: 'personal', action: 'accept', context: { exportId: 'x' }, replyToId: 'fake-offer-1', locale: NL });
+    const consent = teamsFileConsent({
+      serviceUrl: h.connector.serviceUrl,
+      scope: 'personal',
+      action: 'accept',
+      context: { exportId: 'x' },
+      replyToId: 'fake-offer-1',
+      locale: NL,
+    });
     for (const value of [undefined, 'accept', { type: 'fileUpload', action: 'maybe', context: {} }]) {
       const res = await h.post(broken(consent, (x) => (value === undefined ? delete x.value : (x.value = value))));
       expect(res.status).toBe(400);
@@ -108,7 +128,17 @@ describe('an invoke that fails inside the turn', () => {
     try {
       // The store goes away under the bot: remembering the conversation fails inside the turn.
       await own.app.store.close();
-      const res = await own.post(teamsCardAction({ serviceUrl: own.connector.serviceUrl, from: BOB, conversationId: FAKE_CHANNEL, verb: 'mark_done', data: { ref: '2a@x' }, replyToId: 'fake-card-1', locale: 'en-GB' }));
+      const res = await own.post(
+        teamsCardAction({
+          serviceUrl: own.connector.serviceUrl,
+          from: BOB,
+          conversationId: FAKE_CHANNEL,
+          verb: 'mark_done',
+          data: { ref: '2a@x' },
+          replyToId: 'fake-card-1',
+          locale: 'en-GB',
+        }),
+      );
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message' });
       const text = String((res.body as { value: unknown }).value);

@@ -43,7 +43,10 @@ describe('proactive sends through the Bot Connector', () => {
     expect(attempts.map((c) => c.status)).toEqual([429, 200]);
     expect(attempts.filter((c) => c.status === 200)).toHaveLength(1);
     // Retry-After: 1 was honoured: bwprep waited the 1000 ms the connector asked for.
-    const retryLog = h.logs().split('\n').find((l) => l.includes('teams connector busy; retrying') && l.includes('"status":429'));
+    const retryLog = h
+      .logs()
+      .split('\n')
+      .find((l) => l.includes('teams connector busy; retrying') && l.includes('"status":429'));
     expect(JSON.parse(retryLog as string)).toMatchObject({ status: 429, retry: 1, waitMs: 1000, conversation: conv });
   });
 
@@ -113,7 +116,9 @@ describe('proactive sends through the Bot Connector', () => {
 
 describe('outbound helpers', () => {
   it('reads the conversation from connector URLs', () => {
-    expect(conversationOfUrl('https://smba.example/emea/v3/conversations/19%3Aabc%40thread.tacv2%3Bmessageid%3D1/activities/2')).toBe('19:abc@thread.tacv2;messageid=1');
+    expect(conversationOfUrl('https://smba.example/emea/v3/conversations/19%3Aabc%40thread.tacv2%3Bmessageid%3D1/activities/2')).toBe(
+      '19:abc@thread.tacv2;messageid=1',
+    );
     expect(conversationOfUrl('https://smba.example/emea/v3/conversations')).toBe('create');
   });
   it('parses Retry-After as seconds or an HTTP date', () => {

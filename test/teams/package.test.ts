@@ -67,7 +67,8 @@ describe('Teams app package (npm run teams:package)', () => {
 
   it('is a valid v1.19 manifest with every required field, and a valid localization file', () => {
     expect(manifest.manifestVersion).toBe('1.19');
-    for (const field of ['manifestVersion', 'version', 'id', 'developer', 'name', 'description', 'icons', 'accentColor']) expect(manifest[field], field).toBeDefined();
+    for (const field of ['manifestVersion', 'version', 'id', 'developer', 'name', 'description', 'icons', 'accentColor'])
+      expect(manifest[field], field).toBeDefined();
     expect(validate('MicrosoftTeams.schema.json', manifest)).toEqual([]);
     expect(validate('MicrosoftTeams.Localization.schema.json', nl)).toEqual([]);
     expect(manifest.localizationInfo.additionalLanguages).toContainEqual({ languageTag: 'nl-nl', file: 'nl.json' });

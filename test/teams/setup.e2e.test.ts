@@ -26,15 +26,30 @@ function errorUnder(card: unknown, id: string): string | undefined {
 }
 
 describe('the setup form card', () => {
-  it('parses with Microsoft\'s adaptivecards package in both languages, with and without errors, never carrying a secret', async () => {
+  it("parses with Microsoft's adaptivecards package in both languages, with and without errors, never carrying a secret", async () => {
     const h = await makeHarness('memory', { hosting: 'self-hosted' });
     const r = await h.rollout();
     await h.close();
     for (const locale of ['en', 'nl'] as const)
       for (const withErrors of [false, true]) {
-        const form = { rolloutId: r.id, settings: { ...r.settings, credentials: { clientId: ORG_ID, secret: { v: 1 as const, iv: 'fake-iv', tag: 'fake-tag', data: 'encrypted-fake' } } }, locale, timezone: 'Europe/Amsterdam', encryptionAvailable: true };
-        const errors = withErrors ? { timezone: tr(locale, 'setup.error.timezone', { value: 'Mars/Olympus_Mons' }), clientSecret: tr(locale, 'setup.error.secret_required') } : undefined;
-        const card = setupCard(form, locale, { personal: false, people: [{ key: 'teams:fake-aad', name: 'Olga' }], ...(errors ? { errors } : {}), ...(withErrors ? { values: { clientSecret: SECRET, timezone: 'Mars/Olympus_Mons' }, banner: '⚠️ Something went wrong on our side. Reference: 0000fake' } : {}) });
+        const form = {
+          rolloutId: r.id,
+          settings: { ...r.settings, credentials: { clientId: ORG_ID, secret: { v: 1 as const, iv: 'fake-iv', tag: 'fake-tag', data: 'encrypted-fake' } } },
+          locale,
+          timezone: 'Europe/Amsterdam',
+          encryptionAvailable: true,
+        };
+        const errors = withErrors
+          ? { timezone: tr(locale, 'setup.error.timezone', { value: 'Mars/Olympus_Mons' }), clientSecret: tr(locale, 'setup.error.secret_required') }
+          : undefined;
+        const card = setupCard(form, locale, {
+          personal: false,
+          people: [{ key: 'teams:fake-aad', name: 'Olga' }],
+          ...(errors ? { errors } : {}),
+          ...(withErrors
+            ? { values: { clientSecret: SECRET, timezone: 'Mars/Olympus_Mons' }, banner: '⚠️ Something went wrong on our side. Reference: 0000fake' }
+            : {}),
+        });
         expectValidCard(card.content, { allow: [PEOPLE_PICKER] });
         const json = JSON.stringify(card.content);
         expect(json).not.toContain(SECRET);
@@ -101,7 +116,21 @@ describe('`setup` in Teams, end to end', () => {
     const json = JSON.stringify(card.content);
     expect(json).toContain('Taal van het kanaal');
     expect(json).toContain('"verb":"setup_submit"');
-    for (const id of ['locale', 'hosting', 'serverUrl', 'clientId', 'clientSecret', 'digestEnabled', 'digestTime', 'timezone', 'weekdays', 'goLive', 'admins', 'desiredPolicies', 'minOwners'])
+    for (const id of [
+      'locale',
+      'hosting',
+      'serverUrl',
+      'clientId',
+      'clientSecret',
+      'digestEnabled',
+      'digestTime',
+      'timezone',
+      'weekdays',
+      'goLive',
+      'admins',
+      'desiredPolicies',
+      'minOwners',
+    ])
       expect(input(card.content, id), id).toBeDefined();
     expect(input(card.content, 'clientSecret')).not.toHaveProperty('value');
     expect(input(card.content, 'timezone')?.value).toBe('Europe/Amsterdam'); // the admin's own time zone, not set up yet
@@ -109,7 +138,17 @@ describe('`setup` in Teams, end to end', () => {
 
   it('shows each invalid field’s error on the form and saves nothing; the typed secret is not sent back', async () => {
     const before = (await h.app.service.get(ROLLOUT))?.settings;
-    const res = await submit(values({ hosting: 'self-hosted', timezone: 'Mars/Olympus_Mons', clientId: 'not-an-org-id', weekdays: '', goLive: '2020-01-01', onboardingWarnPct: '99', minOwners: '0' }));
+    const res = await submit(
+      values({
+        hosting: 'self-hosted',
+        timezone: 'Mars/Olympus_Mons',
+        clientId: 'not-an-org-id',
+        weekdays: '',
+        goLive: '2020-01-01',
+        onboardingWarnPct: '99',
+        minOwners: '0',
+      }),
+    );
     expect(res.status).toBe(200);
     const body = res.body as { statusCode: number; type: string; value: unknown };
     expect(body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });

@@ -33,8 +33,11 @@ describe('structured text', () => {
     expect(plainText(renderRich('nl', legacy))).toContain('Eén organisatie (3)');
   });
 
-  it('a nested message (an endpoint error\'s reason) is stored once and read in either language', () => {
-    const stored = { key: 'check.error_endpoint', vars: { endpoint: 'GET /public/members', reason: 'bw.error.server', 'reason.host': 'vault.example.test', 'reason.status': 502 } };
+  it("a nested message (an endpoint error's reason) is stored once and read in either language", () => {
+    const stored = {
+      key: 'check.error_endpoint',
+      vars: { endpoint: 'GET /public/members', reason: 'bw.error.server', 'reason.host': 'vault.example.test', 'reason.status': 502 },
+    };
     const en = plainText(renderRich('en', stored));
     const nl = plainText(renderRich('nl', stored));
     expect(en).toContain('Not checked: GET /public/members failed.');
@@ -44,7 +47,7 @@ describe('structured text', () => {
     expect(`${en}${nl}`).not.toContain('{{');
   });
 
-  it('mrkdwn escapes &, <, > exactly once and never formats a user\'s markers', () => {
+  it("mrkdwn escapes &, <, > exactly once and never formats a user's markers", () => {
     const out = mrkdwn([{ strong: ['Note:'] }, ' ', NOTE]);
     expect(out.startsWith('*Note:* ')).toBe(true);
     expect(out).toContain('&amp; &lt;all&gt;');

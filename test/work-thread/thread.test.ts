@@ -36,35 +36,59 @@ const command = { kind: 'command' as const, command: { text: 'status' } as never
 describe('the Slack work thread, seen from the main thread', () => {
   it('a thread that dies after the answer but before its work is done: the person is told in the default language with a reference, and the next request gets a new thread', async () => {
     // Settles every request, then dies before "done" (its thread id tells the two threads apart).
-    const entry = script('dies', `parentPort.postMessage({ type: 'ready' });
-parentPort.on('message', (m) => { if (m.type === 'work') { parentPort.postMessage({ type: 'settled', id: m.id }); setTimeout(() => process.exit(3), 20); } });`);
+    const entry = script(
+      'dies',
+      `parentPort.postMessage({ type: 'ready' });
+parentPort.on('message', (m) => { if (m.type === 'work') { parentPort.postMessage({ type: 'settled', id: m.id }); setTimeout(() => process.exit(3), 20); } });`,
+    );
     const { logger, lines } = logCapture();
     const thread = new SlackWorkThread({ entry, init: { config }, logger, defaultLocale: 'nl' });
     await thread.start();
     const told: string[] = [];
-    expect(await thread.run(command, async (text) => void told.push(text), () => undefined)).toBe('handed');
+    expect(
+      await thread.run(
+        command,
+        async (text) => void told.push(text),
+        () => undefined,
+      ),
+    ).toBe('handed');
     await thread.idle();
     expect(told).toHaveLength(1);
     const ref = /Referentie: ([0-9a-f]{8})\./.exec(told[0] ?? '')?.[1];
     expect(told[0]).toBe(`⚠️ ${t('nl', 'error.work_lost', { ref: ref ?? '?' })}`);
-    const died = lines.find((l) => l.msg === 'the Slack work thread ended unexpectedly; its requests were answered with an error and it starts again on the next request');
+    const died = lines.find(
+      (l) => l.msg === 'the Slack work thread ended unexpectedly; its requests were answered with an error and it starts again on the next request',
+    );
     expect(died).toMatchObject({ level: 'error', exitCode: 3, lost: 1, ref });
     // The next request starts a new thread and is handed over as usual.
-    await thread.run(command, async (text) => void told.push(text), () => undefined);
+    await thread.run(
+      command,
+      async (text) => void told.push(text),
+      () => undefined,
+    );
     await thread.idle();
     expect(lines.filter((l) => String(l.msg).startsWith('Slack work thread ready'))).toHaveLength(2);
     await thread.stop(500);
   });
 
   it('a thread that dies before it answers: the work slot goes back and the person is told', async () => {
-    const entry = script('crashes', `parentPort.postMessage({ type: 'ready' });
-parentPort.on('message', (m) => { if (m.type === 'work') throw new Error('boom in the work thread'); });`);
+    const entry = script(
+      'crashes',
+      `parentPort.postMessage({ type: 'ready' });
+parentPort.on('message', (m) => { if (m.type === 'work') throw new Error('boom in the work thread'); });`,
+    );
     const { logger, lines } = logCapture();
     const thread = new SlackWorkThread({ entry, init: { config }, logger, defaultLocale: 'en' });
     await thread.start();
     const told: string[] = [];
     let settled = 0;
-    expect(await thread.run(command, async (text) => void told.push(text), () => void settled++)).toBe('handed');
+    expect(
+      await thread.run(
+        command,
+        async (text) => void told.push(text),
+        () => void settled++,
+      ),
+    ).toBe('handed');
     await thread.idle(); // the thread died with the work: nothing is left waiting
     expect(settled).toBe(1); // the work slot went back
     expect(told[0]).toMatch(/^⚠️ Something went wrong on our side while bwprep handled this\. Check the card/);
@@ -73,15 +97,30 @@ parentPort.on('message', (m) => { if (m.type === 'work') throw new Error('boom i
   });
 
   it('a thread that cannot start passes its start-up sentence on; meanwhile requests are left to the main thread, with no new attempt for a minute', async () => {
-    const entry = script('refuses', `parentPort.postMessage({ type: 'failed', key: 'startup.store.bad_url', vars: { reason: 'no such scheme' }, message: 'x' });`);
+    const entry = script(
+      'refuses',
+      `parentPort.postMessage({ type: 'failed', key: 'startup.store.bad_url', vars: { reason: 'no such scheme' }, message: 'x' });`,
+    );
     const { logger, lines } = logCapture();
     const thread = new SlackWorkThread({ entry, init: { config }, logger, defaultLocale: 'en' });
     const err = await thread.start().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StartupError);
     expect((err as StartupError).render('nl')).toBe(t('nl', 'startup.store.bad_url', { reason: 'no such scheme' }));
     const told: string[] = [];
-    expect(await thread.run(command, async (text) => void told.push(text), () => undefined)).toBe('unavailable');
-    expect(await thread.run(command, async (text) => void told.push(text), () => undefined)).toBe('unavailable');
+    expect(
+      await thread.run(
+        command,
+        async (text) => void told.push(text),
+        () => undefined,
+      ),
+    ).toBe('unavailable');
+    expect(
+      await thread.run(
+        command,
+        async (text) => void told.push(text),
+        () => undefined,
+      ),
+    ).toBe('unavailable');
     expect(told).toEqual([]); // nothing ran there: the caller does the work itself
     const failures = lines.filter((l) => l.msg === 'the Slack work thread could not start; Slack work runs in the main thread until it does');
     expect(failures).toHaveLength(1); // one attempt, not one per request

@@ -47,6 +47,10 @@ export function incompleteAccess(ctx: CheckContext, a: AccessData, endpoint: str
     'manual',
     key,
     { missing: a.missing ?? 0, limit: PER_ID_READ_LIMIT },
-    evidence(ctx, { endpoint, counts: { groups: a.groups.length, collections: a.collections.length, unknownAssociations: a.missing ?? 0 }, detail: { ...accessDetail(a), reason: a.reason ?? null } }),
+    evidence(ctx, {
+      endpoint,
+      counts: { groups: a.groups.length, collections: a.collections.length, unknownAssociations: a.missing ?? 0 },
+      detail: { ...accessDetail(a), reason: a.reason ?? null },
+    }),
   );
 }

@@ -42,7 +42,9 @@ export const step1a: StepCheck = {
     if (!members) {
       return outcome('pass', 'check.1a.pass', undefined, evidence(ctx, { endpoint, detail: { tokenGranted: true, subscriptionStatus: sub.status, ...extra } }));
     }
-    const active = members.filter((m) => m.status === MEMBER_STATUS.invited || m.status === MEMBER_STATUS.accepted || m.status === MEMBER_STATUS.confirmed).length;
+    const active = members.filter(
+      (m) => m.status === MEMBER_STATUS.invited || m.status === MEMBER_STATUS.accepted || m.status === MEMBER_STATUS.confirmed,
+    ).length;
     // The probe gives seats only with a 200 answer (BitwardenClient.probeSubscription), so null covers every other status.
     if (sub.seats === null) {
       return outcome(
@@ -54,7 +56,12 @@ export const step1a: StepCheck = {
     }
     const counts = { seats: sub.seats, activeMembers: active };
     if (sub.seats < active) {
-      return outcome('warn', 'check.1a.warn_seats', { seats: sub.seats, members: active }, evidence(ctx, { endpoint, counts, detail: { tokenGranted: true, maxAutoScaleSeats: sub.maxAutoScaleSeats } }));
+      return outcome(
+        'warn',
+        'check.1a.warn_seats',
+        { seats: sub.seats, members: active },
+        evidence(ctx, { endpoint, counts, detail: { tokenGranted: true, maxAutoScaleSeats: sub.maxAutoScaleSeats } }),
+      );
     }
     return outcome('pass', 'check.1a.pass_seats', { seats: sub.seats, members: active }, evidence(ctx, { endpoint, counts, detail: { tokenGranted: true } }));
   },

@@ -8,7 +8,9 @@ export const step4b: StepCheck = {
   needs: () => ['access'],
   async run(ctx) {
     const access = await ctx.snap.access();
-    const endpoint = access.perIdReads ? `GET /public/groups, GET /public/collections, ${access.source === 'per-id groups' ? 'GET /public/groups/{id}' : 'GET /public/collections/{id}'}` : 'GET /public/groups, GET /public/collections';
+    const endpoint = access.perIdReads
+      ? `GET /public/groups, GET /public/collections, ${access.source === 'per-id groups' ? 'GET /public/groups/{id}' : 'GET /public/collections/{id}'}`
+      : 'GET /public/groups, GET /public/collections';
     if (!access.complete) return incompleteAccess(ctx, access, endpoint);
     const { groups, collections } = access;
     const { groupsOf } = accessMap(groups, collections);

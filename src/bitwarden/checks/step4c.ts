@@ -8,7 +8,9 @@ export const step4c: StepCheck = {
   needs: () => ['access'],
   async run(ctx) {
     const access = await ctx.snap.access();
-    const endpoint = access.perIdReads ? `GET /public/groups, GET /public/collections, ${access.source === 'per-id groups' ? 'GET /public/groups/{id}' : 'GET /public/collections/{id}'}` : 'GET /public/groups, GET /public/collections';
+    const endpoint = access.perIdReads
+      ? `GET /public/groups, GET /public/collections, ${access.source === 'per-id groups' ? 'GET /public/groups/{id}' : 'GET /public/collections/{id}'}`
+      : 'GET /public/groups, GET /public/collections';
     if (!access.complete) return incompleteAccess(ctx, access, endpoint);
     const { groups, collections } = access;
     const { groupsOf, collectionsOf } = accessMap(groups, collections);
@@ -39,7 +41,11 @@ export const step4c: StepCheck = {
           groups: lonelyGroups.length,
           collections: lonelyCollections.length,
           groupNames: listText(lonelyGroups.map((g) => g.name ?? g.id)) || '–',
-          collectionIds: listText(lonelyCollections.map((c) => c.externalId ?? c.id), 3) || '–',
+          collectionIds:
+            listText(
+              lonelyCollections.map((c) => c.externalId ?? c.id),
+              3,
+            ) || '–',
         },
         ev,
       );

@@ -23,7 +23,15 @@ export const step5b: StepCheck = {
     const target = ctx.settings.thresholds.extensionPassPct;
     const ev = evidence(ctx, {
       endpoint: 'GET /public/members, GET /public/events',
-      counts: { confirmedMembers: confirmed.length, withExtension: using.length, pct: share, targetPct: target, newEvents: events.events.length, eventPages: events.pages, overlapDuplicates: events.duplicates },
+      counts: {
+        confirmedMembers: confirmed.length,
+        withExtension: using.length,
+        pct: share,
+        targetPct: target,
+        newEvents: events.events.length,
+        eventPages: events.pages,
+        overlapDuplicates: events.duplicates,
+      },
       offending: without.map(memberLabel),
       detail: { window: { start: since, end: events.end }, incremental: !events.firstRun },
     });

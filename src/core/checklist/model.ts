@@ -265,7 +265,10 @@ export function conversationKey(c: Pick<ConversationRef, 'platform' | 'workspace
 
 /** Every conversation of a rollout, its home first, each with its living card. */
 export function conversationsOf(r: Pick<Rollout, 'conversation' | 'card' | 'links'>): { conversation: ConversationRef; card?: MessageRef }[] {
-  return [{ conversation: r.conversation, ...(r.card ? { card: r.card } : {}) }, ...(r.links ?? []).map((l) => ({ conversation: l.conversation, ...(l.card ? { card: l.card } : {}) }))];
+  return [
+    { conversation: r.conversation, ...(r.card ? { card: r.card } : {}) },
+    ...(r.links ?? []).map((l) => ({ conversation: l.conversation, ...(l.card ? { card: l.card } : {}) })),
+  ];
 }
 
 /** True when `c` is one of the rollout's conversations. */

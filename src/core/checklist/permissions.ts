@@ -13,13 +13,7 @@ export function isAdmin(actor: Actor, rollout: Rollout, globalAdmins: readonly s
  * admins assign others, skip, and change settings. Anyone may take an unowned step for themselves and
  * hand back a step they own; anyone may run checks (read-only against Bitwarden).
  */
-export function allowed(
-  perm: Permission,
-  actor: Actor,
-  rollout: Rollout,
-  step: StepRecord | undefined,
-  globalAdmins: readonly string[],
-): boolean {
+export function allowed(perm: Permission, actor: Actor, rollout: Rollout, step: StepRecord | undefined, globalAdmins: readonly string[]): boolean {
   if (isAdmin(actor, rollout, globalAdmins)) return true;
   const owns = step?.owner === actor.user;
   switch (perm) {

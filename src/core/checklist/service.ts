@@ -171,90 +171,121 @@ export class ChecklistService {
 
   async assign(rolloutId: string, stepId: string, owner: UserKey, actor: Actor): Promise<ChangeResult> {
     const step = this.step(stepId);
-    return this.change(rolloutId, actor, (r, rec) => {
-      // The card offers no owner picker on these; the command must not take a way round it.
-      this.notExcluded(rec, step);
-      const self = owner === actor.user;
-      this.require(self ? 'assign_self' : 'assign', actor, r, rec, self ? 'error.forbidden.assign_self' : 'error.forbidden.assign');
-      if (rec.owner === owner) return { notice: { key: 'notice.already_owner', vars: { step: step.id, owner } } };
-      const from = rec.owner;
-      rec.owner = owner;
-      return {
-        audit: { action: 'step.assigned', stepId: step.id, ...(from ? { from } : {}), to: owner },
-        notice: { key: 'notice.assigned', vars: { step: step.id, owner } },
-      };
-    }, step.id);
+    return this.change(
+      rolloutId,
+      actor,
+      (r, rec) => {
+        // The card offers no owner picker on these; the command must not take a way round it.
+        this.notExcluded(rec, step);
+        const self = owner === actor.user;
+        this.require(self ? 'assign_self' : 'assign', actor, r, rec, self ? 'error.forbidden.assign_self' : 'error.forbidden.assign');
+        if (rec.owner === owner) return { notice: { key: 'notice.already_owner', vars: { step: step.id, owner } } };
+        const from = rec.owner;
+        rec.owner = owner;
+        return {
+          audit: { action: 'step.assigned', stepId: step.id, ...(from ? { from } : {}), to: owner },
+          notice: { key: 'notice.assigned', vars: { step: step.id, owner } },
+        };
+      },
+      step.id,
+    );
   }
 
   async unassign(rolloutId: string, stepId: string, actor: Actor): Promise<ChangeResult> {
     const step = this.step(stepId);
-    return this.change(rolloutId, actor, (r, rec) => {
-      if (!rec.owner) return { notice: { key: 'notice.already_unassigned', vars: { step: step.id } } };
-      this.require('unassign', actor, r, rec, 'error.forbidden.unassign');
-      const from = rec.owner;
-      delete rec.owner;
-      return { audit: { action: 'step.unassigned', stepId: step.id, from }, notice: { key: 'notice.unassigned', vars: { step: step.id } } };
-    }, step.id);
+    return this.change(
+      rolloutId,
+      actor,
+      (r, rec) => {
+        if (!rec.owner) return { notice: { key: 'notice.already_unassigned', vars: { step: step.id } } };
+        this.require('unassign', actor, r, rec, 'error.forbidden.unassign');
+        const from = rec.owner;
+        delete rec.owner;
+        return { audit: { action: 'step.unassigned', stepId: step.id, from }, notice: { key: 'notice.unassigned', vars: { step: step.id } } };
+      },
+      step.id,
+    );
   }
 
   async markDone(rolloutId: string, stepId: string, actor: Actor, note?: string): Promise<ChangeResult> {
     const step = this.step(stepId);
-    return this.change(rolloutId, actor, (r, rec) => {
-      this.notExcluded(rec, step);
-      this.require('mark', actor, r, rec, 'error.forbidden.mark');
-      if (rec.state === 'done' || rec.state === 'verified') {
-        return { notice: { key: 'notice.already_done', vars: { step: step.id } } };
-      }
-      if (rec.state === 'not_applicable') {
-        throw new BwprepError('invalid_transition', { key: 'error.skipped_step', vars: { step: step.id } });
-      }
-      const from = rec.state;
-      rec.state = 'done';
-      rec.doneBy = actor.user;
-      rec.doneAt = this.now();
-      if (note) rec.note = note;
-      else delete rec.note;
-      return {
-        audit: { action: 'step.done', stepId: step.id, from, to: 'done', ...(note ? { detail: { note } } : {}) },
-        notice: { key: 'notice.done', vars: { step: step.id } },
-      };
-    }, step.id);
+    return this.change(
+      rolloutId,
+      actor,
+      (r, rec) => {
+        this.notExcluded(rec, step);
+        this.require('mark', actor, r, rec, 'error.forbidden.mark');
+        if (rec.state === 'done' || rec.state === 'verified') {
+          return { notice: { key: 'notice.already_done', vars: { step: step.id } } };
+        }
+        if (rec.state === 'not_applicable') {
+          throw new BwprepError('invalid_transition', { key: 'error.skipped_step', vars: { step: step.id } });
+        }
+        const from = rec.state;
+        rec.state = 'done';
+        rec.doneBy = actor.user;
+        rec.doneAt = this.now();
+        if (note) rec.note = note;
+        else delete rec.note;
+        return {
+          audit: { action: 'step.done', stepId: step.id, from, to: 'done', ...(note ? { detail: { note } } : {}) },
+          notice: { key: 'notice.done', vars: { step: step.id } },
+        };
+      },
+      step.id,
+    );
   }
 
   async reopen(rolloutId: string, stepId: string, actor: Actor): Promise<ChangeResult> {
     const step = this.step(stepId);
-    return this.change(rolloutId, actor, (r, rec) => {
-      this.notExcluded(rec, step);
-      if (rec.state === 'open') return { notice: { key: 'notice.already_open', vars: { step: step.id } } };
-      // Un-skipping is a settings decision; reopening a claim is the owner's.
-      this.require(rec.state === 'not_applicable' ? 'skip' : 'mark', actor, r, rec, rec.state === 'not_applicable' ? 'error.forbidden.unskip' : 'error.forbidden.mark');
-      const from = rec.state;
-      rec.state = 'open';
-      delete rec.doneBy;
-      delete rec.doneAt;
-      delete rec.note;
-      delete rec.skipReason;
-      return { audit: { action: 'step.reopened', stepId: step.id, from, to: 'open' }, notice: { key: 'notice.reopened', vars: { step: step.id } } };
-    }, step.id);
+    return this.change(
+      rolloutId,
+      actor,
+      (r, rec) => {
+        this.notExcluded(rec, step);
+        if (rec.state === 'open') return { notice: { key: 'notice.already_open', vars: { step: step.id } } };
+        // Un-skipping is a settings decision; reopening a claim is the owner's.
+        this.require(
+          rec.state === 'not_applicable' ? 'skip' : 'mark',
+          actor,
+          r,
+          rec,
+          rec.state === 'not_applicable' ? 'error.forbidden.unskip' : 'error.forbidden.mark',
+        );
+        const from = rec.state;
+        rec.state = 'open';
+        delete rec.doneBy;
+        delete rec.doneAt;
+        delete rec.note;
+        delete rec.skipReason;
+        return { audit: { action: 'step.reopened', stepId: step.id, from, to: 'open' }, notice: { key: 'notice.reopened', vars: { step: step.id } } };
+      },
+      step.id,
+    );
   }
 
   async skip(rolloutId: string, stepId: string, reason: string, actor: Actor): Promise<ChangeResult> {
     const step = this.step(stepId);
     const why = reason.trim();
     if (!why) throw new BwprepError('bad_usage', { key: 'error.skip_reason' }, { usage: { key: 'usage.skip' } });
-    return this.change(rolloutId, actor, (r, rec) => {
-      this.notExcluded(rec, step);
-      this.require('skip', actor, r, rec, 'error.forbidden.skip');
-      // A skip reason exists only while the step is skipped: reopening deletes it, nothing else sets it.
-      if (rec.skipReason === why) return { notice: { key: 'notice.already_skipped', vars: { step: step.id } } };
-      const from = rec.state;
-      rec.state = 'not_applicable';
-      rec.skipReason = why;
-      return {
-        audit: { action: 'step.skipped', stepId: step.id, from, to: 'not_applicable', detail: { reason: why } },
-        notice: { key: 'notice.skipped', vars: { step: step.id } },
-      };
-    }, step.id);
+    return this.change(
+      rolloutId,
+      actor,
+      (r, rec) => {
+        this.notExcluded(rec, step);
+        this.require('skip', actor, r, rec, 'error.forbidden.skip');
+        // A skip reason exists only while the step is skipped: reopening deletes it, nothing else sets it.
+        if (rec.skipReason === why) return { notice: { key: 'notice.already_skipped', vars: { step: step.id } } };
+        const from = rec.state;
+        rec.state = 'not_applicable';
+        rec.skipReason = why;
+        return {
+          audit: { action: 'step.skipped', stepId: step.id, from, to: 'not_applicable', detail: { reason: why } },
+          notice: { key: 'notice.skipped', vars: { step: step.id } },
+        };
+      },
+      step.id,
+    );
   }
 
   async setDue(rolloutId: string, stepId: string, date: string | null, actor: Actor): Promise<ChangeResult> {
@@ -262,37 +293,47 @@ export class ChecklistService {
     if (date !== null && !isValidDate(date)) {
       throw new BwprepError('bad_date', { key: 'error.bad_date', vars: { date } }, { usage: { key: 'usage.due' } });
     }
-    return this.change(rolloutId, actor, (r, rec) => {
-      this.notExcluded(rec, step);
-      this.require('due', actor, r, rec, 'error.forbidden.due');
-      if ((rec.due ?? null) === date && (date === null || rec.dueSource === 'manual')) {
-        // Clearing a date that is not there: say the step has none, not "already has that due date".
-        return { notice: { key: date === null ? 'notice.due_already_none' : 'notice.due_unchanged', vars: { step: step.id } } };
-      }
-      const from = rec.due;
-      if (date) {
-        rec.due = date;
-        rec.dueSource = 'manual';
-      } else {
-        delete rec.due;
-        delete rec.dueSource;
-      }
-      return {
-        audit: { action: 'step.due_set', stepId: step.id, ...(from ? { from } : {}), ...(date ? { to: date } : {}) },
-        notice: (date ? { key: 'notice.due_set', vars: { step: step.id, date } } : { key: 'notice.due_cleared', vars: { step: step.id } }) as Message,
-      };
-    }, step.id);
+    return this.change(
+      rolloutId,
+      actor,
+      (r, rec) => {
+        this.notExcluded(rec, step);
+        this.require('due', actor, r, rec, 'error.forbidden.due');
+        if ((rec.due ?? null) === date && (date === null || rec.dueSource === 'manual')) {
+          // Clearing a date that is not there: say the step has none, not "already has that due date".
+          return { notice: { key: date === null ? 'notice.due_already_none' : 'notice.due_unchanged', vars: { step: step.id } } };
+        }
+        const from = rec.due;
+        if (date) {
+          rec.due = date;
+          rec.dueSource = 'manual';
+        } else {
+          delete rec.due;
+          delete rec.dueSource;
+        }
+        return {
+          audit: { action: 'step.due_set', stepId: step.id, ...(from ? { from } : {}), ...(date ? { to: date } : {}) },
+          notice: (date ? { key: 'notice.due_set', vars: { step: step.id, date } } : { key: 'notice.due_cleared', vars: { step: step.id } }) as Message,
+        };
+      },
+      step.id,
+    );
   }
 
   async snooze(rolloutId: string, stepId: string, until: string, actor: Actor): Promise<ChangeResult> {
     const step = this.step(stepId);
-    return this.change(rolloutId, actor, (r, rec) => {
-      this.require('due', actor, r, rec, 'error.forbidden.mark');
-      // A second click on the same snooze changes nothing and writes nothing.
-      if (rec.snoozedUntil === until) return { notice: { key: 'notice.snoozed', vars: { step: step.id, date: until } } };
-      rec.snoozedUntil = until;
-      return { audit: { action: 'step.snoozed', stepId: step.id, to: until }, notice: { key: 'notice.snoozed', vars: { step: step.id, date: until } } };
-    }, step.id);
+    return this.change(
+      rolloutId,
+      actor,
+      (r, rec) => {
+        this.require('due', actor, r, rec, 'error.forbidden.mark');
+        // A second click on the same snooze changes nothing and writes nothing.
+        if (rec.snoozedUntil === until) return { notice: { key: 'notice.snoozed', vars: { step: step.id, date: until } } };
+        rec.snoozedUntil = until;
+        return { audit: { action: 'step.snoozed', stepId: step.id, to: until }, notice: { key: 'notice.snoozed', vars: { step: step.id, date: until } } };
+      },
+      step.id,
+    );
   }
 
   async setLocale(rolloutId: string, locale: Locale, actor: Actor): Promise<ChangeResult> {
@@ -317,7 +358,9 @@ export class ChecklistService {
       replanned = [];
       this.require('settings', actor, r, undefined, 'error.forbidden.settings');
       const changedKeys = Object.keys(patch).filter(
-        (k) => (k !== 'setupAt' || !r.settings.setupAt) && JSON.stringify((r.settings as unknown as Record<string, unknown>)[k]) !== JSON.stringify((patch as Record<string, unknown>)[k]),
+        (k) =>
+          (k !== 'setupAt' || !r.settings.setupAt) &&
+          JSON.stringify((r.settings as unknown as Record<string, unknown>)[k]) !== JSON.stringify((patch as Record<string, unknown>)[k]),
       );
       if (!changedKeys.length) return { notice: { key: 'notice.settings_unchanged' } };
       const before = r.settings;
@@ -359,7 +402,13 @@ export class ChecklistService {
   }
 
   private dueAudit(changes: DueChange[]): PendingAudit[] {
-    return changes.map((c) => ({ action: 'step.due_set', stepId: c.stepId, ...(c.from ? { from: c.from } : {}), ...(c.to ? { to: c.to } : {}), detail: { source: 'planned' } }));
+    return changes.map((c) => ({
+      action: 'step.due_set',
+      stepId: c.stepId,
+      ...(c.from ? { from: c.from } : {}),
+      ...(c.to ? { to: c.to } : {}),
+      detail: { source: 'planned' },
+    }));
   }
 
   // ---- the daily digest's state (the scheduler's writes) ------------------------------------------
@@ -368,7 +417,11 @@ export class ChecklistService {
    * Claims a digest slot before posting (see src/scheduler/scheduler.ts, "Crash windows"): succeeds only when
    * `isPosted(lastSlot)` is false, in one conditional write. Returns the digest state before the claim.
    */
-  async claimDigestSlot(rolloutId: string, slot: string, isPosted: (lastSlot: string | undefined) => boolean): Promise<{ rollout: Rollout; before?: DigestState }> {
+  async claimDigestSlot(
+    rolloutId: string,
+    slot: string,
+    isPosted: (lastSlot: string | undefined) => boolean,
+  ): Promise<{ rollout: Rollout; before?: DigestState }> {
     let before: DigestState | undefined;
     const rollout = await this.deps.store.update(rolloutId, (r) => {
       before = undefined;
@@ -455,7 +508,12 @@ export class ChecklistService {
    * Records where the living card of one of the rollout's conversations is (`card.platform` + `card.channel`
    * name it; pass `conversation` when clearing one). A re-post retires the old one (the caller retires it).
    */
-  async setCard(rolloutId: string, card: MessageRef | undefined, actor: Actor, conversation?: ConversationRef): Promise<{ rollout: Rollout; previous?: MessageRef }> {
+  async setCard(
+    rolloutId: string,
+    card: MessageRef | undefined,
+    actor: Actor,
+    conversation?: ConversationRef,
+  ): Promise<{ rollout: Rollout; previous?: MessageRef }> {
     let previous: MessageRef | undefined;
     const rollout = await this.deps.store.update(rolloutId, (r) => {
       previous = undefined;
@@ -496,7 +554,15 @@ export class ChecklistService {
         throw new BwprepError('bad_usage', { key: 'error.link_self' });
       }
       r.links = [...(r.links ?? []), { conversation, linkedAt: this.now(), linkedBy: actor.user }];
-      return { rollout: r, audit: [this.audit(r, actor, 'rollout.linked', { to: key, detail: { platform: conversation.platform, ...(conversation.name ? { name: conversation.name } : {}) } })] };
+      return {
+        rollout: r,
+        audit: [
+          this.audit(r, actor, 'rollout.linked', {
+            to: key,
+            detail: { platform: conversation.platform, ...(conversation.name ? { name: conversation.name } : {}) },
+          }),
+        ],
+      };
     });
   }
 
@@ -627,7 +693,10 @@ export class ChecklistService {
       // The refusal names who may do it (README "Permissions"): the owner where the message speaks of one
       // (`…_owned` keys), and the rollout's admins as a list of people (`admins`, rendered as mentions).
       const owned = rec?.owner && OWNER_KEYS.has(key);
-      throw new BwprepError('forbidden', { key: owned ? `${key}_owned` : key, vars: { step: rec?.id ?? '', owner: rec?.owner ?? '', admins: this.adminList(r) } });
+      throw new BwprepError('forbidden', {
+        key: owned ? `${key}_owned` : key,
+        vars: { step: rec?.id ?? '', owner: rec?.owner ?? '', admins: this.adminList(r) },
+      });
     }
   }
 

@@ -100,7 +100,8 @@ function issueOf(data: unknown, i: { path: PropertyKey[]; code?: string } & Reco
   if (isMissing(data, i.path)) return { code: 'required' };
   // Stryker disable next-line StringLiteral: equivalent — every zod issue has a code (cross-step ones return above); the fallback is for the type
   const out: TemplateIssue = { code: String(i.code ?? 'custom') };
-  for (const k of ['expected', 'origin', 'format', 'inclusive', 'values', 'keys'] as const) if (i[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = i[k];
+  for (const k of ['expected', 'origin', 'format', 'inclusive', 'values', 'keys'] as const)
+    if (i[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = i[k];
   for (const k of ['minimum', 'maximum'] as const) if (i[k] !== undefined) out[k] = Number(i[k]);
   return out;
 }
@@ -109,7 +110,9 @@ function issueOf(data: unknown, i: { path: PropertyKey[]; code?: string } & Reco
 export function validateTemplate(data: unknown): { ok: true; template: Template } | { ok: false; problems: TemplateProblem[] } {
   const r = templateSchema.safeParse(data);
   if (r.success) return { ok: true, template: r.data };
-  const issues: ({ path: PropertyKey[]; message: string } & Record<string, unknown>)[] = r.error.issues.map((i) => ({ ...i }) as { path: PropertyKey[]; message: string } & Record<string, unknown>);
+  const issues: ({ path: PropertyKey[]; message: string } & Record<string, unknown>)[] = r.error.issues.map(
+    (i) => ({ ...i }) as { path: PropertyKey[]; message: string } & Record<string, unknown>,
+  );
   // The cross-step checks did not run on invalid data; add what they find (once).
   for (const p of crossStepProblems(data)) {
     if (!issues.some((i) => i.message === p.message && i.path.join('.') === p.path.join('.'))) issues.push(p);
@@ -117,7 +120,12 @@ export function validateTemplate(data: unknown): { ok: true; template: Template 
   return {
     ok: false,
     problems: issues.map((i) => ({
-      path: i.path.length ? i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(root)',
+      path: i.path.length
+        ? i.path
+            .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+            .join('')
+            .replace(/^\./, '')
+        : '(root)',
       message: i.message,
       issue: issueOf(data, i),
     })),

@@ -80,13 +80,7 @@ export function capacityBeforeGoLive(
   return { workingDays, capacityHours, fits: hoursLeft <= capacityHours };
 }
 
-export function fitsBeforeGoLive(
-  hoursLeft: number,
-  today: string,
-  goLive: string,
-  weekdays: readonly number[],
-  hoursPerDay = DEFAULT_HOURS_PER_DAY,
-): boolean {
+export function fitsBeforeGoLive(hoursLeft: number, today: string, goLive: string, weekdays: readonly number[], hoursPerDay = DEFAULT_HOURS_PER_DAY): boolean {
   return capacityBeforeGoLive(hoursLeft, today, goLive, weekdays, hoursPerDay).fits;
 }
 
@@ -147,11 +141,7 @@ export interface DueChange {
 }
 
 /** The due-date changes planning would make to a rollout (manual dates untouched). */
-export function planPatch(
-  template: Template,
-  rollout: Pick<Rollout, 'steps' | 'settings'>,
-  opts: PlanOptions & { mode?: PlanMode } = {},
-): DueChange[] {
+export function planPatch(template: Template, rollout: Pick<Rollout, 'steps' | 'settings'>, opts: PlanOptions & { mode?: PlanMode } = {}): DueChange[] {
   const plan = planDueDates(template, rollout.steps, rollout.settings.goLive, rollout.settings.weekdays, opts);
   const changes: DueChange[] = [];
   for (const s of template.steps) {

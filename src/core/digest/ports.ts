@@ -28,4 +28,3 @@ export type DigestLookup = { status: 'found'; digest: PostedDigest } | { status:
  * could not run; the digest then still goes out, saying so.
  */
 export type DigestVerifier = (rollout: Rollout) => Promise<void>;
-

@@ -6,7 +6,9 @@ import type { KnownBlock } from './types';
 
 /** The check report: a title with the tally, one line per step (failures first), and the footer. */
 export function checkReportBlocks(view: CheckReportView): { text: string; blocks: KnownBlock[] } {
-  const lines = view.lines.map((l) => `${l.icon} *${escText(l.step)}* ${escText(l.title)}: ${mrkdwn(l.summary)}${l.transition ? ` _(${escText(l.transition)})_` : ''}`);
+  const lines = view.lines.map(
+    (l) => `${l.icon} *${escText(l.step)}* ${escText(l.title)}: ${mrkdwn(l.summary)}${l.transition ? ` _(${escText(l.transition)})_` : ''}`,
+  );
   return {
     text: `${view.title}: ${view.tally}`,
     blocks: [

@@ -55,13 +55,29 @@ function stepBlocks(view: ChecklistView, s: StepView): KnownBlock[] {
   if (s.excluded && !s.actions.reopen) return [section];
   const elements: NonNullable<Extract<KnownBlock, { type: 'actions' }>['elements']> = [];
   if (s.actions.done) {
-    elements.push({ type: 'button', action_id: ACTIONS.markDone, value: ref, style: 'primary', text: { type: 'plain_text', text: clip(view.labels.done, SLACK_LIMITS.buttonText) } });
+    elements.push({
+      type: 'button',
+      action_id: ACTIONS.markDone,
+      value: ref,
+      style: 'primary',
+      text: { type: 'plain_text', text: clip(view.labels.done, SLACK_LIMITS.buttonText) },
+    });
   }
   if (s.actions.reopen) {
-    elements.push({ type: 'button', action_id: ACTIONS.reopenStep, value: ref, text: { type: 'plain_text', text: clip(view.labels.reopen, SLACK_LIMITS.buttonText) } });
+    elements.push({
+      type: 'button',
+      action_id: ACTIONS.reopenStep,
+      value: ref,
+      text: { type: 'plain_text', text: clip(view.labels.reopen, SLACK_LIMITS.buttonText) },
+    });
   }
   if (s.actions.check) {
-    elements.push({ type: 'button', action_id: ACTIONS.runCheck, value: ref, text: { type: 'plain_text', text: clip(view.labels.check, SLACK_LIMITS.buttonText) } });
+    elements.push({
+      type: 'button',
+      action_id: ACTIONS.runCheck,
+      value: ref,
+      text: { type: 'plain_text', text: clip(view.labels.check, SLACK_LIMITS.buttonText) },
+    });
   }
   elements.push({
     type: 'button',

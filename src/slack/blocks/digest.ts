@@ -20,7 +20,14 @@ export function digestBlocks(view: DigestView, cardPermalink?: string): { text: 
     blocks.push({
       type: 'actions',
       block_id: 'digest:links',
-      elements: [{ type: 'button', action_id: `${ACTIONS.openCard}:digest`, url: cardPermalink, text: { type: 'plain_text', text: clip(view.openCardLabel, SLACK_LIMITS.buttonText) } }],
+      elements: [
+        {
+          type: 'button',
+          action_id: `${ACTIONS.openCard}:digest`,
+          url: cardPermalink,
+          text: { type: 'plain_text', text: clip(view.openCardLabel, SLACK_LIMITS.buttonText) },
+        },
+      ],
     });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(mrkdwn(view.footer), SLACK_LIMITS.contextText) }] });
@@ -35,12 +42,28 @@ export function reminderBlocks(view: ReminderView, permalinks: Record<string, st
     const text = item.channelLabel ? `${mrkdwn(item.text)}\n_${escText(item.channelLabel)}_` : mrkdwn(item.text);
     blocks.push({ type: 'section', block_id: `reminder:${item.buttons.done.value}`, text: { type: 'mrkdwn', text: clip(text, SLACK_LIMITS.sectionText) } });
     const elements: ActionsElement[] = [
-      { type: 'button', action_id: item.buttons.done.actionId, value: item.buttons.done.value, style: 'primary', text: { type: 'plain_text', text: clip(item.buttons.done.label, SLACK_LIMITS.buttonText) } },
-      { type: 'button', action_id: item.buttons.snooze.actionId, value: item.buttons.snooze.value, text: { type: 'plain_text', text: clip(item.buttons.snooze.label, SLACK_LIMITS.buttonText) } },
+      {
+        type: 'button',
+        action_id: item.buttons.done.actionId,
+        value: item.buttons.done.value,
+        style: 'primary',
+        text: { type: 'plain_text', text: clip(item.buttons.done.label, SLACK_LIMITS.buttonText) },
+      },
+      {
+        type: 'button',
+        action_id: item.buttons.snooze.actionId,
+        value: item.buttons.snooze.value,
+        text: { type: 'plain_text', text: clip(item.buttons.snooze.label, SLACK_LIMITS.buttonText) },
+      },
     ];
     const link = permalinks[item.rolloutId];
     if (link) {
-      elements.push({ type: 'button', action_id: `${ACTIONS.openCard}:${item.stepId}`, url: link, text: { type: 'plain_text', text: clip(item.buttons.open.label, SLACK_LIMITS.buttonText) } });
+      elements.push({
+        type: 'button',
+        action_id: `${ACTIONS.openCard}:${item.stepId}`,
+        url: link,
+        text: { type: 'plain_text', text: clip(item.buttons.open.label, SLACK_LIMITS.buttonText) },
+      });
     }
     blocks.push({ type: 'actions', block_id: `reminder-actions:${item.buttons.done.value}`, elements });
   }

@@ -29,12 +29,27 @@ export function homeView(view: HomeView & { notices?: Rich[] }): View {
         continue;
       }
       const ref = encodeStepRef(r.rolloutId, s.id);
-      const lines = [`${s.icon} *${escText(s.id)}* ${escText(s.title)} · ${mrkdwn([{ conversation: r.conversation }])}`, escText([s.stateLabel, s.dueLabel, s.hoursLabel].join(' · ')), `_${escText(s.description)}_`];
+      const lines = [
+        `${s.icon} *${escText(s.id)}* ${escText(s.title)} · ${mrkdwn([{ conversation: r.conversation }])}`,
+        escText([s.stateLabel, s.dueLabel, s.hoursLabel].join(' · ')),
+        `_${escText(s.description)}_`,
+      ];
       const block: KnownBlock = { type: 'section', block_id: `home:${ref}`, text: { type: 'mrkdwn', text: clip(lines.join('\n'), SLACK_LIMITS.sectionText) } };
       if (s.actions.done) {
-        block.accessory = { type: 'button', action_id: ACTIONS.markDone, value: ref, style: 'primary', text: { type: 'plain_text', text: clip(view.labels.done, SLACK_LIMITS.buttonText) } };
+        block.accessory = {
+          type: 'button',
+          action_id: ACTIONS.markDone,
+          value: ref,
+          style: 'primary',
+          text: { type: 'plain_text', text: clip(view.labels.done, SLACK_LIMITS.buttonText) },
+        };
       } else if (s.actions.reopen) {
-        block.accessory = { type: 'button', action_id: ACTIONS.reopenStep, value: ref, text: { type: 'plain_text', text: clip(view.labels.reopen, SLACK_LIMITS.buttonText) } };
+        block.accessory = {
+          type: 'button',
+          action_id: ACTIONS.reopenStep,
+          value: ref,
+          text: { type: 'plain_text', text: clip(view.labels.reopen, SLACK_LIMITS.buttonText) },
+        };
       }
       blocks.push(block);
       used++;
@@ -50,7 +65,10 @@ export function homeView(view: HomeView & { notices?: Rich[] }): View {
   for (const r of view.rollouts.slice(0, SLACK_LIMITS.homeBlocks - blocks.length)) {
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: clip(`${mrkdwn([{ conversation: r.conversation }])} · _${escText(r.role)}_\n${mrkdwn(r.readinessLine)}`, SLACK_LIMITS.sectionText) },
+      text: {
+        type: 'mrkdwn',
+        text: clip(`${mrkdwn([{ conversation: r.conversation }])} · _${escText(r.role)}_\n${mrkdwn(r.readinessLine)}`, SLACK_LIMITS.sectionText),
+      },
     });
   }
   return { type: 'home', blocks: blocks.slice(0, SLACK_LIMITS.homeBlocks) };

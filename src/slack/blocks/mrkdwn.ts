@@ -17,7 +17,11 @@ export function mrkdwn(r: Rich): string {
     else if ('code' in x) s += `\`${escCode(x.code)}\``;
     else if ('command' in x) s += `\`${escCode(slashCommand(x.command))}\``;
     else if ('user' in x) s += slackUser(x.user);
-    else if ('conversation' in x) s += x.conversation.platform === 'slack' ? `<#${x.conversation.channel}>` : escText(x.conversation.name ? `#${x.conversation.name}` : x.conversation.channel);
+    else if ('conversation' in x)
+      s +=
+        x.conversation.platform === 'slack'
+          ? `<#${x.conversation.channel}>`
+          : escText(x.conversation.name ? `#${x.conversation.name}` : x.conversation.channel);
     else if ('link' in x) s += `<${x.link.replace(/[<>|]/g, encodeURIComponent)}|${mrkdwn(x.label).replace(/[|>]/g, '')}>`;
   }
   return s;

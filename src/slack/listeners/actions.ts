@@ -33,7 +33,8 @@ export function registerActions(app: App, deps: SlackDeps): void {
     // Holds only what it needs (not the payload): with the work thread it outlives the listener.
     const responseUrl = body.response_url;
     const userId = body.user.id;
-    const tell = (text: string) => (responseUrl ? respond({ response_type: 'ephemeral', replace_original: false, text }) : client.chat.postMessage({ channel: userId, text }));
+    const tell = (text: string) =>
+      responseUrl ? respond({ response_type: 'ephemeral', replace_original: false, text }) : client.chat.postMessage({ channel: userId, text });
     const release = await workSlot(deps, tell);
     if (!release) return;
     await doWork(deps, { kind: 'action', body }, tell, release, () => actionWork(deps, { body, client, respond }, release));
@@ -46,7 +47,11 @@ export function registerActions(app: App, deps: SlackDeps): void {
  * a channel card (bounded by the living card's coalescing), at the end for an App Home click (its Home
  * publish lists every rollout). Runs in the thread that acked, or in the Slack work thread.
  */
-export async function actionWork(deps: SlackDeps, { body, client, respond }: { body: BlockAction; client: webApi.WebClient; respond: RespondFn }, settled: () => void): Promise<void> {
+export async function actionWork(
+  deps: SlackDeps,
+  { body, client, respond }: { body: BlockAction; client: webApi.WebClient; respond: RespondFn },
+  settled: () => void,
+): Promise<void> {
   const actionId = body.actions[0]?.action_id as ActionId;
   const fromHome = body.container?.type === 'view';
   const teamId = body.team?.id ?? body.user.team_id ?? '';

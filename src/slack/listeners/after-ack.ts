@@ -29,7 +29,13 @@ export async function workSlot(deps: SlackDeps, tell: (text: string) => Promise<
  * handed to the Slack work thread when there is one (the slot goes back when that thread says the work is
  * settled), else done here by `here` (which calls `release` itself once settled; released at the end anyway).
  */
-export async function doWork(deps: SlackDeps, work: SlackWork, tell: (text: string) => Promise<unknown>, release: () => void, here: () => Promise<void>): Promise<void> {
+export async function doWork(
+  deps: SlackDeps,
+  work: SlackWork,
+  tell: (text: string) => Promise<unknown>,
+  release: () => void,
+  here: () => Promise<void>,
+): Promise<void> {
   let handed = false;
   try {
     handed = deps.offload ? (await deps.offload.run(work, tell, release)) === 'handed' : false;

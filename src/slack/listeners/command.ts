@@ -28,7 +28,11 @@ export function registerCommand(app: App, deps: SlackDeps): void {
  * `settled` is called once the person has their answer (before the card update, which the living card's
  * coalescing bounds). Runs in the thread that acked, or in the Slack work thread.
  */
-export async function commandWork(deps: SlackDeps, { command, client, respond }: { command: SlashCommand; client: webApi.WebClient; respond: RespondFn }, settled: () => void): Promise<void> {
+export async function commandWork(
+  deps: SlackDeps,
+  { command, client, respond }: { command: SlashCommand; client: webApi.WebClient; respond: RespondFn },
+  settled: () => void,
+): Promise<void> {
   const logger = lazyChild(deps.logger, { team: command.team_id, channel: command.channel_id, user: command.user_id });
   const { requester } = await slackRequester(deps, {
     client,
@@ -46,7 +50,12 @@ export async function commandWork(deps: SlackDeps, { command, client, respond }:
     await directCommand(deps, requester, command.text ?? '', command.team_id);
     return;
   }
-  const conversation = { platform: 'slack' as const, workspace: command.team_id, channel: command.channel_id, ...(command.channel_name ? { name: command.channel_name } : {}) };
+  const conversation = {
+    platform: 'slack' as const,
+    workspace: command.team_id,
+    channel: command.channel_id,
+    ...(command.channel_name ? { name: command.channel_name } : {}),
+  };
   // Slack escapes &, <, > in the text: decoded once here, before parsing; stored plain (src/slack/text.ts).
   await deps.interactions.command(conversation, requester, slackTextToPlain(command.text ?? ''), resolveSlackMention);
 }

@@ -112,7 +112,10 @@ export function registerEvents(app: App, deps: SlackDeps): void {
 async function installationGone(deps: SlackDeps, teamId: string, code: (typeof INSTALLATION_CODES)[number]): Promise<void> {
   try {
     const marked = await deps.interactions.workspaceUnreachable({ platform: 'slack', workspace: teamId }, code);
-    deps.logger.warn({ team: teamId, code, rollouts: marked }, 'bwprep lost its Slack installation in this workspace; its scheduled digests stop until it is reinstalled');
+    deps.logger.warn(
+      { team: teamId, code, rollouts: marked },
+      'bwprep lost its Slack installation in this workspace; its scheduled digests stop until it is reinstalled',
+    );
   } catch (err) {
     deps.logger.error({ err, team: teamId, code }, 'could not stop the scheduled work of an uninstalled workspace');
   }

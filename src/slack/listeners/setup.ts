@@ -136,7 +136,8 @@ export function registerSetup(app: App, deps: SlackDeps): void {
         if (mayEdit || outcome.ok) for (const f of unreadable) messages[f] = renderRich(locale, UNREADABLE[f]);
         const errors: Record<string, string> = {};
         // Modal errors are plain text: a person shows as @id (a mention cannot render there).
-        for (const [f, msg] of Object.entries(messages)) if (msg) errors[f] = plainText(msg, { command: (c) => `/bwprep ${c}`, user: (k) => `@${k.replace(/^[a-z]+:/, '')}` });
+        for (const [f, msg] of Object.entries(messages))
+          if (msg) errors[f] = plainText(msg, { command: (c) => `/bwprep ${c}`, user: (k) => `@${k.replace(/^[a-z]+:/, '')}` });
         acked = true;
         await ack({ response_action: 'errors', errors });
         return;
