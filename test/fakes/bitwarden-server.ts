@@ -157,6 +157,7 @@ export class FakeBitwardenServer {
   private issued = 0;
   private timers = new Set<NodeJS.Timeout>();
   readonly log: LoggedRequest[] = [];
+  private waiters: { method: string; path: string | RegExp; resolve: () => void }[] = [];
   /** Token lifetime returned in `expires_in`. */
   expiresIn = 3600;
   /** Page size of /public/events. */
@@ -231,6 +232,12 @@ export class FakeBitwardenServer {
     return this.requests(method, path).length;
   }
 
+  /** Resolves when a request to `method path` arrives (at once if one already has, since the last resetLog). */
+  arrived(method: string, path: string | RegExp): Promise<void> {
+    if (this.count(method, path) > 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ method, path, resolve }));
+  }
+
   resetLog(): void {
     this.log.length = 0;
     this.peakInFlight = this.inFlight;
@@ -285,6 +292,11 @@ export class FakeBitwardenServer {
       ...(method === 'POST' && body ? { form: Object.fromEntries(new URLSearchParams(body).entries()) } : {}),
     };
     this.log.push(entry);
+    this.waiters = this.waiters.filter((w) => {
+      const hit = w.method === method && (typeof w.path === 'string' ? w.path === path : w.path.test(path));
+      if (hit) w.resolve();
+      return !hit;
+    });
     // Scanned for secrets: the path, the query and any form body, except the token request's own client_secret.
     const { client_secret: _ownCredential, ...form } = entry.form ?? {};
     reportToSecretGuard(

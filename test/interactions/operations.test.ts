@@ -33,12 +33,6 @@ afterEach(async () => {
   await h.close();
 });
 
-/** Waits on real time (vi.waitFor would advance the faked interval timers while it polls). */
-async function until(ok: () => boolean): Promise<void> {
-  for (let i = 0; i < 400 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(ok()).toBe(true);
-}
-
 async function observations(kind: string): Promise<number> {
   const { values } = await h.metrics.handlerSeconds.get();
   return values.find((v) => v.metricName === 'bwprep_handler_seconds_count' && v.labels.kind === kind)?.value ?? 0;
@@ -159,7 +153,8 @@ describe('the check lease', () => {
     bw.fault({ method: 'GET', path: '/public/members', kind: 'slow', delayMs: 300, times: 1 });
     const ada = h.person(ADA);
     const run = h.interactions.command(CONVERSATION, ada, 'check', resolveUser);
-    await until(() => calls.length === 1);
+    // The run holds its lease and renews it on a timer; the member list it now waits for is slow.
+    await bw.arrived('GET', '/public/members');
     vi.advanceTimersByTime(CHECK_LEASE_MS / 3 - 1);
     expect(calls).toHaveLength(1);
     vi.advanceTimersByTime(1);
@@ -190,7 +185,7 @@ describe('the check lease', () => {
     h.store.leases.release = () => Promise.reject(new Error('store hiccup'));
     bw.fault({ method: 'GET', path: '/public/members', kind: 'slow', delayMs: 200, times: 1 });
     const run = h.interactions.command(CONVERSATION, h.person(ADA), 'check', resolveUser);
-    await until(() => acquires === 1);
+    await bw.arrived('GET', '/public/members');
     vi.advanceTimersByTime(CHECK_LEASE_MS / 3);
     await run;
     expect(h.platform.reports).toHaveLength(1);
