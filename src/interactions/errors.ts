@@ -27,15 +27,22 @@ export class CardGoneError extends Error {
  * `hint` is the locale key that tells the user what to do; `vars` fills it.
  */
 export class PlatformError extends Error {
+  /**
+   * The request may have been carried out although it failed here: the answer never came (a timeout, a
+   * connection lost after sending, a 5xx). A post that failed so may be in the conversation.
+   */
+  readonly uncertain: boolean;
+
   constructor(
     readonly platform: string,
     readonly code: string,
     readonly kind: 'lasting' | 'transient' | 'user',
     readonly hint: Message,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; uncertain?: boolean },
   ) {
     super(`${platform}: ${code}`, options);
     this.name = 'PlatformError';
+    this.uncertain = options?.uncertain ?? false;
   }
 }
 

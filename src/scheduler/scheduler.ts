@@ -35,7 +35,7 @@ import { buildReminderView } from '../views/reminder';
  * between leaves a slot *claimed but not recorded*, and whether its digest went out depends on where the
  * process died. The *reconciliation* (`reconcile`) settles it on a later tick, exactly once where the
  * platform can look:
- * - it runs for the newest claimed slot whose `lastPostedAt` is missing or older than the slot's instant,
+ * - it runs for the newest claimed slot with no recorded post (`digest.postedSlot` is another slot),
  *   within `maxLateMs`, not given up (below), once this replica can take the slot's lease (a live replica
  *   still posting holds it; a dead one's lapses after `leaseTtlMs`) and a re-read confirms it is still
  *   unrecorded;
@@ -53,6 +53,12 @@ import { buildReminderView } from '../views/reminder';
  * The other failures:
  * - crash between post and record on a platform without `findDigest` → posted once; tomorrow's "what
  *   changed" covers two days.
+ * - the publisher throws *without an answer* (`PlatformError.uncertain`: a timeout, a lost connection, a
+ *   5xx) where the platform can look → the post may be out: the claim and this replica's lease stay, and
+ *   this replica's reconciliation looks after the back-off (Slack's digest posts are never retried by the
+ *   client, so a late answer is not followed by a second post);
+ * - a slot is recorded once (`ChecklistService.recordDigest` skips a slot already recorded), so a replica
+ *   whose lease lapsed mid-post and a reconciliation that found its post do not both record it;
  * - the publisher *throws* (Slack error, channel archived) → nothing went out, so the claim is rolled back
  *   and a later tick retries, with back-off, up to `maxPostAttempts`; the lease keeps other replicas off
  *   the slot meanwhile. After the last attempt the slot is *given up*: its claim stays and
@@ -170,11 +176,15 @@ const DEFAULT_GRACE_MS = 15 * 60_000;
  */
 const LOOKUP_MARGIN_MS = 26 * 3_600_000;
 
-/** The digest state has a slot claimed and no post recorded for it (lastPostedAt missing or older than the slot). */
+/**
+ * The digest state has a slot claimed and no post recorded for it: `postedSlot` is another slot. A state
+ * from before `postedSlot` existed falls back to comparing `lastPostedAt` with the slot's instant.
+ */
 function unrecordedClaim(r: Pick<Rollout, 'digest' | 'settings'>): { slot: string; at: Date } | undefined {
   const slot = r.digest.lastSlot;
   const at = slot ? slotInstant(slot, r.settings.timezone) : undefined;
   if (!slot || !at) return undefined;
+  if (r.digest.postedSlot !== undefined) return r.digest.postedSlot === slot ? undefined : { slot, at };
   if (r.digest.lastPostedAt && Date.parse(r.digest.lastPostedAt) >= at.getTime()) return undefined;
   return { slot, at };
 }
@@ -385,6 +395,16 @@ export class Scheduler {
     try {
       result = await this.publish(rollout, view);
     } catch (err) {
+      // No answer (a timeout, a lost connection, a 5xx): the post may be in the conversation. Where the
+      // platform can look, keep the claim and this replica's lease; the reconciliation of a later tick of
+      // this replica (after the back-off) looks for it and records it, or posts it. Other replicas stay off
+      // until the lease lapses, so a post that lands late is not raced by a second one.
+      if (isPlatformError(err) && err.uncertain && this.o.platforms.get(rollout.conversation.platform)?.publisher.findDigest) {
+        const attempts = (p.failed?.attempts ?? 0) + 1;
+        this.failures.set(failKey, { attempts, retryAt: now.getTime() + this.o.retryDelayMs });
+        this.log.warn({ err, rolloutId: id, slot }, 'digest post got no answer; it may have gone out, so the conversation is checked before any new post');
+        return { ...out, checksFailed, view, skipped: 'post_failed' };
+      }
       const lasting = isPlatformError(err) && err.kind === 'lasting';
       const attempts = (p.failed?.attempts ?? 0) + 1;
       const giveUp = lasting || attempts >= this.o.maxPostAttempts;

@@ -1,5 +1,5 @@
 import type { RequestListener } from 'node:http';
-import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger, webApi } from '@slack/bolt';
 import type { Config } from '../config/load';
 import type { Locale } from '../core/checklist/model';
 import type { KeyValueStore, LeaseStore } from '../core/ports';
@@ -156,7 +156,9 @@ export function createSlackApp(
   const verified = verifiedAtStart;
   const installation = verified ? () => Promise.resolve(verified) : installationOf(app.client);
   const base: Omit<SlackDeps, 'interactions'> = { ...rest, installation };
-  const platform = slackPlatform({ client: app.client, kv: base.kv, logger: base.logger, installation });
+  // Digest posts never retry (slackPlatform's postOnce): the scheduler checks the channel after a failure instead.
+  const postOnce = new webApi.WebClient(config.botToken, { ...clientOptions, logger, retryConfig: { retries: 0 } });
+  const platform = slackPlatform({ client: app.client, postOnce, kv: base.kv, logger: base.logger, installation });
   let listening = false;
   let listeningTo: Interactions | undefined;
   let listeningDeps: SlackDeps | undefined;

@@ -76,7 +76,9 @@ export function classifySlackError(e: unknown): PlatformError | undefined {
   const needed = (e as { data?: { needed?: string } }).data?.needed;
   if (LASTING[code]) return new PlatformError('slack', code, 'lasting', { key: LASTING[code]!, vars: { scope: needed ?? '?', code } }, { cause: e });
   if (USER.has(code)) return new PlatformError('slack', code, 'user', { key: 'error.slack.expired_trigger' }, { cause: e });
-  if (TRANSIENT.has(code)) return new PlatformError('slack', code, 'transient', { key: 'error.slack.unavailable' }, { cause: e });
+  // A transport failure (no answer, or an HTTP error instead of Slack's JSON) leaves open whether Slack acted.
+  const transport = ['slack_webapi_request_error', 'slack_webapi_http_error'].includes((e as { code?: string }).code ?? '');
+  if (TRANSIENT.has(code)) return new PlatformError('slack', code, 'transient', { key: 'error.slack.unavailable' }, { cause: e, uncertain: transport });
   return undefined;
 }
 

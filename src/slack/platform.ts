@@ -61,6 +61,12 @@ interface HistoryMessage {
  */
 export function slackPlatform(deps: {
   client: WebClient;
+  /**
+   * For posts that must not go out twice (the scheduled digest): a client that never retries. The shared
+   * client retries a timed-out or 5xx call, and a post Slack accepted but answered late would be repeated;
+   * a failed digest post is instead checked in the channel by the scheduler (findDigest). Default `client`.
+   */
+  postOnce?: WebClient;
   kv: KeyValueStore;
   logger: Logger;
   installation?: () => Promise<SlackInstallation | undefined>;
@@ -70,7 +76,8 @@ export function slackPlatform(deps: {
   async function permalink(ref: MessageRef | undefined): Promise<string | undefined> {
     if (!ref || ref.platform !== 'slack') return undefined;
     try {
-      const res = await client.chat.getPermalink({ channel: ref.channel, message_ts: ref.ts });
+      // Without retries (postOnce): it sits on the digest's path, whose time the slot lease bounds.
+      const res = await (deps.postOnce ?? client).chat.getPermalink({ channel: ref.channel, message_ts: ref.ts });
       return res.permalink as string | undefined;
     } catch (err) {
       logger.info({ err: slackErrorCode(err) ?? String(err), channel: ref.channel }, 'no permalink for the card');
@@ -162,7 +169,7 @@ export function slackPlatform(deps: {
           const m = view.model;
           // A scheduled digest says which rollout and slot it is (a preview is not any slot's digest).
           const metadata = m.slot && !m.preview ? { metadata: { event_type: DIGEST_EVENT_TYPE, event_payload: { rollout: m.rolloutId, slot: m.slot } } } : {};
-          res = await client.chat.postMessage({
+          res = await (deps.postOnce ?? client).chat.postMessage({
             channel: conversation.channel,
             text: msg.text,
             blocks: wireBlocks(msg.blocks),

@@ -645,4 +645,18 @@ describe.each(STORE_KINDS)('mutation survivors: hosting, planned dates and diges
     ]);
     expect((await h.service.get(id))?.digest.lastSlot).toBe('2026-11-25T09:00');
   });
+
+  it('recordDigest records a slot once: a second record of it (another replica) writes nothing', async () => {
+    h = await makeHarness(kind);
+    const id = (await h.rollout()).id;
+    const model = buildDigestModel(TEMPLATE, (await h.service.get(id))!, { now: new Date(T0) });
+    await h.service.recordDigest(id, model, { at: new Date(T0), slot: '2026-11-25T09:00', detail: {} }, ADMIN);
+    const once = (await h.service.get(id))!;
+    expect(once.digest).toMatchObject({ lastSlot: '2026-11-25T09:00', postedSlot: '2026-11-25T09:00', lastPostedAt: T0 });
+    await h.service.recordDigest(id, model, { at: new Date('2026-11-25T09:30:00.000Z'), slot: '2026-11-25T09:00', detail: { recovered: true } }, ADMIN);
+    const twice = (await h.service.get(id))!;
+    expect(twice.version).toBe(once.version);
+    expect(twice.digest.lastPostedAt).toBe(T0);
+    expect((await entries(h, id)).filter((e) => e.action === 'digest.posted')).toHaveLength(1);
+  });
 });

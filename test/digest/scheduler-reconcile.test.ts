@@ -289,3 +289,42 @@ describe('Scheduler: a slot claimed but not recorded (reconciliation)', () => {
     expect(pub.lookups).toHaveLength(0);
   });
 });
+
+describe('Scheduler: a posted digest stays posted when the rollout moves west (found by a review)', () => {
+  it('after a time zone change the recorded slot is not taken for an unrecorded claim: no lookup, no second post or record', async () => {
+    const store = await open();
+    const r = await store.rollouts.create(makeRollout(), []);
+    // Found, or absent (the message was deleted): either answer would record or post the slot a second time.
+    const pub = new FakePublisher(async () => ({ status: 'absent' }));
+    const clock = new FakeClock('2026-11-25T08:00:30Z');
+    const s = scheduler(store, clock, pub);
+    expect((await s.tick()).digests[0]).toMatchObject({ slot: SLOT, posted: true });
+    expect((await store.rollouts.get(r.id))!.digest).toMatchObject({ lastSlot: SLOT, postedSlot: SLOT });
+
+    // 09:00 in Los Angeles is 17:00Z: read in the new zone, Wednesday's slot now lies after the recorded post.
+    await store.rollouts.update(r.id, (x) => {
+      x.settings.timezone = 'America/Los_Angeles';
+      return { rollout: x, audit: [] };
+    });
+    clock.set('2026-11-25T17:05:00Z');
+    const out = (await s.tick()).digests[0]!;
+    expect(out.posted).toBe(false);
+    expect(out.recovered).toBeUndefined();
+    expect(pub.lookups).toHaveLength(0);
+    expect(pub.posts).toHaveLength(1);
+    expect(await digestAudit(store, r.id)).toHaveLength(1);
+  });
+
+  it('a state from before postedSlot was recorded is still judged by the time of its post', async () => {
+    const store = await open();
+    const r = makeRollout();
+    // Posted and recorded at 08:00:03Z by an older version: no postedSlot.
+    r.digest = { lastSlot: SLOT, lastPostedAt: '2026-11-25T08:00:03.000Z', lastStates: {}, history: [] };
+    await store.rollouts.create(r, []);
+    const pub = new FakePublisher(async () => ({ status: 'absent' }));
+    const s = scheduler(store, new FakeClock('2026-11-25T08:30:00Z'), pub);
+    expect((await s.tick()).digests[0]).toMatchObject({ skipped: 'not_due' });
+    expect(pub.lookups).toHaveLength(0);
+    expect(pub.posts).toHaveLength(0);
+  });
+});

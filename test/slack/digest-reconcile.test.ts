@@ -73,7 +73,7 @@ function service(): ChecklistService {
   return new ChecklistService({ store: store.rollouts, template: loadTemplate(), clock, defaults: DEFAULTS, globalAdmins: [] });
 }
 
-function scheduler(): Scheduler {
+function scheduler(o: { postOnce?: webApi.WebClient; retryDelayMs?: number } = {}): Scheduler {
   const destination = new Writable({
     write(chunk: Buffer, _enc, cb) {
       logLines.push(...chunk.toString().split('\n').filter(Boolean));
@@ -87,8 +87,19 @@ function scheduler(): Scheduler {
     retryConfig: { retries: 0 },
     logger: boltLogger(createLogger({ level: 'silent' })),
   });
-  const platforms = new Platforms().register(slackPlatform({ client, kv: store.kv, logger, installation: installationOf(client) }));
-  return new Scheduler({ store, service: service(), template: loadTemplate(), clock, platforms, reminders: false, logger });
+  const platforms = new Platforms().register(
+    slackPlatform({ client, ...(o.postOnce ? { postOnce: o.postOnce } : {}), kv: store.kv, logger, installation: installationOf(client) }),
+  );
+  return new Scheduler({
+    store,
+    service: service(),
+    template: loadTemplate(),
+    clock,
+    platforms,
+    reminders: false,
+    logger,
+    ...(o.retryDelayMs !== undefined ? { retryDelayMs: o.retryDelayMs } : {}),
+  });
 }
 
 /** As a process killed after its claim leaves the store: the slot claimed, no post recorded. */
@@ -163,5 +174,34 @@ describe('reconciling a claimed, unrecorded digest slot on Slack', () => {
     expect(warns.some((l) => l.includes('channels:history') && l.includes('groups:history') && l.includes('"needed":"channels:history"'))).toBe(true);
     expect(logLines.filter((l) => l.includes('"level":"error"'))).toEqual([]);
     expect(await digestAudit()).toHaveLength(0);
+  });
+});
+
+describe('a digest post that gets no answer (found by a review)', () => {
+  it('is not retried by the client; the next try looks in the channel, finds it and records it: one digest', async () => {
+    // Slack takes the post and answers too late: the post client's timeout gives up first.
+    const held = slack.hold('chat.postMessage', isDigest);
+    const postOnce = new webApi.WebClient(FAKE_BOT_TOKEN, {
+      slackApiUrl: slack.apiUrl,
+      timeout: 300,
+      retryConfig: { retries: 0 },
+      logger: boltLogger(createLogger({ level: 'silent' })),
+    });
+    const s = scheduler({ postOnce, retryDelayMs: 1_000 });
+    expect((await s.tick()).digests[0]).toMatchObject({ slot, posted: false, skipped: 'post_failed' });
+    expect(held.count()).toBe(1);
+    // The claim stays: the digest may be out. Until the back-off has passed nothing is asked or posted.
+    expect((await store.rollouts.get(ROLLOUT))!.digest).toMatchObject({ lastSlot: slot });
+    expect((await s.tick()).digests[0]).toMatchObject({ skipped: 'backoff' });
+    held.release();
+
+    clock.advance(2_000);
+    const out = (await s.tick()).digests[0]!;
+    expect(out).toMatchObject({ slot, recovered: true, posted: false });
+    expect(slack.calls('chat.postMessage').filter((c) => isDigest(c.args))).toHaveLength(1);
+    const audit = await digestAudit();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.detail).toMatchObject({ recovered: true, slot });
+    expect(logLines.some((l) => l.includes('digest post got no answer'))).toBe(true);
   });
 });

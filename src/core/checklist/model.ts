@@ -180,6 +180,13 @@ export interface DigestState {
   lastSlot?: string;
   lastPostedAt?: string;
   /**
+   * The slot whose post was recorded last. `lastSlot` ≠ `postedSlot` means a claim without a recorded post
+   * (the process died between the two, or a post is under way). Recorded by key, not by comparing
+   * `lastPostedAt` with the slot's instant: that instant moves when the rollout's time zone changes.
+   * Absent in states written before it existed.
+   */
+  postedSlot?: string;
+  /**
    * A claimed slot the scheduler gave up on (its post failed `maxPostAttempts` times): nothing went out,
    * and the reconciliation of unrecorded claims leaves it alone. Compared with `lastSlot`, so a later
    * claim makes it stale without a write.

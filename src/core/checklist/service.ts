@@ -459,10 +459,14 @@ export class ChecklistService {
 
   /**
    * Records a posted digest: the step snapshot for tomorrow's "what changed", the day's readiness, and a
-   * `digest.posted` audit entry. A preview (`slot` undefined) records the audit entry only.
+   * `digest.posted` audit entry, once per slot (a slot recorded already is left as it is). A preview
+   * (`slot` undefined) records the audit entry only.
    */
   async recordDigest(rolloutId: string, model: DigestModel, posted: { at: Date; slot?: string; detail: Record<string, unknown> }, actor: Actor): Promise<void> {
     await this.deps.store.update(rolloutId, (r) => {
+      // A slot is recorded once: a replica that recorded it meanwhile (a reconciliation that found the post
+      // after this replica's lease lapsed) has written its snapshot and audit entry already.
+      if (posted.slot && r.digest.postedSlot === posted.slot) return null;
       if (posted.slot) r.digest = nextDigestState(r.digest, model, r, posted.at, posted.slot);
       const entry: AuditEntry = {
         rolloutId: r.id,

@@ -180,7 +180,7 @@ export function nextDigestState(prev: DigestState, model: DigestModel, rollout: 
   const lastSlot = slot ?? model.slot ?? prev.lastSlot;
   return {
     ...prev,
-    ...(lastSlot ? { lastSlot } : {}),
+    ...(lastSlot ? { lastSlot, postedSlot: lastSlot } : {}),
     lastPostedAt: postedAt.toISOString(),
     lastStates,
     history,
