@@ -16,7 +16,17 @@ export interface HttpRoutes {
   /** Metrics kept elsewhere in the process (the Slack work thread), summed into /metrics with `metrics`. */
   moreMetrics?: () => Promise<MetricObjectWithValues<MetricValue<string>>[]>;
   logger: Logger;
+  /** Request time limits (ms); defaults REQUEST_LIMITS. Tests shorten them. */
+  limits?: Partial<typeof REQUEST_LIMITS>;
 }
+
+/**
+ * How long a client may take to send a request (ms), so a slow sender cannot hold connections and buffers:
+ * the headers within 10 s and the whole request within 15 s (Slack and Teams send small requests at once;
+ * Node's defaults are 60 s and 300 s). Checked every second (`connectionsCheckingInterval`; Node: 30 s).
+ * A request over either limit gets 408 and its connection is closed.
+ */
+const REQUEST_LIMITS = { headersTimeoutMs: 10_000, requestTimeoutMs: 15_000, checkEveryMs: 1_000 };
 
 function send(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -95,7 +105,13 @@ export function createHttpServer(routes: HttpRoutes): http.Server {
     }
     return send(res, 404, { error: 'not_found' });
   };
-  const server = http.createServer((req, res) => {
+  const limits = { ...REQUEST_LIMITS, ...routes.limits };
+  const options: http.ServerOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: limits.checkEveryMs,
+  };
+  const server = http.createServer(options, (req, res) => {
     handler(req, res).catch((err) => {
       routes.logger.error({ err }, 'http handler failed');
       if (!res.headersSent) send(res, 500, { error: 'internal' });
