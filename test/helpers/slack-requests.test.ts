@@ -261,7 +261,6 @@ describe('sendToApp against a real Bolt HTTP app and the fake Slack API', () => 
     const res = await sendToApp(base, FAKE_SIGNING_SECRET, slashCommand({ text: 'status', response_url: slack.responseUrl('c1') }));
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ response_type: 'ephemeral', text: 'ack: status' });
-    expect(res.elapsedMs).toBeLessThan(3000);
     expect((await slack.waitForResponse('c1')).body).toMatchObject({ text: 'later: status', response_type: 'ephemeral' });
     const post = await slack.waitFor('chat.postMessage');
     expect(post.args).toMatchObject({ channel: FAKE_CHANNEL_ID, text: `card for ${FAKE_USERS.alice}` });
