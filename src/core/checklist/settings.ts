@@ -92,8 +92,10 @@ export function validateSetup(input: SetupInput, current: RolloutSettings, now: 
     else err('timezone', 'timezone', { value: tz });
   }
   if (input.weekdays !== undefined) {
-    const days = [...new Set(input.weekdays.map(Number))].filter((d) => Number.isInteger(d) && d >= 1 && d <= 7).sort((a, b) => a - b);
-    if (!days.length) err('weekdays', 'weekdays');
+    // ISO weekdays 1–7 as the forms send them; anything else refuses the field rather than being dropped.
+    const valid = input.weekdays.every((d) => /^[1-7]$/.test(d));
+    const days = [...new Set(input.weekdays.map(Number))].sort((a, b) => a - b);
+    if (!valid || !days.length) err('weekdays', 'weekdays');
     else patch.weekdays = days;
   }
   if (input.goLive !== undefined) {
@@ -109,7 +111,7 @@ export function validateSetup(input: SetupInput, current: RolloutSettings, now: 
   }
   if (input.desiredPolicies !== undefined) {
     // Only policy types Bitwarden has: a typo (999) would make step 2a require a policy that cannot exist.
-    const unknown = input.desiredPolicies.filter((v) => !(KNOWN_POLICY_TYPES as readonly number[]).includes(Number(v)));
+    const unknown = input.desiredPolicies.filter((v) => !/^\d+$/.test(v) || !(KNOWN_POLICY_TYPES as readonly number[]).includes(Number(v)));
     if (unknown.length) err('desiredPolicies', 'unknown_policy', { value: unknown.join(', '), known: KNOWN_POLICY_TYPES.join(', ') });
     else patch.desiredPolicies = [...new Set(input.desiredPolicies.map(Number))].sort((a, b) => a - b);
   }
@@ -121,7 +123,9 @@ export function validateSetup(input: SetupInput, current: RolloutSettings, now: 
   const number = (f: 'extensionPassPct' | 'onboardingPassPct' | 'onboardingWarnPct' | 'minOwners', min: number, max: number) => {
     const raw = input[f];
     if (raw === undefined || raw.trim() === '') return;
-    const n = Number(raw.trim().replace(',', '.'));
+    // Whole numbers as people type them ("70", or "70,0" / "70.0"); not "1e2" or "0x10", which Number() reads.
+    const whole = /^(\d{1,4})(?:[.,]0+)?$/.exec(raw.trim());
+    const n = whole ? Number(whole[1]) : Number.NaN;
     if (!Number.isInteger(n) || n < min || n > max) return err(f, f === 'minOwners' ? 'min_owners' : 'percent', { min, max });
     thresholds[f] = n;
     thresholdsTouched = true;
