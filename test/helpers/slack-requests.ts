@@ -412,6 +412,39 @@ export const stateValue = {
   }),
 };
 
+/** The setup modal's `view.state.values`: block id → `{ value: <element state> }` (src/slack/blocks/setup.ts). */
+export type SetupStateValues = Record<string, Record<string, unknown>>;
+
+/**
+ * A valid setup modal submission's state (cloud EU, digest 08:30 Europe/Brussels on weekdays, go-live 18
+ * December 2026, policies `policies`), with any block's element replaced through `over`.
+ */
+export function setupStateValues(
+  o: { admins: string[]; clientId: string; clientSecret: string; policies?: string[] },
+  over: Record<string, unknown> = {},
+): SetupStateValues {
+  const v: Record<string, unknown> = {
+    locale: stateValue.staticSelect('en'),
+    hosting: stateValue.staticSelect('cloud-eu'),
+    serverUrl: stateValue.plainText(null),
+    clientId: stateValue.plainText(o.clientId),
+    clientSecret: stateValue.plainText(o.clientSecret),
+    digestEnabled: stateValue.checkboxes(['on']),
+    digestTime: stateValue.timepicker('08:30'),
+    timezone: stateValue.plainText('Europe/Brussels'),
+    weekdays: stateValue.checkboxes(['1', '2', '3', '4', '5']),
+    goLive: stateValue.datepicker('2026-12-18'),
+    admins: { type: 'multi_users_select', selected_users: o.admins },
+    desiredPolicies: { type: 'multi_static_select', selected_options: (o.policies ?? ['0']).map((p) => ({ text: { type: 'plain_text', text: p }, value: p })) },
+    extensionPassPct: { type: 'number_input', value: '70' },
+    onboardingPassPct: { type: 'number_input', value: '95' },
+    onboardingWarnPct: { type: 'number_input', value: '60' },
+    minOwners: { type: 'number_input', value: '3' },
+    ...over,
+  };
+  return Object.fromEntries(Object.entries(v).map(([k, val]) => [k, { value: val }]));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Events API
 

@@ -2,7 +2,18 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ACTIONS, encodeStepRef } from '../../src/views/actions';
-import { blockActions, button, FAKE_CHANNEL_ID, FAKE_TEAM_ID, FAKE_USERS, slashCommand, stateValue, viewSubmission } from '../helpers/slack-requests';
+import {
+  blockActions,
+  button,
+  FAKE_CHANNEL_ID,
+  FAKE_TEAM_ID,
+  FAKE_USERS,
+  slashCommand,
+  stateValue,
+  setupStateValues,
+  type SetupStateValues,
+  viewSubmission,
+} from '../helpers/slack-requests';
 import { blockText, type SlackHarness, startSlackHarness, TestClock } from './harness';
 import { registerSecret } from '../helpers/secret-guard';
 
@@ -38,35 +49,10 @@ async function command(text: string, user: string = alice) {
   return id;
 }
 
-type Values = Record<string, Record<string, unknown>>;
+type Values = SetupStateValues;
 
 function setupValues(over: Partial<Record<string, unknown>> = {}): Values {
-  const v: Record<string, unknown> = {
-    locale: stateValue.staticSelect('en'),
-    hosting: stateValue.staticSelect('cloud-eu'),
-    serverUrl: stateValue.plainText(null),
-    clientId: stateValue.plainText(ORG_ID),
-    clientSecret: stateValue.plainText(SECRET),
-    digestEnabled: stateValue.checkboxes(['on']),
-    digestTime: stateValue.timepicker('08:30'),
-    timezone: stateValue.plainText('Europe/Brussels'),
-    weekdays: stateValue.checkboxes(['1', '2', '3', '4', '5']),
-    goLive: stateValue.datepicker('2026-12-18'),
-    admins: { type: 'multi_users_select', selected_users: [alice, bob] },
-    desiredPolicies: {
-      type: 'multi_static_select',
-      selected_options: [
-        { text: { type: 'plain_text', text: '0' }, value: '0' },
-        { text: { type: 'plain_text', text: '8' }, value: '8' },
-      ],
-    },
-    extensionPassPct: { type: 'number_input', value: '70' },
-    onboardingPassPct: { type: 'number_input', value: '95' },
-    onboardingWarnPct: { type: 'number_input', value: '60' },
-    minOwners: { type: 'number_input', value: '3' },
-    ...over,
-  };
-  return Object.fromEntries(Object.entries(v).map(([k, val]) => [k, { value: val }]));
+  return setupStateValues({ admins: [alice, bob], clientId: ORG_ID, clientSecret: SECRET, policies: ['0', '8'] }, over);
 }
 
 function submit(values: Values, user: string = alice) {

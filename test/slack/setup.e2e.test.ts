@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ACTIONS } from '../../src/views/actions';
-import { FAKE_CHANNEL_ID, FAKE_TEAM_ID, FAKE_USERS, type SlackRequest, slashCommand, stateValue, viewSubmission } from '../helpers/slack-requests';
+import {
+  FAKE_CHANNEL_ID,
+  FAKE_TEAM_ID,
+  FAKE_USERS,
+  type SlackRequest,
+  slashCommand,
+  stateValue,
+  setupStateValues,
+  type SetupStateValues,
+  viewSubmission,
+} from '../helpers/slack-requests';
 import { type SlackHarness, startSlackHarness, TestClock } from './harness';
 
 /**
@@ -27,30 +37,11 @@ afterAll(async () => {
   await h?.close();
 });
 
-type Values = Record<string, Record<string, unknown>>;
+type Values = SetupStateValues;
 
 /** A valid submission (it saves: see the last test), with some elements replaced. */
 function setupValues(over: Record<string, unknown> = {}): Values {
-  const v: Record<string, unknown> = {
-    locale: stateValue.staticSelect('en'),
-    hosting: stateValue.staticSelect('cloud-eu'),
-    serverUrl: stateValue.plainText(null),
-    clientId: stateValue.plainText(ORG_ID),
-    clientSecret: stateValue.plainText('fake-bw-client-secret-setup-e2e'),
-    digestEnabled: stateValue.checkboxes(['on']),
-    digestTime: stateValue.timepicker('08:30'),
-    timezone: stateValue.plainText('Europe/Brussels'),
-    weekdays: stateValue.checkboxes(['1', '2', '3', '4', '5']),
-    goLive: stateValue.datepicker('2026-12-18'),
-    admins: { type: 'multi_users_select', selected_users: [alice, bob] },
-    desiredPolicies: { type: 'multi_static_select', selected_options: [{ text: { type: 'plain_text', text: '0' }, value: '0' }] },
-    extensionPassPct: { type: 'number_input', value: '70' },
-    onboardingPassPct: { type: 'number_input', value: '95' },
-    onboardingWarnPct: { type: 'number_input', value: '60' },
-    minOwners: { type: 'number_input', value: '3' },
-    ...over,
-  };
-  return Object.fromEntries(Object.entries(v).map(([k, val]) => [k, { value: val }]));
+  return setupStateValues({ admins: [alice, bob], clientId: ORG_ID, clientSecret: 'fake-bw-client-secret-setup-e2e' }, over);
 }
 
 /** A signed view_submission of the setup modal, its payload edited after it was built. */
