@@ -225,6 +225,10 @@ describe('setup edges: admins, policies, digest switch', () => {
     });
   });
 
+  it('two-digit policy types are known types: saved in order', () => {
+    expect(v({ desiredPolicies: ['11', '2', '20'] }).patch).toStrictEqual({ hosting: 'cloud-eu', desiredPolicies: [2, 11, 20] });
+  });
+
   it('a policy value that only Number() reads as a known type is unknown: empty, -0, 1e0', () => {
     expect(v({ desiredPolicies: ['', '-0', '1e0', '2'] })).toStrictEqual({
       errors: { desiredPolicies: e('unknown_policy', { value: ', -0, 1e0', known: KNOWN_POLICY_TYPES.join(', ') }) },
@@ -245,6 +249,7 @@ describe('setup edges: thresholds', () => {
     ['extensionPassPct', ' 85 ', 85],
     ['extensionPassPct', '80,0', 80],
     ['extensionPassPct', '80.0', 80],
+    ['extensionPassPct', '80,00', 80],
     ['onboardingPassPct', '50', 50],
     ['onboardingPassPct', '100', 100],
     ['onboardingWarnPct', '0', 0],

@@ -7,6 +7,7 @@ import { ChecklistService } from '../../src/core/checklist/service';
 import type { DigestLookup, PostedDigest } from '../../src/core/digest/ports';
 import type { Store } from '../../src/core/ports';
 import type { ConversationPublisher } from '../../src/interactions/ports';
+import { PlatformError } from '../../src/interactions/errors';
 import { Platforms } from '../../src/interactions/platforms';
 import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler';
 import { openStore } from '../../src/store';
@@ -30,13 +31,15 @@ class FakePublisher {
   posts: { conversation: ConversationRef; view: DigestView }[] = [];
   lookups: { conversation: ConversationRef; digest: { rolloutId: string; slot: string }; since: Date }[] = [];
   failNext = 0;
+  /** What a failing post throws (default: a plain Error). */
+  failWith: () => Error = () => new Error('internal_error');
   constructor(public lookup?: () => Promise<DigestLookup>) {}
   port(): ConversationPublisher {
     return {
       postDigest: async (conversation, view): Promise<PostedDigest> => {
         if (this.failNext > 0) {
           this.failNext--;
-          throw new Error('internal_error');
+          throw this.failWith();
         }
         this.posts.push({ conversation, view });
         const ref: MessageRef = { platform: 'slack', channel: conversation.channel, ts: `${this.posts.length}.000100` };
@@ -326,5 +329,46 @@ describe('Scheduler: a posted digest stays posted when the rollout moves west (f
     expect((await s.tick()).digests[0]).toMatchObject({ skipped: 'not_due' });
     expect(pub.lookups).toHaveLength(0);
     expect(pub.posts).toHaveLength(0);
+  });
+});
+
+describe('Scheduler: a failed digest post, answered or not', () => {
+  const unavailable = { key: 'error.slack.unavailable' };
+
+  it('the platform answered with an error (nothing went out): the claim is freed, no lookup, and a later tick posts', async () => {
+    const store = await open();
+    const r = makeRollout();
+    r.createdAt = '2026-11-20T09:00:00.000Z';
+    await store.rollouts.create(r, []);
+    const pub = new FakePublisher(async () => ({ status: 'found', digest: { ref: { platform: 'slack', channel: 'C', ts: '1.0' } } }));
+    pub.failNext = 1;
+    pub.failWith = () => new PlatformError('slack', 'internal_error', 'transient', unavailable);
+    const clock = new FakeClock('2026-11-25T08:00:30Z');
+    const s = scheduler(store, clock, pub, { retryDelayMs: 60_000 });
+    expect((await s.tick()).digests[0]).toMatchObject({ slot: SLOT, skipped: 'post_failed' });
+    expect((await store.rollouts.get(r.id))!.digest.lastSlot).toBeUndefined();
+    clock.advance(2 * 60_000);
+    expect((await s.tick()).digests[0]).toMatchObject({ slot: SLOT, posted: true });
+    expect(pub.lookups).toHaveLength(0);
+    expect(pub.posts).toHaveLength(1);
+  });
+
+  it('no answer (uncertain): the claim stays, and after the back-off the conversation is looked at instead of posting again', async () => {
+    const store = await open();
+    const r = makeRollout();
+    r.createdAt = '2026-11-20T09:00:00.000Z';
+    await store.rollouts.create(r, []);
+    const ref: MessageRef = { platform: 'slack', channel: 'C0ROLLOUT', ts: '1764057601.000300' };
+    const pub = new FakePublisher(async () => ({ status: 'found', digest: { ref } }));
+    pub.failNext = 1;
+    pub.failWith = () => new PlatformError('slack', 'service_unavailable', 'transient', unavailable, { uncertain: true });
+    const clock = new FakeClock('2026-11-25T08:00:30Z');
+    const s = scheduler(store, clock, pub, { retryDelayMs: 60_000 });
+    expect((await s.tick()).digests[0]).toMatchObject({ slot: SLOT, skipped: 'post_failed' });
+    expect((await store.rollouts.get(r.id))!.digest.lastSlot).toBe(SLOT);
+    clock.advance(2 * 60_000);
+    expect((await s.tick()).digests[0]).toMatchObject({ slot: SLOT, recovered: true, posted: false, result: { ref } });
+    expect(pub.posts).toHaveLength(0);
+    expect(await digestAudit(store, r.id)).toHaveLength(1);
   });
 });
