@@ -1,9 +1,9 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locale } from '../../src/core/checklist/model';
 import { ACTIONS } from '../../src/views/actions';
-import { FAKE_CHANNEL_ID, FAKE_TEAM_ID, FAKE_USERS, type SlackRequest, slashCommand, viewSubmission } from '../helpers/slack-requests';
-import { type SlackHarness, startSlackHarness, TestClock } from '../slack/harness';
+import { FAKE_CHANNEL_ID, FAKE_TEAM_ID, FAKE_USERS, type SlackRequest, viewSubmission } from '../helpers/slack-requests';
+import { postFirstCard, type SlackHarness, startSlackHarness, TestClock } from '../slack/harness';
 import { expectLocalizedText, RUNS } from './localized';
 
 /**
@@ -26,10 +26,7 @@ beforeAll(async () => {
   const clock = new TestClock(new Date('2026-11-25T07:30:00Z'));
   // Both admins by configuration: a saved form that drops one from the rollout's list keeps the run useful.
   h = await startSlackHarness({ clock, env: { BWPREP_ENCRYPTION_KEY: 'ab'.repeat(32), BWPREP_ADMINS: `slack:${alice},slack:${bob}` } });
-  await h.send(slashCommand({ text: 'status', user_id: alice, response_url: h.slack.responseUrl('seed') }));
-  await h.slack.waitFor('chat.postMessage');
-  await vi.waitFor(async () => expect((await h.app.service.get(ROLLOUT))?.card).toBeDefined());
-  await h.app.slack!.idle();
+  await postFirstCard(h, alice);
 });
 afterAll(async () => {
   await h?.close();

@@ -10,7 +10,18 @@ import { configSecrets } from '../../src/main';
 import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api';
 import { attachSocketMode, type FakeSocketMode, startFakeSocketMode } from '../fakes/slack-socket';
 import { registerSecret, reportToSecretGuard } from '../helpers/secret-guard';
-import { FAKE_APP_TOKEN, FAKE_BOT_TOKEN, FAKE_SIGNING_SECRET, type SendOptions, type SlackRequest, sendToApp } from '../helpers/slack-requests';
+import { expect, vi } from 'vitest';
+import {
+  FAKE_APP_TOKEN,
+  FAKE_BOT_TOKEN,
+  FAKE_CHANNEL_ID,
+  FAKE_SIGNING_SECRET,
+  FAKE_TEAM_ID,
+  type SendOptions,
+  type SlackRequest,
+  sendToApp,
+  slashCommand,
+} from '../helpers/slack-requests';
 
 export interface SlackHarness {
   slack: FakeSlackApi;
@@ -83,6 +94,18 @@ export async function startSlackHarness(
 }
 
 /** A clock the test moves by hand. */
+/**
+ * `/bwprep status` typed by `user` in the harness's channel: creates the rollout and posts its card; resolves
+ * once the card is recorded on the rollout and the work after the ack is done.
+ */
+export async function postFirstCard(h: SlackHarness, user: string): Promise<void> {
+  await h.send(slashCommand({ text: 'status', user_id: user, response_url: h.slack.responseUrl('first-card') }));
+  await h.slack.waitFor('chat.postMessage');
+  const rollout = `slack:${FAKE_TEAM_ID}:${FAKE_CHANNEL_ID}`;
+  await vi.waitFor(async () => expect((await h.app.service.get(rollout))?.card).toBeDefined());
+  await h.app.slack!.idle();
+}
+
 export { TestClock } from '../helpers/clock';
 
 /** The text of every section/context/header in a list of blocks, joined by newlines. */

@@ -5,13 +5,12 @@ import {
   FAKE_TEAM_ID,
   FAKE_USERS,
   type SlackRequest,
-  slashCommand,
   stateValue,
   setupStateValues,
   type SetupStateValues,
   viewSubmission,
 } from '../helpers/slack-requests';
-import { type SlackHarness, startSlackHarness, TestClock } from './harness';
+import { postFirstCard, type SlackHarness, startSlackHarness, TestClock } from './harness';
 
 /**
  * The setup modal's submit with signed, well-formed JSON whose state values do not have the shape Slack
@@ -28,10 +27,7 @@ let logOffset = 0;
 
 beforeAll(async () => {
   h = await startSlackHarness({ clock, env: { BWPREP_ENCRYPTION_KEY: 'ab'.repeat(32), BWPREP_ADMINS: `slack:${bob}` } });
-  await h.send(slashCommand({ text: 'status', user_id: alice, response_url: h.slack.responseUrl('seed') }));
-  await h.slack.waitFor('chat.postMessage');
-  await vi.waitFor(async () => expect((await h.app.service.get(ROLLOUT))?.card).toBeDefined());
-  await h.app.slack!.idle();
+  await postFirstCard(h, alice);
 });
 afterAll(async () => {
   await h?.close();
