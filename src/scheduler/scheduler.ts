@@ -41,7 +41,8 @@ import { buildReminderView } from '../views/reminder';
  *   unrecorded;
  * - it asks the home platform's publisher `findDigest(conversation, { rolloutId, slot }, since)`. Slack
  *   tags every scheduled digest with message metadata (rollout, slot) and reads the channel's history:
- *   found → the post is recorded now (`detail.recovered`, the found ref), nothing posted; absent → the
+ *   found → the post is recorded now (`detail.recovered`, the found ref), nothing posted except in a
+ *   linked conversation that can look and lacks it (the process may have died before the linked posts); absent → the
  *   checks run and the digest is posted (late past the grace period) and recorded, as the normal path does;
  *   cannot tell (a missing scope, the bot not in the channel) → a warning, no post (at most once); a
  *   lookup that throws → nothing posted, asked again after the back-off. The slot is claimed already, so
@@ -504,6 +505,8 @@ export class Scheduler {
       const { late: _late, ...detail } = this.postedDetail(view, result, slot);
       await this.o.service.recordDigest(id, view.model, { at: this.clock.now(), slot, detail: { ...detail, recovered: true } }, SCHEDULER_ACTOR);
       this.failures.delete(key);
+      // The process may have died between the home post and the linked ones: post what is missing there.
+      await this.completeLinks(fresh, view, slot, new Date(at.getTime() - LOOKUP_MARGIN_MS));
       await this.o.store.leases.release(leaseKey, this.holder);
       this.log.info({ rolloutId: id, slot, ref: result.ref }, 'digest found posted but not recorded; recorded now, not posted again');
       return { ...out, late: false, recovered: true, result };
@@ -535,6 +538,26 @@ export class Scheduler {
       }
     }
     return result;
+  }
+
+  /**
+   * After a home digest found by the reconciliation: each linked conversation whose platform can look
+   * (`findDigest`) gets the digest if it is not there yet. One that cannot look, or whose lookup or post
+   * fails, is logged and left (at most once there, as a linked post always is).
+   */
+  private async completeLinks(rollout: Rollout, view: DigestView, slot: string, since: Date): Promise<void> {
+    for (const link of rollout.links ?? []) {
+      const publisher = this.o.platforms.get(link.conversation.platform)?.publisher;
+      if (!publisher?.findDigest) continue;
+      try {
+        const there = await publisher.findDigest(link.conversation, { rolloutId: rollout.id, slot }, since);
+        if (there.status !== 'absent') continue;
+        await publisher.postDigest(link.conversation, view, link.card);
+        this.log.info({ rolloutId: rollout.id, slot, conversation: link.conversation.channel }, 'digest posted in a linked conversation it had not reached');
+      } catch (err) {
+        this.log.warn({ err, rolloutId: rollout.id, conversation: link.conversation.channel }, 'digest not completed in a linked conversation');
+      }
+    }
   }
 
   /**

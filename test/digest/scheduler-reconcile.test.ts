@@ -33,7 +33,7 @@ class FakePublisher {
   failNext = 0;
   /** What a failing post throws (default: a plain Error). */
   failWith: () => Error = () => new Error('internal_error');
-  constructor(public lookup?: () => Promise<DigestLookup>) {}
+  constructor(public lookup?: (conversation: ConversationRef) => Promise<DigestLookup>) {}
   port(): ConversationPublisher {
     return {
       postDigest: async (conversation, view): Promise<PostedDigest> => {
@@ -50,7 +50,7 @@ class FakePublisher {
         ? {
             findDigest: async (conversation: ConversationRef, digest: { rolloutId: string; slot: string }, since: Date) => {
               this.lookups.push({ conversation, digest, since });
-              return this.lookup!();
+              return this.lookup!(conversation);
             },
           }
         : {}),
@@ -369,6 +369,30 @@ describe('Scheduler: a failed digest post, answered or not', () => {
     clock.advance(2 * 60_000);
     expect((await s.tick()).digests[0]).toMatchObject({ slot: SLOT, recovered: true, posted: false, result: { ref } });
     expect(pub.posts).toHaveLength(0);
+    expect(await digestAudit(store, r.id)).toHaveLength(1);
+  });
+});
+
+describe('Scheduler: a found home digest and its linked conversations', () => {
+  it('a linked conversation the digest had not reached gets it; one it had reached does not', async () => {
+    const store = await open();
+    const r = makeRollout();
+    const reached: ConversationRef = { platform: 'slack', workspace: 'T0TEST', channel: 'C0REACHED' };
+    const missed: ConversationRef = { platform: 'slack', workspace: 'T0TEST', channel: 'C0MISSED' };
+    r.links = [
+      { conversation: reached, linkedAt: '2026-11-20T09:00:00.000Z', linkedBy: 'slack:UADMIN' },
+      { conversation: missed, linkedAt: '2026-11-20T09:00:00.000Z', linkedBy: 'slack:UADMIN' },
+    ];
+    r.digest = { lastSlot: SLOT, lastPostedAt: '2026-11-24T08:00:03.000Z', lastStates: {}, history: [] };
+    await store.rollouts.create(r, []);
+    const ref: MessageRef = { platform: 'slack', channel: r.conversation.channel, ts: '1764057601.000400' };
+    const pub = new FakePublisher(async (c) => (c.channel === missed.channel ? { status: 'absent' } : { status: 'found', digest: { ref } }));
+    const s = scheduler(store, new FakeClock('2026-11-25T08:20:00Z'), pub);
+
+    expect((await s.tick()).digests[0]).toMatchObject({ slot: SLOT, recovered: true, posted: false });
+    expect(pub.lookups.map((l) => l.conversation.channel)).toEqual([r.conversation.channel, reached.channel, missed.channel]);
+    expect(pub.posts.map((p) => p.conversation.channel)).toEqual([missed.channel]);
+    expect(pub.posts[0]!.view.model.slot).toBe(SLOT);
     expect(await digestAudit(store, r.id)).toHaveLength(1);
   });
 });
