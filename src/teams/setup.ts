@@ -11,7 +11,7 @@
  */
 import type { Attachment } from 'botbuilder';
 import type { Locale, UserKey } from '../core/checklist/model';
-import type { SetupField, SetupInput } from '../core/checklist/settings';
+import { type SetupField, type SetupInput, THRESHOLD_LIMITS, type ThresholdField } from '../core/checklist/settings';
 import { t, tr } from '../i18n';
 import { SETUP_POLICIES } from '../interactions';
 import type { SetupFormView } from '../interactions/ports';
@@ -173,14 +173,14 @@ export function setupCard(form: SetupFormView, locale: Locale, o: SetupCardOptio
   );
 
   section('setup.section.thresholds');
-  const num = (id: SetupField, label: string, min: number, max: number, hint?: Rich) => {
+  const num = (id: ThresholdField, label: string, hint?: Rich) => {
     const n = Number(values[id]);
-    field(id, { type: 'Input.Number', label: tl(label), min, max, ...(values[id] && Number.isFinite(n) ? { value: n } : {}) }, hint);
+    field(id, { type: 'Input.Number', label: tl(label), ...THRESHOLD_LIMITS[id], ...(values[id] && Number.isFinite(n) ? { value: n } : {}) }, hint);
   };
-  num('extensionPassPct', 'setup.field.extension_pass_pct', 1, 100, tr(locale, 'setup.hint.extension_pass_pct'));
-  num('onboardingPassPct', 'setup.field.onboarding_pass_pct', 1, 100);
-  num('onboardingWarnPct', 'setup.field.onboarding_warn_pct', 0, 100, tr(locale, 'setup.hint.onboarding'));
-  num('minOwners', 'setup.field.min_owners', 1, 20, tr(locale, 'setup.hint.min_owners'));
+  num('extensionPassPct', 'setup.field.extension_pass_pct', tr(locale, 'setup.hint.extension_pass_pct'));
+  num('onboardingPassPct', 'setup.field.onboarding_pass_pct');
+  num('onboardingWarnPct', 'setup.field.onboarding_warn_pct', tr(locale, 'setup.hint.onboarding'));
+  num('minOwners', 'setup.field.min_owners', tr(locale, 'setup.hint.min_owners'));
 
   return adaptiveCard(body, {
     actions: [

@@ -37,6 +37,20 @@ export interface SetupResult {
   clearKey?: boolean;
 }
 
+/** The checks' thresholds a rollout sets, with their bounds: validateSetup's, and the setup forms' min/max. */
+export const THRESHOLD_LIMITS = {
+  extensionPassPct: { min: 1, max: 100 },
+  onboardingPassPct: { min: 1, max: 100 },
+  onboardingWarnPct: { min: 0, max: 100 },
+  minOwners: { min: 1, max: 20 },
+} as const;
+export type ThresholdField = keyof typeof THRESHOLD_LIMITS;
+
+/** What a threshold outside its bounds (or not a whole number) says: a percentage or a count, with the bounds. */
+export function thresholdError(f: ThresholdField): Message {
+  return { key: f === 'minOwners' ? 'setup.error.min_owners' : 'setup.error.percent', vars: { ...THRESHOLD_LIMITS[f] } };
+}
+
 const CLIENT_ID_RE = /^organization\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -120,20 +134,20 @@ export function validateSetup(input: SetupInput, current: RolloutSettings, now: 
   // Thresholds of the checks (DESIGN §5 defaults), per rollout.
   const thresholds = { ...current.thresholds };
   let thresholdsTouched = false;
-  const number = (f: 'extensionPassPct' | 'onboardingPassPct' | 'onboardingWarnPct' | 'minOwners', min: number, max: number) => {
+  for (const f of Object.keys(THRESHOLD_LIMITS) as ThresholdField[]) {
     const raw = input[f];
-    if (raw === undefined || raw.trim() === '') return;
+    if (raw === undefined || raw.trim() === '') continue;
+    const { min, max } = THRESHOLD_LIMITS[f];
     // Whole numbers as people type them ("70", or "70,0" / "70.0"); not "1e2" or "0x10", which Number() reads.
     const whole = /^(\d{1,4})(?:[.,]0+)?$/.exec(raw.trim());
     const n = whole ? Number(whole[1]) : Number.NaN;
-    if (!Number.isInteger(n) || n < min || n > max) return err(f, f === 'minOwners' ? 'min_owners' : 'percent', { min, max });
+    if (!Number.isInteger(n) || n < min || n > max) {
+      errors[f] = thresholdError(f);
+      continue;
+    }
     thresholds[f] = n;
     thresholdsTouched = true;
-  };
-  number('extensionPassPct', 1, 100);
-  number('onboardingPassPct', 1, 100);
-  number('onboardingWarnPct', 0, 100);
-  number('minOwners', 1, 20);
+  }
   if (!errors.onboardingWarnPct && !errors.onboardingPassPct && thresholds.onboardingWarnPct > thresholds.onboardingPassPct) {
     err('onboardingWarnPct', 'warn_above_pass');
   }

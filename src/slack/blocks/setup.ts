@@ -1,4 +1,5 @@
 import { KNOWN_POLICY_TYPES, type Locale, type RolloutSettings } from '../../core/checklist/model';
+import { THRESHOLD_LIMITS, type ThresholdField } from '../../core/checklist/settings';
 import { t } from '../../i18n';
 import { ACTIONS } from '../../views/actions';
 import { clip } from './limits';
@@ -9,10 +10,14 @@ const SETUP_POLICIES = KNOWN_POLICY_TYPES;
 
 const opt = (text: string, value: string) => ({ text: { type: 'plain_text' as const, text: clip(text, 75), emoji: true }, value });
 
+/** A threshold's number_input bounds: validateSetup's (THRESHOLD_LIMITS), as Slack takes them (strings). */
+const bounds = (f: ThresholdField) => ({ min_value: String(THRESHOLD_LIMITS[f].min), max_value: String(THRESHOLD_LIMITS[f].max) });
+
 /**
  * The setup modal. Block ids are the SetupInput field names, so field errors from validateSetup land on the
  * right input. The secret field is never pre-filled: a saved key is only named by its client id.
  */
+
 export function setupModal(rolloutId: string, s: RolloutSettings, locale: Locale, opts: { timezone: string; encryptionAvailable: boolean }): View {
   const tr = (k: string, v?: Record<string, string | number>) => t(locale, k, v);
   const input = (blockId: string, label: string, element: Record<string, unknown>, extra: { optional?: boolean; hint?: string } = {}): KnownBlock =>
@@ -105,25 +110,25 @@ export function setupModal(rolloutId: string, s: RolloutSettings, locale: Locale
     input(
       'extensionPassPct',
       tr('setup.field.extension_pass_pct'),
-      { type: 'number_input', is_decimal_allowed: false, min_value: '1', max_value: '100', initial_value: String(s.thresholds.extensionPassPct) },
+      { type: 'number_input', is_decimal_allowed: false, ...bounds('extensionPassPct'), initial_value: String(s.thresholds.extensionPassPct) },
       { optional: true, hint: tr('setup.hint.extension_pass_pct') },
     ),
     input(
       'onboardingPassPct',
       tr('setup.field.onboarding_pass_pct'),
-      { type: 'number_input', is_decimal_allowed: false, min_value: '1', max_value: '100', initial_value: String(s.thresholds.onboardingPassPct) },
+      { type: 'number_input', is_decimal_allowed: false, ...bounds('onboardingPassPct'), initial_value: String(s.thresholds.onboardingPassPct) },
       { optional: true },
     ),
     input(
       'onboardingWarnPct',
       tr('setup.field.onboarding_warn_pct'),
-      { type: 'number_input', is_decimal_allowed: false, min_value: '0', max_value: '100', initial_value: String(s.thresholds.onboardingWarnPct) },
+      { type: 'number_input', is_decimal_allowed: false, ...bounds('onboardingWarnPct'), initial_value: String(s.thresholds.onboardingWarnPct) },
       { optional: true, hint: tr('setup.hint.onboarding') },
     ),
     input(
       'minOwners',
       tr('setup.field.min_owners'),
-      { type: 'number_input', is_decimal_allowed: false, min_value: '1', max_value: '20', initial_value: String(s.thresholds.minOwners) },
+      { type: 'number_input', is_decimal_allowed: false, ...bounds('minOwners'), initial_value: String(s.thresholds.minOwners) },
       { optional: true, hint: tr('setup.hint.min_owners') },
     ),
   ];

@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import type { Locale, Message, UserKey } from '../../core/checklist/model';
-import type { SetupField, SetupInput } from '../../core/checklist/settings';
+import { type SetupField, type SetupInput, thresholdError } from '../../core/checklist/settings';
 import { ACTIONS } from '../../views/actions';
 import { plainText, type Rich } from '../../views/rich';
 import { renderRich, t } from '../../i18n';
@@ -77,10 +77,10 @@ const UNREADABLE: Record<SetupField, Message> = {
   goLive: { key: 'setup.error.go_live' },
   admins: { key: 'setup.error.admins' },
   desiredPolicies: { key: 'setup.error.unreadable' },
-  extensionPassPct: { key: 'setup.error.percent', vars: { min: 1, max: 100 } },
-  onboardingPassPct: { key: 'setup.error.percent', vars: { min: 1, max: 100 } },
-  onboardingWarnPct: { key: 'setup.error.percent', vars: { min: 0, max: 100 } },
-  minOwners: { key: 'setup.error.min_owners', vars: { min: 1, max: 20 } },
+  extensionPassPct: thresholdError('extensionPassPct'),
+  onboardingPassPct: thresholdError('onboardingPassPct'),
+  onboardingWarnPct: thresholdError('onboardingWarnPct'),
+  minOwners: thresholdError('minOwners'),
 };
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
