@@ -178,13 +178,14 @@ const DEFAULT_GRACE_MS = 15 * 60_000;
 const LOOKUP_MARGIN_MS = 26 * 3_600_000;
 
 /**
- * The digest state has a slot claimed and no post recorded for it: `postedSlot` is another slot. A state
- * from before `postedSlot` existed falls back to comparing `lastPostedAt` with the slot's instant.
+ * The digest state has a slot claimed, not given up, and no post recorded for it: `postedSlot` is another
+ * slot. A state from before `postedSlot` existed falls back to comparing `lastPostedAt` with the slot's instant.
  */
 function unrecordedClaim(r: Pick<Rollout, 'digest' | 'settings'>): { slot: string; at: Date } | undefined {
   const slot = r.digest.lastSlot;
   const at = slot ? slotInstant(slot, r.settings.timezone) : undefined;
-  if (!slot || !at) return undefined;
+  // A slot given up after failed posts is settled: nothing went out, and it is not tried again.
+  if (!slot || !at || r.digest.abandonedSlot === slot) return undefined;
   if (r.digest.postedSlot !== undefined) return r.digest.postedSlot === slot ? undefined : { slot, at };
   if (r.digest.lastPostedAt && Date.parse(r.digest.lastPostedAt) >= at.getTime()) return undefined;
   return { slot, at };
@@ -372,8 +373,9 @@ export class Scheduler {
 
   /**
    * Posts the digest of a slot this replica holds the claim and the lease of, and records it. A post that
-   * throws went nothing out: a lasting error marks the conversation unreachable; otherwise it is retried
-   * after `retryDelayMs`, and after `maxPostAttempts` the slot is given up (`abandonDigestSlot`, so the
+   * got no answer (`uncertain`) keeps claim and lease for the reconciliation. One the platform refused sent
+   * nothing out: a lasting error marks the conversation unreachable; otherwise it is retried after
+   * `retryDelayMs`, and after `maxPostAttempts` the slot is given up (`abandonDigestSlot`, so the
    * reconciliation does not retry it either). `release` frees the claim for a retry (the normal path); the
    * reconciliation has no earlier slot to go back to and keeps it (a retry finds the claim unrecorded).
    */
@@ -396,20 +398,18 @@ export class Scheduler {
     try {
       result = await this.publish(rollout, view);
     } catch (err) {
+      const attempts = (p.failed?.attempts ?? 0) + 1;
+      this.failures.set(failKey, { attempts, retryAt: now.getTime() + this.o.retryDelayMs });
       // No answer (a timeout, a lost connection, a 5xx): the post may be in the conversation. Where the
       // platform can look, keep the claim and this replica's lease; the reconciliation of a later tick of
       // this replica (after the back-off) looks for it and records it, or posts it. Other replicas stay off
       // until the lease lapses, so a post that lands late is not raced by a second one.
       if (isPlatformError(err) && err.uncertain && this.o.platforms.get(rollout.conversation.platform)?.publisher.findDigest) {
-        const attempts = (p.failed?.attempts ?? 0) + 1;
-        this.failures.set(failKey, { attempts, retryAt: now.getTime() + this.o.retryDelayMs });
         this.log.warn({ err, rolloutId: id, slot }, 'digest post got no answer; it may have gone out, so the conversation is checked before any new post');
         return { ...out, checksFailed, view, skipped: 'post_failed' };
       }
       const lasting = isPlatformError(err) && err.kind === 'lasting';
-      const attempts = (p.failed?.attempts ?? 0) + 1;
       const giveUp = lasting || attempts >= this.o.maxPostAttempts;
-      this.failures.set(failKey, { attempts, retryAt: now.getTime() + this.o.retryDelayMs });
       if (p.release && (!giveUp || lasting)) await p.release();
       if (lasting) {
         this.log.warn(
@@ -450,7 +450,7 @@ export class Scheduler {
    */
   private async reconcile(listed: Rollout, now: Date): Promise<DigestOutcome | undefined> {
     const claim = unrecordedClaim(listed);
-    if (!claim || listed.digest.abandonedSlot === claim.slot) return undefined;
+    if (!claim) return undefined;
     const { slot, at } = claim;
     const age = now.getTime() - at.getTime();
     if (age < 0 || age > (this.o.schedule?.maxLateMs ?? DEFAULT_MAX_LATE_MS)) return undefined;
@@ -474,11 +474,12 @@ export class Scheduler {
     const fresh = await this.o.store.rollouts.get(id);
     if (!fresh) return { ...out, skipped: 'gone' };
     const still = unrecordedClaim(fresh);
-    if (!still || still.slot !== slot || fresh.digest.abandonedSlot === slot) return { ...out, skipped: 'claimed' };
+    if (!still || still.slot !== slot) return { ...out, skipped: 'claimed' };
 
+    const since = new Date(at.getTime() - LOOKUP_MARGIN_MS);
     let lookup: DigestLookup;
     try {
-      lookup = await publisher.findDigest(fresh.conversation, { rolloutId: id, slot }, new Date(at.getTime() - LOOKUP_MARGIN_MS));
+      lookup = await publisher.findDigest(fresh.conversation, { rolloutId: id, slot }, since);
     } catch (err) {
       // Not known either way: post nothing now, ask again after the back-off.
       this.failures.set(key, { attempts: failed?.attempts ?? 0, retryAt: now.getTime() + this.o.retryDelayMs });
@@ -506,7 +507,7 @@ export class Scheduler {
       await this.o.service.recordDigest(id, view.model, { at: this.clock.now(), slot, detail: { ...detail, recovered: true } }, SCHEDULER_ACTOR);
       this.failures.delete(key);
       // The process may have died between the home post and the linked ones: post what is missing there.
-      await this.completeLinks(fresh, view, slot, new Date(at.getTime() - LOOKUP_MARGIN_MS));
+      await this.completeLinks(fresh, view, slot, since);
       await this.o.store.leases.release(leaseKey, this.holder);
       this.log.info({ rolloutId: id, slot, ref: result.ref }, 'digest found posted but not recorded; recorded now, not posted again');
       return { ...out, late: false, recovered: true, result };
@@ -631,10 +632,10 @@ export class Scheduler {
     // A claim without a recorded post that the reconciliation could not settle (a platform without
     // findDigest, a slot too old): the process died between the two (see the header). A post always happens
     // after its slot's time, so a recorded post older than the slot means it never got recorded. (Only a
-    // hint: a replica may still be posting a late slot right now.) A slot given up after failed posts was
-    // logged then.
+    // hint: a replica may still be posting a late slot right now.) A slot given up after failed posts is not
+    // an unrecorded claim: it was logged then.
     const claim = unrecordedClaim(r);
-    if (claim && r.digest.abandonedSlot !== claim.slot && now.getTime() - claim.at.getTime() > this.o.leaseTtlMs) {
+    if (claim && now.getTime() - claim.at.getTime() > this.o.leaseTtlMs) {
       this.warnOnce(`orphan:${r.id}:${claim.slot}`, { rolloutId: r.id, slot: claim.slot }, 'digest slot claimed but not recorded as posted');
     }
   }
