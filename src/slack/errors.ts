@@ -57,6 +57,15 @@ const USER = new Set(['expired_trigger_id', 'exchanged_trigger_id', 'invalid_tri
 /** Message codes that mean "the card you want to update is gone". */
 const CARD_GONE = new Set(['message_not_found', 'cant_update_message', 'channel_not_found']);
 
+/**
+ * A call that got no Slack answer: the request failed, or HTTP answered with an error instead of Slack's
+ * JSON (@slack/web-api's request and HTTP errors). Whether Slack acted on it is not known.
+ */
+function isTransportFailure(e: unknown): boolean {
+  const code = (e as { code?: string } | undefined)?.code;
+  return code === 'slack_webapi_request_error' || code === 'slack_webapi_http_error';
+}
+
 /** The Web API's error code of a failed call (`WebAPIPlatformError.data.error`), if any. */
 export function slackErrorCode(e: unknown): string | undefined {
   const data = (e as { data?: { error?: string; needed?: string } } | undefined)?.data;
@@ -64,7 +73,7 @@ export function slackErrorCode(e: unknown): string | undefined {
   const code = (e as { code?: string } | undefined)?.code;
   // Transport failures of @slack/web-api: slack_webapi_request_error, slack_webapi_rate_limited_error, …
   if (code === 'slack_webapi_rate_limited_error') return 'ratelimited';
-  if (code === 'slack_webapi_request_error' || code === 'slack_webapi_http_error') return 'service_unavailable';
+  if (isTransportFailure(e)) return 'service_unavailable';
   return undefined;
 }
 
@@ -76,9 +85,8 @@ export function classifySlackError(e: unknown): PlatformError | undefined {
   const needed = (e as { data?: { needed?: string } }).data?.needed;
   if (LASTING[code]) return new PlatformError('slack', code, 'lasting', { key: LASTING[code]!, vars: { scope: needed ?? '?', code } }, { cause: e });
   if (USER.has(code)) return new PlatformError('slack', code, 'user', { key: 'error.slack.expired_trigger' }, { cause: e });
-  // A transport failure (no answer, or an HTTP error instead of Slack's JSON) leaves open whether Slack acted.
-  const transport = ['slack_webapi_request_error', 'slack_webapi_http_error'].includes((e as { code?: string }).code ?? '');
-  if (TRANSIENT.has(code)) return new PlatformError('slack', code, 'transient', { key: 'error.slack.unavailable' }, { cause: e, uncertain: transport });
+  if (TRANSIENT.has(code))
+    return new PlatformError('slack', code, 'transient', { key: 'error.slack.unavailable' }, { cause: e, uncertain: isTransportFailure(e) });
   return undefined;
 }
 
