@@ -72,12 +72,14 @@ export function slackPlatform(deps: {
   installation?: () => Promise<SlackInstallation | undefined>;
 }): ChatPlatform {
   const { client, kv, logger } = deps;
+  /** For the digest's path: the post and its permalinks are never retried (see `postOnce`). */
+  const once = deps.postOnce ?? client;
 
   async function permalink(ref: MessageRef | undefined): Promise<string | undefined> {
     if (!ref || ref.platform !== 'slack') return undefined;
     try {
-      // Without retries (postOnce): it sits on the digest's path, whose time the slot lease bounds.
-      const res = await (deps.postOnce ?? client).chat.getPermalink({ channel: ref.channel, message_ts: ref.ts });
+      // Without retries: it sits on the digest's path, whose time the slot lease bounds.
+      const res = await once.chat.getPermalink({ channel: ref.channel, message_ts: ref.ts });
       return res.permalink as string | undefined;
     } catch (err) {
       logger.info({ err: slackErrorCode(err) ?? String(err), channel: ref.channel }, 'no permalink for the card');
@@ -169,7 +171,7 @@ export function slackPlatform(deps: {
           const m = view.model;
           // A scheduled digest says which rollout and slot it is (a preview is not any slot's digest).
           const metadata = m.slot && !m.preview ? { metadata: { event_type: DIGEST_EVENT_TYPE, event_payload: { rollout: m.rolloutId, slot: m.slot } } } : {};
-          res = await (deps.postOnce ?? client).chat.postMessage({
+          res = await once.chat.postMessage({
             channel: conversation.channel,
             text: msg.text,
             blocks: wireBlocks(msg.blocks),
