@@ -124,10 +124,15 @@ function viaLayer(commands: string[], o: { in?: ConversationRef; prepare?: (run:
 }
 
 /** A card button or picker, as the Slack and Teams adapters hand a click to the layer (`cardAction`). */
-function viaCard(action: ActionId, stepId: string, o: { owner?: UserKey; prepare?: (ctx: LayerCtx) => Promise<void>; anyAnswer?: boolean } = {}): Op {
+function viaCard(
+  action: ActionId,
+  stepId: string,
+  o: { owner?: UserKey | ((actor: Actor) => UserKey); prepare?: (ctx: LayerCtx) => Promise<void>; anyAnswer?: boolean } = {},
+): Op {
   return viaLayerWith(async (ctx, actor) => {
     const replies: Reply[] = [];
-    await ctx.interactions.cardAction(ctx.requester(actor, replies), { action, rolloutId: ctx.rolloutId, stepId, ...(o.owner ? { owner: o.owner } : {}) });
+    const owner = typeof o.owner === 'function' ? o.owner(actor) : o.owner;
+    await ctx.interactions.cardAction(ctx.requester(actor, replies), { action, rolloutId: ctx.rolloutId, stepId, ...(owner ? { owner } : {}) });
     if (o.anyAnswer) return refusedIn(replies) ? 'refused' : 'allowed';
     return clickOutcome(replies);
   }, o.prepare);
@@ -159,19 +164,7 @@ const ACTIONS: [string, Op][] = [
   ['`due <step> <date>` (an owned step)', (h, id, a) => h.service.setDue(id, '2a', '2026-12-01', a)],
   ['Snooze button on a reminder (an owned step)', viaCard(BUTTONS.snoozeStep, '2a')],
   ['`assign <step> @me` (an unowned step)', (h, id, a) => h.service.assign(id, '2b', a.user, a)],
-  [
-    'Owner picker: oneself (an unowned step)',
-    viaLayerWith(async (ctx, actor) => {
-      const replies: Reply[] = [];
-      await ctx.interactions.cardAction(ctx.requester(actor, replies), {
-        action: BUTTONS.assignOwner,
-        rolloutId: ctx.rolloutId,
-        stepId: '2b',
-        owner: actor.user,
-      });
-      return clickOutcome(replies);
-    }),
-  ],
+  ['Owner picker: oneself (an unowned step)', viaCard(BUTTONS.assignOwner, '2b', { owner: (actor) => actor.user })],
   ['`assign <step> @someone-else`', (h, id, a) => h.service.assign(id, '2b', THIRD, a)],
   ['Owner picker: someone else', viaCard(BUTTONS.assignOwner, '2b', { owner: THIRD })],
   ['`unassign <step>` (own step)', (h, id, a) => h.service.unassign(id, '2a', a)],
