@@ -149,6 +149,11 @@ export interface LoggedRequest {
 const FAKE_PAGE_SIZE = 50;
 export const ACCESS_TOKEN_PREFIX = 'fake-access-token-not-real-';
 
+/** Whether a logged request is `method` to `path` (the normalized path, or a pattern it matches). */
+function isRequest(r: Pick<LoggedRequest, 'method' | 'path'>, method: string, path: string | RegExp): boolean {
+  return r.method === method && (typeof path === 'string' ? r.path === path : path.test(r.path));
+}
+
 export class FakeBitwardenServer {
   private server?: Server;
   private org?: FixtureOrg;
@@ -225,7 +230,7 @@ export class FakeBitwardenServer {
   }
 
   requests(method: string, path: string | RegExp): LoggedRequest[] {
-    return this.log.filter((r) => r.method === method && (typeof path === 'string' ? r.path === path : path.test(r.path)));
+    return this.log.filter((r) => isRequest(r, method, path));
   }
 
   count(method: string, path: string | RegExp): number {
@@ -293,7 +298,7 @@ export class FakeBitwardenServer {
     };
     this.log.push(entry);
     this.waiters = this.waiters.filter((w) => {
-      const hit = w.method === method && (typeof w.path === 'string' ? w.path === path : w.path.test(path));
+      const hit = isRequest(entry, w.method, w.path);
       if (hit) w.resolve();
       return !hit;
     });
