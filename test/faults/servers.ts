@@ -1,5 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -133,4 +135,20 @@ export async function postgresServer(dir: string): Promise<TestServer> {
   }
   await server.start();
   return server;
+}
+
+/**
+ * The store servers the fault tests run on, each with the URL of a namespace of its own (a Redis key
+ * prefix, a PostgreSQL schema) named after `label` and a random part, so runs never share data.
+ */
+export const STORE_SERVERS: [name: string, start: (dir: string) => Promise<TestServer>, storeUrl: (s: TestServer, label: string) => string][] = [
+  ['redis', redisServer, (s, label) => s.url(`/0?prefix=${label}-${randomUUID().slice(0, 8)}:`)],
+  ['postgres', postgresServer, (s, label) => s.url(`?schema=${label}_${randomUUID().slice(0, 8)}`)],
+];
+
+/** A temporary directory for a test server's data, readable by the postgres OS user that runs its cluster. */
+export function serverTempDir(label: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), `bwprep-${label}-`));
+  chmodSync(dir, 0o755);
+  return dir;
 }

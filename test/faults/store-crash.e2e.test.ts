@@ -1,13 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/core/ports';
 import { createLogger } from '../../src/logging/logger';
 import { openStore } from '../../src/store';
 import { entry, makeRollout, uniqueId } from '../store/fixtures';
-import { postgresServer, redisServer, type TestServer } from './servers';
+import { serverTempDir, STORE_SERVERS, type TestServer } from './servers';
 
 /**
  * The store server crashes in the middle of a burst of changes (issue 11 §4, "nothing is half-written"),
@@ -20,18 +18,12 @@ import { postgresServer, redisServer, type TestServer } from './servers';
 const BURST = 120;
 const KILL_AFTER = 25;
 
-const backends: [string, (dir: string) => Promise<TestServer>, (s: TestServer) => string][] = [
-  ['redis', redisServer, (s) => s.url(`/0?prefix=crash-${randomUUID().slice(0, 8)}:`)],
-  ['postgres', postgresServer, (s) => s.url(`?schema=crash_${randomUUID().slice(0, 8)}`)],
-];
-
-describe.each(backends)('%s: the server crashes during a burst of changes', (_name, startServer, storeUrl) => {
+describe.each(STORE_SERVERS)('%s: the server crashes during a burst of changes', (_name, startServer, storeUrl) => {
   let dir: string;
   let server: TestServer;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'bwprep-crash-'));
-    chmodSync(dir, 0o755); // the postgres OS user must reach its cluster directory
+    dir = serverTempDir('crash');
     server = await startServer(path.join(dir, 'server'));
   }, 60_000);
   afterAll(async () => {
@@ -41,7 +33,7 @@ describe.each(backends)('%s: the server crashes during a burst of changes', (_na
 
   it('every change is there whole or not at all, and none a caller was told succeeded is lost', async () => {
     const logger = createLogger({ level: 'silent' });
-    const url = storeUrl(server);
+    const url = storeUrl(server, 'crash');
     let store: Store = await openStore(url, { logger });
     const id = uniqueId('crash');
     await store.rollouts.create(makeRollout(id), []);

@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { t } from '../../src/i18n';
 import { FAKE_CHANNEL_ID, FAKE_TEAM_ID, FAKE_USERS, slashCommand } from '../helpers/slack-requests';
 import { type SlackHarness, startSlackHarness } from '../slack/harness';
-import { postgresServer, redisServer, type TestServer } from './servers';
+import { serverTempDir, STORE_SERVERS, type TestServer } from './servers';
 
 /**
  * The store goes away mid-run and comes back (issue 11 §4), against real servers this test starts on its
@@ -16,22 +14,16 @@ import { postgresServer, redisServer, type TestServer } from './servers';
 const ROLLOUT = `slack:${FAKE_TEAM_ID}:${FAKE_CHANNEL_ID}`;
 const { bob } = FAKE_USERS; // en-GB
 
-const backends: [string, (dir: string) => Promise<TestServer>, (s: TestServer) => string][] = [
-  ['redis', redisServer, (s) => s.url(`/0?prefix=fault-${randomUUID().slice(0, 8)}:`)],
-  ['postgres', postgresServer, (s) => s.url(`?schema=fault_${randomUUID().slice(0, 8)}`)],
-];
-
-describe.each(backends)('%s: the store stops mid-run', (_name, startServer, storeUrl) => {
+describe.each(STORE_SERVERS)('%s: the store stops mid-run', (_name, startServer, storeUrl) => {
   let dir: string;
   let server: TestServer;
   let h: SlackHarness;
   let n = 0;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'bwprep-fault-'));
-    chmodSync(dir, 0o755); // the postgres OS user must reach its cluster directory
+    dir = serverTempDir('fault');
     server = await startServer(path.join(dir, 'server'));
-    h = await startSlackHarness({ env: { BWPREP_STORE_URL: storeUrl(server) } });
+    h = await startSlackHarness({ env: { BWPREP_STORE_URL: storeUrl(server, 'fault') } });
   }, 60_000);
   afterAll(async () => {
     await h?.close();
