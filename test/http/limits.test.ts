@@ -31,7 +31,7 @@ async function start(): Promise<number> {
     },
     limits: { headersTimeoutMs: 300, requestTimeoutMs: 600, checkEveryMs: 100 },
   };
-  const server = createHttpServer(routes as never);
+  const server = createHttpServer(routes);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   close = () => new Promise<void>((resolve) => server.close(() => resolve()));
   return (server.address() as AddressInfo).port;
