@@ -10,8 +10,8 @@
  * `on`/`off`, dates `YYYY-MM-DD`, times `HH:MM`).
  */
 import type { Attachment } from 'botbuilder';
-import type { Locale, UserKey } from '../core/checklist/model';
-import { type SetupField, type SetupInput, THRESHOLD_LIMITS, type ThresholdField } from '../core/checklist/settings';
+import { type Locale, THRESHOLD_LIMITS, type ThresholdField, type UserKey } from '../core/checklist/model';
+import type { SetupField, SetupInput } from '../core/checklist/settings';
 import { t, tr } from '../i18n';
 import { SETUP_POLICIES } from '../interactions';
 import type { SetupFormView } from '../interactions/ports';

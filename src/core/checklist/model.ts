@@ -165,6 +165,20 @@ export const DEFAULT_THRESHOLDS: CheckThresholds = {
  */
 export const KNOWN_POLICY_TYPES = [0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 14, 15, 16, 18, 19, 20] as const;
 
+/** The checks' thresholds a rollout sets, with their bounds: validateSetup's, and the setup forms' min/max. */
+export const THRESHOLD_LIMITS = {
+  extensionPassPct: { min: 1, max: 100 },
+  onboardingPassPct: { min: 1, max: 100 },
+  onboardingWarnPct: { min: 0, max: 100 },
+  minOwners: { min: 1, max: 20 },
+} as const;
+export type ThresholdField = keyof typeof THRESHOLD_LIMITS;
+
+/** What a threshold outside its bounds (or not a whole number) says: a percentage or a count, with the bounds. */
+export function thresholdError(f: ThresholdField): Message {
+  return { key: f === 'minOwners' ? 'setup.error.min_owners' : 'setup.error.percent', vars: { ...THRESHOLD_LIMITS[f] } };
+}
+
 /** Default desired policies for 2a: two-step login, master password, single organization. */
 export const DEFAULT_DESIRED_POLICIES = [0, 1, 3];
 

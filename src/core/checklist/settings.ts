@@ -1,5 +1,17 @@
 import { isValidTimeZone, localDate } from '../time';
-import { HOSTINGS, type Hosting, KNOWN_POLICY_TYPES, LOCALES, type Locale, type Message, type RolloutSettings, type UserKey } from './model';
+import {
+  HOSTINGS,
+  type Hosting,
+  KNOWN_POLICY_TYPES,
+  LOCALES,
+  type Locale,
+  type Message,
+  type RolloutSettings,
+  THRESHOLD_LIMITS,
+  type ThresholdField,
+  thresholdError,
+  type UserKey,
+} from './model';
 import { isValidDate } from './service';
 
 /** What a setup form sends, as strings and lists, before validation. Platform-free (Slack modal, Teams card). */
@@ -35,20 +47,6 @@ export interface SetupResult {
   newKey?: { clientId: string; clientSecret: string };
   /** Forget the saved key (client id cleared). */
   clearKey?: boolean;
-}
-
-/** The checks' thresholds a rollout sets, with their bounds: validateSetup's, and the setup forms' min/max. */
-export const THRESHOLD_LIMITS = {
-  extensionPassPct: { min: 1, max: 100 },
-  onboardingPassPct: { min: 1, max: 100 },
-  onboardingWarnPct: { min: 0, max: 100 },
-  minOwners: { min: 1, max: 20 },
-} as const;
-export type ThresholdField = keyof typeof THRESHOLD_LIMITS;
-
-/** What a threshold outside its bounds (or not a whole number) says: a percentage or a count, with the bounds. */
-export function thresholdError(f: ThresholdField): Message {
-  return { key: f === 'minOwners' ? 'setup.error.min_owners' : 'setup.error.percent', vars: { ...THRESHOLD_LIMITS[f] } };
 }
 
 const CLIENT_ID_RE = /^organization\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,5 +1,4 @@
-import { KNOWN_POLICY_TYPES, type Locale, type RolloutSettings } from '../../core/checklist/model';
-import { THRESHOLD_LIMITS, type ThresholdField } from '../../core/checklist/settings';
+import { KNOWN_POLICY_TYPES, type Locale, type RolloutSettings, THRESHOLD_LIMITS, type ThresholdField } from '../../core/checklist/model';
 import { t } from '../../i18n';
 import { ACTIONS } from '../../views/actions';
 import { clip } from './limits';

@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
-import type { Locale, Message, UserKey } from '../../core/checklist/model';
-import { type SetupField, type SetupInput, thresholdError } from '../../core/checklist/settings';
+import { type Locale, type Message, thresholdError, type UserKey } from '../../core/checklist/model';
+import type { SetupField, SetupInput } from '../../core/checklist/settings';
 import { ACTIONS } from '../../views/actions';
 import { plainText, type Rich } from '../../views/rich';
 import { renderRich, t } from '../../i18n';
