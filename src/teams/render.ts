@@ -1,5 +1,5 @@
 /**
- * Teams renderers of the shared view models: the living checklist as an Adaptive Card (schema 1.5, the
+ * Teams renderers of the shared view models: the living checklist and the digest as Adaptive Cards (schema 1.5, the
  * highest Teams supports on every client), everything else as Teams message Markdown (`**bold**`, `_it_`,
  * `` `code` ``, `[label](url)`, `- ` lists). Commands are spelled `@bwprep <sub>` in a channel or group chat
  * and bare in a personal chat. Pure functions: view model in, activity out.
@@ -78,13 +78,31 @@ export function renderCheckReport(view: CheckReportView, ctx: RenderContext): Pa
   return message([`**${escapeMarkdown(view.title)}** · ${escapeMarkdown(view.tally)}`, lines.join('\n'), teamsMarkdown(view.footer, ctx)].join('\n\n'));
 }
 
+/**
+ * The id of the scheduled digest's first card element: `bwprep-digest|<rolloutId>|<slot>`. Microsoft Graph
+ * returns a bot's Adaptive Card as the attachment's serialized JSON (chatMessageAttachment.content,
+ * learn.microsoft.com/graph/teams-messaging-overview), so the scheduler's lookup (graph.ts) finds this id
+ * in the channel after a crash between claim and record. A preview carries none: it is no slot's digest.
+ */
+export const digestMarker = (rolloutId: string, slot: string): string => `bwprep-digest|${rolloutId}|${slot}`;
+
+/**
+ * The digest as an Adaptive Card: title, notices, summary lines, one block per section, footer. A scheduled
+ * digest (a slot, not a preview) carries {@link digestMarker} as the title's id; `summary` is what Teams
+ * shows in a notification.
+ */
 export function renderDigest(view: DigestView, ctx: RenderContext): Partial<Activity> {
-  const parts = [`**${escapeMarkdown(view.title)}**`];
-  if (view.notices.length) parts.push(view.notices.map((n) => teamsMarkdown(n, ctx)).join('  \n'));
-  parts.push(view.lines.map((l) => teamsMarkdown(l, ctx)).join('  \n'));
-  for (const s of view.sections) parts.push(`**${escapeMarkdown(s.title)}**\n${s.items.map((i) => `- ${teamsMarkdown(i.text, ctx)}`).join('\n')}`);
-  parts.push(teamsMarkdown(view.footer, ctx));
-  return message(parts.join('\n\n'));
+  const m = view.model;
+  const marker = m.slot && !m.preview ? { id: digestMarker(m.rolloutId, m.slot) } : {};
+  const body: Element[] = [text(`**${escapeMarkdown(view.title)}**`, { size: 'Medium', ...marker })];
+  for (const n of view.notices) body.push(text(teamsMarkdown(n, ctx), { color: 'Attention' }));
+  body.push(text(view.lines.map((l) => teamsMarkdown(l, ctx)).join('\n\n'), { spacing: 'Small' }));
+  for (const s of view.sections) {
+    body.push(text(`**${escapeMarkdown(s.title)}**`, { separator: true }));
+    body.push(text(s.items.map((i) => `- ${teamsMarkdown(i.text, ctx)}`).join('\n'), { spacing: 'Small' }));
+  }
+  body.push(text(teamsMarkdown(view.footer, ctx), { isSubtle: true, separator: true }));
+  return { type: 'message', summary: view.fallbackText, attachments: [adaptiveCard(body, { msteams: { width: 'Full' } })] };
 }
 
 export function renderReminder(view: ReminderView, ctx: RenderContext): Partial<Activity> {

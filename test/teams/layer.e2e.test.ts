@@ -119,14 +119,20 @@ describe('Teams through the application layer', () => {
     expect((await h.app.scheduler!.tick()).digests.filter((d) => d.posted)).toHaveLength(0); // 08:30: not yet
     clock.set('2026-11-25T08:01:00Z'); // 09:01 in Amsterdam
     expect((await h.app.scheduler!.tick()).digests.filter((d) => d.posted)).toHaveLength(1);
-    const digest = await h.connector.waitFor((c) => c.kind === 'send' && c.status === 200 && String(c.body?.text).includes('Readiness'));
+    const isDigest = (c: ConnectorCall) => c.kind === 'send' && JSON.stringify(cardOf(c)?.content ?? '').includes('Daily readiness digest');
+    const digest = await h.connector.waitFor((c) => isDigest(c) && c.status === 200);
     expect(digest.conversationId).toBe(FAKE_CHANNEL);
-    expect(digest.body?.textFormat).toBe('markdown');
-    expect(String(digest.body?.text)).toContain('1 of 10');
+    // An Adaptive Card, valid for Teams, whose title carries the scheduled slot's marker (found again through Graph after a crash).
+    const card = cardOf(digest)!;
+    expectValidCard(card.content);
+    expect((card.content.body as unknown[])[0]).toMatchObject({ type: 'TextBlock', id: `bwprep-digest|${ROLLOUT}|2026-11-25T09:00` });
+    expect(digest.body?.summary).toMatch(/\d+%/);
+    const json = JSON.stringify(card.content);
+    expect(json).toContain('1 of 10');
     // Teams Markdown, not Slack mrkdwn or HTML.
-    expect(String(digest.body?.text)).not.toMatch(/<b>|<@/);
+    expect(json).not.toMatch(/<b>|<@/);
     await h.app.scheduler!.tick();
-    expect(h.connector.calls.filter((c) => c.kind === 'send' && String(c.body?.text).includes('Readiness'))).toHaveLength(1);
+    expect(h.connector.calls.filter(isDigest)).toHaveLength(1);
   });
 
   it('reminds the owner of an overdue step in a personal chat it creates through POST /v3/conversations, in the owner’s morning', async () => {
@@ -170,7 +176,9 @@ describe('Teams through the application layer', () => {
     expect(json).not.toContain('steps done');
     clock.set('2026-11-25T08:01:00Z');
     await h.app.scheduler!.tick();
-    const digest = await h.connector.waitFor((c) => c.kind === 'send' && c.status === 200 && String(c.body?.text).includes('Gereedheid'));
-    expect(String(digest.body?.text)).toContain('25 november 2026');
+    const digest = await h.connector.waitFor(
+      (c) => c.kind === 'send' && c.status === 200 && JSON.stringify(cardOf(c)?.content ?? '').includes('Dagelijks gereedheidsoverzicht'),
+    );
+    expect(JSON.stringify(cardOf(digest)!.content)).toContain('25 november 2026');
   });
 });
