@@ -80,7 +80,7 @@ describe('architecture (DESIGN §3)', () => {
     // render), logging and metrics, platform-free utilities (the work queue), the domain model's plain data and
     // constants, the core's error type and the
     // start-up error type. Not the service, the scheduler, the store or Bitwarden. Slack's HTTP transport is
-    // undici (slack/http-client.ts).
+    // undici (slack/http-client.ts), and so is Teams' Microsoft Graph lookup (teams/graph.ts).
     const allowedInternal = [
       'interactions',
       'views',
@@ -93,7 +93,7 @@ describe('architecture (DESIGN §3)', () => {
       'core/checklist/model',
       'config/errors',
     ].map((d) => path.join(ROOT, 'src', d));
-    const sdk: Record<string, RegExp> = { slack: /^(@slack\/|undici$)/, teams: /^(botbuilder|botframework-|adaptivecards|@azure\/|bottleneck$)/ };
+    const sdk: Record<string, RegExp> = { slack: /^(@slack\/|undici$)/, teams: /^(botbuilder|botframework-|adaptivecards|@azure\/|bottleneck$|undici$)/ };
     const problems: string[] = [];
     for (const adapter of Object.keys(sdk)) {
       const dir = path.join(ROOT, 'src', adapter);

@@ -57,7 +57,7 @@ export interface ConversationPublisher {
    * Optional: whether the scheduled digest of `digest.rolloutId` for `digest.slot` was posted in the
    * conversation, at or after `since` (the scheduler passes a margin before the slot's instant), by this bot. Only a platform that can read the
    * conversation's history and tag its posts implements it (Slack: message metadata and
-   * conversations.history); without it a digest whose process died between the claim and the record stays
+   * conversations.history; Teams: a marker id on the digest card and Microsoft Graph); without it a digest whose process died between the claim and the record stays
    * at most once. Returns `unknown` when the platform cannot tell (e.g. a missing scope); throws for a
    * transient failure (the scheduler asks again later, and posts nothing meanwhile).
    */

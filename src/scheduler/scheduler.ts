@@ -40,7 +40,9 @@ import { buildReminderView } from '../views/reminder';
  *   still posting holds it; a dead one's lapses after `leaseTtlMs`) and a re-read confirms it is still
  *   unrecorded;
  * - it asks the home platform's publisher `findDigest(conversation, { rolloutId, slot }, since)`. Slack
- *   tags every scheduled digest with message metadata (rollout, slot) and reads the channel's history:
+ *   tags every scheduled digest with message metadata (rollout, slot) and reads the channel's history;
+ *   Teams gives the digest card's title a marker id and lists the channel's or chat's messages through
+ *   Microsoft Graph (resource-specific consent, src/teams/graph.ts):
  *   found → the post is recorded now (`detail.recovered`, the found ref), nothing posted except in a
  *   linked conversation that can look and lacks it (the process may have died before the linked posts); absent → the
  *   checks run and the digest is posted (late past the grace period) and recorded, as the normal path does;
@@ -48,16 +50,17 @@ import { buildReminderView } from '../views/reminder';
  *   lookup that throws → nothing posted, asked again after the back-off. The slot is claimed already, so
  *   here the lease alone keeps a second replica off: it holds while a post takes less than the lease (the
  *   config makes it at least the checks + DIGEST_POST_ALLOWANCE_SECONDS);
- * - a platform without `findDigest` (Teams: a bot cannot read a channel's history without Microsoft Graph
- *   permissions; the console) keeps **at most once**: that slot's digest is lost, never posted twice, and
- *   logged as "claimed but not recorded". The next slot posts normally.
+ * - a platform without `findDigest` (the console; Teams without an app secret, e.g. a managed identity)
+ *   keeps **at most once**: that slot's digest is lost, never posted twice, and logged as "claimed but not
+ *   recorded". The next slot posts normally.
  * The other failures:
  * - crash between post and record on a platform without `findDigest` → posted once; tomorrow's "what
  *   changed" covers two days.
  * - the publisher throws *without an answer* (`PlatformError.uncertain`: a timeout, a lost connection, a
  *   5xx) where the platform can look → the post may be out: the claim and this replica's lease stay, and
- *   this replica's reconciliation looks after the back-off (Slack's digest posts are never retried by the
- *   client, so a late answer is not followed by a second post);
+ *   this replica's reconciliation looks after the back-off (digest posts are never resent by the Slack
+ *   client, nor by the Teams connector client after a 502/504 or a lost connection, so a late answer is
+ *   not followed by a second post);
  * - a slot is recorded once (`ChecklistService.recordDigest` skips a slot already recorded), so a replica
  *   whose lease lapsed mid-post and a reconciliation that found its post do not both record it;
  * - the publisher *throws* (Slack error, channel archived) → nothing went out, so the claim is rolled back
@@ -441,8 +444,8 @@ export class Scheduler {
    * Reconciliation of a slot claimed but never recorded as posted (the process died between the claim and
    * the record; see the header). Returns undefined when there is nothing to reconcile here (then
    * `warnMissed` may log), else the outcome:
-   * - the slot is too old (`maxLateMs`), was given up, or the home platform has no `findDigest` (Teams,
-   *   the console): nothing, as before (at most once);
+   * - the slot is too old (`maxLateMs`), was given up, or the home platform has no `findDigest` (the
+   *   console, Teams without an app secret): nothing, as before (at most once);
    * - another replica holds the slot's lease (it may still be posting): `leased`;
    * - the platform finds the digest: recorded now (`recovered`), no post;
    * - the platform is sure it is not there: the checks, a post (late if past the grace period), the record;

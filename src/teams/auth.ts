@@ -1,12 +1,14 @@
 /**
  * Bot Framework authentication for bwprep: botbuilder's ConfigurationBotFrameworkAuthentication (token
  * validation on inbound requests, AAD tokens on outbound ones), with bwprep's send queue and retry
- * installed on every connector client it creates (see outbound.ts).
+ * installed on every connector client it creates (see outbound.ts). With an app password, the outbound
+ * tokens come from the same @azure/identity source as the Graph ones (identity.ts).
  */
 import { type Activity, CallerIdConstants, ConfigurationBotFrameworkAuthentication, type ConfigurationBotFrameworkAuthenticationOptions } from 'botbuilder';
 import { type AuthenticateRequestResult, AuthenticationConstants, type ClaimsIdentity, type ConnectorClient, ConnectorFactory } from 'botframework-connector';
 import type { Pipeline } from '@azure/core-rest-pipeline';
 import type { Logger } from '../logging/logger';
+import { IdentityCredentialsFactory, type MicrosoftIdentity } from './identity';
 import type { OutboundControl } from './outbound';
 
 export interface TeamsAuthSettings {
@@ -63,8 +65,15 @@ export class BwprepBotFrameworkAuthentication extends ConfigurationBotFrameworkA
     private readonly outbound: OutboundControl,
     private readonly logger: Logger,
     overrides: TeamsAuthOverrides = {},
+    /** The token source for the Bot Connector (identity.ts); without it botbuilder's own credentials. */
+    identity?: MicrosoftIdentity,
   ) {
-    super(botFrameworkOptions(settings, overrides));
+    super(
+      botFrameworkOptions(settings, overrides),
+      identity && settings.appPassword
+        ? new IdentityCredentialsFactory(identity, settings.appPassword, settings.appType === 'SingleTenant' ? settings.tenantId : undefined)
+        : undefined,
+    );
   }
 
   /** Turn replies: botbuilder takes the connector factory from the authentication result, not from createConnectorFactory. */

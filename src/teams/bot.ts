@@ -104,9 +104,13 @@ function activityTenant(activity: Partial<Activity>): string | undefined {
   return cd?.tenant?.id || activity.conversation?.tenantId || undefined;
 }
 
-function activityTeam(activity: Partial<Activity>): string | undefined {
-  const cd = activity.channelData as { team?: { id?: string } } | undefined;
-  return cd?.team?.id || undefined;
+function activityTeam(activity: Partial<Activity>): { teamId?: string; aadGroupId?: string } {
+  const team = (activity.channelData as { team?: { id?: unknown; aadGroupId?: unknown } } | undefined)?.team;
+  return {
+    ...(typeof team?.id === 'string' && team.id ? { teamId: team.id } : {}),
+    // Teams sends the group id on install and team events (conversationUpdate), not on every message.
+    ...(typeof team?.aadGroupId === 'string' && team.aadGroupId ? { aadGroupId: team.aadGroupId } : {}),
+  };
 }
 
 function toRef(r: Partial<ConversationReference>): ConversationRef {
@@ -174,8 +178,7 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     const a = ctx.activity;
     const reference = toRef(TurnContext.getConversationReference(a));
     const tenantId = activityTenant(a);
-    const teamId = activityTeam(a);
-    await this.deps.conversationStore.remember(reference, { ...(tenantId ? { tenantId } : {}), ...(teamId ? { teamId } : {}), installed });
+    await this.deps.conversationStore.remember(reference, { ...(tenantId ? { tenantId } : {}), ...activityTeam(a), installed });
     const from = a.from;
     // Only people have an AAD object id; other bots and the channel itself do not.
     if (!from?.aadObjectId || from.id === a.recipient?.id) return;

@@ -36,6 +36,11 @@ export interface StoredConversation {
   tenantId?: string;
   /** The team's id for a channel conversation (channelData.team.id). */
   teamId?: string;
+  /**
+   * The team's Microsoft 365 group id (channelData.team.aadGroupId on install and team events, or the Bot
+   * Connector's team details): Microsoft Graph names a team by it (graph.ts).
+   */
+  aadGroupId?: string;
   /** false once the app was removed or the connector answered 403/404 for this conversation. */
   active: boolean;
   inactiveSince?: string;
@@ -104,7 +109,10 @@ export class TeamsConversations {
   }
 
   /** Saves the reference from an incoming activity: the conversation is (again) active. */
-  async remember(reference: ConversationRef, extra: { tenantId?: string; teamId?: string; installed?: boolean }): Promise<StoredConversation> {
+  async remember(
+    reference: ConversationRef,
+    extra: { tenantId?: string; teamId?: string; aadGroupId?: string; installed?: boolean },
+  ): Promise<StoredConversation> {
     const id = baseConversationId(reference.conversation.id);
     reference = { ...reference, conversation: { ...reference.conversation, id } };
     const prev = await this.get(id);
@@ -114,7 +122,8 @@ export class TeamsConversations {
       !extra.installed &&
       JSON.stringify(prev.reference) === JSON.stringify(reference) &&
       (extra.tenantId ?? prev.tenantId) === prev.tenantId &&
-      (extra.teamId ?? prev.teamId) === prev.teamId
+      (extra.teamId ?? prev.teamId) === prev.teamId &&
+      (extra.aadGroupId ?? prev.aadGroupId) === prev.aadGroupId
     )
       return prev;
     const at = this.now().toISOString();
@@ -123,12 +132,20 @@ export class TeamsConversations {
       kind: conversationKind(reference.conversation.conversationType),
       ...((extra.tenantId ?? prev?.tenantId) ? { tenantId: extra.tenantId ?? prev?.tenantId } : {}),
       ...((extra.teamId ?? prev?.teamId) ? { teamId: extra.teamId ?? prev?.teamId } : {}),
+      ...((extra.aadGroupId ?? prev?.aadGroupId) ? { aadGroupId: extra.aadGroupId ?? prev?.aadGroupId } : {}),
       active: true,
       ...(extra.installed ? { installedAt: at } : prev?.installedAt ? { installedAt: prev.installedAt } : {}),
       updatedAt: at,
     };
     await this.kv.set(conversationKey(id), next);
     return next;
+  }
+
+  /** Records the team's Microsoft 365 group id learnt from the Bot Connector. Unknown conversations are ignored. */
+  async setTeamGroupId(conversationId: string, aadGroupId: string): Promise<void> {
+    const prev = await this.get(conversationId);
+    if (!prev || prev.aadGroupId === aadGroupId) return;
+    await this.kv.set(conversationKey(conversationId), { ...prev, aadGroupId, updatedAt: this.now().toISOString() });
   }
 
   /** Marks a conversation inactive (app removed, bot blocked); sends to it stop. Unknown conversations are ignored. */

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { type Activity, CloudAdapter, type ConversationParameters, TurnContext } from 'botbuilder';
+import { type Activity, CloudAdapter, type ConversationParameters, TeamsInfo, TurnContext } from 'botbuilder';
 import type { ConnectorClient } from 'botframework-connector';
 import { AuthenticationConstants, AuthenticationError } from 'botframework-connector';
 import type { Config } from '../config/load';
@@ -24,7 +24,9 @@ import type { ChatPlatform } from '../interactions/ports';
 import { teamsPlatform } from './platform';
 import { BwprepTeamsBot, invokeMessage, replyLocale } from './bot';
 import { baseConversationId, type StoredConversation, TeamsConversations, TeamsUserDirectory } from './directory';
-import { OutboundControl, type OutboundOptions } from './outbound';
+import { graphDigestLookup } from './graph';
+import { MicrosoftIdentity, routedHttpClient } from './identity';
+import { OutboundControl, type OutboundOptions, withoutResend } from './outbound';
 import { noticeText, renderNotice } from './render';
 
 /** Largest request body accepted on /api/messages (Teams messages stay under ~100 KB; 1 MiB leaves room for attachments' metadata). */
@@ -45,6 +47,13 @@ export interface TeamsDeps {
 export interface TeamsOptions extends TeamsAuthOverrides {
   /** Retry tuning (tests shorten nothing by default; see OutboundOptions). */
   outbound?: Pick<OutboundOptions, 'maxRetries' | 'retryDelayMs' | 'maxRetryDelayMs'>;
+  /** Microsoft Graph's base URL (default https://graph.microsoft.com/v1.0, the global cloud); tests use a local fake. */
+  graphUrl?: string;
+  /**
+   * Token requests for these origins go elsewhere: `{ 'https://login.microsoftonline.com': 'http://127.0.0.1:…' }`.
+   * Tests only (MSAL accepts https authorities alone, so the route is taken at the HTTP client).
+   */
+  loginRoutes?: Record<string, string>;
 }
 
 /** Exposes CloudAdapterBase#processActivity, which authenticates and then runs the bot. */
@@ -52,6 +61,11 @@ class BwprepCloudAdapter extends CloudAdapter {
   handle(authHeader: string, activity: Activity, logic: (ctx: TurnContext) => Promise<void>) {
     return this.processActivity(authHeader, activity, logic);
   }
+}
+
+export interface SendOptions {
+  /** Never resend after an answer that leaves it open whether the message went out (outbound.ts `withoutResend`). */
+  once?: boolean;
 }
 
 export interface TeamsRuntime {
@@ -64,7 +78,7 @@ export interface TeamsRuntime {
    * undefined when the conversation is unknown or inactive (nothing is sent). Throws the connector's
    * error otherwise, after the retries of outbound.ts.
    */
-  send(conversationId: string, activity: Partial<Activity>): Promise<string | undefined>;
+  send(conversationId: string, activity: Partial<Activity>, opts?: SendOptions): Promise<string | undefined>;
   /** Replaces a message the bot posted (PUT …/activities/{id}). False when the conversation is unknown or inactive. */
   update(conversationId: string, activityId: string, activity: Partial<Activity>): Promise<boolean>;
   /** Deletes a message the bot posted. False when the conversation is unknown or inactive. */
@@ -150,7 +164,13 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
       await conversationStore.markInactive(id, status === 403 ? 'forbidden' : 'not_found');
     },
   });
-  const auth = new BwprepBotFrameworkAuthentication(config, outbound, logger, opts);
+  // With a client secret, one token source serves the Bot Connector and Graph (identity.ts). A managed
+  // identity keeps botbuilder's own credentials and has no Graph lookup.
+  const identity =
+    config.appId && config.appPassword && config.appType !== 'UserAssignedMSI'
+      ? new MicrosoftIdentity(config.appId, config.appPassword, opts.loginRoutes ? routedHttpClient(opts.loginRoutes) : undefined)
+      : undefined;
+  const auth = new BwprepBotFrameworkAuthentication(config, outbound, logger, opts, identity);
   const adapter = new BwprepCloudAdapter(auth);
   // A failed turn is logged with a reference the user sees, as on Slack (error.internal); nothing else leaks.
   adapter.onTurnError = async (ctx, err) => {
@@ -251,18 +271,21 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
     requestListener,
     conversations: conversationStore,
     users: directory,
-    async send(conversationId, activity) {
+    async send(conversationId, activity, sendOpts) {
       const c = await active(conversationId);
       if (!c) return undefined;
       let id: string | undefined;
-      await continueIn(c, async (ctx) => {
-        // A new message, not a reply: TurnContext#sendActivity would reply to the continuation activity's made-up id.
-        const connector = ctx.turnState.get<ConnectorClient>(adapter.ConnectorClientKey);
-        const out = TurnContext.applyConversationReference({ ...activity }, { ...c.reference, activityId: undefined } as never);
-        delete out.replyToId;
-        const api = connector.conversations;
-        id = (await api.sendToConversation(conversationId, out as Activity)).id;
-      });
+      const run = (fn: () => Promise<void>) => (sendOpts?.once ? withoutResend(fn) : fn());
+      await run(() =>
+        continueIn(c, async (ctx) => {
+          // A new message, not a reply: TurnContext#sendActivity would reply to the continuation activity's made-up id.
+          const connector = ctx.turnState.get<ConnectorClient>(adapter.ConnectorClientKey);
+          const out = TurnContext.applyConversationReference({ ...activity }, { ...c.reference, activityId: undefined } as never);
+          delete out.replyToId;
+          const api = connector.conversations;
+          id = (await api.sendToConversation(conversationId, out as Activity)).id;
+        }),
+      );
       return id;
     },
     async update(conversationId, activityId, activity) {
@@ -323,7 +346,27 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
       return created;
     },
   };
-  const platform = teamsPlatform({ runtime, logger });
+  /** The team's Microsoft 365 group id: stored, or asked of the Bot Connector (GET /v3/teams/{teamId}) and stored. */
+  const teamGroupId = async (c: StoredConversation): Promise<string | undefined> => {
+    if (c.aadGroupId) return c.aadGroupId;
+    if (!c.teamId || !c.active) return undefined;
+    let group: string | undefined;
+    await continueIn(c, async (ctx) => {
+      group = (await TeamsInfo.getTeamDetails(ctx, c.teamId)).aadGroupId || undefined;
+    });
+    if (group) await conversationStore.setTeamGroupId(c.reference.conversation.id, group);
+    return group;
+  };
+  const findDigest = identity
+    ? graphDigestLookup({
+        identity,
+        logger,
+        ...(opts.graphUrl ? { graphUrl: opts.graphUrl } : {}),
+        conversation: (id) => conversationStore.get(id),
+        teamGroupId,
+      })
+    : undefined;
+  const platform = teamsPlatform({ runtime, logger, ...(findDigest ? { findDigest } : {}) });
   return {
     ...runtime,
     platform,

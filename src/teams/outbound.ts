@@ -14,6 +14,7 @@
  * A 403, or a 404 that says the conversation is gone, is reported to `onConversationGone` (the bot was
  * removed or blocked, see botbuilder-js#4722 and MicrosoftDocs/bot-docs#1527) and never retried.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { calculateRetryDelay } from '@azure/core-util';
 import {
   type Pipeline,
@@ -29,6 +30,20 @@ import type { Logger } from '../logging/logger';
 
 /** Statuses Microsoft tells bots to retry with exponential backoff (rate-limit.md). */
 const RETRY_STATUSES: ReadonlySet<number> = new Set([412, 429, 502, 504]);
+/** Of those, the ones that say the request was not carried out (a 502/504 gateway may have delivered it). */
+const NOT_DONE_STATUSES: ReadonlySet<number> = new Set([412, 429]);
+
+const sendOnceScope = new AsyncLocalStorage<true>();
+
+/**
+ * Runs `fn` with *no resend of a request that may have been carried out*: inside it, connector requests
+ * are retried only after 429 or 412 (nothing was done), never after a 502/504 or a lost connection. A
+ * scheduled digest is sent this way: its post may be out, so the scheduler looks for it (graph.ts) instead
+ * of the client posting it twice.
+ */
+export function withoutResend<T>(fn: () => Promise<T>): Promise<T> {
+  return sendOnceScope.run(true, fn);
+}
 
 export interface OutboundOptions {
   logger: Logger;
@@ -122,6 +137,7 @@ export class OutboundControl {
       name: 'bwprepTeamsRetry',
       retry: ({ retryCount, response }) => {
         if (!response || !RETRY_STATUSES.has(response.status)) return { skipStrategy: true };
+        if (sendOnceScope.getStore() && !NOT_DONE_STATUSES.has(response.status)) return { skipStrategy: true };
         const after = retryAfterMs(response.headers.get('retry-after') ?? undefined);
         if (after !== undefined && after > maxRetryDelayMs) {
           logger.warn(
@@ -170,8 +186,13 @@ export class OutboundControl {
     const removed = pipeline.removePolicy({ name: 'defaultRetryPolicy' });
     if (removed.length === 0) return false;
     pipeline.addPolicy(retryPolicy([this.strategy()], { maxRetries: this.opts.maxRetries }), { phase: 'Retry' });
-    // Dropped connections and timeouts (no response at all) are retried as before, three times.
-    pipeline.addPolicy(systemErrorRetryPolicy({ maxRetries: 3 }), { phase: 'Retry' });
+    // Dropped connections and timeouts (no response at all) are retried as before, three times, except
+    // where a resend could deliver twice (withoutResend).
+    const systemErrors = systemErrorRetryPolicy({ maxRetries: 3 });
+    pipeline.addPolicy(
+      { name: 'bwprepSystemErrorRetry', sendRequest: (request, next) => (sendOnceScope.getStore() ? next(request) : systemErrors.sendRequest(request, next)) },
+      { phase: 'Retry' },
+    );
     pipeline.addPolicy(this.queuePolicy(), { afterPhase: 'Retry' });
     return true;
   }

@@ -1,6 +1,6 @@
 import type { Activity, Attachment } from 'botbuilder';
 import type { ConversationRef as BwConversation, Locale, MessageRef, UserKey } from '../core/checklist/model';
-import type { PostedDigest } from '../core/digest/ports';
+import type { DigestLookup, PostedDigest } from '../core/digest/ports';
 import { CardGoneError, PlatformError } from '../interactions/errors';
 import type { ChatPlatform, DirectMessage, UserProfile } from '../interactions/ports';
 import type { Logger } from '../logging/logger';
@@ -14,7 +14,7 @@ import { checklistCard, type RenderContext, renderCheckReport, renderDigest, ren
 export interface TeamsSender {
   conversations: TeamsConversations;
   users: TeamsUserDirectory;
-  send(conversationId: string, activity: Partial<Activity>): Promise<string | undefined>;
+  send(conversationId: string, activity: Partial<Activity>, opts?: { once?: boolean }): Promise<string | undefined>;
   update(conversationId: string, activityId: string, activity: Partial<Activity>): Promise<boolean>;
   personalConversation(aadObjectId: string, via?: string): Promise<string | undefined>;
 }
@@ -22,14 +22,31 @@ export interface TeamsSender {
 const aadOf = (user: UserKey) => user.slice('teams:'.length);
 
 /**
+ * A failed connector send as a PlatformError. `uncertain` when the connector may have carried it out: a
+ * 5xx (a 502/504 gateway, a 500 after the write) or no answer at all (a reset or timed-out connection).
+ * A 4xx answer means it was refused; 403/404 are lasting (the bot was removed, the conversation is gone).
+ * @azure/core-rest-pipeline's RestError carries `statusCode`.
+ */
+function sendFailure(e: unknown): PlatformError {
+  const status = (e as { statusCode?: unknown }).statusCode;
+  const answered = typeof status === 'number';
+  const uncertain = !answered || status >= 500;
+  // 403/404: the bot was removed or the conversation is gone (outbound.ts marked it inactive already).
+  const kind = status === 403 || status === 404 ? 'lasting' : 'transient';
+  return new PlatformError('teams', answered ? `http_${status}` : 'no_answer', kind, { key: 'error.teams.unavailable' }, { cause: e, uncertain });
+}
+
+/**
  * Teams' implementation of the application layer's ports: the living card as an Adaptive Card posted and
- * updated through the Bot Connector (proactively, by stored conversation reference), digests and reports
- * as Markdown messages, reminders and DMs in the person's 1:1 chat with the bot (created through the
+ * updated through the Bot Connector (proactively, by stored conversation reference), the digest as an
+ * Adaptive Card (a scheduled one found again through Graph after a crash, graph.ts), reports as Markdown messages, reminders and DMs in the person's 1:1 chat with the bot (created through the
  * connector when needed), people from what Teams told bwprep about them.
  */
 export function teamsPlatform(deps: {
   runtime: TeamsSender;
   logger: Logger;
+  /** The Graph lookup of a scheduled digest (graph.ts); absent without app credentials (digests stay at most once). */
+  findDigest?: (conversationId: string, digest: { rolloutId: string; slot: string }, since: Date) => Promise<DigestLookup>;
 }): ChatPlatform & { cardFor(conversationId: string, view: ChecklistView, checking?: boolean): Promise<Attachment> } {
   const { runtime, logger } = deps;
   const names = new Map<string, string>();
@@ -112,10 +129,24 @@ export function teamsPlatform(deps: {
     publisher: {
       async postDigest(conversation: BwConversation, view: DigestView): Promise<PostedDigest> {
         await learnNames(view.model.overdue.map((o) => o.owner));
-        const id = await runtime.send(conversation.channel, renderDigest(view, await ctxFor(conversation.channel)));
+        const activity = renderDigest(view, await ctxFor(conversation.channel));
+        let id: string | undefined;
+        try {
+          // A scheduled digest is never resent by the client: after a 502/504 or a lost connection it may be
+          // out, and the scheduler looks for it (findDigest) rather than posting it twice.
+          id = await runtime.send(conversation.channel, activity, { once: Boolean(deps.findDigest && view.model.slot && !view.model.preview) });
+        } catch (e) {
+          throw sendFailure(e);
+        }
         if (!id) throw unreachable(conversation.channel);
         return { ref: { platform: 'teams', channel: conversation.channel, ts: id } };
       },
+      ...(deps.findDigest
+        ? {
+            findDigest: (conversation: BwConversation, digest: { rolloutId: string; slot: string }, since: Date) =>
+              deps.findDigest!(conversation.channel, digest, since),
+          }
+        : {}),
       async postCheckReport(conversation: BwConversation, view: CheckReportView): Promise<void> {
         const id = await runtime.send(conversation.channel, renderCheckReport(view, await ctxFor(conversation.channel)));
         if (!id) throw unreachable(conversation.channel);

@@ -164,7 +164,7 @@ describe('Scheduler: a slot claimed but not recorded (reconciliation)', () => {
     expect(pub.lookups).toHaveLength(1);
   });
 
-  it('a platform without findDigest (Teams, the console): unchanged, at most once — a warning, no post', async () => {
+  it('a platform without findDigest (the console, Teams without an app secret): unchanged, at most once — a warning, no post', async () => {
     const store = await open();
     const r = await seedClaimed(store);
     const pub = new FakePublisher(); // no findDigest

@@ -18,6 +18,7 @@
  *   DELETE /v3/conversations/{conversationId}/activities/{id} delete an activity        (kind 'delete')
  *   GET    /v3/conversations/{conversationId}/members/{id}    one roster member (TeamsInfo.getMember) (kind 'member')
  *   GET    /v3/conversations/{conversationId}/pagedmembers    the roster, one page (TeamsInfo.getPagedMembers) (kind 'roster')
+ *   GET    /v3/teams/{teamId}                                 team details with its aadGroupId (TeamsInfo.getTeamDetails) (kind 'team')
  *   GET    /v1/.well-known/openidconfiguration                OpenID metadata → jwks_uri
  *   GET    /v1/keys                                           the signing key (JWK, endorsed for msteams)
  *
@@ -30,7 +31,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { reportToSecretGuard } from '../helpers/secret-guard';
 
-export type CallKind = 'create' | 'send' | 'reply' | 'update' | 'delete' | 'member' | 'roster' | 'other';
+export type CallKind = 'create' | 'send' | 'reply' | 'update' | 'delete' | 'member' | 'roster' | 'team' | 'other';
 
 export interface ConnectorCall {
   kind: CallKind;
@@ -80,6 +81,8 @@ export interface FakeBotConnector {
   openIdMetadataUrl: string;
   calls: ConnectorCall[];
   failNext(script: FailureScript): void;
+  /** Team details answered on GET /v3/teams/{teamId} (TeamsInfo.getTeamDetails). */
+  addTeam(team: { id: string; name?: string; aadGroupId: string }): void;
   /** Adds roster members (per conversation id, or `*` for every conversation). */
   addMembers(conversationId: string, members: FakeMember[]): void;
   /** Resolves with the first call (past or future) matching `pred`. */
@@ -130,6 +133,7 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
   const calls: ConnectorCall[] = [];
   const scripts: (FailureScript & { left: number })[] = [];
   const members = new Map<string, FakeMember[]>();
+  const teams = new Map<string, { id: string; name?: string; aadGroupId: string }>();
   const waiters: { pred: (c: ConnectorCall) => boolean; resolve: (c: ConnectorCall) => void }[] = [];
   const { privateKey, publicKey } = testKeyPair();
   const kid = `fake-${randomUUID()}`;
@@ -182,6 +186,8 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
     else if (sub === 'activities' && method === 'DELETE' && target) kind = 'delete';
     else if (sub === 'members' && method === 'GET' && target) kind = 'member';
     else if (sub === 'pagedmembers' && method === 'GET') kind = 'roster';
+    const teamPath = /^\/v3\/teams\/([^/]+)\/?$/.exec(path);
+    if (teamPath && method === 'GET') kind = 'team';
     const call: ConnectorCall = {
       kind,
       method,
@@ -248,6 +254,13 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
         if (!found) return answer(res, 404, { error: { code: 'MemberNotFoundInConversation', message: 'fake connector: no such member' } });
         return answer(res, 200, { ...found, objectId: found.aadObjectId });
       }
+      case 'team': {
+        const team = teams.get(decodeURIComponent(teamPath?.[1] ?? ''));
+        call.status = team ? 200 : 404;
+        record(call);
+        if (!team) return answer(res, 404, { error: { code: 'NotFound', message: 'fake connector: no such team' } });
+        return answer(res, 200, { id: team.id, name: team.name ?? 'Fake Team', aadGroupId: team.aadGroupId, type: 'standard' });
+      }
       case 'roster': {
         // One page is enough for the tests: the whole roster, no continuation token.
         record(call);
@@ -277,6 +290,7 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
     openIdMetadataUrl: `${base}/v1/.well-known/openidconfiguration`,
     calls,
     failNext: (s) => scripts.push({ ...s, left: s.times ?? 1 }),
+    addTeam: (team) => teams.set(team.id, team),
     addMembers: (conversationId, list) => members.set(conversationId, [...(members.get(conversationId) ?? []), ...list]),
     waitFor: (pred, timeoutMs = 10_000) => {
       const past = calls.find(pred);

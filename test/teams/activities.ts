@@ -15,7 +15,7 @@ import { reportToSecretGuard } from '../helpers/secret-guard';
 export const FAKE_TENANT = '00000000-0000-4000-8000-00000000face';
 export const OTHER_TENANT = '00000000-0000-4000-8000-0000000000ff';
 export const FAKE_BOT = { id: '28:00000000-0000-4000-8000-0000000000b0', name: 'bwprep' };
-const FAKE_TEAM_ID = '19:fake-team@thread.tacv2';
+export const FAKE_TEAM_ID = '19:fake-team@thread.tacv2';
 export const FAKE_CHANNEL = '19:fake-channel@thread.tacv2';
 export const FAKE_GROUP_CHAT = '19:fake-group@thread.v2';
 
@@ -42,6 +42,8 @@ export interface ActivityBase {
   /** IANA time zone in clientInfo and localTimezone. */
   timezone?: string;
   tenantId?: string;
+  /** The team's Microsoft 365 group id in channelData.team, as Teams sends it on install and team events. */
+  aadGroupId?: string;
 }
 
 export type Activity = Record<string, unknown> & { type: string; id: string; serviceUrl: string; conversation: { id: string } };
@@ -71,7 +73,12 @@ function base(b: ActivityBase, type: string): Activity {
     ...(b.timezone ? { localTimezone: b.timezone } : {}),
     channelData: {
       tenant: { id: tenantId },
-      ...(scope === 'channel' ? { team: { id: FAKE_TEAM_ID, name: 'Fake Team' }, channel: { id: FAKE_CHANNEL, name: 'rollout' } } : {}),
+      ...(scope === 'channel'
+        ? {
+            team: { id: FAKE_TEAM_ID, name: 'Fake Team', ...(b.aadGroupId ? { aadGroupId: b.aadGroupId } : {}) },
+            channel: { id: FAKE_CHANNEL, name: 'rollout' },
+          }
+        : {}),
     },
   };
 }

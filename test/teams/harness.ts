@@ -9,6 +9,7 @@ import { createLogger } from '../../src/logging/logger';
 import { configSecrets } from '../../src/main';
 import type { TeamsRuntime } from '../../src/teams';
 import { type FakeBotConnector, startFakeBotConnector } from '../fakes/bot-connector';
+import { type FakeMicrosoft, LOGIN_ORIGIN } from '../fakes/microsoft-graph';
 import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api';
 import { registerSecret, reportToSecretGuard } from '../helpers/secret-guard';
 import { FAKE_BOT_TOKEN, FAKE_SIGNING_SECRET, type SlackRequest, sendToApp } from '../helpers/slack-requests';
@@ -34,7 +35,7 @@ export interface TeamsHarness {
 async function startApp(
   connector: FakeBotConnector,
   env: Record<string, string>,
-  opts: { clock?: Clock },
+  opts: { clock?: Clock; microsoft?: FakeMicrosoft },
 ): Promise<{ app: Bwprep; logs(): string; dispose(): void }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bwprep-teams-'));
   const config = loadConfig({
@@ -57,7 +58,11 @@ async function startApp(
     logger,
     startScheduler: false,
     ...(opts.clock ? { clock: opts.clock } : {}),
-    teams: { openIdMetadataUrl: connector.openIdMetadataUrl },
+    teams: {
+      openIdMetadataUrl: connector.openIdMetadataUrl,
+      // Token requests and Graph go to the fake Microsoft services when a test starts them.
+      ...(opts.microsoft ? { loginRoutes: { [LOGIN_ORIGIN]: opts.microsoft.loginOrigin }, graphUrl: opts.microsoft.graphUrl } : {}),
+    },
   });
   return { app, logs: () => out, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -68,7 +73,12 @@ async function startApp(
  * one, botbuilder validates tokens against the fake connector's published signing key.
  */
 export async function startTeamsHarness(
-  opts: { env?: Record<string, string>; /** Tests drive `app.scheduler.tick()` with it. */ clock?: Clock } = {},
+  opts: {
+    env?: Record<string, string>;
+    /** Tests drive `app.scheduler.tick()` with it. */ clock?: Clock;
+    /** Entra ID tokens and Graph from this fake (with MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD in `env`). */
+    microsoft?: FakeMicrosoft;
+  } = {},
 ): Promise<TeamsHarness> {
   const connector = await startFakeBotConnector();
   const { app, logs, dispose } = await startApp(

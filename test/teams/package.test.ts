@@ -65,6 +65,15 @@ describe('Teams app package (npm run teams:package)', () => {
     expect(manifest.developer).toMatchObject({ websiteUrl: 'https://bwprep.example.com/', privacyUrl: 'https://bwprep.example.com/' });
   });
 
+  it('asks for resource-specific consent to read its teams’ and chats’ messages (the Teams digest lookup), for the bot’s own app id', () => {
+    // Teams grants RSC to the Entra app named in webApplicationInfo: it must be the bot's, whose token reads Graph.
+    expect(manifest.webApplicationInfo).toEqual({ id: FAKE_APP_ID });
+    expect(manifest.authorization.permissions.resourceSpecific).toEqual([
+      { name: 'ChannelMessage.Read.Group', type: 'Application' },
+      { name: 'ChatMessage.Read.Chat', type: 'Application' },
+    ]);
+  });
+
   it('is a valid v1.19 manifest with every required field, and a valid localization file', () => {
     expect(manifest.manifestVersion).toBe('1.19');
     for (const field of ['manifestVersion', 'version', 'id', 'developer', 'name', 'description', 'icons', 'accentColor'])
