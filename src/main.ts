@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import pino from 'pino';
-import { startBwprep } from './app';
+import { type StartOptions, startBwprep } from './app';
 import { type Config, loadConfig } from './config/load';
 import { createLogger } from './logging/logger';
 
@@ -24,7 +24,11 @@ export function configSecrets(c: Config): string[] {
  * refused the token, invalid BWPREP_TEMPLATE) before anything is announced; the binary prints it as one
  * message (src/cli/bin.ts).
  */
-export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+/**
+ * Runs bwprep from the environment until SIGTERM/SIGINT. `start` adds start-up options that have no
+ * environment variable (the fault tests route Teams' Microsoft endpoints to local fakes with it).
+ */
+export async function main(env: NodeJS.ProcessEnv = process.env, start: Pick<StartOptions, 'teams'> = {}): Promise<void> {
   if (env === process.env && existsSync('.env')) process.loadEnvFile('.env');
   const config: Config = loadConfig(env);
   const consoleMode = !config.slack && !config.teams;
@@ -34,7 +38,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     secrets: configSecrets(config),
     ...(consoleMode ? { destination: pino.destination(2) } : {}),
   });
-  const app = await startBwprep(config, { logger });
+  const app = await startBwprep(config, { logger, ...start });
 
   if (consoleMode) {
     const { runConsole } = await import('./cli/console');

@@ -81,6 +81,12 @@ export interface FakeBotConnector {
   openIdMetadataUrl: string;
   calls: ConnectorCall[];
   failNext(script: FailureScript): void;
+  /**
+   * Holds the answer to every new message (`send`) matching `pred` until `release()`: the message is taken
+   * (recorded, with its id) when it arrives, as Teams would have posted it, so a sender killed while it
+   * waits has still posted. `arrived(n)` resolves once n held messages have arrived.
+   */
+  hold(pred: (c: ConnectorCall) => boolean): { arrived(n: number): Promise<void>; release(): void };
   /** Team details answered on GET /v3/teams/{teamId} (TeamsInfo.getTeamDetails). */
   addTeam(team: { id: string; name?: string; aadGroupId: string }): void;
   /** Adds roster members (per conversation id, or `*` for every conversation). */
@@ -135,6 +141,7 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
   const members = new Map<string, FakeMember[]>();
   const teams = new Map<string, { id: string; name?: string; aadGroupId: string }>();
   const waiters: { pred: (c: ConnectorCall) => boolean; resolve: (c: ConnectorCall) => void }[] = [];
+  const holds: { pred: (c: ConnectorCall) => boolean; gate: Promise<void>; count: number; notify: (() => void)[] }[] = [];
   const { privateKey, publicKey } = testKeyPair();
   const kid = `fake-${randomUUID()}`;
   let seq = 0;
@@ -238,6 +245,12 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
         const id = `fake-activity-${++seq}`;
         call.id = id;
         record(call);
+        const held = kind === 'send' ? holds.find((h) => h.pred(call)) : undefined;
+        if (held) {
+          held.count++;
+          for (const n of held.notify.splice(0)) n();
+          await held.gate;
+        }
         return answer(res, 201, { id });
       }
       case 'update':
@@ -290,6 +303,22 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
     openIdMetadataUrl: `${base}/v1/.well-known/openidconfiguration`,
     calls,
     failNext: (s) => scripts.push({ ...s, left: s.times ?? 1 }),
+    hold: (pred) => {
+      let open!: () => void;
+      const h = { pred, gate: new Promise<void>((r) => (open = r)), count: 0, notify: [] as (() => void)[] };
+      holds.push(h);
+      return {
+        arrived: (n) =>
+          new Promise<void>((resolve) => {
+            const check = () => (h.count >= n ? resolve() : h.notify.push(check));
+            check();
+          }),
+        release: () => {
+          holds.splice(holds.indexOf(h), 1);
+          open();
+        },
+      };
+    },
     addTeam: (team) => teams.set(team.id, team),
     addMembers: (conversationId, list) => members.set(conversationId, [...(members.get(conversationId) ?? []), ...list]),
     waitFor: (pred, timeoutMs = 10_000) => {

@@ -66,9 +66,13 @@ export function slackChildEnv(slackApiUrl: string, storeFile: string, extra: Rec
   };
 }
 
-/** Starts `node main.js` with `env` (cwd `cwd`, no .env there) and waits for its "bwprep listening" line. */
-export async function startChildApp(mainJs: string, cwd: string, env: Record<string, string>): Promise<ChildApp> {
-  const child = spawn(process.execPath, ['-e', `require(${JSON.stringify(mainJs)}).main().catch((e) => { console.error(e); process.exit(70); })`], {
+/**
+ * Starts `node main.js` with `env` (cwd `cwd`, no .env there) and waits for its "bwprep listening" line.
+ * `start` is passed to `main()` as its start-up options (JSON: plain data only).
+ */
+export async function startChildApp(mainJs: string, cwd: string, env: Record<string, string>, start: Record<string, unknown> = {}): Promise<ChildApp> {
+  const entry = `require(${JSON.stringify(mainJs)}).main(process.env, ${JSON.stringify(start)}).catch((e) => { console.error(e); process.exit(70); })`;
+  const child = spawn(process.execPath, ['-e', entry], {
     cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

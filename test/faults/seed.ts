@@ -1,3 +1,4 @@
+import type { ConversationRef } from '../../src/core/checklist/model';
 import { ChecklistService } from '../../src/core/checklist/service';
 import { openStore } from '../../src/store';
 import { loadTemplate } from '../../src/templates';
@@ -11,7 +12,10 @@ export const ROLLOUT = `slack:${FAKE_TEAM_ID}:${FAKE_CHANNEL_ID}`;
  * Writes into the store at `storeUrl` a rollout created yesterday whose digest (UTC, every day) was due a
  * minute ago, with the digest switched on or off (`enabled`). Returns the slot key (`YYYY-MM-DDTHH:mm`).
  */
-export async function seedDueDigest(storeUrl: string, opts: { enabled: boolean }): Promise<string> {
+export async function seedDueDigest(
+  storeUrl: string,
+  opts: { enabled: boolean; /** Default the fake Slack channel (ROLLOUT). */ conversation?: ConversationRef; admin?: string },
+): Promise<string> {
   const store = await openStore(storeUrl);
   const now = new Date();
   const service = new ChecklistService({
@@ -21,13 +25,14 @@ export async function seedDueDigest(storeUrl: string, opts: { enabled: boolean }
     defaults: { locale: 'en', hosting: 'cloud-us', timezone: 'UTC', digestTime: '09:00', weekdays: [1, 2, 3, 4, 5, 6, 7] },
     globalAdmins: [],
   });
-  await service.ensureRollout(
-    { platform: 'slack', workspace: FAKE_TEAM_ID, channel: FAKE_CHANNEL_ID },
-    { user: `slack:${FAKE_USERS.alice}`, surface: 'slack' },
-  );
+  const conversation = opts.conversation ?? { platform: 'slack', workspace: FAKE_TEAM_ID, channel: FAKE_CHANNEL_ID };
+  const rollout = await service.ensureRollout(conversation, {
+    user: opts.admin ?? `slack:${FAKE_USERS.alice}`,
+    surface: conversation.platform === 'teams' ? 'teams' : 'slack',
+  });
   const due = new Date(now.getTime() - 60_000);
   const hhmm = due.toISOString().slice(11, 16);
-  await store.rollouts.update(ROLLOUT, (r) => {
+  await store.rollouts.update(rollout.id, (r) => {
     r.settings = { ...r.settings, timezone: 'UTC', digestTime: hhmm, weekdays: [1, 2, 3, 4, 5, 6, 7], digestEnabled: opts.enabled };
     return { rollout: r, audit: [] };
   });
