@@ -98,7 +98,9 @@ function needStep(name: string, step: string | undefined): string {
 /** The command a word names (its canonical name or a Dutch alias, any case), or undefined. */
 export function commandName(word: string): (typeof COMMAND_NAMES)[number] | undefined {
   const w = word.toLowerCase();
-  return (COMMAND_NAMES as readonly string[]).includes(w) ? (w as (typeof COMMAND_NAMES)[number]) : ALIASES[w];
+  if ((COMMAND_NAMES as readonly string[]).includes(w)) return w as (typeof COMMAND_NAMES)[number];
+  // Own properties only: `__proto__` or `constructor` would read Object.prototype's (found by fuzzing).
+  return Object.hasOwn(ALIASES, w) ? ALIASES[w] : undefined;
 }
 
 /**

@@ -44,7 +44,7 @@ export const INSTALLATION_CODES = [
 
 /** The hint for a stored lasting code (Rollout.unreachable.code), for the App Home notice. */
 export function lastingHint(code: string): Message | undefined {
-  const key = LASTING[code];
+  const key = Object.hasOwn(LASTING, code) ? LASTING[code] : undefined;
   // The stored code has lost the scope Slack named; the installation hint names the code instead.
   if (code === 'missing_scope') return { key: 'error.slack.installation', vars: { code } };
   return key ? { key, vars: { code, scope: '?' } } : undefined;
@@ -83,7 +83,8 @@ export function classifySlackError(e: unknown): PlatformError | undefined {
   const code = slackErrorCode(e);
   if (!code) return undefined;
   const needed = (e as { data?: { needed?: string } }).data?.needed;
-  if (LASTING[code]) return new PlatformError('slack', code, 'lasting', { key: LASTING[code]!, vars: { scope: needed ?? '?', code } }, { cause: e });
+  if (Object.hasOwn(LASTING, code))
+    return new PlatformError('slack', code, 'lasting', { key: LASTING[code]!, vars: { scope: needed ?? '?', code } }, { cause: e });
   if (USER.has(code)) return new PlatformError('slack', code, 'user', { key: 'error.slack.expired_trigger' }, { cause: e });
   if (TRANSIENT.has(code))
     return new PlatformError('slack', code, 'transient', { key: 'error.slack.unavailable' }, { cause: e, uncertain: isTransportFailure(e) });

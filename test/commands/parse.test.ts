@@ -15,6 +15,17 @@ function refusal(text: string): Pick<BwprepError, 'code' | 'userMessage' | 'usag
   throw new Error(`"${text}" parsed, but should have been refused`);
 }
 
+describe('a word that names an Object.prototype property (found by fuzzing)', () => {
+  it('is an unknown command, and a Dutch alias lookup reads nothing inherited', () => {
+    for (const word of ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__']) {
+      expect(refusal(word).code).toBe('unknown_command');
+      expect(refusal(`${word} 2a`).code).toBe('unknown_command');
+    }
+    // Dutch aliases still work.
+    expect(parse('klaar 2a')).toEqual({ name: 'done', step: '2a' });
+  });
+});
+
 describe('link and unlink', () => {
   it('asks for a code without one, and takes a code in any case, normalised to upper case', () => {
     expect(parse('link')).toEqual({ name: 'link' });

@@ -60,6 +60,20 @@ describe('malformed signed Slack payloads', () => {
     }
   });
 
+  it('`/bwprep __proto__` and other Object.prototype names: the localized "unknown command", not an internal error', async () => {
+    for (const word of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const id = `proto-${word}`;
+      const res = await h.send(slashCommand({ text: word, user_id: FAKE_USERS.alice, response_url: h.slack.responseUrl(id) }));
+      expect(res.status).toBe(200);
+      // As typed (mrkdwn keeps underscores literal with word joiners), in the asker's language.
+      const reply = String((await h.slack.waitForResponse(id)).body.text).replace(/\u2060/g, '');
+      expect(reply).toContain(`"${word}"`);
+      expect(reply).toMatch(/help/);
+    }
+    await expectNothingChanged();
+    expect(({} as Record<string, unknown>).state).toBeUndefined(); // nothing reached Object.prototype
+  });
+
   it('`actions` that is not a list is a 400, not a 500', async () => {
     const res = await h.send(click((p) => (p.actions = { V: 3.5e-323 })));
     expect(res.status).toBe(400);

@@ -197,6 +197,17 @@ describe('kind 2: Slack API errors are understood in one place, on every path', 
     expect(logLines('unexpected error')).toHaveLength(0);
   });
 
+  it('an error code named like an Object.prototype property (`constructor`) is handled as any code bwprep does not know', async () => {
+    const reply = async (code: string) => {
+      h.slack.failNext('chat.postMessage', { error: code });
+      return (await replies(await command('digest'), 2)).replace(/Reference: \w+/, 'Reference: …');
+    };
+    const unknown = await reply('fake_code_slack_never_sends');
+    expect(unknown).toContain('Something went wrong on our side');
+    expect(await reply('constructor')).toBe(unknown);
+    expect((await h.app.service.get(ROLLOUT))?.unreachable).toBeUndefined();
+  });
+
   it('/bwprep export md in a DM between two people (channel_not_found): the requester gets the file by DM and is told', async () => {
     const dmBetweenPeople = 'D0ALICEBOB';
     // Without the rollout named, a DM has none: bwprep asks which.
