@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { webApi } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load';
 import type { Actor, ConversationRef } from '../../src/core/checklist/model';
@@ -12,6 +13,11 @@ import type { UserKey } from '../../src/core/checklist/model';
 import { ACTIONS as BUTTONS, type ActionId } from '../../src/views/actions';
 import { createLogger } from '../../src/logging/logger';
 import { openStore } from '../../src/store';
+import { boltLogger } from '../../src/slack/app';
+import { getProfile, slackActor } from '../../src/slack/context';
+import { installationOf } from '../../src/slack/installation';
+import { startFakeSlackApi } from '../fakes/slack-api';
+import { FAKE_BOT_TOKEN } from '../helpers/slack-requests';
 import { plainText } from '../../src/views/rich';
 import { ADMIN, CONVERSATION, makeHarness, TEMPLATE } from '../core/harness';
 import { TestClock } from '../helpers/clock';
@@ -23,21 +29,52 @@ import { FakePlatform } from '../interactions/harness';
  * as the Slack and Teams adapters call it; the step commands against the one writer (ChecklistService). The same table is the README's permission section
  * (between the `permissions:` markers); `UPDATE_PERMISSIONS=1 npx vitest run test/permissions` rewrites it.
  *
- * Roles as the adapters hand them to the core: a Slack workspace admin of the installing workspace is
- * vouched (`platformAdmin`); a user from another organization in a Slack Connect channel is not, whatever
- * their own workspace says (src/slack/installation.ts adminRightsCount, tested in test/slack/).
+ * Roles as the adapters hand them to the core. The workspace admin and the external user are built by the
+ * Slack adapter itself (`getProfile` + `slackActor`, src/slack/context.ts) from users.info answers of the
+ * fake Slack Web API: both are admins of their own workspace, but only the installing workspace's admin
+ * is vouched (`platformAdmin`); a person from another organization in a Slack Connect channel is not
+ * (src/slack/installation.ts adminRightsCount).
  */
 const OWNER: Actor = { user: 'slack:U0OWNER', surface: 'slack' };
 /** A third person of the workspace, whom steps are assigned to. */
 const THIRD: UserKey = 'slack:U0THIRD';
-const ROLES: [string, Actor, { globalAdmin?: boolean }?][] = [
-  ['step owner', OWNER],
-  ['other member', { user: 'slack:U0OTHER', surface: 'slack' }],
-  ['rollout admin', ADMIN],
-  ['global admin (`BWPREP_ADMINS`)', { user: 'slack:U0GLOBAL', surface: 'slack' }, { globalAdmin: true }],
-  ['workspace admin', { user: 'slack:U0WSADMIN', surface: 'slack', platformAdmin: true }],
-  ['external user (Slack Connect)', { user: 'slack:U0EXTERNAL', surface: 'slack' }],
-];
+type Role = [string, Actor, { globalAdmin?: boolean }?];
+
+/** users.info → the adapter's actor, through the real WebClient against the fake Slack Web API. */
+async function slackAdapterActors(): Promise<{ workspaceAdmin: Actor; external: Actor }> {
+  const slack = await startFakeSlackApi();
+  const store = await openStore('sqlite://:memory:', { logger: createLogger({ level: 'silent' }) });
+  try {
+    slack.addUser({ id: 'U0WSADMIN', is_admin: true });
+    slack.addUser({ id: 'U0EXTERNAL', is_admin: true, is_owner: true, team_id: 'T0PARTNER' });
+    const client = new webApi.WebClient(FAKE_BOT_TOKEN, {
+      slackApiUrl: slack.apiUrl,
+      retryConfig: { retries: 0 },
+      logger: boltLogger(createLogger({ level: 'silent' })),
+    });
+    const installation = installationOf(client);
+    const actor = async (id: string) => slackActor(id, await getProfile(client, store.kv, id, installation));
+    return { workspaceAdmin: await actor('U0WSADMIN'), external: await actor('U0EXTERNAL') };
+  } finally {
+    await store.close();
+    await slack.close();
+  }
+}
+
+let roles: Role[] | undefined;
+async function ROLES(): Promise<Role[]> {
+  if (roles) return roles;
+  const { workspaceAdmin, external } = await slackAdapterActors();
+  roles = [
+    ['step owner', OWNER],
+    ['other member', { user: 'slack:U0OTHER', surface: 'slack' }],
+    ['rollout admin', ADMIN],
+    ['global admin (`BWPREP_ADMINS`)', { user: 'slack:U0GLOBAL', surface: 'slack' }, { globalAdmin: true }],
+    ['workspace admin', workspaceAdmin],
+    ['external user (Slack Connect; admin of their own workspace)', external],
+  ];
+  return roles;
+}
 
 type Op = (h: Awaited<ReturnType<typeof makeHarness>>, id: string, actor: Actor, globalAdmin: boolean) => Promise<unknown>;
 
@@ -208,10 +245,11 @@ async function outcome(op: Op, actor: Actor, globalAdmin: boolean): Promise<'all
 }
 
 export async function permissionTable(): Promise<string> {
-  const lines = [`| | ${ROLES.map(([r]) => r).join(' | ')} |`, `|---|${ROLES.map(() => '---').join('|')}|`];
+  const all = await ROLES();
+  const lines = [`| | ${all.map(([r]) => r).join(' | ')} |`, `|---|${all.map(() => '---').join('|')}|`];
   for (const [action, op] of ACTIONS) {
     const cells: string[] = [];
-    for (const [, actor, o] of ROLES) cells.push((await outcome(op, actor, Boolean(o?.globalAdmin))) === 'allowed' ? '✅' : '—');
+    for (const [, actor, o] of all) cells.push((await outcome(op, actor, Boolean(o?.globalAdmin))) === 'allowed' ? '✅' : '—');
     lines.push(`| ${action} | ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
@@ -222,6 +260,12 @@ const START = '<!-- permissions:start (generated by test/permissions/matrix.test
 const END = '<!-- permissions:end -->';
 
 describe('permission matrix', () => {
+  it('the workspace admin and the Slack Connect guest come from the Slack adapter: only the first is vouched', async () => {
+    const all = await ROLES();
+    expect(all[4]![1]).toMatchObject({ user: 'slack:U0WSADMIN', platformAdmin: true });
+    expect(all[5]![1]).toEqual({ user: 'slack:U0EXTERNAL', surface: 'slack', name: 'u0external' });
+  });
+
   it('who may do what, as run against the service, is what the README says', async () => {
     const table = await permissionTable();
     // The rules of DESIGN §7, spot-checked in the table itself.
