@@ -57,7 +57,9 @@ function settings(env) {
   for (const k of ['TEAMS_WEBSITE_URL', 'TEAMS_PRIVACY_URL', 'TEAMS_TERMS_URL']) {
     if (domain && !/^https:\/\/\S+$/.test(values[k])) problems.push(`${k} must be an https:// URL`);
   }
-  return { values, problems };
+  const readMessages = get('TEAMS_READ_MESSAGES').toLowerCase() || 'true';
+  if (!['true', 'false'].includes(readMessages)) problems.push('TEAMS_READ_MESSAGES must be true or false');
+  return { values, problems, readMessages: readMessages !== 'false' };
 }
 
 /** Replaces every ${{NAME}} in a JSON text with its JSON-escaped value; throws on an unknown name. */
@@ -69,7 +71,7 @@ function fill(text, values, file) {
 }
 
 function build(env, out) {
-  const { values, problems } = settings(env);
+  const { values, problems, readMessages } = settings(env);
   if (problems.length) {
     process.stderr.write(
       `Cannot build the Teams package: ${problems.length} setting${problems.length === 1 ? ' is' : 's are'} missing or invalid.\n${problems.map((p) => `  - ${p}`).join('\n')}\n`,
@@ -79,7 +81,13 @@ function build(env, out) {
   const entries = {};
   for (const f of FILES) {
     const raw = fs.readFileSync(path.join(SRC, f));
-    const data = f.endsWith('.json') ? strToU8(JSON.stringify(JSON.parse(fill(raw.toString('utf8'), values, f)), null, 2)) : new Uint8Array(raw);
+    let json = f.endsWith('.json') ? JSON.parse(fill(raw.toString('utf8'), values, f)) : undefined;
+    // Without the resource-specific consent the app asks nothing of team owners, and Teams digests stay at most once.
+    if (f === 'manifest.json' && !readMessages) {
+      const { webApplicationInfo: _w, authorization: _a, ...rest } = json;
+      json = rest;
+    }
+    const data = json ? strToU8(JSON.stringify(json, null, 2)) : new Uint8Array(raw);
     entries[f] = [data, { mtime: FIXED_MTIME }];
   }
   const zip = zipSync(entries, { level: 9 });

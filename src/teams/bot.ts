@@ -98,6 +98,21 @@ export function replyLocale(activity: Partial<Activity>, fallback: Locale): Loca
   return toLocale(activityLocale(activity)) ?? fallback;
 }
 
+/**
+ * Whether a message is for bwprep: always in a personal chat; in a channel or group chat only when it
+ * @mentions the bot (Teams' mention entity names the bot's channel account, the activity's recipient), or
+ * carries a card submission (`value`, an Action.Submit). Teams delivers unmentioned messages to apps with
+ * the ChannelMessage.Read.Group / ChatMessage.Read.Chat consent (learn.microsoft.com/microsoftteams/platform/
+ * bots/how-to/conversations/channel-messages-with-rsc).
+ */
+function addressedToBot(activity: Partial<Activity>): boolean {
+  const type = activity.conversation?.conversationType;
+  if (!type || type === 'personal') return true;
+  if (activity.value !== undefined) return true;
+  const bot = activity.recipient?.id;
+  return Boolean(bot) && (activity.entities ?? []).some((e) => e.type === 'mention' && (e as { mentioned?: { id?: string } }).mentioned?.id === bot);
+}
+
 /** The installing tenant: channelData.tenant.id, else conversation.tenantId. */
 function activityTenant(activity: Partial<Activity>): string | undefined {
   const cd = activity.channelData as { tenant?: { id?: string } } | undefined;
@@ -144,6 +159,13 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
   constructor(private readonly deps: TeamsBotDeps) {
     super();
     this.onMessage(async (ctx, next) => {
+      if (!addressedToBot(ctx.activity)) {
+        // The resource-specific consent that lets Graph read a team's or chat's messages (graph.ts) also makes
+        // Teams deliver every message there. bwprep reads only what mentions it: nothing else is stored,
+        // answered or logged (not even its text).
+        this.deps.logger.debug({ conversation: ctx.activity.conversation?.id }, 'teams message without a mention of bwprep; ignored');
+        return next();
+      }
       await this.remember(ctx, false);
       await this.answer(ctx);
       await next();

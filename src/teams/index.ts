@@ -357,7 +357,7 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
     if (group) await conversationStore.setTeamGroupId(c.reference.conversation.id, group);
     return group;
   };
-  const findDigest = identity
+  const lookup = identity
     ? graphDigestLookup({
         identity,
         logger,
@@ -366,7 +366,7 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
         teamGroupId,
       })
     : undefined;
-  const platform = teamsPlatform({ runtime, logger, ...(findDigest ? { findDigest } : {}) });
+  const platform = teamsPlatform({ runtime, logger, ...(lookup ? { findDigest: lookup.findDigest, canLook: lookup.canLook } : {}) });
   return {
     ...runtime,
     platform,

@@ -30,16 +30,15 @@ import type { Logger } from '../logging/logger';
 
 /** Statuses Microsoft tells bots to retry with exponential backoff (rate-limit.md). */
 const RETRY_STATUSES: ReadonlySet<number> = new Set([412, 429, 502, 504]);
-/** Of those, the ones that say the request was not carried out (a 502/504 gateway may have delivered it). */
-const NOT_DONE_STATUSES: ReadonlySet<number> = new Set([412, 429]);
-
 const sendOnceScope = new AsyncLocalStorage<true>();
 
 /**
- * Runs `fn` with *no resend of a request that may have been carried out*: inside it, connector requests
- * are retried only after 429 or 412 (nothing was done), never after a 502/504 or a lost connection. A
- * scheduled digest is sent this way: its post may be out, so the scheduler looks for it (graph.ts) instead
- * of the client posting it twice.
+ * Runs `fn` with *no resend*: inside it, a connector request is sent once, whatever the answer. A scheduled
+ * digest is sent this way where its conversation can be read back (graph.ts): after a 502/504 or a lost
+ * connection the post may be out, so the scheduler looks for it instead of the client posting it twice;
+ * after a 429/412 (nothing was done) the scheduler tries again after its back-off. The client's own
+ * retries could outlast the scheduler's lease (up to 4 × 30 s), and a replica taking over would then look,
+ * find nothing yet, and post while this one was still retrying.
  */
 export function withoutResend<T>(fn: () => Promise<T>): Promise<T> {
   return sendOnceScope.run(true, fn);
@@ -137,7 +136,7 @@ export class OutboundControl {
       name: 'bwprepTeamsRetry',
       retry: ({ retryCount, response }) => {
         if (!response || !RETRY_STATUSES.has(response.status)) return { skipStrategy: true };
-        if (sendOnceScope.getStore() && !NOT_DONE_STATUSES.has(response.status)) return { skipStrategy: true };
+        if (sendOnceScope.getStore()) return { skipStrategy: true };
         const after = retryAfterMs(response.headers.get('retry-after') ?? undefined);
         if (after !== undefined && after > maxRetryDelayMs) {
           logger.warn(

@@ -22,18 +22,22 @@ export interface TeamsSender {
 const aadOf = (user: UserKey) => user.slice('teams:'.length);
 
 /**
- * A failed connector send as a PlatformError. `uncertain` when the connector may have carried it out: a
- * 5xx (a 502/504 gateway, a 500 after the write) or no answer at all (a reset or timed-out connection).
- * A 4xx answer means it was refused; 403/404 are lasting (the bot was removed, the conversation is gone).
- * @azure/core-rest-pipeline's RestError carries `statusCode`.
+ * A failed connector send as a PlatformError. `uncertain` only for a send made once (withoutResend) whose
+ * connector request itself got no
+ * clear answer: a RestError (@azure/core-rest-pipeline) with a 5xx (a 502/504 gateway, a 500 after the
+ * write) or with no response at all (a reset or timed-out connection). A 4xx was refused (403/404 lasting:
+ * the bot was removed, the conversation is gone; outbound.ts marked it inactive already); a failure before
+ * the request (no Bot Connector token from Entra ID) sent nothing.
  */
-function sendFailure(e: unknown): PlatformError {
+function sendFailure(e: unknown, once: boolean): PlatformError {
+  const rest = (e as { name?: unknown }).name === 'RestError';
   const status = (e as { statusCode?: unknown }).statusCode;
   const answered = typeof status === 'number';
-  const uncertain = !answered || status >= 500;
-  // 403/404: the bot was removed or the conversation is gone (outbound.ts marked it inactive already).
+  // Only a send made once leaves "maybe posted" to the scheduler; the client's retries already had their say.
+  const uncertain = once && rest && (!answered || status >= 500);
   const kind = status === 403 || status === 404 ? 'lasting' : 'transient';
-  return new PlatformError('teams', answered ? `http_${status}` : 'no_answer', kind, { key: 'error.teams.unavailable' }, { cause: e, uncertain });
+  const code = answered ? `http_${status}` : rest ? 'no_answer' : 'not_sent';
+  return new PlatformError('teams', code, kind, { key: 'error.teams.unavailable' }, { cause: e, uncertain });
 }
 
 /**
@@ -47,6 +51,8 @@ export function teamsPlatform(deps: {
   logger: Logger;
   /** The Graph lookup of a scheduled digest (graph.ts); absent without app credentials (digests stay at most once). */
   findDigest?: (conversationId: string, digest: { rolloutId: string; slot: string }, since: Date) => Promise<DigestLookup>;
+  /** Whether Graph can read the conversation now (graph.ts `canLook`; never throws). */
+  canLook?: (conversationId: string) => Promise<boolean>;
 }): ChatPlatform & { cardFor(conversationId: string, view: ChecklistView, checking?: boolean): Promise<Attachment> } {
   const { runtime, logger } = deps;
   const names = new Map<string, string>();
@@ -130,13 +136,17 @@ export function teamsPlatform(deps: {
       async postDigest(conversation: BwConversation, view: DigestView): Promise<PostedDigest> {
         await learnNames(view.model.overdue.map((o) => o.owner));
         const activity = renderDigest(view, await ctxFor(conversation.channel));
+        // A scheduled digest is sent once, never resent by the client, where Graph can read the conversation
+        // back: after a 502/504 or a lost connection it may be out, and the scheduler looks for it (findDigest)
+        // rather than posting it twice. Where it cannot look (no consent yet, a 1:1 chat), the client retries as
+        // for any message: a rare double post beats a lost digest.
+        const scheduled = Boolean(view.model.slot && !view.model.preview);
+        const once = scheduled && deps.canLook ? await deps.canLook(conversation.channel) : false;
         let id: string | undefined;
         try {
-          // A scheduled digest is never resent by the client: after a 502/504 or a lost connection it may be
-          // out, and the scheduler looks for it (findDigest) rather than posting it twice.
-          id = await runtime.send(conversation.channel, activity, { once: Boolean(deps.findDigest && view.model.slot && !view.model.preview) });
+          id = await runtime.send(conversation.channel, activity, { once });
         } catch (e) {
-          throw sendFailure(e);
+          throw sendFailure(e, once);
         }
         if (!id) throw unreachable(conversation.channel);
         return { ref: { platform: 'teams', channel: conversation.channel, ts: id } };

@@ -57,8 +57,8 @@ export interface FakeMicrosoft {
   grant(tenant: string, resource: { group: string } | { chat: string }): void;
   /** Adds a message to a channel (`{group, channel}`) or chat (`{chat}`); newest last. */
   addMessage(where: { group: string; channel: string } | { chat: string }, message: Partial<FakeChatMessage> & { at: Date }): FakeChatMessage;
-  /** The next `times` matching calls answer `status` with a Graph/Entra error body. */
-  failNext(script: { kind: GraphCall['kind']; status: number; code?: string; times?: number }): void;
+  /** The next `times` matching calls answer `status` with a Graph/Entra error body, or with `body` as it is. */
+  failNext(script: { kind: GraphCall['kind']; status: number; code?: string; times?: number; body?: string }): void;
   close(): Promise<void>;
 }
 
@@ -94,7 +94,7 @@ export async function startFakeMicrosoft(opts: { clientId: string; clientSecret:
   const tokens = new Map<string, { tenant: string; scope: string }>();
   const grants = new Set<string>();
   const messages = new Map<string, FakeChatMessage[]>();
-  const scripts: { kind: GraphCall['kind']; status: number; code?: string; left: number }[] = [];
+  const scripts: { kind: GraphCall['kind']; status: number; code?: string; body?: string; left: number }[] = [];
   let base = '';
   let seq = 0;
 
@@ -118,6 +118,10 @@ export async function startFakeMicrosoft(opts: { clientId: string; clientSecret:
     if (script) {
       script.left -= 1;
       call.status = script.status;
+      if (script.body !== undefined) {
+        res.writeHead(script.status, { 'content-type': 'application/json' });
+        return res.end(script.body);
+      }
       return answer(res, script.status, { error: { code: script.code ?? 'ServiceUnavailable', message: `fake graph: scripted ${script.status}` } });
     }
 
@@ -193,11 +197,23 @@ export async function startFakeMicrosoft(opts: { clientId: string; clientSecret:
             },
           });
         }
-        const since = sinceOf(query.$filter);
         const top = Math.min(Number(query.$top ?? 20), 50);
         const skip = Number(query.$skiptoken ?? 0);
-        let list = (messages.get(keyOf(where)) ?? []).filter((m) => Date.parse(m.lastModifiedDateTime) > since);
-        if (call.kind === 'chat_messages') list = [...list].reverse(); // $orderby=lastModifiedDateTime desc
+        let list = messages.get(keyOf(where)) ?? [];
+        if (call.kind === 'channel_messages') {
+          // delta: root messages changed after the filter's instant.
+          const since = sinceOf(query.$filter);
+          list = list.filter((m) => Date.parse(m.lastModifiedDateTime) > since);
+        } else {
+          // Chat messages, newest first by $orderby (default lastModifiedDateTime); $filter counts only when it
+          // names the same property (chat-list-messages), else Graph ignores it.
+          const by = (query.$orderby ?? 'lastModifiedDateTime desc').split(' ')[0] as 'createdDateTime' | 'lastModifiedDateTime';
+          list = [...list].sort((a, b) => Date.parse(b[by]) - Date.parse(a[by]));
+          if (query.$filter?.startsWith(`${by} `)) {
+            const since = sinceOf(query.$filter.replace(by, 'lastModifiedDateTime'));
+            list = list.filter((m) => Date.parse(m[by]) > since);
+          }
+        }
         const page = list.slice(skip, skip + top);
         const more = skip + top < list.length;
         const self = new URL(url.toString());

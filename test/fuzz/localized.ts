@@ -34,7 +34,8 @@ export function refusesLocalized<T>(fn: () => T): T | undefined {
 /**
  * Property-run settings: CPU is scarce. A seed from FC_SEED reproduces a failure. Under CI the seed is fixed
  * (a landing must not depend on the draw; new counterexamples are found by running the fuzz tests locally,
- * where every run draws a new seed); FC_SEED=random draws one under CI too.
+ * where every run draws a new seed); FC_SEED=random draws one under CI too. FC_RUNS_FACTOR multiplies every
+ * property's run count (`npm run fuzz`: 20×, a fresh seed) for a deeper search than the suite's.
  */
 const CI_SEED = 20261130;
 const seed = (): number | undefined => {
@@ -42,9 +43,13 @@ const seed = (): number | undefined => {
   if (s && s !== 'random') return Number(s);
   return process.env.CI && s !== 'random' ? CI_SEED : undefined;
 };
+const factor = (): number => {
+  const f = Number(process.env.FC_RUNS_FACTOR ?? 1);
+  return Number.isFinite(f) && f > 0 ? f : 1;
+};
 export const RUNS = (n: number) => {
   const fixed = seed();
-  return { numRuns: n, ...(fixed !== undefined ? { seed: fixed } : {}) };
+  return { numRuns: Math.max(1, Math.round(n * factor())), ...(fixed !== undefined ? { seed: fixed } : {}) };
 };
 
 /** Letters and digits only, lower case: what is left of a text once markup, escapes, icons and spacing are gone. */

@@ -342,3 +342,21 @@ describe('conversation references and the Teams user directory', () => {
     expect(await h.teams.conversations.get(conv)).toMatchObject({ active: false, inactiveReason: 'uninstalled' });
   });
 });
+
+describe('messages not addressed to bwprep (Teams delivers them all under resource-specific consent)', () => {
+  it('a channel or group-chat message without an @mention of bwprep: no reply, nothing stored about it or its sender', async () => {
+    const quiet = { ...GUEST, id: '29:fake-quiet', aadObjectId: '00000000-0000-4000-8000-00000000e0e0', name: 'Quiet Fake' };
+    for (const scope of ['channel', 'groupChat'] as const) {
+      const conversationId = scope === 'channel' ? '19:fake-quiet@thread.tacv2;messageid=1700000000001' : '19:fake-quiet-chat@thread.v2';
+      const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, scope, conversationId, from: quiet, text: 'status lunch at noon, anyone?' });
+      expect((await h.post(msg)).status).toBe(200);
+      // The same text with the mention is answered: the conversation works.
+      const addressed = teamsMessage({ serviceUrl: h.connector.serviceUrl, scope, conversationId, from: BOB, text: 'help', mention: true });
+      await h.post(addressed);
+      await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === addressed.id);
+      expect(h.connector.calls.filter((c) => c.activityId === msg.id)).toEqual([]);
+    }
+    expect(await h.teams.users.get(quiet.aadObjectId)).toBeUndefined();
+    expect(h.logs()).not.toContain('lunch at noon');
+  });
+});

@@ -212,7 +212,54 @@ describe('a claimed, unrecorded digest slot on Teams is looked up through Micros
       recovered: true,
       result: { ref: { channel: FAKE_GROUP_CHAT, ts: ours.id } },
     });
-    expect(graphReads()[0]).toMatchObject({ kind: 'chat_messages', query: { $orderby: 'lastModifiedDateTime desc' } });
+    expect(graphReads()[0]).toMatchObject({ kind: 'chat_messages', query: { $orderby: 'createdDateTime desc' } });
+  });
+
+  it('in a group chat, paging stops at the first message older than the slot: absent, posted once', async () => {
+    await start();
+    await installAndStart({ scope: 'groupChat' });
+    ms.grant(FAKE_TENANT, { chat: FAKE_GROUP_CHAT });
+    // Two days of chatter before the slot, and a reaction today on an old message (its lastModifiedDateTime is new).
+    for (let i = 0; i < 120; i++) ms.addMessage({ chat: FAKE_GROUP_CHAT }, { at: new Date(Date.parse('2026-11-23T08:00:00Z') + i * 60_000) });
+    const reacted = ms.addMessage({ chat: FAKE_GROUP_CHAT }, { at: new Date('2026-11-23T07:00:00Z') });
+    reacted.lastModifiedDateTime = '2026-11-25T08:00:30Z';
+    await claimOnly(CHAT_ROLLOUT);
+    clock.set('2026-11-25T08:01:00Z');
+    expect((await h.app.scheduler!.tick()).digests.find((d) => d.rolloutId === CHAT_ROLLOUT)).toMatchObject({ slot: SLOT, posted: true });
+    // One page of the reconciliation (the rest is older than the slot), then the one-message probe before posting.
+    expect(graphReads().map((c) => c.query.$top)).toEqual(['50', '1']);
+    expect(digestSends()).toHaveLength(1);
+  });
+
+  it('Graph answers that are not a yes or a no: classified, never a post on a guess', async () => {
+    const cases: [Parameters<FakeMicrosoft['failNext']>[0], Record<string, unknown>][] = [
+      [{ kind: 'channel_messages', status: 400, code: 'BadRequest' }, { skipped: 'unknown' }],
+      [{ kind: 'channel_messages', status: 404, code: 'NotFound' }, { skipped: 'unknown' }],
+      [{ kind: 'channel_messages', status: 429, code: 'TooManyRequests' }, { skipped: 'lookup_failed' }],
+      [{ kind: 'channel_messages', status: 200, body: '{"value": [' }, { skipped: 'lookup_failed' }],
+      [
+        { kind: 'channel_messages', status: 200, body: JSON.stringify({ value: [], '@odata.nextLink': 'https://evil.example/v1.0/next' }) },
+        { skipped: 'lookup_failed' },
+      ],
+    ];
+    for (const [i, [script, outcome]] of cases.entries()) {
+      // A fresh process each time: an `unknown` is asked once per process.
+      if (i > 0) {
+        await h.close();
+        await ms.close();
+      }
+      await start();
+      await installAndStart();
+      ms.grant(FAKE_TENANT, { group: GROUP });
+      await claimOnly(ROLLOUT);
+      ms.failNext(script);
+      clock.set('2026-11-25T08:01:00Z');
+      const out = (await h.app.scheduler!.tick()).digests.find((d) => d.rolloutId === ROLLOUT);
+      expect(out, JSON.stringify(script)).toMatchObject({ posted: false, ...outcome });
+      expect(digestSends()).toHaveLength(0);
+      expect(ms.calls.some((c) => c.path === '/v1.0/next')).toBe(false);
+      if (script.code === 'BadRequest') expect(h.logs()).toMatch(/"code":"BadRequest"[^\n]*Graph refused the request/);
+    }
   });
 
   it('a secret Entra ID refuses: a warning, nothing posted, and the secret in no log line', async () => {
@@ -263,12 +310,28 @@ describe('a Teams digest post without a clear answer (found by a review)', () =>
     expect(await digestAudit(ROLLOUT)).toHaveLength(1);
   });
 
-  it('a 429 said nothing was done: retried (Retry-After honoured) and posted once', async () => {
+  it('a 429 (nothing was done) is not resent by the client either: the scheduler posts it once after its back-off', async () => {
     await start();
     await installAndStart();
+    ms.grant(FAKE_TENANT, { group: GROUP });
     h.connector.failNext({ kind: 'send', conversationId: FAKE_CHANNEL, status: 429, retryAfter: 0 });
     clock.set('2026-11-25T08:01:00Z');
+    expect((await h.app.scheduler!.tick()).digests.find((d) => d.rolloutId === ROLLOUT)).toMatchObject({ slot: SLOT, posted: false, skipped: 'post_failed' });
+    expect(digestSends().map((c) => c.status)).toEqual([429]);
+    clock.set('2026-11-25T08:20:00Z');
     expect((await h.app.scheduler!.tick()).digests.find((d) => d.rolloutId === ROLLOUT)).toMatchObject({ slot: SLOT, posted: true });
     expect(digestSends().map((c) => c.status)).toEqual([429, 200]);
+    // No Graph lookup was needed: a 429 is a clear "not posted".
+    expect(graphReads().filter((c) => c.query.$top === '50')).toHaveLength(0);
+  });
+
+  it('where Graph cannot look (no consent): a 504 is resent by the client as before, so the digest is not lost', async () => {
+    await start();
+    await installAndStart();
+    h.connector.failNext({ kind: 'send', conversationId: FAKE_CHANNEL, status: 504 });
+    clock.set('2026-11-25T08:01:00Z');
+    expect((await h.app.scheduler!.tick()).digests.find((d) => d.rolloutId === ROLLOUT)).toMatchObject({ slot: SLOT, posted: true });
+    expect(digestSends().map((c) => c.status)).toEqual([504, 200]);
+    expect(graphReads().map((c) => c.status)).toEqual([403]); // the probe
   });
 });

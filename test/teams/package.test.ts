@@ -67,11 +67,25 @@ describe('Teams app package (npm run teams:package)', () => {
 
   it('asks for resource-specific consent to read its teams’ and chats’ messages (the Teams digest lookup), for the bot’s own app id', () => {
     // Teams grants RSC to the Entra app named in webApplicationInfo: it must be the bot's, whose token reads Graph.
-    expect(manifest.webApplicationInfo).toEqual({ id: FAKE_APP_ID });
+    // `resource` does nothing for RSC, but Teams wants a value (msteams-docs, grant-resource-specific-consent).
+    expect(manifest.webApplicationInfo).toEqual({ id: FAKE_APP_ID, resource: 'https://bwprep.example.com' });
     expect(manifest.authorization.permissions.resourceSpecific).toEqual([
       { name: 'ChannelMessage.Read.Group', type: 'Application' },
       { name: 'ChatMessage.Read.Chat', type: 'Application' },
     ]);
+  });
+
+  it('TEAMS_READ_MESSAGES=false builds a package that asks for no resource-specific consent (still a valid manifest)', () => {
+    const out = path.join(dir, 'no-rsc.zip');
+    const r = runScript({ MICROSOFT_APP_ID: FAKE_APP_ID, BOT_DOMAIN: 'bwprep.example.com', TEAMS_READ_MESSAGES: 'false' }, out);
+    expect(r.status, r.stderr).toBe(0);
+    const m = JSON.parse(strFromU8(unzipSync(readFileSync(out))['manifest.json']!));
+    expect(m.authorization).toBeUndefined();
+    expect(m.webApplicationInfo).toBeUndefined();
+    expect(validate('MicrosoftTeams.schema.json', m)).toEqual([]);
+    expect(runScript({ MICROSOFT_APP_ID: FAKE_APP_ID, BOT_DOMAIN: 'bwprep.example.com', TEAMS_READ_MESSAGES: 'maybe' }, out).stderr).toContain(
+      'TEAMS_READ_MESSAGES must be true or false',
+    );
   });
 
   it('is a valid v1.19 manifest with every required field, and a valid localization file', () => {
