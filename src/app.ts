@@ -200,8 +200,8 @@ async function startOnStore(
   // meanwhile waits for the start under way), and when the thread cannot start, the Slack work runs in
   // the main thread (SlackWorkThread.run answers 'unavailable'; it tries again a minute later).
   if (config.slack?.workThread === 'on') await app.slackWork?.start();
-  else
-    void app.slackWork?.start().catch(() => {
+  else if (app.slackWork)
+    app.slackWork.start().catch(() => {
       // Logged by SlackWorkThread; the Slack work runs in the main thread meanwhile.
     });
 

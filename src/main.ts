@@ -71,8 +71,15 @@ export async function main(env: NodeJS.ProcessEnv = process.env, start: Pick<Sta
     logger.info({ signal }, 'stopped');
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  const onSignal = (signal: NodeJS.Signals) => {
+    shutdown(signal).catch((err: unknown) => {
+      // shutdown() logs its own failures and exits 1; this is a throw before its guard (a log write to a closed stdout).
+      process.stderr.write(`bwprep: shutdown on ${signal} failed: ${String(err)}\n`);
+      process.exit(1);
+    });
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
 }
 
 function safeUser(): string {

@@ -115,9 +115,16 @@ export function exitWithParent(cleanup: () => Promise<void> | void): void {
       process.exit(0);
     }
   };
-  process.on('disconnect', () => void stop());
+  // stop() ends in process.exit(0) whatever happens; a rejection before that is a benchmark bug worth seeing.
+  const stopNow = (): void => {
+    stop().catch((err: unknown) => {
+      console.error('bench child: stop failed', err);
+      process.exit(1);
+    });
+  };
+  process.on('disconnect', stopNow);
   process.on('message', (m: { type?: string }) => {
-    if (m?.type === 'stop') void stop();
+    if (m?.type === 'stop') stopNow();
   });
-  process.once('SIGTERM', () => void stop());
+  process.once('SIGTERM', stopNow);
 }

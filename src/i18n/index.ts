@@ -19,17 +19,19 @@ function load(): i18n {
     resources[l] = { translation: JSON.parse(readFileSync(path.join(LOCALES_DIR, `${l}.json`), 'utf8')) };
   }
   const inst = i18next.createInstance();
-  // initAsync:false makes init synchronous with in-memory resources.
-  void inst.init({
-    resources,
-    lng: 'en',
-    fallbackLng: 'en',
-    initAsync: false,
-    interpolation: { escapeValue: false },
-    returnNull: false,
-    // No console output from a library: stdout belongs to the terminal console and to JSON logs.
-    showSupportNotice: false,
-  } as Parameters<typeof inst.init>[0]);
+  // initAsync:false makes init synchronous with in-memory resources; its promise has settled when it returns.
+  inst
+    .init({
+      resources,
+      lng: 'en',
+      fallbackLng: 'en',
+      initAsync: false,
+      interpolation: { escapeValue: false },
+      returnNull: false,
+      // No console output from a library: stdout belongs to the terminal console and to JSON logs.
+      showSupportNotice: false,
+    } as Parameters<typeof inst.init>[0])
+    .catch((err: unknown) => process.emitWarning(`bwprep: the translations could not be loaded: ${String(err)}`));
   instance = inst;
   return inst;
 }

@@ -217,12 +217,14 @@ export class LivingCards {
     if (!this.chains.has(key)) this.deps.metrics?.cardRefreshes.inc();
     this.chains.set(key, tail);
     // The last task of a rollout's chain removes it, so an idle rollout holds nothing here.
-    void tail.then(() => {
-      if (this.chains.get(key) === tail) {
-        this.chains.delete(key);
-        this.deps.metrics?.cardRefreshes.dec();
-      }
-    });
+    tail
+      .then(() => {
+        if (this.chains.get(key) === tail) {
+          this.chains.delete(key);
+          this.deps.metrics?.cardRefreshes.dec();
+        }
+      })
+      .catch((err: unknown) => this.deps.logger.warn({ err, rolloutId: key }, 'card refresh chain: clean-up failed'));
     return next;
   }
 }

@@ -221,7 +221,7 @@ export class SlackWorkThread implements SlackOffload {
     return new Promise<Worker>((resolve, reject) => {
       const timeoutMs = this.o.startTimeoutMs ?? 30_000;
       const timer = setTimeout(() => {
-        void worker.terminate();
+        worker.terminate().catch((err: unknown) => this.o.logger.warn({ err }, 'the Slack work thread could not be terminated'));
         reject(new StartupError('startup.slack.work_thread_start', { reason: `not ready after ${timeoutMs} ms` }));
       }, timeoutMs);
       const early = (err: unknown) => {
@@ -245,7 +245,7 @@ export class SlackWorkThread implements SlackOffload {
           case 'failed':
             clearTimeout(timer);
             worker.off('exit', early);
-            void worker.terminate();
+            worker.terminate().catch((err: unknown) => this.o.logger.warn({ err }, 'the Slack work thread could not be terminated'));
             // The worker met the same start-up problem the main thread would have: pass its sentence on.
             reject(m.key ? new StartupError(m.key, m.vars ?? {}) : new StartupError('startup.slack.work_thread_start', { reason: m.message }));
             return;

@@ -65,7 +65,9 @@ async function run(port: NonNullable<typeof parentPort>): Promise<void> {
             },
           );
         inFlight.add(run);
-        void run.finally(() => inFlight.delete(run));
+        run
+          .finally(() => inFlight.delete(run))
+          .catch((err: unknown) => logger.error({ err, kind: m.work.kind }, 'the Slack work thread could not report finished work'));
         return;
       }
       case 'metrics':
@@ -94,4 +96,8 @@ async function run(port: NonNullable<typeof parentPort>): Promise<void> {
   send({ type: 'ready' });
 }
 
-if (parentPort) void run(parentPort);
+if (parentPort) {
+  const port = parentPort;
+  // run() reports its own start-up failures; anything else still reaches the main thread as a failed start.
+  run(port).catch((err: unknown) => port.postMessage({ type: 'failed', message: String(err) } satisfies FromWorker));
+}

@@ -443,11 +443,11 @@ describe('secrets', () => {
     expect(everything).toContain('bitwarden server error, retrying');
   });
 
-  it('the client secret is not an enumerable property of the client, even when the endpoints object carries it', () => {
+  it('the client secret is not an enumerable property of the client, even when the endpoints object carries it', async () => {
     // The composition root may pass config.bitwarden (URLs + key) as the endpoints.
     const endpoints = { ...fakeEndpoints(server, 'cloud-us'), clientId: 'organization.x', clientSecret: FAKE_SECRET };
     const client = new BitwardenClient({ endpoints, clientId: 'organization.x', clientSecret: FAKE_SECRET, clock: new TestClock() });
     expect(JSON.stringify(client)).not.toContain(FAKE_SECRET);
-    void client.close();
+    await client.close();
   });
 });

@@ -172,7 +172,11 @@ export class FakeBitwardenServer {
   /** Plain HTTP, or HTTPS with the given key and certificate (PEM). */
   async start(opts: { tls?: { key: string; cert: string } } = {}): Promise<this> {
     const handler = (req: IncomingMessage, res: ServerResponse) => {
-      void this.handle(req, res);
+      this.handle(req, res).catch((err: unknown) => {
+        // A bug in the fake: answer 500 (the test sees it) rather than leave the request hanging.
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ message: `fake bitwarden: ${String(err)}` }));
+      });
     };
     this.server = opts.tls ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : createServer(handler);
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

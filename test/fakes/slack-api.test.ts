@@ -348,8 +348,13 @@ describe('conversations.history and held answers', () => {
 
 describe('recording helpers', () => {
   it('waitFor resolves on calls made after the ack, and on calls already recorded', async () => {
-    setTimeout(() => void client.chat.postMessage({ channel: FAKE_CHANNEL_ID, text: 'later' }), 50);
+    const later = new Promise((resolve, reject) => {
+      setTimeout(() => {
+        client.chat.postMessage({ channel: FAKE_CHANNEL_ID, text: 'later' }).then(resolve, reject);
+      }, 50);
+    });
     const call = await slack.waitFor('chat.postMessage', (c) => c.args.text === 'later', 2000);
+    await later;
     expect(call.args.channel).toBe(FAKE_CHANNEL_ID);
     const again = await slack.waitFor('chat.postMessage');
     expect(again).toBe(call);

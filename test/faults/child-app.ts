@@ -98,7 +98,7 @@ export async function startChildApp(mainJs: string, cwd: string, env: Record<str
       }
     };
     child.stdout!.on('data', check);
-    void exited.then(({ code, signal }) => reject(new Error(`child exited (${code ?? signal}) before listening:\n${out}`)));
+    exited.then(({ code, signal }) => reject(new Error(`child exited (${code ?? signal}) before listening:\n${out}`)), reject);
   });
   return { process: child, url, logs: () => out, exited };
 }
