@@ -47,6 +47,11 @@ const factor = (): number => {
   const f = Number(process.env.FC_RUNS_FACTOR ?? 1);
   return Number.isFinite(f) && f > 0 ? f : 1;
 };
+/**
+ * A property test's time limit, in ms, grown with FC_RUNS_FACTOR: a property cut off by the limit would go
+ * on running beside the next one, whose checks would then see its traffic.
+ */
+export const FUZZ_TIMEOUT = (ms: number): number => Math.round(ms * Math.max(1, factor()));
 export const RUNS = (n: number) => {
   const fixed = seed();
   return { numRuns: Math.max(1, Math.round(n * factor())), ...(fixed !== undefined ? { seed: fixed } : {}) };

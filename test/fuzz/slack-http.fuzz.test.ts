@@ -6,7 +6,7 @@ import { LOCALES_DIR } from '../../src/i18n';
 import { ACTIONS, encodeStepRef } from '../../src/views/actions';
 import { blockActions, button, FAKE_CHANNEL_ID, FAKE_TEAM_ID, FAKE_USERS, type SlackRequest, slashCommand } from '../helpers/slack-requests';
 import { startSlackHarness, type SlackHarness } from '../slack/harness';
-import { RUNS } from './localized';
+import { RUNS, FUZZ_TIMEOUT } from './localized';
 
 /**
  * End-to-end fuzz over HTTP: signed requests with arbitrary command texts and malformed block_actions
@@ -102,16 +102,20 @@ const commandText = fc.oneof(
 );
 
 describe('fuzz over HTTP: signed slash commands', () => {
-  it('any text: never a 500, never an internal error, every reply a localized message', async () => {
-    await fc.assert(
-      fc.asyncProperty(commandText, fc.constantFrom(FAKE_USERS.alice, FAKE_USERS.bob, FAKE_USERS.carol), async (text, user) => {
-        const id = `fz-cmd-${++n}`;
-        const seen = await sendAndCheck(slashCommand({ text, user_id: user, response_url: h.slack.responseUrl(id) }), id);
-        expect(seen.length).toBeGreaterThan(0); // always an answer: a reply, or the card
-      }),
-      RUNS(30),
-    );
-  }, 60_000);
+  it(
+    'any text: never a 500, never an internal error, every reply a localized message',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(commandText, fc.constantFrom(FAKE_USERS.alice, FAKE_USERS.bob, FAKE_USERS.carol), async (text, user) => {
+          const id = `fz-cmd-${++n}`;
+          const seen = await sendAndCheck(slashCommand({ text, user_id: user, response_url: h.slack.responseUrl(id) }), id);
+          expect(seen.length).toBeGreaterThan(0); // always an answer: a reply, or the card
+        }),
+        RUNS(30),
+      );
+    },
+    FUZZ_TIMEOUT(60_000),
+  );
 });
 
 describe('fuzz over HTTP: malformed signed block_actions', () => {
@@ -142,20 +146,24 @@ describe('fuzz over HTTP: malformed signed block_actions', () => {
       return p;
     });
 
-  it('never a 500, never an internal error, every reply a localized message', async () => {
-    await fc.assert(
-      fc.asyncProperty(payload, async (p) => {
-        const id = `fz-act-${++n}`;
-        if (!('view' in p)) p.response_url = h.slack.responseUrl(id);
-        const req: SlackRequest = {
-          kind: 'block_actions',
-          contentType: 'application/x-www-form-urlencoded',
-          body: new URLSearchParams({ payload: JSON.stringify(p) }).toString(),
-          payload: p,
-        };
-        await sendAndCheck(req, id);
-      }),
-      RUNS(40),
-    );
-  }, 60_000);
+  it(
+    'never a 500, never an internal error, every reply a localized message',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(payload, async (p) => {
+          const id = `fz-act-${++n}`;
+          if (!('view' in p)) p.response_url = h.slack.responseUrl(id);
+          const req: SlackRequest = {
+            kind: 'block_actions',
+            contentType: 'application/x-www-form-urlencoded',
+            body: new URLSearchParams({ payload: JSON.stringify(p) }).toString(),
+            payload: p,
+          };
+          await sendAndCheck(req, id);
+        }),
+        RUNS(40),
+      );
+    },
+    FUZZ_TIMEOUT(60_000),
+  );
 });

@@ -4,7 +4,7 @@ import type { Locale } from '../../src/core/checklist/model';
 import { ACTIONS } from '../../src/views/actions';
 import { FAKE_CHANNEL_ID, FAKE_TEAM_ID, FAKE_USERS, type SlackRequest, viewSubmission } from '../helpers/slack-requests';
 import { postFirstCard, type SlackHarness, startSlackHarness, TestClock } from '../slack/harness';
-import { expectLocalizedText, RUNS } from './localized';
+import { expectLocalizedText, RUNS, FUZZ_TIMEOUT } from './localized';
 
 /**
  * End-to-end fuzz over HTTP of the setup modal's submit: signed view_submission requests whose
@@ -193,65 +193,69 @@ function newLogs(): string {
 }
 
 describe('fuzz over HTTP: setup modal submissions with arbitrary state values', () => {
-  it('never a 500 or an error log: a normal save, or localized field errors and nothing saved', async () => {
-    let saved = 0;
-    let refused = 0;
-    await fc.assert(
-      fc.asyncProperty(submission, async (s) => {
-        n++;
-        const { req, unreadable } = build(s);
-        const before = await snapshot();
-        const calls = h.slack.calls().length;
-        const res = await h.send(req);
-        if (process.env.FUZZ_DEBUG && res.status !== 200) console.log(n, res.status, req.body);
-        expect([200, 400]).toContain(res.status);
-        await h.app.slack!.idle();
-        expect(
-          newLogs()
-            .split('\n')
-            .filter((l) => /unexpected error|setup submission failed|"level":("error"|50)/.test(l)),
-        ).toEqual([]);
-        const body = (res.text ? res.body : {}) as { response_action?: string; errors?: Record<string, unknown> };
-        if (res.status === 200 && body.response_action === 'errors') {
-          refused++;
-          if (process.env.FUZZ_DEBUG)
-            console.log(
-              s.user,
-              s.state,
-              Object.entries(s.blocks)
-                .filter(([, m]) => m.kind !== 'keep')
-                .map(([f, m]) => `${f}:${m.kind}`),
-              body.errors,
-            );
-          const errors = body.errors ?? {};
-          expect(Object.keys(errors).length).toBeGreaterThan(0);
-          for (const [field, text] of Object.entries(errors)) {
-            expect(FIELDS).toContain(field); // a block of the modal, or Slack rejects the whole answer
-            expect(typeof text).toBe('string');
-            expectLocalizedText(text as string, LOCALE[s.user], `error on ${field}`);
-          }
-          if (s.user === carol)
-            expect(Object.keys(errors)).toEqual(['admins']); // not an admin: only that
-          else for (const f of unreadable) expect(Object.keys(errors)).toContain(f);
-          expect(await snapshot()).toEqual(before);
+  it(
+    'never a 500 or an error log: a normal save, or localized field errors and nothing saved',
+    async () => {
+      let saved = 0;
+      let refused = 0;
+      await fc.assert(
+        fc.asyncProperty(submission, async (s) => {
+          n++;
+          const { req, unreadable } = build(s);
+          const before = await snapshot();
+          const calls = h.slack.calls().length;
+          const res = await h.send(req);
+          if (process.env.FUZZ_DEBUG && res.status !== 200) console.log(n, res.status, req.body);
+          expect([200, 400]).toContain(res.status);
+          await h.app.slack!.idle();
           expect(
-            h.slack
-              .calls()
-              .slice(calls)
-              .filter((c) => c.method.startsWith('chat.')),
+            newLogs()
+              .split('\n')
+              .filter((l) => /unexpected error|setup submission failed|"level":("error"|50)/.test(l)),
           ).toEqual([]);
-        } else if (res.status === 200) {
-          // A save: the modal closes (empty ack); only a well-formed form gets here.
-          expect(res.text).toBe('');
-          expect(s.user).not.toBe(carol);
-          expect(unreadable).toEqual([]);
-          saved++;
-        } else {
-          expect(await snapshot()).toEqual(before);
-        }
-      }),
-      RUNS(60),
-    );
-    if (process.env.FUZZ_DEBUG) console.log({ saved, refused });
-  }, 120_000);
+          const body = (res.text ? res.body : {}) as { response_action?: string; errors?: Record<string, unknown> };
+          if (res.status === 200 && body.response_action === 'errors') {
+            refused++;
+            if (process.env.FUZZ_DEBUG)
+              console.log(
+                s.user,
+                s.state,
+                Object.entries(s.blocks)
+                  .filter(([, m]) => m.kind !== 'keep')
+                  .map(([f, m]) => `${f}:${m.kind}`),
+                body.errors,
+              );
+            const errors = body.errors ?? {};
+            expect(Object.keys(errors).length).toBeGreaterThan(0);
+            for (const [field, text] of Object.entries(errors)) {
+              expect(FIELDS).toContain(field); // a block of the modal, or Slack rejects the whole answer
+              expect(typeof text).toBe('string');
+              expectLocalizedText(text as string, LOCALE[s.user], `error on ${field}`);
+            }
+            if (s.user === carol)
+              expect(Object.keys(errors)).toEqual(['admins']); // not an admin: only that
+            else for (const f of unreadable) expect(Object.keys(errors)).toContain(f);
+            expect(await snapshot()).toEqual(before);
+            expect(
+              h.slack
+                .calls()
+                .slice(calls)
+                .filter((c) => c.method.startsWith('chat.')),
+            ).toEqual([]);
+          } else if (res.status === 200) {
+            // A save: the modal closes (empty ack); only a well-formed form gets here.
+            expect(res.text).toBe('');
+            expect(s.user).not.toBe(carol);
+            expect(unreadable).toEqual([]);
+            saved++;
+          } else {
+            expect(await snapshot()).toEqual(before);
+          }
+        }),
+        RUNS(60),
+      );
+      if (process.env.FUZZ_DEBUG) console.log({ saved, refused });
+    },
+    FUZZ_TIMEOUT(120_000),
+  );
 });
