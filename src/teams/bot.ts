@@ -100,15 +100,15 @@ export function replyLocale(activity: Partial<Activity>, fallback: Locale): Loca
 
 /**
  * Whether a message is for bwprep: always in a personal chat; in a channel or group chat only when it
- * @mentions the bot (Teams' mention entity names the bot's channel account, the activity's recipient), or
- * carries a card submission (`value`, an Action.Submit). Teams delivers unmentioned messages to apps with
+ * @mentions the bot (Teams' mention entity names the bot's channel account, the activity's recipient).
+ * bwprep's cards use Action.Execute (an invoke), never Action.Submit, so no message `value` is ours.
+ * Teams delivers unmentioned messages to apps with
  * the ChannelMessage.Read.Group / ChatMessage.Read.Chat consent (learn.microsoft.com/microsoftteams/platform/
  * bots/how-to/conversations/channel-messages-with-rsc).
  */
-function addressedToBot(activity: Partial<Activity>): boolean {
+export function addressedToBot(activity: Partial<Activity>): boolean {
   const type = activity.conversation?.conversationType;
   if (!type || type === 'personal') return true;
-  if (activity.value !== undefined) return true;
   const bot = activity.recipient?.id;
   return Boolean(bot) && (activity.entities ?? []).some((e) => e.type === 'mention' && (e as { mentioned?: { id?: string } }).mentioned?.id === bot);
 }
@@ -590,7 +590,9 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     const a = ctx.activity;
     const locale = this.localeOf(a);
     // In a channel or group chat the text starts with the bot's mention: `<at>bwprep</at> help`.
-    const text = (TurnContext.removeRecipientMention(a) ?? a.text ?? '').replace(/&nbsp;/g, ' ').trim();
+    // botbuilder's removeRecipientMention reads `text` unchecked (a mention without text was a TypeError, found by fuzzing).
+    const raw = typeof a.text === 'string' ? (TurnContext.removeRecipientMention(a) ?? a.text) : '';
+    const text = raw.replace(/&nbsp;/g, ' ').trim();
     // A card button or an empty message (an attachment only) is not a command.
     if (!text && a.value !== undefined) return;
     const mentions = await this.mentionMap(ctx);

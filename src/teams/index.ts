@@ -22,7 +22,7 @@ import { tr } from '../i18n';
 import type { Interactions } from '../interactions';
 import type { ChatPlatform } from '../interactions/ports';
 import { teamsPlatform } from './platform';
-import { BwprepTeamsBot, invokeMessage, replyLocale } from './bot';
+import { addressedToBot, BwprepTeamsBot, invokeMessage, replyLocale } from './bot';
 import { baseConversationId, type StoredConversation, TeamsConversations, TeamsUserDirectory } from './directory';
 import { graphDigestLookup } from './graph';
 import { MicrosoftIdentity, routedHttpClient } from './identity';
@@ -215,8 +215,9 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
       try {
         const invoke = await adapter.handle(authHeader, activity, async (ctx) => {
           turnStarted = true;
-          // Authenticated from here on. A redelivered message (same id) must not be answered twice.
-          if (activity.type === 'message' && activity.id) {
+          // Authenticated from here on. A redelivered message (same id) must not be answered twice; a message
+          // not addressed to bwprep (dropped by the bot unread) costs no store write.
+          if (activity.type === 'message' && activity.id && addressedToBot(activity)) {
             const key = `teams:activity:${baseConversationId(activity.conversation?.id ?? '')}:${activity.id}`;
             if (!(await deps.leases.acquire(key, randomUUID(), DEDUPE_MS))) {
               logger.info({ activityId: activity.id, conversation: activity.conversation?.id }, 'teams message delivered again; already handled');

@@ -350,11 +350,20 @@ describe('messages not addressed to bwprep (Teams delivers them all under resour
       const conversationId = scope === 'channel' ? '19:fake-quiet@thread.tacv2;messageid=1700000000001' : '19:fake-quiet-chat@thread.v2';
       const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, scope, conversationId, from: quiet, text: 'status lunch at noon, anyone?' });
       expect((await h.post(msg)).status).toBe(200);
+      // Not with a `value` either (bwprep sends no Action.Submit cards), nor when it mentions another bot only.
+      const withValue = { ...teamsMessage({ serviceUrl: h.connector.serviceUrl, scope, conversationId, from: quiet, text: 'help' }), value: {} };
+      expect((await h.post(withValue)).status).toBe(200);
+      const other = teamsMessage({ serviceUrl: h.connector.serviceUrl, scope, conversationId, from: quiet, text: 'help', mentions: [ANNA] });
+      expect((await h.post(other)).status).toBe(200);
       // The same text with the mention is answered: the conversation works.
       const addressed = teamsMessage({ serviceUrl: h.connector.serviceUrl, scope, conversationId, from: BOB, text: 'help', mention: true });
       await h.post(addressed);
       await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === addressed.id);
-      expect(h.connector.calls.filter((c) => c.activityId === msg.id)).toEqual([]);
+      for (const m of [msg, withValue, other]) {
+        expect(h.connector.calls.filter((c) => c.activityId === m.id)).toEqual([]);
+        // Not even the redelivery guard's key was written for it.
+        expect(await h.app.store.leases.acquire(`teams:activity:${conversationId.split(';')[0]}:${m.id}`, 'probe', 1000)).toBe(true);
+      }
     }
     expect(await h.teams.users.get(quiet.aadObjectId)).toBeUndefined();
     expect(h.logs()).not.toContain('lunch at noon');

@@ -60,6 +60,13 @@ describe('structurally broken activities are refused with 400 before any handler
     expect(errorLines()).toEqual([]);
   });
 
+  it('a mention without any text: handled as an empty command (the card), not a TypeError (found by fuzzing)', async () => {
+    const res = await h.post(broken(message(), (x) => delete x.text));
+    expect(res.status).toBe(200);
+    await h.connector.waitFor((c) => c.kind === 'send' && c.conversationId === conv && c.body?.attachments !== undefined);
+    expect(errorLines()).toEqual([]);
+  });
+
   it('the same message, well formed, is answered', async () => {
     expect((await h.post(message())).status).toBe(200);
     await h.connector.waitFor((c) => c.kind === 'reply' && c.conversationId === conv);
