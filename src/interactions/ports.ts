@@ -50,9 +50,11 @@ export interface CardSurface {
 export interface ConversationPublisher {
   /**
    * Posts the digest. Throwing means "not posted" (the scheduler may retry); an implementation must not
-   * throw after the message went out.
+   * throw after the message went out. `opts.once`: the caller will look for this post (`findDigest`) if
+   * the answer is unclear, so the platform must not resend it, and throws `PlatformError.uncertain` when
+   * it cannot tell whether the post went out. Without it the platform retries as for any message.
    */
-  postDigest(conversation: ConversationRef, view: DigestView, card?: MessageRef): Promise<PostedDigest>;
+  postDigest(conversation: ConversationRef, view: DigestView, card?: MessageRef, opts?: { once?: boolean }): Promise<PostedDigest>;
   /**
    * Optional: whether the scheduled digest of `digest.rolloutId` for `digest.slot` was posted in the
    * conversation, at or after `since` (the scheduler passes a margin before the slot's instant), by this bot. Only a platform that can read the

@@ -206,6 +206,8 @@ export class Scheduler {
   private running: Promise<TickResult> | undefined;
   /** `<rolloutId>:<slot>` → attempts and the time before which not to retry. */
   private readonly failures = new Map<string, { attempts: number; retryAt: number }>();
+  /** `<rolloutId>:<slot>` whose home post got no answer here, so its linked conversations were never tried. */
+  private readonly linksPending = new Set<string>();
   private readonly warned = new Set<string>();
   /** `<rolloutId>:<slot>` of unrecorded claims whose platform could not tell whether they went out (asked once per process). */
   private readonly cannotTell = new Set<string>();
@@ -408,6 +410,9 @@ export class Scheduler {
       // this replica (after the back-off) looks for it and records it, or posts it. Other replicas stay off
       // until the lease lapses, so a post that lands late is not raced by a second one.
       if (isPlatformError(err) && err.uncertain && this.o.platforms.get(rollout.conversation.platform)?.publisher.findDigest) {
+        // The linked conversations were not tried (publish stops at the home post): they get the digest
+        // when the reconciliation finds the home one, without looking first.
+        if (rollout.links?.length) this.linksPending.add(failKey);
         this.log.warn({ err, rolloutId: id, slot }, 'digest post got no answer; it may have gone out, so the conversation is checked before any new post');
         return { ...out, checksFailed, view, skipped: 'post_failed' };
       }
@@ -509,14 +514,16 @@ export class Scheduler {
       const { late: _late, ...detail } = this.postedDetail(view, result, slot);
       await this.o.service.recordDigest(id, view.model, { at: this.clock.now(), slot, detail: { ...detail, recovered: true } }, SCHEDULER_ACTOR);
       this.failures.delete(key);
-      // The process may have died between the home post and the linked ones: post what is missing there.
-      await this.completeLinks(fresh, view, slot, since);
+      // The process may have died between the home post and the linked ones: post what is missing there
+      // (all of them when this replica's own home post got no answer: it never tried them).
+      await this.completeLinks(fresh, view, slot, since, this.linksPending.delete(key));
       await this.o.store.leases.release(leaseKey, this.holder);
       this.log.info({ rolloutId: id, slot, ref: result.ref }, 'digest found posted but not recorded; recorded now, not posted again');
       return { ...out, late: false, recovered: true, result };
     }
 
-    // Not there: it never went out. Post it now, as the normal path does.
+    // Not there: it never went out. Post it now, as the normal path does (links included).
+    this.linksPending.delete(key);
     this.log.info({ rolloutId: id, slot, late }, 'digest slot claimed but never posted; posting it now');
     if (this.o.planDueDates !== false && fresh.settings.goLive) await this.o.service.replanDueDates(id, 'fill', SCHEDULER_ACTOR);
     const checkRunFailed = await this.verify(fresh);
@@ -531,7 +538,10 @@ export class Scheduler {
    * cannot be posted in is logged and skipped; it does not undo the home post.
    */
   private async publish(rollout: Rollout, view: DigestView): Promise<PostedDigest> {
-    const result = await this.o.platforms.forConversation(rollout.conversation).publisher.postDigest(rollout.conversation, view, view.card ?? rollout.card);
+    // Only the home post is looked for after an unclear answer (the reconciliation): only it is sent once.
+    // A linked post keeps the platform's own retries; nothing would look for it later.
+    const home = this.o.platforms.forConversation(rollout.conversation).publisher;
+    const result = await home.postDigest(rollout.conversation, view, view.card ?? rollout.card, { once: Boolean(home.findDigest) });
     for (const link of rollout.links ?? []) {
       try {
         const platform = this.o.platforms.get(link.conversation.platform);
@@ -547,15 +557,19 @@ export class Scheduler {
   /**
    * After a home digest found by the reconciliation: each linked conversation whose platform can look
    * (`findDigest`) gets the digest if it is not there yet. One that cannot look, or whose lookup or post
-   * fails, is logged and left (at most once there, as a linked post always is).
+   * fails, is logged and left (at most once there, as a linked post always is). `untried`: this replica's
+   * home post got no answer, so no linked conversation was tried: each gets the digest without a lookup.
    */
-  private async completeLinks(rollout: Rollout, view: DigestView, slot: string, since: Date): Promise<void> {
+  private async completeLinks(rollout: Rollout, view: DigestView, slot: string, since: Date, untried = false): Promise<void> {
     for (const link of rollout.links ?? []) {
       const publisher = this.o.platforms.get(link.conversation.platform)?.publisher;
-      if (!publisher?.findDigest) continue;
+      if (!publisher) continue;
+      if (!untried && !publisher.findDigest) continue;
       try {
-        const there = await publisher.findDigest(link.conversation, { rolloutId: rollout.id, slot }, since);
-        if (there.status !== 'absent') continue;
+        if (!untried) {
+          const there = await publisher.findDigest!(link.conversation, { rolloutId: rollout.id, slot }, since);
+          if (there.status !== 'absent') continue;
+        }
         await publisher.postDigest(link.conversation, view, link.card);
         this.log.info({ rolloutId: rollout.id, slot, conversation: link.conversation.channel }, 'digest posted in a linked conversation it had not reached');
       } catch (err) {

@@ -163,7 +163,7 @@ export function slackPlatform(deps: {
       },
     },
     publisher: {
-      async postDigest(conversation: ConversationRef, view: DigestView, card?: MessageRef): Promise<PostedDigest> {
+      async postDigest(conversation: ConversationRef, view: DigestView, card?: MessageRef, opts?: { once?: boolean }): Promise<PostedDigest> {
         const link = await permalink(card);
         const msg = digestBlocks(view, link);
         let res: webApi.ChatPostMessageResponse;
@@ -171,7 +171,8 @@ export function slackPlatform(deps: {
           const m = view.model;
           // A scheduled digest says which rollout and slot it is (a preview is not any slot's digest).
           const metadata = m.slot && !m.preview ? { metadata: { event_type: DIGEST_EVENT_TYPE, event_payload: { rollout: m.rolloutId, slot: m.slot } } } : {};
-          res = await once.chat.postMessage({
+          // Sent once (never retried by the client) when the scheduler will look for it after an unclear answer.
+          res = await (opts?.once ? once : client).chat.postMessage({
             channel: conversation.channel,
             text: msg.text,
             blocks: wireBlocks(msg.blocks),

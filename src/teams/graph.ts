@@ -54,6 +54,8 @@ const MAX_PAGES = 10;
  * tenant Entra does not know.
  */
 const ENTRA_REFUSALS = /\b(invalid_client|unauthorized_client|invalid_grant|AADSTS(?:7000215|7000222|700016|90002|700024))\b/;
+/** How long canLook's answer for a conversation is kept, in ms. */
+const LOOK_TTL_MS = 3600_000;
 /** A Graph request gets this long, in ms. */
 const TIMEOUT_MS = 15_000;
 
@@ -218,6 +220,8 @@ export function graphDigestLookup(deps: GraphLookupDeps): {
   async function findDigest(conversationId: string, digest: { rolloutId: string; slot: string }, since: Date): Promise<DigestLookup> {
     const where = { conversation: conversationId, rolloutId: digest.rolloutId, slot: digest.slot };
     const unknown = (r: Refusal): DigestLookup => {
+      // What cannot be read now is no place for a post sent once (canLook), until asked again.
+      looks.set(conversationId, { ok: false, until: Date.now() + LOOK_TTL_MS });
       logger.warn({ ...where, ...r.log.fields }, `cannot tell whether a Teams digest was posted: ${r.log.msg}`);
       return { status: 'unknown', reason: r.unknown };
     };
@@ -249,8 +253,9 @@ export function graphDigestLookup(deps: GraphLookupDeps): {
   }
 
   /**
-   * Whether Graph can read this conversation now: one message of one page, answered 200. Remembered for
-   * 6 hours (a no for 1 hour, so a newly granted consent counts soon). Never throws: a failure is a no.
+   * Whether Graph can read this conversation now: one message of one page, answered 200. Remembered for an
+   * hour (a consent granted or revoked counts within the hour; a lookup that cannot read it says no at
+   * once). Never throws: a failure is a no.
    */
   async function canLook(conversationId: string): Promise<boolean> {
     const known = looks.get(conversationId);
@@ -262,7 +267,7 @@ export function graphDigestLookup(deps: GraphLookupDeps): {
     } catch (err) {
       logger.debug({ err, conversation: conversationId }, 'teams: could not ask Graph whether it can read this conversation');
     }
-    looks.set(conversationId, { ok, until: Date.now() + (ok ? 6 : 1) * 3600_000 });
+    looks.set(conversationId, { ok, until: Date.now() + LOOK_TTL_MS });
     return ok;
   }
 

@@ -133,15 +133,14 @@ export function teamsPlatform(deps: {
       },
     },
     publisher: {
-      async postDigest(conversation: BwConversation, view: DigestView): Promise<PostedDigest> {
+      async postDigest(conversation: BwConversation, view: DigestView, _card?: MessageRef, opts?: { once?: boolean }): Promise<PostedDigest> {
         await learnNames(view.model.overdue.map((o) => o.owner));
         const activity = renderDigest(view, await ctxFor(conversation.channel));
-        // A scheduled digest is sent once, never resent by the client, where Graph can read the conversation
-        // back: after a 502/504 or a lost connection it may be out, and the scheduler looks for it (findDigest)
-        // rather than posting it twice. Where it cannot look (no consent yet, a 1:1 chat), the client retries as
-        // for any message: a rare double post beats a lost digest.
-        const scheduled = Boolean(view.model.slot && !view.model.preview);
-        const once = scheduled && deps.canLook ? await deps.canLook(conversation.channel) : false;
+        // The scheduler's home post (opts.once) is sent once, never resent by the client, where Graph can read
+        // the conversation back: after a 502/504 or a lost connection it may be out, and the scheduler looks for
+        // it (findDigest) rather than posting it twice. Elsewhere (a linked conversation, no consent yet, a 1:1
+        // chat) the client retries as for any message: a rare double post beats a lost digest.
+        const once = opts?.once && deps.canLook ? await deps.canLook(conversation.channel) : false;
         let id: string | undefined;
         try {
           id = await runtime.send(conversation.channel, activity, { once });

@@ -335,3 +335,54 @@ describe('a Teams digest post without a clear answer (found by a review)', () =>
     expect(graphReads().map((c) => c.status)).toEqual([403]); // the probe
   });
 });
+
+describe('linked conversations (found by a second review)', () => {
+  /** `@bwprep <text>` by Bob in a conversation, authenticated; resolves with the reply's text. */
+  async function say(text: string, scope: 'channel' | 'groupChat'): Promise<string> {
+    const msg = teamsMessage({ serviceUrl: h.connector.serviceUrl, scope, text, mention: true, from: BOB, locale: 'en-GB' });
+    await deliver(msg);
+    return String((await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === msg.id && c.status === 200)).body?.text);
+  }
+
+  /** The channel's rollout, with the group chat linked to it (the chat gets its own card). */
+  async function linkGroupChat(): Promise<void> {
+    await installAndStart();
+    await deliver(teamsConversationUpdate({ serviceUrl: h.connector.serviceUrl, scope: 'groupChat', added: [{ id: FAKE_BOT.id }] }));
+    const code = /`([A-Z0-9]{4}-[A-Z0-9]{4})`/.exec(await say('link', 'channel'))?.[1];
+    expect(code).toBeDefined();
+    await say(`link ${code}`, 'groupChat');
+    expect((await h.app.service.get(ROLLOUT))?.links?.map((l) => l.conversation.channel)).toEqual([FAKE_GROUP_CHAT]);
+  }
+  const chatDigests = () => digestSends().filter((c) => c.conversationId === FAKE_GROUP_CHAT);
+
+  it('a 429 on the linked conversation’s digest is retried by the client (nothing looks for a linked post later)', async () => {
+    await start();
+    await linkGroupChat();
+    ms.grant(FAKE_TENANT, { group: GROUP });
+    ms.grant(FAKE_TENANT, { chat: FAKE_GROUP_CHAT });
+    h.connector.failNext({ kind: 'send', conversationId: FAKE_GROUP_CHAT, status: 429, retryAfter: 0 });
+    clock.set('2026-11-25T08:01:00Z');
+    expect((await h.app.scheduler!.tick()).digests.find((d) => d.rolloutId === ROLLOUT)).toMatchObject({ slot: SLOT, posted: true });
+    expect(chatDigests().map((c) => c.status)).toEqual([429, 200]);
+  });
+
+  it('the home post got no answer (504): once it is found, the linked conversation, never tried, gets the digest', async () => {
+    await start();
+    await linkGroupChat();
+    ms.grant(FAKE_TENANT, { group: GROUP }); // the chat has no consent: a lookup there could not tell
+    h.connector.failNext({ kind: 'send', conversationId: FAKE_CHANNEL, status: 504 });
+    clock.set('2026-11-25T08:01:00Z');
+    expect((await h.app.scheduler!.tick()).digests.find((d) => d.rolloutId === ROLLOUT)).toMatchObject({ skipped: 'post_failed' });
+    expect(chatDigests()).toHaveLength(0);
+    const home = digestSends().find((c) => c.conversationId === FAKE_CHANNEL)!;
+    ms.addMessage(
+      { group: GROUP, channel: FAKE_CHANNEL },
+      botCardMessage(FAKE_MS_APP_ID, (home.body?.attachments as { content: unknown }[])[0]!.content, POSTED_AT),
+    );
+
+    clock.set('2026-11-25T08:20:00Z');
+    expect((await h.app.scheduler!.tick()).digests.find((d) => d.rolloutId === ROLLOUT)).toMatchObject({ recovered: true });
+    expect(chatDigests().map((c) => c.status)).toEqual([200]);
+    expect(digestSends().filter((c) => c.conversationId === FAKE_CHANNEL && c.status === 200)).toHaveLength(0);
+  });
+});
