@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACTIONS, encodeStepRef } from '../../src/views/actions';
 import { blockActions, button, FAKE_CHANNEL_ID, FAKE_TEAM_ID, FAKE_USERS, slashCommand } from '../helpers/slack-requests';
-import { blockText, type SlackHarness, startSlackHarness } from './harness';
+import { blockText, type SlackHarness, startSlackHarness, TestClock } from './harness';
 
 /**
  * One rollout, several conversations: `link` gives an admin a one-time code, `link <code>` in another
@@ -126,5 +126,30 @@ describe('link: one rollout in several conversations', () => {
     // Now the other conversation is on its own again: a command there starts its own rollout.
     await status(bob, OTHER);
     expect(await h.app.service.get(`slack:${FAKE_TEAM_ID}:${OTHER}`)).toBeDefined();
+  });
+});
+
+describe('the daily digest in a linked conversation (found by a review)', () => {
+  it('a rate-limited digest post in the linked channel is retried by the client: both channels get it once', async () => {
+    await h.close();
+    const clock = new TestClock('2026-11-25T07:30:00Z'); // 08:30 in Amsterdam, before the 09:00 digest
+    h = await startSlackHarness({ clock });
+    h.slack.addChannel({ id: OTHER, name: 'managers', is_member: true });
+    await status();
+    await reply(`link ${await code()}`, bob, OTHER);
+    // The home channel's digest goes through; Slack then answers the linked channel's post with 429 once.
+    const isDigest = (args: Record<string, unknown>) => /Daily readiness digest/.test(JSON.stringify(args.blocks ?? ''));
+    const home = h.slack.hold('chat.postMessage', (args) => args.channel === FAKE_CHANNEL_ID && isDigest(args));
+    clock.set('2026-11-25T08:01:00Z');
+    const tick = h.app.scheduler!.tick();
+    await home.arrived(1);
+    h.slack.rateLimitNext('chat.postMessage', { retryAfter: 0 });
+    home.release();
+    expect((await tick).digests.find((d) => d.rolloutId === HOME)).toMatchObject({ posted: true });
+    const digests = (channel: string) => h.slack.messages(channel).filter((m) => isDigest(m as unknown as Record<string, unknown>));
+    const linkedPosts = h.slack.calls('chat.postMessage').filter((c) => c.args.channel === OTHER && isDigest(c.args));
+    expect(linkedPosts.map((c) => c.status)).toEqual([429, 200]); // the 429, then the client's retry
+    expect(digests(FAKE_CHANNEL_ID)).toHaveLength(1);
+    expect(digests(OTHER)).toHaveLength(1);
   });
 });
