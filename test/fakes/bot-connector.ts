@@ -27,9 +27,9 @@
  * Unknown members answer 404 `MemberNotFoundInConversation`.
  */
 import { createSign, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { reportToSecretGuard } from '../helpers/secret-guard';
+import { listenLocal } from './local-server';
 
 export type CallKind = 'create' | 'send' | 'reply' | 'update' | 'delete' | 'member' | 'roster' | 'team' | 'other';
 
@@ -287,16 +287,8 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
     }
   };
 
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err) => answer(res, 500, { error: { code: 'ServiceError', message: String(err) } }));
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const local = await listenLocal(handle, (res, err) => answer(res, 500, { error: { code: 'ServiceError', message: String(err) } }));
+  base = local.base;
 
   return {
     serviceUrl: `${base}/`,
@@ -341,9 +333,6 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
       });
     },
     channelToken: (c) => signJwt(privateKey, kid, channelClaims(c)),
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
+    close: local.close,
   };
 }

@@ -17,9 +17,9 @@
  * Card attachment's `content` as the card's serialized JSON.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { reportToSecretGuard } from '../helpers/secret-guard';
+import { listenLocal } from './local-server';
 
 export const LOGIN_ORIGIN = 'https://login.microsoftonline.com';
 const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
@@ -231,16 +231,8 @@ export async function startFakeMicrosoft(opts: { clientId: string; clientSecret:
     }
   };
 
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err) => answer(res, 500, { error: { code: 'InternalServerError', message: String(err) } }));
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const local = await listenLocal(handle, (res, err) => answer(res, 500, { error: { code: 'InternalServerError', message: String(err) } }));
+  base = local.base;
 
   return {
     loginOrigin: base,
@@ -265,9 +257,6 @@ export async function startFakeMicrosoft(opts: { clientId: string; clientSecret:
       return msg;
     },
     failNext: (s) => scripts.push({ ...s, left: s.times ?? 1 }),
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
+    close: local.close,
   };
 }
