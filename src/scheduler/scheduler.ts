@@ -43,8 +43,9 @@ import { buildReminderView } from '../views/reminder';
  *   tags every scheduled digest with message metadata (rollout, slot) and reads the channel's history;
  *   Teams gives the digest card's title a marker id and lists the channel's or chat's messages through
  *   Microsoft Graph (resource-specific consent, src/teams/graph.ts):
- *   found → the post is recorded now (`detail.recovered`, the found ref), nothing posted except in a
- *   linked conversation that can look and lacks it (the process may have died before the linked posts); absent → the
+ *   found → the post is recorded now (`detail.recovered`, the found ref), and the linked conversations get
+ *   it (links are posted only after the record, so none was tried; one whose lookup finds it is skipped,
+ *   for a process of an earlier version); absent → the
  *   checks run and the digest is posted (late past the grace period) and recorded, as the normal path does;
  *   cannot tell (a missing scope, the bot not in the channel) → a warning, no post (at most once); a
  *   lookup that throws → nothing posted, asked again after the back-off. The slot is claimed already, so
@@ -58,9 +59,13 @@ import { buildReminderView } from '../views/reminder';
  *   changed" covers two days.
  * - the publisher throws *without an answer* (`PlatformError.uncertain`: a timeout, a lost connection, a
  *   5xx) where the platform can look → the post may be out: the claim and this replica's lease stay, and
- *   this replica's reconciliation looks after the back-off (digest posts are never resent by the Slack
- *   client, nor by the Teams connector client after a 502/504 or a lost connection, so a late answer is
- *   not followed by a second post);
+ *   this replica's reconciliation looks after the back-off (the home post is sent once: never resent by
+ *   the Slack client, nor by the Teams connector client where Graph can look, so a late answer is not
+ *   followed by a second post);
+ * - the linked conversations are posted *after* the record, with the platforms' retries, by the replica
+ *   that recorded the slot: retries that outlast the lease cannot race another replica's reconciliation (it
+ *   finds the slot recorded). A process that dies during the linked posts leaves the rest of them without
+ *   that day's digest (at most once there);
  * - a slot is recorded once (`ChecklistService.recordDigest` skips a slot already recorded), so a replica
  *   whose lease lapsed mid-post and a reconciliation that found its post do not both record it;
  * - the publisher *throws* (Slack error, channel archived) → nothing went out, so the claim is rolled back
@@ -206,8 +211,6 @@ export class Scheduler {
   private running: Promise<TickResult> | undefined;
   /** `<rolloutId>:<slot>` → attempts and the time before which not to retry. */
   private readonly failures = new Map<string, { attempts: number; retryAt: number }>();
-  /** `<rolloutId>:<slot>` whose home post got no answer here, so its linked conversations were never tried. */
-  private readonly linksPending = new Set<string>();
   private readonly warned = new Set<string>();
   /** `<rolloutId>:<slot>` of unrecorded claims whose platform could not tell whether they went out (asked once per process). */
   private readonly cannotTell = new Set<string>();
@@ -318,8 +321,9 @@ export class Scheduler {
     const rollout = (await this.o.store.rollouts.get(rolloutId)) ?? found;
     const now = this.clock.now();
     const view = this.view(rollout, { now, preview: true, ...(checkRunFailed ? { checkRunFailed } : {}) });
-    const result = await this.publish(rollout, view);
+    const result = await this.publishHome(rollout, view);
     await this.o.service.recordDigest(rollout.id, view.model, { at: now, detail: this.postedDetail(view, result, undefined) }, actor);
+    await this.publishLinks(rollout, view);
     return { rolloutId, late: false, preview: true, posted: true, checksFailed: !!checkRunFailed, view, result };
   }
 
@@ -401,7 +405,7 @@ export class Scheduler {
     const failKey = `${id}:${slot}`;
     let result: PostedDigest;
     try {
-      result = await this.publish(rollout, view);
+      result = await this.publishHome(rollout, view);
     } catch (err) {
       const attempts = (p.failed?.attempts ?? 0) + 1;
       this.failures.set(failKey, { attempts, retryAt: now.getTime() + this.o.retryDelayMs });
@@ -410,9 +414,6 @@ export class Scheduler {
       // this replica (after the back-off) looks for it and records it, or posts it. Other replicas stay off
       // until the lease lapses, so a post that lands late is not raced by a second one.
       if (isPlatformError(err) && err.uncertain && this.o.platforms.get(rollout.conversation.platform)?.publisher.findDigest) {
-        // The linked conversations were not tried (publish stops at the home post): they get the digest
-        // when the reconciliation finds the home one, without looking first.
-        if (rollout.links?.length) this.linksPending.add(failKey);
         this.log.warn({ err, rolloutId: id, slot }, 'digest post got no answer; it may have gone out, so the conversation is checked before any new post');
         return { ...out, checksFailed, view, skipped: 'post_failed' };
       }
@@ -438,8 +439,12 @@ export class Scheduler {
     this.failures.delete(failKey);
 
     const postedAt = this.clock.now();
-    // Snapshot the steps the digest reported on, so changes made meanwhile show in the next one.
-    await this.o.service.recordDigest(id, view.model, { at: postedAt, slot, detail: this.postedDetail(view, result, slot) }, SCHEDULER_ACTOR);
+    // Snapshot the steps the digest reported on, so changes made meanwhile show in the next one. Recorded
+    // before the linked posts: their retries may outlast the lease, and a recorded slot is never looked
+    // at again by another replica. Only the replica that recorded it posts the links (one that found the
+    // slot recorded meanwhile leaves them to the replica that did).
+    const recorded = await this.o.service.recordDigest(id, view.model, { at: postedAt, slot, detail: this.postedDetail(view, result, slot) }, SCHEDULER_ACTOR);
+    if (recorded) await this.publishLinks(rollout, view);
     await this.o.store.leases.release(leaseKey, this.holder);
     this.log.info({ rolloutId: id, slot, late: p.late, checksFailed }, 'digest posted');
     return { ...out, posted: true, checksFailed, view, result };
@@ -512,18 +517,21 @@ export class Scheduler {
       const view = this.view(fresh, { now, lastState: fresh.digest, slot });
       const result = lookup.digest;
       const { late: _late, ...detail } = this.postedDetail(view, result, slot);
-      await this.o.service.recordDigest(id, view.model, { at: this.clock.now(), slot, detail: { ...detail, recovered: true } }, SCHEDULER_ACTOR);
+      const recorded = await this.o.service.recordDigest(
+        id,
+        view.model,
+        { at: this.clock.now(), slot, detail: { ...detail, recovered: true } },
+        SCHEDULER_ACTOR,
+      );
       this.failures.delete(key);
-      // The process may have died between the home post and the linked ones: post what is missing there
-      // (all of them when this replica's own home post got no answer: it never tried them).
-      await this.completeLinks(fresh, view, slot, since, this.linksPending.delete(key));
+      // Links are posted after the record, so none was tried for a slot found unrecorded: post them.
+      if (recorded) await this.completeLinks(fresh, view, slot, since);
       await this.o.store.leases.release(leaseKey, this.holder);
       this.log.info({ rolloutId: id, slot, ref: result.ref }, 'digest found posted but not recorded; recorded now, not posted again');
       return { ...out, late: false, recovered: true, result };
     }
 
     // Not there: it never went out. Post it now, as the normal path does (links included).
-    this.linksPending.delete(key);
     this.log.info({ rolloutId: id, slot, late }, 'digest slot claimed but never posted; posting it now');
     if (this.o.planDueDates !== false && fresh.settings.goLive) await this.o.service.replanDueDates(id, 'fill', SCHEDULER_ACTOR);
     const checkRunFailed = await this.verify(fresh);
@@ -533,15 +541,21 @@ export class Scheduler {
   }
 
   /**
-   * Posts a digest to the rollout's home conversation on its platform (what the slot's outcome follows),
-   * then to every linked conversation, each with a link to its own card. A linked conversation that
-   * cannot be posted in is logged and skipped; it does not undo the home post.
+   * Posts a digest to the rollout's home conversation (what the slot's outcome follows). Sent once where the
+   * platform can look for it (`findDigest`): after an unclear answer the reconciliation looks instead of
+   * the client posting it twice.
    */
-  private async publish(rollout: Rollout, view: DigestView): Promise<PostedDigest> {
-    // Only the home post is looked for after an unclear answer (the reconciliation): only it is sent once.
-    // A linked post keeps the platform's own retries; nothing would look for it later.
+  private async publishHome(rollout: Rollout, view: DigestView): Promise<PostedDigest> {
     const home = this.o.platforms.forConversation(rollout.conversation).publisher;
-    const result = await home.postDigest(rollout.conversation, view, view.card ?? rollout.card, { once: Boolean(home.findDigest) });
+    return home.postDigest(rollout.conversation, view, view.card ?? rollout.card, { once: Boolean(home.findDigest) });
+  }
+
+  /**
+   * Posts a digest to every linked conversation, each with a link to its own card, with the platform's own
+   * retries (nothing looks for a linked post later). One that cannot be posted in is logged and skipped; it
+   * does not undo the home post. Called after the home post is recorded (see postClaimed).
+   */
+  private async publishLinks(rollout: Rollout, view: DigestView): Promise<void> {
     for (const link of rollout.links ?? []) {
       try {
         const platform = this.o.platforms.get(link.conversation.platform);
@@ -551,25 +565,26 @@ export class Scheduler {
         this.log.warn({ err, rolloutId: rollout.id, conversation: link.conversation.channel }, 'digest not posted in a linked conversation');
       }
     }
-    return result;
   }
 
   /**
-   * After a home digest found by the reconciliation: each linked conversation whose platform can look
-   * (`findDigest`) gets the digest if it is not there yet. One that cannot look, or whose lookup or post
-   * fails, is logged and left (at most once there, as a linked post always is). `untried`: this replica's
-   * home post got no answer, so no linked conversation was tried: each gets the digest without a lookup.
+   * After a home digest found by the reconciliation and recorded here: the linked conversations get it.
+   * Links are posted only after a slot is recorded, so a slot found unrecorded had none tried; a lookup
+   * (where the platform can look) still skips one that has it, as a process of an earlier version may
+   * have posted links before recording. A lookup that cannot tell, or fails, does not stop the post.
    */
-  private async completeLinks(rollout: Rollout, view: DigestView, slot: string, since: Date, untried = false): Promise<void> {
+  private async completeLinks(rollout: Rollout, view: DigestView, slot: string, since: Date): Promise<void> {
     for (const link of rollout.links ?? []) {
       const publisher = this.o.platforms.get(link.conversation.platform)?.publisher;
       if (!publisher) continue;
-      if (!untried && !publisher.findDigest) continue;
       try {
-        if (!untried) {
-          const there = await publisher.findDigest!(link.conversation, { rolloutId: rollout.id, slot }, since);
-          if (there.status !== 'absent') continue;
-        }
+        const there = publisher.findDigest
+          ? await publisher.findDigest(link.conversation, { rolloutId: rollout.id, slot }, since).catch((err: unknown) => {
+              this.log.info({ err, rolloutId: rollout.id, conversation: link.conversation.channel }, 'linked conversation not looked at; posting');
+              return undefined;
+            })
+          : undefined;
+        if (there?.status === 'found') continue;
         await publisher.postDigest(link.conversation, view, link.card);
         this.log.info({ rolloutId: rollout.id, slot, conversation: link.conversation.channel }, 'digest posted in a linked conversation it had not reached');
       } catch (err) {

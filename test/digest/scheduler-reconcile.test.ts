@@ -374,6 +374,63 @@ describe('Scheduler: a failed digest post, answered or not', () => {
 });
 
 describe('Scheduler: a found home digest and its linked conversations', () => {
+  it('linked posts come after the record: a replica taking over while they are still retrying finds the slot recorded, and posts nothing (found by a review)', async () => {
+    const store = await open();
+    const r = makeRollout();
+    const linked: ConversationRef = { platform: 'slack', workspace: 'T0TEST', channel: 'C0LINKED' };
+    r.links = [{ conversation: linked, linkedAt: '2026-11-20T09:00:00.000Z', linkedBy: 'slack:UADMIN' }];
+    r.digest = { lastSlot: '2026-11-24T09:00', lastPostedAt: '2026-11-24T08:00:03.000Z', lastStates: {}, history: [] };
+    await store.rollouts.create(r, []);
+    // Replica A's post in the linked conversation is slow (the client retrying a 429 or a 504).
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    let reachedLink!: () => void;
+    const atLink = new Promise<void>((resolve) => (reachedLink = resolve));
+    const pubA = new FakePublisher(async () => ({ status: 'absent' }));
+    const portA = pubA.port();
+    const original = portA.postDigest;
+    portA.postDigest = async (conversation, view, card, opts) => {
+      if (conversation.channel === linked.channel) {
+        reachedLink();
+        await slow;
+      }
+      return original(conversation, view, card, opts);
+    };
+    pubA.port = () => portA;
+    const clock = new FakeClock('2026-11-25T08:01:00Z');
+    const a = scheduler(store, clock, pubA, { holder: 'replica-a' });
+    const tickA = a.tick();
+    await atLink;
+    // A's lease lapses meanwhile; replica B ticks. Its platform would say the linked post is absent.
+    await store.leases.release(`digest:${r.id}:${SLOT}`, 'replica-a');
+    const pubB = new FakePublisher(async (c) =>
+      c.channel === linked.channel ? { status: 'absent' } : { status: 'found', digest: { ref: { platform: 'slack', channel: c.channel, ts: '1.000100' } } },
+    );
+    const b = scheduler(store, clock, pubB, { holder: 'replica-b' });
+    await b.tick();
+    release();
+    expect((await tickA).digests[0]).toMatchObject({ slot: SLOT, posted: true });
+    expect(pubB.posts).toEqual([]);
+    expect(pubA.posts.map((p) => p.conversation.channel)).toEqual([r.conversation.channel, linked.channel]);
+    expect(await digestAudit(store, r.id)).toHaveLength(1);
+  });
+
+  it('a linked conversation whose lookup cannot tell still gets the digest: with links posted after the record, none was tried', async () => {
+    const store = await open();
+    const r = makeRollout();
+    const unknown: ConversationRef = { platform: 'slack', workspace: 'T0TEST', channel: 'C0UNKNOWN' };
+    r.links = [{ conversation: unknown, linkedAt: '2026-11-20T09:00:00.000Z', linkedBy: 'slack:UADMIN' }];
+    r.digest = { lastSlot: SLOT, lastPostedAt: '2026-11-24T08:00:03.000Z', lastStates: {}, history: [] };
+    await store.rollouts.create(r, []);
+    const ref: MessageRef = { platform: 'slack', channel: r.conversation.channel, ts: '1764057601.000400' };
+    const pub = new FakePublisher(async (c) =>
+      c.channel === unknown.channel ? { status: 'unknown', reason: 'missing_scope' } : { status: 'found', digest: { ref } },
+    );
+    const s = scheduler(store, new FakeClock('2026-11-25T08:20:00Z'), pub);
+    expect((await s.tick()).digests[0]).toMatchObject({ slot: SLOT, recovered: true, posted: false });
+    expect(pub.posts.map((p) => p.conversation.channel)).toEqual([unknown.channel]);
+  });
+
   it('a linked conversation the digest had not reached gets it; one it had reached does not', async () => {
     const store = await open();
     const r = makeRollout();

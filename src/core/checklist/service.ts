@@ -462,11 +462,20 @@ export class ChecklistService {
    * `digest.posted` audit entry, once per slot (a slot recorded already is left as it is). A preview
    * (`slot` undefined) records the audit entry only.
    */
-  async recordDigest(rolloutId: string, model: DigestModel, posted: { at: Date; slot?: string; detail: Record<string, unknown> }, actor: Actor): Promise<void> {
+  /** Records a posted digest; false when its slot was recorded already (by another replica), nothing written. */
+  async recordDigest(
+    rolloutId: string,
+    model: DigestModel,
+    posted: { at: Date; slot?: string; detail: Record<string, unknown> },
+    actor: Actor,
+  ): Promise<boolean> {
+    let recorded = false;
     await this.deps.store.update(rolloutId, (r) => {
+      recorded = false;
       // A slot is recorded once: a replica that recorded it meanwhile (a reconciliation that found the post
       // after this replica's lease lapsed) has written its snapshot and audit entry already.
       if (posted.slot && r.digest.postedSlot === posted.slot) return null;
+      recorded = true;
       if (posted.slot) r.digest = nextDigestState(r.digest, model, r, posted.at, posted.slot);
       const entry: AuditEntry = {
         rolloutId: r.id,
@@ -479,6 +488,7 @@ export class ChecklistService {
       };
       return { rollout: r, audit: [entry] };
     });
+    return recorded;
   }
 
   /**
