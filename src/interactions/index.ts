@@ -146,7 +146,12 @@ export class Interactions {
    */
   async rolloutFor(conversation: ConversationRef, requester: Requester): Promise<Rollout> {
     const linked = await this.linkedRollout(conversation);
-    return linked ?? this.deps.service.ensureRollout(conversation, requester.actor);
+    if (linked) return linked;
+    // Whoever starts a rollout becomes its admin: not a person of another organization (a Slack Connect
+    // partner, a Teams guest), who takes part once someone of the installing organization has started it.
+    if (requester.actor.external && !(await this.deps.service.get(conversationKey(conversation))))
+      throw new BwprepError('forbidden', { key: 'error.forbidden.start_external' });
+    return this.deps.service.ensureRollout(conversation, requester.actor);
   }
 
   /** The rollout this conversation follows or has of its own, without creating one. */

@@ -20,6 +20,8 @@ export interface SlackProfile {
   deleted?: boolean;
   /** The person's own workspace (differs from the installing one for Slack Connect guests). */
   teamId?: string;
+  /** Of another organization than the installing workspace's (Slack Connect), as far as Slack says. */
+  external?: boolean;
 }
 
 /** The installation, or undefined when auth.test cannot be reached (then no admin rights are vouched). */
@@ -62,8 +64,8 @@ export async function getProfile(
   userId: string,
   installation?: () => Promise<SlackInstallation | undefined>,
 ): Promise<SlackProfile> {
-  // v2: admin rights now depend on the installing team; entries cached before that are not reused.
-  const key = `slack:profile:v2:${userId}`;
+  // v3: admin rights depend on the installing team (v2), and the profile says whether the person is external.
+  const key = `slack:profile:v3:${userId}`;
   const hit = recent.get(kv)?.get(key);
   if (hit && hit.until > Date.now()) return hit.profile;
   const cached = await kv.get<SlackProfile>(key);
@@ -90,10 +92,13 @@ export async function getProfile(
         }
       | undefined;
     const claimsAdmin = Boolean(u?.is_admin || u?.is_owner);
-    const inst = claimsAdmin ? await installationOrNone(installation) : undefined;
+    // The installation (auth.test, cached) tells our organization from a Slack Connect partner's.
+    const inst = installation ? await installationOrNone(installation) : undefined;
     // Without the installation nothing is vouched, and nothing cached: the next request asks again.
-    if (claimsAdmin && !inst) uncached = true;
+    if (installation && !inst) uncached = true;
     const vouched = claimsAdmin && adminRightsCount(u ?? {}, inst);
+    // External only when Slack says so for sure: a known team of another organization.
+    const external = Boolean(inst?.teamId && u?.team_id && !adminRightsCount(u, inst));
     const locale = toLocale(u?.locale);
     profile = {
       id: userId,
@@ -101,6 +106,7 @@ export async function getProfile(
       ...(u?.tz ? { tz: u.tz } : {}),
       isAdmin: vouched,
       ...(u?.team_id ? { teamId: u.team_id } : {}),
+      ...(external ? { external: true } : {}),
       ...(u?.profile?.display_name || u?.real_name || u?.name ? { name: u?.profile?.display_name || u?.real_name || u?.name } : {}),
       exists: Boolean(u) && !u?.deleted,
       ...(u?.deleted ? { deleted: true } : {}),
@@ -123,6 +129,7 @@ export function slackActor(userId: string, profile: SlackProfile | undefined): A
     surface: 'slack',
     ...(profile?.name ? { name: profile.name } : {}),
     ...(profile?.isAdmin ? { platformAdmin: true } : {}),
+    ...(profile?.external ? { external: true } : {}),
   };
 }
 

@@ -26,7 +26,7 @@ import type { ExportFile, Reply, Requester } from '../interactions/ports';
 import type { Logger } from '../logging/logger';
 import { ACTIONS, type ActionId, decodeStepRef } from '../views/actions';
 import type { Rich } from '../views/rich';
-import { baseConversationId, type ConversationRef, type TeamsConversations, type TeamsUserDirectory, teamsUserKey } from './directory';
+import { baseConversationId, type ConversationRef, isExternalTeamsUser, type TeamsConversations, type TeamsUserDirectory, teamsUserKey } from './directory';
 import { readSetupData, resubmittedValues, setupCard, setupDoneCard } from './setup';
 import { ADAPTIVE_CARD, escapeMarkdown, noticeText, type RenderContext, renderCheckReport, renderHelp, renderMine, renderNotice } from './render';
 
@@ -533,7 +533,10 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
   private async requester(ctx: TurnContext, reply: (r: Reply) => Promise<void>): Promise<Requester> {
     const a = ctx.activity;
     const aad = a.from?.aadObjectId ?? a.from?.id ?? 'unknown';
-    const actor: Actor = { user: teamsUserKey(aad), surface: 'teams', ...(a.from?.name ? { name: a.from.name } : {}) };
+    // What the roster said of the person (remember() reads it at most daily): another tenant, or a guest.
+    const known = a.from?.aadObjectId ? await this.deps.directory.get(a.from.aadObjectId) : undefined;
+    const external = known ? isExternalTeamsUser(known, activityTenant(a)) : false;
+    const actor: Actor = { user: teamsUserKey(aad), surface: 'teams', ...(a.from?.name ? { name: a.from.name } : {}), ...(external ? { external: true } : {}) };
     // The sender's name as Teams gives it, for the replies that mention them.
     if (a.from?.name) this.names.set(actor.user, a.from.name);
     const locale = toLocale(activityLocale(a));

@@ -266,12 +266,13 @@ export class TeamsUserDirectory {
 }
 
 /**
- * Whether a user may be treated as an admin because of a role they hold in Teams. Users of another
- * tenant than the one that installed the app (guests, shared-channel members from other organisations)
- * never are; nor is a user whose roster role is `guest`. Rollout admins and BWPREP_ADMINS are separate.
+ * Whether Teams says a user is from another organization than the one that installed the app here: a
+ * member of another tenant (a shared channel, a guest account's home tenant as the roster gives it) or a
+ * roster role `guest`. Unknown tenants count as not external (a roster that could not be read must not lock
+ * the installing organization's people out). bwprep grants no admin rights for any Teams role; this only
+ * keeps external people from starting a rollout (its creator becomes its admin).
  */
-export function mayHoldPlatformRole(user: Pick<TeamsUser, 'tenantId' | 'userRole'>, installTenantId: string | undefined): boolean {
-  if (!installTenantId || !user.tenantId) return false;
-  if (user.tenantId !== installTenantId) return false;
-  return user.userRole?.toLowerCase() !== 'guest';
+export function isExternalTeamsUser(user: Pick<TeamsUser, 'tenantId' | 'userRole'>, installTenantId: string | undefined): boolean {
+  if (user.userRole?.toLowerCase() === 'guest') return true;
+  return Boolean(installTenantId && user.tenantId && user.tenantId !== installTenantId);
 }

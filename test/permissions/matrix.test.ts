@@ -263,7 +263,8 @@ describe('permission matrix', () => {
   it('the workspace admin and the Slack Connect guest come from the Slack adapter: only the first is vouched', async () => {
     const all = await ROLES();
     expect(all[4]![1]).toMatchObject({ user: 'slack:U0WSADMIN', platformAdmin: true });
-    expect(all[5]![1]).toEqual({ user: 'slack:U0EXTERNAL', surface: 'slack', name: 'u0external' });
+    expect(all[5]![1]).toEqual({ user: 'slack:U0EXTERNAL', surface: 'slack', name: 'u0external', external: true });
+    expect(all[4]![1].external).toBeUndefined();
   });
 
   it('who may do what, as run against the service, is what the README says', async () => {

@@ -90,6 +90,17 @@ describe('kind 3: Slack Connect — admin rights count only for people of the in
     await vi.waitFor(async () => expect((await h.app.service.get(ROLLOUT))?.steps['4b']?.state).toBe('done'));
   });
 
+  it('…nor start a rollout in a shared channel that has none (its creator would become its admin; found by a review)', async () => {
+    const SHARED = 'C0SHAREDNEW';
+    h.slack.addChannel({ id: SHARED, name: 'shared-new', is_member: true });
+    const text = await reply(await command('status', EXT, { channel_id: SHARED }));
+    expect(text).toContain('Someone of the organization that installed bwprep has to start the checklist');
+    expect(await h.app.service.get(`slack:${FAKE_TEAM_ID}:${SHARED}`)).toBeUndefined();
+    // A member of the installing workspace starts it, and only they are its admin.
+    await command('status', carol, { channel_id: SHARED });
+    await vi.waitFor(async () => expect((await h.app.service.get(`slack:${FAKE_TEAM_ID}:${SHARED}`))?.settings.admins).toEqual([`slack:${carol}`]));
+  });
+
   it('an admin of the installing workspace (auth.test team) still has admin rights', async () => {
     await command('skip 4e no custom roles', alice);
     await vi.waitFor(async () => expect((await h.app.service.get(ROLLOUT))?.steps['4e']?.skipReason).toBe('no custom roles'));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mayHoldPlatformRole } from '../../src/teams/directory';
+import { isExternalTeamsUser } from '../../src/teams/directory';
 import {
   ANNA,
   BOB,
@@ -302,16 +302,47 @@ describe('conversation references and the Teams user directory', () => {
       timezone: 'Europe/Brussels',
       tenantId: FAKE_TENANT,
     });
-    expect(mayHoldPlatformRole(bob!, FAKE_TENANT)).toBe(true);
+    expect(isExternalTeamsUser(bob!, FAKE_TENANT)).toBe(false);
   });
 
-  it('a user from another tenant (shared channel, guest) never holds a platform role', async () => {
+  it('a user from another tenant (shared channel, guest) cannot start a rollout (its creator becomes its admin); once started, they take part', async () => {
     h.connector.addMembers('*', [{ id: GUEST.id, name: GUEST.name, aadObjectId: GUEST.aadObjectId, tenantId: OTHER_TENANT, userRole: 'user' }]);
-    await h.post(teamsMessage({ serviceUrl: h.connector.serviceUrl, from: GUEST, text: 'help', mention: true }));
+    const conv = '19:fake-shared@thread.tacv2';
+    const say = async (from: typeof BOB, text: string) => {
+      const msg = teamsMessage({
+        serviceUrl: h.connector.serviceUrl,
+        conversationId: `${conv};messageid=1700000000009`,
+        from,
+        text,
+        mention: true,
+        locale: 'en-GB',
+      });
+      expect((await h.post(msg)).status).toBe(200);
+      return msg;
+    };
+    const ask = async (from: typeof BOB, text: string) => {
+      const msg = await say(from, text);
+      return String((await h.connector.waitFor((c) => c.kind === 'reply' && c.activityId === msg.id)).body?.text ?? '');
+    };
+    // A refusal in a channel reaches the person alone, in their personal chat.
+    expect(await ask(GUEST, 'status')).toContain('I answered you in your personal chat');
+    const privately = (needle: RegExp) =>
+      h.connector.waitFor((c) => c.kind === 'send' && c.conversationId?.startsWith('a:') === true && needle.test(String(c.body?.text)));
+    await privately(/Someone of the organization that installed bwprep has to start the checklist/);
     const guest = await h.teams.users.get(GUEST.aadObjectId);
     expect(guest?.tenantId).toBe(OTHER_TENANT);
-    expect(mayHoldPlatformRole(guest!, FAKE_TENANT)).toBe(false);
-    expect(mayHoldPlatformRole({ tenantId: FAKE_TENANT, userRole: 'guest' }, FAKE_TENANT)).toBe(false);
+    expect(isExternalTeamsUser(guest!, FAKE_TENANT)).toBe(true);
+    expect(isExternalTeamsUser({ tenantId: FAKE_TENANT, userRole: 'guest' }, FAKE_TENANT)).toBe(true);
+    expect(isExternalTeamsUser({}, FAKE_TENANT)).toBe(false); // roster unknown: not locked out
+    const rolloutId = `teams:${FAKE_TENANT}:${conv}`;
+    expect(await h.app.service.get(rolloutId)).toBeUndefined();
+    // Bob (the installing tenant) starts it and is its admin; the guest then takes part, without admin rights.
+    await say(BOB, 'status'); // the card is a new message in the channel, not a reply
+    expect((await h.app.service.get(rolloutId))?.settings.admins).toEqual([`teams:${BOB.aadObjectId}`]);
+    expect(await ask(GUEST, 'mine')).not.toContain('personal chat');
+    await say(GUEST, 'skip 2b not needed');
+    await privately(/Only a rollout admin/i);
+    expect((await h.app.service.get(rolloutId))?.steps['2b']?.state).toBe('open');
   });
 
   it('welcomes on personal install, and marks the conversation inactive on uninstall; sends to it stop', async () => {

@@ -36,6 +36,12 @@ export interface Actor {
   name?: string;
   /** True when the surface itself vouches for admin rights (e.g. Slack workspace admin). */
   platformAdmin?: boolean;
+  /**
+   * True when the surface knows the person is from another organization than the one that installed
+   * bwprep (a Slack Connect partner, a Teams guest or a member of another tenant in a shared channel).
+   * Such a person may take part, but never starts a rollout: its creator becomes its admin.
+   */
+  external?: boolean;
 }
 
 export interface Evidence {
