@@ -185,6 +185,19 @@ describe('a claimed, unrecorded digest slot on Teams is looked up through Micros
     expect(reads[1]!.query.$skiptoken).toBe('50');
   });
 
+  it('more than 500 messages changed since a day before the slot: "cannot tell" (at most once), with a warning', async () => {
+    await start();
+    await installAndStart();
+    ms.grant(FAKE_TENANT, { group: GROUP });
+    for (let i = 0; i < 520; i++) ms.addMessage({ group: GROUP, channel: FAKE_CHANNEL }, { at: new Date(POSTED_AT.getTime() - 3600_000 + i) });
+    await claimOnly(ROLLOUT);
+    clock.set('2026-11-25T08:01:00Z');
+    expect((await h.app.scheduler!.tick()).digests.find((d) => d.rolloutId === ROLLOUT)).toMatchObject({ skipped: 'unknown', posted: false });
+    expect(graphReads()).toHaveLength(10);
+    expect(digestSends()).toHaveLength(0);
+    expect(h.logs()).toContain('too many messages since its slot');
+  });
+
   it('Graph busy (503): nothing posted; asked again after the back-off, found then', async () => {
     await start();
     await installAndStart();
