@@ -338,6 +338,21 @@ describe('a Teams digest post without a clear answer (found by a review)', () =>
     expect(graphReads().filter((c) => c.query.$top === '50')).toHaveLength(0);
   });
 
+  it('a lookup Graph refuses turns "can look" to no at once: the next digest post is resent by the client, not sent once', async () => {
+    await start();
+    await installAndStart();
+    await claimOnly(ROLLOUT); // a crash mid-post yesterday's way; Graph has no consent yet
+    clock.set('2026-11-25T08:01:00Z');
+    expect((await h.app.scheduler!.tick()).digests.find((d) => d.rolloutId === ROLLOUT)).toMatchObject({ skipped: 'unknown' });
+    // Consent granted meanwhile; within the hour bwprep still treats the channel as unreadable (no probe).
+    ms.grant(FAKE_TENANT, { group: GROUP });
+    h.connector.failNext({ kind: 'send', conversationId: FAKE_CHANNEL, status: 504 });
+    clock.set('2026-11-26T08:01:00Z');
+    expect((await h.app.scheduler!.tick()).digests.find((d) => d.rolloutId === ROLLOUT)).toMatchObject({ posted: true });
+    expect(digestSends().map((c) => c.status)).toEqual([504, 200]);
+    expect(graphReads().map((c) => c.status)).toEqual([403]);
+  });
+
   it('where Graph cannot look (no consent): a 504 is resent by the client as before, so the digest is not lost', async () => {
     await start();
     await installAndStart();
