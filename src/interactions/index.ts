@@ -149,7 +149,9 @@ export class Interactions {
     if (linked) return linked;
     // Whoever starts a rollout becomes its admin: not a person of another organization (a Slack Connect
     // partner, a Teams guest), who takes part once someone of the installing organization has started it.
-    if (requester.actor.external && !(await this.deps.service.get(conversationKey(conversation))))
+    // A global admin (BWPREP_ADMINS) is trusted wherever they come from.
+    const trusted = !requester.actor.external || this.deps.service.globalAdmins.includes(requester.actor.user);
+    if (!trusted && !(await this.deps.service.get(conversationKey(conversation))))
       throw new BwprepError('forbidden', { key: 'error.forbidden.start_external' });
     return this.deps.service.ensureRollout(conversation, requester.actor);
   }
@@ -197,6 +199,9 @@ export class Interactions {
         // Binding to a rollout elsewhere must not first create one of this conversation's own.
         rollout = await this.existingRollout(conversation);
         await this.bind(conversation, requester, cmd.code, rollout);
+      } else if (cmd.name === 'help' && requester.actor.external && !(await this.existingRollout(conversation))) {
+        // Help needs no rollout: an external person learns the commands without being asked to find someone.
+        await requester.reply({ kind: 'help', view: buildHelpView(this.privateLocale(requester)) });
       } else if (cmd.name === 'unlink' && !(await this.existingRollout(conversation))) {
         // Nothing to unlink, and no reason to start a rollout here.
         throw new BwprepError('bad_usage', { key: 'error.not_linked' });

@@ -415,6 +415,90 @@ describe('Scheduler: a found home digest and its linked conversations', () => {
     expect(await digestAudit(store, r.id)).toHaveLength(1);
   });
 
+  it('a home post answered after its lease lapsed, when another replica recorded the slot meanwhile: this replica posts no links (found by a review)', async () => {
+    const store = await open();
+    const r = makeRollout();
+    const linked: ConversationRef = { platform: 'slack', workspace: 'T0TEST', channel: 'C0LINKED' };
+    r.links = [{ conversation: linked, linkedAt: '2026-11-20T09:00:00.000Z', linkedBy: 'slack:UADMIN' }];
+    r.digest = { lastSlot: '2026-11-24T09:00', lastPostedAt: '2026-11-24T08:00:03.000Z', lastStates: {}, history: [] };
+    await store.rollouts.create(r, []);
+    // Replica A's home post is in Slack, but its answer is slow.
+    let answer!: () => void;
+    const slow = new Promise<void>((resolve) => (answer = resolve));
+    let posted!: () => void;
+    const inSlack = new Promise<void>((resolve) => (posted = resolve));
+    const pubA = new FakePublisher(async () => ({ status: 'absent' }));
+    const portA = pubA.port();
+    const original = portA.postDigest;
+    portA.postDigest = async (conversation, view, card, opts) => {
+      const out = await original(conversation, view, card, opts);
+      if (conversation.channel === r.conversation.channel) {
+        posted();
+        await slow;
+      }
+      return out;
+    };
+    pubA.port = () => portA;
+    const clock = new FakeClock('2026-11-25T08:01:00Z');
+    const a = scheduler(store, clock, pubA, { holder: 'replica-a' });
+    const tickA = a.tick();
+    await inSlack;
+    // A's lease lapses; replica B finds the home digest, records the slot and posts the link.
+    await store.leases.release(`digest:${r.id}:${SLOT}`, 'replica-a');
+    const ref: MessageRef = { platform: 'slack', channel: r.conversation.channel, ts: '1.000100' };
+    const pubB = new FakePublisher(async (c) => (c.channel === linked.channel ? { status: 'absent' } : { status: 'found', digest: { ref } }));
+    const b = scheduler(store, clock, pubB, { holder: 'replica-b' });
+    expect((await b.tick()).digests[0]).toMatchObject({ recovered: true });
+    answer();
+    await tickA;
+    expect(pubB.posts.map((p) => p.conversation.channel)).toEqual([linked.channel]);
+    expect(pubA.posts.map((p) => p.conversation.channel)).toEqual([r.conversation.channel]); // no second link post
+    expect(await digestAudit(store, r.id)).toHaveLength(1);
+  });
+
+  it('…and when that late answer is recorded while the other replica is still looking, the other replica posts no links', async () => {
+    const store = await open();
+    const r = makeRollout();
+    const linked: ConversationRef = { platform: 'slack', workspace: 'T0TEST', channel: 'C0LINKED' };
+    r.links = [{ conversation: linked, linkedAt: '2026-11-20T09:00:00.000Z', linkedBy: 'slack:UADMIN' }];
+    r.digest = { lastSlot: '2026-11-24T09:00', lastPostedAt: '2026-11-24T08:00:03.000Z', lastStates: {}, history: [] };
+    await store.rollouts.create(r, []);
+    let answer!: () => void;
+    const slow = new Promise<void>((resolve) => (answer = resolve));
+    let posted!: () => void;
+    const inSlack = new Promise<void>((resolve) => (posted = resolve));
+    const pubA = new FakePublisher(async () => ({ status: 'absent' }));
+    const portA = pubA.port();
+    const original = portA.postDigest;
+    portA.postDigest = async (conversation, view, card, opts) => {
+      const out = await original(conversation, view, card, opts);
+      if (conversation.channel === r.conversation.channel) {
+        posted();
+        await slow;
+      }
+      return out;
+    };
+    pubA.port = () => portA;
+    const clock = new FakeClock('2026-11-25T08:01:00Z');
+    const a = scheduler(store, clock, pubA, { holder: 'replica-a' });
+    const tickA = a.tick();
+    await inSlack;
+    await store.leases.release(`digest:${r.id}:${SLOT}`, 'replica-a');
+    const ref: MessageRef = { platform: 'slack', channel: r.conversation.channel, ts: '1.000100' };
+    // B finds the home digest; meanwhile A's answer comes, and A records the slot and posts the link.
+    const pubB = new FakePublisher(async (c) => {
+      if (c.channel === linked.channel) return { status: 'absent' };
+      answer();
+      await tickA;
+      return { status: 'found', digest: { ref } };
+    });
+    const b = scheduler(store, clock, pubB, { holder: 'replica-b' });
+    await b.tick();
+    expect(pubA.posts.map((p) => p.conversation.channel)).toEqual([r.conversation.channel, linked.channel]);
+    expect(pubB.posts).toEqual([]);
+    expect(await digestAudit(store, r.id)).toHaveLength(1);
+  });
+
   it('a linked conversation whose lookup cannot tell still gets the digest: with links posted after the record, none was tried', async () => {
     const store = await open();
     const r = makeRollout();

@@ -407,3 +407,22 @@ describe('export and home', () => {
     expect(JSON.stringify(nl)).toContain('Beleidsconfiguratie nalopen');
   });
 });
+
+describe('a person of another organization (a Slack Connect partner, a Teams guest)', () => {
+  it('cannot start a rollout (its creator becomes its admin); `help` answers without starting one; a global admin may', async () => {
+    await h.close();
+    h = await layer({ globalAdmins: ['teams:gil'] });
+    const gus = h.person('teams:gus');
+    gus.actor.external = true;
+    await h.interactions.command(CONVERSATION, gus, 'status', resolveUser);
+    expect(gus.texts().join('\n')).toContain('Someone of the organization that installed bwprep has to start the checklist');
+    await h.interactions.command(CONVERSATION, gus, 'help', resolveUser);
+    expect(gus.replies.at(-1)?.kind).toBe('help');
+    expect(await h.service.get(ROLLOUT)).toBeUndefined();
+    // BWPREP_ADMINS are trusted wherever they come from.
+    const gil = h.person('teams:gil');
+    gil.actor.external = true;
+    await h.interactions.command(CONVERSATION, gil, 'status', resolveUser);
+    expect((await h.service.get(ROLLOUT))?.settings.admins).toEqual(['teams:gil']);
+  });
+});

@@ -95,6 +95,10 @@ describe('kind 3: Slack Connect — admin rights count only for people of the in
     h.slack.addChannel({ id: SHARED, name: 'shared-new', is_member: true });
     const text = await reply(await command('status', EXT, { channel_id: SHARED }));
     expect(text).toContain('Someone of the organization that installed bwprep has to start the checklist');
+    // `help` needs no rollout: it answers, and starts none either.
+    const help = await reply(await command('help', EXT, { channel_id: SHARED }));
+    expect(help).toContain('trial-to-production checklist');
+    expect(help).not.toContain('has to start');
     expect(await h.app.service.get(`slack:${FAKE_TEAM_ID}:${SHARED}`)).toBeUndefined();
     // A member of the installing workspace starts it, and only they are its admin.
     await command('status', carol, { channel_id: SHARED });
