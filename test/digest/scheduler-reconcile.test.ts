@@ -374,128 +374,87 @@ describe('Scheduler: a failed digest post, answered or not', () => {
 });
 
 describe('Scheduler: a found home digest and its linked conversations', () => {
-  it('linked posts come after the record: a replica taking over while they are still retrying finds the slot recorded, and posts nothing (found by a review)', async () => {
+  /**
+   * Two replicas on one store: A's digest post to `slowChannel` is held (in Slack, answer pending) until
+   * `answer()`; `held` resolves once it got there. The rollout was posted yesterday, today's slot is due, and
+   * it has one linked conversation.
+   */
+  async function twoReplicas(slow: 'home' | 'link') {
     const store = await open();
     const r = makeRollout();
     const linked: ConversationRef = { platform: 'slack', workspace: 'T0TEST', channel: 'C0LINKED' };
     r.links = [{ conversation: linked, linkedAt: '2026-11-20T09:00:00.000Z', linkedBy: 'slack:UADMIN' }];
     r.digest = { lastSlot: '2026-11-24T09:00', lastPostedAt: '2026-11-24T08:00:03.000Z', lastStates: {}, history: [] };
     await store.rollouts.create(r, []);
-    // Replica A's post in the linked conversation is slow (the client retrying a 429 or a 504).
-    let release!: () => void;
-    const slow = new Promise<void>((resolve) => (release = resolve));
-    let reachedLink!: () => void;
-    const atLink = new Promise<void>((resolve) => (reachedLink = resolve));
+    const slowChannel = slow === 'home' ? r.conversation.channel : linked.channel;
+    let answer!: () => void;
+    const pending = new Promise<void>((resolve) => (answer = resolve));
+    let arrived!: () => void;
+    const held = new Promise<void>((resolve) => (arrived = resolve));
     const pubA = new FakePublisher(async () => ({ status: 'absent' }));
     const portA = pubA.port();
     const original = portA.postDigest;
     portA.postDigest = async (conversation, view, card, opts) => {
-      if (conversation.channel === linked.channel) {
-        reachedLink();
-        await slow;
+      // A link is held before it is posted (the client still retrying); the home post after (in Slack).
+      if (conversation.channel === slowChannel && slow === 'link') {
+        arrived();
+        await pending;
       }
-      return original(conversation, view, card, opts);
+      const out = await original(conversation, view, card, opts);
+      if (conversation.channel === slowChannel && slow === 'home') {
+        arrived();
+        await pending;
+      }
+      return out;
     };
     pubA.port = () => portA;
     const clock = new FakeClock('2026-11-25T08:01:00Z');
-    const a = scheduler(store, clock, pubA, { holder: 'replica-a' });
-    const tickA = a.tick();
-    await atLink;
-    // A's lease lapses meanwhile; replica B ticks. Its platform would say the linked post is absent.
+    const tickA = scheduler(store, clock, pubA, { holder: 'replica-a' }).tick();
+    await held;
+    // A's lease lapses meanwhile.
     await store.leases.release(`digest:${r.id}:${SLOT}`, 'replica-a');
-    const pubB = new FakePublisher(async (c) =>
-      c.channel === linked.channel ? { status: 'absent' } : { status: 'found', digest: { ref: { platform: 'slack', channel: c.channel, ts: '1.000100' } } },
-    );
-    const b = scheduler(store, clock, pubB, { holder: 'replica-b' });
+    const homeRef: MessageRef = { platform: 'slack', channel: r.conversation.channel, ts: '1.000100' };
+    const replicaB = (lookup: (c: ConversationRef) => Promise<DigestLookup>) => {
+      const pubB = new FakePublisher(lookup);
+      return { pubB, tick: () => scheduler(store, clock, pubB, { holder: 'replica-b' }).tick() };
+    };
+    return { store, r, linked, pubA, tickA, answer, homeRef, replicaB };
+  }
+
+  it('linked posts come after the record: a replica taking over while they are still retrying finds the slot recorded, and posts nothing (found by a review)', async () => {
+    const { store, r, linked, pubA, tickA, answer, homeRef, replicaB } = await twoReplicas('link');
+    const b = replicaB(async (c) => (c.channel === linked.channel ? { status: 'absent' } : { status: 'found', digest: { ref: homeRef } }));
     await b.tick();
-    release();
+    answer();
     expect((await tickA).digests[0]).toMatchObject({ slot: SLOT, posted: true });
-    expect(pubB.posts).toEqual([]);
+    expect(b.pubB.posts).toEqual([]);
     expect(pubA.posts.map((p) => p.conversation.channel)).toEqual([r.conversation.channel, linked.channel]);
     expect(await digestAudit(store, r.id)).toHaveLength(1);
   });
 
   it('a home post answered after its lease lapsed, when another replica recorded the slot meanwhile: this replica posts no links (found by a review)', async () => {
-    const store = await open();
-    const r = makeRollout();
-    const linked: ConversationRef = { platform: 'slack', workspace: 'T0TEST', channel: 'C0LINKED' };
-    r.links = [{ conversation: linked, linkedAt: '2026-11-20T09:00:00.000Z', linkedBy: 'slack:UADMIN' }];
-    r.digest = { lastSlot: '2026-11-24T09:00', lastPostedAt: '2026-11-24T08:00:03.000Z', lastStates: {}, history: [] };
-    await store.rollouts.create(r, []);
-    // Replica A's home post is in Slack, but its answer is slow.
-    let answer!: () => void;
-    const slow = new Promise<void>((resolve) => (answer = resolve));
-    let posted!: () => void;
-    const inSlack = new Promise<void>((resolve) => (posted = resolve));
-    const pubA = new FakePublisher(async () => ({ status: 'absent' }));
-    const portA = pubA.port();
-    const original = portA.postDigest;
-    portA.postDigest = async (conversation, view, card, opts) => {
-      const out = await original(conversation, view, card, opts);
-      if (conversation.channel === r.conversation.channel) {
-        posted();
-        await slow;
-      }
-      return out;
-    };
-    pubA.port = () => portA;
-    const clock = new FakeClock('2026-11-25T08:01:00Z');
-    const a = scheduler(store, clock, pubA, { holder: 'replica-a' });
-    const tickA = a.tick();
-    await inSlack;
-    // A's lease lapses; replica B finds the home digest, records the slot and posts the link.
-    await store.leases.release(`digest:${r.id}:${SLOT}`, 'replica-a');
-    const ref: MessageRef = { platform: 'slack', channel: r.conversation.channel, ts: '1.000100' };
-    const pubB = new FakePublisher(async (c) => (c.channel === linked.channel ? { status: 'absent' } : { status: 'found', digest: { ref } }));
-    const b = scheduler(store, clock, pubB, { holder: 'replica-b' });
+    const { store, r, linked, pubA, tickA, answer, homeRef, replicaB } = await twoReplicas('home');
+    const b = replicaB(async (c) => (c.channel === linked.channel ? { status: 'absent' } : { status: 'found', digest: { ref: homeRef } }));
     expect((await b.tick()).digests[0]).toMatchObject({ recovered: true });
     answer();
     await tickA;
-    expect(pubB.posts.map((p) => p.conversation.channel)).toEqual([linked.channel]);
+    expect(b.pubB.posts.map((p) => p.conversation.channel)).toEqual([linked.channel]);
     expect(pubA.posts.map((p) => p.conversation.channel)).toEqual([r.conversation.channel]); // no second link post
     expect(await digestAudit(store, r.id)).toHaveLength(1);
   });
 
   it('…and when that late answer is recorded while the other replica is still looking, the other replica posts no links', async () => {
-    const store = await open();
-    const r = makeRollout();
-    const linked: ConversationRef = { platform: 'slack', workspace: 'T0TEST', channel: 'C0LINKED' };
-    r.links = [{ conversation: linked, linkedAt: '2026-11-20T09:00:00.000Z', linkedBy: 'slack:UADMIN' }];
-    r.digest = { lastSlot: '2026-11-24T09:00', lastPostedAt: '2026-11-24T08:00:03.000Z', lastStates: {}, history: [] };
-    await store.rollouts.create(r, []);
-    let answer!: () => void;
-    const slow = new Promise<void>((resolve) => (answer = resolve));
-    let posted!: () => void;
-    const inSlack = new Promise<void>((resolve) => (posted = resolve));
-    const pubA = new FakePublisher(async () => ({ status: 'absent' }));
-    const portA = pubA.port();
-    const original = portA.postDigest;
-    portA.postDigest = async (conversation, view, card, opts) => {
-      const out = await original(conversation, view, card, opts);
-      if (conversation.channel === r.conversation.channel) {
-        posted();
-        await slow;
-      }
-      return out;
-    };
-    pubA.port = () => portA;
-    const clock = new FakeClock('2026-11-25T08:01:00Z');
-    const a = scheduler(store, clock, pubA, { holder: 'replica-a' });
-    const tickA = a.tick();
-    await inSlack;
-    await store.leases.release(`digest:${r.id}:${SLOT}`, 'replica-a');
-    const ref: MessageRef = { platform: 'slack', channel: r.conversation.channel, ts: '1.000100' };
+    const { store, r, linked, pubA, tickA, answer, homeRef, replicaB } = await twoReplicas('home');
     // B finds the home digest; meanwhile A's answer comes, and A records the slot and posts the link.
-    const pubB = new FakePublisher(async (c) => {
+    const b = replicaB(async (c) => {
       if (c.channel === linked.channel) return { status: 'absent' };
       answer();
       await tickA;
-      return { status: 'found', digest: { ref } };
+      return { status: 'found', digest: { ref: homeRef } };
     });
-    const b = scheduler(store, clock, pubB, { holder: 'replica-b' });
     await b.tick();
     expect(pubA.posts.map((p) => p.conversation.channel)).toEqual([r.conversation.channel, linked.channel]);
-    expect(pubB.posts).toEqual([]);
+    expect(b.pubB.posts).toEqual([]);
     expect(await digestAudit(store, r.id)).toHaveLength(1);
   });
 
