@@ -158,14 +158,8 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
 
   constructor(private readonly deps: TeamsBotDeps) {
     super();
+    // Messages not addressed to bwprep never get here (index.ts drops them before the turn runs).
     this.onMessage(async (ctx, next) => {
-      if (!addressedToBot(ctx.activity)) {
-        // The resource-specific consent that lets Graph read a team's or chat's messages (graph.ts) also makes
-        // Teams deliver every message there. bwprep reads only what mentions it: nothing else is stored,
-        // answered or logged (not even its text).
-        this.deps.logger.debug({ conversation: ctx.activity.conversation?.id }, 'teams message without a mention of bwprep; ignored');
-        return next();
-      }
       await this.remember(ctx, false);
       await this.answer(ctx);
       await next();

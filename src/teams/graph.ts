@@ -29,7 +29,7 @@
  * `canLook` asks for one message to tell whether a digest post may be sent once (platform.ts).
  *
  * The same consent makes Teams deliver every message of the team's channels (or the chat) to the bot;
- * bot.ts `addressedToBot` drops all but those that @mention it.
+ * the Teams request listener (index.ts, with bot.ts `addressedToBot`) drops all but those that @mention it.
  */
 import { request } from 'undici';
 import { z } from 'zod';

@@ -215,9 +215,15 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
       try {
         const invoke = await adapter.handle(authHeader, activity, async (ctx) => {
           turnStarted = true;
-          // Authenticated from here on. A redelivered message (same id) must not be answered twice; a message
-          // not addressed to bwprep (dropped by the bot unread) costs no store write.
-          if (activity.type === 'message' && activity.id && addressedToBot(activity)) {
+          // Authenticated from here on. The resource-specific consent that lets Graph read a team's or chat's
+          // messages (graph.ts) also makes Teams deliver every message there: bwprep reads only what mentions
+          // it. Nothing else is stored, answered or logged (not even its text), and it costs no store write.
+          if (activity.type === 'message' && !addressedToBot(activity)) {
+            logger.debug({ conversation: activity.conversation?.id }, 'teams message without a mention of bwprep; ignored');
+            return;
+          }
+          // A redelivered message (same id) must not be answered twice.
+          if (activity.type === 'message' && activity.id) {
             const key = `teams:activity:${baseConversationId(activity.conversation?.id ?? '')}:${activity.id}`;
             if (!(await deps.leases.acquire(key, randomUUID(), DEDUPE_MS))) {
               logger.info({ activityId: activity.id, conversation: activity.conversation?.id }, 'teams message delivered again; already handled');
@@ -367,7 +373,7 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
         teamGroupId,
       })
     : undefined;
-  const platform = teamsPlatform({ runtime, logger, ...(lookup ? { findDigest: lookup.findDigest, canLook: lookup.canLook } : {}) });
+  const platform = teamsPlatform({ runtime, logger, ...(lookup ? { lookup } : {}) });
   return {
     ...runtime,
     platform,

@@ -1,6 +1,6 @@
 import type { Activity, Attachment } from 'botbuilder';
 import type { ConversationRef as BwConversation, Locale, MessageRef, UserKey } from '../core/checklist/model';
-import type { DigestLookup, PostedDigest } from '../core/digest/ports';
+import type { PostedDigest } from '../core/digest/ports';
 import { CardGoneError, PlatformError } from '../interactions/errors';
 import type { ChatPlatform, DirectMessage, UserProfile } from '../interactions/ports';
 import type { Logger } from '../logging/logger';
@@ -8,6 +8,7 @@ import type { CheckReportView } from '../views/check-report';
 import type { ChecklistView } from '../views/checklist';
 import type { DigestView } from '../views/digest';
 import type { TeamsConversations, TeamsUserDirectory } from './directory';
+import type { graphDigestLookup } from './graph';
 import { checklistCard, type RenderContext, renderCheckReport, renderDigest, renderNotice, renderReminder, retiredCard } from './render';
 
 /** What the platform needs of the Teams runtime (src/teams/index.ts): proactive sends by conversation id. */
@@ -23,9 +24,8 @@ const aadOf = (user: UserKey) => user.slice('teams:'.length);
 
 /**
  * A failed connector send as a PlatformError. `uncertain` only for a send made once (withoutResend) whose
- * connector request itself got no
- * clear answer: a RestError (@azure/core-rest-pipeline) with a 5xx (a 502/504 gateway, a 500 after the
- * write) or with no response at all (a reset or timed-out connection). A 4xx was refused (403/404 lasting:
+ * connector request itself got no clear answer: a RestError (@azure/core-rest-pipeline) with a 5xx (a
+ * 502/504 gateway, a 500 after the write) or with no response at all (a reset or timed-out connection). A 4xx was refused (403/404 lasting:
  * the bot was removed, the conversation is gone; outbound.ts marked it inactive already); a failure before
  * the request (no Bot Connector token from Entra ID) sent nothing.
  */
@@ -43,16 +43,18 @@ function sendFailure(e: unknown, once: boolean): PlatformError {
 /**
  * Teams' implementation of the application layer's ports: the living card as an Adaptive Card posted and
  * updated through the Bot Connector (proactively, by stored conversation reference), the digest as an
- * Adaptive Card (a scheduled one found again through Graph after a crash, graph.ts), reports as Markdown messages, reminders and DMs in the person's 1:1 chat with the bot (created through the
- * connector when needed), people from what Teams told bwprep about them.
+ * Adaptive Card (a scheduled one found again through Graph after a crash, graph.ts), reports as Markdown
+ * messages, reminders and DMs in the person's 1:1 chat with the bot (created through the connector when
+ * needed), people from what Teams told bwprep about them.
  */
 export function teamsPlatform(deps: {
   runtime: TeamsSender;
   logger: Logger;
-  /** The Graph lookup of a scheduled digest (graph.ts); absent without app credentials (digests stay at most once). */
-  findDigest?: (conversationId: string, digest: { rolloutId: string; slot: string }, since: Date) => Promise<DigestLookup>;
-  /** Whether Graph can read the conversation now (graph.ts `canLook`; never throws). */
-  canLook?: (conversationId: string) => Promise<boolean>;
+  /**
+   * The Graph lookup of a scheduled digest and whether Graph can read a conversation now (graph.ts);
+   * absent without app credentials (digests stay at most once).
+   */
+  lookup?: ReturnType<typeof graphDigestLookup>;
 }): ChatPlatform & { cardFor(conversationId: string, view: ChecklistView, checking?: boolean): Promise<Attachment> } {
   const { runtime, logger } = deps;
   const names = new Map<string, string>();
@@ -140,7 +142,7 @@ export function teamsPlatform(deps: {
         // the conversation back: after a 502/504 or a lost connection it may be out, and the scheduler looks for
         // it (findDigest) rather than posting it twice. Elsewhere (a linked conversation, no consent yet, a 1:1
         // chat) the client retries as for any message: a rare double post beats a lost digest.
-        const once = opts?.once && deps.canLook ? await deps.canLook(conversation.channel) : false;
+        const once = opts?.once && deps.lookup ? await deps.lookup.canLook(conversation.channel) : false;
         let id: string | undefined;
         try {
           id = await runtime.send(conversation.channel, activity, { once });
@@ -150,10 +152,10 @@ export function teamsPlatform(deps: {
         if (!id) throw unreachable(conversation.channel);
         return { ref: { platform: 'teams', channel: conversation.channel, ts: id } };
       },
-      ...(deps.findDigest
+      ...(deps.lookup
         ? {
             findDigest: (conversation: BwConversation, digest: { rolloutId: string; slot: string }, since: Date) =>
-              deps.findDigest!(conversation.channel, digest, since),
+              deps.lookup!.findDigest(conversation.channel, digest, since),
           }
         : {}),
       async postCheckReport(conversation: BwConversation, view: CheckReportView): Promise<void> {
