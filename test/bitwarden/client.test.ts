@@ -1,13 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BitwardenClient } from '../../src/bitwarden/client';
 import { type BwprepError, isBwprepError } from '../../src/core/errors';
 import { render } from '../../src/i18n';
-import { ACCESS_TOKEN_PREFIX, type FakeBitwardenServer, startFakeBitwarden } from '../fakes/bitwarden-server';
+import { ACCESS_TOKEN_PREFIX, type FakeBitwardenServer, startFakeBitwarden, startTlsFakeBitwarden } from '../fakes/bitwarden-server';
 import { FAKE_SECRET, readyOrg } from '../fixtures/bitwarden';
 import { fakeEndpoints, makeVerification, memoryLogger, NOW, settingsFor, TestClock } from './helpers';
 
@@ -351,41 +347,15 @@ describe('faults', () => {
 
 describe('TLS', () => {
   // Set-up failures (no openssl, a server that cannot start) fail these tests; they never skip.
-  let dir: string;
+  let tls: Awaited<ReturnType<typeof startTlsFakeBitwarden>>;
   let tlsServer: FakeBitwardenServer;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'bwprep-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'ca.pem'),
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'pipe' },
-    );
-    const plain = await startFakeBitwarden();
-    await plain.stop();
-    tlsServer = await new (plain.constructor as new () => FakeBitwardenServer)().start({
-      tls: { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'ca.pem'), 'utf8') },
-    });
+    tls = await startTlsFakeBitwarden();
+    tlsServer = tls.server;
     tlsServer.load(readyOrg(NOW));
   });
   afterAll(async () => {
-    await tlsServer?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await tls?.close();
   });
 
   it('an unknown CA is bitwarden_tls pointing at BW_CA_FILE; with the CA file it works', async () => {
@@ -395,7 +365,7 @@ describe('TLS', () => {
     expect(render('en', e.userMessage)).toContain('BW_CA_FILE');
     expect(render('nl', e.userMessage)).toContain('BW_CA_FILE');
     tlsServer.load(readyOrg(NOW));
-    const ok = await makeVerification(tlsServer, 'self-hosted', { caFile: join(dir, 'ca.pem') }).run(['5a', '3b']);
+    const ok = await makeVerification(tlsServer, 'self-hosted', { caFile: tls.caFile }).run(['5a', '3b']);
     expect(ok['5a']!.status).toBe('pass');
     expect(ok['3b']!.status).toBe('fail'); // the fixture is a cloud org
   });

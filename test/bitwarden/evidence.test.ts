@@ -1,14 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { step1a } from '../../src/bitwarden/checks/step1a';
 import type { CheckContext, Snapshot } from '../../src/bitwarden/checks/types';
 import { DEFAULT_THRESHOLDS, type Hosting } from '../../src/core/checklist/model';
 import { BwprepError } from '../../src/core/errors';
 import type { CheckOutcome, VerificationSettings } from '../../src/core/verification/ports';
-import { type FakeBitwardenServer, type FixtureOrg, type GroupJson, startFakeBitwarden } from '../fakes/bitwarden-server';
+import { type FakeBitwardenServer, type FixtureOrg, type GroupJson, startFakeBitwarden, startTlsFakeBitwarden } from '../fakes/bitwarden-server';
 import {
   assoc,
   CLOUD_CONFIG,
@@ -944,45 +940,21 @@ describe('5a: the self-hosted server answers', () => {
   ]);
 
   describe('over HTTPS', () => {
-    let dir: string;
+    let https: Awaited<ReturnType<typeof startTlsFakeBitwarden>>;
     let tls: FakeBitwardenServer;
+    let caFile: string;
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'bwprep-evidence-tls-'));
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-keyout',
-          join(dir, 'key.pem'),
-          '-out',
-          join(dir, 'ca.pem'),
-          '-days',
-          '2',
-          '-subj',
-          '/CN=127.0.0.1',
-          '-addext',
-          'subjectAltName=IP:127.0.0.1',
-        ],
-        { stdio: 'pipe' },
-      );
-      tls = await new (server.constructor as new () => FakeBitwardenServer)().start({
-        tls: { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'ca.pem'), 'utf8') },
-      });
+      https = await startTlsFakeBitwarden({ key: 'ec' });
+      tls = https.server;
+      caFile = https.caFile;
     });
     afterAll(async () => {
-      await tls?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await https?.close();
     });
 
     it('passes, with version, host and users, and records TLS', async () => {
       tls.load(org('self-hosted', { members: threeMembers(), events: logins() }));
-      const h = makeVerification(tls, 'self-hosted', { caFile: join(dir, 'ca.pem') });
+      const h = makeVerification(tls, 'self-hosted', { caFile });
       const out = await h.verification.verify({
         rolloutId: 'evidence',
         settings: settingsFor('self-hosted', tls),

@@ -1,6 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { reportToSecretGuard } from '../helpers/secret-guard';
 
 /**
@@ -510,4 +514,53 @@ export async function startFakeBitwarden(org?: FixtureOrg): Promise<FakeBitwarde
   const s = await new FakeBitwardenServer().start();
   if (org) s.load(org);
   return s;
+}
+
+/**
+ * A fake Bitwarden server over HTTPS, with a fresh self-signed certificate for 127.0.0.1 made by openssl in
+ * a temp dir (RSA 2048 or EC P-256). `caFile` is the certificate a client must trust (BW_CA_FILE); `close()`
+ * stops the server and removes the dir. No openssl, or a server that cannot start, fails the caller: a test
+ * set-up that fails never skips.
+ */
+export async function startTlsFakeBitwarden(
+  opts: { key?: 'rsa' | 'ec' } = {},
+): Promise<{ server: FakeBitwardenServer; caFile: string; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bwprep-tls-'));
+  const keyArgs = opts.key === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'] : ['-newkey', 'rsa:2048'];
+  const keyFile = join(dir, 'key.pem');
+  const caFile = join(dir, 'ca.pem');
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        ...keyArgs,
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        caFile,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'pipe' },
+    );
+    const server = await new FakeBitwardenServer().start({ tls: { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(caFile, 'utf8') } });
+    return {
+      server,
+      caFile,
+      close: async () => {
+        await server.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
