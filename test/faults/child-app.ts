@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
+import { DIGEST_POST_ALLOWANCE_SECONDS } from '../../src/config/schema';
 import { reportToSecretGuard } from '../helpers/secret-guard';
 import { FAKE_BOT_TOKEN, FAKE_SIGNING_SECRET } from '../helpers/slack-requests';
 
@@ -51,6 +52,27 @@ export function killChildren(): void {
   for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   running.clear();
 }
+
+/**
+ * For a restart after a SIGKILL: the scheduler ticks every second, with the smallest digest lease the config
+ * accepts (check timeout + DIGEST_POST_ALLOWANCE_SECONDS), so a dead process's lease lapses as soon as it can.
+ * `env` holds the settings; `recoveryMs` bounds how long the restarted process may take to settle the slot.
+ */
+export const FAST_RESTART = (() => {
+  const intervalS = 1;
+  const checkTimeoutS = 1;
+  const leaseS = checkTimeoutS + DIGEST_POST_ALLOWANCE_SECONDS;
+  return {
+    intervalS,
+    leaseS,
+    env: {
+      BWPREP_SCHEDULER_INTERVAL_SECONDS: String(intervalS),
+      BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS: String(checkTimeoutS),
+      BWPREP_DIGEST_LEASE_SECONDS: String(leaseS),
+    },
+    recoveryMs: (leaseS + 2 * intervalS) * 1000 + 15_000,
+  };
+})();
 
 /** The environment of a child bwprep on Slack over HTTP (the fake Slack API at `slackApiUrl`) and an SQLite file. */
 export function slackChildEnv(slackApiUrl: string, storeFile: string, extra: Record<string, string> = {}): Record<string, string> {

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DIGEST_POST_ALLOWANCE_SECONDS } from '../../src/config/schema';
 import { t } from '../../src/i18n';
 import type { Store } from '../../src/core/ports';
 import { openStore } from '../../src/store';
@@ -10,7 +9,7 @@ import { FakeBitwardenServer } from '../fakes/bitwarden-server';
 import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api';
 import { readyOrg } from '../fixtures/bitwarden';
 import { FAKE_CHANNEL_ID, FAKE_SIGNING_SECRET, FAKE_USERS, sendToApp, slashCommand } from '../helpers/slack-requests';
-import { buildApp, type ChildApp, killChildren, slackChildEnv, startChildApp } from './child-app';
+import { buildApp, type ChildApp, FAST_RESTART, killChildren, slackChildEnv, startChildApp } from './child-app';
 import { ROLLOUT, seedDueDigest } from './seed';
 
 /**
@@ -75,19 +74,9 @@ afterEach(() => {
   killChildren();
 });
 
-/**
- * For the restart after a SIGKILL: ticks every second, and the smallest digest lease the config accepts
- * (check timeout + DIGEST_POST_ALLOWANCE_SECONDS), so the dead process's lease lapses as soon as it can.
- */
-const INTERVAL_S = 1;
-const CHECK_TIMEOUT_S = 1;
-const LEASE_S = CHECK_TIMEOUT_S + DIGEST_POST_ALLOWANCE_SECONDS;
-const fastEnv = () => ({
-  ...env(),
-  BWPREP_SCHEDULER_INTERVAL_SECONDS: String(INTERVAL_S),
-  BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS: String(CHECK_TIMEOUT_S),
-  BWPREP_DIGEST_LEASE_SECONDS: String(LEASE_S),
-});
+/** For the restart after a SIGKILL (child-app.ts FAST_RESTART). */
+const INTERVAL_S = FAST_RESTART.intervalS;
+const fastEnv = () => ({ ...env(), ...FAST_RESTART.env });
 
 /** The digest messages in the rollout's channel, as Slack keeps them (with their metadata). */
 const digestMessages = () => slack.messages(FAKE_CHANNEL_ID).filter((m) => (m.metadata as { event_type?: string } | undefined)?.event_type === 'bwprep_digest');
@@ -113,11 +102,11 @@ describe('SIGKILL during a digest (exactly once on Slack)', () => {
     expect(claimed.digest.lastPostedAt).toBeUndefined(); // …never recorded as posted
     await store.close();
 
-    // A new process on the same store. The dead one's lease keeps it off the slot until it lapses (LEASE_S
-    // after it was taken); then its next tick finds the digest in the channel and records it.
+    // A new process on the same store. The dead one's lease keeps it off the slot until it lapses
+    // (FAST_RESTART.leaseS after it was taken); then its next tick finds the digest in the channel and records it.
     const second = await startChildApp(mainJs, dir, fastEnv());
     const recovered = '"msg":"digest found posted but not recorded; recorded now, not posted again"';
-    await vi.waitFor(() => expect(second.logs()).toContain(recovered), { timeout: (LEASE_S + 2 * INTERVAL_S) * 1000 + 15_000, interval: 100 });
+    await vi.waitFor(() => expect(second.logs()).toContain(recovered), { timeout: FAST_RESTART.recoveryMs, interval: 100 });
     // Until then the lease, not luck, kept it off: its ticks skipped the slot as another replica's.
     expect(second.logs()).toMatch(/"msg":"scheduler tick done"[^\n]*"leased":1|"leased":1[^\n]*"msg":"scheduler tick done"/);
     second.process.kill('SIGTERM');

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DIGEST_POST_ALLOWANCE_SECONDS } from '../../src/config/schema';
 import { openStore } from '../../src/store';
 import { TeamsConversations } from '../../src/teams/directory';
 import { type ConnectorCall, type FakeBotConnector, startFakeBotConnector } from '../fakes/bot-connector';
@@ -10,7 +9,7 @@ import { botCardMessage, type FakeMicrosoft, LOGIN_ORIGIN, startFakeMicrosoft } 
 import { registerSecret } from '../helpers/secret-guard';
 import { BOB, FAKE_BOT, FAKE_CHANNEL, FAKE_TEAM_ID, FAKE_TENANT } from '../teams/activities';
 import { FAKE_MS_APP_ID, FAKE_MS_APP_PASSWORD } from '../teams/harness';
-import { buildApp, killChildren, startChildApp } from './child-app';
+import { buildApp, FAST_RESTART, killChildren, startChildApp } from './child-app';
 import { seedDueDigest } from './seed';
 
 /**
@@ -22,9 +21,6 @@ import { seedDueDigest } from './seed';
  */
 const GROUP = '00000000-0000-4000-8000-0000000000e1';
 const ROLLOUT = `teams:${FAKE_TENANT}:${FAKE_CHANNEL}`;
-const INTERVAL_S = 1;
-const CHECK_TIMEOUT_S = 1;
-const LEASE_S = CHECK_TIMEOUT_S + DIGEST_POST_ALLOWANCE_SECONDS;
 
 let dir: string;
 let mainJs: string;
@@ -55,9 +51,7 @@ const env = () => ({
   PORT: '0',
   HOST: '127.0.0.1',
   LOG_LEVEL: 'debug',
-  BWPREP_SCHEDULER_INTERVAL_SECONDS: String(INTERVAL_S),
-  BWPREP_DIGEST_CHECK_TIMEOUT_SECONDS: String(CHECK_TIMEOUT_S),
-  BWPREP_DIGEST_LEASE_SECONDS: String(LEASE_S),
+  ...FAST_RESTART.env,
 });
 /** The Microsoft endpoints of the child, routed to this process's fakes. */
 const start = () => ({
@@ -111,7 +105,7 @@ describe('SIGKILL during a Teams digest (exactly once through Microsoft Graph)',
 
     const second = await startChildApp(mainJs, dir, env(), start());
     const recovered = '"msg":"digest found posted but not recorded; recorded now, not posted again"';
-    await vi.waitFor(() => expect(second.logs()).toContain(recovered), { timeout: (LEASE_S + 2 * INTERVAL_S) * 1000 + 15_000, interval: 100 });
+    await vi.waitFor(() => expect(second.logs()).toContain(recovered), { timeout: FAST_RESTART.recoveryMs, interval: 100 });
     second.process.kill('SIGTERM');
     expect(await second.exited).toEqual({ code: 0, signal: null });
 
