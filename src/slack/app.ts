@@ -1,13 +1,13 @@
 import type { RequestListener } from 'node:http';
-import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger, webApi } from '@slack/bolt';
+import { type AllMiddlewareArgs, type AnyMiddlewareArgs, App, HTTPReceiver, LogLevel, type Logger as BoltLogger, webApi } from '@slack/bolt';
 import type { Config } from '../config/load';
 import type { Locale } from '../core/checklist/model';
 import type { KeyValueStore, LeaseStore } from '../core/ports';
 import type { Interactions } from '../interactions';
 import type { ChatPlatform } from '../interactions/ports';
 import type { Logger } from '../logging/logger';
-import { registerActions } from './listeners/actions';
-import { registerCommand } from './listeners/command';
+import { type ActionArgs, actionHandler } from './listeners/actions';
+import { type CommandArgs, commandHandler, SLASH_COMMAND } from './listeners/command';
 import { registerEvents } from './listeners/events';
 import { registerSetup } from './listeners/setup';
 import { installationOf, type SlackInstallation } from './installation';
@@ -164,6 +164,8 @@ export function createSlackApp(
   let listeningDeps: SlackDeps | undefined;
   // Every listener run, ack and the work after it, is counted so shutdown (and tests) can wait for it.
   const inFlight = new Set<Promise<unknown>>();
+  // Set by listen(): the handler of a click or of `/bwprep`, or undefined for any other request.
+  let hot: ((args: AnyMiddlewareArgs & AllMiddlewareArgs) => Promise<void> | undefined) | undefined;
   app.use(async (args) => {
     // A click whose action_id is not a string matches no listener (Slack never sends one; found by fuzzing):
     // acknowledge and drop it rather than hold the request for Bolt's 3-second timeout.
@@ -181,7 +183,11 @@ export function createSlackApp(
       await ack();
       return;
     }
-    const run = args.next();
+    // The two kinds of request that carry the load, clicks and `/bwprep`, go straight to their handler: Bolt
+    // runs every registered listener's middleware chain for every request (`App.processEvent`), and skipping
+    // that fan-out here took a measurable share of the acks' thread's CPU and allocation (issue 12,
+    // bench/README.md "One dispatcher"). Events and the setup form's submission still use Bolt listeners.
+    const run = hot?.(args) ?? args.next();
     inFlight.add(run);
     try {
       await run;
@@ -204,8 +210,16 @@ export function createSlackApp(
       listeningTo = interactions;
       const deps: SlackDeps = { ...base, interactions };
       listeningDeps = deps;
-      registerCommand(app, deps);
-      registerActions(app, deps);
+      const onAction = actionHandler(deps);
+      const onCommand = commandHandler(deps);
+      hot = (args) => {
+        const body = args.body as { type?: string; command?: unknown };
+        // The same requests Bolt's app.action(/^/) and app.command('/bwprep') matched: every block_actions
+        // payload (Bolt made it an action and set `action`), and the one slash command.
+        if (body.type === 'block_actions' && 'action' in args) return onAction(args as unknown as ActionArgs);
+        if ('command' in args && body.command === SLASH_COMMAND) return onCommand(args as unknown as CommandArgs);
+        return undefined;
+      };
       registerSetup(app, deps);
       registerEvents(app, deps);
       app.error(async (err) => {

@@ -1,26 +1,27 @@
-import type { App, BlockAction, ButtonAction, RespondFn, UsersSelectAction, webApi } from '@slack/bolt';
+import type { BlockAction, ButtonAction, RespondFn, SlackActionMiddlewareArgs, UsersSelectAction, webApi } from '@slack/bolt';
 import { BwprepError } from '../../core/errors';
 import { ACTIONS, type ActionId, decodeStepRef } from '../../views/actions';
 import type { SlackDeps } from '../app';
 import { slackRequester } from '../requester';
 import { publishHome } from './events';
-import { doWork, workSlot } from './after-ack';
+import { doWork, replyTo, workSlot } from './after-ack';
 import { lazyChild } from '../../logging/logger';
 
 /** The clicks bwprep acts on: card buttons, the owner picker, reminder buttons, App Home buttons. */
 const STEP_ACTIONS: ActionId[] = [ACTIONS.markDone, ACTIONS.reopenStep, ACTIONS.assignOwner, ACTIONS.runCheck, ACTIONS.snoozeStep];
 
+/** What the click handler uses of Bolt's middleware arguments for a `block_actions` request. */
+export type ActionArgs = Pick<SlackActionMiddlewareArgs<BlockAction>, 'ack' | 'body' | 'respond' | 'action'> & { client: webApi.WebClient };
+
 /**
  * Card buttons and pickers: ack, decode which rollout and step (button value `step@rollout`, or the picker's
  * block id plus the channel), one call into the application layer. Clicks from the App Home answer by DM and
- * refresh the home tab.
+ * refresh the home tab. Handles every `block_actions` request; src/slack/app.ts calls it from its one global
+ * middleware (see `slackApp`), not through a Bolt listener per action id.
  */
-export function registerActions(app: App, deps: SlackDeps): void {
+export function actionHandler(deps: SlackDeps): (args: ActionArgs) => Promise<void> {
   const stepActions = new Set<string>(STEP_ACTIONS);
-  // ONE Bolt listener for every action id, dispatching here: Bolt runs every listener's middleware chain for
-  // every request, and with a listener per action id (plus one for the rest) that was a measurable share of
-  // each request's CPU (issue 12, bench/README.md "After the application layer, round 2").
-  app.action<BlockAction>(/^/, async ({ ack, body, client, respond, action: clicked }) => {
+  return async ({ ack, body, client, respond, action: clicked }) => {
     // Link buttons (the step guide, "open the card") still send an action, and so may a card of an older
     // release or a malformed payload: acknowledge every action id not handled here, so Slack shows no error
     // and the request is not held for Bolt's 3-second timeout (found by test/fuzz/slack-http.fuzz.test.ts).
@@ -31,14 +32,11 @@ export function registerActions(app: App, deps: SlackDeps): void {
     await ack();
     // The work after the ack runs through the bounded work queue: under overload, "busy, try again".
     // Holds only what it needs (not the payload): with the work thread it outlives the listener.
-    const responseUrl = body.response_url;
-    const userId = body.user.id;
-    const tell = (text: string) =>
-      responseUrl ? respond({ response_type: 'ephemeral', replace_original: false, text }) : client.chat.postMessage({ channel: userId, text });
+    const tell = replyTo(respond, body.response_url, client, body.user.id);
     const release = await workSlot(deps, tell);
     if (!release) return;
     await doWork(deps, { kind: 'action', body }, tell, release, () => actionWork(deps, { body, client, respond }, release));
-  });
+  };
 }
 
 /**

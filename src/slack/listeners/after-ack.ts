@@ -1,3 +1,4 @@
+import type { RespondFn, webApi } from '@slack/bolt';
 import { t } from '../../i18n';
 import { isWorkQueueFull } from '../../util/work-queue';
 import type { SlackWork } from '../offload';
@@ -43,4 +44,23 @@ export async function doWork(
   } finally {
     if (!handed) release();
   }
+}
+
+/**
+ * The "tell the person" function of one interaction (the busy reply, the lost-work reply): ephemeral through
+ * `response_url` when there is one, else a DM through `client`. Built here, outside the Bolt listener, on
+ * purpose: V8 gives all closures of one scope a single shared context, so a `tell` written inside the
+ * listener also held the parsed payload (a click's `body` carries the whole 9 KB card), and the Slack work
+ * thread's pending map keeps `tell` until the work is done — hundreds of ms under load. That kept each
+ * payload alive across young-generation GCs on the acks' thread (issue 12, bench/README.md "Main-thread GC").
+ */
+export function replyTo(respond: RespondFn, responseUrl: string | undefined, client: webApi.WebClient, userId: string): (text: string) => Promise<unknown> {
+  return responseUrl
+    ? (text) => respond({ response_type: 'ephemeral', replace_original: false, text })
+    : (text) => client.chat.postMessage({ channel: userId, text });
+}
+
+/** The ephemeral "tell the person" of a slash command (its `respond`), holding nothing else (see replyTo). */
+export function ephemeralReply(respond: RespondFn): (text: string) => Promise<unknown> {
+  return (text) => respond({ response_type: 'ephemeral', text });
 }

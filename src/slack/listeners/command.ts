@@ -1,26 +1,34 @@
-import type { App, RespondFn, SlashCommand, webApi } from '@slack/bolt';
+import type { RespondFn, SlackCommandMiddlewareArgs, SlashCommand, webApi } from '@slack/bolt';
 import { resolveSlackMention } from '../context';
 import type { SlackDeps } from '../app';
 import { slackRequester } from '../requester';
 import { directCommand } from './direct';
 import { slackTextToPlain } from '../text';
-import { doWork, workSlot } from './after-ack';
+import { doWork, ephemeralReply, workSlot } from './after-ack';
 import { lazyChild } from '../../logging/logger';
+
+/** What the command handler uses of Bolt's middleware arguments for a slash command. */
+export type CommandArgs = Pick<SlackCommandMiddlewareArgs, 'ack' | 'command' | 'respond'> & { client: webApi.WebClient };
+
+/** The one slash command bwprep's manifests declare. */
+export const SLASH_COMMAND = '/bwprep';
 
 /**
  * `/bwprep …`: ack at once (Slack's 3-second window), then hand the command to the application layer,
  * which answers through response_url. The work after the ack runs in the Slack work thread when there is
- * one (`deps.offload`, src/work-thread/), else here through the bounded work queue.
+ * one (`deps.offload`, src/work-thread/), else here through the bounded work queue. src/slack/app.ts calls
+ * it from its one global middleware for `SLASH_COMMAND` (see `slackApp`).
  */
-export function registerCommand(app: App, deps: SlackDeps): void {
-  app.command('/bwprep', async ({ command, ack, client, respond }) => {
+export function commandHandler(deps: SlackDeps): (args: CommandArgs) => Promise<void> {
+  return async ({ command, ack, client, respond }) => {
     await ack();
     // The work after the ack runs through the bounded work queue: under overload, "busy, try again".
-    const tell = (text: string) => respond({ response_type: 'ephemeral', text });
+    // Built outside this scope so that it does not hold the command payload (see replyTo).
+    const tell = ephemeralReply(respond);
     const release = await workSlot(deps, tell);
     if (!release) return;
     await doWork(deps, { kind: 'command', command }, tell, release, () => commandWork(deps, { command, client, respond }, release));
-  });
+  };
 }
 
 /**
