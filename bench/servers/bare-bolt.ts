@@ -3,7 +3,7 @@
  * fake Slack Web API for its auth.test) that acks `/bwprep` and every action and does nothing else.
  */
 import '../lib/links';
-import { loopProbe } from '../lib/loop-probe';
+import { allocationProfile, loopProbe } from '../lib/loop-probe';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { FAKE_BOT_TOKEN, FAKE_SIGNING_SECRET } from '../../test/helpers/slack-fixtures';
@@ -34,6 +34,7 @@ async function main() {
   // For the start-up benchmark (no IPC there): one line on stdout.
   if (!process.send) process.stdout.write(`${JSON.stringify({ benchListening: url })}\n`);
   loopProbe('bare');
+  allocationProfile('bare');
   toParent({ type: 'ready', url });
 }
 

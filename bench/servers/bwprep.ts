@@ -11,7 +11,7 @@
  * terminal). Reports `ready` with its URL over IPC.
  */
 import '../lib/links';
-import { loopProbe } from '../lib/loop-probe';
+import { allocationProfile, loopProbe } from '../lib/loop-probe';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -73,6 +73,7 @@ async function main() {
     rmSync(dir, { recursive: true, force: true });
   });
   loopProbe('bwprep');
+  allocationProfile('bwprep');
   toParent({ type: 'ready', url: app.url as string });
 }
 
