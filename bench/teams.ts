@@ -330,7 +330,12 @@ export async function runTeams(write: (s: string) => void = (s) => process.stder
   const targets: Target[] = [];
   try {
     const [bareConnector, bwConnector] = connectors as [Child, Child];
-    const env = (c: Child) => ({ ...auth, BENCH_TEAMS_OPENID_URL: String(c.ready.openIdMetadataUrl) });
+    const env = (c: Child) => ({
+      ...auth,
+      BENCH_TEAMS_OPENID_URL: String(c.ready.openIdMetadataUrl),
+      BENCH_TEAMS_LOGIN_ORIGIN: String(c.ready.loginOrigin),
+      BENCH_TEAMS_GRAPH_URL: String(c.ready.graphUrl),
+    });
     const [bareChild, bwChild] = await Promise.all([startChild('bare-teams', env(bareConnector)), startChild('bwprep', env(bwConnector))]);
     const bare = new Target('bare', bareChild, bareConnector);
     const bw = new Target('bwprep', bwChild, bwConnector);

@@ -1,5 +1,8 @@
 /**
- * The outbound half of Bot Framework auth in the Teams benchmark, without Microsoft Entra ID.
+ * The outbound half of Bot Framework auth for the Teams benchmark's bare bot, without Microsoft Entra ID.
+ * (bwprep gets its token through @azure/identity from the fake Entra ID token endpoint beside the fake
+ * connector, servers/fake-connector.ts: since the Graph digest lookup its token no longer comes from
+ * botframework-connector's cache, and a seeded cache left it waiting for login.microsoftonline.com.)
  *
  * With an app id, every request a bot makes to the Bot Connector carries an Entra ID token for the scope
  * `https://api.botframework.com`. botframework-connector gets it through MSAL from login.microsoftonline.com

@@ -6,7 +6,8 @@
  * - Teams (teams.ts) when BENCH_TEAMS_OPENID_URL is set: Bot Framework auth on, as in production
  *   (BENCH_MS_APP_ID / BENCH_MS_APP_PASSWORD), inbound tokens checked against the fake Bot Connector's
  *   published key (that OpenID metadata URL), outbound calls to the serviceUrl of each activity (the fake
- *   connector) with a fake Entra ID token in botframework-connector's cache (lib/bot-token.ts).
+ *   connector) with a token from the fake Entra ID token endpoint of the connector's process (bwprep gets it
+ *   through @azure/identity, src/teams/identity.ts; the bare bot's is seeded, lib/bot-token.ts).
  * Logs at info level go to a file in the temp dir (as a deployment writes them to stdout; here not to the
  * terminal). Reports `ready` with its URL over IPC.
  */
@@ -21,7 +22,7 @@ import { loadConfig } from '../../src/config/load';
 import { createLogger } from '../../src/logging/logger';
 import { configSecrets } from '../../src/main';
 import { FAKE_BOT_TOKEN, FAKE_SIGNING_SECRET } from '../../test/helpers/slack-fixtures';
-import { seedOutboundToken } from '../lib/bot-token';
+import { LOGIN_ORIGIN } from '../../test/fakes/microsoft-graph';
 import { exitWithParent, toParent } from '../lib/child';
 
 async function main() {
@@ -48,8 +49,13 @@ async function main() {
   const logger = createLogger({ level: config.logLevel, destination, secrets: configSecrets(config) });
   // The scheduler's timer stays off: a run crossing the rollouts' 09:00 slot would post 16 digests in the
   // middle of the measurement. Digests are measured by digest.ts; start-up (startup.ts) runs it all.
-  if (openIdMetadataUrl) seedOutboundToken(appId);
-  const app = await startBwprep(config, { logger, startScheduler: false, ...(openIdMetadataUrl ? { teams: { openIdMetadataUrl } } : {}) });
+  // bwprep's outbound Bot Connector token comes through @azure/identity (src/teams/identity.ts) from the
+  // fake Entra ID of the connector's process (BENCH_TEAMS_LOGIN_ORIGIN), as in test/teams/harness.ts.
+  const loginOrigin = process.env.BENCH_TEAMS_LOGIN_ORIGIN;
+  const graphUrl = process.env.BENCH_TEAMS_GRAPH_URL;
+  if (openIdMetadataUrl && (!loginOrigin || !graphUrl)) throw new Error('Teams: BENCH_TEAMS_LOGIN_ORIGIN and BENCH_TEAMS_GRAPH_URL are required');
+  const teams = openIdMetadataUrl ? { openIdMetadataUrl, loginRoutes: { [LOGIN_ORIGIN]: loginOrigin as string }, graphUrl: graphUrl as string } : undefined;
+  const app = await startBwprep(config, { logger, startScheduler: false, ...(teams ? { teams } : {}) });
 
   const logStats = () => {
     destination.flushSync();
