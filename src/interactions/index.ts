@@ -302,7 +302,7 @@ export class Interactions {
           throw new BwprepError('bad_usage', { key: 'error.bad_payload' });
       }
       if (result) {
-        requester.settled?.();
+        requester.settled?.({ cardOnly: result.changed });
         if (!result.changed) await requester.reply({ kind: 'notice', tone: 'info', lines: [renderRich(locale, result.notice)] });
         else if (!(await this.cards.refreshAfterChange(rollout.id, result.rollout))) {
           await requester.reply({ kind: 'notice', tone: 'ok', lines: [renderRich(locale, result.notice), tr(locale, 'error.card_not_updated')] });

@@ -134,6 +134,9 @@ export interface Requester {
   /**
    * Called once the request's own work is done and only the living card's update is left, which the card's
    * per-rollout coalescing bounds: a platform may give back per-request capacity here (Slack's work queue).
+   * `cardOnly` is true when the change was stored and nothing follows but the card update for everyone: a
+   * reply comes only if that update fails (`error.card_not_updated`). A platform whose answer carries the
+   * result (a Teams invoke) may answer then, without waiting for the card update.
    */
-  settled?(): void;
+  settled?(outcome?: { cardOnly: boolean }): void;
 }

@@ -150,6 +150,20 @@ function toRef(r: Partial<ConversationReference>): ConversationRef {
 
 export class BwprepTeamsBot extends TeamsActivityHandler {
   private layer: TeamsLayer | undefined;
+  /** Work that goes on after its invoke was answered (a card update for everyone, a check run). */
+  private readonly background = new Set<Promise<unknown>>();
+
+  /** Resolves once the work started after answered invokes has finished (for shutdown). */
+  async idle(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  /** Tracks work that outlives its turn; `work` must handle its own failures (every caller logs them). */
+  private inBackground(work: Promise<unknown>): void {
+    this.background.add(work);
+    const forget = () => this.background.delete(work);
+    work.then(forget, forget);
+  }
 
   /** Connects the bot to the application layer (after every platform is registered). */
   attach(layer: TeamsLayer): void {
@@ -338,10 +352,30 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     const action = { action: verb as ActionId, ...target, ...(owner ? { owner } : {}), conversation: this.conversationOf(a) };
     if (verb === ACTIONS.runCheck) {
       // Teams gives an invoke 15 s; a run may take longer. Answer with "checking…", finish in the background.
-      void layer.interactions.cardAction(requester, action).catch((err) => this.deps.logger.warn({ err }, 'teams check run failed'));
+      this.inBackground(layer.interactions.cardAction(requester, action).catch((err) => this.deps.logger.warn({ err }, 'teams check run failed')));
       return this.cardResponse(layer, target.rolloutId, a, true);
     }
-    await layer.interactions.cardAction(requester, action);
+    // A stored change leaves only the card update for everyone, which goes through the conversation's paced
+    // outbound queue (up to ~1 s under Teams' per-conversation limits, src/teams/outbound.ts): the presser
+    // gets the updated card in this answer at once, and the update for the others goes on after it.
+    let cardOnly!: () => void;
+    const settled = new Promise<'card-only'>((resolve) => (cardOnly = () => resolve('card-only')));
+    requester.settled = (outcome) => {
+      if (outcome?.cardOnly) cardOnly();
+    };
+    const work = layer.interactions.cardAction(requester, action);
+    if ((await Promise.race([work.then(() => 'done' as const), settled])) === 'card-only') {
+      const presser = requester.actor.user;
+      this.inBackground(
+        work
+          .then(async () => {
+            // Only a failed card update replies now: tell the presser in their 1:1 chat, as Slack's ephemeral would.
+            if (notices.length && layer.notify) await layer.notify(presser, notices.flat());
+          })
+          .catch((err: unknown) => this.deps.logger.warn({ err, rolloutId: target.rolloutId }, 'teams card update after an answered invoke failed')),
+      );
+      return this.cardResponse(layer, target.rolloutId, a, false);
+    }
     if (notices.length) return asMessage(notices.map((l) => noticeText(tone, l, rctx)).join('\n\n'));
     return this.cardResponse(layer, target.rolloutId, a, false);
   }

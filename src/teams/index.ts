@@ -383,6 +383,23 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
         cardFor: async (id, view, checking) => (await platform.cardFor(id, view, checking)) as { contentType: string; content: unknown },
         notify: (user, lines) => platform.notifier?.send(user, { kind: 'notice', lines }) ?? Promise.resolve(false),
       }),
-    stop: () => outbound.stop(),
+    stop: async () => {
+      // Card updates of invokes already answered go out first (they need the outbound queue), within a bound.
+      await drainWithin(bot.idle(), TEAMS_DRAIN_MS, logger);
+      await outbound.stop();
+    },
   };
+}
+
+/** How long a stop waits for the card updates of answered invokes before closing the outbound queues. */
+const TEAMS_DRAIN_MS = 5_000;
+
+async function drainWithin(work: Promise<void>, ms: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  if ((await Promise.race([work.then(() => 'done' as const), late])) === 'late')
+    logger.warn({ waitedMs: ms }, 'teams: card updates still under way at shutdown');
+  clearTimeout(timer);
 }

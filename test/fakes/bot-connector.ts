@@ -82,9 +82,9 @@ export interface FakeBotConnector {
   calls: ConnectorCall[];
   failNext(script: FailureScript): void;
   /**
-   * Holds the answer to every new message (`send`) matching `pred` until `release()`: the message is taken
-   * (recorded, with its id) when it arrives, as Teams would have posted it, so a sender killed while it
-   * waits has still posted. `arrived(n)` resolves once n held messages have arrived.
+   * Holds the answer to every new message (`send`) or message update (`update`) matching `pred` until
+   * `release()`: the call is taken (recorded, with its id) when it arrives, as Teams would have applied it,
+   * so a sender killed while it waits has still posted. `arrived(n)` resolves once n held calls have arrived.
    */
   hold(pred: (c: ConnectorCall) => boolean): { arrived(n: number): Promise<void>; release(): void };
   /** Team details answered on GET /v3/teams/{teamId} (TeamsInfo.getTeamDetails). */
@@ -253,10 +253,17 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
         }
         return answer(res, 201, { id });
       }
-      case 'update':
+      case 'update': {
         call.id = target;
         record(call);
+        const held = holds.find((h) => h.pred(call));
+        if (held) {
+          held.count++;
+          for (const n of held.notify.splice(0)) n();
+          await held.gate;
+        }
         return answer(res, 200, { id: target });
+      }
       case 'delete':
         record(call);
         return answer(res, 200);

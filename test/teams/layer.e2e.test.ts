@@ -100,6 +100,54 @@ describe('Teams through the application layer', () => {
     expect(JSON.stringify(res.body)).toContain('Anna Fake');
   });
 
+  it('a press that changes a step is answered with the updated card at once; the card update for everyone follows', async () => {
+    await start();
+    const posted = await postCard();
+    await vi.waitFor(async () => expect((await h.app.service.get(ROLLOUT))?.card?.ts).toBe(posted.id));
+    // Teams is slow to take the card update for everyone: the presser's answer must not wait for it.
+    const held = h.connector.hold((c) => c.kind === 'update' && c.activityId === posted.id);
+    const press = teamsCardAction({
+      serviceUrl: h.connector.serviceUrl,
+      verb: 'mark_done',
+      data: { ref: `2a@${ROLLOUT}` },
+      replyToId: posted.id!,
+      locale: 'en-GB',
+    });
+    const res = await h.post(press);
+    expect(res.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
+    expect(JSON.stringify(res.body)).toContain('1 of 10 steps done');
+    await held.arrived(1);
+    expect(h.connector.calls.filter((c) => c.kind === 'update' && c.activityId === posted.id && c.status === 200)).toHaveLength(1);
+    held.release();
+    const update = await h.connector.waitFor((c) => c.kind === 'update' && c.activityId === posted.id);
+    expect(JSON.stringify(cardOf(update)?.content)).toContain('1 of 10 steps done');
+    // A press that changes nothing still answers with the notice (only the presser sees it).
+    const again = await h.post({ ...press, id: `${press.id}-again` });
+    expect(again.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message' });
+    expect(String((again.body as { value?: unknown }).value)).toMatch(/already/i);
+  });
+
+  it('when the card update for everyone fails after the press was answered, the presser hears it in their 1:1 chat', async () => {
+    await start();
+    const posted = await postCard();
+    await vi.waitFor(async () => expect((await h.app.service.get(ROLLOUT))?.card?.ts).toBe(posted.id));
+    h.connector.addMembers('*', [{ id: BOB.id, name: BOB.name, aadObjectId: BOB.aadObjectId, tenantId: FAKE_TENANT, userRole: 'user' }]);
+    await say('help'); // Bob is known to bwprep (a 1:1 chat can be opened with him)
+    // A lasting refusal of the update (not a gone card, not a throttle): the card stays as it was.
+    h.connector.failNext({ kind: 'update', status: 400, times: 10 });
+    const before = h.connector.calls.length;
+    const res = await h.post(
+      teamsCardAction({ serviceUrl: h.connector.serviceUrl, verb: 'mark_done', data: { ref: `2a@${ROLLOUT}` }, replyToId: posted.id!, locale: 'en-GB' }),
+    );
+    expect(JSON.stringify(res.body)).toContain('1 of 10 steps done');
+    const create = await h.connector.waitFor((c) => h.connector.calls.indexOf(c) >= before && c.kind === 'create' && c.status === 200);
+    expect(create.body).toMatchObject({ isGroup: false, members: [{ id: BOB.id }] });
+    const dm = await h.connector.waitFor((c) => c.kind === 'send' && c.conversationId === create.id);
+    expect(String(dm.body?.text)).toContain('Step 2a is marked done.');
+    expect(String(dm.body?.text)).toContain('The change is saved, but I could not update the checklist card just now.');
+    expect((await h.app.service.get(ROLLOUT))?.steps['2a']?.state).toBe('done');
+  });
+
   it('a 429 on the card update is retried (Retry-After honoured) and the update lands once', async () => {
     await start();
     const posted = await postCard();
