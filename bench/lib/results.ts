@@ -5,7 +5,8 @@ import path from 'node:path';
 import { REPO_ROOT } from './links';
 import { formatTable, type Row } from './stats';
 
-export const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
+/** bench/results, or BENCH_RESULTS_DIR (the smoke test writes elsewhere so a developer's results stay). */
+export const RESULTS_DIR = process.env.BENCH_RESULTS_DIR ?? path.join(REPO_ROOT, 'bench', 'results');
 
 export interface BenchResult {
   bench: string;
