@@ -236,28 +236,33 @@ async function startOnStore(
 
   app.stop = async () => {
     // Shutdown order: stop accepting requests, let the work already accepted finish (a digest being posted,
-    // a click's card update; bounded by DRAIN_TIMEOUT_MS), and only then close what that work needs.
+    // a request in flight, a click's card update; ALL within one DRAIN_TIMEOUT_MS), and only then close what
+    // that work needs (Slack and Teams connections, the work thread, the store).
     const closing = app.server ? close(app.server) : Promise.resolve();
     await app.scheduler?.stop();
     await app.slack?.stop().catch((err) => logger.warn({ err }, 'slack stop failed'));
-    await app.teams?.stop().catch((err) => logger.warn({ err }, 'teams stop failed'));
-    await closing;
-    // The listeners' runs, then (with the work thread) the work they handed over, within one bound.
-    if (app.slack)
-      await drain(
-        app.slack.idle().then(() => app.slackWork?.idle()),
-        DRAIN_TIMEOUT_MS,
-        logger,
-      );
+    await drain(
+      Promise.all([
+        closing,
+        // The listeners' runs, then (with the work thread) the work they handed over.
+        app.slack?.idle().then(() => app.slackWork?.idle()),
+        // Teams card updates after answered invokes; a turn still in flight may add one, so after `closing`.
+        app.teams ? closing.then(() => app.teams?.idle()) : undefined,
+      ]).then(() => undefined),
+      DRAIN_TIMEOUT_MS,
+      logger,
+    );
     // Within main's 10 s bound: the drain's 7 s, then at most WORK_THREAD_STOP_MS for the thread to close.
     await app.slackWork?.stop(WORK_THREAD_STOP_MS);
+    await app.slack?.close().catch((err) => logger.warn({ err }, 'closing Slack connections failed'));
+    await app.teams?.stop().catch((err) => logger.warn({ err }, 'teams stop failed'));
     await verifier.close().catch((err) => logger.warn({ err }, 'closing Bitwarden connections failed'));
     if (!opts.store) await store.close();
   };
   return app;
 }
 
-/** How long `stop()` waits for accepted Slack work to finish before closing the store under it. */
+/** How long `stop()` waits for accepted work (requests in flight, Slack work, Teams card updates) before closing what it needs. */
 const DRAIN_TIMEOUT_MS = 7_000;
 /** How long the Slack work thread gets to close its store and connections before it is terminated. */
 const WORK_THREAD_STOP_MS = 2_000;

@@ -313,8 +313,10 @@ export class Interactions {
       this.deps.metrics?.actions.inc({ platform: requester.scope.platform, action: a.action, outcome: 'error' });
       // The payload's rollout id too: a click refused before the rollout was read is still traceable.
       await this.fail(requester, rollout, e, { action: a.action, step: a.stepId, rolloutId: a.rolloutId });
-      // A refused picker change must snap back to the real owner on the card.
+      // A refused picker change must snap back to the real owner on the card: the person has their answer,
+      // only that card update is left.
       if (a.action === ACTIONS.assignOwner && rollout) {
+        requester.settled?.({ cardOnly: true });
         const rolloutId = rollout.id;
         await this.cards.refresh(rolloutId).catch((err) => this.deps.logger.warn({ err, rolloutId }, 'owner change refused; the card could not be reset'));
       }

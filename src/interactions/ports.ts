@@ -134,9 +134,10 @@ export interface Requester {
   /**
    * Called once the request's own work is done and only the living card's update is left, which the card's
    * per-rollout coalescing bounds: a platform may give back per-request capacity here (Slack's work queue).
-   * `cardOnly` is true when the change was stored and nothing follows but the card update for everyone: a
-   * reply comes only if that update fails (`error.card_not_updated`). A platform whose answer carries the
-   * result (a Teams invoke) may answer then, without waiting for the card update.
+   * `cardOnly` is true when the requester has had every reply but one that can only come from the card
+   * update for everyone, which is all that is left (a stored change: `error.card_not_updated` if that update
+   * fails; a refused owner change: the card snapping back). A platform whose answer carries the result (a
+   * Teams invoke) may answer then, without waiting for the card update.
    */
   settled?(outcome?: { cardOnly: boolean }): void;
 }

@@ -50,7 +50,14 @@ export interface SlackRuntime {
   /** Registers the listeners on the application layer (once, after every platform is known). */
   listen(interactions: Interactions): void;
   start(): Promise<void>;
+  /** Stops receiving (Socket Mode's connection; in HTTP mode the shared server stops accepting). */
   stop(): Promise<void>;
+  /**
+   * Closes the outbound Slack connections, cutting requests still in flight: call it after the shutdown's
+   * drain (`idle()`), never before — a graceful close would wait up to the request timeout (30 s) for a
+   * Slack answer that is still on its way.
+   */
+  close(): Promise<void>;
   /** Resolves once no listener run (including its work after the ack) is in flight. */
   idle(): Promise<void>;
   /**
@@ -214,8 +221,10 @@ export function createSlackApp(
       const onCommand = commandHandler(deps);
       hot = (args) => {
         const body = args.body as { type?: string; command?: unknown };
-        // The same requests Bolt's app.action(/^/) and app.command('/bwprep') matched: every block_actions
-        // payload (Bolt made it an action and set `action`), and the one slash command.
+        // What Bolt's app.action(/^/) and app.command('/bwprep') matched, less one kind Slack never sends
+        // bwprep: every block_actions payload (Bolt made it an action and set `action`) and the one slash
+        // command. (The action listener also took a legacy interactive_message whose action had an
+        // action_id; bwprep posts no legacy attachments, and such a request now gets Bolt's unhandled answer.)
         if (body.type === 'block_actions' && 'action' in args) return onAction(args as unknown as ActionArgs);
         if ('command' in args && body.command === SLASH_COMMAND) return onCommand(args as unknown as CommandArgs);
         return undefined;
@@ -249,8 +258,8 @@ export function createSlackApp(
     },
     stop: async () => {
       if (config.socketMode) await app.stop();
-      await http.close();
     },
+    close: () => http.destroy(),
     idle,
     runWork: async (work, settled) => {
       if (!listeningDeps) throw new Error('runWork before listen()');

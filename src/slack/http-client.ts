@@ -23,8 +23,10 @@ export interface SlackHttp {
    * Node's own undici recognizes (the npm undici would send "[object FormData]").
    */
   fetch: FetchFunction;
-  /** Closes the pools; requests in flight finish first. */
+  /** Closes the pools; requests in flight finish first (each bounded by `timeoutMs`). */
   close(): Promise<void>;
+  /** Closes the pools at once: requests still in flight fail (for shutdown, after its drain bound). */
+  destroy(): Promise<void>;
 }
 
 /**
@@ -55,7 +57,7 @@ export function createSlackHttp(opts: SlackHttpOptions = {}): SlackHttp {
     await yieldToIo();
     return bufferedResponse(String(url), res.statusCode, res.headers, body);
   };
-  return { fetch, close: () => dispatcher.close() };
+  return { fetch, close: () => dispatcher.close(), destroy: () => dispatcher.destroy() };
 }
 
 /** Web API methods whose answer echoes the whole message that was sent (the 9 KB card), which bwprep never reads. */

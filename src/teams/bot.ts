@@ -36,6 +36,8 @@ export interface TeamsLayer {
   cardFor(conversationId: string, view: ReturnType<Interactions['cards']['view']>, checking?: boolean): Promise<{ contentType: string; content: unknown }>;
   /** A message to one person in their 1:1 chat with the bot; false when bwprep cannot reach them there. */
   notify?(user: string, lines: Rich[]): Promise<boolean>;
+  /** A proactive message into a conversation (a channel thread: `<channel>;messageid=<root>`), outside any turn. */
+  post?(conversationId: string, activity: Partial<Activity>): Promise<void>;
 }
 
 /** Teams' file offer card and the file message that follows an upload (bots-filesv4). */
@@ -337,7 +339,12 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     const notices: Rich[][] = [];
     let tone: Parameters<typeof noticeText>[0] = 'info';
     const rctx = this.renderContext(a);
+    // Once the invoke is answered, botbuilder has revoked `ctx`: what the layer says after that goes out
+    // proactively (replyAfterAnswer), never through the turn.
+    let answered = false;
+    const thread = a.conversation?.id ?? '';
     const requester = await this.requester(ctx, async (reply) => {
+      if (answered) return this.replyAfterAnswer(layer, thread, requester.actor.user, reply, rctx);
       if (reply.kind === 'notice') {
         await this.learnNames(reply.lines);
         notices.push(reply.lines);
@@ -351,33 +358,52 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
     const owner = typeof ownerInput === 'string' && ownerInput ? (AAD_ID.test(ownerInput) ? teamsUserKey(ownerInput) : ownerInput) : undefined;
     const action = { action: verb as ActionId, ...target, ...(owner ? { owner } : {}), conversation: this.conversationOf(a) };
     if (verb === ACTIONS.runCheck) {
-      // Teams gives an invoke 15 s; a run may take longer. Answer with "checking…", finish in the background.
+      // Teams gives an invoke 15 s; a run may take longer. Answer with "checking…", finish in the background:
+      // the report goes into the card's thread, notices to the presser's 1:1 chat.
+      answered = true;
       this.inBackground(layer.interactions.cardAction(requester, action).catch((err) => this.deps.logger.warn({ err }, 'teams check run failed')));
       return this.cardResponse(layer, target.rolloutId, a, true);
     }
-    // A stored change leaves only the card update for everyone, which goes through the conversation's paced
-    // outbound queue (up to ~1 s under Teams' per-conversation limits, src/teams/outbound.ts): the presser
-    // gets the updated card in this answer at once, and the update for the others goes on after it.
+    // Once the layer has answered the presser and only the card update for everyone is left (a stored change;
+    // a refused owner change snapping back), the invoke is answered: that update goes through the
+    // conversation's paced outbound queue (up to ~1 s under Teams' per-conversation limits,
+    // src/teams/outbound.ts) and goes on after the answer. A reply after that (the update failed) reaches the
+    // presser in their 1:1 chat.
     let cardOnly!: () => void;
     const settled = new Promise<'card-only'>((resolve) => (cardOnly = () => resolve('card-only')));
     requester.settled = (outcome) => {
       if (outcome?.cardOnly) cardOnly();
     };
     const work = layer.interactions.cardAction(requester, action);
-    if ((await Promise.race([work.then(() => 'done' as const), settled])) === 'card-only') {
-      const presser = requester.actor.user;
+    const early = (await Promise.race([work.then(() => 'done' as const), settled])) === 'card-only';
+    if (early) {
+      answered = true;
       this.inBackground(
-        work
-          .then(async () => {
-            // Only a failed card update replies now: tell the presser in their 1:1 chat, as Slack's ephemeral would.
-            if (notices.length && layer.notify) await layer.notify(presser, notices.flat());
-          })
-          .catch((err: unknown) => this.deps.logger.warn({ err, rolloutId: target.rolloutId }, 'teams card update after an answered invoke failed')),
+        work.catch((err: unknown) => this.deps.logger.warn({ err, rolloutId: target.rolloutId }, 'teams card update after an answered invoke failed')),
       );
-      return this.cardResponse(layer, target.rolloutId, a, false);
     }
     if (notices.length) return asMessage(notices.map((l) => noticeText(tone, l, rctx)).join('\n\n'));
     return this.cardResponse(layer, target.rolloutId, a, false);
+  }
+
+  /**
+   * What the layer says about a press after its invoke was answered (the turn is over): notices reach the
+   * presser in their 1:1 chat (Teams' stand-in for a message only they see), a check report goes into the
+   * card's thread as a proactive message, like the answer to a typed `check` there.
+   */
+  private async replyAfterAnswer(layer: TeamsLayer, thread: string, presser: string, reply: Reply, rctx: RenderContext): Promise<void> {
+    if (reply.kind === 'notice') {
+      await this.learnNames(reply.lines);
+      const sent = layer.notify ? await layer.notify(presser, reply.lines) : false;
+      if (!sent && layer.post) await layer.post(thread, renderNotice(reply.tone, reply.lines, rctx));
+      else if (!sent) this.deps.logger.warn({ user: presser }, 'teams: a notice after an answered press reached nobody');
+      return;
+    }
+    if (reply.kind === 'check_report' && layer.post) {
+      await layer.post(thread, renderCheckReport(reply.view, rctx));
+      return;
+    }
+    this.deps.logger.warn({ kind: reply.kind }, 'teams: a reply after an answered press was not delivered');
   }
 
   /**

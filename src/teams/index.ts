@@ -93,6 +93,9 @@ export interface TeamsRuntime {
   platform: ChatPlatform;
   /** Connects the bot to the application layer, once every platform is registered. */
   listen(interactions: Interactions): void;
+  /** Resolves once the work started after answered invokes (card updates for everyone, check runs) is done. */
+  idle(): Promise<void>;
+  /** Closes the outbound queues: call it after `idle()` (bounded by the shutdown's drain). */
   stop(): Promise<void>;
 }
 
@@ -274,7 +277,7 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
     if (failure) throw failure;
   };
 
-  const runtime: Omit<TeamsRuntime, 'platform' | 'listen' | 'stop'> = {
+  const runtime: Omit<TeamsRuntime, 'platform' | 'listen' | 'stop' | 'idle'> = {
     requestListener,
     conversations: conversationStore,
     users: directory,
@@ -382,24 +385,11 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
         interactions,
         cardFor: async (id, view, checking) => (await platform.cardFor(id, view, checking)) as { contentType: string; content: unknown },
         notify: (user, lines) => platform.notifier?.send(user, { kind: 'notice', lines }) ?? Promise.resolve(false),
+        post: async (conversationId, activity) => {
+          await runtime.send(conversationId, activity);
+        },
       }),
-    stop: async () => {
-      // Card updates of invokes already answered go out first (they need the outbound queue), within a bound.
-      await drainWithin(bot.idle(), TEAMS_DRAIN_MS, logger);
-      await outbound.stop();
-    },
+    idle: () => bot.idle(),
+    stop: () => outbound.stop(),
   };
-}
-
-/** How long a stop waits for the card updates of answered invokes before closing the outbound queues. */
-const TEAMS_DRAIN_MS = 5_000;
-
-async function drainWithin(work: Promise<void>, ms: number, logger: Logger): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), ms);
-  });
-  if ((await Promise.race([work.then(() => 'done' as const), late])) === 'late')
-    logger.warn({ waitedMs: ms }, 'teams: card updates still under way at shutdown');
-  clearTimeout(timer);
 }
