@@ -239,14 +239,17 @@ async function startOnStore(
     // a request in flight, a click's card update; ALL within one DRAIN_TIMEOUT_MS), and only then close what
     // that work needs (Slack and Teams connections, the work thread, the store).
     const closing = app.server ? close(app.server) : Promise.resolve();
-    await app.scheduler?.stop();
+    // The scheduler stops ticking now; a tick in flight (a digest being posted) finishes within the drain.
+    const ticking = app.scheduler?.stop();
     await app.slack?.stop().catch((err) => logger.warn({ err }, 'slack stop failed'));
     await drain(
       Promise.all([
         closing,
-        // The listeners' runs, then (with the work thread) the work they handed over.
-        app.slack?.idle().then(() => app.slackWork?.idle()),
-        // Teams card updates after answered invokes; a turn still in flight may add one, so after `closing`.
+        ticking,
+        // After `closing`, every request that arrived has its listener run registered: those runs, then (with
+        // the work thread) the work they handed over.
+        app.slack ? closing.then(() => app.slack?.idle()).then(() => app.slackWork?.idle()) : undefined,
+        // Teams card updates after answered invokes; a turn still in flight may add one, so after `closing` too.
         app.teams ? closing.then(() => app.teams?.idle()) : undefined,
       ]).then(() => undefined),
       DRAIN_TIMEOUT_MS,
@@ -256,7 +259,8 @@ async function startOnStore(
     await app.slackWork?.stop(WORK_THREAD_STOP_MS);
     await app.slack?.close().catch((err) => logger.warn({ err }, 'closing Slack connections failed'));
     await app.teams?.stop().catch((err) => logger.warn({ err }, 'teams stop failed'));
-    await verifier.close().catch((err) => logger.warn({ err }, 'closing Bitwarden connections failed'));
+    // Past the drain: a Bitwarden request still in flight is cut, not waited for (its headers timeout is 10 s).
+    await verifier.close({ force: true }).catch((err) => logger.warn({ err }, 'closing Bitwarden connections failed'));
     if (!opts.store) await store.close();
   };
   return app;

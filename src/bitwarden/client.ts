@@ -201,8 +201,13 @@ export class BitwardenClient {
     return `${this.endpoints.apiUrl}|${this.clientId}`;
   }
 
-  async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+  /**
+   * Closes this client's connection pool (when it owns one). `force`: at once, failing requests still in
+   * flight (shutdown, after its drain); otherwise requests in flight finish first (up to their timeouts).
+   */
+  async close(opts: { force?: boolean } = {}): Promise<void> {
+    if (!this.ownsDispatcher) return;
+    await (opts.force ? this.dispatcher.destroy() : this.dispatcher.close());
   }
 
   // ---- auth ---------------------------------------------------------------------------------

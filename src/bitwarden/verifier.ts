@@ -312,8 +312,9 @@ export class BitwardenVerification implements BitwardenVerifier {
     return { status: 'error', summary: { key: 'check.crashed', vars: { step } }, evidence: { at, detail: { error: 'internal' } } };
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.clients.values()].map((c) => c.close()));
+  /** Closes every client's connections; `force` as in `BitwardenClient.close`. */
+  async close(opts: { force?: boolean } = {}): Promise<void> {
+    await Promise.all([...this.clients.values()].map((c) => c.close(opts)));
     this.clients.clear();
   }
 }

@@ -112,6 +112,8 @@ export function createHttpServer(routes: HttpRoutes): http.Server {
     connectionsCheckingInterval: limits.checkEveryMs,
   };
   const server = http.createServer(options, (req, res) => {
+    // Stopping: answer, then close the connection (a kept-alive connection would otherwise bring more requests).
+    if (stopping.has(server)) res.setHeader('Connection', 'close');
     handler(req, res).catch((err) => {
       routes.logger.error({ err }, 'http handler failed');
       if (!res.headersSent) send(res, 500, { error: 'internal' });
@@ -156,9 +158,26 @@ function listenError(err: NodeJS.ErrnoException, port: number, host: string): Er
   }
 }
 
+/** Servers that `close()` was called on. */
+const stopping = new WeakSet<http.Server>();
+/** How often a stopping server closes the kept-alive connections that have become idle. */
+const IDLE_SWEEP_MS = 100;
+
+/**
+ * Stops accepting connections and resolves once every connection has closed. Node's `server.close()` leaves
+ * a kept-alive connection open while it carries a request (and keeps serving further requests on it), so:
+ * every response from now on says `Connection: close`, and connections are closed as soon as they are idle.
+ */
 export async function close(server: http.Server): Promise<void> {
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections?.();
-  });
+  stopping.add(server);
+  const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+  sweep.unref();
+  try {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+  } finally {
+    clearInterval(sweep);
+  }
 }

@@ -67,7 +67,11 @@ export interface ConversationPublisher {
   postCheckReport(conversation: ConversationRef, view: CheckReportView): Promise<void>;
 }
 
-export type DirectMessage = { kind: 'reminder'; view: ReminderView } | { kind: 'notice'; lines: Rich[] } | { kind: 'check_report'; view: CheckReportView };
+export type DirectMessage =
+  | { kind: 'reminder'; view: ReminderView }
+  /** `tone`: the notice's icon, as in a reply (default `info`). */
+  | { kind: 'notice'; lines: Rich[]; tone?: NoticeTone }
+  | { kind: 'check_report'; view: CheckReportView };
 
 export interface Notifier {
   /** A direct message. Returns false when the person cannot be reached on this platform (nothing was sent). */

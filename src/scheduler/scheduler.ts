@@ -164,7 +164,8 @@ export interface DigestOutcome {
    * Why nothing was posted. `unknown`: a claimed, unrecorded slot whose platform cannot tell whether it
    * went out (at most once); `lookup_failed`: asking the platform failed, asked again after the back-off.
    */
-  skipped?: 'not_due' | 'leased' | 'claimed' | 'backoff' | 'post_failed' | 'disabled' | 'gone' | 'unreachable' | 'error' | 'unknown' | 'lookup_failed';
+  skipped?:
+    'not_due' | 'leased' | 'claimed' | 'backoff' | 'post_failed' | 'disabled' | 'gone' | 'unreachable' | 'error' | 'unknown' | 'lookup_failed' | 'stopping';
 }
 
 export interface TickResult {
@@ -209,6 +210,8 @@ export class Scheduler {
   readonly holder: string;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<TickResult> | undefined;
+  /** Set by stop(): the tick in flight starts no further rollout and sends no reminders. */
+  private stopping = false;
   /** `<rolloutId>:<slot>` → attempts and the time before which not to retry. */
   private readonly failures = new Map<string, { attempts: number; retryAt: number }>();
   private readonly warned = new Set<string>();
@@ -252,8 +255,12 @@ export class Scheduler {
     run();
   }
 
-  /** Stops ticking and waits for a tick in flight. */
+  /**
+   * Stops ticking at once; the tick in flight starts no further rollout (the digests already under way finish),
+   * and the returned promise resolves when it is done. The caller bounds the wait (app.stop's drain).
+   */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
@@ -266,6 +273,7 @@ export class Scheduler {
     for await (const page of this.rolloutPages()) {
       digests.push(
         ...(await this.pool(page, async (r) => {
+          if (this.stopping) return { rolloutId: r.id, late: false, preview: false, posted: false, checksFailed: false, skipped: 'stopping' as const };
           try {
             return await this.scheduledDigest(r);
           } catch (err) {
@@ -276,7 +284,10 @@ export class Scheduler {
       );
     }
     // A workspace whose installation is gone (uninstalled, token revoked) gets no reminder DMs either.
-    const reminders = this.o.reminders !== false ? await this.reminders((await this.o.store.rollouts.list()).filter((r) => !r.unreachable?.installation)) : [];
+    const reminders =
+      this.o.reminders !== false && !this.stopping
+        ? await this.reminders((await this.o.store.rollouts.list()).filter((r) => !r.unreachable?.installation))
+        : [];
     // One line a tick at debug: what each replica did (a `leased` rollout is another replica's to post).
     const skipped: Record<string, number> = {};
     for (const d of digests) if (d.skipped) skipped[d.skipped] = (skipped[d.skipped] ?? 0) + 1;

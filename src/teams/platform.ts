@@ -179,7 +179,7 @@ export function teamsPlatform(deps: {
             ? renderReminder(message.view, ctx)
             : message.kind === 'check_report'
               ? renderCheckReport(message.view, ctx)
-              : renderNotice('info', message.lines, ctx);
+              : renderNotice(message.tone ?? 'info', message.lines, ctx);
         return Boolean(await runtime.send(chat, activity));
       },
     },

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ACTIONS, encodeStepRef } from '../../src/views/actions';
 import { blockActions, button, FAKE_CHANNEL_ID, FAKE_TEAM_ID, FAKE_USERS, slashCommand } from '../helpers/slack-requests';
-import { startSlackHarness } from './harness';
+import { startSlackHarness, TestClock } from './harness';
 
 const ROLLOUT = `slack:${FAKE_TEAM_ID}:${FAKE_CHANNEL_ID}`;
 
@@ -26,6 +26,26 @@ describe('stopping bwprep while Slack is slow to answer', () => {
       // stop() must not wait for an answer Slack never gives: the drain waits its bound for the work in
       // flight, says so, and then the connections are cut. (Before, closing the connection pool waited for
       // that answer up to its 30-s request timeout, past main's 10-s exit.) The answer is released only after.
+      await h.app.stop();
+      expect(h.logs()).toMatch(/work still in flight after the drain timeout/);
+      held.release();
+    } finally {
+      await h.slack.close();
+    }
+  });
+
+  it('a digest post Slack never answers does not hold the stop past its drain bound either', async () => {
+    const clock = new TestClock(new Date('2026-11-25T07:30:00Z'));
+    const h = await startSlackHarness({ clock });
+    try {
+      await h.send(slashCommand({ text: 'status', user_id: FAKE_USERS.alice, response_url: h.slack.responseUrl('s') }));
+      await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === FAKE_CHANNEL_ID);
+      await vi.waitFor(async () => expect((await h.app.service.get(ROLLOUT))?.card).toBeDefined());
+      clock.set('2026-11-25T08:01:00Z'); // 09:01 in Amsterdam: the digest is due
+      const held = h.slack.hold('chat.postMessage');
+      h.app.scheduler!.start(); // the timer's tick, as in production
+      await held.arrived(1);
+      // Before, stop() waited for the whole tick first (up to the pool's 30-s timeout), outside the drain.
       await h.app.stop();
       expect(h.logs()).toMatch(/work still in flight after the drain timeout/);
       held.release();

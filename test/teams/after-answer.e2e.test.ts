@@ -1,3 +1,4 @@
+import { Pool } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FakeBitwardenServer } from '../fakes/bitwarden-server';
 import type { ConnectorCall } from '../fakes/bot-connector';
@@ -53,7 +54,7 @@ function press(card: ConnectorCall, verb: string, data: Record<string, unknown>,
 }
 
 describe('Teams: after a press was answered', () => {
-  it('the Check button answers "checking…" at once, and the step’s report follows in the card’s thread', async () => {
+  it('the Check button answers "checking…" at once, and the step’s report follows in the presser’s 1:1 chat', async () => {
     const org = readyOrg(new Date());
     bw.load(org);
     const { h, card } = await start({
@@ -65,9 +66,11 @@ describe('Teams: after a press was answered', () => {
     const mark = h.connector.calls.length;
     const res = await h.post(press(card, 'run_check', { ref: `2a@${ROLLOUT}` }));
     expect(res.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
-    const report = await h.connector.waitFor(
-      (c) => h.connector.calls.indexOf(c) >= mark && c.kind === 'send' && c.conversationId === `${FAKE_CHANNEL};messageid=${card.id}` && c.status < 300,
-    );
+    expect(JSON.stringify(res.body)).toMatch(/checking/i);
+    // One step's report is for the presser alone (as Slack's ephemeral): a 1:1 chat with Bob is opened for it.
+    const create = await h.connector.waitFor((c) => h.connector.calls.indexOf(c) >= mark && c.kind === 'create' && c.status === 200);
+    expect(create.body).toMatchObject({ isGroup: false, members: [{ id: BOB.id }] });
+    const report = await h.connector.waitFor((c) => c.kind === 'send' && c.conversationId === create.id && c.status < 300);
     expect(JSON.stringify(report.body)).toContain('2a');
     await vi.waitFor(async () => expect((await h.app.service.get(ROLLOUT))?.steps['2a']?.state).toBe('verified'));
     // Nothing was sent through the finished turn (botbuilder revokes it: "a proxy that has been revoked").
@@ -89,19 +92,65 @@ describe('Teams: after a press was answered', () => {
     expect(update.status).toBe(200);
   });
 
+  it('a notice after the answer keeps its tone; when Teams will not open the presser’s 1:1 chat it goes into the card’s thread', async () => {
+    const { h, card } = await start();
+    h.connector.addMembers('*', [{ id: BOB.id, name: BOB.name, aadObjectId: BOB.aadObjectId, tenantId: FAKE_TENANT, userRole: 'user' }]);
+    await h.post(teamsMessage({ serviceUrl: h.connector.serviceUrl, text: 'help', mention: true, locale: 'en-GB' }));
+    // The card update for everyone is refused for good, and Teams refuses to open a 1:1 chat with Bob.
+    h.connector.failNext({ kind: 'update', status: 400, times: 20 });
+    h.connector.failNext({ kind: 'create', status: 403, times: 5 });
+    const mark = h.connector.calls.length;
+    const res = await h.post(press(card, 'mark_done', { ref: `2a@${ROLLOUT}` }));
+    expect(JSON.stringify(res.body)).toContain('1 of 10 steps done');
+    const inThread = await h.connector.waitFor(
+      (c) => h.connector.calls.indexOf(c) >= mark && c.kind === 'send' && c.conversationId === `${FAKE_CHANNEL};messageid=${card.id}` && c.status < 300,
+    );
+    expect(String(inThread.body?.text)).toMatch(/^✅ Step 2a is marked done\./);
+    expect(String(inThread.body?.text)).toContain('The change is saved, but I could not update the checklist card just now.');
+  });
+
   it('stopping bwprep lets the card update of an answered press finish before the connections close', async () => {
     const { h: harness, card } = await start();
     const held = harness.connector.hold((c) => c.kind === 'update' && c.activityId === card.id);
     const res = await harness.post(press(card, 'mark_done', { ref: `2a@${ROLLOUT}` }));
     expect(JSON.stringify(res.body)).toContain('1 of 10 steps done');
     await held.arrived(1);
+    // stop() must wait for the held update (it is answered only later), then close the connections.
+    let released = false;
     const stopping = harness.app.stop();
-    setTimeout(() => held.release(), 300);
+    setTimeout(() => {
+      released = true;
+      held.release();
+    }, 300);
     await stopping;
-    const update = harness.connector.calls.find((c) => c.kind === 'update' && c.activityId === card.id);
-    expect(update?.status).toBe(200);
-    expect(harness.logs()).not.toMatch(/work still in flight after the drain timeout|teams card update after an answered invoke failed/);
+    expect(released).toBe(true);
+    expect(harness.logs()).not.toMatch(/work still in flight after the drain timeout|teams card update after an answered invoke failed|not open|destroyed/);
     await harness.connector.close();
     h = undefined;
+  });
+
+  it('stopping while a request is in flight on a kept-alive connection: it is answered, then its connection closes (nothing left to time out)', async () => {
+    const harness = await startTeamsHarness();
+    h = harness;
+    // One kept-alive connection, as a load balancer in front of bwprep keeps them.
+    const pool = new Pool(harness.app.url as string, { connections: 1 });
+    try {
+      const held = harness.connector.hold((c) => c.kind === 'send');
+      const activity = teamsMessage({ serviceUrl: harness.connector.serviceUrl, text: 'status', mention: true, locale: 'en-GB' });
+      const inFlight = pool.request({ path: '/api/messages', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) });
+      await held.arrived(1); // the turn is posting the card: the request is still open
+      const stopping = harness.app.stop();
+      setTimeout(() => held.release(), 200);
+      const res = await inFlight;
+      await res.body.text();
+      expect(res.statusCode).toBe(200);
+      await stopping;
+      // The server closed that connection once its answer was out, instead of waiting out the drain.
+      expect(harness.logs()).not.toMatch(/work still in flight after the drain timeout/);
+    } finally {
+      await pool.close();
+      await harness.connector.close();
+      h = undefined;
+    }
   });
 });
