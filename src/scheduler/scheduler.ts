@@ -239,6 +239,7 @@ export class Scheduler {
   /** Ticks every `intervalMs` (first tick right away); overlapping ticks are skipped. */
   start(): void {
     if (this.timer) return;
+    this.stopping = false;
     const run = () => {
       if (this.running) return;
       this.running = this.tick()
@@ -271,6 +272,7 @@ export class Scheduler {
     const digests: DigestOutcome[] = [];
     // A page at a time where the store can (1,000 rollouts: peak RSS, bench/README.md), else all at once.
     for await (const page of this.rolloutPages()) {
+      if (this.stopping) break; // no further page read once stopping (the store may close after the drain)
       digests.push(
         ...(await this.pool(page, async (r) => {
           if (this.stopping) return { rolloutId: r.id, late: false, preview: false, posted: false, checksFailed: false, skipped: 'stopping' as const };

@@ -36,8 +36,8 @@ export interface TeamsLayer {
   cardFor(conversationId: string, view: ReturnType<Interactions['cards']['view']>, checking?: boolean): Promise<{ contentType: string; content: unknown }>;
   /** A message to one person in their 1:1 chat with the bot; false when bwprep cannot reach them there. */
   notify?(user: string, lines: Rich[]): Promise<boolean>;
-  /** A notice (with its tone) or a check report to one person in their 1:1 chat; false when unreachable there. */
-  tell?(user: string, message: Extract<DirectMessage, { kind: 'notice' | 'check_report' }>): Promise<boolean>;
+  /** A notice (with its tone) to one person in their 1:1 chat; false when bwprep cannot reach them there. */
+  tell?(user: string, message: Extract<DirectMessage, { kind: 'notice' }>): Promise<boolean>;
   /** A proactive message into a conversation (a channel thread: `<channel>;messageid=<root>`), outside any turn. */
   post?(conversationId: string, activity: Partial<Activity>): Promise<void>;
 }
@@ -390,30 +390,35 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
 
   /**
    * What the layer says about a press after its invoke was answered (the turn is over, botbuilder has revoked
-   * it): a notice (with its tone) or a check report reaches the presser alone, in their 1:1 chat (Teams'
-   * stand-in for a message only they see); where bwprep cannot open that chat (no chat, Teams refused it), it
-   * goes into the card's thread as a proactive message, like the answer to a command typed there.
+   * it), as proactive messages: a notice (with its tone) reaches the presser alone, in their 1:1 chat (Teams'
+   * stand-in for a message only they see), or the card's thread where bwprep cannot reach that chat; the
+   * Check button's report goes into the card's thread, like the answer to `@bwprep check` typed there.
    */
   private async replyAfterAnswer(layer: TeamsLayer, thread: string, presser: string, reply: Reply, rctx: RenderContext): Promise<void> {
-    if (reply.kind !== 'notice' && reply.kind !== 'check_report') {
+    // A check report goes into the card's thread, as the answer to `@bwprep check` typed there: it names the
+    // rollout by where it is, and its advice (`@bwprep export md`) works there, not in a 1:1 chat.
+    if (reply.kind === 'check_report') {
+      if (layer.post) await layer.post(thread, renderCheckReport(reply.view, rctx));
+      else this.deps.logger.warn({ kind: reply.kind }, 'teams: a check report after an answered press was not delivered');
+      return;
+    }
+    if (reply.kind !== 'notice') {
       this.deps.logger.warn({ kind: reply.kind }, 'teams: a reply after an answered press was not delivered');
       return;
     }
-    if (reply.kind === 'notice') await this.learnNames(reply.lines);
-    const message =
-      reply.kind === 'notice' ? ({ kind: 'notice', tone: reply.tone, lines: reply.lines } as const) : ({ kind: 'check_report', view: reply.view } as const);
+    await this.learnNames(reply.lines);
     const sent = layer.tell
-      ? await layer.tell(presser, message).catch((err: unknown) => {
+      ? await layer.tell(presser, { kind: 'notice', tone: reply.tone, lines: reply.lines }).catch((err: unknown) => {
           this.deps.logger.info({ err, user: presser }, "teams: could not reach the presser's 1:1 chat; answering in the card's thread");
           return false;
         })
       : false;
     if (sent) return;
     if (!layer.post) {
-      this.deps.logger.warn({ kind: reply.kind, user: presser }, 'teams: a reply after an answered press reached nobody');
+      this.deps.logger.warn({ kind: reply.kind, user: presser }, 'teams: a notice after an answered press reached nobody');
       return;
     }
-    await layer.post(thread, reply.kind === 'notice' ? renderNotice(reply.tone, reply.lines, rctx) : renderCheckReport(reply.view, rctx));
+    await layer.post(thread, renderNotice(reply.tone, reply.lines, rctx));
   }
 
   /**

@@ -87,3 +87,42 @@ describe.each([
     expect(second.digests.filter((d) => d.posted).map((d) => d.rolloutId)).toEqual(['slack:T1:C9']);
   });
 });
+
+// Store-independent (the tick's page loop): on SQLite only, in a file of its own.
+describe('Scheduler.stop() during a tick', () => {
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bwprep-pages-'));
+    store = await openStore(`sqlite://${join(dir, 'bwprep.sqlite')}`);
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stopped mid-tick: the digests under way finish, no further page is read; started again, the rest follow', async () => {
+    const ids = Array.from({ length: 7 }, (_, i) => `slack:T1:C${i}`);
+    for (const id of ids) await store.rollouts.create({ ...makeRollout({ id }), createdAt: '2026-11-24T15:00:00.000Z' }, []);
+    const pub = new RecordingPublisher();
+    // Slack is slow to take the posts: the first page's digests are all under way when the stop comes.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let arrived = 0;
+    const post = pub.postDigest.bind(pub);
+    pub.postDigest = async (c) => {
+      arrived++;
+      await gate;
+      return post(c);
+    };
+    const s = scheduler(store, pub, '2026-11-25T08:00:00Z', 3);
+    s.start();
+    await expect.poll(() => arrived).toBe(3);
+    const stopped = s.stop();
+    open();
+    await stopped;
+    expect([...pub.posted].sort()).toEqual(ids.slice(0, 3));
+    s.start();
+    await expect.poll(() => pub.posted.length).toBe(7);
+    await s.stop();
+    expect([...pub.posted].sort()).toEqual(ids);
+  });
+});

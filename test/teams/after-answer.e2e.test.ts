@@ -54,7 +54,7 @@ function press(card: ConnectorCall, verb: string, data: Record<string, unknown>,
 }
 
 describe('Teams: after a press was answered', () => {
-  it('the Check button answers "checking…" at once, and the step’s report follows in the presser’s 1:1 chat', async () => {
+  it('the Check button answers "checking…" at once, and the step’s report follows in the card’s thread', async () => {
     const org = readyOrg(new Date());
     bw.load(org);
     const { h, card } = await start({
@@ -67,11 +67,12 @@ describe('Teams: after a press was answered', () => {
     const res = await h.post(press(card, 'run_check', { ref: `2a@${ROLLOUT}` }));
     expect(res.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
     expect(JSON.stringify(res.body)).toMatch(/checking/i);
-    // One step's report is for the presser alone (as Slack's ephemeral): a 1:1 chat with Bob is opened for it.
-    const create = await h.connector.waitFor((c) => h.connector.calls.indexOf(c) >= mark && c.kind === 'create' && c.status === 200);
-    expect(create.body).toMatchObject({ isGroup: false, members: [{ id: BOB.id }] });
-    const report = await h.connector.waitFor((c) => c.kind === 'send' && c.conversationId === create.id && c.status < 300);
-    expect(JSON.stringify(report.body)).toContain('2a');
+    // As the answer to `@bwprep check 2a` typed in that thread: where its advice (`@bwprep export md`) works.
+    const report = await h.connector.waitFor(
+      (c) => h.connector.calls.indexOf(c) >= mark && c.kind === 'send' && c.conversationId === `${FAKE_CHANNEL};messageid=${card.id}` && c.status < 300,
+    );
+    expect(JSON.stringify(report.body)).toContain('Verification of step 2a');
+    expect(JSON.stringify(report.body)).toContain('@bwprep');
     await vi.waitFor(async () => expect((await h.app.service.get(ROLLOUT))?.steps['2a']?.state).toBe('verified'));
     // Nothing was sent through the finished turn (botbuilder revokes it: "a proxy that has been revoked").
     expect(h.logs()).not.toMatch(/revoked/);
@@ -129,7 +130,7 @@ describe('Teams: after a press was answered', () => {
     h = undefined;
   });
 
-  it('stopping while a request is in flight on a kept-alive connection: it is answered, then its connection closes (nothing left to time out)', async () => {
+  it('stopping while a request is in flight on a kept-alive connection: it is answered, then its connection closes within the drain', async () => {
     const harness = await startTeamsHarness();
     h = harness;
     // One kept-alive connection, as a load balancer in front of bwprep keeps them.
