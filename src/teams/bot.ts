@@ -34,9 +34,7 @@ import { ADAPTIVE_CARD, escapeMarkdown, noticeText, type RenderContext, renderCh
 export interface TeamsLayer {
   interactions: Interactions;
   cardFor(conversationId: string, view: ReturnType<Interactions['cards']['view']>, checking?: boolean): Promise<{ contentType: string; content: unknown }>;
-  /** A message to one person in their 1:1 chat with the bot; false when bwprep cannot reach them there. */
-  notify?(user: string, lines: Rich[]): Promise<boolean>;
-  /** A notice (with its tone) to one person in their 1:1 chat; false when bwprep cannot reach them there. */
+  /** A notice to one person in their 1:1 chat with the bot (info icon unless `tone`); false when bwprep cannot reach them there. */
   tell?(user: string, message: Extract<DirectMessage, { kind: 'notice' }>): Promise<boolean>;
   /** A proactive message into a conversation (a channel thread: `<channel>;messageid=<root>`), outside any turn. */
   post?(conversationId: string, activity: Partial<Activity>): Promise<void>;
@@ -680,8 +678,8 @@ export class BwprepTeamsBot extends TeamsActivityHandler {
           await this.learnNames(reply.lines);
           // A refusal of a command typed in a channel or group chat reaches the person alone, in their 1:1 chat
           // with the bot, where Teams lets bwprep reach them; the conversation only sees where to look.
-          if (reply.tone === 'refused' && !rctx.personal && layer.notify) {
-            const sent = await layer.notify(requester.actor.user, reply.lines).catch((err: unknown) => {
+          if (reply.tone === 'refused' && !rctx.personal && layer.tell) {
+            const sent = await layer.tell(requester.actor.user, { kind: 'notice', lines: reply.lines }).catch((err: unknown) => {
               this.deps.logger.info({ err }, 'teams: could not answer privately; answering in the conversation');
               return false;
             });

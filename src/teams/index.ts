@@ -384,7 +384,6 @@ export function createTeams(config: NonNullable<Config['teams']>, deps: TeamsDep
       bot.attach({
         interactions,
         cardFor: async (id, view, checking) => (await platform.cardFor(id, view, checking)) as { contentType: string; content: unknown },
-        notify: (user, lines) => platform.notifier?.send(user, { kind: 'notice', lines }) ?? Promise.resolve(false),
         tell: (user, message) => platform.notifier?.send(user, message) ?? Promise.resolve(false),
         post: async (conversationId, activity) => {
           await runtime.send(conversationId, activity);
