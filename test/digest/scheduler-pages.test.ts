@@ -54,10 +54,8 @@ afterAll(async () => {
   await client.end();
 });
 
-describe.each([
-  ['sqlite', () => openStore(`sqlite://${join(dir, 'bwprep.sqlite')}`)],
-  ['postgres', () => openStore(`${PG}?schema=${schema}`, {})],
-] as const)('Scheduler tick over a store that pages (%s)', (_name, open) => {
+/** Opens the store named by `open` in a fresh temp dir before each test of the describe, closes it after. */
+function freshStore(open: () => Promise<Store>): void {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bwprep-pages-'));
     store = await open();
@@ -66,6 +64,15 @@ describe.each([
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
+}
+
+const openSqlite = () => openStore(`sqlite://${join(dir, 'bwprep.sqlite')}`);
+
+describe.each([
+  ['sqlite', openSqlite],
+  ['postgres', () => openStore(`${PG}?schema=${schema}`, {})],
+] as const)('Scheduler tick over a store that pages (%s)', (_name, open) => {
+  freshStore(open);
 
   it('walks every rollout page by page: each due rollout gets exactly one digest', async () => {
     const ids = Array.from({ length: 7 }, (_, i) => `slack:T1:C${i}`);
@@ -90,14 +97,7 @@ describe.each([
 
 // Store-independent (the tick's page loop): on SQLite only, in a file of its own.
 describe('Scheduler.stop() during a tick', () => {
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'bwprep-pages-'));
-    store = await openStore(`sqlite://${join(dir, 'bwprep.sqlite')}`);
-  });
-  afterEach(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  freshStore(openSqlite);
 
   it('stopped mid-tick: the digests under way finish, no further page is read; started again, the rest follow', async () => {
     const ids = Array.from({ length: 7 }, (_, i) => `slack:T1:C${i}`);
